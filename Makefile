@@ -1,0 +1,78 @@
+# Runnel build. `make` builds the server and tools into build/;
+# `make run` and `make test` first install missing Debian packages.
+
+CC       ?= cc
+BUILD    ?= build
+OPT      ?= -O2
+SANITIZE ?=
+CFLAGS   := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers \
+            $(OPT) -g -fno-strict-aliasing -Isrc $(SANITIZE) $(EXTRA_CFLAGS)
+LDLIBS   := -ljemalloc -lm -lpthread
+PYTHON   := /usr/bin/python3
+
+SRCS      := $(shell find src -name '*.c' | sort)
+LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ  := $(BUILD)/obj/src/main.o
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRCS := $(shell find tools -name '*.c' 2>/dev/null | sort)
+
+.PHONY: all clean deps run test unit integration asan fuzz fuzz-long tools
+
+all: $(BUILD)/runnel-server tools
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/librunnel.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/runnel-server: $(MAIN_OBJ) $(BUILD)/librunnel.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librunnel.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/librunnel.a $(LDLIBS) -lcriterion
+
+-include tools/tools.mk
+
+deps:
+	@scripts/install-deps
+
+run: deps
+	@$(MAKE) --no-print-directory $(BUILD)/runnel-server
+	$(BUILD)/runnel-server
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2; done
+
+integration: $(BUILD)/runnel-server tools
+	RUNNEL_SERVER=$(abspath $(BUILD)/runnel-server) RUNNEL_BUILD=$(abspath $(BUILD)) \
+	  $(PYTHON) -m pytest -q -x tests/integration $(PYTEST_ARGS)
+
+# The same suites under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan:
+	$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
+	  SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  PYTEST_ARGS="$(ASAN_PYTEST_ARGS)" unit integration
+
+fuzz:
+	@scripts/fuzz 20
+
+fuzz-long:
+	@scripts/fuzz 3600
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory fuzz
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(BUILD) build-asan -name '*.d' 2>/dev/null)

@@ -1,0 +1,109 @@
+/* dict: a hash table keyed by byte strings, for the keyspace and every other
+ * name lookup in Runnel (expires, pub/sub channels, config, commands).
+ *
+ * - Keys are hashed with SipHash-1-2 under a random 128-bit seed set once at
+ *   start-up (dict_set_hash_seed), so clients cannot force collisions.
+ * - Chaining, power-of-two tables; a table grows at load factor 1 and shrinks
+ *   below 1/8. Resizing is incremental: two tables live side by side while
+ *   entries migrate a few buckets per operation (and in dict_rehash_ms from
+ *   the cron), so no single command pays for a whole resize.
+ * - A dict owns its key strings when its type says so (the keyspace), and
+ *   borrows them otherwise (the expires table shares the keyspace's keys). */
+#ifndef RUNNEL_DB_DICT_H
+#define RUNNEL_DB_DICT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/str.h"
+
+struct dict_entry {
+    str key;
+    union {
+        void *ptr;
+        int64_t i64;
+        double d;
+    } v;
+    struct dict_entry *next;
+};
+
+struct dict_type {
+    bool nocase;              /* keys compare and hash case-insensitively (ASCII) */
+    bool owns_keys;           /* str_free keys when entries go */
+    void (*val_free)(void *); /* frees v.ptr when entries go; NULL for none */
+};
+
+struct dict_table {
+    struct dict_entry **buckets;
+    uint64_t size; /* buckets, a power of two, or 0 */
+    uint64_t used; /* entries */
+};
+
+struct dict {
+    const struct dict_type *type;
+    struct dict_table t[2];
+    int64_t rehash_index; /* -1 when not rehashing */
+    int pause_rehash;     /* > 0 while a safe iterator is live */
+};
+
+struct dict_iter {
+    struct dict *d;
+    int table;
+    int64_t index;
+    bool safe;
+    struct dict_entry *entry, *next;
+};
+
+void dict_set_hash_seed(const uint8_t seed[16]);
+uint64_t dict_hash(const void *key, size_t len);
+uint64_t dict_hash_nocase(const void *key, size_t len);
+
+struct dict *dict_create(const struct dict_type *type);
+void dict_release(struct dict *d);
+/* Removes every entry (freeing per the type) and keeps the dict usable. */
+void dict_clear(struct dict *d);
+size_t dict_size(const struct dict *d);
+/* Number of buckets over both tables, for INFO/DEBUG. */
+size_t dict_buckets(const struct dict *d);
+
+/* Looks up a key by its bytes; NULL when absent. */
+struct dict_entry *dict_find(struct dict *d, const void *key, size_t len);
+/* Inserts a new key (the dict takes `key` when it owns keys); returns the new
+ * entry, or NULL (and takes nothing) when the key exists already. */
+struct dict_entry *dict_add(struct dict *d, str key, void *val);
+/* Finds the key or adds it with a NULL value; *existed tells which. The key
+ * bytes are copied into a new str only when the key is added and the dict
+ * owns keys; otherwise `owned_key` (may be NULL) is used as is. */
+struct dict_entry *dict_add_or_find(struct dict *d, const void *key, size_t len, str owned_key, bool *existed);
+/* Removes a key; frees key and value per the type. Returns true if found. */
+bool dict_delete(struct dict *d, const void *key, size_t len);
+/* Unlinks a key without freeing anything and returns its entry for the
+ * caller to release with dict_free_unlinked (or NULL if absent). */
+struct dict_entry *dict_unlink(struct dict *d, const void *key, size_t len);
+void dict_free_unlinked(struct dict *d, struct dict_entry *e);
+
+/* A uniformly-ish random entry (random bucket, random element of its chain);
+ * NULL when empty. */
+struct dict_entry *dict_random(struct dict *d);
+
+/* Iteration. A safe iterator allows dict_delete of the current entry and
+ * pauses rehashing while it lives; an unsafe one allows no changes. */
+void dict_iter_init(struct dict_iter *it, struct dict *d, bool safe);
+struct dict_entry *dict_iter_next(struct dict_iter *it);
+void dict_iter_done(struct dict_iter *it);
+
+/* SCAN: visits the entries of a few buckets starting at `cursor` and returns
+ * the next cursor (0 when done). Uses reverse-binary cursor increments so
+ * that every entry present for the whole scan is returned at least once,
+ * even across resizes. */
+typedef void dict_scan_fn(void *ctx, struct dict_entry *e);
+uint64_t dict_scan(struct dict *d, uint64_t cursor, dict_scan_fn *fn, void *ctx);
+
+/* Does incremental rehash work for about `ms` milliseconds; returns true if
+ * rehashing is still in progress. */
+bool dict_rehash_ms(struct dict *d, int ms);
+/* Shrinks the table when it is under 1/8 full (called from the cron). */
+void dict_shrink_if_sparse(struct dict *d);
+
+#endif

@@ -1,0 +1,50 @@
+#include "messaging/notify.h"
+
+int notify_flags = 0;
+
+int notify_parse_classes(const char *classes)
+{
+    int flags = 0;
+    for (const char *p = classes; *p; p++) {
+        switch (*p) {
+        case 'A': flags |= NOTIFY_ALL; break;
+        case 'g': flags |= NOTIFY_GENERIC; break;
+        case '$': flags |= NOTIFY_STRING; break;
+        case 'l': flags |= NOTIFY_LIST; break;
+        case 's': flags |= NOTIFY_SET; break;
+        case 'h': flags |= NOTIFY_HASH; break;
+        case 'z': flags |= NOTIFY_ZSET; break;
+        case 'x': flags |= NOTIFY_EXPIRED; break;
+        case 'e': flags |= NOTIFY_EVICTED; break;
+        case 'K': flags |= NOTIFY_KEYSPACE; break;
+        case 'E': flags |= NOTIFY_KEYEVENT; break;
+        case 't': flags |= NOTIFY_STREAM; break;
+        case 'm': flags |= NOTIFY_KEY_MISS; break;
+        case 'd': flags |= NOTIFY_MODULE; break;
+        case 'n': flags |= NOTIFY_NEW; break;
+        default: return -1;
+        }
+    }
+    return flags;
+}
+
+void notify_format_classes(int flags, char *buf)
+{
+    char *p = buf;
+    if ((flags & NOTIFY_ALL) == NOTIFY_ALL) {
+        *p++ = 'A';
+    } else {
+        static const struct { int flag; char letter; } letters[] = {
+            {NOTIFY_GENERIC, 'g'}, {NOTIFY_STRING, '$'}, {NOTIFY_LIST, 'l'},    {NOTIFY_SET, 's'},
+            {NOTIFY_HASH, 'h'},    {NOTIFY_ZSET, 'z'},   {NOTIFY_EXPIRED, 'x'}, {NOTIFY_EVICTED, 'e'},
+            {NOTIFY_STREAM, 't'},  {NOTIFY_MODULE, 'd'},
+        };
+        for (size_t i = 0; i < sizeof(letters) / sizeof(letters[0]); i++)
+            if (flags & letters[i].flag) *p++ = letters[i].letter;
+    }
+    if (flags & NOTIFY_KEYSPACE) *p++ = 'K';
+    if (flags & NOTIFY_KEYEVENT) *p++ = 'E';
+    if (flags & NOTIFY_KEY_MISS) *p++ = 'm';
+    if (flags & NOTIFY_NEW) *p++ = 'n';
+    *p = '\0';
+}
