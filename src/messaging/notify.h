@@ -29,6 +29,10 @@ enum notify_class {
 /* The enabled classes; 0 disables notifications (the default). */
 extern int notify_flags;
 
+/* Reports an event on a key of database `db`: when `class` is enabled the
+ * keyspace and keyevent messages are published. */
+void notify_keyspace_event(int db, const char *key, size_t len, int class, const char *event);
+
 /* Parses a class string such as "KEA" or "Kgx"; returns -1 on an unknown letter. */
 int notify_parse_classes(const char *classes);
 /* Writes the canonical class string for `flags` into buf (at least 32 bytes). */

@@ -1,0 +1,280 @@
+#include "db/db.h"
+
+#include <sys/time.h>
+#include <time.h>
+
+#include "db/watch.h"
+
+struct db_stats db_stats;
+struct db_hooks db_hooks;
+long long db_now_ms;
+bool db_lazy_delete = true;
+struct db *db_all;
+int db_count;
+
+struct db *db_by_index(int index)
+{
+    return (index >= 0 && index < db_count) ? &db_all[index] : NULL;
+}
+
+static void db_free_value(void *v)
+{
+    object_free(v);
+}
+
+static const struct dict_type db_keys_type = {.nocase = false, .owns_keys = true, .val_free = db_free_value};
+static const struct dict_type db_expires_type = {.nocase = false, .owns_keys = false, .val_free = NULL};
+
+long long db_monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+long long db_wall_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+void db_init(struct db *db, int id)
+{
+    db->id = id;
+    db->keys = dict_create(&db_keys_type);
+    db->expires = dict_create(&db_expires_type);
+    db->watched = watch_table_create();
+    db->expire_cursor = 0;
+    db->avg_ttl = 0;
+}
+
+void db_release(struct db *db)
+{
+    dict_release(db->expires);
+    dict_release(db->keys);
+    dict_release(db->watched);
+}
+
+bool db_is_expired(struct db *db, const char *key, size_t len)
+{
+    if (dict_size(db->expires) == 0) return false;
+    struct dict_entry *e = dict_find(db->expires, key, len);
+    return e && e->v.i64 <= db_now_ms;
+}
+
+/* Deletes the key if its deadline passed; true if it is (logically) gone. */
+static bool db_expire_if_needed(struct db *db, const char *key, size_t len)
+{
+    if (!db_is_expired(db, key, len)) return false;
+    if (!db_lazy_delete) return true;
+    struct dict_entry *e = dict_find(db->keys, key, len);
+    str owned = e->key; /* keep the name alive for the hook */
+    str name = str_new(owned, str_len(owned));
+    db_delete(db, key, len);
+    db_stats.expired_keys++;
+    watch_touch(db, name, str_len(name));
+    if (db_hooks.key_expired) db_hooks.key_expired(db, name, str_len(name));
+    str_free(name);
+    return true;
+}
+
+struct object *db_find(struct db *db, const char *key, size_t len)
+{
+    if (db_expire_if_needed(db, key, len)) return NULL;
+    struct dict_entry *e = dict_find(db->keys, key, len);
+    return e ? e->v.ptr : NULL;
+}
+
+struct object *db_find_read(struct db *db, const char *key, size_t len)
+{
+    struct object *o = db_find(db, key, len);
+    if (!o) {
+        db_stats.keyspace_misses++;
+        return NULL;
+    }
+    db_stats.keyspace_hits++;
+    object_touch(o);
+    return o;
+}
+
+struct object *db_peek(struct db *db, const char *key, size_t len)
+{
+    struct dict_entry *e = dict_find(db->keys, key, len);
+    return e ? e->v.ptr : NULL;
+}
+
+bool db_exists(struct db *db, const char *key, size_t len)
+{
+    return db_find(db, key, len) != NULL;
+}
+
+struct dict_entry *db_entry(struct db *db, const char *key, size_t len)
+{
+    if (db_expire_if_needed(db, key, len)) return NULL;
+    return dict_find(db->keys, key, len);
+}
+
+void db_add(struct db *db, const char *key, size_t len, struct object *val)
+{
+    dict_add(db->keys, str_new(key, len), val);
+}
+
+void db_replace(struct db *db, struct dict_entry *e, struct object *val)
+{
+    (void)db;
+    struct object *old = e->v.ptr;
+    e->v.ptr = val;
+    if (old != val) object_free(old);
+}
+
+void db_set(struct db *db, const char *key, size_t len, struct object *val, bool keep_ttl)
+{
+    struct dict_entry *e = db_entry(db, key, len);
+    if (!e) {
+        db_add(db, key, len, val);
+        return;
+    }
+    db_replace(db, e, val);
+    if (!keep_ttl) dict_delete(db->expires, key, len);
+}
+
+bool db_delete(struct db *db, const char *key, size_t len)
+{
+    if (dict_size(db->expires) > 0) dict_delete(db->expires, key, len);
+    return dict_delete(db->keys, key, len);
+}
+
+struct object *db_take(struct db *db, const char *key, size_t len, long long *expire)
+{
+    struct dict_entry *e = db_entry(db, key, len);
+    if (!e) return NULL;
+    *expire = db_get_expire(db, key, len);
+    struct object *val = e->v.ptr;
+    e->v.ptr = NULL;
+    db_delete(db, key, len);
+    return val;
+}
+
+void db_set_expire(struct db *db, const char *key, size_t len, long long when_ms)
+{
+    struct dict_entry *k = dict_find(db->keys, key, len);
+    if (!k) return;
+    bool existed;
+    struct dict_entry *e = dict_add_or_find(db->expires, key, len, k->key, &existed);
+    e->v.i64 = when_ms;
+}
+
+long long db_get_expire(struct db *db, const char *key, size_t len)
+{
+    if (dict_size(db->expires) == 0) return -1;
+    struct dict_entry *e = dict_find(db->expires, key, len);
+    return e ? e->v.i64 : -1;
+}
+
+bool db_persist(struct db *db, const char *key, size_t len)
+{
+    return dict_delete(db->expires, key, len);
+}
+
+void db_touch_key(struct db *db, const char *key, size_t len)
+{
+    watch_touch(db, key, len);
+}
+
+size_t db_size(const struct db *db)
+{
+    return dict_size(db->keys);
+}
+
+size_t db_expires_size(const struct db *db)
+{
+    return dict_size(db->expires);
+}
+
+long long db_empty(struct db *db)
+{
+    long long n = (long long)dict_size(db->keys);
+    dict_clear(db->expires);
+    dict_clear(db->keys);
+    db->avg_ttl = 0;
+    db->expire_cursor = 0;
+    return n;
+}
+
+void db_swap(struct db *a, struct db *b)
+{
+    struct dict *keys = a->keys, *expires = a->expires;
+    long long avg = a->avg_ttl;
+    a->keys = b->keys;
+    a->expires = b->expires;
+    a->avg_ttl = b->avg_ttl;
+    b->keys = keys;
+    b->expires = expires;
+    b->avg_ttl = avg;
+    a->expire_cursor = b->expire_cursor = 0;
+}
+
+struct dict_entry *db_random_key(struct db *db)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        struct dict_entry *e = dict_random(db->keys);
+        if (!e) return NULL;
+        if (!db_is_expired(db, e->key, str_len(e->key))) return e;
+        if (dict_size(db->keys) == dict_size(db->expires) && tries > 50) return e;
+        str name = str_dup(e->key);
+        db_expire_if_needed(db, name, str_len(name));
+        str_free(name);
+    }
+    return NULL;
+}
+
+struct expire_sample {
+    struct db *db;
+    str names[64];
+    int count;
+    long long ttl_sum;
+    int ttl_count;
+};
+
+static void db_collect_expired(void *ctx, struct dict_entry *e)
+{
+    struct expire_sample *s = ctx;
+    long long ttl = e->v.i64 - db_now_ms;
+    if (ttl > 0) {
+        s->ttl_sum += ttl;
+        s->ttl_count++;
+        return;
+    }
+    if (s->count < 64) s->names[s->count++] = str_dup(e->key);
+}
+
+/* Scans the expires table a few buckets at a time (resuming where the last
+ * cycle stopped), deleting what expired, and keeps going while more than a
+ * quarter of the sample was expired and time remains. */
+long long db_active_expire(struct db *db, long long deadline_us, int effort)
+{
+    long long expired = 0;
+    int per_loop = 20 + 5 * (effort - 1);
+    for (;;) {
+        if (dict_size(db->expires) == 0) break;
+        struct expire_sample s = {.db = db};
+        int scanned = 0;
+        do {
+            db->expire_cursor = dict_scan(db->expires, db->expire_cursor, db_collect_expired, &s);
+            scanned++;
+        } while (db->expire_cursor != 0 && s.count + s.ttl_count < per_loop && scanned < per_loop * 2);
+        for (int i = 0; i < s.count; i++) {
+            if (db_expire_if_needed(db, s.names[i], str_len(s.names[i]))) expired++;
+            str_free(s.names[i]);
+        }
+        if (s.ttl_count) {
+            long long avg = s.ttl_sum / s.ttl_count;
+            db->avg_ttl = db->avg_ttl ? (db->avg_ttl / 50) * 49 + avg / 50 : avg;
+        }
+        int sampled = s.count + s.ttl_count;
+        if (sampled == 0 || s.count * 4 < sampled) break;
+        if (db_monotonic_us() >= deadline_us) break;
+    }
+    return expired;
+}

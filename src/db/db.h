@@ -1,0 +1,106 @@
+/* db: one numbered keyspace — keys to values, plus the expiry table — and
+ * the rules every command relies on: a key past its expiry time is gone the
+ * moment anyone looks (lazy expiry), and an active cycle samples volatile
+ * keys to reclaim the ones nobody looks at.
+ *
+ * Upper layers learn about deletions through hooks (notifications, the AOF,
+ * WATCH), so this layer includes none of them. */
+#ifndef RUNNEL_DB_DB_H
+#define RUNNEL_DB_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db/dict.h"
+#include "db/object.h"
+
+struct db {
+    int id;
+    struct dict *keys;    /* owns the key strings */
+    struct dict *expires; /* shares them; value is the deadline in ms */
+    struct dict *watched; /* key -> watchers (db/watch.c) */
+    uint64_t expire_cursor;
+    long long avg_ttl;
+};
+
+struct db_stats {
+    long long keyspace_hits;
+    long long keyspace_misses;
+    long long expired_keys;
+    long long expired_stale_perc;
+    long long expire_cycle_time_used_us;
+};
+
+struct db_hooks {
+    /* A key was removed because it expired (after removal). */
+    void (*key_expired)(struct db *db, const char *key, size_t len);
+};
+
+extern struct db_stats db_stats;
+extern struct db_hooks db_hooks;
+/* The time expiry decisions use: set once per command so that a command sees
+ * one consistent instant (and replay sees the logged one). */
+extern long long db_now_ms;
+/* When false, lookups report expired keys as missing but do not delete them
+ * (a replica, or while loading). */
+extern bool db_lazy_delete;
+
+/* All databases, numbered 0..db_count-1 (set up by the server at start). */
+extern struct db *db_all;
+extern int db_count;
+struct db *db_by_index(int index);
+
+void db_init(struct db *db, int id);
+void db_release(struct db *db);
+
+/* Looks a key up for reading or writing; an expired key is deleted and
+ * reported missing. db_find_read also counts hits/misses and touches. */
+struct object *db_find(struct db *db, const char *key, size_t len);
+struct object *db_find_read(struct db *db, const char *key, size_t len);
+/* Looks up without expiring or touching (introspection, OBJECT). */
+struct object *db_peek(struct db *db, const char *key, size_t len);
+bool db_exists(struct db *db, const char *key, size_t len);
+
+/* Adds a key that must not exist. */
+void db_add(struct db *db, const char *key, size_t len, struct object *val);
+/* Sets a key to a value, freeing any old value; the TTL is dropped unless
+ * keep_ttl. */
+void db_set(struct db *db, const char *key, size_t len, struct object *val, bool keep_ttl);
+/* Replaces the value of an existing key in place, keeping its TTL. */
+void db_replace(struct db *db, struct dict_entry *e, struct object *val);
+struct dict_entry *db_entry(struct db *db, const char *key, size_t len);
+/* Deletes a key and its value; true if it existed. */
+bool db_delete(struct db *db, const char *key, size_t len);
+/* Removes a key and returns its value to the caller (RENAME, MOVE). */
+struct object *db_take(struct db *db, const char *key, size_t len, long long *expire);
+
+/* Expiry deadlines in ms since the epoch; -1 means none. */
+void db_set_expire(struct db *db, const char *key, size_t len, long long when_ms);
+long long db_get_expire(struct db *db, const char *key, size_t len);
+bool db_persist(struct db *db, const char *key, size_t len);
+/* True if the key has an expiry in the past (without deleting it). */
+bool db_is_expired(struct db *db, const char *key, size_t len);
+
+/* Every write calls this for each key it changed: it invalidates WATCHes
+ * (and, through the hook, wakes blocked readers). */
+void db_touch_key(struct db *db, const char *key, size_t len);
+
+size_t db_size(const struct db *db);
+size_t db_expires_size(const struct db *db);
+/* Removes every key; returns how many there were. */
+long long db_empty(struct db *db);
+/* Exchanges the contents of two databases (SWAPDB), watchers stay. */
+void db_swap(struct db *a, struct db *b);
+/* A random live key, or NULL; skips (and deletes) expired ones it meets. */
+struct dict_entry *db_random_key(struct db *db);
+
+/* One slice of active expiry for this db: samples volatile keys and deletes
+ * the expired ones, stopping at `deadline_us` (monotonic µs). Returns the
+ * number of keys expired. */
+long long db_active_expire(struct db *db, long long deadline_us, int effort);
+
+long long db_monotonic_us(void);
+long long db_wall_ms(void);
+
+#endif

@@ -1,0 +1,587 @@
+#include "db/dict.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "util/mem.h"
+
+#define DICT_INITIAL_SIZE 4
+#define DICT_EMPTY_VISITS 10 /* empty buckets a rehash step may skip per bucket of work */
+#define DICT_REHASH_BATCH 100
+#define DICT_RANDOM_PROBES 100 /* random probes before falling back to a walk */
+
+/* ---- SipHash-1-2 ------------------------------------------------------ */
+
+#define SIP_C_ROUNDS 1
+#define SIP_D_ROUNDS 2
+
+static uint64_t hash_k0, hash_k1;
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static inline uint64_t rotl64(uint64_t x, int b)
+{
+    return (x << b) | (x >> (64 - b));
+}
+
+static inline uint64_t load_le64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof(v));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+static inline uint8_t ascii_lower(uint8_t c)
+{
+    return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + ('a' - 'A')) : c;
+}
+
+struct sip_state {
+    uint64_t v0, v1, v2, v3;
+};
+
+static inline void sip_round(struct sip_state *s)
+{
+    s->v0 += s->v1;
+    s->v1 = rotl64(s->v1, 13);
+    s->v1 ^= s->v0;
+    s->v0 = rotl64(s->v0, 32);
+    s->v2 += s->v3;
+    s->v3 = rotl64(s->v3, 16);
+    s->v3 ^= s->v2;
+    s->v0 += s->v3;
+    s->v3 = rotl64(s->v3, 21);
+    s->v3 ^= s->v0;
+    s->v2 += s->v1;
+    s->v1 = rotl64(s->v1, 17);
+    s->v1 ^= s->v2;
+    s->v2 = rotl64(s->v2, 32);
+}
+
+static inline void sip_compress(struct sip_state *s, uint64_t m)
+{
+    s->v3 ^= m;
+    for (int i = 0; i < SIP_C_ROUNDS; i++) sip_round(s);
+    s->v0 ^= m;
+}
+
+/* Reads up to 8 bytes (n <= 8) as a little-endian word, lowercasing ASCII
+ * letters when asked, so the nocase hash needs no temporary copy of the key. */
+static inline uint64_t sip_word(const uint8_t *p, size_t n, bool lower)
+{
+    uint8_t buf[8] = {0};
+    if (n) memcpy(buf, p, n);
+    if (lower) {
+        for (int i = 0; i < 8; i++) buf[i] = ascii_lower(buf[i]);
+    }
+    return load_le64(buf);
+}
+
+/* SipHash-1-2 of `len` bytes under the global seed; `lower` hashes the bytes
+ * as if ASCII-lowercased. `in` may be NULL only when len is 0. */
+static uint64_t siphash(const uint8_t *in, size_t len, bool lower)
+{
+    if (!in) in = (const uint8_t *)"";
+    struct sip_state s = {
+        .v0 = hash_k0 ^ 0x736f6d6570736575ULL,
+        .v1 = hash_k1 ^ 0x646f72616e646f6dULL,
+        .v2 = hash_k0 ^ 0x6c7967656e657261ULL,
+        .v3 = hash_k1 ^ 0x7465646279746573ULL,
+    };
+    size_t full = len & ~(size_t)7;
+    for (size_t off = 0; off < full; off += 8) sip_compress(&s, sip_word(in + off, 8, lower));
+    uint64_t last = sip_word(in + full, len - full, lower) | ((uint64_t)len << 56);
+    sip_compress(&s, last);
+    s.v2 ^= 0xff;
+    for (int i = 0; i < SIP_D_ROUNDS; i++) sip_round(&s);
+    return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+}
+
+/* Sets the hash key. Call it before any dict holds entries: entries already
+ * placed under the old seed would no longer be found. */
+void dict_set_hash_seed(const uint8_t seed[16])
+{
+    hash_k0 = load_le64(seed);
+    hash_k1 = load_le64(seed + 8);
+    rng_state = hash_k0 ^ rotl64(hash_k1, 29) ^ 0x9e3779b97f4a7c15ULL;
+}
+
+uint64_t dict_hash(const void *key, size_t len)
+{
+    return siphash(key, len, false);
+}
+
+uint64_t dict_hash_nocase(const void *key, size_t len)
+{
+    return siphash(key, len, true);
+}
+
+/* splitmix64: small and fast; dict_random needs spread, not secrecy. */
+static uint64_t rng_next(void)
+{
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* ---- keys ---------------------------------------------------------------- */
+
+static uint64_t key_hash(const struct dict *d, const void *key, size_t len)
+{
+    return siphash(key, len, d->type->nocase);
+}
+
+static bool key_equal(const struct dict *d, const str k, const void *key, size_t len)
+{
+    if (str_len(k) != len) return false;
+    if (len == 0) return true;
+    if (!d->type->nocase) return memcmp(k, key, len) == 0;
+    const uint8_t *a = (const uint8_t *)k, *b = key;
+    for (size_t i = 0; i < len; i++) {
+        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+    }
+    return true;
+}
+
+/* Frees an entry per the type. A NULL value (as dict_add_or_find leaves it)
+ * is not passed to val_free, so destructors need not handle NULL. */
+static void entry_free(struct dict *d, struct dict_entry *e)
+{
+    if (d->type->owns_keys) str_free(e->key);
+    if (d->type->val_free && e->v.ptr) d->type->val_free(e->v.ptr);
+    mem_free(e);
+}
+
+/* ---- tables and rehashing -------------------------------------------- */
+
+static inline bool is_rehashing(const struct dict *d)
+{
+    return d->rehash_index != -1;
+}
+
+static void table_reset(struct dict_table *t)
+{
+    t->buckets = NULL;
+    t->size = 0;
+    t->used = 0;
+}
+
+static void table_init(struct dict_table *t, uint64_t size)
+{
+    t->buckets = mem_calloc(size * sizeof(*t->buckets));
+    t->size = size;
+    t->used = 0;
+}
+
+/* Frees every entry of a table and its bucket array, leaving it empty. */
+static void table_clear(struct dict *d, struct dict_table *t)
+{
+    for (uint64_t i = 0; i < t->size; i++) {
+        struct dict_entry *e = t->buckets[i];
+        while (e) {
+            struct dict_entry *next = e->next;
+            entry_free(d, e);
+            e = next;
+        }
+    }
+    mem_free(t->buckets);
+    table_reset(t);
+}
+
+static uint64_t size_for(uint64_t entries)
+{
+    uint64_t size = DICT_INITIAL_SIZE;
+    while (size < entries) size <<= 1;
+    return size;
+}
+
+/* Makes a table of `size` buckets the rehash target, or the main table when
+ * the dict has none yet. Caller guarantees no rehash is in progress. */
+static void dict_resize(struct dict *d, uint64_t size)
+{
+    if (d->t[0].size == 0) {
+        table_init(&d->t[0], size);
+        return;
+    }
+    table_init(&d->t[1], size);
+    d->rehash_index = 0;
+}
+
+static void expand_if_needed(struct dict *d)
+{
+    if (is_rehashing(d)) return;
+    if (d->t[0].size == 0) {
+        dict_resize(d, DICT_INITIAL_SIZE);
+        return;
+    }
+    if (d->t[0].used >= d->t[0].size) dict_resize(d, size_for(d->t[0].used + 1));
+}
+
+/* Moves the chain of bucket `idx` of table 0 into table 1. */
+static void rehash_bucket(struct dict *d, uint64_t idx)
+{
+    struct dict_entry *e = d->t[0].buckets[idx];
+    uint64_t mask = d->t[1].size - 1;
+    while (e) {
+        struct dict_entry *next = e->next;
+        uint64_t h = key_hash(d, e->key, str_len(e->key)) & mask;
+        e->next = d->t[1].buckets[h];
+        d->t[1].buckets[h] = e;
+        d->t[0].used--;
+        d->t[1].used++;
+        e = next;
+    }
+    d->t[0].buckets[idx] = NULL;
+}
+
+/* Table 0 is drained: table 1 takes its place. */
+static void rehash_finish(struct dict *d)
+{
+    mem_free(d->t[0].buckets);
+    d->t[0] = d->t[1];
+    table_reset(&d->t[1]);
+    d->rehash_index = -1;
+}
+
+/* Migrates up to `n` non-empty buckets, skipping at most n*10 empty ones.
+ * Returns true if rehashing is still in progress afterwards. */
+static bool rehash(struct dict *d, int n)
+{
+    if (!is_rehashing(d)) return false;
+    uint64_t empty_left = (uint64_t)n * DICT_EMPTY_VISITS;
+    while (n-- > 0 && d->t[0].used != 0) {
+        while (d->t[0].buckets[d->rehash_index] == NULL) {
+            d->rehash_index++;
+            if (--empty_left == 0) return true;
+        }
+        rehash_bucket(d, (uint64_t)d->rehash_index);
+        d->rehash_index++;
+    }
+    if (d->t[0].used != 0) return true;
+    rehash_finish(d);
+    return false;
+}
+
+/* The one-bucket step that lookups and updates pay while a resize runs. */
+static void rehash_step(struct dict *d)
+{
+    if (d->pause_rehash == 0) rehash(d, 1);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool dict_rehash_ms(struct dict *d, int ms)
+{
+    if (d->pause_rehash > 0) return is_rehashing(d);
+    int64_t start = now_ms();
+    while (rehash(d, DICT_REHASH_BATCH)) {
+        if (now_ms() - start >= ms) return true;
+    }
+    return false;
+}
+
+void dict_shrink_if_sparse(struct dict *d)
+{
+    if (is_rehashing(d)) return;
+    struct dict_table *t = &d->t[0];
+    if (t->size <= DICT_INITIAL_SIZE || t->used * 8 >= t->size) return;
+    dict_resize(d, size_for(t->used));
+}
+
+/* ---- lifecycle ------------------------------------------------------- */
+
+struct dict *dict_create(const struct dict_type *type)
+{
+    struct dict *d = mem_alloc(sizeof(*d));
+    d->type = type;
+    table_reset(&d->t[0]);
+    table_reset(&d->t[1]);
+    d->rehash_index = -1;
+    d->pause_rehash = 0;
+    return d;
+}
+
+void dict_release(struct dict *d)
+{
+    if (!d) return;
+    dict_clear(d);
+    mem_free(d);
+}
+
+void dict_clear(struct dict *d)
+{
+    table_clear(d, &d->t[0]);
+    table_clear(d, &d->t[1]);
+    d->rehash_index = -1;
+}
+
+size_t dict_size(const struct dict *d)
+{
+    return (size_t)(d->t[0].used + d->t[1].used);
+}
+
+size_t dict_buckets(const struct dict *d)
+{
+    return (size_t)(d->t[0].size + d->t[1].size);
+}
+
+/* ---- lookup and update ----------------------------------------------- */
+
+/* Finds the slot (the pointer that links to the entry) holding `key` with
+ * hash `h`, searching both tables; NULL when absent. *table gets the table
+ * index the slot belongs to. */
+static struct dict_entry **find_slot(struct dict *d, uint64_t h, const void *key, size_t len, int *table)
+{
+    for (int ti = 0; ti <= (is_rehashing(d) ? 1 : 0); ti++) {
+        struct dict_table *t = &d->t[ti];
+        if (t->size == 0) return NULL;
+        uint64_t idx = h & (t->size - 1);
+        /* Buckets below rehash_index have already moved to table 1. */
+        if (ti == 0 && (int64_t)idx < d->rehash_index) continue;
+        for (struct dict_entry **p = &t->buckets[idx]; *p; p = &(*p)->next) {
+            if (!key_equal(d, (*p)->key, key, len)) continue;
+            *table = ti;
+            return p;
+        }
+    }
+    return NULL;
+}
+
+struct dict_entry *dict_find(struct dict *d, const void *key, size_t len)
+{
+    if (dict_size(d) == 0) return NULL;
+    rehash_step(d);
+    int table;
+    struct dict_entry **p = find_slot(d, key_hash(d, key, len), key, len, &table);
+    return p ? *p : NULL;
+}
+
+/* Links a new entry for a key known to be absent; may start a resize. The
+ * caller sets the value. */
+static struct dict_entry *insert_new(struct dict *d, uint64_t h, str key)
+{
+    expand_if_needed(d);
+    struct dict_table *t = is_rehashing(d) ? &d->t[1] : &d->t[0];
+    uint64_t idx = h & (t->size - 1);
+    struct dict_entry *e = mem_alloc(sizeof(*e));
+    e->key = key;
+    e->v.ptr = NULL;
+    e->next = t->buckets[idx];
+    t->buckets[idx] = e;
+    t->used++;
+    return e;
+}
+
+struct dict_entry *dict_add(struct dict *d, str key, void *val)
+{
+    rehash_step(d);
+    size_t len = str_len(key);
+    uint64_t h = key_hash(d, key, len);
+    int table;
+    if (find_slot(d, h, key, len, &table)) return NULL;
+    struct dict_entry *e = insert_new(d, h, key);
+    e->v.ptr = val;
+    return e;
+}
+
+/* When the key is added to a dict that borrows keys, the entry's key is
+ * `owned_key` as given; if that is NULL the caller must set e->key before
+ * any other operation on the dict. An existing key leaves owned_key alone. */
+struct dict_entry *dict_add_or_find(struct dict *d, const void *key, size_t len, str owned_key, bool *existed)
+{
+    rehash_step(d);
+    uint64_t h = key_hash(d, key, len);
+    int table;
+    struct dict_entry **p = find_slot(d, h, key, len, &table);
+    if (existed) *existed = p != NULL;
+    if (p) return *p;
+    str k = owned_key;
+    if (!k && d->type->owns_keys) k = str_new(key, len);
+    return insert_new(d, h, k);
+}
+
+struct dict_entry *dict_unlink(struct dict *d, const void *key, size_t len)
+{
+    if (dict_size(d) == 0) return NULL;
+    rehash_step(d);
+    int table;
+    struct dict_entry **p = find_slot(d, key_hash(d, key, len), key, len, &table);
+    if (!p) return NULL;
+    struct dict_entry *e = *p;
+    *p = e->next;
+    e->next = NULL;
+    d->t[table].used--;
+    return e;
+}
+
+void dict_free_unlinked(struct dict *d, struct dict_entry *e)
+{
+    if (e) entry_free(d, e);
+}
+
+bool dict_delete(struct dict *d, const void *key, size_t len)
+{
+    struct dict_entry *e = dict_unlink(d, key, len);
+    if (!e) return false;
+    entry_free(d, e);
+    return true;
+}
+
+/* ---- random ---------------------------------------------------------- */
+
+/* Maps a global bucket number over both tables (table 0 first) to its
+ * bucket. Caller guarantees n < t[0].size + t[1].size. */
+static struct dict_entry *bucket_at(struct dict *d, uint64_t n)
+{
+    if (n < d->t[0].size) return d->t[0].buckets[n];
+    return d->t[1].buckets[n - d->t[0].size];
+}
+
+/* A non-empty bucket chosen at random; after DICT_RANDOM_PROBES misses (a
+ * very sparse table) it walks forward from the last probe instead, which
+ * bounds the cost at the price of a little bias. Caller guarantees d is not
+ * empty. */
+static struct dict_entry *random_bucket(struct dict *d)
+{
+    /* Buckets of table 0 below rehash_index are known empty. */
+    uint64_t lo = is_rehashing(d) ? (uint64_t)d->rehash_index : 0;
+    uint64_t span = d->t[0].size + d->t[1].size - lo;
+    uint64_t n = 0;
+    for (int i = 0; i < DICT_RANDOM_PROBES; i++) {
+        n = rng_next() % span;
+        struct dict_entry *b = bucket_at(d, lo + n);
+        if (b) return b;
+    }
+    for (;;) {
+        n = (n + 1) % span;
+        struct dict_entry *b = bucket_at(d, lo + n);
+        if (b) return b;
+    }
+}
+
+struct dict_entry *dict_random(struct dict *d)
+{
+    if (dict_size(d) == 0) return NULL;
+    struct dict_entry *head = random_bucket(d);
+    uint64_t len = 0;
+    for (struct dict_entry *e = head; e; e = e->next) len++;
+    uint64_t pick = rng_next() % len;
+    while (pick--) head = head->next;
+    return head;
+}
+
+/* ---- iteration ------------------------------------------------------- */
+
+void dict_iter_init(struct dict_iter *it, struct dict *d, bool safe)
+{
+    it->d = d;
+    it->table = 0;
+    it->index = -1;
+    it->safe = safe;
+    it->entry = NULL;
+    it->next = NULL;
+    if (safe) d->pause_rehash++;
+}
+
+/* Moves to the next bucket, crossing into table 1 while rehashing; returns
+ * false at the end. */
+static bool iter_next_bucket(struct dict_iter *it)
+{
+    struct dict *d = it->d;
+    it->index++;
+    if ((uint64_t)it->index >= d->t[it->table].size) {
+        if (it->table == 1 || !is_rehashing(d)) return false;
+        it->table = 1;
+        it->index = 0;
+    }
+    it->next = d->t[it->table].buckets[it->index];
+    return true;
+}
+
+/* The successor is saved before the entry is handed out, so a safe
+ * iterator's caller may delete the entry it was given. */
+struct dict_entry *dict_iter_next(struct dict_iter *it)
+{
+    while (!it->next) {
+        if (!iter_next_bucket(it)) {
+            it->entry = NULL;
+            return NULL;
+        }
+    }
+    it->entry = it->next;
+    it->next = it->entry->next;
+    return it->entry;
+}
+
+void dict_iter_done(struct dict_iter *it)
+{
+    if (it->safe) it->d->pause_rehash--;
+    it->safe = false;
+}
+
+/* ---- scan ------------------------------------------------------------ */
+
+static uint64_t rev64(uint64_t v)
+{
+    v = ((v >> 1) & 0x5555555555555555ULL) | ((v & 0x5555555555555555ULL) << 1);
+    v = ((v >> 2) & 0x3333333333333333ULL) | ((v & 0x3333333333333333ULL) << 2);
+    v = ((v >> 4) & 0x0f0f0f0f0f0f0f0fULL) | ((v & 0x0f0f0f0f0f0f0f0fULL) << 4);
+    return __builtin_bswap64(v);
+}
+
+/* Advances the high bits of the cursor above `mask` in reverse-binary
+ * order: set the unmasked bits, reverse, add one, reverse back. */
+static uint64_t cursor_next(uint64_t v, uint64_t mask)
+{
+    v |= ~mask;
+    v = rev64(v);
+    v++;
+    return rev64(v);
+}
+
+/* Calls fn on every entry of a bucket. The successor is read first so fn
+ * may delete the entry it is given (and nothing else). */
+static void scan_bucket(struct dict_entry *e, dict_scan_fn *fn, void *ctx)
+{
+    while (e) {
+        struct dict_entry *next = e->next;
+        fn(ctx, e);
+        e = next;
+    }
+}
+
+uint64_t dict_scan(struct dict *d, uint64_t cursor, dict_scan_fn *fn, void *ctx)
+{
+    if (dict_size(d) == 0) return 0;
+    /* Rehash stays paused so fn's deletes cannot move buckets under us. */
+    d->pause_rehash++;
+    if (!is_rehashing(d)) {
+        uint64_t m0 = d->t[0].size - 1;
+        scan_bucket(d->t[0].buckets[cursor & m0], fn, ctx);
+        cursor = cursor_next(cursor, m0);
+        d->pause_rehash--;
+        return cursor;
+    }
+    struct dict_table *small = &d->t[0], *large = &d->t[1];
+    if (small->size > large->size) {
+        small = &d->t[1];
+        large = &d->t[0];
+    }
+    uint64_t m0 = small->size - 1, m1 = large->size - 1;
+    scan_bucket(small->buckets[cursor & m0], fn, ctx);
+    /* Visit every bucket of the larger table that expands the small one. */
+    do {
+        scan_bucket(large->buckets[cursor & m1], fn, ctx);
+        cursor = cursor_next(cursor, m1);
+    } while (cursor & (m0 ^ m1));
+    d->pause_rehash--;
+    return cursor;
+}

@@ -1,0 +1,73 @@
+/* object: the value stored under a key — a type tag, an encoding tag, an
+ * access clock, and a pointer (or an integer held in place). Types register
+ * how to free, copy and measure their values, so the keyspace can manage any
+ * value without including the types above it. */
+#ifndef RUNNEL_DB_OBJECT_H
+#define RUNNEL_DB_OBJECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum object_type {
+    OBJ_STRING = 0,
+    OBJ_LIST = 1,
+    OBJ_SET = 2,
+    OBJ_ZSET = 3,
+    OBJ_HASH = 4,
+    OBJ_STREAM = 6,
+    OBJ_TYPE_COUNT = 7,
+};
+
+enum object_encoding {
+    ENC_RAW = 0,     /* str */
+    ENC_INT = 1,     /* integer held in v.i */
+    ENC_EMBSTR = 8,  /* str allocated together with the object */
+    ENC_HASHTABLE = 2,
+    ENC_INTSET = 6,
+    ENC_SKIPLIST = 7,
+    ENC_QUICKLIST = 9,
+    ENC_STREAM = 10,
+    ENC_LISTPACK = 11,
+};
+
+struct object {
+    uint8_t type;
+    uint8_t encoding;
+    uint16_t freq;     /* access-frequency counter (OBJECT FREQ) */
+    uint32_t lru;      /* seconds clock of last access (OBJECT IDLETIME) */
+    union {
+        void *ptr;
+        long long i;
+    } v;
+};
+
+struct object_ops {
+    const char *name;                         /* as TYPE replies */
+    void (*free)(struct object *o);           /* frees v.ptr's contents */
+    struct object *(*copy)(const struct object *o);
+    size_t (*memory)(const struct object *o); /* MEMORY USAGE estimate */
+};
+
+void object_register_type(enum object_type type, const struct object_ops *ops);
+const struct object_ops *object_ops_of(const struct object *o);
+const char *object_type_name(const struct object *o);
+const char *object_encoding_name(const struct object *o);
+
+struct object *object_new(enum object_type type, enum object_encoding enc, void *ptr);
+void object_free(struct object *o);
+struct object *object_copy(const struct object *o);
+size_t object_memory(const struct object *o);
+
+/* The seconds clock objects are stamped with; advanced by the server cron. */
+extern uint32_t object_clock;
+void object_touch(struct object *o);
+
+/* Strings: a value is kept as an integer when it is one that round-trips,
+ * embedded with its object when short, else as a separate str. */
+struct object *object_string(const char *data, size_t len);
+struct object *object_string_ll(long long v);
+/* The bytes of a string object; integers are formatted into `buf` (>= 24 bytes). */
+const char *object_string_bytes(const struct object *o, char *buf, size_t *len);
+size_t object_string_len(const struct object *o);
+
+#endif

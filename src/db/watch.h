@@ -1,0 +1,39 @@
+/* watch: optimistic locking for MULTI/EXEC. A client's watcher records the
+ * keys it WATCHes; any change to one of them (a write, an expiry, a flush)
+ * marks the watcher dirty, and EXEC then aborts. */
+#ifndef RUNNEL_DB_WATCH_H
+#define RUNNEL_DB_WATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/str.h"
+
+struct db;
+
+struct watched_key {
+    struct db *db;
+    str key;
+    bool expired_at_watch; /* already logically expired when watched */
+};
+
+struct watcher {
+    bool dirty;
+    struct watched_key *keys;
+    size_t count;
+    size_t capacity;
+};
+
+struct dict *watch_table_create(void);
+
+void watch_key(struct watcher *w, struct db *db, const char *key, size_t len);
+void watch_clear(struct watcher *w);
+/* Marks dirty every watcher of this key. */
+void watch_touch(struct db *db, const char *key, size_t len);
+/* Marks dirty the watchers of keys that exist in this db (FLUSHDB), or of
+ * every watched key in it when `all` (SWAPDB, whose contents change wholesale). */
+void watch_touch_db(struct db *db, bool all);
+/* True if a watched key expired since it was watched (checked by EXEC). */
+bool watch_any_expired(struct watcher *w);
+
+#endif

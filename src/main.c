@@ -1,0 +1,198 @@
+/* runnel-server: start-up, signals and shutdown. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db/dict.h"
+#include "server/command_table.h"
+#include "server/config.h"
+#include "server/connection.h"
+#include "server/cron.h"
+#include "server/info.h"
+#include "server/server.h"
+#include "types/string.h"
+#include "types/types.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+struct server server;
+bool (*server_debug_extension)(struct request *req);
+
+static void print_usage(void)
+{
+    fprintf(stderr,
+            "Usage: ./runnel-server [/path/to/runnel.conf] [options] [-]\n"
+            "       ./runnel-server - (read config from stdin)\n"
+            "       ./runnel-server -v or --version\n"
+            "       ./runnel-server -h or --help\n\n"
+            "Examples:\n"
+            "       ./runnel-server (run the server with default conf)\n"
+            "       ./runnel-server /etc/runnel/6379.conf\n"
+            "       ./runnel-server --port 7777\n"
+            "       ./runnel-server /etc/myrunnel.conf --loglevel verbose\n");
+}
+
+static void on_shutdown_signal(int sig)
+{
+    (void)sig;
+    server.shutdown_asap = true;
+    event_loop_stop(server.loop);
+}
+
+static void setup_signals(void)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on_shutdown_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* Seeds the hash function and the run id from /dev/urandom. */
+static void seed_randomness(void)
+{
+    uint8_t seed[36] = {0};
+    int fd = open("/dev/urandom", O_RDONLY);
+    if (fd >= 0) {
+        ssize_t got = read(fd, seed, sizeof(seed));
+        (void)got;
+        close(fd);
+    }
+    uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    for (int i = 0; i < 8; i++) seed[i] ^= (uint8_t)(t >> (8 * i));
+    dict_set_hash_seed(seed);
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 20; i++) {
+        server.run_id[2 * i] = hex[seed[16 + i % 20] >> 4];
+        server.run_id[2 * i + 1] = hex[seed[16 + i % 20] & 15];
+    }
+    server.run_id[40] = '\0';
+}
+
+/* Parses the command line as redis-server does: an optional config file
+ * first, then --directive value... pairs. Exits on error. */
+static void load_configuration(int argc, char **argv)
+{
+    config_init_defaults();
+    int first_option = 1;
+    char *err = NULL;
+    if (argc >= 2 && argv[1][0] != '-') {
+        first_option = 2;
+        if (config_load_file(argv[1], &err) != 0) {
+            fprintf(stderr, "\n*** FATAL CONFIG FILE ERROR (Runnel %s) ***\n%s\n", RUNNEL_VERSION, err);
+            exit(1);
+        }
+    }
+    if (argc > first_option && config_load_args(argc - first_option, argv + first_option, &err) != 0) {
+        fprintf(stderr, "\n*** FATAL CONFIG FILE ERROR (Runnel %s) ***\n%s\n", RUNNEL_VERSION, err);
+        exit(1);
+    }
+}
+
+static void apply_logging(void)
+{
+    log_min_level = cfg.loglevel;
+    log_set_file(cfg.logfile);
+}
+
+static int apply_logging_hook(const char **err)
+{
+    (void)err;
+    apply_logging();
+    return 0;
+}
+
+static int apply_string_limit_hook(const char **err)
+{
+    (void)err;
+    string_max_len = cfg.proto_max_bulk_len;
+    for (struct client *c = server.clients; c; c = c->next) c->parser.max_bulk_len = cfg.proto_max_bulk_len;
+    return 0;
+}
+
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)cfg.maxclients + 64;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
+        rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static void server_init(void)
+{
+    server.pid = getpid();
+    server.start_time_ms = db_wall_ms();
+    server.start_monotonic_ms = event_now_ms();
+    server.last_save = (long long)time(NULL);
+    raise_fd_limit();
+    server.loop = event_loop_create(cfg.maxclients + 1024);
+    server.db_count = cfg.databases;
+    server.dbs = mem_calloc(sizeof(struct db) * (size_t)cfg.databases);
+    for (int i = 0; i < cfg.databases; i++) db_init(&server.dbs[i], i);
+    db_all = server.dbs;
+    db_count = server.db_count;
+    types_init();
+    command_table_init();
+    string_max_len = cfg.proto_max_bulk_len;
+    config_set_apply_hook("loglevel", apply_logging_hook);
+    config_set_apply_hook("proto-max-bulk-len", apply_string_limit_hook);
+    event_loop_set_before_sleep(server.loop, server_before_sleep);
+}
+
+static void server_shutdown(void)
+{
+    log_warning("User requested shutdown...");
+    listeners_close();
+    connections_flush_pending();
+    if (cfg.pidfile && cfg.pidfile[0]) unlink(cfg.pidfile);
+    log_warning("Runnel is now ready to exit, bye bye...");
+}
+
+static void write_pidfile(void)
+{
+    if (!cfg.pidfile || !cfg.pidfile[0]) return;
+    FILE *f = fopen(cfg.pidfile, "w");
+    if (!f) return;
+    fprintf(f, "%ld\n", (long)getpid());
+    fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version"))) {
+        printf("Runnel server v=%s (Redis protocol %s compatible)\n", RUNNEL_VERSION, RUNNEL_VERSION);
+        return 0;
+    }
+    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        print_usage();
+        return 0;
+    }
+    server_executable_path = argv[0];
+    seed_randomness();
+    load_configuration(argc, argv);
+    apply_logging();
+    if (cfg.dir && cfg.dir[0] && chdir(cfg.dir) != 0) {
+        log_warning("Can't chdir to '%s': %s", cfg.dir, strerror(errno));
+        return 1;
+    }
+    setup_signals();
+    server_init();
+    if (listeners_open() != 0) return 1;
+    write_pidfile();
+    log_notice("Runnel %s started, pid=%ld, port=%d", RUNNEL_VERSION, (long)getpid(), cfg.port);
+    log_notice("Ready to accept connections tcp");
+    cron_start();
+    event_loop_run(server.loop);
+    server_shutdown();
+    return 0;
+}

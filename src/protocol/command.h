@@ -1,0 +1,62 @@
+/* command: the specification of one command — its name, implementation,
+ * arity, flags and key positions. Each module exports a table of these
+ * (terminated by an entry with a NULL name); the server's command table
+ * gathers them, and dispatch checks arity and flags once, from here. */
+#ifndef RUNNEL_PROTOCOL_COMMAND_H
+#define RUNNEL_PROTOCOL_COMMAND_H
+
+#include <stdint.h>
+
+#include "protocol/request.h"
+
+enum command_flags {
+    CMD_WRITE = 1 << 0,
+    CMD_READONLY = 1 << 1,
+    CMD_DENYOOM = 1 << 2,    /* refused when over maxmemory */
+    CMD_ADMIN = 1 << 3,
+    CMD_PUBSUB = 1 << 4,
+    CMD_NOSCRIPT = 1 << 5,
+    CMD_BLOCKING = 1 << 6,
+    CMD_LOADING = 1 << 7,    /* allowed while loading */
+    CMD_STALE = 1 << 8,
+    CMD_SKIP_MONITOR = 1 << 9,
+    CMD_SKIP_SLOWLOG = 1 << 10,
+    CMD_FAST = 1 << 11,
+    CMD_NO_AUTH = 1 << 12,   /* allowed before AUTH */
+    CMD_MAY_REPLICATE = 1 << 13,
+    CMD_NO_MULTI = 1 << 14,  /* refused inside MULTI */
+    CMD_ALLOW_BUSY = 1 << 15,
+    CMD_SUBSCRIBED_OK = 1 << 16, /* allowed in RESP2 subscribed mode */
+    CMD_MULTI_CONTROL = 1 << 17, /* EXEC, DISCARD, MULTI, WATCH: run even when queuing */
+    CMD_MOVABLE_KEYS = 1 << 18,
+};
+
+struct command;
+/* Finds the key argument positions of a request whose keys move with its
+ * arguments (numkeys, STREAMS ...); fills up to `max` positions, returns the count. */
+typedef int command_keys_fn(const struct command *cmd, struct arg *argv, int argc, int *positions, int max);
+
+struct command {
+    const char *name;
+    void (*proc)(struct request *req);
+    int arity; /* exact argc if > 0; at least -arity if < 0 */
+    uint32_t flags;
+    int first_key, last_key, key_step; /* last_key -1: the last argument */
+    const char *acl_categories;        /* "@read @string @fast" */
+    const char *group;                 /* "string", "generic", ... for COMMAND DOCS */
+    const char *summary;
+    const char *since;
+    const char *complexity;
+    struct command *subcommands; /* NULL-name terminated, or NULL */
+    command_keys_fn *keys;       /* for CMD_MOVABLE_KEYS */
+
+    /* statistics, kept by dispatch */
+    const char *full_name; /* "config|get" for subcommands */
+    struct command *parent;
+    long long calls;
+    long long usec;
+    long long rejected_calls;
+    long long failed_calls;
+};
+
+#endif

@@ -1,0 +1,238 @@
+#include "protocol/reply.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/numbers.h"
+
+size_t reply_encode_header(char *buf, char type, long long n)
+{
+    buf[0] = type;
+    size_t len = 1 + format_ll(buf + 1, n);
+    buf[len++] = '\r';
+    buf[len++] = '\n';
+    return len;
+}
+
+static void reply_header(struct outbuf *o, char type, long long n)
+{
+    if (o->muted) return;
+    char *p = outbuf_reserve(o, 24);
+    outbuf_commit(o, reply_encode_header(p, type, n));
+}
+
+void reply_raw(struct outbuf *o, const void *data, size_t len)
+{
+    outbuf_append(o, data, len);
+}
+
+void reply_simple(struct outbuf *o, const char *status)
+{
+    size_t len = strlen(status);
+    if (o->muted) return;
+    if (len <= 256) {
+        char *p = outbuf_reserve(o, len + 3);
+        p[0] = '+';
+        memcpy(p + 1, status, len);
+        p[len + 1] = '\r';
+        p[len + 2] = '\n';
+        outbuf_commit(o, len + 3);
+        return;
+    }
+    outbuf_append(o, "+", 1);
+    outbuf_append(o, status, len);
+    outbuf_append(o, "\r\n", 2);
+}
+
+void reply_ok(struct outbuf *o)
+{
+    outbuf_append(o, "+OK\r\n", 5);
+}
+
+/* Records the error's code (its first word) for INFO errorstats, then writes
+ * the error with newlines flattened, as Redis does, so the reply stays one line. */
+void reply_error(struct outbuf *o, const char *msg)
+{
+    o->errors++;
+    size_t code = strcspn(msg, " ");
+    if (code >= sizeof(o->last_error)) code = sizeof(o->last_error) - 1;
+    memcpy(o->last_error, msg, code);
+    o->last_error[code] = '\0';
+    if (o->muted) return;
+    size_t len = strlen(msg);
+    outbuf_append(o, "-", 1);
+    char *p = outbuf_reserve(o, len < 4096 ? len : 4096);
+    if (len <= 4096) {
+        for (size_t i = 0; i < len; i++) p[i] = (msg[i] == '\r' || msg[i] == '\n') ? ' ' : msg[i];
+        outbuf_commit(o, len);
+    } else {
+        outbuf_append(o, msg, len);
+    }
+    outbuf_append(o, "\r\n", 2);
+}
+
+void reply_errorf(struct outbuf *o, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    reply_error(o, buf);
+}
+
+void reply_int(struct outbuf *o, long long v)
+{
+    reply_header(o, ':', v);
+}
+
+void reply_bulk(struct outbuf *o, const void *data, size_t len)
+{
+    if (o->muted) return;
+    if (len <= 1024) {
+        char *p = outbuf_reserve(o, len + 32);
+        size_t h = reply_encode_header(p, '$', (long long)len);
+        memcpy(p + h, data, len);
+        p[h + len] = '\r';
+        p[h + len + 1] = '\n';
+        outbuf_commit(o, h + len + 2);
+        return;
+    }
+    reply_header(o, '$', (long long)len);
+    outbuf_append(o, data, len);
+    outbuf_append(o, "\r\n", 2);
+}
+
+void reply_bulk_cstr(struct outbuf *o, const char *s)
+{
+    if (!s) {
+        reply_null(o);
+        return;
+    }
+    reply_bulk(o, s, strlen(s));
+}
+
+void reply_bulk_ll(struct outbuf *o, long long v)
+{
+    char buf[24];
+    size_t n = format_ll(buf, v);
+    reply_bulk(o, buf, n);
+}
+
+void reply_null(struct outbuf *o)
+{
+    if (o->resp >= 3) outbuf_append(o, "_\r\n", 3);
+    else outbuf_append(o, "$-1\r\n", 5);
+}
+
+void reply_null_array(struct outbuf *o)
+{
+    if (o->resp >= 3) outbuf_append(o, "_\r\n", 3);
+    else outbuf_append(o, "*-1\r\n", 5);
+}
+
+void reply_array(struct outbuf *o, long long n)
+{
+    reply_header(o, '*', n);
+}
+
+void reply_empty_array(struct outbuf *o)
+{
+    outbuf_append(o, "*0\r\n", 4);
+}
+
+void reply_map(struct outbuf *o, long long pairs)
+{
+    if (o->resp >= 3) reply_header(o, '%', pairs);
+    else reply_header(o, '*', pairs * 2);
+}
+
+void reply_set(struct outbuf *o, long long n)
+{
+    reply_header(o, o->resp >= 3 ? '~' : '*', n);
+}
+
+void reply_push(struct outbuf *o, long long n)
+{
+    reply_header(o, o->resp >= 3 ? '>' : '*', n);
+}
+
+void reply_attribute(struct outbuf *o, long long n)
+{
+    if (o->resp >= 3) reply_header(o, '|', n);
+}
+
+/* Shortest decimal form that reads back as the same double. */
+size_t reply_format_double(char *buf, size_t size, double d)
+{
+    if (isinf(d)) return (size_t)snprintf(buf, size, d > 0 ? "inf" : "-inf");
+    if (isnan(d)) return (size_t)snprintf(buf, size, "nan");
+    int n = 0;
+    for (int precision = 1; precision <= 17; precision++) {
+        n = snprintf(buf, size, "%.*g", precision, d);
+        if (strtod(buf, NULL) == d) break;
+    }
+    return n < 0 ? 0 : (size_t)n;
+}
+
+void reply_double(struct outbuf *o, double d)
+{
+    char buf[64];
+    size_t n = reply_format_double(buf, sizeof(buf), d);
+    if (o->resp < 3) {
+        reply_bulk(o, buf, n);
+        return;
+    }
+    outbuf_append(o, ",", 1);
+    outbuf_append(o, buf, n);
+    outbuf_append(o, "\r\n", 2);
+}
+
+void reply_bool(struct outbuf *o, bool b)
+{
+    if (o->resp >= 3) outbuf_append(o, b ? "#t\r\n" : "#f\r\n", 4);
+    else outbuf_append(o, b ? ":1\r\n" : ":0\r\n", 4);
+}
+
+void reply_verbatim(struct outbuf *o, const char *data, size_t len, const char *ext)
+{
+    if (o->resp < 3) {
+        reply_bulk(o, data, len);
+        return;
+    }
+    reply_header(o, '=', (long long)len + 4);
+    outbuf_append(o, ext, 3);
+    outbuf_append(o, ":", 1);
+    outbuf_append(o, data, len);
+    outbuf_append(o, "\r\n", 2);
+}
+
+outbuf_mark reply_defer(struct outbuf *o)
+{
+    return outbuf_defer(o);
+}
+
+static void reply_fill(struct outbuf *o, outbuf_mark mark, char type, long long n)
+{
+    char buf[24];
+    outbuf_fill_deferred(o, mark, buf, reply_encode_header(buf, type, n));
+}
+
+void reply_deferred_array(struct outbuf *o, outbuf_mark mark, long long n)
+{
+    reply_fill(o, mark, '*', n);
+}
+
+void reply_deferred_map(struct outbuf *o, outbuf_mark mark, long long pairs)
+{
+    if (o->resp >= 3) reply_fill(o, mark, '%', pairs);
+    else reply_fill(o, mark, '*', pairs * 2);
+}
+
+void reply_deferred_set(struct outbuf *o, outbuf_mark mark, long long n)
+{
+    reply_fill(o, mark, o->resp >= 3 ? '~' : '*', n);
+}

@@ -1,0 +1,96 @@
+/* client: one connection — its query buffer and parser, its output queue,
+ * its selected database, and the per-connection state of transactions,
+ * subscriptions and CLIENT settings. */
+#ifndef RUNNEL_SERVER_CLIENT_H
+#define RUNNEL_SERVER_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db/watch.h"
+#include "protocol/command.h"
+#include "protocol/outbuf.h"
+#include "protocol/parser.h"
+#include "util/str.h"
+
+enum client_flags {
+    CLIENT_CLOSE_AFTER_REPLY = 1 << 0, /* QUIT, protocol error: flush, then close */
+    CLIENT_CLOSE_ASAP = 1 << 1,        /* killed: close before the next sleep */
+    CLIENT_MULTI = 1 << 2,             /* queuing a transaction */
+    CLIENT_DIRTY_EXEC = 1 << 3,        /* a queued command was refused: EXEC aborts */
+    CLIENT_PUBSUB = 1 << 4,            /* has subscriptions */
+    CLIENT_BLOCKED = 1 << 5,           /* waiting in a blocking command */
+    CLIENT_MONITOR = 1 << 6,
+    CLIENT_NO_EVICT = 1 << 7,
+    CLIENT_PENDING_WRITE = 1 << 8,     /* in the server's pending-writes list */
+    CLIENT_REPLY_OFF = 1 << 9,
+    CLIENT_REPLY_SKIP_NEXT = 1 << 10,
+    CLIENT_REPLY_SKIP = 1 << 11,
+    CLIENT_AUTHENTICATED = 1 << 12,
+    CLIENT_WRITE_WATCHED = 1 << 13,    /* EV_WRITE registered: socket was full */
+    CLIENT_PROTECTED = 1 << 14,        /* must not be freed right now */
+    CLIENT_NO_TOUCH = 1 << 15,
+    CLIENT_PAUSED = 1 << 16,           /* held back by CLIENT PAUSE */
+    CLIENT_EXECUTING = 1 << 17,        /* inside its own command */
+};
+
+struct queued_command {
+    struct command *cmd;
+    int argc;
+    struct arg *argv; /* each ptr is a separately allocated copy */
+};
+
+struct client {
+    uint64_t id;
+    int fd;
+    uint32_t flags;
+    char addr[64];
+    char laddr[64];
+    str name;
+    str lib_name;
+    str lib_ver;
+    int db_index;
+    struct db *db;
+    int resp;
+
+    /* input */
+    char *qbuf;
+    size_t qlen;
+    size_t qcap;
+    size_t qbuf_peak;
+    size_t cmd_start; /* where the command being run begins in qbuf */
+    struct resp_parser parser;
+    struct arg *argv;
+    int argc;
+    int argv_cap;
+    struct command *cmd;      /* being executed */
+    struct command *last_cmd; /* for CLIENT LIST cmd= */
+
+    /* output */
+    struct outbuf out;
+    long long soft_limit_since_ms; /* when the output buffer passed its soft limit */
+
+    /* transactions */
+    struct watcher watch;
+    struct queued_command *multi;
+    int multi_count;
+    int multi_cap;
+
+    /* timestamps, ms */
+    long long ctime_ms;
+    long long last_interaction_ms;
+
+    /* linkage in the server's client list */
+    struct client *prev;
+    struct client *next;
+
+    /* pub/sub subscriptions (messaging/pubsub), blocking state (messaging/blocking) */
+    void *subscriptions;
+    void *blocking;
+    long long total_net_in;
+    long long total_net_out;
+    long long commands_processed;
+};
+
+#endif

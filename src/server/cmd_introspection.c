@@ -1,0 +1,461 @@
+/* Introspection commands: INFO COMMAND SLOWLOG LATENCY MEMORY MONITOR. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "server/command_table.h"
+#include "server/commands.h"
+#include "server/info.h"
+#include "server/monitor.h"
+#include "server/server.h"
+#include "server/slowlog.h"
+#include "util/glob.h"
+#include "util/mem.h"
+
+static void cmd_info(struct request *req)
+{
+    str text = info_generate(req->argv + 1, req->argc - 1);
+    reply_verbatim(req->out, text, str_len(text), "txt");
+    str_free(text);
+}
+
+static void cmd_monitor(struct request *req)
+{
+    struct client *c = req->client;
+    if (c->flags & CLIENT_MULTI) {
+        reply_error(req->out, "ERR MONITOR isn't allowed in MULTI");
+        return;
+    }
+    monitor_add(c);
+    reply_ok(req->out);
+}
+
+/* ---- COMMAND ---- */
+
+static const struct {
+    uint32_t flag;
+    const char *name;
+} flag_names[] = {
+    {CMD_WRITE, "write"},       {CMD_READONLY, "readonly"}, {CMD_DENYOOM, "denyoom"},
+    {CMD_ADMIN, "admin"},       {CMD_PUBSUB, "pubsub"},     {CMD_NOSCRIPT, "noscript"},
+    {CMD_BLOCKING, "blocking"}, {CMD_LOADING, "loading"},   {CMD_STALE, "stale"},
+    {CMD_SKIP_MONITOR, "skip_monitor"}, {CMD_SKIP_SLOWLOG, "skip_slowlog"}, {CMD_FAST, "fast"},
+    {CMD_NO_AUTH, "no_auth"},   {CMD_MAY_REPLICATE, "may_replicate"}, {CMD_NO_MULTI, "no_multi"},
+    {CMD_ALLOW_BUSY, "allow_busy"}, {CMD_MOVABLE_KEYS, "movablekeys"},
+};
+
+static int command_arity(const struct command *cmd)
+{
+    return cmd->arity;
+}
+
+static void reply_command_flags(struct outbuf *o, const struct command *cmd)
+{
+    int n = 0;
+    for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++)
+        if (cmd->flags & flag_names[i].flag) n++;
+    reply_set(o, n);
+    for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++)
+        if (cmd->flags & flag_names[i].flag) reply_simple(o, flag_names[i].name);
+}
+
+/* ACL categories as a set of "@name" words taken from the spec string. */
+static void reply_acl_categories(struct outbuf *o, const char *cats)
+{
+    outbuf_mark mark = reply_defer(o);
+    long long n = 0;
+    const char *p = cats ? cats : "";
+    while (*p) {
+        while (*p == ' ') p++;
+        size_t len = strcspn(p, " ");
+        if (len) {
+            reply_bulk(o, p, len);
+            n++;
+        }
+        p += len;
+    }
+    reply_deferred_set(o, mark, n);
+}
+
+static long long subcommand_count(const struct command *cmd)
+{
+    long long n = 0;
+    if (cmd->subcommands)
+        for (const struct command *s = cmd->subcommands; s->name; s++) n++;
+    return n;
+}
+
+static void reply_command_info(struct outbuf *o, struct command *cmd)
+{
+    reply_array(o, 10);
+    reply_bulk_cstr(o, cmd->full_name);
+    reply_int(o, command_arity(cmd));
+    reply_command_flags(o, cmd);
+    reply_int(o, cmd->first_key);
+    reply_int(o, cmd->last_key);
+    reply_int(o, cmd->key_step);
+    reply_acl_categories(o, cmd->acl_categories);
+    reply_empty_array(o); /* tips */
+    reply_empty_array(o); /* key specs */
+    reply_array(o, subcommand_count(cmd));
+    if (cmd->subcommands)
+        for (struct command *s = cmd->subcommands; s->name; s++) reply_command_info(o, s);
+}
+
+struct each_ctx {
+    struct outbuf *out;
+    long long count;
+    const char *pattern;
+    int mode; /* 0 info, 1 names, 2 docs */
+};
+
+static void command_each_reply(struct command *cmd, void *p)
+{
+    struct each_ctx *ctx = p;
+    if (ctx->pattern && !glob_match(ctx->pattern, strlen(ctx->pattern), cmd->full_name, strlen(cmd->full_name), true))
+        return;
+    ctx->count++;
+    if (ctx->mode == 0) reply_command_info(ctx->out, cmd);
+    else reply_bulk_cstr(ctx->out, cmd->full_name);
+}
+
+static void cmd_command(struct request *req)
+{
+    struct each_ctx ctx = {.out = req->out};
+    outbuf_mark mark = reply_defer(req->out);
+    command_table_each(command_each_reply, &ctx);
+    reply_deferred_array(req->out, mark, ctx.count);
+}
+
+static void cmd_command_count(struct request *req)
+{
+    reply_int(req->out, (long long)command_table_count());
+}
+
+/* Resolves "config|get"-style or plain names for COMMAND INFO/DOCS. */
+static struct command *command_by_full_name(const char *name)
+{
+    const char *bar = strchr(name, '|');
+    if (!bar) return command_lookup(name, strlen(name));
+    struct command *parent = command_lookup(name, (size_t)(bar - name));
+    return parent ? command_lookup_sub(parent, bar + 1, strlen(bar + 1)) : NULL;
+}
+
+static void cmd_command_info(struct request *req)
+{
+    if (req->argc == 2) {
+        cmd_command(req);
+        return;
+    }
+    reply_array(req->out, req->argc - 2);
+    for (int i = 2; i < req->argc; i++) {
+        struct command *cmd = command_by_full_name(req->argv[i].ptr);
+        if (cmd) reply_command_info(req->out, cmd);
+        else reply_null_array(req->out);
+    }
+}
+
+static void reply_command_doc(struct outbuf *o, struct command *cmd)
+{
+    long long subs = subcommand_count(cmd);
+    reply_map(o, subs ? 5 : 4);
+    reply_bulk_cstr(o, "summary");
+    reply_bulk_cstr(o, cmd->summary ? cmd->summary : "");
+    reply_bulk_cstr(o, "since");
+    reply_bulk_cstr(o, cmd->since ? cmd->since : "1.0.0");
+    reply_bulk_cstr(o, "group");
+    reply_bulk_cstr(o, cmd->group ? cmd->group : "generic");
+    reply_bulk_cstr(o, "complexity");
+    reply_bulk_cstr(o, cmd->complexity ? cmd->complexity : "O(1)");
+    if (!subs) return;
+    reply_bulk_cstr(o, "subcommands");
+    reply_map(o, subs);
+    for (struct command *s = cmd->subcommands; s->name; s++) {
+        reply_bulk_cstr(o, s->full_name);
+        reply_command_doc(o, s);
+    }
+}
+
+static void command_each_doc(struct command *cmd, void *p)
+{
+    struct each_ctx *ctx = p;
+    reply_bulk_cstr(ctx->out, cmd->full_name);
+    reply_command_doc(ctx->out, cmd);
+    ctx->count++;
+}
+
+static void cmd_command_docs(struct request *req)
+{
+    if (req->argc == 2) {
+        struct each_ctx ctx = {.out = req->out};
+        outbuf_mark mark = reply_defer(req->out);
+        command_table_each(command_each_doc, &ctx);
+        reply_deferred_map(req->out, mark, ctx.count);
+        return;
+    }
+    outbuf_mark mark = reply_defer(req->out);
+    long long n = 0;
+    for (int i = 2; i < req->argc; i++) {
+        struct command *cmd = command_by_full_name(req->argv[i].ptr);
+        if (!cmd) continue;
+        reply_bulk_cstr(req->out, cmd->full_name);
+        reply_command_doc(req->out, cmd);
+        n++;
+    }
+    reply_deferred_map(req->out, mark, n);
+}
+
+static void cmd_command_list(struct request *req)
+{
+    struct each_ctx ctx = {.out = req->out, .mode = 1};
+    if (req->argc == 5 && ARG_IS(req, 2, "FILTERBY") && ARG_IS(req, 3, "PATTERN")) {
+        ctx.pattern = req->argv[4].ptr;
+    } else if (req->argc != 2) {
+        reply_syntax_error(req->out);
+        return;
+    }
+    outbuf_mark mark = reply_defer(req->out);
+    command_table_each(command_each_reply, &ctx);
+    reply_deferred_array(req->out, mark, ctx.count);
+}
+
+static void cmd_command_getkeys(struct request *req)
+{
+    struct arg *argv = req->argv + 2;
+    int argc = req->argc - 2;
+    struct command *cmd = command_lookup(argv[0].ptr, argv[0].len);
+    if (cmd && cmd->subcommands && argc >= 2) cmd = command_lookup_sub(cmd, argv[1].ptr, argv[1].len);
+    if (!cmd) {
+        reply_error(req->out, "ERR Invalid command specified");
+        return;
+    }
+    if (cmd->arity > 0 ? argc != cmd->arity : argc < -cmd->arity) {
+        reply_error(req->out, "ERR Invalid number of arguments specified for command");
+        return;
+    }
+    int positions[256];
+    int n = command_key_positions(cmd, argv, argc, positions, 256);
+    if (n == 0) {
+        reply_error(req->out, "ERR The command has no key arguments");
+        return;
+    }
+    reply_array(req->out, n);
+    for (int i = 0; i < n; i++) reply_bulk(req->out, argv[positions[i]].ptr, argv[positions[i]].len);
+}
+
+static void reply_help(struct outbuf *o, const char *const *lines, size_t n)
+{
+    reply_array(o, (long long)n);
+    for (size_t i = 0; i < n; i++) reply_simple(o, lines[i]);
+}
+
+static void cmd_command_help(struct request *req)
+{
+    static const char *const lines[] = {
+        "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "(no subcommand)",
+        "    Return details about all commands.",
+        "COUNT",
+        "    Return the total number of commands in this server.",
+        "LIST",
+        "    Return a list of all commands in this server.",
+        "INFO [<command-name> ...]",
+        "    Return details about multiple commands.",
+        "DOCS [<command-name> ...]",
+        "    Return documentation details about multiple commands.",
+        "GETKEYS <full-command>",
+        "    Return the keys from a full command.",
+        "HELP",
+        "    Print this help.",
+    };
+    reply_help(req->out, lines, sizeof(lines) / sizeof(lines[0]));
+}
+
+/* ---- LATENCY: no latency monitor events are recorded yet; the subcommands
+ * answer with the empty results Redis gives when nothing crossed the threshold. */
+
+static void cmd_latency_latest(struct request *req)
+{
+    reply_empty_array(req->out);
+}
+
+static void cmd_latency_history(struct request *req)
+{
+    reply_empty_array(req->out);
+}
+
+static void cmd_latency_reset(struct request *req)
+{
+    reply_int(req->out, 0);
+}
+
+static void cmd_latency_doctor(struct request *req)
+{
+    static const char text[] =
+        "I have no latency reports to show you at this moment. Latency monitoring is disabled unless "
+        "latency-monitor-threshold is set.\n";
+    reply_verbatim(req->out, text, sizeof(text) - 1, "txt");
+}
+
+static void cmd_latency_help(struct request *req)
+{
+    static const char *const lines[] = {
+        "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "DOCTOR",
+        "    Return a human readable latency analysis report.",
+        "HISTORY <event>",
+        "    Return time-latency samples for the <event> class.",
+        "LATEST",
+        "    Return the latest latency samples for all events.",
+        "RESET [<event> ...]",
+        "    Reset latency data of one or more <event> classes.",
+        "HELP",
+        "    Print this help.",
+    };
+    reply_help(req->out, lines, sizeof(lines) / sizeof(lines[0]));
+}
+
+/* ---- MEMORY ---- */
+
+static void cmd_memory_usage(struct request *req)
+{
+    if (req->argc != 3 && !(req->argc == 5 && ARG_IS(req, 3, "SAMPLES"))) {
+        reply_syntax_error(req->out);
+        return;
+    }
+    struct dict_entry *e = dict_find(req->db->keys, req->argv[2].ptr, req->argv[2].len);
+    if (!e || db_is_expired(req->db, req->argv[2].ptr, req->argv[2].len)) {
+        reply_null(req->out);
+        return;
+    }
+    size_t bytes = sizeof(struct dict_entry) + str_alloc_size(e->key) + object_memory(e->v.ptr);
+    reply_int(req->out, (long long)bytes);
+}
+
+static void cmd_memory_stats(struct request *req)
+{
+    size_t used = mem_used();
+    long long keys = 0;
+    for (int i = 0; i < server.db_count; i++) keys += (long long)db_size(&server.dbs[i]);
+    reply_map(req->out, 7);
+    reply_bulk_cstr(req->out, "peak.allocated");
+    reply_int(req->out, (long long)used);
+    reply_bulk_cstr(req->out, "total.allocated");
+    reply_int(req->out, (long long)used);
+    reply_bulk_cstr(req->out, "startup.allocated");
+    reply_int(req->out, 0);
+    reply_bulk_cstr(req->out, "keys.count");
+    reply_int(req->out, keys);
+    reply_bulk_cstr(req->out, "keys.bytes-per-key");
+    reply_int(req->out, keys ? (long long)used / keys : 0);
+    reply_bulk_cstr(req->out, "allocator.resident");
+    reply_int(req->out, (long long)mem_resident());
+    reply_bulk_cstr(req->out, "rss");
+    reply_int(req->out, (long long)mem_rss());
+}
+
+static void cmd_memory_doctor(struct request *req)
+{
+    static const char text[] = "Hi Sam, I can't find any memory issue in your instance. I can only account for "
+                               "what occurs on this base.\n";
+    reply_verbatim(req->out, text, sizeof(text) - 1, "txt");
+}
+
+static void cmd_memory_malloc_stats(struct request *req)
+{
+    char text[256];
+    int n = snprintf(text, sizeof(text), "jemalloc allocated:%zu resident:%zu\n", mem_used(), mem_resident());
+    reply_verbatim(req->out, text, (size_t)n, "txt");
+}
+
+static void cmd_memory_purge(struct request *req)
+{
+    reply_ok(req->out);
+}
+
+static void cmd_memory_help(struct request *req)
+{
+    static const char *const lines[] = {
+        "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "DOCTOR",
+        "    Return memory problems reports.",
+        "MALLOC-STATS",
+        "    Return internal statistics report from the memory allocator.",
+        "PURGE",
+        "    Attempt to purge dirty pages for reclamation by the allocator.",
+        "STATS",
+        "    Return information about the memory usage of the server.",
+        "USAGE <key> [SAMPLES <count>]",
+        "    Return memory in bytes used by <key> and its value.",
+        "HELP",
+        "    Print this help.",
+    };
+    reply_help(req->out, lines, sizeof(lines) / sizeof(lines[0]));
+}
+
+#define INTRO_FLAGS (CMD_LOADING | CMD_STALE)
+static struct command command_subcommands[] = {
+    {"count", cmd_command_count, 2, INTRO_FLAGS, 0, 0, 0, "@slow @connection", "server",
+     "Returns a count of commands.", "2.8.13", "O(1)"},
+    {"info", cmd_command_info, -2, INTRO_FLAGS, 0, 0, 0, "@slow @connection", "server",
+     "Returns information about one, multiple or all commands.", "2.8.13",
+     "O(N) where N is the number of commands to look up"},
+    {"docs", cmd_command_docs, -2, INTRO_FLAGS, 0, 0, 0, "@slow @connection", "server",
+     "Returns documentary information about one, multiple or all commands.", "7.0.0",
+     "O(N) where N is the number of commands to look up"},
+    {"list", cmd_command_list, -2, INTRO_FLAGS, 0, 0, 0, "@slow @connection", "server",
+     "Returns a list of command names.", "7.0.0", "O(N) where N is the total number of commands"},
+    {"getkeys", cmd_command_getkeys, -3, INTRO_FLAGS, 0, 0, 0, "@slow @connection", "server",
+     "Extracts the key names from an arbitrary command.", "2.8.13",
+     "O(N) where N is the number of arguments to the command"},
+    {"help", cmd_command_help, 2, INTRO_FLAGS, 0, 0, 0, "@slow @connection", "server",
+     "Returns helpful text about the different subcommands.", "5.0.0", "O(1)"},
+    {0},
+};
+
+static struct command latency_subcommands[] = {
+    {"latest", cmd_latency_latest, 2, CMD_ADMIN | INTRO_FLAGS, 0, 0, 0, "@admin @slow @dangerous", "server",
+     "Returns the latest latency samples for all events.", "2.8.13", "O(1)"},
+    {"history", cmd_latency_history, 3, CMD_ADMIN | INTRO_FLAGS, 0, 0, 0, "@admin @slow @dangerous", "server",
+     "Returns timestamp-latency samples for an event.", "2.8.13", "O(1)"},
+    {"reset", cmd_latency_reset, -2, CMD_ADMIN | INTRO_FLAGS, 0, 0, 0, "@admin @slow @dangerous", "server",
+     "Resets the latency data for one or more events.", "2.8.13", "O(1)"},
+    {"doctor", cmd_latency_doctor, 2, CMD_ADMIN | INTRO_FLAGS, 0, 0, 0, "@admin @slow @dangerous", "server",
+     "Returns a human-readable latency analysis report.", "2.8.13", "O(1)"},
+    {"help", cmd_latency_help, 2, INTRO_FLAGS, 0, 0, 0, "@slow", "server",
+     "Returns helpful text about the different subcommands.", "2.8.13", "O(1)"},
+    {0},
+};
+
+static struct command memory_subcommands[] = {
+    {"usage", cmd_memory_usage, -3, CMD_READONLY, 2, 2, 1, "@read @slow", "server",
+     "Estimates the memory usage of a key.", "4.0.0", "O(N) where N is the number of samples."},
+    {"stats", cmd_memory_stats, 2, 0, 0, 0, 0, "@slow", "server", "Returns details about memory usage.", "4.0.0",
+     "O(1)"},
+    {"doctor", cmd_memory_doctor, 2, 0, 0, 0, 0, "@slow", "server", "Outputs a memory problems report.", "4.0.0",
+     "O(1)"},
+    {"malloc-stats", cmd_memory_malloc_stats, 2, 0, 0, 0, 0, "@slow", "server",
+     "Returns the allocator statistics.", "4.0.0", "Depends on how much memory is allocated"},
+    {"purge", cmd_memory_purge, 2, 0, 0, 0, 0, "@slow", "server", "Asks the allocator to release memory.", "4.0.0",
+     "Depends on how much memory is allocated"},
+    {"help", cmd_memory_help, 2, INTRO_FLAGS, 0, 0, 0, "@slow", "server",
+     "Returns helpful text about the different subcommands.", "4.0.0", "O(1)"},
+    {0},
+};
+
+struct command introspection_commands[] = {
+    {"info", cmd_info, -1, INTRO_FLAGS, 0, 0, 0, "@slow @dangerous", "server",
+     "Returns information and statistics about the server.", "1.0.0", "O(1)"},
+    {"monitor", cmd_monitor, 1, CMD_ADMIN | CMD_NOSCRIPT | INTRO_FLAGS, 0, 0, 0, "@admin @slow @dangerous",
+     "server", "Listens for all requests received by the server in real-time.", "1.0.0", "O(1)"},
+    {"command", cmd_command, -1, INTRO_FLAGS, 0, 0, 0, "@slow @connection", "server",
+     "Returns detailed information about all commands.", "2.8.13", "O(N) where N is the total number of commands",
+     command_subcommands},
+    {"slowlog", NULL, -2, 0, 0, 0, 0, "@slow", "server", "A container for slow log commands.", "2.2.12",
+     "Depends on subcommand.", slowlog_subcommands},
+    {"latency", NULL, -2, 0, 0, 0, 0, "@slow", "server", "A container for latency diagnostics commands.", "2.8.13",
+     "Depends on subcommand.", latency_subcommands},
+    {"memory", NULL, -2, 0, 0, 0, 0, "@slow", "server", "A container for memory diagnostics commands.", "4.0.0",
+     "Depends on subcommand.", memory_subcommands},
+    {0},
+};

@@ -1,0 +1,546 @@
+#include "server/connection.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server/config.h"
+#include "server/dispatch.h"
+#include "server/server.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+#define READ_CHUNK (16 * 1024)
+#define BIG_ARG_READ (32 * 1024)
+#define MAX_ACCEPTS_PER_CALL 1000
+
+static void client_on_readable(struct event_loop *loop, int fd, void *data, int mask);
+static void client_bind_args(struct client *c);
+
+static int socket_set_nonblocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+static void socket_describe(int fd, bool local, char *out, size_t size)
+{
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof(sa);
+    int rc = local ? getsockname(fd, (struct sockaddr *)&sa, &len) : getpeername(fd, (struct sockaddr *)&sa, &len);
+    if (rc < 0) {
+        snprintf(out, size, "?:0");
+        return;
+    }
+    char ip[INET6_ADDRSTRLEN];
+    int port;
+    if (sa.ss_family == AF_INET6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&sa;
+        inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+        port = ntohs(s6->sin6_port);
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&sa;
+        inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
+        port = ntohs(s4->sin_port);
+    }
+    snprintf(out, size, "%s:%d", ip, port);
+}
+
+/* The address part of "ip:port" is loopback (127.0.0.0/8 or ::1). */
+static bool addr_is_loopback(const char *addr)
+{
+    return strncmp(addr, "127.", 4) == 0 || strncmp(addr, "::1:", 4) == 0 || strncmp(addr, "::ffff:127.", 11) == 0;
+}
+
+static int listener_bind(const char *addr, int port)
+{
+    char portstr[16];
+    snprintf(portstr, sizeof(portstr), "%d", port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+    struct addrinfo *res;
+    if (strcmp(addr, "*") == 0) addr = "0.0.0.0";
+    else if (strcmp(addr, "::*") == 0) addr = "::";
+    if (getaddrinfo(addr, portstr, &hints, &res) != 0) return -1;
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        freeaddrinfo(res);
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (res->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, cfg.tcp_backlog) < 0) {
+        int saved = errno;
+        close(fd);
+        freeaddrinfo(res);
+        errno = saved;
+        return -1;
+    }
+    freeaddrinfo(res);
+    socket_set_nonblocking(fd);
+    return fd;
+}
+
+static void reject_connection(int fd, const char *msg)
+{
+    ssize_t ignored = write(fd, msg, strlen(msg));
+    (void)ignored;
+    close(fd);
+    server.stats.rejected_connections++;
+}
+
+static const char protected_mode_message[] =
+    "-DENIED Runnel is running in protected mode because protected mode is enabled and no password is set for the "
+    "default user. In this mode connections are only accepted from the loopback interface. If you want to connect "
+    "from external computers to Runnel you may adopt one of the following solutions: 1) Just disable protected mode "
+    "sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Runnel from the "
+    "same host the server is running, however MAKE SURE Runnel is not publicly accessible from internet if you do "
+    "so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode "
+    "by editing the Runnel configuration file, and setting the protected mode option to 'no', and then restarting "
+    "the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' "
+    "option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above "
+    "things in order for the server to start accepting connections from the outside.\r\n";
+
+static void accept_one(int fd)
+{
+    if (server.client_count >= (size_t)cfg.maxclients) {
+        reject_connection(fd, "-ERR max number of clients reached\r\n");
+        return;
+    }
+    char addr[64];
+    socket_describe(fd, false, addr, sizeof(addr));
+    if (cfg.protected_mode && (!cfg.requirepass || !cfg.requirepass[0]) && !addr_is_loopback(addr)) {
+        reject_connection(fd, protected_mode_message);
+        return;
+    }
+    if (!client_create(fd)) close(fd);
+}
+
+static void listener_on_readable(struct event_loop *loop, int fd, void *data, int mask)
+{
+    (void)loop, (void)data, (void)mask;
+    for (int i = 0; i < MAX_ACCEPTS_PER_CALL; i++) {
+        int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (cfd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                log_warning("Accepting client connection: %s", strerror(errno));
+            return;
+        }
+        accept_one(cfd);
+    }
+}
+
+int listeners_open(void)
+{
+    for (int i = 0; i < cfg.bind_count && server.listen_count < MAX_LISTENERS; i++) {
+        const char *addr = cfg.bind[i];
+        bool optional = addr[0] == '-';
+        if (optional) addr++;
+        int fd = listener_bind(addr, cfg.port);
+        if (fd < 0) {
+            if (optional) continue;
+            log_warning("Warning: Could not create server TCP listening socket %s:%d: %s", addr, cfg.port,
+                        strerror(errno));
+            return -1;
+        }
+        event_loop_watch(server.loop, fd, EV_READ, listener_on_readable, NULL);
+        server.listen_fds[server.listen_count++] = fd;
+    }
+    if (server.listen_count == 0) {
+        log_warning("Failed listening on port %d (tcp), aborting.", cfg.port);
+        return -1;
+    }
+    return 0;
+}
+
+void listeners_close(void)
+{
+    for (int i = 0; i < server.listen_count; i++) {
+        event_loop_unwatch(server.loop, server.listen_fds[i], EV_READ | EV_WRITE);
+        close(server.listen_fds[i]);
+    }
+    server.listen_count = 0;
+}
+
+static void client_link(struct client *c)
+{
+    c->next = server.clients;
+    if (server.clients) server.clients->prev = c;
+    server.clients = c;
+    server.client_count++;
+}
+
+static void client_unlink(struct client *c)
+{
+    if (c->prev) c->prev->next = c->next;
+    else server.clients = c->next;
+    if (c->next) c->next->prev = c->prev;
+    server.client_count--;
+}
+
+struct client *client_create(int fd)
+{
+    struct client *c = mem_calloc(sizeof(*c));
+    c->fd = fd;
+    c->id = ++server.next_client_id;
+    c->resp = 2;
+    outbuf_init(&c->out);
+    resp_parser_init(&c->parser, cfg.proto_max_bulk_len, 1024LL * 1024 * 1024 * 2 - 1);
+    c->ctime_ms = c->last_interaction_ms = event_now_ms();
+    client_select_db(c, 0);
+    if (fd >= 0) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        if (cfg.tcp_keepalive > 0) setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+        socket_describe(fd, false, c->addr, sizeof(c->addr));
+        socket_describe(fd, true, c->laddr, sizeof(c->laddr));
+        if (event_loop_watch(server.loop, fd, EV_READ, client_on_readable, c) < 0) {
+            outbuf_free(&c->out);
+            resp_parser_free(&c->parser);
+            mem_free(c);
+            return NULL;
+        }
+    }
+    if (!cfg.requirepass || !cfg.requirepass[0]) c->flags |= CLIENT_AUTHENTICATED;
+    client_link(c);
+    server.stats.total_connections++;
+    return c;
+}
+
+void client_select_db(struct client *c, int index)
+{
+    c->db_index = index;
+    c->db = &server.dbs[index];
+}
+
+static void client_remove_pending(struct client *c)
+{
+    if (!(c->flags & CLIENT_PENDING_WRITE)) return;
+    for (size_t i = 0; i < server.pending_count; i++) {
+        if (server.pending_writes[i] != c) continue;
+        server.pending_writes[i] = server.pending_writes[--server.pending_count];
+        break;
+    }
+    c->flags &= ~CLIENT_PENDING_WRITE;
+}
+
+static void client_free(struct client *c)
+{
+    dispatch_client_closing(c);
+    if (c->fd >= 0) {
+        event_loop_unwatch(server.loop, c->fd, EV_READ | EV_WRITE);
+        close(c->fd);
+    }
+    client_remove_pending(c);
+    client_unlink(c);
+    watch_clear(&c->watch);
+    outbuf_free(&c->out);
+    resp_parser_free(&c->parser);
+    mem_free(c->qbuf);
+    mem_free(c->argv);
+    str_free(c->name);
+    str_free(c->lib_name);
+    str_free(c->lib_ver);
+    mem_free(c);
+}
+
+void client_close_async(struct client *c)
+{
+    c->flags |= CLIENT_CLOSE_ASAP;
+}
+
+void client_close(struct client *c)
+{
+    if (c->flags & (CLIENT_EXECUTING | CLIENT_PROTECTED) || server.current == c) {
+        client_close_async(c);
+        return;
+    }
+    client_free(c);
+}
+
+void client_resume_pending_command(struct client *c)
+{
+    client_bind_args(c);
+    dispatch_command(c);
+    c->argc = 0;
+    client_process_input(c);
+}
+
+struct client *client_by_id(uint64_t id)
+{
+    for (struct client *c = server.clients; c; c = c->next)
+        if (c->id == id) return c;
+    return NULL;
+}
+
+void client_mark_pending_write(struct client *c)
+{
+    if (c->flags & (CLIENT_PENDING_WRITE | CLIENT_WRITE_WATCHED) || c->fd < 0) return;
+    if (server.pending_count == server.pending_cap) {
+        server.pending_cap = server.pending_cap ? server.pending_cap * 2 : 64;
+        server.pending_writes = mem_realloc(server.pending_writes, server.pending_cap * sizeof(struct client *));
+    }
+    server.pending_writes[server.pending_count++] = c;
+    c->flags |= CLIENT_PENDING_WRITE;
+}
+
+/* Makes room for the next read: a normal chunk, or exactly what a big bulk
+ * argument still needs so that it is read straight into place. */
+static size_t client_prepare_read(struct client *c)
+{
+    size_t want = READ_CHUNK;
+    size_t remaining = resp_parser_bulk_remaining(&c->parser, c->qlen);
+    if (remaining >= BIG_ARG_READ) want = remaining;
+    if (c->qcap - c->qlen < want) {
+        size_t cap = c->qlen + want;
+        if (remaining < BIG_ARG_READ && cap < c->qcap * 2) cap = c->qcap * 2;
+        c->qbuf = mem_realloc(c->qbuf, cap + 1);
+        c->qcap = cap;
+    }
+    return c->qcap - c->qlen;
+}
+
+static void client_on_readable(struct event_loop *loop, int fd, void *data, int mask)
+{
+    (void)loop;
+    struct client *c = data;
+    if (mask & EV_WRITE) {
+        ssize_t w = outbuf_write_fd(&c->out, fd);
+        if (w < 0) {
+            client_close(c);
+            return;
+        }
+        server.stats.net_output_bytes += w;
+        c->total_net_out += w;
+        if (c->out.pending == 0) {
+            event_loop_unwatch(server.loop, fd, EV_WRITE);
+            c->flags &= ~CLIENT_WRITE_WATCHED;
+            if (c->flags & CLIENT_CLOSE_AFTER_REPLY) client_close(c);
+        }
+        return;
+    }
+    size_t room = client_prepare_read(c);
+    ssize_t n = read(fd, c->qbuf + c->qlen, room);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+        log_verbose("Reading from client: %s", strerror(errno));
+        client_close(c);
+        return;
+    }
+    if (n == 0) {
+        log_verbose("Client closed connection id=%llu addr=%s", (unsigned long long)c->id, c->addr);
+        client_close(c);
+        return;
+    }
+    c->qlen += (size_t)n;
+    c->total_net_in += n;
+    server.stats.net_input_bytes += n;
+    server.stats.io_reads++;
+    c->last_interaction_ms = event_now_ms();
+    if (c->qlen > c->qbuf_peak) c->qbuf_peak = c->qlen;
+    if (cfg.client_query_buffer_limit > 0 && c->qlen > (size_t)cfg.client_query_buffer_limit) {
+        log_warning("Closing client that reached max query buffer length: id=%llu addr=%s (qbuf=%zu)",
+                    (unsigned long long)c->id, c->addr, c->qlen);
+        server.stats.client_query_buffer_limit_disconnections++;
+        client_close(c);
+        return;
+    }
+    client_process_input(c);
+}
+
+/* Drops the bytes of commands already executed from the query buffer. */
+static void client_trim_query(struct client *c)
+{
+    size_t used = (c->flags & CLIENT_PAUSED) ? c->cmd_start : c->parser.pos;
+    if (used == 0) return;
+    if (used < c->qlen) memmove(c->qbuf, c->qbuf + used, c->qlen - used);
+    c->qlen -= used;
+    resp_parser_shift(&c->parser, used);
+    if (c->qlen == 0 && c->qcap > 4 * READ_CHUNK) {
+        mem_free(c->qbuf);
+        c->qbuf = NULL;
+        c->qcap = 0;
+    }
+}
+
+static void client_protocol_error(struct client *c, const char *error)
+{
+    reply_errorf(&c->out, "ERR %s", error);
+    log_verbose("Protocol error (%s) from client: id=%llu addr=%s", error, (unsigned long long)c->id, c->addr);
+    c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+}
+
+/* Points argv at the parsed arguments inside the query buffer, each
+ * NUL-terminated in place so C library parsers can read them. */
+static void client_bind_args(struct client *c)
+{
+    int argc = (int)c->parser.argc;
+    if (argc > c->argv_cap) {
+        c->argv_cap = argc < 16 ? 16 : argc;
+        c->argv = mem_realloc(c->argv, sizeof(*c->argv) * (size_t)c->argv_cap);
+    }
+    for (int i = 0; i < argc; i++) {
+        c->argv[i].ptr = c->qbuf + c->parser.args[i].off;
+        c->argv[i].len = c->parser.args[i].len;
+        c->argv[i].ptr[c->argv[i].len] = '\0'; /* its CRLF or separator, already parsed */
+    }
+    c->argc = argc;
+}
+
+void client_process_input(struct client *c)
+{
+    c->flags |= CLIENT_PROTECTED;
+    while (c->qlen > c->parser.pos || c->parser.pos == 0) {
+        if (c->flags & (CLIENT_BLOCKED | CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_PAUSED)) break;
+        if (c->qlen == 0) break;
+        c->cmd_start = c->parser.pos;
+        enum resp_status st = resp_parse(&c->parser, c->qbuf, c->qlen);
+        if (st == RESP_INCOMPLETE) break;
+        if (st == RESP_ERROR) {
+            client_protocol_error(c, c->parser.error);
+            break;
+        }
+        client_bind_args(c);
+        if (resp_is_http_attack(c->argv[0].ptr, c->argv[0].len)) {
+            log_warning("Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: "
+                        "commands to Runnel. This is likely due to an attacker attempting to use Cross Protocol "
+                        "Scripting to compromise your Runnel instance. Connection from %s aborted.",
+                        c->addr);
+            c->flags |= CLIENT_CLOSE_ASAP;
+            break;
+        }
+        dispatch_command(c);
+        c->argc = 0;
+    }
+    client_trim_query(c);
+    c->flags &= ~CLIENT_PROTECTED;
+    if (c->out.pending > 0 || (c->flags & CLIENT_CLOSE_AFTER_REPLY)) client_mark_pending_write(c);
+    if (c->flags & CLIENT_CLOSE_ASAP) client_close(c);
+}
+
+/* Writes one client's queue; a full socket switches it to EV_WRITE. */
+static void client_flush(struct client *c)
+{
+    if (c->out.pending > 0) {
+        ssize_t w = outbuf_write_fd(&c->out, c->fd);
+        if (w < 0) {
+            client_close_async(c);
+            return;
+        }
+        server.stats.net_output_bytes += w;
+        c->total_net_out += w;
+        server.stats.io_writes++;
+    }
+    if (c->out.pending > 0) {
+        if (!client_check_output_limits(c)) {
+            event_loop_watch(server.loop, c->fd, EV_WRITE, client_on_readable, c);
+            c->flags |= CLIENT_WRITE_WATCHED;
+        }
+        return;
+    }
+    if (c->flags & CLIENT_CLOSE_AFTER_REPLY) client_close_async(c);
+}
+
+void connections_flush_pending(void)
+{
+    while (server.pending_count > 0) {
+        struct client *c = server.pending_writes[--server.pending_count];
+        c->flags &= ~CLIENT_PENDING_WRITE;
+        client_flush(c);
+    }
+}
+
+void connections_reap(void)
+{
+    struct client *c = server.clients;
+    while (c) {
+        struct client *next = c->next;
+        if (c->flags & CLIENT_CLOSE_ASAP) client_free(c);
+        c = next;
+    }
+}
+
+/* Output limits by class (normal, replica, pubsub): over the hard limit, or
+ * over the soft limit for longer than its seconds, the client is closed. */
+bool client_check_output_limits(struct client *c)
+{
+    int cls = (c->flags & CLIENT_PUBSUB) ? 2 : 0;
+    long long hard = cfg.output_limit[cls].hard, soft = cfg.output_limit[cls].soft;
+    long long used = (long long)c->out.pending;
+    bool over_soft = soft > 0 && used >= soft;
+    long long now = event_now_ms();
+    if (!over_soft) c->soft_limit_since_ms = 0;
+    else if (c->soft_limit_since_ms == 0) c->soft_limit_since_ms = now;
+    bool soft_expired = over_soft && now - c->soft_limit_since_ms > (long long)cfg.output_limit[cls].soft_seconds * 1000;
+    if (!((hard > 0 && used >= hard) || soft_expired)) return false;
+    static const char *names[] = {"normal", "replica", "pubsub"};
+    str info = client_info_line(c, str_empty(256));
+    log_warning("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", info);
+    str_free(info);
+    server.stats.client_output_buffer_limit_disconnections[cls]++;
+    (void)names;
+    outbuf_clear(&c->out);
+    client_close_async(c);
+    return true;
+}
+
+static char *client_flags_string(struct client *c, char *buf)
+{
+    char *p = buf;
+    if (c->flags & CLIENT_MULTI) *p++ = 'x';
+    if (c->flags & CLIENT_BLOCKED) *p++ = 'b';
+    if (c->flags & CLIENT_PUBSUB) *p++ = 'P';
+    if (c->flags & CLIENT_MONITOR) *p++ = 'O';
+    if (c->flags & CLIENT_DIRTY_EXEC) *p++ = 'd';
+    if (c->flags & CLIENT_CLOSE_AFTER_REPLY) *p++ = 'c';
+    if (c->flags & CLIENT_CLOSE_ASAP) *p++ = 'A';
+    if (c->flags & CLIENT_NO_EVICT) *p++ = 'e';
+    if (c->flags & CLIENT_NO_TOUCH) *p++ = 'T';
+    if (p == buf) *p++ = 'N';
+    *p = '\0';
+    return buf;
+}
+
+str client_info_line(struct client *c, str s)
+{
+    char flags[32];
+    long long now = event_now_ms();
+    int sub = 0, psub = 0, ssub = 0;
+    dispatch_subscription_counts(c, &sub, &psub, &ssub);
+    const char *cmd = c->last_cmd ? c->last_cmd->full_name : "NULL";
+    return str_append_printf(
+        s,
+        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%d psub=%d ssub=%d "
+        "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu obl=0 oll=%u omem=%zu "
+        "tot-mem=%zu events=%s cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
+        (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "", (now - c->ctime_ms) / 1000,
+        (now - c->last_interaction_ms) / 1000, client_flags_string(c, flags), c->db_index, sub, psub, ssub,
+        (c->flags & CLIENT_MULTI) ? c->multi_count : -1, c->qlen - c->parser.pos, c->qcap - c->qlen,
+        (size_t)c->argc * sizeof(struct arg), c->qcap, c->qbuf_peak, c->out.count, c->out.pending,
+        sizeof(*c) + c->qcap + outbuf_memory(&c->out),
+        (c->flags & CLIENT_WRITE_WATCHED) ? "rw" : "r", cmd, c->resp, c->lib_name ? c->lib_name : "",
+        c->lib_ver ? c->lib_ver : "");
+}
+
+/* Closes clients idle longer than `timeout` seconds (not blocked, not
+ * subscribed, as Redis), and re-checks soft output limits. */
+void connections_cron(void)
+{
+    long long now = event_now_ms();
+    for (struct client *c = server.clients; c; c = c->next) {
+        if (cfg.timeout > 0 && !(c->flags & (CLIENT_BLOCKED | CLIENT_PUBSUB | CLIENT_MONITOR)) &&
+            now - c->last_interaction_ms > (long long)cfg.timeout * 1000) {
+            log_verbose("Closing idle client id=%llu", (unsigned long long)c->id);
+            client_close_async(c);
+            continue;
+        }
+        if (c->out.pending > 0) client_check_output_limits(c);
+    }
+}

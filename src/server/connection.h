@@ -1,0 +1,36 @@
+/* connection: accepting clients, reading their requests, queuing their
+ * replies and flushing them before the loop sleeps. */
+#ifndef RUNNEL_SERVER_CONNECTION_H
+#define RUNNEL_SERVER_CONNECTION_H
+
+#include "server/client.h"
+
+/* Binds the configured addresses; returns -1 (logged) if none could be bound. */
+int listeners_open(void);
+void listeners_close(void);
+
+struct client *client_create(int fd);
+/* Frees now, or later if the client is executing a command. */
+void client_close(struct client *c);
+void client_close_async(struct client *c);
+/* Queues the client for a flush before the next sleep. */
+void client_mark_pending_write(struct client *c);
+/* Runs the commands already in the client's query buffer (after a read, or
+ * after it was unblocked). */
+void client_process_input(struct client *c);
+/* Flushes every pending client; registers EV_WRITE for those whose socket is full. */
+void connections_flush_pending(void);
+/* Closes clients marked CLOSE_ASAP. */
+void connections_reap(void);
+struct client *client_by_id(uint64_t id);
+/* Runs the command a CLIENT PAUSE held back, then the rest of the input. */
+void client_resume_pending_command(struct client *c);
+void client_select_db(struct client *c, int index);
+/* Formats one CLIENT LIST / CLIENT INFO line (no trailing newline). */
+str client_info_line(struct client *c, str s);
+/* Idle timeouts and output-limit checks, from the cron. */
+void connections_cron(void);
+/* Enforces client-output-buffer-limit for one client; true if it was closed. */
+bool client_check_output_limits(struct client *c);
+
+#endif

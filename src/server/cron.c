@@ -1,0 +1,72 @@
+#include "server/cron.h"
+
+#include <time.h>
+
+#include "server/event_loop.h"
+
+#include "server/config.h"
+#include "server/connection.h"
+#include "server/server.h"
+#include "server/dispatch.h"
+#include "server/stats.h"
+
+bool server_active_expire_enabled = true;
+
+/* Active expiry may use about 25% of each cron tick, spread over the
+ * databases round-robin. */
+static void cron_active_expire(void)
+{
+    if (!server_active_expire_enabled) return;
+    static int next_db;
+    long long budget_us = 1000000 / cfg.hz / 4;
+    long long deadline = db_monotonic_us() + budget_us;
+    db_now_ms = db_wall_ms();
+    for (int i = 0; i < server.db_count; i++) {
+        struct db *db = &server.dbs[(next_db + i) % server.db_count];
+        db_active_expire(db, deadline, cfg.active_expire_effort);
+        if (db_monotonic_us() >= deadline) break;
+    }
+    next_db = (next_db + 1) % server.db_count;
+}
+
+static void cron_rehash(void)
+{
+    if (!cfg.activerehashing) return;
+    for (int i = 0; i < server.db_count; i++) {
+        struct db *db = &server.dbs[i];
+        dict_shrink_if_sparse(db->keys);
+        dict_shrink_if_sparse(db->expires);
+        if (dict_rehash_ms(db->keys, 1)) return;
+        if (dict_rehash_ms(db->expires, 1)) return;
+    }
+}
+
+static void cron_tick(struct event_loop *loop, void *data)
+{
+    (void)data;
+    object_clock = (uint32_t)time(NULL);
+    server.cron_loops++;
+    if (server.cron_loops % ((cfg.hz + 9) / 10) == 0) stats_sample();
+    cron_active_expire();
+    cron_rehash();
+    connections_cron();
+    if (server.pause_until_ms && event_now_ms() >= server.pause_until_ms) {
+        server.pause_until_ms = 0;
+        dispatch_resume_paused();
+    }
+    event_timer_at(loop, event_now_ms() + 1000 / cfg.hz, cron_tick, NULL);
+}
+
+void cron_start(void)
+{
+    object_clock = (uint32_t)time(NULL);
+    server.stats.ops_sample_time_ms = event_now_ms();
+    event_timer_at(server.loop, event_now_ms() + 1000 / cfg.hz, cron_tick, NULL);
+}
+
+void server_before_sleep(struct event_loop *loop)
+{
+    (void)loop;
+    connections_flush_pending();
+    connections_reap();
+}

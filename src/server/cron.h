@@ -1,0 +1,11 @@
+/* cron: the server's periodic work at `hz` times a second — clocks, rate
+ * samples, active expiry, incremental rehash, client timeouts. */
+#ifndef RUNNEL_SERVER_CRON_H
+#define RUNNEL_SERVER_CRON_H
+
+void cron_start(void);
+/* Work done before every sleep of the event loop. */
+struct event_loop;
+void server_before_sleep(struct event_loop *loop);
+
+#endif

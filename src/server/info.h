@@ -1,0 +1,19 @@
+/* info: builds the INFO text. Sections owned by other modules contribute
+ * through the hooks below, which those modules set at start-up. */
+#ifndef RUNNEL_SERVER_INFO_H
+#define RUNNEL_SERVER_INFO_H
+
+#include "protocol/request.h"
+#include "util/str.h"
+
+str info_generate(struct arg *names, int count);
+
+extern const char *server_executable_path;
+/* Number of keys clients are blocked on (messaging/blocking). */
+extern long long (*info_blocking_keys)(void);
+/* pubsub_channels, pubsub_patterns, pubsubshard_channels (messaging/pubsub). */
+extern long long (*info_pubsub_counts[3])(void);
+/* Appends aof_* and rdb_* fields (persistence/). */
+extern str (*info_persistence_extension)(str s);
+
+#endif

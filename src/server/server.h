@@ -1,0 +1,102 @@
+/* server: the process-wide state of the server layer — the event loop, the
+ * listening sockets, the databases, the clients and the statistics INFO
+ * reports. Only src/server/ and main.c see it; lower layers get what they
+ * need through a request. */
+#ifndef RUNNEL_SERVER_SERVER_H
+#define RUNNEL_SERVER_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "db/db.h"
+#include "server/client.h"
+#include "server/event_loop.h"
+
+#define RUNNEL_VERSION "7.2.4"
+#define RUNNEL_VERSION_NAME "runnel"
+#define MAX_LISTENERS 16
+#define OPS_SAMPLES 16
+
+struct server_stats {
+    long long total_connections;
+    long long rejected_connections;
+    long long total_commands;
+    long long net_input_bytes;
+    long long net_output_bytes;
+    long long client_query_buffer_limit_disconnections;
+    long long client_output_buffer_limit_disconnections[3];
+    long long unexpected_error_replies;
+    long long total_error_replies;
+    long long io_reads;
+    long long io_writes;
+    /* instantaneous ops/sec: samples taken by the cron */
+    long long ops_sample_time_ms;
+    long long ops_sample_count;
+    long long ops_samples[OPS_SAMPLES];
+    int ops_sample_index;
+    long long net_in_samples[OPS_SAMPLES];
+    long long net_out_samples[OPS_SAMPLES];
+    long long net_in_sample_count;
+    long long net_out_sample_count;
+};
+
+struct server {
+    struct event_loop *loop;
+    int listen_fds[MAX_LISTENERS];
+    int listen_count;
+    pid_t pid;
+    char run_id[41];
+    long long start_time_ms;
+    long long start_monotonic_ms;
+
+    struct db *dbs;
+    int db_count;
+
+    struct client *clients; /* doubly linked, newest first */
+    size_t client_count;
+    uint64_t next_client_id;
+    struct client **pending_writes;
+    size_t pending_count;
+    size_t pending_cap;
+    struct client *current; /* executing a command */
+
+    struct server_stats stats;
+    long long dirty;       /* changes since the last save */
+    long long last_save;   /* unix seconds */
+    long long cron_loops;
+    bool shutdown_asap;
+    int shutdown_flags;
+
+    /* CLIENT PAUSE */
+    long long pause_until_ms;
+    bool pause_writes_only;
+
+    /* monitors */
+    struct client **monitors;
+    size_t monitor_count;
+    size_t monitor_cap;
+};
+
+enum shutdown_flags {
+    SHUTDOWN_NOSAVE = 1 << 0,
+    SHUTDOWN_SAVE = 1 << 1,
+    SHUTDOWN_NOW = 1 << 2,
+    SHUTDOWN_FORCE = 1 << 3,
+    SHUTDOWN_ABORT = 1 << 4,
+};
+
+extern struct server server;
+/* DEBUG SET-ACTIVE-EXPIRE: whether the cron expires keys actively. */
+extern bool server_active_expire_enabled;
+
+struct request;
+/* DEBUG subcommands owned by higher layers (persistence adds RELOAD);
+ * returns false if it does not know the subcommand. */
+extern bool (*server_debug_extension)(struct request *req);
+
+/* Counts an error reply by its code for INFO errorstats. */
+void server_count_error(const char *code);
+
+#endif

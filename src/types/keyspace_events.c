@@ -1,0 +1,10 @@
+#include "types/keyspace_events.h"
+
+#include "db/db.h"
+
+void key_changed(struct request *req, const char *key, size_t len, int class, const char *event)
+{
+    db_touch_key(req->db, key, len);
+    req->dirty++;
+    if (event) notify_keyspace_event(req->db->id, key, len, class, event);
+}

@@ -1,0 +1,10 @@
+#include "types/types.h"
+
+#include "db/object.h"
+
+static const struct object_ops string_ops = {.name = "string"};
+
+void types_init(void)
+{
+    object_register_type(OBJ_STRING, &string_ops);
+}

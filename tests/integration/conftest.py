@@ -1,0 +1,222 @@
+"""Integration fixtures: start build/runnel-server on a free port, connect
+with redis-py (RESP2 and RESP3) or a raw socket. Nothing is built here."""
+import os
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+import redis
+
+SERVER = os.environ.get("RUNNEL_SERVER", os.path.join(os.path.dirname(__file__), "..", "..", "build", "runnel-server"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RunnelProcess:
+    """One server process on a free port, with its own working directory."""
+
+    def __init__(self, *args, config_text=None):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="runnel-test-")
+        cmd = [SERVER]
+        if config_text is not None:
+            self.config_path = os.path.join(self.dir, "runnel.conf")
+            with open(self.config_path, "w") as f:
+                f.write(config_text)
+            cmd.append(self.config_path)
+        cmd += ["--port", str(self.port), "--dir", self.dir, "--save", "", *args]
+        self.log_path = os.path.join(self.dir, "stdout.log")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        self._wait_ready()
+
+    def _wait_ready(self):
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("server exited: " + self.output())
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError("server did not start: " + self.output())
+
+    def output(self):
+        self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def client(self, **kw):
+        kw.setdefault("socket_timeout", 10)
+        return redis.Redis(host="127.0.0.1", port=self.port, **kw)
+
+    def raw(self):
+        return RawConnection(self.port)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+class RawConnection:
+    """A plain socket for protocol-level tests: send bytes, read replies."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def command(self, *args):
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        self.send(out)
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed")
+        self.buf += chunk
+
+    def read_line(self):
+        while b"\r\n" not in self.buf:
+            self._fill()
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def read_exact(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def read_reply(self):
+        """Parses one RESP2/RESP3 reply into Python values; errors come back
+        as ('error', text), pushes as ('push', [...]), verbatim as str."""
+        line = self.read_line()
+        t, rest = line[:1], line[1:]
+        if t == b"+":
+            return rest.decode()
+        if t == b"-":
+            return ("error", rest.decode())
+        if t == b":":
+            return int(rest)
+        if t == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            data = self.read_exact(n + 2)[:-2]
+            return data
+        if t == b"=":
+            n = int(rest)
+            data = self.read_exact(n + 2)[:-2]
+            return data[4:].decode()
+        if t in (b"*", b"~", b">"):
+            n = int(rest)
+            if n < 0:
+                return None
+            items = [self.read_reply() for _ in range(n)]
+            if t == b">":
+                return ("push", items)
+            if t == b"~":
+                return ("set", items)
+            return items
+        if t == b"%":
+            n = int(rest)
+            return {self._key(self.read_reply()): self.read_reply() for _ in range(n)}
+        if t == b"_":
+            return None
+        if t == b",":
+            return float(rest)
+        if t == b"#":
+            return rest == b"t"
+        raise AssertionError("unknown reply type %r" % line)
+
+    @staticmethod
+    def _key(k):
+        return k.decode() if isinstance(k, bytes) else k
+
+    def call(self, *args):
+        self.command(*args)
+        return self.read_reply()
+
+    def closed(self, timeout=2):
+        """True if the server closed the connection (reads EOF)."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return True
+                self.buf += chunk
+        except socket.timeout:
+            return False
+        except ConnectionResetError:
+            return True
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = RunnelProcess()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def r(server):
+    c = server.client()
+    c.flushall()
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def raw3(server):
+    """A raw connection switched to RESP3 (redis-py 4.3 speaks only RESP2)."""
+    conn = server.raw()
+    hello = conn.call("HELLO", "3")
+    assert hello["proto"] == 3
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def raw(server):
+    conn = server.raw()
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def fresh_server():
+    """A server of the test's own, for tests that change configuration or
+    kill connections."""
+    started = []
+
+    def start(*args, **kw):
+        srv = RunnelProcess(*args, **kw)
+        started.append(srv)
+        return srv
+
+    yield start
+    for srv in started:
+        srv.stop()
