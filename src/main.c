@@ -11,12 +11,14 @@
 #include <unistd.h>
 
 #include "db/dict.h"
+#include "server/blocked.h"
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/cron.h"
 #include "server/info.h"
 #include "server/server.h"
+#include "server/subscriptions.h"
 #include "types/string.h"
 #include "types/types.h"
 #include "util/log.h"
@@ -142,6 +144,8 @@ static void server_init(void)
     db_all = server.dbs;
     db_count = server.db_count;
     types_init();
+    blocked_init();
+    subscriptions_init();
     command_table_init();
     string_max_len = cfg.proto_max_bulk_len;
     config_set_apply_hook("loglevel", apply_logging_hook);

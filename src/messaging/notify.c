@@ -1,17 +1,34 @@
 #include "messaging/notify.h"
 
+#include <stdio.h>
+#include <string.h>
+
+#include "messaging/pubsub.h"
+#include "util/str.h"
+
 int notify_flags = 0;
 
-/* Publishing needs the pub/sub registry, which is not built yet: until then
- * enabled events are counted, not delivered. */
-static long long notify_pending_events;
-
+/* Publishes "__keyspace@<db>__:<key>" -> event and "__keyevent@<db>__:<event>"
+ * -> key, each when its flag is on. */
 void notify_keyspace_event(int db, const char *key, size_t len, int class, const char *event)
 {
-    (void)db, (void)key, (void)len, (void)event;
     if (!(notify_flags & class)) return;
-    if (!(notify_flags & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT))) return;
-    notify_pending_events++;
+    char prefix[64];
+    size_t elen = strlen(event);
+    if (notify_flags & NOTIFY_KEYSPACE) {
+        int n = snprintf(prefix, sizeof(prefix), "__keyspace@%d__:", db);
+        str channel = str_new(prefix, (size_t)n);
+        channel = str_append(channel, key, len);
+        pubsub_publish(PUBSUB_CHANNEL, channel, str_len(channel), event, elen);
+        str_free(channel);
+    }
+    if (notify_flags & NOTIFY_KEYEVENT) {
+        int n = snprintf(prefix, sizeof(prefix), "__keyevent@%d__:", db);
+        str channel = str_new(prefix, (size_t)n);
+        channel = str_append(channel, event, elen);
+        pubsub_publish(PUBSUB_CHANNEL, channel, str_len(channel), key, len);
+        str_free(channel);
+    }
 }
 
 int notify_parse_classes(const char *classes)

@@ -31,6 +31,7 @@ struct request {
     struct outbuf *out;
     struct db *db;
     void *client;      /* opaque to layers below server/ */
+    void **pubsub;     /* the client's subscription state slot (messaging/pubsub) */
     uint64_t client_id;
     uint32_t flags;
     long long dirty;   /* changes made, for `save` rules and the AOF */

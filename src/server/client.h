@@ -14,6 +14,9 @@
 #include "protocol/parser.h"
 #include "util/str.h"
 
+struct waiter;
+struct event_timer;
+
 enum client_flags {
     CLIENT_CLOSE_AFTER_REPLY = 1 << 0, /* QUIT, protocol error: flush, then close */
     CLIENT_CLOSE_ASAP = 1 << 1,        /* killed: close before the next sleep */
@@ -87,7 +90,8 @@ struct client {
 
     /* pub/sub subscriptions (messaging/pubsub), blocking state (messaging/blocking) */
     void *subscriptions;
-    void *blocking;
+    struct waiter *blocking;          /* set while CLIENT_BLOCKED */
+    struct event_timer *block_timer;  /* its deadline, if any */
     long long total_net_in;
     long long total_net_out;
     long long commands_processed;

@@ -4,6 +4,7 @@
 
 #include "server/event_loop.h"
 
+#include "server/blocked.h"
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/server.h"
@@ -67,6 +68,7 @@ void cron_start(void)
 void server_before_sleep(struct event_loop *loop)
 {
     (void)loop;
+    blocked_resume_unblocked();
     connections_flush_pending();
     connections_reap();
 }

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "messaging/blocking.h"
+#include "server/blocked.h"
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/connection.h"
@@ -11,6 +13,8 @@
 #include "server/multi.h"
 #include "server/server.h"
 #include "server/slowlog.h"
+#include "server/subscriptions.h"
+#include "messaging/pubsub.h"
 #include "util/mem.h"
 
 /* "ERR unknown command 'x', with args beginning with: 'a' 'b' " as Redis
@@ -114,6 +118,11 @@ static void dispatch_account(struct command *cmd, long long usec, bool failed)
     server.stats.total_commands++;
 }
 
+/* Nesting of dispatch_call (EXEC runs its queue through it): blocked
+ * clients are served only when the outermost command is complete, so a
+ * transaction wakes waiters after EXEC, not halfway through. */
+static int dispatch_depth;
+
 void dispatch_call(struct client *c, struct command *cmd, int argc, struct arg *argv, uint32_t req_flags)
 {
     struct request req = {
@@ -122,6 +131,7 @@ void dispatch_call(struct client *c, struct command *cmd, int argc, struct arg *
         .out = &c->out,
         .db = c->db,
         .client = c,
+        .pubsub = &c->subscriptions,
         .client_id = c->id,
         .flags = req_flags,
     };
@@ -133,7 +143,9 @@ void dispatch_call(struct client *c, struct command *cmd, int argc, struct arg *
     c->last_cmd = cmd;
     c->flags |= CLIENT_EXECUTING;
     long long start = db_monotonic_us();
+    dispatch_depth++;
     cmd->proc(&req);
+    dispatch_depth--;
     long long usec = db_monotonic_us() - start;
     c->flags &= ~CLIENT_EXECUTING;
     c->cmd = prev;
@@ -143,6 +155,7 @@ void dispatch_call(struct client *c, struct command *cmd, int argc, struct arg *
     if (failed) server_count_error(c->out.last_error);
     server.dirty += req.dirty;
     if (!(cmd->flags & CMD_SKIP_SLOWLOG)) slowlog_maybe_add(c, argc, argv, usec);
+    if (dispatch_depth == 0) blocking_serve_ready();
 }
 
 /* Applies CLIENT REPLY OFF/SKIP to this command's reply. */
@@ -194,14 +207,17 @@ void dispatch_command(struct client *c)
 
 void dispatch_client_closing(struct client *c)
 {
+    blocked_client_closing(c);
+    subscriptions_client_closing(c);
     multi_discard(c);
     monitor_remove(c);
 }
 
 void dispatch_subscription_counts(struct client *c, int *sub, int *psub, int *ssub)
 {
-    (void)c;
-    *sub = *psub = *ssub = 0;
+    *sub = (int)pubsub_client_count(&c->subscriptions, PUBSUB_CHANNEL);
+    *psub = (int)pubsub_client_count(&c->subscriptions, PUBSUB_PATTERN);
+    *ssub = (int)pubsub_client_count(&c->subscriptions, PUBSUB_SHARD);
 }
 
 void dispatch_resume_paused(void)

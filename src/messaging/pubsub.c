@@ -1,0 +1,311 @@
+#include "messaging/pubsub.h"
+
+#include <string.h>
+
+#include "db/dict.h"
+#include "protocol/reply.h"
+#include "util/glob.h"
+#include "util/mem.h"
+#include "util/str.h"
+
+struct pubsub_hooks pubsub_hooks;
+
+/* A client's subscriptions: per kind, name -> its index in that name's
+ * subscriber array, so unsubscribing is O(1). */
+struct pubsub_client {
+    void *client;
+    struct outbuf *out;
+    struct dict *subs[PUBSUB_KINDS];
+};
+
+struct subscribers {
+    struct pubsub_client **items;
+    size_t count;
+    size_t capacity;
+};
+
+struct kind_spec {
+    const char *subscribed;   /* reply to a subscribe */
+    const char *unsubscribed; /* reply to an unsubscribe */
+    const char *message;      /* name of a delivered message */
+};
+
+static const struct kind_spec kinds[PUBSUB_KINDS] = {
+    [PUBSUB_CHANNEL] = {"subscribe", "unsubscribe", "message"},
+    [PUBSUB_PATTERN] = {"psubscribe", "punsubscribe", "pmessage"},
+    [PUBSUB_SHARD] = {"ssubscribe", "sunsubscribe", "smessage"},
+};
+
+static void subscribers_free(void *p)
+{
+    struct subscribers *s = p;
+    mem_free(s->items);
+    mem_free(s);
+}
+
+static const struct dict_type registry_type = {.nocase = false, .owns_keys = true, .val_free = subscribers_free};
+static const struct dict_type client_subs_type = {.nocase = false, .owns_keys = true, .val_free = NULL};
+static struct dict *registry[PUBSUB_KINDS];
+
+void pubsub_init(void)
+{
+    for (int k = 0; k < PUBSUB_KINDS; k++) registry[k] = dict_create(&registry_type);
+}
+
+long long pubsub_registry_size(enum pubsub_kind kind)
+{
+    return (long long)dict_size(registry[kind]);
+}
+
+/* ---- per-client state ---- */
+
+static struct pubsub_client *pubsub_state(void **slot, void *client, struct outbuf *out)
+{
+    if (*slot) return *slot;
+    struct pubsub_client *pc = mem_calloc(sizeof(*pc));
+    pc->client = client;
+    pc->out = out;
+    for (int k = 0; k < PUBSUB_KINDS; k++) pc->subs[k] = dict_create(&client_subs_type);
+    *slot = pc;
+    return pc;
+}
+
+long long pubsub_client_count(void *const *slot, enum pubsub_kind kind)
+{
+    const struct pubsub_client *pc = *slot;
+    return pc ? (long long)dict_size(pc->subs[kind]) : 0;
+}
+
+/* The count a (un)subscribe reply reports: classic channels and patterns
+ * together, sharded channels on their own (as Redis does). */
+static long long reply_count(struct pubsub_client *pc, enum pubsub_kind kind)
+{
+    if (kind == PUBSUB_SHARD) return (long long)dict_size(pc->subs[PUBSUB_SHARD]);
+    return (long long)(dict_size(pc->subs[PUBSUB_CHANNEL]) + dict_size(pc->subs[PUBSUB_PATTERN]));
+}
+
+static long long total_count(struct pubsub_client *pc)
+{
+    long long n = 0;
+    for (int k = 0; k < PUBSUB_KINDS; k++) n += (long long)dict_size(pc->subs[k]);
+    return n;
+}
+
+static void reply_subscription(struct pubsub_client *pc, const char *what, const char *name, size_t len,
+                               long long count)
+{
+    reply_push(pc->out, 3);
+    reply_bulk_cstr(pc->out, what);
+    if (name) reply_bulk(pc->out, name, len);
+    else reply_null(pc->out);
+    reply_int(pc->out, count);
+}
+
+static bool subscribe(struct pubsub_client *pc, enum pubsub_kind kind, const char *name, size_t len)
+{
+    bool existed;
+    struct dict_entry *mine = dict_add_or_find(pc->subs[kind], name, len, NULL, &existed);
+    if (existed) return false;
+    struct dict_entry *e = dict_add_or_find(registry[kind], name, len, NULL, &existed);
+    if (!existed) e->v.ptr = mem_calloc(sizeof(struct subscribers));
+    struct subscribers *s = e->v.ptr;
+    if (s->count == s->capacity) {
+        s->capacity = s->capacity ? s->capacity * 2 : 4;
+        s->items = mem_realloc(s->items, sizeof(*s->items) * s->capacity);
+    }
+    mine->v.i64 = (int64_t)s->count;
+    s->items[s->count++] = pc;
+    return true;
+}
+
+/* Swap-removes the client from the name's subscriber array, fixing the
+ * index the moved subscriber keeps. */
+static bool unsubscribe(struct pubsub_client *pc, enum pubsub_kind kind, const char *name, size_t len)
+{
+    struct dict_entry *mine = dict_find(pc->subs[kind], name, len);
+    if (!mine) return false;
+    size_t index = (size_t)mine->v.i64;
+    dict_delete(pc->subs[kind], name, len);
+    struct dict_entry *e = dict_find(registry[kind], name, len);
+    struct subscribers *s = e->v.ptr;
+    struct pubsub_client *last = s->items[--s->count];
+    if (index != s->count) {
+        s->items[index] = last;
+        dict_find(last->subs[kind], name, len)->v.i64 = (int64_t)index;
+    }
+    if (s->count == 0) dict_delete(registry[kind], name, len);
+    return true;
+}
+
+static void notify_total(struct pubsub_client *pc, long long before)
+{
+    long long after = total_count(pc);
+    if (after != before && pubsub_hooks.subscriptions_changed) pubsub_hooks.subscriptions_changed(pc->client, after);
+}
+
+void pubsub_subscribe_names(void **slot, void *client, struct outbuf *out, enum pubsub_kind kind,
+                            const struct arg *names, int count)
+{
+    struct pubsub_client *pc = pubsub_state(slot, client, out);
+    long long before = total_count(pc);
+    for (int i = 0; i < count; i++) {
+        subscribe(pc, kind, names[i].ptr, names[i].len);
+        reply_subscription(pc, kinds[kind].subscribed, names[i].ptr, names[i].len, reply_count(pc, kind));
+    }
+    notify_total(pc, before);
+}
+
+/* Unsubscribes from the names given, or from everything of this kind when
+ * none are given (replying once with a nil name if there was nothing). */
+void pubsub_unsubscribe_names(void **slot, void *client, struct outbuf *out, enum pubsub_kind kind,
+                              const struct arg *names, int count, bool reply)
+{
+    struct pubsub_client *pc = pubsub_state(slot, client, out);
+    long long before = total_count(pc);
+    if (count > 0) {
+        for (int i = 0; i < count; i++) {
+            unsubscribe(pc, kind, names[i].ptr, names[i].len);
+            if (reply)
+                reply_subscription(pc, kinds[kind].unsubscribed, names[i].ptr, names[i].len, reply_count(pc, kind));
+        }
+    } else if (dict_size(pc->subs[kind]) == 0) {
+        if (reply) reply_subscription(pc, kinds[kind].unsubscribed, NULL, 0, reply_count(pc, kind));
+    } else {
+        struct dict_iter it;
+        dict_iter_init(&it, pc->subs[kind], true);
+        struct dict_entry *e;
+        while ((e = dict_iter_next(&it))) {
+            str name = str_dup(e->key);
+            unsubscribe(pc, kind, name, str_len(name));
+            if (reply) reply_subscription(pc, kinds[kind].unsubscribed, name, str_len(name), reply_count(pc, kind));
+            str_free(name);
+        }
+        dict_iter_done(&it);
+    }
+    notify_total(pc, before);
+}
+
+void pubsub_client_release(void **slot)
+{
+    struct pubsub_client *pc = *slot;
+    if (!pc) return;
+    for (int k = 0; k < PUBSUB_KINDS; k++) {
+        pubsub_unsubscribe_names(slot, pc->client, pc->out, (enum pubsub_kind)k, NULL, 0, false);
+        dict_release(pc->subs[k]);
+    }
+    mem_free(pc);
+    *slot = NULL;
+}
+
+/* ---- delivery ---- */
+
+/* One encoded message per protocol version, built on first need. */
+struct message_frames {
+    struct outblock *block[2]; /* RESP2, RESP3 */
+    const char *kind_name;
+    const char *pattern;
+    size_t plen;
+    const char *channel;
+    size_t clen;
+    const char *msg;
+    size_t mlen;
+};
+
+static void block_bulk(struct outblock *b, const char *p, size_t len)
+{
+    char header[24];
+    outblock_append(b, header, reply_encode_header(header, '$', (long long)len));
+    outblock_append(b, p, len);
+    outblock_append(b, "\r\n", 2);
+}
+
+static struct outblock *frame_for(struct message_frames *f, int resp)
+{
+    int v = resp >= 3 ? 1 : 0;
+    if (f->block[v]) return f->block[v];
+    size_t size = 4 * 24 + strlen(f->kind_name) + f->plen + f->clen + f->mlen + 16;
+    struct outblock *b = outblock_new(size);
+    char header[24];
+    int parts = f->pattern ? 4 : 3;
+    outblock_append(b, header, reply_encode_header(header, v ? '>' : '*', parts));
+    block_bulk(b, f->kind_name, strlen(f->kind_name));
+    if (f->pattern) block_bulk(b, f->pattern, f->plen);
+    block_bulk(b, f->channel, f->clen);
+    block_bulk(b, f->msg, f->mlen);
+    f->block[v] = b;
+    return b;
+}
+
+static void frames_release(struct message_frames *f)
+{
+    outblock_release(f->block[0]);
+    outblock_release(f->block[1]);
+}
+
+static long long deliver(struct subscribers *s, struct message_frames *f)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        struct pubsub_client *pc = s->items[i];
+        outbuf_append_shared(pc->out, frame_for(f, pc->out->resp));
+        if (pubsub_hooks.delivered) pubsub_hooks.delivered(pc->client);
+    }
+    return (long long)s->count;
+}
+
+static long long deliver_to_patterns(const char *channel, size_t clen, const char *msg, size_t mlen)
+{
+    if (dict_size(registry[PUBSUB_PATTERN]) == 0) return 0;
+    long long receivers = 0;
+    struct dict_iter it;
+    dict_iter_init(&it, registry[PUBSUB_PATTERN], true);
+    struct dict_entry *e;
+    while ((e = dict_iter_next(&it))) {
+        size_t plen = str_len(e->key);
+        if (!glob_match(e->key, plen, channel, clen, false)) continue;
+        struct message_frames f = {.kind_name = kinds[PUBSUB_PATTERN].message, .pattern = e->key, .plen = plen,
+                                   .channel = channel, .clen = clen, .msg = msg, .mlen = mlen};
+        receivers += deliver(e->v.ptr, &f);
+        frames_release(&f);
+    }
+    dict_iter_done(&it);
+    return receivers;
+}
+
+long long pubsub_publish(enum pubsub_kind kind, const char *channel, size_t clen, const char *msg, size_t mlen)
+{
+    long long receivers = 0;
+    struct dict_entry *e = dict_find(registry[kind], channel, clen);
+    if (e) {
+        struct message_frames f = {.kind_name = kinds[kind].message, .channel = channel, .clen = clen, .msg = msg,
+                                   .mlen = mlen};
+        receivers += deliver(e->v.ptr, &f);
+        frames_release(&f);
+    }
+    if (kind == PUBSUB_CHANNEL) receivers += deliver_to_patterns(channel, clen, msg, mlen);
+    return receivers;
+}
+
+/* ---- introspection (PUBSUB CHANNELS / NUMSUB ...) ---- */
+
+void pubsub_reply_channels(struct outbuf *out, enum pubsub_kind kind, const struct arg *pattern)
+{
+    outbuf_mark mark = reply_defer(out);
+    long long n = 0;
+    struct dict_iter it;
+    dict_iter_init(&it, registry[kind], false);
+    struct dict_entry *e;
+    while ((e = dict_iter_next(&it))) {
+        size_t len = str_len(e->key);
+        if (pattern && !glob_match(pattern->ptr, pattern->len, e->key, len, false)) continue;
+        reply_bulk(out, e->key, len);
+        n++;
+    }
+    dict_iter_done(&it);
+    reply_deferred_array(out, mark, n);
+}
+
+long long pubsub_subscriber_count(enum pubsub_kind kind, const char *name, size_t len)
+{
+    struct dict_entry *e = dict_find(registry[kind], name, len);
+    return e ? (long long)((struct subscribers *)e->v.ptr)->count : 0;
+}

@@ -1,0 +1,18 @@
+/* blocked: the server's side of blocking commands — marking clients
+ * blocked, their deadlines on the loop's timer heap, resuming them, and
+ * CLIENT UNBLOCK. */
+#ifndef RUNNEL_SERVER_BLOCKED_H
+#define RUNNEL_SERVER_BLOCKED_H
+
+#include "protocol/request.h"
+#include "server/client.h"
+
+void blocked_init(void);
+/* Releases a client's wait when it disconnects. */
+void blocked_client_closing(struct client *c);
+/* Runs the input of clients unblocked since the last call (before sleeping). */
+void blocked_resume_unblocked(void);
+void cmd_client_unblock(struct request *req);
+long long blocked_client_count(void);
+
+#endif
