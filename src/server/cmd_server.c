@@ -236,7 +236,9 @@ static void cmd_config_set(struct request *req)
         values[i] = req->argv[3 + 2 * i].ptr;
     }
     char *err = NULL;
-    if (config_set(names, values, pairs, &err) == 0) {
+    struct client *c = req->client;
+    bool local = strncmp(c->addr, "127.", 4) == 0 || strncmp(c->addr, "::1:", 4) == 0 || c->fd < 0;
+    if (config_set_ex(names, values, pairs, local, &err) == 0) {
         reply_ok(req->out);
     } else {
         reply_error(req->out, err ? err : "ERR CONFIG SET failed");

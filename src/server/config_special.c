@@ -68,8 +68,8 @@ static bool save_parse_field(const char *s, long long min, int *out)
 static int save_parse(int argc, char **argv, bool loading, const char **err)
 {
     if (argc == 1 && argv[0][0] == '\0') argc = 0; /* save "" */
-    int base = 0;
-    if (loading && save_loaded) base = cfg.save_rule_count;
+    int base = 0; /* save "" always clears; otherwise a load adds up */
+    if (loading && save_loaded && argc > 0) base = cfg.save_rule_count;
     if (argc % 2 != 0) {
         *err = "Invalid save parameters";
         return -1;
