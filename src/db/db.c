@@ -86,15 +86,18 @@ struct object *db_find(struct db *db, const char *key, size_t len)
     return e ? e->v.ptr : NULL;
 }
 
-struct object *db_find_read(struct db *db, const char *key, size_t len)
+struct object *db_find_read_notouch(struct db *db, const char *key, size_t len)
 {
     struct object *o = db_find(db, key, len);
-    if (!o) {
-        db_stats.keyspace_misses++;
-        return NULL;
-    }
-    db_stats.keyspace_hits++;
-    object_touch(o);
+    if (o) db_stats.keyspace_hits++;
+    else db_stats.keyspace_misses++;
+    return o;
+}
+
+struct object *db_find_read(struct db *db, const char *key, size_t len)
+{
+    struct object *o = db_find_read_notouch(db, key, len);
+    if (o) object_touch(o);
     return o;
 }
 
@@ -215,18 +218,24 @@ void db_swap(struct db *a, struct db *b)
     a->expire_cursor = b->expire_cursor = 0;
 }
 
+/* Each expired key met is deleted, so this ends once a live key turns up or
+ * the db is empty. Only when deletion is off (a replica) could every key be
+ * expired for good; then, as Redis does, an expired key is returned after
+ * 100 tries rather than spinning. */
 struct dict_entry *db_random_key(struct db *db)
 {
-    for (int tries = 0; tries < 100; tries++) {
+    for (int tries = 0;; tries++) {
         struct dict_entry *e = dict_random(db->keys);
         if (!e) return NULL;
         if (!db_is_expired(db, e->key, str_len(e->key))) return e;
-        if (dict_size(db->keys) == dict_size(db->expires) && tries > 50) return e;
+        if (!db_lazy_delete) {
+            if (tries >= 100) return e;
+            continue;
+        }
         str name = str_dup(e->key);
         db_expire_if_needed(db, name, str_len(name));
         str_free(name);
     }
-    return NULL;
 }
 
 struct expire_sample {

@@ -55,9 +55,12 @@ void db_init(struct db *db, int id);
 void db_release(struct db *db);
 
 /* Looks a key up for reading or writing; an expired key is deleted and
- * reported missing. db_find_read also counts hits/misses and touches. */
+ * reported missing. db_find_read also counts hits/misses and touches
+ * (OBJECT IDLETIME, FREQ); db_find_read_notouch only counts, for commands
+ * that look at a key without using its value (EXISTS, TYPE, TTL). */
 struct object *db_find(struct db *db, const char *key, size_t len);
 struct object *db_find_read(struct db *db, const char *key, size_t len);
+struct object *db_find_read_notouch(struct db *db, const char *key, size_t len);
 /* Looks up without expiring or touching (introspection, OBJECT). */
 struct object *db_peek(struct db *db, const char *key, size_t len);
 bool db_exists(struct db *db, const char *key, size_t len);
@@ -92,7 +95,8 @@ size_t db_expires_size(const struct db *db);
 long long db_empty(struct db *db);
 /* Exchanges the contents of two databases (SWAPDB), watchers stay. */
 void db_swap(struct db *a, struct db *b);
-/* A random live key, or NULL; skips (and deletes) expired ones it meets. */
+/* A random live key, or NULL when there is none; deletes the expired ones
+ * it meets. */
 struct dict_entry *db_random_key(struct db *db);
 
 /* One slice of active expiry for this db: samples volatile keys and deletes

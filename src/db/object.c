@@ -1,5 +1,6 @@
 #include "db/object.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/mem.h"
@@ -7,10 +8,18 @@
 #include "util/str.h"
 
 #define EMBSTR_MAX 44
+/* A new key starts with this LFU counter so it is not evicted at once. */
+#define LFU_INIT_VAL 5
+#define LFU_MAX 255
 
 uint32_t object_clock;
+bool object_lfu_policy;
+int object_lfu_log_factor = 10;
+int object_lfu_decay_time = 1;
 
 static const struct object_ops *type_ops[OBJ_TYPE_COUNT];
+
+static struct object *object_embstr(const char *data, size_t len);
 
 void object_register_type(enum object_type type, const struct object_ops *ops)
 {
@@ -49,16 +58,35 @@ struct object *object_new(enum object_type type, enum object_encoding enc, void 
     struct object *o = mem_alloc(sizeof(*o));
     o->type = (uint8_t)type;
     o->encoding = (uint8_t)enc;
-    o->freq = 0;
+    o->freq = LFU_INIT_VAL;
     o->lru = object_clock;
     o->v.ptr = ptr;
     return o;
 }
 
+unsigned object_lfu_counter(const struct object *o)
+{
+    unsigned counter = o->freq;
+    if (object_lfu_decay_time <= 0 || object_clock <= o->lru) return counter;
+    unsigned long periods = (unsigned long)(object_clock - o->lru) / 60 / (unsigned long)object_lfu_decay_time;
+    return periods >= counter ? 0 : counter - (unsigned)periods;
+}
+
+/* Redis's logarithmic increment: the higher the counter, the less likely
+ * one more access moves it, so 255 stands for about a million hits at the
+ * default factor. */
+static unsigned lfu_increment(unsigned counter)
+{
+    if (counter >= LFU_MAX) return LFU_MAX;
+    if (counter <= LFU_INIT_VAL) return counter + 1; /* probability 1 */
+    double p = 1.0 / ((double)(counter - LFU_INIT_VAL) * object_lfu_log_factor + 1);
+    return (double)rand() / RAND_MAX < p ? counter + 1 : counter;
+}
+
 void object_touch(struct object *o)
 {
+    if (object_lfu_policy) o->freq = (uint16_t)lfu_increment(object_lfu_counter(o));
     o->lru = object_clock;
-    if (o->freq < UINT16_MAX) o->freq++;
 }
 
 /* Frees a value of any type through its registered ops. */
@@ -76,8 +104,10 @@ void object_free(struct object *o)
 struct object *object_copy(const struct object *o)
 {
     if (o->type == OBJ_STRING) {
+        /* Same encoding as the original (COPY of a raw "12" stays raw). */
         if (o->encoding == ENC_INT) return object_string_ll(o->v.i);
-        return object_string(o->v.ptr, str_len(o->v.ptr));
+        if (o->encoding == ENC_EMBSTR) return object_embstr(o->v.ptr, str_len(o->v.ptr));
+        return object_new(OBJ_STRING, ENC_RAW, str_new(o->v.ptr, str_len(o->v.ptr)));
     }
     return type_ops[o->type]->copy(o);
 }
@@ -112,18 +142,23 @@ static struct object *object_embstr(const char *data, size_t len)
     h->buf[len] = '\0';
     o->type = OBJ_STRING;
     o->encoding = ENC_EMBSTR;
-    o->freq = 0;
+    o->freq = LFU_INIT_VAL;
     o->lru = object_clock;
     o->v.ptr = h->buf;
     return o;
+}
+
+struct object *object_string_plain(const char *data, size_t len)
+{
+    if (len <= EMBSTR_MAX) return object_embstr(data, len);
+    return object_new(OBJ_STRING, ENC_RAW, str_new(data, len));
 }
 
 struct object *object_string(const char *data, size_t len)
 {
     long long v;
     if (len <= 20 && parse_ll(data, len, &v)) return object_string_ll(v);
-    if (len <= EMBSTR_MAX) return object_embstr(data, len);
-    return object_new(OBJ_STRING, ENC_RAW, str_new(data, len));
+    return object_string_plain(data, len);
 }
 
 const char *object_string_bytes(const struct object *o, char *buf, size_t *len)

@@ -5,6 +5,7 @@
 #ifndef RUNNEL_DB_OBJECT_H
 #define RUNNEL_DB_OBJECT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,7 +34,7 @@ enum object_encoding {
 struct object {
     uint8_t type;
     uint8_t encoding;
-    uint16_t freq;     /* access-frequency counter (OBJECT FREQ) */
+    uint16_t freq;     /* logarithmic access counter, Redis's LFU (OBJECT FREQ) */
     uint32_t lru;      /* seconds clock of last access (OBJECT IDLETIME) */
     union {
         void *ptr;
@@ -60,12 +61,25 @@ size_t object_memory(const struct object *o);
 
 /* The seconds clock objects are stamped with; advanced by the server cron. */
 extern uint32_t object_clock;
+/* Counts an access: stamps the clock and bumps the LFU counter. */
 void object_touch(struct object *o);
+
+/* Access-frequency tracking, as Redis's LFU: the server sets these from
+ * maxmemory-policy, lfu-log-factor and lfu-decay-time. With an LFU policy
+ * OBJECT FREQ answers and OBJECT IDLETIME refuses; otherwise the reverse. */
+extern bool object_lfu_policy;
+extern int object_lfu_log_factor;
+extern int object_lfu_decay_time;
+/* The counter after decay for the minutes since the last access. */
+unsigned object_lfu_counter(const struct object *o);
 
 /* Strings: a value is kept as an integer when it is one that round-trips,
  * embedded with its object when short, else as a separate str. */
 struct object *object_string(const char *data, size_t len);
 struct object *object_string_ll(long long v);
+/* Embedded or separate bytes, never an integer, even when the bytes are one
+ * (INCRBYFLOAT's result, as Redis stores it). */
+struct object *object_string_plain(const char *data, size_t len);
 /* The bytes of a string object; integers are formatted into `buf` (>= 24 bytes). */
 const char *object_string_bytes(const struct object *o, char *buf, size_t *len);
 size_t object_string_len(const struct object *o);

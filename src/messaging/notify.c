@@ -57,6 +57,8 @@ int notify_parse_classes(const char *classes)
     return flags;
 }
 
+/* Redis's order: classes (or A), n, then K E m. Redis drops 'n' when 'A' is
+ * shown, so CONFIG REWRITE would lose it; it is kept here. */
 void notify_format_classes(int flags, char *buf)
 {
     char *p = buf;
@@ -71,9 +73,9 @@ void notify_format_classes(int flags, char *buf)
         for (size_t i = 0; i < sizeof(letters) / sizeof(letters[0]); i++)
             if (flags & letters[i].flag) *p++ = letters[i].letter;
     }
+    if (flags & NOTIFY_NEW) *p++ = 'n';
     if (flags & NOTIFY_KEYSPACE) *p++ = 'K';
     if (flags & NOTIFY_KEYEVENT) *p++ = 'E';
     if (flags & NOTIFY_KEY_MISS) *p++ = 'm';
-    if (flags & NOTIFY_NEW) *p++ = 'n';
     *p = '\0';
 }

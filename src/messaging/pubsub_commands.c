@@ -61,10 +61,13 @@ static void cmd_spublish(struct request *req)
     publish_kind(req, PUBSUB_SHARD);
 }
 
+/* CHANNELS takes at most one pattern; Redis words the refusal as a
+ * subcommand syntax error naming the subcommand as it was typed. */
 static void channels_kind(struct request *req, enum pubsub_kind kind)
 {
     if (req->argc > 3) {
-        reply_wrong_arity(req->out, kind == PUBSUB_SHARD ? "pubsub|shardchannels" : "pubsub|channels");
+        reply_errorf(req->out, "ERR unknown subcommand or wrong number of arguments for '%.128s'. Try PUBSUB HELP.",
+                     req->argv[1].ptr);
         return;
     }
     pubsub_reply_channels(req->out, kind, req->argc == 3 ? &req->argv[2] : NULL);
@@ -80,9 +83,10 @@ static void cmd_pubsub_shardchannels(struct request *req)
     channels_kind(req, PUBSUB_SHARD);
 }
 
+/* A flat array of name, count pairs in RESP3 too (as Redis 7 replies). */
 static void numsub_kind(struct request *req, enum pubsub_kind kind)
 {
-    reply_map(req->out, req->argc - 2);
+    reply_array(req->out, 2LL * (req->argc - 2));
     for (int i = 2; i < req->argc; i++) {
         reply_bulk(req->out, req->argv[i].ptr, req->argv[i].len);
         reply_int(req->out, pubsub_subscriber_count(kind, req->argv[i].ptr, req->argv[i].len));

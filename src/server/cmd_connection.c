@@ -1,8 +1,10 @@
 /* Connection commands: PING ECHO QUIT RESET SELECT AUTH HELLO, and CLIENT. */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "server/blocked.h"
 #include "server/commands.h"
 #include "server/config.h"
 #include "server/connection.h"
@@ -49,7 +51,7 @@ static void cmd_quit(struct request *req)
 static void cmd_select(struct request *req)
 {
     long long index;
-    if (!request_ll_msg(req, 1, &index, "ERR invalid DB index")) return;
+    if (!request_ll_range(req, 1, INT_MIN, INT_MAX, &index, NULL)) return; /* Redis 7 wording */
     if (index < 0 || index >= server.db_count) {
         reply_error(req->out, "ERR DB index is out of range");
         return;
@@ -192,6 +194,7 @@ static void cmd_reset(struct request *req)
     c->resp = 2;
     c->out.resp = 2;
     c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP | CLIENT_REPLY_SKIP_NEXT | CLIENT_NO_EVICT | CLIENT_NO_TOUCH);
+    c->out.muted = false; /* RESET's own reply is sent even after CLIENT REPLY OFF */
     str_free(c->name);
     c->name = NULL;
     if (cfg.requirepass && cfg.requirepass[0]) c->flags &= ~CLIENT_AUTHENTICATED;
@@ -227,8 +230,8 @@ static void cmd_client_setinfo(struct request *req)
         return;
     }
     if (!client_name_valid(v->ptr, v->len)) {
-        reply_errorf(req->out, "ERR %s cannot contain spaces, newlines or special characters.",
-                     is_name ? "lib-name" : "lib-ver");
+        /* Redis names the attribute as the client spelled it */
+        reply_errorf(req->out, "ERR %.128s cannot contain spaces, newlines or special characters.", req->argv[2].ptr);
         return;
     }
     str *slot = is_name ? &c->lib_name : &c->lib_ver;
@@ -417,31 +420,39 @@ static void pause_timer_fired(struct event_loop *loop, void *data)
     }
 }
 
+/* CLIENT PAUSE timeout [WRITE|ALL]: the mode is checked before the timeout,
+ * and a fifth argument is Redis's generic subcommand error. */
 static void cmd_client_pause(struct request *req)
 {
-    long long ms;
-    if (!request_ll_msg(req, 2, &ms, "ERR timeout is not an integer or out of range")) return;
-    if (ms < 0) {
-        reply_error(req->out, "ERR timeout is negative");
+    if (req->argc > 4) {
+        reply_errorf(req->out, "ERR unknown subcommand or wrong number of arguments for '%.128s'. Try CLIENT HELP.",
+                     req->argv[1].ptr);
         return;
     }
     bool writes_only = false;
     if (req->argc == 4) {
         if (ARG_IS(req, 3, "WRITE")) writes_only = true;
         else if (!ARG_IS(req, 3, "ALL")) {
-            reply_syntax_error(req->out);
+            reply_error(req->out, "ERR CLIENT PAUSE mode must be WRITE or ALL");
             return;
         }
-    } else if (req->argc > 4) {
-        reply_syntax_error(req->out);
+    }
+    long long ms;
+    if (!request_ll_msg(req, 2, &ms, "ERR timeout is not an integer or out of range")) return;
+    if (ms < 0) {
+        reply_error(req->out, "ERR timeout is negative");
         return;
     }
     long long until = event_now_ms() + ms;
-    /* a longer or stricter pause wins, as Redis does */
-    if (until > server.pause_until_ms || !writes_only) {
+    /* Over a pause in force, the later end and the stricter mode each win,
+     * as in Redis: ALL then WRITE stays ALL until the later end. */
+    bool active = server.pause_until_ms && event_now_ms() < server.pause_until_ms;
+    if (!active) {
+        server.pause_until_ms = until;
+        server.pause_writes_only = writes_only;
+    } else {
         if (until > server.pause_until_ms) server.pause_until_ms = until;
-        server.pause_writes_only = writes_only && server.pause_writes_only;
-        if (server.pause_until_ms == until) server.pause_writes_only = writes_only;
+        if (!writes_only) server.pause_writes_only = false;
     }
     event_timer_at(server.loop, until + 1, pause_timer_fired, NULL);
     reply_ok(req->out);
@@ -540,6 +551,9 @@ static struct command client_subcommands[] = {
      "connection", "Sets the client eviction mode of the connection.", "7.0.0", "O(1)"},
     {"no-touch", cmd_client_no_touch, 3, CLIENT_FLAGS, 0, 0, 0, "@slow @connection", "connection",
      "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", "7.2.0", "O(1)"},
+    {"unblock", cmd_client_unblock, -3, CLIENT_FLAGS | CMD_ADMIN, 0, 0, 0, "@admin @slow @dangerous @connection",
+     "connection", "Unblocks a client blocked by a blocking command from a different connection.", "5.0.0",
+     "O(log N) where N is the number of client connections"},
     {"help", cmd_client_help, 2, CMD_LOADING | CMD_STALE, 0, 0, 0, "@slow @connection", "connection",
      "Returns helpful text about the different subcommands.", "5.0.0", "O(1)"},
     {0},

@@ -22,10 +22,12 @@ static void cmd_info(struct request *req)
 static void cmd_monitor(struct request *req)
 {
     struct client *c = req->client;
-    if (c->flags & CLIENT_MULTI) {
-        reply_error(req->out, "ERR MONITOR isn't allowed in MULTI");
+    /* queued in a transaction, a client expects one reply per command */
+    if ((c->flags & CLIENT_MULTI) || (req->flags & REQ_IN_MULTI)) {
+        reply_error(req->out, "ERR MONITOR isn't allowed for DENY BLOCKING client");
         return;
     }
+    if (c->flags & CLIENT_MONITOR) return; /* already monitoring: Redis sends nothing */
     monitor_add(c);
     reply_ok(req->out);
 }
@@ -69,7 +71,9 @@ static void reply_acl_categories(struct outbuf *o, const char *cats)
         while (*p == ' ') p++;
         size_t len = strcspn(p, " ");
         if (len) {
-            reply_bulk(o, p, len);
+            outbuf_append(o, "+", 1); /* simple strings, as Redis replies them */
+            outbuf_append(o, p, len);
+            outbuf_append(o, "\r\n", 2);
             n++;
         }
         p += len;
@@ -105,18 +109,13 @@ static void reply_command_info(struct outbuf *o, struct command *cmd)
 struct each_ctx {
     struct outbuf *out;
     long long count;
-    const char *pattern;
-    int mode; /* 0 info, 1 names, 2 docs */
 };
 
 static void command_each_reply(struct command *cmd, void *p)
 {
     struct each_ctx *ctx = p;
-    if (ctx->pattern && !glob_match(ctx->pattern, strlen(ctx->pattern), cmd->full_name, strlen(cmd->full_name), true))
-        return;
     ctx->count++;
-    if (ctx->mode == 0) reply_command_info(ctx->out, cmd);
-    else reply_bulk_cstr(ctx->out, cmd->full_name);
+    reply_command_info(ctx->out, cmd);
 }
 
 static void cmd_command(struct request *req)
@@ -151,7 +150,7 @@ static void cmd_command_info(struct request *req)
     for (int i = 2; i < req->argc; i++) {
         struct command *cmd = command_by_full_name(req->argv[i].ptr);
         if (cmd) reply_command_info(req->out, cmd);
-        else reply_null_array(req->out);
+        else reply_null(req->out); /* Redis: a null bulk in RESP2 */
     }
 }
 
@@ -205,17 +204,60 @@ static void cmd_command_docs(struct request *req)
     reply_deferred_map(req->out, mark, n);
 }
 
+/* COMMAND LIST filters: a glob over full names, or an ACL category. */
+struct list_ctx {
+    struct outbuf *out;
+    long long count;
+    const char *pattern;
+    const char *category; /* without its '@' */
+};
+
+static bool command_in_category(const struct command *cmd, const char *category)
+{
+    size_t len = strlen(category);
+    for (const char *p = cmd->acl_categories ? cmd->acl_categories : ""; (p = strchr(p, '@')); p++)
+        if (strncasecmp(p + 1, category, len) == 0 && (p[1 + len] == ' ' || p[1 + len] == '\0')) return true;
+    return false;
+}
+
+static void command_list_one(struct command *cmd, void *p)
+{
+    struct list_ctx *ctx = p;
+    bool match = true;
+    if (ctx->pattern)
+        match = glob_match(ctx->pattern, strlen(ctx->pattern), cmd->full_name, strlen(cmd->full_name), true);
+    if (ctx->category) match = command_in_category(cmd, ctx->category);
+    if (match) {
+        reply_bulk_cstr(ctx->out, cmd->full_name);
+        ctx->count++;
+    }
+    if (cmd->subcommands)
+        for (struct command *sub = cmd->subcommands; sub->name; sub++) command_list_one(sub, ctx);
+}
+
+/* COMMAND LIST [FILTERBY MODULE name|ACLCAT cat|PATTERN glob]: every command
+ * and subcommand by full name, as Redis lists them ("client|kill"). No
+ * modules exist, so a MODULE filter matches nothing. */
 static void cmd_command_list(struct request *req)
 {
-    struct each_ctx ctx = {.out = req->out, .mode = 1};
+    struct list_ctx ctx = {.out = req->out};
+    bool none = false;
     if (req->argc == 5 && ARG_IS(req, 2, "FILTERBY") && ARG_IS(req, 3, "PATTERN")) {
         ctx.pattern = req->argv[4].ptr;
+    } else if (req->argc == 5 && ARG_IS(req, 2, "FILTERBY") && ARG_IS(req, 3, "ACLCAT")) {
+        ctx.category = req->argv[4].ptr;
+    } else if (req->argc == 5 && ARG_IS(req, 2, "FILTERBY") && ARG_IS(req, 3, "MODULE")) {
+        none = true;
     } else if (req->argc != 2) {
         reply_syntax_error(req->out);
         return;
     }
+    if (none) {
+        reply_empty_array(req->out);
+        return;
+    }
     outbuf_mark mark = reply_defer(req->out);
-    command_table_each(command_each_reply, &ctx);
+    command_table_each(command_list_one, &ctx);
     reply_deferred_array(req->out, mark, ctx.count);
 }
 
@@ -229,6 +271,11 @@ static void cmd_command_getkeys(struct request *req)
         reply_error(req->out, "ERR Invalid command specified");
         return;
     }
+    /* Redis checks that the command has keys at all before its arity */
+    if (!cmd->keys && cmd->first_key <= 0) {
+        reply_error(req->out, "ERR The command has no key arguments");
+        return;
+    }
     if (cmd->arity > 0 ? argc != cmd->arity : argc < -cmd->arity) {
         reply_error(req->out, "ERR Invalid number of arguments specified for command");
         return;
@@ -236,7 +283,7 @@ static void cmd_command_getkeys(struct request *req)
     int positions[256];
     int n = command_key_positions(cmd, argv, argc, positions, 256);
     if (n == 0) {
-        reply_error(req->out, "ERR The command has no key arguments");
+        reply_error(req->out, "ERR Invalid arguments specified for command");
         return;
     }
     reply_array(req->out, n);
@@ -323,6 +370,14 @@ static void cmd_memory_usage(struct request *req)
         reply_syntax_error(req->out);
         return;
     }
+    long long samples;
+    if (req->argc == 5) {
+        if (!request_ll(req, 4, &samples)) return;
+        if (samples < 0) { /* Redis answers a negative count so */
+            reply_syntax_error(req->out);
+            return;
+        }
+    }
     struct dict_entry *e = dict_find(req->db->keys, req->argv[2].ptr, req->argv[2].len);
     if (!e || db_is_expired(req->db, req->argv[2].ptr, req->argv[2].len)) {
         reply_null(req->out);
@@ -332,26 +387,79 @@ static void cmd_memory_usage(struct request *req)
     reply_int(req->out, (long long)bytes);
 }
 
+static void reply_stat_int(struct outbuf *o, const char *name, long long v)
+{
+    reply_bulk_cstr(o, name);
+    reply_int(o, v);
+}
+
+static void reply_stat_double(struct outbuf *o, const char *name, double v)
+{
+    reply_bulk_cstr(o, name);
+    reply_double(o, v);
+}
+
+static double ratio(double a, double b)
+{
+    return b > 0 ? a / b : 0;
+}
+
+/* MEMORY STATS: Redis's fields, in its order and with its types (ratios and
+ * percentages are doubles in RESP3), as far as this server measures them. */
 static void cmd_memory_stats(struct request *req)
 {
-    size_t used = mem_used();
+    struct outbuf *o = req->out;
+    size_t used = mem_used(), resident = mem_resident(), rss = mem_rss();
+    size_t peak = info_memory_peak(used);
+    size_t clients = info_clients_memory();
     long long keys = 0;
-    for (int i = 0; i < server.db_count; i++) keys += (long long)db_size(&server.dbs[i]);
-    reply_map(req->out, 7);
-    reply_bulk_cstr(req->out, "peak.allocated");
-    reply_int(req->out, (long long)used);
-    reply_bulk_cstr(req->out, "total.allocated");
-    reply_int(req->out, (long long)used);
-    reply_bulk_cstr(req->out, "startup.allocated");
-    reply_int(req->out, 0);
-    reply_bulk_cstr(req->out, "keys.count");
-    reply_int(req->out, keys);
-    reply_bulk_cstr(req->out, "keys.bytes-per-key");
-    reply_int(req->out, keys ? (long long)used / keys : 0);
-    reply_bulk_cstr(req->out, "allocator.resident");
-    reply_int(req->out, (long long)mem_resident());
-    reply_bulk_cstr(req->out, "rss");
-    reply_int(req->out, (long long)mem_rss());
+    size_t overhead = clients;
+    for (int i = 0; i < server.db_count; i++) {
+        keys += (long long)db_size(&server.dbs[i]);
+        overhead += (db_size(&server.dbs[i]) + db_expires_size(&server.dbs[i])) * sizeof(struct dict_entry);
+    }
+    size_t dataset = used > overhead ? used - overhead : 0;
+    outbuf_mark mark = reply_defer(o);
+    long long pairs = 0;
+    reply_stat_int(o, "peak.allocated", (long long)peak), pairs++;
+    reply_stat_int(o, "total.allocated", (long long)used), pairs++;
+    reply_stat_int(o, "startup.allocated", 0), pairs++;
+    reply_stat_int(o, "replication.backlog", 0), pairs++;
+    reply_stat_int(o, "clients.slaves", 0), pairs++;
+    reply_stat_int(o, "clients.normal", (long long)clients), pairs++;
+    reply_stat_int(o, "cluster.links", 0), pairs++;
+    reply_stat_int(o, "aof.buffer", 0), pairs++;
+    reply_stat_int(o, "lua.caches", 0), pairs++;
+    reply_stat_int(o, "functions.caches", 0), pairs++;
+    for (int i = 0; i < server.db_count; i++) {
+        struct db *db = &server.dbs[i];
+        if (!db_size(db)) continue;
+        char name[32];
+        snprintf(name, sizeof(name), "db.%d", i);
+        reply_bulk_cstr(o, name);
+        reply_map(o, 2);
+        reply_stat_int(o, "overhead.hashtable.main", (long long)(db_size(db) * sizeof(struct dict_entry)));
+        reply_stat_int(o, "overhead.hashtable.expires", (long long)(db_expires_size(db) * sizeof(struct dict_entry)));
+        pairs++;
+    }
+    reply_stat_int(o, "overhead.total", (long long)overhead), pairs++;
+    reply_stat_int(o, "keys.count", keys), pairs++;
+    reply_stat_int(o, "keys.bytes-per-key", keys ? (long long)(used / (size_t)keys) : 0), pairs++;
+    reply_stat_int(o, "dataset.bytes", (long long)dataset), pairs++;
+    reply_stat_double(o, "dataset.percentage", ratio((double)dataset * 100, (double)used)), pairs++;
+    reply_stat_double(o, "peak.percentage", ratio((double)used * 100, (double)peak)), pairs++;
+    reply_stat_int(o, "allocator.allocated", (long long)used), pairs++;
+    reply_stat_int(o, "allocator.active", (long long)resident), pairs++;
+    reply_stat_int(o, "allocator.resident", (long long)resident), pairs++;
+    reply_stat_double(o, "allocator-fragmentation.ratio", ratio((double)resident, (double)used)), pairs++;
+    reply_stat_int(o, "allocator-fragmentation.bytes", (long long)resident - (long long)used), pairs++;
+    reply_stat_double(o, "allocator-rss.ratio", 1.0), pairs++;
+    reply_stat_int(o, "allocator-rss.bytes", 0), pairs++;
+    reply_stat_double(o, "rss-overhead.ratio", ratio((double)rss, (double)resident)), pairs++;
+    reply_stat_int(o, "rss-overhead.bytes", (long long)rss - (long long)resident), pairs++;
+    reply_stat_double(o, "fragmentation", ratio((double)rss, (double)used)), pairs++;
+    reply_stat_int(o, "fragmentation.bytes", (long long)rss - (long long)used), pairs++;
+    reply_deferred_map(o, mark, pairs);
 }
 
 static void cmd_memory_doctor(struct request *req)
@@ -405,7 +513,7 @@ static struct command command_subcommands[] = {
      "O(N) where N is the number of commands to look up"},
     {"list", cmd_command_list, -2, INTRO_FLAGS, 0, 0, 0, "@slow @connection", "server",
      "Returns a list of command names.", "7.0.0", "O(N) where N is the total number of commands"},
-    {"getkeys", cmd_command_getkeys, -3, INTRO_FLAGS, 0, 0, 0, "@slow @connection", "server",
+    {"getkeys", cmd_command_getkeys, -4, INTRO_FLAGS, 0, 0, 0, "@slow @connection", "server",
      "Extracts the key names from an arbitrary command.", "2.8.13",
      "O(N) where N is the number of arguments to the command"},
     {"help", cmd_command_help, 2, INTRO_FLAGS, 0, 0, 0, "@slow @connection", "server",

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -15,6 +16,7 @@
 #include "server/dispatch.h"
 #include "server/server.h"
 #include "util/log.h"
+#include "util/numbers.h"
 #include "util/mem.h"
 
 #define READ_CHUNK (16 * 1024)
@@ -355,10 +357,18 @@ static void client_on_readable(struct event_loop *loop, int fd, void *data, int 
     client_process_input(c);
 }
 
-/* Drops the bytes of commands already executed from the query buffer. */
+static bool client_mid_command(const struct client *c)
+{
+    return c->parser.kind == '*' && c->parser.multibulk_left > 0;
+}
+
+/* Drops the bytes of commands already executed from the query buffer. A
+ * command held by CLIENT PAUSE, or one only partly received (whose parsed
+ * arguments are slices of the buffer), stays from its first byte. */
 static void client_trim_query(struct client *c)
 {
-    size_t used = (c->flags & CLIENT_PAUSED) ? c->cmd_start : c->parser.pos;
+    bool keep = (c->flags & CLIENT_PAUSED) || client_mid_command(c);
+    size_t used = keep ? c->cmd_start : c->parser.pos;
     if (used == 0) return;
     if (used < c->qlen) memmove(c->qbuf, c->qbuf + used, c->qlen - used);
     c->qlen -= used;
@@ -370,9 +380,55 @@ static void client_trim_query(struct client *c)
     }
 }
 
-static void client_protocol_error(struct client *c, const char *error)
+/* Redis's limits for a client that still has to authenticate, so that
+ * nobody can make the server buffer much before giving a password. */
+#define UNAUTH_MAX_MULTIBULK 10
+#define UNAUTH_MAX_BULK 16384
+
+static bool client_needs_auth(const struct client *c)
 {
+    return !(c->flags & CLIENT_AUTHENTICATED);
+}
+
+/* Sets the parser's limits from the configuration (so CONFIG SET applies to
+ * connected clients) and from whether the client has authenticated. */
+static void client_set_parser_limits(struct client *c)
+{
+    c->parser.max_bulk_len = cfg.proto_max_bulk_len;
+    c->parser.max_multibulk_len = INT_MAX;
+    if (!client_needs_auth(c)) return;
+    if (c->parser.max_bulk_len > UNAUTH_MAX_BULK) c->parser.max_bulk_len = UNAUTH_MAX_BULK;
+    c->parser.max_multibulk_len = UNAUTH_MAX_MULTIBULK;
+}
+
+/* The parser reports any count over its limit as invalid; for a client that
+ * has not authenticated, a count that would be valid once it has gets
+ * Redis's "unauthenticated" wording instead. The failed header starts at
+ * the parser's position. */
+static const char *client_protocol_error_text(struct client *c)
+{
+    const char *error = c->parser.error;
+    if (!client_needs_auth(c) || c->parser.pos >= c->qlen) return error;
+    const char *line = c->qbuf + c->parser.pos;
+    const char *cr = memchr(line, '\r', c->qlen - c->parser.pos);
+    long long n;
+    if (!cr || (line[0] != '*' && line[0] != '$') || !parse_ll(line + 1, (size_t)(cr - line - 1), &n)) return error;
+    if (line[0] == '*' && n > UNAUTH_MAX_MULTIBULK && n <= INT_MAX)
+        return "Protocol error: unauthenticated multibulk length";
+    if (line[0] == '$' && n > UNAUTH_MAX_BULK && n <= cfg.proto_max_bulk_len)
+        return "Protocol error: unauthenticated bulk length";
+    return error;
+}
+
+/* Replies the protocol error (counted in errorstats like any error reply)
+ * and closes the connection once the reply is written. */
+static void client_protocol_error(struct client *c)
+{
+    const char *error = client_protocol_error_text(c);
+    uint32_t errors_before = c->out.errors;
     reply_errorf(&c->out, "ERR %s", error);
+    c->out.errors = errors_before;
+    server_count_error("ERR");
     log_verbose("Protocol error (%s) from client: id=%llu addr=%s", error, (unsigned long long)c->id, c->addr);
     c->flags |= CLIENT_CLOSE_AFTER_REPLY;
 }
@@ -400,11 +456,12 @@ void client_process_input(struct client *c)
     while (c->qlen > c->parser.pos || c->parser.pos == 0) {
         if (c->flags & (CLIENT_BLOCKED | CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_PAUSED)) break;
         if (c->qlen == 0) break;
-        c->cmd_start = c->parser.pos;
+        if (!client_mid_command(c)) c->cmd_start = c->parser.pos;
+        client_set_parser_limits(c);
         enum resp_status st = resp_parse(&c->parser, c->qbuf, c->qlen);
         if (st == RESP_INCOMPLETE) break;
         if (st == RESP_ERROR) {
-            client_protocol_error(c, c->parser.error);
+            client_protocol_error(c);
             break;
         }
         client_bind_args(c);
@@ -535,7 +592,7 @@ void connections_cron(void)
 {
     long long now = event_now_ms();
     for (struct client *c = server.clients; c; c = c->next) {
-        if (cfg.timeout > 0 && !(c->flags & (CLIENT_BLOCKED | CLIENT_PUBSUB | CLIENT_MONITOR)) &&
+        if (cfg.timeout > 0 && !(c->flags & (CLIENT_BLOCKED | CLIENT_PUBSUB | CLIENT_MONITOR | CLIENT_PAUSED)) &&
             now - c->last_interaction_ms > (long long)cfg.timeout * 1000) {
             log_verbose("Closing idle client id=%llu", (unsigned long long)c->id);
             client_close_async(c);

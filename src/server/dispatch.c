@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "messaging/blocking.h"
 #include "server/blocked.h"
@@ -18,14 +19,18 @@
 #include "util/mem.h"
 
 /* "ERR unknown command 'x', with args beginning with: 'a' 'b' " as Redis
- * words it (each argument cut to 128 bytes). */
+ * words it: the name cut to 128 bytes, and arguments quoted one by one until
+ * their text reaches 128 bytes, the last one cut to what is left. */
 static void reply_unknown_command(struct client *c)
 {
-    char msg[1024];
-    int n = snprintf(msg, sizeof(msg), "ERR unknown command '%.128s', with args beginning with: ", c->argv[0].ptr);
-    for (int i = 1; i < c->argc && n < (int)sizeof(msg) - 140; i++)
-        n += snprintf(msg + n, sizeof(msg) - (size_t)n, "'%.128s' ", c->argv[i].ptr);
-    reply_error(&c->out, msg);
+    char args[160];
+    size_t used = 0;
+    args[0] = '\0';
+    for (int i = 1; i < c->argc && used < 128; i++) {
+        int n = snprintf(args + used, sizeof(args) - used, "'%.*s' ", (int)(128 - used), c->argv[i].ptr);
+        if (n > 0) used += (size_t)n < sizeof(args) - used ? (size_t)n : sizeof(args) - used - 1;
+    }
+    reply_errorf(&c->out, "ERR unknown command '%.128s', with args beginning with: %s", c->argv[0].ptr, args);
 }
 
 static void reply_unknown_subcommand(struct client *c, struct command *parent)
@@ -42,7 +47,8 @@ static bool arity_ok(const struct command *cmd, int argc)
 }
 
 /* Finds the command (or subcommand) named by argv, replying the error when
- * there is none or the arity is wrong. */
+ * there is none or the arity is wrong. A known command refused for its
+ * arity counts as a rejected call, as in Redis. */
 static struct command *dispatch_resolve(struct client *c)
 {
     struct command *cmd = command_lookup(c->argv[0].ptr, c->argv[0].len);
@@ -60,6 +66,7 @@ static struct command *dispatch_resolve(struct client *c)
     }
     if (!arity_ok(cmd, c->argc)) {
         reply_wrong_arity(&c->out, cmd->full_name);
+        cmd->rejected_calls++;
         return NULL;
     }
     return cmd;
@@ -101,13 +108,30 @@ static bool dispatch_admit(struct client *c, struct command *cmd)
     return true;
 }
 
+/* EXEC writes when any queued command does (Redis pauses such an EXEC under
+ * CLIENT PAUSE WRITE, since its writes would otherwise slip through). */
+static bool exec_would_write(struct client *c, struct command *cmd)
+{
+    if (strcmp(cmd->full_name, "exec") != 0 || !(c->flags & CLIENT_MULTI)) return false;
+    for (int i = 0; i < c->multi_count; i++)
+        if (c->multi[i].cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)) return true;
+    return false;
+}
+
 /* CLIENT PAUSE holds clients (all, or those sending writes) until it ends. */
 static bool dispatch_paused(struct client *c, struct command *cmd)
 {
     if (server.pause_until_ms == 0 || event_now_ms() >= server.pause_until_ms) return false;
     if (c->flags & CLIENT_EXECUTING) return false;
-    if (server.pause_writes_only && !(cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE))) return false;
+    if (server.pause_writes_only && !(cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)) && !exec_would_write(c, cmd))
+        return false;
     return true;
+}
+
+/* Counts `n` error replies under `code` for INFO errorstats. */
+static void dispatch_count_errors(const char *code, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) server_count_error(code);
 }
 
 static void dispatch_account(struct command *cmd, long long usec, bool failed)
@@ -116,6 +140,60 @@ static void dispatch_account(struct command *cmd, long long usec, bool failed)
     cmd->usec += usec;
     if (failed) cmd->failed_calls++;
     server.stats.total_commands++;
+}
+
+static bool arg_is(const struct arg *a, const char *literal)
+{
+    size_t n = strlen(literal);
+    return a->len == n && strncasecmp(a->ptr, literal, n) == 0;
+}
+
+/* Which arguments MONITOR and the slow log must not show, as Redis redacts
+ * them: AUTH's credentials, HELLO's AUTH pair, and the values of CONFIG SET
+ * requirepass/masterauth. Marks them in `hide` (argc entries); false if none. */
+static bool dispatch_find_secrets(struct command *cmd, int argc, struct arg *argv, bool *hide)
+{
+    bool any = false;
+    if (strcmp(cmd->full_name, "auth") == 0) {
+        for (int i = 1; i < argc; i++) hide[i] = any = true;
+    } else if (strcmp(cmd->full_name, "hello") == 0) {
+        for (int i = 2; i < argc; i++) {
+            if (arg_is(&argv[i], "AUTH") && i + 2 < argc) {
+                hide[i + 1] = hide[i + 2] = any = true;
+                i += 2;
+            } else if (arg_is(&argv[i], "SETNAME")) {
+                i++;
+            }
+        }
+    } else if (strcmp(cmd->full_name, "config|set") == 0) {
+        for (int i = 2; i + 1 < argc; i += 2)
+            if (arg_is(&argv[i], "requirepass") || arg_is(&argv[i], "masterauth")) hide[i + 1] = any = true;
+    }
+    return any;
+}
+
+/* Feeds MONITOR and the slow log after a command ran, with secrets replaced
+ * by "(redacted)". Administrative commands are not shown to monitors. */
+static void dispatch_observe(struct client *c, struct command *cmd, int argc, struct arg *argv, long long usec)
+{
+    bool to_monitor = server.monitor_count && !(cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN));
+    bool to_slowlog = !(cmd->flags & CMD_SKIP_SLOWLOG);
+    if (!to_monitor && !to_slowlog) return;
+    static char redacted[] = "(redacted)";
+    bool small_hide[16] = {0};
+    bool *hide = argc <= 16 ? small_hide : mem_calloc(sizeof(bool) * (size_t)argc);
+    struct arg *shown = argv;
+    if (dispatch_find_secrets(cmd, argc, argv, hide)) {
+        shown = mem_alloc(sizeof(struct arg) * (size_t)argc);
+        for (int i = 0; i < argc; i++) {
+            shown[i] = argv[i];
+            if (hide[i]) shown[i] = (struct arg){redacted, sizeof(redacted) - 1};
+        }
+    }
+    if (to_monitor) monitor_feed(c, argc, shown);
+    if (to_slowlog) slowlog_maybe_add(c, argc, shown, usec);
+    if (shown != argv) mem_free(shown);
+    if (hide != small_hide) mem_free(hide);
 }
 
 /* Nesting of dispatch_call (EXEC runs its queue through it): blocked
@@ -135,26 +213,29 @@ void dispatch_call(struct client *c, struct command *cmd, int argc, struct arg *
         .client_id = c->id,
         .flags = req_flags,
     };
-    if (server.monitor_count && !(cmd->flags & CMD_SKIP_MONITOR)) monitor_feed(c, argc, argv);
     db_now_ms = db_wall_ms();
     uint32_t errors_before = c->out.errors;
     struct command *prev = c->cmd;
     c->cmd = cmd;
     c->last_cmd = cmd;
+    bool was_executing = c->flags & CLIENT_EXECUTING;
     c->flags |= CLIENT_EXECUTING;
     long long start = db_monotonic_us();
     dispatch_depth++;
     cmd->proc(&req);
     dispatch_depth--;
     long long usec = db_monotonic_us() - start;
-    c->flags &= ~CLIENT_EXECUTING;
+    if (!was_executing) c->flags &= ~CLIENT_EXECUTING;
     c->cmd = prev;
     c->commands_processed++;
-    bool failed = c->out.errors != errors_before;
-    dispatch_account(cmd, usec, failed);
-    if (failed) server_count_error(c->out.last_error);
+    /* Errors of commands run inside this one (EXEC) were counted by their
+     * own calls and taken off the counter; what is left is this command's. */
+    uint32_t errors = c->out.errors - errors_before;
+    c->out.errors = errors_before;
+    dispatch_account(cmd, usec, errors > 0);
+    dispatch_count_errors(c->out.last_error, errors);
     server.dirty += req.dirty;
-    if (!(cmd->flags & CMD_SKIP_SLOWLOG)) slowlog_maybe_add(c, argc, argv, usec);
+    dispatch_observe(c, cmd, argc, argv, usec);
     if (dispatch_depth == 0) blocking_serve_ready();
 }
 
@@ -174,20 +255,28 @@ static void reply_mode_end(struct client *c)
     c->out.muted = false;
 }
 
+/* A command refused before it ran: its error counts for errorstats, and a
+ * transaction being queued is doomed to EXECABORT. */
+static void dispatch_refused(struct client *c, uint32_t errors_before)
+{
+    dispatch_count_errors(c->out.last_error, c->out.errors - errors_before);
+    c->out.errors = errors_before;
+    if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
+    reply_mode_end(c);
+}
+
 void dispatch_command(struct client *c)
 {
     reply_mode_begin(c);
+    uint32_t errors_before = c->out.errors;
     struct command *cmd = dispatch_resolve(c);
     if (!cmd) {
-        if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
-        server.stats.total_commands += 0;
-        reply_mode_end(c);
+        dispatch_refused(c, errors_before);
         return;
     }
     if (!dispatch_admit(c, cmd)) {
         cmd->rejected_calls++;
-        if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
-        reply_mode_end(c);
+        dispatch_refused(c, errors_before);
         return;
     }
     if (dispatch_paused(c, cmd)) {
@@ -220,11 +309,16 @@ void dispatch_subscription_counts(struct client *c, int *sub, int *psub, int *ss
     *ssub = (int)pubsub_client_count(&c->subscriptions, PUBSUB_SHARD);
 }
 
+/* Resuming may free the resumed client (its command can end in QUIT or a
+ * kill), so the next one is taken first; killed clients are not resumed. */
 void dispatch_resume_paused(void)
 {
-    for (struct client *c = server.clients; c; c = c->next) {
+    struct client *next;
+    for (struct client *c = server.clients; c; c = next) {
+        next = c->next;
         if (!(c->flags & CLIENT_PAUSED)) continue;
         c->flags &= ~CLIENT_PAUSED;
+        if (c->flags & CLIENT_CLOSE_ASAP) continue;
         client_resume_pending_command(c);
     }
 }

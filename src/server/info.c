@@ -106,21 +106,33 @@ static void capture_value(void *ctx, const char *name, const char *value)
     snprintf(ctx, 32, "%s", value);
 }
 
+size_t info_memory_peak(size_t used)
+{
+    static size_t peak;
+    if (used > peak) peak = used;
+    return peak;
+}
+
+size_t info_clients_memory(void)
+{
+    size_t bytes = 0;
+    for (struct client *c = server.clients; c; c = c->next) bytes += sizeof(*c) + c->qcap + outbuf_memory(&c->out);
+    return bytes;
+}
+
 static str info_memory(str s)
 {
     char policy[32] = "noeviction";
     const char *pattern = "maxmemory-policy";
     config_get(&pattern, 1, capture_value, policy);
     size_t used = mem_used(), rss = mem_rss(), resident = mem_resident();
-    static size_t peak;
-    if (used > peak) peak = used;
+    size_t peak = info_memory_peak(used);
     char h_used[32], h_rss[32], h_peak[32], h_max[32];
     human_bytes(h_used, sizeof(h_used), (double)used);
     human_bytes(h_rss, sizeof(h_rss), (double)rss);
     human_bytes(h_peak, sizeof(h_peak), (double)peak);
     human_bytes(h_max, sizeof(h_max), (double)cfg.maxmemory);
-    size_t clients_mem = 0;
-    for (struct client *c = server.clients; c; c = c->next) clients_mem += sizeof(*c) + c->qcap + outbuf_memory(&c->out);
+    size_t clients_mem = info_clients_memory();
     return str_append_printf(s,
                              "# Memory\r\n"
                              "used_memory:%zu\r\n"

@@ -7,6 +7,10 @@
 #include "util/str.h"
 
 str info_generate(struct arg *names, int count);
+/* The most memory seen in use, after counting `used` (INFO, MEMORY STATS). */
+size_t info_memory_peak(size_t used);
+/* Bytes held by connected clients' buffers and state. */
+size_t info_clients_memory(void);
 
 extern const char *server_executable_path;
 /* Number of keys clients are blocked on (messaging/blocking). */

@@ -1,5 +1,6 @@
 #include "server/slowlog.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -106,12 +107,15 @@ static void slowlog_reply_entry(struct outbuf *o, struct slowlog_entry *e)
 static void cmd_slowlog_get(struct request *req)
 {
     long long count = 10;
+    if (req->argc > 3) {
+        reply_errorf(req->out, "ERR unknown subcommand or wrong number of arguments for '%.128s'. Try SLOWLOG HELP.",
+                     req->argv[1].ptr);
+        return;
+    }
     if (req->argc == 3) {
-        if (!request_ll(req, 2, &count)) return;
-        if (count < -1) {
-            reply_error(req->out, "ERR count should be greater than or equal to -1");
+        /* one message for a non-number and a negative count, as in Redis */
+        if (!request_ll_range(req, 2, -1, LLONG_MAX, &count, "ERR count should be greater than or equal to -1"))
             return;
-        }
         if (count == -1) count = (long long)entry_count;
     }
     if (count > (long long)entry_count) count = (long long)entry_count;

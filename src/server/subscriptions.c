@@ -1,15 +1,24 @@
 #include "server/subscriptions.h"
 
+#include "db/db.h"
+#include "messaging/notify.h"
 #include "messaging/pubsub.h"
 #include "server/connection.h"
 #include "server/info.h"
 
+/* A message was queued for a subscriber: flush it before the loop sleeps, and
+ * close it now if it owes more than its output limit allows. A client already
+ * being closed keeps its subscriptions until it is reaped, so its queue is
+ * muted: messages published meanwhile must not pile up in it. */
 static void hook_delivered(void *client)
 {
     struct client *c = client;
-    if (c->flags & CLIENT_CLOSE_ASAP) return;
-    client_mark_pending_write(c);
-    client_check_output_limits(c);
+    if (!(c->flags & CLIENT_CLOSE_ASAP)) {
+        client_mark_pending_write(c);
+        if (!client_check_output_limits(c)) return;
+    }
+    outbuf_clear(&c->out);
+    c->out.muted = true;
 }
 
 static void hook_subscriptions_changed(void *client, long long total)
@@ -17,6 +26,12 @@ static void hook_subscriptions_changed(void *client, long long total)
     struct client *c = client;
     if (total > 0) c->flags |= CLIENT_PUBSUB;
     else c->flags &= ~CLIENT_PUBSUB;
+}
+
+/* Lazy and active expiry both end here (db/ knows nothing of pub/sub). */
+static void hook_key_expired(struct db *db, const char *key, size_t len)
+{
+    notify_keyspace_event(db->id, key, len, NOTIFY_EXPIRED, "expired");
 }
 
 static long long info_channels(void)
@@ -39,6 +54,7 @@ void subscriptions_init(void)
     pubsub_init();
     pubsub_hooks.delivered = hook_delivered;
     pubsub_hooks.subscriptions_changed = hook_subscriptions_changed;
+    db_hooks.key_expired = hook_key_expired;
     info_pubsub_counts[0] = info_channels;
     info_pubsub_counts[1] = info_patterns;
     info_pubsub_counts[2] = info_shard_channels;

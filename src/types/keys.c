@@ -3,8 +3,11 @@
  * PERSIST, TOUCH and OBJECT. They see values only through db/object.h. */
 #include "types/keys.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -34,11 +37,13 @@ static void cmd_del(struct request *req)
     reply_int(req->out, deleted);
 }
 
+/* Counts each argument, so a key named twice counts twice; unlike TOUCH it
+ * leaves the access time alone. */
 static void cmd_exists(struct request *req)
 {
     long long n = 0;
     for (int i = 1; i < req->argc; i++)
-        if (db_find_read(req->db, req->argv[i].ptr, req->argv[i].len)) n++;
+        if (db_find_read_notouch(req->db, req->argv[i].ptr, req->argv[i].len)) n++;
     reply_int(req->out, n);
 }
 
@@ -52,7 +57,7 @@ static void cmd_touch(struct request *req)
 
 static void cmd_type(struct request *req)
 {
-    struct object *o = db_find(req->db, req->argv[1].ptr, req->argv[1].len);
+    struct object *o = db_find_read_notouch(req->db, req->argv[1].ptr, req->argv[1].len);
     reply_simple(req->out, o ? object_type_name(o) : "none");
 }
 
@@ -99,24 +104,22 @@ static void scan_collect(void *ctx, struct dict_entry *e)
     b->keys[b->count++] = e->key;
 }
 
-/* Parses SCAN's cursor: an unsigned 64-bit decimal. */
+/* Parses SCAN's cursor as Redis does, with strtoul: an optional sign
+ * ("-1" wraps to 2^64-1), then decimal digits; "" is 0; leading space,
+ * trailing bytes or more than 64 bits are invalid. Arguments are
+ * NUL-terminated, so an embedded NUL leaves bytes after the number. */
 static bool scan_cursor(struct request *req, int i, uint64_t *cursor)
 {
     const char *p = req->argv[i].ptr;
-    size_t len = req->argv[i].len;
-    uint64_t v = 0;
-    if (len == 0 || len > 20) goto invalid;
-    for (size_t j = 0; j < len; j++) {
-        if (p[j] < '0' || p[j] > '9') goto invalid;
-        uint64_t next = v * 10 + (uint64_t)(p[j] - '0');
-        if (next / 10 != v) goto invalid;
-        v = next;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(p, &end, 10);
+    if (isspace((unsigned char)p[0]) || end != p + req->argv[i].len || errno == ERANGE) {
+        reply_error(req->out, "ERR invalid cursor");
+        return false;
     }
     *cursor = v;
     return true;
-invalid:
-    reply_error(req->out, "ERR invalid cursor");
-    return false;
 }
 
 static int type_by_name(const char *name)
@@ -162,7 +165,7 @@ static void cmd_scan(struct request *req)
     }
     int type = type_name ? type_by_name(type_name) : -1;
     struct scan_batch batch = {0};
-    long long max_iterations = count * 10;
+    long long max_iterations = count > LLONG_MAX / 10 ? LLONG_MAX : count * 10;
     do {
         cursor = dict_scan(req->db->keys, cursor, scan_collect, &batch);
     } while (cursor && max_iterations-- && (long long)batch.count < count);
@@ -233,11 +236,17 @@ static void cmd_renamenx(struct request *req)
     rename_key(req, true);
 }
 
+/* Reads a DB number for MOVE and COPY with Redis's two errors: not an int
+ * (beyond 32 bits), then not an existing db. */
 static bool db_index_arg(struct request *req, int i, struct db **out)
 {
     long long index;
     if (!request_ll(req, i, &index)) return false;
-    *out = db_by_index(index < INT_MIN || index > INT_MAX ? -1 : (int)index);
+    if (index < INT_MIN || index > INT_MAX) {
+        reply_error(req->out, "ERR value is out of range, value must between -2147483648 and 2147483647");
+        return false;
+    }
+    *out = db_by_index((int)index);
     if (*out) return true;
     reply_error(req->out, "ERR DB index is out of range");
     return false;
@@ -341,14 +350,14 @@ static bool expire_condition_holds(int cond, long long current, long long when)
 
 /* EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT: `unit_ms` is 1000 for seconds, and the
  * base is now for relative forms or 0 for absolute ones. */
-static void expire_generic(struct request *req, long long unit_ms, bool relative)
+static void expire_generic(struct request *req, const char *cmd_name, long long unit_ms, bool relative)
 {
     struct arg *k = &req->argv[1];
     long long amount;
-    if (!request_ll(req, 2, &amount)) return;
     int cond = 0;
+    /* Redis checks the options before the amount. */
     if (!parse_expire_conditions(req, &cond)) return;
-    const char *cmd_name = req->argv[0].ptr;
+    if (!request_ll(req, 2, &amount)) return;
     if ((unit_ms == 1000 && (amount > LLONG_MAX / 1000 || amount < LLONG_MIN / 1000))) {
         reply_errorf(req->out, "ERR invalid expire time in '%s' command", cmd_name);
         return;
@@ -382,22 +391,22 @@ static void expire_generic(struct request *req, long long unit_ms, bool relative
 
 static void cmd_expire(struct request *req)
 {
-    expire_generic(req, 1000, true);
+    expire_generic(req, "expire", 1000, true);
 }
 
 static void cmd_pexpire(struct request *req)
 {
-    expire_generic(req, 1, true);
+    expire_generic(req, "pexpire", 1, true);
 }
 
 static void cmd_expireat(struct request *req)
 {
-    expire_generic(req, 1000, false);
+    expire_generic(req, "expireat", 1000, false);
 }
 
 static void cmd_pexpireat(struct request *req)
 {
-    expire_generic(req, 1, false);
+    expire_generic(req, "pexpireat", 1, false);
 }
 
 /* TTL family: -2 missing key, -1 no TTL. `relative` gives time left,
@@ -405,7 +414,7 @@ static void cmd_pexpireat(struct request *req)
 static void ttl_generic(struct request *req, bool relative, long long unit_ms)
 {
     struct arg *k = &req->argv[1];
-    if (!db_find_read(req->db, k->ptr, k->len)) {
+    if (!db_find_read_notouch(req->db, k->ptr, k->len)) {
         reply_int(req->out, -2);
         return;
     }
@@ -429,15 +438,10 @@ static void cmd_pttl(struct request *req)
     ttl_generic(req, true, 1);
 }
 
+/* Rounds to the nearest second like TTL does (Redis's ttlGenericCommand). */
 static void cmd_expiretime(struct request *req)
 {
-    struct arg *k = &req->argv[1];
-    if (!db_find_read(req->db, k->ptr, k->len)) {
-        reply_int(req->out, -2);
-        return;
-    }
-    long long when = db_get_expire(req->db, k->ptr, k->len);
-    reply_int(req->out, when == -1 ? -1 : when / 1000);
+    ttl_generic(req, false, 1000);
 }
 
 static void cmd_pexpiretime(struct request *req)
@@ -460,7 +464,7 @@ static void cmd_persist(struct request *req)
 
 static struct object *object_arg(struct request *req)
 {
-    struct object *o = db_find(req->db, req->argv[2].ptr, req->argv[2].len);
+    struct object *o = db_find_read_notouch(req->db, req->argv[2].ptr, req->argv[2].len);
     if (!o) reply_null(req->out);
     return o;
 }
@@ -471,21 +475,41 @@ static void cmd_object_encoding(struct request *req)
     if (o) reply_bulk_cstr(req->out, object_encoding_name(o));
 }
 
+/* Redis shares the objects for 0..9999 among all keys and reports them
+ * with its "shared" refcount, INT_MAX; other values have one owner. */
+#define SHARED_INTEGERS 10000
+
 static void cmd_object_refcount(struct request *req)
 {
-    if (object_arg(req)) reply_int(req->out, 1);
+    struct object *o = object_arg(req);
+    if (!o) return;
+    bool shared = o->type == OBJ_STRING && o->encoding == ENC_INT && o->v.i >= 0 && o->v.i < SHARED_INTEGERS;
+    reply_int(req->out, shared ? INT_MAX : 1);
 }
 
 static void cmd_object_idletime(struct request *req)
 {
     struct object *o = object_arg(req);
-    if (o) reply_int(req->out, (long long)(object_clock - o->lru));
+    if (!o) return;
+    if (object_lfu_policy) {
+        reply_error(req->out, "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
+                              "switching between policies at runtime LRU and LFU data will take some time to adjust.");
+        return;
+    }
+    reply_int(req->out, object_clock > o->lru ? (long long)(object_clock - o->lru) : 0);
 }
 
 static void cmd_object_freq(struct request *req)
 {
     struct object *o = object_arg(req);
-    if (o) reply_int(req->out, o->freq > 255 ? 255 : o->freq);
+    if (!o) return;
+    if (!object_lfu_policy) {
+        reply_error(req->out, "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please "
+                              "note that when switching between policies at runtime LRU and LFU data will take "
+                              "some time to adjust.");
+        return;
+    }
+    reply_int(req->out, object_lfu_counter(o));
 }
 
 static void cmd_object_help(struct request *req)
@@ -505,7 +529,7 @@ static void cmd_object_help(struct request *req)
         "    Return the number of references of the value associated with the specified",
         "    <key>.",
         "HELP",
-        "    Print this help.",
+        "    Prints this help.",
     };
     reply_array(req->out, sizeof(lines) / sizeof(lines[0]));
     for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) reply_simple(req->out, lines[i]);

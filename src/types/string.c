@@ -119,9 +119,11 @@ static bool parse_set_options(struct request *req, int first, int allowed, int *
                     flag = expire_options[j].flag;
                     takes_value = true;
                 }
+        /* Repeating an option is allowed (the last EX value wins), as in
+         * Redis; only different options of one group conflict. */
+        int ttl_group = SET_EXPIRE_FLAGS | SET_KEEPTTL | SET_PERSIST;
         bool conflicts = (flag == SET_NX && (*flags & SET_XX)) || (flag == SET_XX && (*flags & SET_NX)) ||
-                         ((flag & (SET_EXPIRE_FLAGS | SET_KEEPTTL | SET_PERSIST)) &&
-                          (*flags & (SET_EXPIRE_FLAGS | SET_KEEPTTL | SET_PERSIST)));
+                         ((flag & ttl_group) && (*flags & ttl_group & ~flag));
         if (!(flag & allowed) || conflicts || (takes_value && i + 1 >= req->argc)) {
             reply_syntax_error(req->out);
             return false;
@@ -236,16 +238,23 @@ static void cmd_getex(struct request *req)
     int flags = 0, expire_arg = 0;
     struct object *o;
     if (!parse_set_options(req, 2, SET_EXPIRE_FLAGS | SET_PERSIST, &flags, &expire_arg)) return;
-    long long when = 0;
-    if (expire_flag(flags) && !expire_deadline(req, expire_flag(flags), expire_arg, "getex", &when)) return;
+    /* Redis's order: a missing key answers nil and a wrong type WRONGTYPE
+     * before the expire value is validated. */
     if (!string_find(req, 1, &o)) return;
     if (!o) {
         reply_null(req->out);
         return;
     }
+    long long when = 0;
+    if (expire_flag(flags) && !expire_deadline(req, expire_flag(flags), expire_arg, "getex", &when)) return;
     reply_string_object(req->out, o);
     struct arg *k = &req->argv[1];
-    if (when > 0) {
+    if (when > 0 && when <= db_now_ms) {
+        /* EXAT/PXAT in the past: the key goes now, as a deletion (Redis
+         * propagates DEL and notifies "del"), after its value was read. */
+        db_delete(req->db, k->ptr, k->len);
+        key_changed(req, k->ptr, k->len, NOTIFY_GENERIC, "del");
+    } else if (when > 0) {
         db_set_expire(req->db, k->ptr, k->len, when);
         key_changed(req, k->ptr, k->len, NOTIFY_GENERIC, "expire");
     } else if ((flags & SET_PERSIST) && db_persist(req->db, k->ptr, k->len)) {
@@ -377,17 +386,20 @@ static void cmd_setrange(struct request *req)
     }
     struct object *o;
     if (!string_find(req, 1, &o)) return;
-    if (!o && value->len == 0) {
-        reply_int(req->out, 0);
+    /* An empty value changes nothing, whatever the offset: Redis answers
+     * the current length before checking the size limit. */
+    if (value->len == 0) {
+        reply_int(req->out, o ? (long long)object_string_len(o) : 0);
         return;
     }
-    if (string_too_big(req, offset + (long long)value->len)) return;
+    /* offset + len would overflow for offsets near LLONG_MAX */
+    if (offset > string_max_len - (long long)value->len) {
+        string_too_big(req, LLONG_MAX);
+        return;
+    }
     if (!o) {
         o = object_new(OBJ_STRING, ENC_RAW, str_empty(0));
         db_add(req->db, key->ptr, key->len, o);
-    } else if (value->len == 0) {
-        reply_int(req->out, (long long)object_string_len(o));
-        return;
     } else {
         o = string_unshare(req, key, o);
     }
@@ -487,7 +499,8 @@ static void cmd_incrbyfloat(struct request *req)
     char out[5200];
     size_t n = format_ld(out, sizeof(out), value);
     struct arg *key = &req->argv[1];
-    db_set(req->db, key->ptr, key->len, object_string(out, n), true);
+    /* Stored as text even when integral ("3"): OBJECT ENCODING says embstr, as in Redis. */
+    db_set(req->db, key->ptr, key->len, object_string_plain(out, n), true);
     key_changed(req, key->ptr, key->len, NOTIFY_STRING, "incrbyfloat");
     reply_bulk(req->out, out, n);
 }

@@ -1,10 +1,12 @@
 #include "types/types.h"
 
 #include "db/object.h"
+#include "types/list.h"
 
 static const struct object_ops string_ops = {.name = "string"};
 
 void types_init(void)
 {
     object_register_type(OBJ_STRING, &string_ops);
+    list_type_register();
 }

@@ -1,0 +1,107 @@
+/* stream_block: the packed encoding of a run of stream entries.
+ *
+ * A block is one allocation: a small header, the block's "master" field
+ * names (those of its first entry), then entries back to back. IDs are
+ * stored as varint deltas against the block's first ID; an entry whose
+ * field names equal the master's stores only its values. Entries are
+ * deleted by flagging them in place; the stream drops a block once every
+ * entry in it is deleted. Each entry ends with its own length, written
+ * to be read backwards, so a block is walked in either direction without
+ * decoding from its start.
+ *
+ * Offsets are byte positions of entries inside the block; they stay valid
+ * while the block only grows (appends and deletions never move entries),
+ * even when the block itself moves in memory. */
+#ifndef RUNNEL_TYPES_STREAM_BLOCK_H
+#define RUNNEL_TYPES_STREAM_BLOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "protocol/request.h"
+#include "types/stream_index.h"
+
+struct stream_block {
+    struct stream_id first; /* base of the ID deltas; also the block's key in the index */
+    uint32_t used;          /* bytes of data[] in use */
+    uint32_t cap;           /* bytes of data[] allocated */
+    uint32_t entries;       /* entries stored, deleted ones included */
+    uint32_t deleted;       /* entries flagged deleted */
+    uint32_t master_bytes;  /* size of the master field list at data[0] */
+    uint32_t master_count;  /* fields in the master list */
+    uint8_t data[];
+};
+
+/* A decoded entry: where it lies and how to read its fields. */
+struct stream_entry {
+    struct stream_id id;
+    uint32_t offset;         /* start of the entry */
+    uint32_t end;            /* start of the next entry (== used at the end) */
+    bool deleted;
+    bool same_fields;        /* field names are the master's */
+    uint32_t field_count;
+    const uint8_t *payload;  /* values, or field/value pairs */
+    const uint8_t *names;    /* the master names, when same_fields */
+};
+
+/* Walks the field/value pairs of an entry. */
+struct stream_field_cursor {
+    const uint8_t *names;
+    const uint8_t *values;
+    uint32_t left;
+    bool same_fields;
+};
+
+/* Largest single entry a block accepts (Redis refuses elements past 1 GB). */
+#define STREAM_BLOCK_MAX_ENTRY (1u << 30)
+
+/* A new block whose master fields are those of `pairs` (field, value, ...,
+ * 2*npairs args) and which holds that one entry with ID `id`. */
+struct stream_block *stream_block_new(struct stream_id id, const struct arg *pairs, size_t npairs);
+void stream_block_free(struct stream_block *b);
+/* Bytes the block takes from the allocator. */
+size_t stream_block_memory(const struct stream_block *b);
+
+/* Bytes an entry would take in this block (exact). */
+size_t stream_block_entry_size(const struct stream_block *b, struct stream_id id, const struct arg *pairs,
+                               size_t npairs);
+/* Whether `id` is close enough to the block's first ID to be delta-coded
+ * here (it must also be greater than every ID in the block). */
+bool stream_block_can_hold(const struct stream_block *b, struct stream_id id);
+/* Appends an entry with an ID greater than all in the block; returns the
+ * block, which may have moved. */
+struct stream_block *stream_block_append(struct stream_block *b, struct stream_id id, const struct arg *pairs,
+                                         size_t npairs);
+/* Gives back spare capacity once the block is full; may move it. */
+struct stream_block *stream_block_shrink(struct stream_block *b);
+
+/* Offset of the first entry, and the end offset (== offset past the last). */
+static inline uint32_t stream_block_begin(const struct stream_block *b)
+{
+    return b->master_bytes;
+}
+static inline uint32_t stream_block_end(const struct stream_block *b)
+{
+    return b->used;
+}
+/* Decodes the entry starting at `offset` (begin <= offset < end). */
+void stream_block_decode(const struct stream_block *b, uint32_t offset, struct stream_entry *e);
+/* Offset of the entry before the one at `offset`; false at the first. */
+bool stream_block_prev(const struct stream_block *b, uint32_t offset, uint32_t *prev);
+/* Flags the entry at `offset` deleted; false if it already was. */
+bool stream_block_delete(struct stream_block *b, uint32_t offset);
+/* Live entries in the block. */
+static inline uint32_t stream_block_live(const struct stream_block *b)
+{
+    return b->entries - b->deleted;
+}
+/* ID of the last entry, deleted or not. */
+struct stream_id stream_block_last_id(const struct stream_block *b);
+
+void stream_entry_fields(const struct stream_entry *e, struct stream_field_cursor *c);
+/* Next field and value of the entry; false when there are no more. */
+bool stream_field_next(struct stream_field_cursor *c, const char **field, size_t *flen, const char **value,
+                       size_t *vlen);
+
+#endif
