@@ -19,6 +19,7 @@
 #include "server/info.h"
 #include "server/server.h"
 #include "server/subscriptions.h"
+#include "types/list.h"
 #include "types/string.h"
 #include "types/types.h"
 #include "util/log.h"
@@ -120,6 +121,16 @@ static int apply_string_limit_hook(const char **err)
     return 0;
 }
 
+/* Copies the data types' tunables from the configuration; types keep their
+ * own variables because they sit below the server layer. */
+static int apply_type_tunables(const char **err)
+{
+    (void)err;
+    list_max_listpack_size = cfg.list_max_listpack_size;
+    list_compress_depth = cfg.list_compress_depth;
+    return 0;
+}
+
 static void raise_fd_limit(void)
 {
     struct rlimit rl;
@@ -150,6 +161,9 @@ static void server_init(void)
     string_max_len = cfg.proto_max_bulk_len;
     config_set_apply_hook("loglevel", apply_logging_hook);
     config_set_apply_hook("proto-max-bulk-len", apply_string_limit_hook);
+    config_set_apply_hook("list-max-listpack-size", apply_type_tunables);
+    config_set_apply_hook("list-compress-depth", apply_type_tunables);
+    apply_type_tunables(NULL);
     event_loop_set_before_sleep(server.loop, server_before_sleep);
 }
 
