@@ -213,6 +213,7 @@ def test_pipelined_commands_after_blocking_one_run_after_wakeup(server, r):
     c.close()
 
 
+@pytest.mark.soak
 def test_ten_thousand_blocked_clients(fresh_server):
     srv = fresh_server("--maxclients", "12000")
     r = srv.client()
