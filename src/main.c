@@ -128,6 +128,9 @@ static int apply_type_tunables(const char **err)
     (void)err;
     list_max_listpack_size = cfg.list_max_listpack_size;
     list_compress_depth = cfg.list_compress_depth;
+    object_lfu_policy = cfg.maxmemory_policy == MAXMEMORY_ALLKEYS_LFU || cfg.maxmemory_policy == MAXMEMORY_VOLATILE_LFU;
+    object_lfu_log_factor = cfg.lfu_log_factor;
+    object_lfu_decay_time = cfg.lfu_decay_time;
     return 0;
 }
 
@@ -163,6 +166,9 @@ static void server_init(void)
     config_set_apply_hook("proto-max-bulk-len", apply_string_limit_hook);
     config_set_apply_hook("list-max-listpack-size", apply_type_tunables);
     config_set_apply_hook("list-compress-depth", apply_type_tunables);
+    config_set_apply_hook("maxmemory-policy", apply_type_tunables);
+    config_set_apply_hook("lfu-log-factor", apply_type_tunables);
+    config_set_apply_hook("lfu-decay-time", apply_type_tunables);
     apply_type_tunables(NULL);
     event_loop_set_before_sleep(server.loop, server_before_sleep);
 }

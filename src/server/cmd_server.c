@@ -1,5 +1,6 @@
 /* Server administration commands: DBSIZE FLUSHDB FLUSHALL SWAPDB TIME
  * LASTSAVE SHUTDOWN DEBUG CONFIG. */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -53,8 +54,8 @@ static void cmd_flushall(struct request *req)
 static void cmd_swapdb(struct request *req)
 {
     long long a, b;
-    if (!request_ll_msg(req, 1, &a, "ERR invalid first DB index")) return;
-    if (!request_ll_msg(req, 2, &b, "ERR invalid second DB index")) return;
+    if (!request_ll_range(req, 1, INT_MIN, INT_MAX, &a, "ERR invalid first DB index")) return;
+    if (!request_ll_range(req, 2, INT_MIN, INT_MAX, &b, "ERR invalid second DB index")) return;
     if (a < 0 || a >= server.db_count || b < 0 || b >= server.db_count) {
         reply_error(req->out, "ERR DB index is out of range");
         return;

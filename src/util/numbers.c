@@ -58,7 +58,7 @@ bool parse_ld(const char *s, size_t len, long double *out)
     char *end;
     errno = 0;
     long double v = strtold(buf, &end);
-    if (*end != '\0' || isnan(v) || (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || v == 0)))
+    if (end != buf + len || isnan(v) || (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || v == 0)))
         return false;
     *out = v;
     return true;
@@ -72,7 +72,7 @@ bool parse_double(const char *s, size_t len, double *out)
     char *end;
     errno = 0;
     double v = strtod(buf, &end);
-    if (*end != '\0' || isnan(v) || (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || v == 0)))
+    if (end != buf + len || isnan(v) || (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || v == 0)))
         return false;
     *out = v;
     return true;
