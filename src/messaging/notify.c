@@ -4,31 +4,36 @@
 #include <string.h>
 
 #include "messaging/pubsub.h"
-#include "util/str.h"
+#include "util/mem.h"
 
 int notify_flags = 0;
 
+/* Publishes `payload` on "<prefix><db>__:<suffix>"; the channel name is built
+ * on the stack unless the suffix is long. */
+static void notify_publish(const char *prefix, int db, const char *suffix, size_t slen, const char *payload,
+                           size_t plen)
+{
+    char stack[256];
+    char head[48];
+    int n = snprintf(head, sizeof(head), "%s%d__:", prefix, db);
+    size_t len = (size_t)n + slen;
+    char *channel = len <= sizeof(stack) ? stack : mem_alloc(len);
+    memcpy(channel, head, (size_t)n);
+    memcpy(channel + n, suffix, slen);
+    pubsub_publish(PUBSUB_CHANNEL, channel, len, payload, plen);
+    if (channel != stack) mem_free(channel);
+}
+
 /* Publishes "__keyspace@<db>__:<key>" -> event and "__keyevent@<db>__:<event>"
- * -> key, each when its flag is on. */
+ * -> key, each when its flag is on. Nothing is built while nobody listens on
+ * any classic channel or pattern. */
 void notify_keyspace_event(int db, const char *key, size_t len, int class, const char *event)
 {
     if (!(notify_flags & class)) return;
-    char prefix[64];
+    if (pubsub_registry_size(PUBSUB_CHANNEL) == 0 && pubsub_registry_size(PUBSUB_PATTERN) == 0) return;
     size_t elen = strlen(event);
-    if (notify_flags & NOTIFY_KEYSPACE) {
-        int n = snprintf(prefix, sizeof(prefix), "__keyspace@%d__:", db);
-        str channel = str_new(prefix, (size_t)n);
-        channel = str_append(channel, key, len);
-        pubsub_publish(PUBSUB_CHANNEL, channel, str_len(channel), event, elen);
-        str_free(channel);
-    }
-    if (notify_flags & NOTIFY_KEYEVENT) {
-        int n = snprintf(prefix, sizeof(prefix), "__keyevent@%d__:", db);
-        str channel = str_new(prefix, (size_t)n);
-        channel = str_append(channel, event, elen);
-        pubsub_publish(PUBSUB_CHANNEL, channel, str_len(channel), key, len);
-        str_free(channel);
-    }
+    if (notify_flags & NOTIFY_KEYSPACE) notify_publish("__keyspace@", db, key, len, event, elen);
+    if (notify_flags & NOTIFY_KEYEVENT) notify_publish("__keyevent@", db, event, elen, key, len);
 }
 
 int notify_parse_classes(const char *classes)

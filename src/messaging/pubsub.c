@@ -91,14 +91,13 @@ static long long total_count(struct pubsub_client *pc)
     return n;
 }
 
-static void reply_subscription(struct pubsub_client *pc, const char *what, const char *name, size_t len,
-                               long long count)
+static void reply_subscription(struct outbuf *out, const char *what, const char *name, size_t len, long long count)
 {
-    reply_push(pc->out, 3);
-    reply_bulk_cstr(pc->out, what);
-    if (name) reply_bulk(pc->out, name, len);
-    else reply_null(pc->out);
-    reply_int(pc->out, count);
+    reply_push(out, 3);
+    reply_bulk_cstr(out, what);
+    if (name) reply_bulk(out, name, len);
+    else reply_null(out);
+    reply_int(out, count);
 }
 
 static bool subscribe(struct pubsub_client *pc, enum pubsub_kind kind, const char *name, size_t len)
@@ -150,26 +149,35 @@ void pubsub_subscribe_names(void **slot, void *client, struct outbuf *out, enum 
     long long before = total_count(pc);
     for (int i = 0; i < count; i++) {
         subscribe(pc, kind, names[i].ptr, names[i].len);
-        reply_subscription(pc, kinds[kind].subscribed, names[i].ptr, names[i].len, reply_count(pc, kind));
+        reply_subscription(out, kinds[kind].subscribed, names[i].ptr, names[i].len, reply_count(pc, kind));
     }
     notify_total(pc, before);
 }
 
 /* Unsubscribes from the names given, or from everything of this kind when
- * none are given (replying once with a nil name if there was nothing). */
+ * none are given (replying once with a nil name if there was nothing). A
+ * client that never subscribed gets its replies without any state being
+ * made for it. */
 void pubsub_unsubscribe_names(void **slot, void *client, struct outbuf *out, enum pubsub_kind kind,
                               const struct arg *names, int count, bool reply)
 {
-    struct pubsub_client *pc = pubsub_state(slot, client, out);
+    (void)client;
+    struct pubsub_client *pc = *slot;
+    const char *what = kinds[kind].unsubscribed;
+    if (!pc) {
+        if (!reply) return;
+        for (int i = 0; i < count; i++) reply_subscription(out, what, names[i].ptr, names[i].len, 0);
+        if (count == 0) reply_subscription(out, what, NULL, 0, 0);
+        return;
+    }
     long long before = total_count(pc);
     if (count > 0) {
         for (int i = 0; i < count; i++) {
             unsubscribe(pc, kind, names[i].ptr, names[i].len);
-            if (reply)
-                reply_subscription(pc, kinds[kind].unsubscribed, names[i].ptr, names[i].len, reply_count(pc, kind));
+            if (reply) reply_subscription(out, what, names[i].ptr, names[i].len, reply_count(pc, kind));
         }
     } else if (dict_size(pc->subs[kind]) == 0) {
-        if (reply) reply_subscription(pc, kinds[kind].unsubscribed, NULL, 0, reply_count(pc, kind));
+        if (reply) reply_subscription(out, what, NULL, 0, reply_count(pc, kind));
     } else {
         struct dict_iter it;
         dict_iter_init(&it, pc->subs[kind], true);
@@ -177,7 +185,7 @@ void pubsub_unsubscribe_names(void **slot, void *client, struct outbuf *out, enu
         while ((e = dict_iter_next(&it))) {
             str name = str_dup(e->key);
             unsubscribe(pc, kind, name, str_len(name));
-            if (reply) reply_subscription(pc, kinds[kind].unsubscribed, name, str_len(name), reply_count(pc, kind));
+            if (reply) reply_subscription(out, what, name, str_len(name), reply_count(pc, kind));
             str_free(name);
         }
         dict_iter_done(&it);
@@ -185,14 +193,15 @@ void pubsub_unsubscribe_names(void **slot, void *client, struct outbuf *out, enu
     notify_total(pc, before);
 }
 
+/* Every kind is emptied before any table is freed: unsubscribing counts the
+ * client's subscriptions over all kinds. */
 void pubsub_client_release(void **slot)
 {
     struct pubsub_client *pc = *slot;
     if (!pc) return;
-    for (int k = 0; k < PUBSUB_KINDS; k++) {
+    for (int k = 0; k < PUBSUB_KINDS; k++)
         pubsub_unsubscribe_names(slot, pc->client, pc->out, (enum pubsub_kind)k, NULL, 0, false);
-        dict_release(pc->subs[k]);
-    }
+    for (int k = 0; k < PUBSUB_KINDS; k++) dict_release(pc->subs[k]);
     mem_free(pc);
     *slot = NULL;
 }

@@ -64,12 +64,13 @@ void reply_error(struct outbuf *o, const char *msg)
     if (o->muted) return;
     size_t len = strlen(msg);
     outbuf_append(o, "-", 1);
-    char *p = outbuf_reserve(o, len < 4096 ? len : 4096);
-    if (len <= 4096) {
-        for (size_t i = 0; i < len; i++) p[i] = (msg[i] == '\r' || msg[i] == '\n') ? ' ' : msg[i];
-        outbuf_commit(o, len);
-    } else {
-        outbuf_append(o, msg, len);
+    while (len > 0) { /* in pieces, so that a long message needs no big block */
+        size_t n = len < 4096 ? len : 4096;
+        char *p = outbuf_reserve(o, n);
+        for (size_t i = 0; i < n; i++) p[i] = (msg[i] == '\r' || msg[i] == '\n') ? ' ' : msg[i];
+        outbuf_commit(o, n);
+        msg += n;
+        len -= n;
     }
     outbuf_append(o, "\r\n", 2);
 }

@@ -10,6 +10,7 @@
 #include "server/commands.h"
 #include "types/keys.h"
 #include "types/list.h"
+#include "types/stream.h"
 #include "types/string.h"
 #include "util/mem.h"
 
@@ -50,7 +51,7 @@ static void command_table_add(struct command *table)
 /* Every module's table; a new command family adds its table here. */
 static struct command *const all_command_tables[] = {
     connection_commands, server_commands, introspection_commands, multi_commands, keys_commands,
-    string_commands,     pubsub_commands, list_commands, list_blocking_commands, NULL,
+    string_commands,     pubsub_commands, list_commands, list_blocking_commands, stream_commands, stream_group_commands, stream_info_commands, NULL,
 };
 
 void command_table_init(void)

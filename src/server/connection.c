@@ -373,6 +373,7 @@ static void client_trim_query(struct client *c)
     if (used < c->qlen) memmove(c->qbuf, c->qbuf + used, c->qlen - used);
     c->qlen -= used;
     resp_parser_shift(&c->parser, used);
+    c->cmd_start = 0; /* it was at or before `used`: the kept bytes start the buffer */
     if (c->qlen == 0 && c->qcap > 4 * READ_CHUNK) {
         mem_free(c->qbuf);
         c->qbuf = NULL;

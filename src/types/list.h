@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "protocol/command.h"
 
@@ -20,6 +21,10 @@ extern int list_max_listpack_size;
 extern int list_compress_depth;
 
 enum list_end { LIST_HEAD = 0, LIST_TAIL = 1 };
+
+/* The largest element a list holds (a node counts its bytes in 32 bits);
+ * the commands refuse larger ones. */
+#define LIST_MAX_ELEMENT_LEN ((size_t)UINT32_MAX - 128)
 
 typedef void list_elem_fn(void *ctx, const char *p, size_t len);
 typedef bool list_visit_fn(void *ctx, const char *p, size_t len);

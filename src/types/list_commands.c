@@ -189,12 +189,24 @@ int list_blmpop_keys(const struct command *cmd, struct arg *argv, int argc, int 
 
 /* ---- push ---- */
 
+/* Refuses (replying an error) when any of argv[first..last] is too large to
+ * be a list element. */
+static bool elements_fit(struct request *req, int first, int last)
+{
+    for (int i = first; i <= last; i++) {
+        if (req->argv[i].len <= LIST_MAX_ELEMENT_LEN) continue;
+        reply_error(req->out, "ERR element too large for a list");
+        return false;
+    }
+    return true;
+}
+
 /* LPUSH RPUSH LPUSHX RPUSHX: `existing` refuses to create the list. */
 static void push_generic(struct request *req, enum list_end end, bool existing)
 {
     struct arg *key = &req->argv[1];
     struct object *o;
-    if (!list_lookup(req, key, true, &o)) return;
+    if (!elements_fit(req, 2, req->argc - 1) || !list_lookup(req, key, true, &o)) return;
     if (!o) {
         if (existing) {
             reply_int(req->out, 0);
@@ -388,7 +400,7 @@ static void cmd_lset(struct request *req)
         return;
     }
     long long index;
-    if (!request_ll(req, 2, &index)) return;
+    if (!request_ll(req, 2, &index) || !elements_fit(req, 3, 3)) return;
     if (!list_object_set(o, index, value->ptr, value->len)) {
         reply_error(req->out, "ERR index out of range");
         return;
@@ -408,7 +420,7 @@ static void cmd_linsert(struct request *req)
         return;
     }
     struct object *o;
-    if (!list_lookup(req, key, true, &o)) return;
+    if (!elements_fit(req, 4, 4) || !list_lookup(req, key, true, &o)) return;
     if (!o) {
         reply_int(req->out, 0);
         return;

@@ -2,6 +2,7 @@
 
 #include "db/object.h"
 #include "types/list.h"
+#include "types/stream.h"
 
 static const struct object_ops string_ops = {.name = "string"};
 
@@ -9,4 +10,5 @@ void types_init(void)
 {
     object_register_type(OBJ_STRING, &string_ops);
     list_type_register();
+    stream_type_register();
 }

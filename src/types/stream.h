@@ -1,0 +1,152 @@
+/* stream: the stream data type — an append-only log of entries, each an ID
+ * and field/value pairs — with its low-level API and the commands XADD
+ * XLEN XRANGE XREVRANGE XDEL XTRIM XSETID XREAD. Consumer groups live in
+ * stream_group.h, XINFO in stream_info.c. */
+#ifndef RUNNEL_TYPES_STREAM_H
+#define RUNNEL_TYPES_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "messaging/blocking.h"
+#include "protocol/command.h"
+#include "types/stream_block.h"
+#include "types/stream_index.h"
+
+/* stream-node-max-bytes / stream-node-max-entries: when the last block
+ * reaches either (0: no limit), the next entry starts a new block. */
+extern long long stream_node_max_bytes;
+extern int stream_node_max_entries;
+
+extern struct command stream_commands[];
+extern struct command stream_group_commands[];
+extern struct command stream_info_commands[];
+
+struct stream_groups;
+
+struct stream {
+    struct stream_index *blocks;     /* each block's first ID -> struct stream_block * */
+    uint64_t length;                 /* live entries */
+    uint64_t entries_added;          /* entries ever appended (XSETID may set it) */
+    struct stream_id last_id;        /* greatest ID ever appended (or set by XSETID) */
+    struct stream_id first_id;       /* first live entry; 0-0 when empty */
+    struct stream_id max_deleted_id; /* greatest ID removed by XDEL */
+    struct stream_groups *groups;    /* consumer groups (stream_group.c); NULL when none */
+};
+
+/* Registers the "stream" value type with the keyspace (types_init). */
+void stream_type_register(void);
+
+/* ---- low-level API ---- */
+
+struct stream *stream_new(void);
+void stream_free(struct stream *s);
+struct stream *stream_copy(const struct stream *s);
+size_t stream_memory(const struct stream *s);
+
+enum stream_add_result {
+    STREAM_ADD_OK,
+    STREAM_ADD_ID_TOO_SMALL, /* not greater than the top item (or exhausted) */
+    STREAM_ADD_TOO_LARGE,    /* the entry exceeds STREAM_BLOCK_MAX_ENTRY */
+};
+
+/* Appends an entry of npairs field/value pairs (2*npairs args). `given`
+ * NULL takes the clock (db_now_ms); otherwise the ID is *given, or with
+ * !seq_given "ms-*" (next sequence within ms). The new ID goes to *added. */
+enum stream_add_result stream_append(struct stream *s, const struct arg *pairs, size_t npairs,
+                                     const struct stream_id *given, bool seq_given, struct stream_id *added);
+
+/* Walks live entries with IDs in [start, end], forwards or backwards,
+ * without allocating. Entries may be deleted while walking (with
+ * stream_iter_delete); any other change to the stream ends the walk. */
+struct stream_iter {
+    struct stream *s;
+    struct stream_id start, end;
+    bool reverse;
+    bool done;
+    struct stream_block *block; /* NULL: find the next block from block_key */
+    struct stream_id block_key;
+    bool have_key;              /* block_key names a block already visited */
+    uint32_t offset;            /* next entry to decode (forward) or end of it (reverse) */
+};
+
+void stream_iter_init(struct stream_iter *it, struct stream *s, struct stream_id start, struct stream_id end,
+                      bool reverse);
+/* The next live entry, or false at the end of the range. The entry's
+ * pointers stay valid until the stream changes. */
+bool stream_iter_next(struct stream_iter *it, struct stream_entry *e);
+/* Deletes the entry the iterator just returned; the walk may continue.
+ * Only the entry and the length change: callers keep first_id and
+ * max_deleted_id (stream_delete does both). */
+void stream_iter_delete(struct stream_iter *it, const struct stream_entry *e);
+
+/* The live entry with this ID, if any. */
+bool stream_lookup(struct stream *s, struct stream_id id, struct stream_entry *e);
+/* Deletes one entry as XDEL does; false if there is no live entry with id. */
+bool stream_delete(struct stream *s, struct stream_id id);
+/* ID of the first or last live entry; false when the stream is empty. */
+bool stream_first_live(struct stream *s, struct stream_id *id);
+bool stream_last_live(struct stream *s, struct stream_id *id);
+
+enum stream_trim_strategy { STREAM_TRIM_NONE, STREAM_TRIM_MAXLEN, STREAM_TRIM_MINID };
+
+struct stream_trim {
+    enum stream_trim_strategy strategy;
+    long long maxlen;
+    struct stream_id minid;
+    bool approx;      /* `~`: whole blocks only */
+    long long limit;  /* most entries to remove, 0: no limit (approx only) */
+    int arg_index;    /* the threshold's argument (for error messages) */
+};
+
+/* Trims as XTRIM/XADD do; returns the number of entries removed. */
+long long stream_trim(struct stream *s, const struct stream_trim *t);
+
+/* ---- replies and argument parsing, shared with groups and XINFO ---- */
+
+/* Writes "ms-seq" into buf (>= 48 bytes); returns its length. */
+size_t stream_id_format(char *buf, const struct stream_id *id);
+void stream_reply_id(struct outbuf *out, const struct stream_id *id);
+/* [id, [field, value, ...]] */
+void stream_reply_entry(struct outbuf *out, const struct stream_entry *e);
+/* Replies up to `count` (0: all) entries in [start, end]; returns how many. */
+long long stream_reply_range(struct outbuf *out, struct stream *s, struct stream_id start, struct stream_id end,
+                             long long count, bool reverse);
+
+/* Parses an ID as Redis does: "ms-seq", "ms" (seq = missing_seq), and
+ * unless strict "-" and "+". With seq_given non-NULL, "ms-*" is accepted
+ * and *seq_given reports whether the sequence was given. */
+bool stream_parse_id(const struct arg *a, uint64_t missing_seq, bool strict, struct stream_id *id,
+                     bool *seq_given);
+/* The same for argument i, replying Redis's error on failure. */
+bool stream_parse_id_or_reply(struct request *req, int i, uint64_t missing_seq, bool strict, struct stream_id *id);
+/* A range bound: like above, plus "(id" for an exclusive bound (strict). */
+bool stream_parse_range_id(struct request *req, int i, uint64_t missing_seq, struct stream_id *id, bool *exclusive);
+
+/* Looks a key up for reading or writing; replies WRONGTYPE (returns false)
+ * when it holds another type. *out is NULL when the key is missing. */
+bool stream_find(struct request *req, const struct arg *key, bool write, struct stream **out);
+
+/* ---- XREAD / XREADGROUP, shared ---- */
+
+struct stream_read_args {
+    long long count;      /* COUNT, 0: no limit */
+    long long timeout_ms; /* BLOCK, -1: do not block */
+    bool noack;
+    int group_arg;        /* argv index of GROUP's group name, 0: none */
+    int streams_arg;      /* argv index of the first key */
+    int nstreams;
+};
+
+/* Parses XREAD/XREADGROUP options; replies the error and returns false. */
+bool stream_read_parse(struct request *req, bool group, struct stream_read_args *a);
+
+/* Key positions of XREAD/XREADGROUP: the first half of what follows STREAMS. */
+int stream_read_keys(const struct command *cmd, struct arg *argv, int argc, int *positions, int max);
+
+/* The reply wrapper both commands share: a map (RESP3) or array (RESP2)
+ * of key -> entries. */
+void stream_read_reply_key(struct outbuf *out, const char *key, size_t len);
+
+#endif

@@ -1,0 +1,1136 @@
+/* stream_group: consumer groups (see stream_group.h).
+ *
+ * Encoding: a stream's groups are an array sorted by name, and so are a
+ * group's consumers (few of each in practice; binary search finds one).
+ * The group PEL is a stream_index from ID to a stream_nack; the owner's
+ * PEL is a second index over the same nacks, so acknowledging, claiming or
+ * listing by consumer are all O(log n). Times are db_now_ms.
+ *
+ * The read counter (entries_read) and lag follow Redis 7 exactly: a group
+ * counts the entries it has read while no deleted entry (tombstone) lies
+ * ahead of it; otherwise the counter is estimated from the stream's
+ * counters when possible, else unknown.
+ *
+ * Semantics follow Redis 7.2 where it differs from 7.0: XREADGROUP creates
+ * its consumer even when it then blocks, consumers track seen-time and
+ * active-time, XCLAIM/XAUTOCLAIM create their consumer up front, and a
+ * blocked XREADGROUP whose stream or group disappears is answered as the
+ * command would answer if run again (NOGROUP or WRONGTYPE). */
+#include "types/stream_group.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include "db/db.h"
+#include "types/keyspace_events.h"
+#include "util/mem.h"
+
+#define ID_MAX ((struct stream_id){UINT64_MAX, UINT64_MAX})
+#define ID_ZERO ((struct stream_id){0, 0})
+#define XREADGROUP_BLOCKED_DEFAULT_COUNT 1000
+
+/* ---- ordering by name (byte-wise, a prefix first, as Redis's rax) ---- */
+
+static int name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    if (c) return c;
+    return alen < blen ? -1 : alen > blen;
+}
+
+/* Index of the first name >= (name, len) among `count` items kept sorted
+ * by name; name_at(items, i) gives item i's name. *found says whether that
+ * item has this very name. */
+static size_t name_search(const void *items, size_t count, str (*name_at)(const void *items, size_t i),
+                          const char *name, size_t len, bool *found)
+{
+    size_t lo = 0, hi = count;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        str n = name_at(items, mid);
+        if (name_cmp(n, str_len(n), name, len) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    *found = false;
+    if (lo < count) {
+        str n = name_at(items, lo);
+        *found = name_cmp(n, str_len(n), name, len) == 0;
+    }
+    return lo;
+}
+
+/* Inserts the pointer *elem at `pos` of a growable array of pointers;
+ * returns the array, which may have moved. */
+static void *vec_insert(void *items, size_t *count, size_t *cap, size_t pos, const void *elem)
+{
+    size_t size = sizeof(void *);
+    if (*count == *cap) {
+        *cap = *cap ? *cap * 2 : 4;
+        items = mem_realloc(items, size * *cap);
+    }
+    char *p = items;
+    memmove(p + (pos + 1) * size, p + pos * size, (*count - pos) * size);
+    memcpy(p + pos * size, elem, size);
+    (*count)++;
+    return items;
+}
+
+static void vec_remove(void *items, size_t *count, size_t pos)
+{
+    size_t size = sizeof(void *);
+    char *p = items;
+    memmove(p + pos * size, p + (pos + 1) * size, (*count - pos - 1) * size);
+    (*count)--;
+}
+
+static str group_name_at(const void *items, size_t i)
+{
+    return ((struct stream_cgroup *const *)items)[i]->name;
+}
+
+static str consumer_name_at(const void *items, size_t i)
+{
+    return ((struct stream_consumer *const *)items)[i]->name;
+}
+
+/* ---- consumers ---- */
+
+static struct stream_consumer *consumer_find(const struct stream_cgroup *g, const char *name, size_t len)
+{
+    bool found;
+    size_t i = name_search(g->consumers, g->consumer_count, consumer_name_at, name, len, &found);
+    return found ? g->consumers[i] : NULL;
+}
+
+static void consumer_free(struct stream_consumer *c)
+{
+    stream_index_free(c->pel, NULL);
+    str_free(c->name);
+    mem_free(c);
+}
+
+/* Adds a consumer that must not exist, with Redis's bookkeeping: a change
+ * and an "xgroup-createconsumer" event. */
+static struct stream_consumer *consumer_create(struct request *req, struct stream_cgroup *g, const struct arg *key,
+                                               const char *name, size_t len)
+{
+    struct stream_consumer *c = mem_alloc(sizeof(*c));
+    c->name = str_new(name, len);
+    c->seen_time = db_now_ms;
+    c->active_time = -1;
+    c->pel = stream_index_new();
+    bool found;
+    size_t pos = name_search(g->consumers, g->consumer_count, consumer_name_at, name, len, &found);
+    g->consumers = vec_insert(g->consumers, &g->consumer_count, &g->consumer_cap, pos, &c);
+    key_changed(req, key->ptr, key->len, NOTIFY_STREAM, "xgroup-createconsumer");
+    return c;
+}
+
+static struct stream_consumer *consumer_get(struct request *req, struct stream_cgroup *g, const struct arg *key,
+                                            const struct arg *name)
+{
+    struct stream_consumer *c = consumer_find(g, name->ptr, name->len);
+    return c ? c : consumer_create(req, g, key, name->ptr, name->len);
+}
+
+/* ---- pending entries ---- */
+
+static void nack_free(void *p)
+{
+    mem_free(p);
+}
+
+/* Records `id` as delivered to c now. An entry already pending (the group
+ * was moved back with SETID) changes owner and starts over at one
+ * delivery. */
+static void pel_deliver(struct stream_cgroup *g, struct stream_consumer *c, struct stream_id id)
+{
+    struct stream_nack *n = stream_index_find(g->pel, id);
+    if (n) {
+        stream_index_remove(n->consumer->pel, id, NULL);
+    } else {
+        n = mem_alloc(sizeof(*n));
+        stream_index_insert(g->pel, id, n);
+    }
+    n->consumer = c;
+    n->delivery_time = db_now_ms;
+    n->delivery_count = 1;
+    stream_index_insert(c->pel, id, n);
+}
+
+/* Drops a pending entry from the group and its owner. */
+static void pel_remove(struct stream_cgroup *g, struct stream_id id, struct stream_nack *n)
+{
+    stream_index_remove(g->pel, id, NULL);
+    stream_index_remove(n->consumer->pel, id, NULL);
+    mem_free(n);
+}
+
+/* Gives a pending entry to consumer c (a claim). */
+static void pel_transfer(struct stream_nack *n, struct stream_consumer *c, struct stream_id id)
+{
+    if (n->consumer == c) return;
+    if (n->consumer) stream_index_remove(n->consumer->pel, id, NULL);
+    stream_index_insert(c->pel, id, n);
+    n->consumer = c;
+}
+
+/* ---- groups ---- */
+
+struct stream_cgroup *stream_group_find(const struct stream *s, const char *name, size_t len)
+{
+    if (!s || !s->groups) return NULL;
+    bool found;
+    size_t i = name_search(s->groups->items, s->groups->count, group_name_at, name, len, &found);
+    return found ? s->groups->items[i] : NULL;
+}
+
+size_t stream_group_count(const struct stream *s)
+{
+    return s->groups ? s->groups->count : 0;
+}
+
+static void group_free(struct stream_cgroup *g)
+{
+    for (size_t i = 0; i < g->consumer_count; i++) consumer_free(g->consumers[i]);
+    mem_free(g->consumers);
+    stream_index_free(g->pel, nack_free);
+    str_free(g->name);
+    mem_free(g);
+}
+
+/* Adds a group; NULL if one with this name exists. */
+static struct stream_cgroup *group_create(struct stream *s, const char *name, size_t len, struct stream_id last,
+                                          long long entries_read)
+{
+    if (!s->groups) s->groups = mem_calloc(sizeof(*s->groups));
+    bool found;
+    size_t pos = name_search(s->groups->items, s->groups->count, group_name_at, name, len, &found);
+    if (found) return NULL;
+    struct stream_cgroup *g = mem_calloc(sizeof(*g));
+    g->name = str_new(name, len);
+    g->last_id = last;
+    g->entries_read = entries_read;
+    g->pel = stream_index_new();
+    s->groups->items = vec_insert(s->groups->items, &s->groups->count, &s->groups->cap, pos, &g);
+    return g;
+}
+
+static bool group_destroy(struct stream *s, const char *name, size_t len)
+{
+    if (!s->groups) return false;
+    bool found;
+    size_t pos = name_search(s->groups->items, s->groups->count, group_name_at, name, len, &found);
+    if (!found) return false;
+    group_free(s->groups->items[pos]);
+    vec_remove(s->groups->items, &s->groups->count, pos);
+    return true;
+}
+
+void stream_groups_free(struct stream_groups *gs)
+{
+    if (!gs) return;
+    for (size_t i = 0; i < gs->count; i++) group_free(gs->items[i]);
+    mem_free(gs->items);
+    mem_free(gs);
+}
+
+/* Copies one group: consumers first, then the PEL, rebuilding both indexes
+ * over fresh nacks. */
+static struct stream_cgroup *group_copy(const struct stream_cgroup *g)
+{
+    struct stream_cgroup *c = mem_calloc(sizeof(*c));
+    c->name = str_dup(g->name);
+    c->last_id = g->last_id;
+    c->entries_read = g->entries_read;
+    c->pel = stream_index_new();
+    c->consumers = mem_alloc(sizeof(void *) * (g->consumer_count ? g->consumer_count : 1));
+    c->consumer_cap = g->consumer_count ? g->consumer_count : 1;
+    for (size_t i = 0; i < g->consumer_count; i++) {
+        const struct stream_consumer *src = g->consumers[i];
+        struct stream_consumer *dst = mem_alloc(sizeof(*dst));
+        *dst = (struct stream_consumer){str_dup(src->name), src->seen_time, src->active_time, stream_index_new()};
+        c->consumers[c->consumer_count++] = dst;
+    }
+    struct stream_index_iter it;
+    for (bool ok = stream_index_first(g->pel, &it); ok; ok = stream_index_next(&it)) {
+        const struct stream_nack *n = stream_index_value(&it);
+        struct stream_nack *m = mem_alloc(sizeof(*m));
+        *m = *n;
+        m->consumer = consumer_find(c, n->consumer->name, str_len(n->consumer->name));
+        stream_index_insert(c->pel, stream_index_key(&it), m);
+        stream_index_insert(m->consumer->pel, stream_index_key(&it), m);
+    }
+    return c;
+}
+
+struct stream_groups *stream_groups_copy(const struct stream_groups *gs)
+{
+    if (!gs) return NULL;
+    struct stream_groups *c = mem_calloc(sizeof(*c));
+    c->cap = gs->count ? gs->count : 1;
+    c->items = mem_alloc(sizeof(void *) * c->cap);
+    for (size_t i = 0; i < gs->count; i++) c->items[c->count++] = group_copy(gs->items[i]);
+    return c;
+}
+
+size_t stream_groups_memory(const struct stream_groups *gs)
+{
+    if (!gs) return 0;
+    size_t n = sizeof(*gs) + gs->cap * sizeof(void *);
+    for (size_t i = 0; i < gs->count; i++) {
+        const struct stream_cgroup *g = gs->items[i];
+        n += sizeof(*g) + str_alloc_size(g->name) + stream_index_memory(g->pel);
+        n += stream_index_size(g->pel) * sizeof(struct stream_nack) + g->consumer_cap * sizeof(void *);
+        for (size_t j = 0; j < g->consumer_count; j++) {
+            const struct stream_consumer *c = g->consumers[j];
+            n += sizeof(*c) + str_alloc_size(c->name) + stream_index_memory(c->pel);
+        }
+    }
+    return n;
+}
+
+/* ---- read counters and lag (Redis 7) ---- */
+
+/* Whether an entry deleted by XDEL may lie at or after `start`. */
+static bool tombstones_from(const struct stream *s, const struct stream_id *start)
+{
+    if (s->length == 0 || stream_id_is_zero(&s->max_deleted_id)) return false;
+    if (stream_id_cmp(&s->first_id, &s->max_deleted_id) > 0) return false;
+    return stream_id_cmp(start, &s->max_deleted_id) <= 0;
+}
+
+/* The read counter an ID corresponds to, from the stream's counters;
+ * -1 when it cannot be known (a tombstone may lie before it). */
+static long long estimate_entries_read(const struct stream *s, const struct stream_id *id)
+{
+    if (s->entries_added == 0) return 0;
+    int vs_last = stream_id_cmp(id, &s->last_id);
+    if (s->length == 0 && vs_last <= 0) return (long long)s->entries_added;
+    if (vs_last == 0) return (long long)s->entries_added;
+    if (vs_last > 0) return -1;
+    bool clean = stream_id_is_zero(&s->max_deleted_id) || stream_id_cmp(&s->max_deleted_id, &s->first_id) < 0;
+    int vs_first = stream_id_cmp(id, &s->first_id);
+    if (clean && vs_first < 0) return (long long)(s->entries_added - s->length);
+    if (clean && vs_first == 0) return (long long)(s->entries_added - s->length + 1);
+    return -1;
+}
+
+bool stream_group_lag(struct stream *s, const struct stream_cgroup *g, long long *lag)
+{
+    if (s->entries_added == 0) {
+        *lag = 0;
+        return true;
+    }
+    long long read = g->entries_read;
+    if (read == -1 || tombstones_from(s, &g->last_id)) read = estimate_entries_read(s, &g->last_id);
+    if (read == -1) return false;
+    *lag = (long long)s->entries_added - read;
+    return true;
+}
+
+/* The group has now delivered `id`: move its last ID and read counter. */
+static void group_advance(struct stream *s, struct stream_cgroup *g, struct stream_id id)
+{
+    if (stream_id_cmp(&id, &g->last_id) <= 0) return;
+    if (g->entries_read != -1 && !tombstones_from(s, &id)) g->entries_read++;
+    else if (s->entries_added) g->entries_read = estimate_entries_read(s, &id);
+    g->last_id = id;
+}
+
+/* ---- delivering ---- */
+
+/* Replies up to `count` (0: all) entries after the group's last ID and
+ * records them as delivered to c (in the PEL unless noack). */
+static long long deliver_new(struct outbuf *out, struct stream *s, struct stream_cgroup *g,
+                             struct stream_consumer *c, long long count, bool noack)
+{
+    outbuf_mark mark = reply_defer(out);
+    struct stream_id start = g->last_id;
+    long long n = 0;
+    if (stream_id_incr(&start)) {
+        struct stream_iter it;
+        struct stream_entry e;
+        stream_iter_init(&it, s, start, ID_MAX, false);
+        while ((count == 0 || n < count) && stream_iter_next(&it, &e)) {
+            group_advance(s, g, e.id);
+            stream_reply_entry(out, &e);
+            if (!noack) {
+                pel_deliver(g, c, e.id);
+                c->active_time = db_now_ms;
+            }
+            n++;
+        }
+    }
+    reply_deferred_array(out, mark, n);
+    return n;
+}
+
+/* Replies the consumer's own pending entries after `after` (history);
+ * entries deleted from the stream come back as [id, nil]. */
+static void deliver_history(struct outbuf *out, struct stream *s, struct stream_consumer *c,
+                            struct stream_id after, long long count)
+{
+    outbuf_mark mark = reply_defer(out);
+    long long n = 0;
+    struct stream_index_iter it;
+    bool ok = stream_id_incr(&after) && stream_index_seek_ge(c->pel, after, &it);
+    for (; ok && (count == 0 || n < count); ok = stream_index_next(&it), n++) {
+        struct stream_id id = stream_index_key(&it);
+        struct stream_entry e;
+        if (stream_lookup(s, id, &e)) {
+            struct stream_nack *nack = stream_index_value(&it);
+            nack->delivery_time = db_now_ms;
+            nack->delivery_count++;
+            stream_reply_entry(out, &e);
+        } else {
+            reply_array(out, 2);
+            stream_reply_id(out, &id);
+            reply_null_array(out);
+        }
+    }
+    reply_deferred_array(out, mark, n);
+}
+
+/* Whether the stream holds an entry the group has not delivered yet. */
+static bool has_new_entries(struct stream *s, const struct stream_cgroup *g)
+{
+    struct stream_id last;
+    return stream_last_live(s, &last) && stream_id_cmp(&last, &g->last_id) > 0;
+}
+
+static void reply_nogroup_read(struct outbuf *out, const char *key, size_t klen, const char *group, size_t glen)
+{
+    reply_errorf(out, "NOGROUP No such key '%.*s' or consumer group '%.*s' in XREADGROUP with GROUP option",
+                 (int)klen, key, (int)glen, group);
+}
+
+/* ---- XREADGROUP ---- */
+
+/* What a blocked XREADGROUP remembers (it always waits for ">"). */
+struct group_wait {
+    str group;
+    str consumer;
+    bool noack;
+    long long count;
+};
+
+static void group_wait_free(void *p)
+{
+    struct group_wait *w = p;
+    str_free(w->group);
+    str_free(w->consumer);
+    mem_free(w);
+}
+
+static enum serve_result xreadgroup_serve(struct waiter *w, struct request *req, const char *key, size_t len)
+{
+    struct group_wait *st = w->spec.state;
+    struct object *o = db_find(req->db, key, len);
+    if (o && o->type != OBJ_STREAM) {
+        reply_wrong_type(req->out);
+        return SERVE_DONE;
+    }
+    struct stream *s = o ? o->v.ptr : NULL;
+    struct stream_cgroup *g = stream_group_find(s, st->group, str_len(st->group));
+    if (!g) {
+        reply_nogroup_read(req->out, key, len, st->group, str_len(st->group));
+        return SERVE_DONE;
+    }
+    if (!has_new_entries(s, g)) return SERVE_NOT_READY;
+    struct arg k = {(char *)key, len}, name = {st->consumer, str_len(st->consumer)};
+    struct stream_consumer *c = consumer_get(req, g, &k, &name);
+    c->seen_time = db_now_ms;
+    if (req->out->resp == 2) reply_array(req->out, 1);
+    else reply_map(req->out, 1);
+    stream_read_reply_key(req->out, key, len);
+    deliver_new(req->out, s, g, c, st->count, st->noack);
+    req->dirty++;
+    return SERVE_DONE;
+}
+
+static void xreadgroup_timeout(struct waiter *w, struct request *req)
+{
+    (void)w;
+    reply_null_array(req->out);
+}
+
+/* One key of an XREADGROUP: its stream, group, and the ID asked for. */
+struct read_target {
+    struct stream *s;
+    struct stream_cgroup *g;
+    struct stream_id after;
+    bool history; /* an explicit ID, not ">" */
+};
+
+static bool resolve_target(struct request *req, const struct stream_read_args *a, int i, struct read_target *t)
+{
+    struct arg *key = &req->argv[a->streams_arg + i], *group = &req->argv[a->group_arg];
+    int id_arg = a->streams_arg + a->nstreams + i;
+    if (!stream_find(req, key, false, &t->s)) return false;
+    t->g = stream_group_find(t->s, group->ptr, group->len);
+    if (!t->g) {
+        reply_nogroup_read(req->out, key->ptr, key->len, group->ptr, group->len);
+        return false;
+    }
+    t->history = !ARG_IS(req, id_arg, ">");
+    if (ARG_IS(req, id_arg, "$")) {
+        reply_error(req->out, "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the "
+                              "history of this consumer by specifying a proper ID, or use the > ID to get new "
+                              "messages. The $ ID would just return an empty result set.");
+        return false;
+    }
+    return !t->history || stream_parse_id_or_reply(req, id_arg, 0, true, &t->after);
+}
+
+/* Serves every key that has something now; returns how many were. */
+static long long xreadgroup_now(struct request *req, const struct stream_read_args *a, struct read_target *t)
+{
+    struct arg *name = &req->argv[a->group_arg + 1];
+    outbuf_mark mark = 0;
+    long long served = 0;
+    for (int i = 0; i < a->nstreams; i++) {
+        struct arg *key = &req->argv[a->streams_arg + i];
+        struct stream_consumer *c = consumer_get(req, t[i].g, key, name);
+        c->seen_time = db_now_ms;
+        if (!t[i].history && !has_new_entries(t[i].s, t[i].g)) continue;
+        if (served++ == 0) mark = reply_defer(req->out);
+        stream_read_reply_key(req->out, key->ptr, key->len);
+        if (t[i].history) {
+            deliver_history(req->out, t[i].s, c, t[i].after, a->count);
+        } else {
+            deliver_new(req->out, t[i].s, t[i].g, c, a->count, a->noack);
+            req->dirty++;
+        }
+    }
+    if (served > 0 && req->out->resp == 2) reply_deferred_array(req->out, mark, served);
+    else if (served > 0) reply_deferred_map(req->out, mark, served);
+    return served;
+}
+
+static void cmd_xreadgroup(struct request *req)
+{
+    struct stream_read_args a;
+    if (!stream_read_parse(req, true, &a)) return;
+    struct read_target *t = mem_alloc(sizeof(*t) * (size_t)a.nstreams);
+    for (int i = 0; i < a.nstreams; i++) {
+        if (!resolve_target(req, &a, i, &t[i])) {
+            mem_free(t);
+            return;
+        }
+    }
+    long long served = xreadgroup_now(req, &a, t);
+    mem_free(t);
+    if (served > 0) return;
+    if (a.timeout_ms < 0 || (req->flags & REQ_IN_MULTI)) {
+        reply_null_array(req->out);
+        return;
+    }
+    struct group_wait *st = mem_alloc(sizeof(*st));
+    st->group = str_new(req->argv[a.group_arg].ptr, req->argv[a.group_arg].len);
+    st->consumer = str_new(req->argv[a.group_arg + 1].ptr, req->argv[a.group_arg + 1].len);
+    st->noack = a.noack;
+    st->count = a.count ? a.count : XREADGROUP_BLOCKED_DEFAULT_COUNT;
+    struct blocking_spec spec = {
+        .serve = xreadgroup_serve, .timeout = xreadgroup_timeout, .state = st, .state_free = group_wait_free};
+    blocking_wait(req, &req->argv[a.streams_arg], a.nstreams, a.timeout_ms, &spec);
+}
+
+/* ---- XGROUP ---- */
+
+enum xgroup_sub { XG_CREATE, XG_SETID, XG_DESTROY, XG_CREATECONSUMER, XG_DELCONSUMER };
+
+struct xgroup_ctx {
+    struct stream *s;
+    struct stream_cgroup *g;
+    bool mkstream;
+    long long entries_read;
+};
+
+static void reply_subcommand_syntax(struct request *req)
+{
+    reply_errorf(req->out, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try XGROUP HELP.",
+                 (int)(req->argv[1].len > 128 ? 128 : req->argv[1].len), req->argv[1].ptr);
+}
+
+/* What every XGROUP subcommand checks, in Redis's order: the options, the
+ * key, and for some the group. Replies and returns false on failure. */
+static bool xgroup_prelude(struct request *req, enum xgroup_sub sub, struct xgroup_ctx *x)
+{
+    *x = (struct xgroup_ctx){.entries_read = -1};
+    for (int i = 5; i < req->argc;) {
+        if (sub == XG_CREATE && ARG_IS(req, i, "MKSTREAM")) {
+            x->mkstream = true;
+            i++;
+        } else if ((sub == XG_CREATE || sub == XG_SETID) && ARG_IS(req, i, "ENTRIESREAD") && i + 1 < req->argc) {
+            if (!request_ll(req, i + 1, &x->entries_read)) return false;
+            if (x->entries_read < 0 && x->entries_read != -1) {
+                reply_error(req->out, "ERR value for ENTRIESREAD must be positive or -1");
+                return false;
+            }
+            i += 2;
+        } else {
+            reply_subcommand_syntax(req);
+            return false;
+        }
+    }
+    struct arg *key = &req->argv[2], *group = &req->argv[3];
+    if (!stream_find(req, key, true, &x->s)) return false;
+    if (!x->s && !(sub == XG_CREATE && x->mkstream)) {
+        reply_error(req->out, "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may "
+                              "want to use the MKSTREAM option to create an empty stream automatically.");
+        return false;
+    }
+    x->g = stream_group_find(x->s, group->ptr, group->len);
+    if (!x->g && (sub == XG_SETID || sub == XG_CREATECONSUMER || sub == XG_DELCONSUMER)) {
+        reply_errorf(req->out, "NOGROUP No such consumer group '%.*s' for key name '%.*s'", (int)group->len,
+                     group->ptr, (int)key->len, key->ptr);
+        return false;
+    }
+    return true;
+}
+
+static void cmd_xgroup_create(struct request *req)
+{
+    struct xgroup_ctx x;
+    if (!xgroup_prelude(req, XG_CREATE, &x)) return;
+    if (req->argc > 8) {
+        reply_subcommand_syntax(req);
+        return;
+    }
+    struct stream_id id;
+    if (ARG_IS(req, 4, "$")) id = x.s ? x.s->last_id : ID_ZERO;
+    else if (!stream_parse_id_or_reply(req, 4, 0, true, &id)) return;
+    struct arg *key = &req->argv[2], *group = &req->argv[3];
+    if (!x.s) {
+        x.s = stream_new();
+        db_add(req->db, key->ptr, key->len, object_new(OBJ_STREAM, ENC_STREAM, x.s));
+    }
+    if (!group_create(x.s, group->ptr, group->len, id, x.entries_read)) {
+        reply_error(req->out, "BUSYGROUP Consumer Group name already exists");
+        return;
+    }
+    reply_ok(req->out);
+    key_changed(req, key->ptr, key->len, NOTIFY_STREAM, "xgroup-create");
+}
+
+static void cmd_xgroup_setid(struct request *req)
+{
+    struct xgroup_ctx x;
+    if (!xgroup_prelude(req, XG_SETID, &x)) return;
+    if (req->argc != 5 && req->argc != 7) {
+        reply_subcommand_syntax(req);
+        return;
+    }
+    struct stream_id id;
+    if (ARG_IS(req, 4, "$")) id = x.s->last_id;
+    else if (!stream_parse_id_or_reply(req, 4, 0, false, &id)) return;
+    x.g->last_id = id;
+    x.g->entries_read = x.entries_read;
+    reply_ok(req->out);
+    key_changed(req, req->argv[2].ptr, req->argv[2].len, NOTIFY_STREAM, "xgroup-setid");
+}
+
+static void cmd_xgroup_destroy(struct request *req)
+{
+    struct xgroup_ctx x;
+    if (!xgroup_prelude(req, XG_DESTROY, &x)) return;
+    struct arg *key = &req->argv[2];
+    if (!x.g || !group_destroy(x.s, req->argv[3].ptr, req->argv[3].len)) {
+        reply_int(req->out, 0);
+        return;
+    }
+    reply_int(req->out, 1);
+    key_changed(req, key->ptr, key->len, NOTIFY_STREAM, "xgroup-destroy");
+    /* Readers blocked on this group now get NOGROUP. */
+    blocking_key_ready(req->db, key->ptr, key->len);
+}
+
+static void cmd_xgroup_createconsumer(struct request *req)
+{
+    struct xgroup_ctx x;
+    if (!xgroup_prelude(req, XG_CREATECONSUMER, &x)) return;
+    struct arg *name = &req->argv[4];
+    if (consumer_find(x.g, name->ptr, name->len)) {
+        reply_int(req->out, 0);
+        return;
+    }
+    consumer_create(req, x.g, &req->argv[2], name->ptr, name->len);
+    reply_int(req->out, 1);
+}
+
+static void cmd_xgroup_delconsumer(struct request *req)
+{
+    struct xgroup_ctx x;
+    if (!xgroup_prelude(req, XG_DELCONSUMER, &x)) return;
+    struct arg *name = &req->argv[4];
+    bool found;
+    size_t pos = name_search(x.g->consumers, x.g->consumer_count, consumer_name_at, name->ptr,
+                             name->len, &found);
+    if (!found) {
+        reply_int(req->out, 0);
+        return;
+    }
+    struct stream_consumer *c = x.g->consumers[pos];
+    long long pending = (long long)stream_index_size(c->pel);
+    struct stream_index_iter it;
+    while (stream_index_first(c->pel, &it)) pel_remove(x.g, stream_index_key(&it), stream_index_value(&it));
+    vec_remove(x.g->consumers, &x.g->consumer_count, pos);
+    consumer_free(c);
+    reply_int(req->out, pending);
+    key_changed(req, req->argv[2].ptr, req->argv[2].len, NOTIFY_STREAM, "xgroup-delconsumer");
+}
+
+static void cmd_xgroup_help(struct request *req)
+{
+    static const char *lines[] = {
+        "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "CREATE <key> <groupname> <id|$> [option]",
+        "    Create a new consumer group. Options are:",
+        "    * MKSTREAM",
+        "      Create the empty stream if it does not exist.",
+        "    * ENTRIESREAD entries_read",
+        "      Set the group's entries_read counter (internal use).",
+        "CREATECONSUMER <key> <groupname> <consumer>",
+        "    Create a new consumer in the specified group.",
+        "DELCONSUMER <key> <groupname> <consumer>",
+        "    Remove the specified consumer.",
+        "DESTROY <key> <groupname>",
+        "    Remove the specified group.",
+        "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+        "    Set the current group ID and entries_read counter.",
+        "HELP",
+        "    Prints this help.",
+    };
+    size_t n = sizeof(lines) / sizeof(lines[0]);
+    reply_array(req->out, (long long)n);
+    for (size_t i = 0; i < n; i++) reply_simple(req->out, lines[i]);
+}
+
+/* ---- XACK ---- */
+
+/* Looks up key and group for XACK/XPENDING/XCLAIM/XAUTOCLAIM; replies
+ * WRONGTYPE and returns false on a wrong type. *g is NULL when missing. */
+static bool find_group(struct request *req, struct stream **s, struct stream_cgroup **g)
+{
+    if (!stream_find(req, &req->argv[1], false, s)) return false;
+    *g = stream_group_find(*s, req->argv[2].ptr, req->argv[2].len);
+    return true;
+}
+
+static void reply_nogroup(struct request *req)
+{
+    reply_errorf(req->out, "NOGROUP No such key '%.*s' or consumer group '%.*s'", (int)req->argv[1].len,
+                 req->argv[1].ptr, (int)req->argv[2].len, req->argv[2].ptr);
+}
+
+static void cmd_xack(struct request *req)
+{
+    struct stream *s;
+    struct stream_cgroup *g;
+    if (!find_group(req, &s, &g)) return;
+    if (!g) {
+        reply_int(req->out, 0);
+        return;
+    }
+    struct stream_id id;
+    for (int i = 3; i < req->argc; i++)
+        if (!stream_parse_id_or_reply(req, i, 0, true, &id)) return;
+    long long acked = 0;
+    for (int i = 3; i < req->argc; i++) {
+        stream_parse_id(&req->argv[i], 0, true, &id, NULL);
+        struct stream_nack *n = stream_index_find(g->pel, id);
+        if (!n) continue;
+        pel_remove(g, id, n);
+        acked++;
+    }
+    req->dirty += acked;
+    reply_int(req->out, acked);
+}
+
+/* ---- XPENDING ---- */
+
+static void xpending_summary(struct request *req, struct stream_cgroup *g)
+{
+    reply_array(req->out, 4);
+    reply_int(req->out, (long long)stream_index_size(g->pel));
+    struct stream_index_iter it;
+    if (!stream_index_first(g->pel, &it)) {
+        reply_null(req->out);
+        reply_null(req->out);
+        reply_null_array(req->out);
+        return;
+    }
+    struct stream_id first = stream_index_key(&it), last;
+    stream_index_last(g->pel, &it);
+    last = stream_index_key(&it);
+    stream_reply_id(req->out, &first);
+    stream_reply_id(req->out, &last);
+    outbuf_mark mark = reply_defer(req->out);
+    long long n = 0;
+    for (size_t i = 0; i < g->consumer_count; i++) {
+        struct stream_consumer *c = g->consumers[i];
+        if (stream_index_size(c->pel) == 0) continue;
+        reply_array(req->out, 2);
+        reply_bulk(req->out, c->name, str_len(c->name));
+        reply_bulk_ll(req->out, (long long)stream_index_size(c->pel));
+        n++;
+    }
+    reply_deferred_array(req->out, mark, n);
+}
+
+struct pending_range {
+    long long min_idle;
+    struct stream_id start, end;
+    long long count;
+    int consumer_arg; /* 0: every consumer */
+};
+
+/* XPENDING key group [[IDLE ms] start end count [consumer]] */
+static bool parse_pending_range(struct request *req, struct pending_range *p)
+{
+    *p = (struct pending_range){0};
+    int at = 3;
+    if (ARG_IS(req, 3, "IDLE")) {
+        if (!request_ll(req, 4, &p->min_idle)) return false;
+        if (req->argc < 8) {
+            reply_syntax_error(req->out);
+            return false;
+        }
+        at = 5;
+    }
+    if (!request_ll(req, at + 2, &p->count)) return false;
+    if (p->count < 0) p->count = 0;
+    bool ex;
+    if (!stream_parse_range_id(req, at, 0, &p->start, &ex)) return false;
+    if (ex && !stream_id_incr(&p->start)) {
+        reply_error(req->out, "ERR invalid start ID for the interval");
+        return false;
+    }
+    if (!stream_parse_range_id(req, at + 1, UINT64_MAX, &p->end, &ex)) return false;
+    if (ex && !stream_id_decr(&p->end)) {
+        reply_error(req->out, "ERR invalid end ID for the interval");
+        return false;
+    }
+    if (at + 3 < req->argc) p->consumer_arg = at + 3;
+    return true;
+}
+
+static void xpending_range(struct request *req, struct stream_cgroup *g, const struct pending_range *p)
+{
+    struct stream_index *pel = g->pel;
+    if (p->consumer_arg) {
+        struct stream_consumer *c = consumer_find(g, req->argv[p->consumer_arg].ptr, req->argv[p->consumer_arg].len);
+        if (!c) {
+            reply_empty_array(req->out);
+            return;
+        }
+        pel = c->pel;
+    }
+    outbuf_mark mark = reply_defer(req->out);
+    long long n = 0;
+    struct stream_index_iter it;
+    for (bool ok = stream_index_seek_ge(pel, p->start, &it); ok && n < p->count; ok = stream_index_next(&it)) {
+        struct stream_id id = stream_index_key(&it);
+        if (stream_id_cmp(&id, &p->end) > 0) break;
+        struct stream_nack *nack = stream_index_value(&it);
+        long long idle = db_now_ms - nack->delivery_time;
+        if (p->min_idle && idle < p->min_idle) continue;
+        reply_array(req->out, 4);
+        stream_reply_id(req->out, &id);
+        reply_bulk(req->out, nack->consumer->name, str_len(nack->consumer->name));
+        reply_int(req->out, idle < 0 ? 0 : idle);
+        reply_int(req->out, (long long)nack->delivery_count);
+        n++;
+    }
+    reply_deferred_array(req->out, mark, n);
+}
+
+static void cmd_xpending(struct request *req)
+{
+    bool summary = req->argc == 3;
+    if (!summary && (req->argc < 6 || req->argc > 9)) {
+        reply_syntax_error(req->out);
+        return;
+    }
+    struct pending_range p;
+    if (!summary && !parse_pending_range(req, &p)) return;
+    struct stream *s;
+    struct stream_cgroup *g;
+    if (!find_group(req, &s, &g)) return;
+    if (!g) reply_nogroup(req);
+    else if (summary) xpending_summary(req, g);
+    else xpending_range(req, g, &p);
+}
+
+/* ---- XCLAIM ---- */
+
+struct claim_options {
+    long long min_idle;
+    long long delivery_time; /* -1: now */
+    long long retry_count;   /* -1: increment */
+    bool force;
+    bool justid;
+    struct stream_id last_id;
+    int last_id_arg; /* the last ID argument */
+};
+
+/* Parses XCLAIM's IDs (validated, not stored) and trailing options. */
+static bool parse_claim(struct request *req, struct claim_options *o)
+{
+    *o = (struct claim_options){.delivery_time = -1, .retry_count = -1};
+    if (!request_ll_msg(req, 4, &o->min_idle, "ERR Invalid min-idle-time argument for XCLAIM")) return false;
+    if (o->min_idle < 0) o->min_idle = 0;
+    int i = 5;
+    struct stream_id id;
+    while (i < req->argc && stream_parse_id(&req->argv[i], 0, true, &id, NULL)) i++;
+    o->last_id_arg = i - 1;
+    for (; i < req->argc; i++) {
+        bool more = i + 1 < req->argc;
+        if (ARG_IS(req, i, "FORCE")) {
+            o->force = true;
+        } else if (ARG_IS(req, i, "JUSTID")) {
+            o->justid = true;
+        } else if (ARG_IS(req, i, "IDLE") && more) {
+            if (!request_ll_msg(req, ++i, &o->delivery_time, "ERR Invalid IDLE option argument for XCLAIM"))
+                return false;
+            o->delivery_time = db_now_ms - o->delivery_time;
+        } else if (ARG_IS(req, i, "TIME") && more) {
+            if (!request_ll_msg(req, ++i, &o->delivery_time, "ERR Invalid TIME option argument for XCLAIM"))
+                return false;
+        } else if (ARG_IS(req, i, "RETRYCOUNT") && more) {
+            if (!request_ll_msg(req, ++i, &o->retry_count, "ERR Invalid RETRYCOUNT option argument for XCLAIM"))
+                return false;
+        } else if (ARG_IS(req, i, "LASTID") && more) {
+            if (!stream_parse_id_or_reply(req, ++i, 0, true, &o->last_id)) return false;
+        } else {
+            reply_errorf(req->out, "ERR Unrecognized XCLAIM option '%.*s'", (int)req->argv[i].len, req->argv[i].ptr);
+            return false;
+        }
+    }
+    /* A bogus time (in the future, negative) means now: clients compute it
+     * from their own clocks. */
+    if (o->delivery_time < 0 || o->delivery_time > db_now_ms) o->delivery_time = db_now_ms;
+    return true;
+}
+
+/* Claims one ID for consumer c; returns whether it was claimed (and replied). */
+static bool claim_one(struct request *req, struct stream *s, struct stream_cgroup *g, struct stream_consumer *c,
+                      struct stream_id id, const struct claim_options *o)
+{
+    struct stream_nack *n = stream_index_find(g->pel, id);
+    struct stream_entry e;
+    if (!stream_lookup(s, id, &e)) {
+        /* Gone from the stream: it leaves the PEL too. */
+        if (n) {
+            pel_remove(g, id, n);
+            req->dirty++;
+        }
+        return false;
+    }
+    if (!n && !o->force) return false;
+    if (!n) {
+        n = mem_alloc(sizeof(*n));
+        *n = (struct stream_nack){.delivery_time = db_now_ms, .delivery_count = 1, .consumer = NULL};
+        stream_index_insert(g->pel, id, n);
+    }
+    if (n->consumer && o->min_idle && db_now_ms - n->delivery_time < o->min_idle) return false;
+    pel_transfer(n, c, id);
+    n->delivery_time = o->delivery_time;
+    if (o->retry_count >= 0) n->delivery_count = (uint64_t)o->retry_count;
+    else if (!o->justid) n->delivery_count++;
+    if (o->justid) stream_reply_id(req->out, &id);
+    else stream_reply_entry(req->out, &e);
+    c->active_time = db_now_ms;
+    req->dirty++;
+    return true;
+}
+
+static void cmd_xclaim(struct request *req)
+{
+    struct stream *s;
+    struct stream_cgroup *g;
+    if (!find_group(req, &s, &g)) return;
+    if (!g) {
+        reply_nogroup(req);
+        return;
+    }
+    struct claim_options o;
+    if (!parse_claim(req, &o)) return;
+    if (stream_id_cmp(&o.last_id, &g->last_id) > 0) {
+        g->last_id = o.last_id;
+        req->dirty++;
+    }
+    struct stream_consumer *c = consumer_get(req, g, &req->argv[1], &req->argv[3]);
+    c->seen_time = db_now_ms;
+    outbuf_mark mark = reply_defer(req->out);
+    long long n = 0;
+    for (int i = 5; i <= o.last_id_arg; i++) {
+        struct stream_id id;
+        stream_parse_id(&req->argv[i], 0, true, &id, NULL);
+        if (claim_one(req, s, g, c, id, &o)) n++;
+    }
+    reply_deferred_array(req->out, mark, n);
+}
+
+/* ---- XAUTOCLAIM ---- */
+
+struct autoclaim_options {
+    long long min_idle;
+    struct stream_id start;
+    long long count;
+    bool justid;
+};
+
+static bool parse_autoclaim(struct request *req, struct autoclaim_options *o)
+{
+    *o = (struct autoclaim_options){.count = 100};
+    if (!request_ll_msg(req, 4, &o->min_idle, "ERR Invalid min-idle-time argument for XAUTOCLAIM")) return false;
+    if (o->min_idle < 0) o->min_idle = 0;
+    bool ex;
+    if (!stream_parse_range_id(req, 5, 0, &o->start, &ex)) return false;
+    if (ex && !stream_id_incr(&o->start)) {
+        reply_error(req->out, "ERR invalid start ID for the interval");
+        return false;
+    }
+    for (int i = 6; i < req->argc; i++) {
+        if (ARG_IS(req, i, "COUNT") && i + 1 < req->argc) {
+            /* count * 10 attempts must not overflow */
+            if (!request_ll_range(req, ++i, 1, LLONG_MAX / 16, &o->count, "ERR COUNT must be > 0")) return false;
+        } else if (ARG_IS(req, i, "JUSTID")) {
+            o->justid = true;
+        } else {
+            reply_syntax_error(req->out);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The outcome of one XAUTOCLAIM walk: IDs claimed and IDs found deleted
+ * (each at most COUNT), and the cursor for the next call. */
+struct autoclaim_result {
+    struct stream_id *claimed;
+    long long nclaimed;
+    struct stream_id *deleted;
+    long long ndeleted;
+    struct stream_id cursor;
+};
+
+/* Walks the group PEL from o->start, claiming entries idle long enough
+ * for c and dropping those deleted from the stream; stops after COUNT of
+ * them or 10 × COUNT entries looked at. The cursor is the next entry not
+ * looked at, 0-0 at the end. */
+static void autoclaim_walk(struct request *req, struct stream *s, struct stream_cgroup *g,
+                           struct stream_consumer *c, const struct autoclaim_options *o, struct autoclaim_result *r)
+{
+    long long count = o->count, attempts = o->count * 10;
+    struct stream_index_iter it;
+    bool ok = stream_index_seek_ge(g->pel, o->start, &it);
+    while (ok && attempts > 0 && count > 0) {
+        attempts--;
+        struct stream_id id = stream_index_key(&it);
+        struct stream_nack *n = stream_index_value(&it);
+        struct stream_entry e;
+        if (!stream_lookup(s, id, &e)) {
+            pel_remove(g, id, n);
+            r->deleted[r->ndeleted++] = id;
+            count--;
+            req->dirty++;
+            ok = stream_index_seek_ge(g->pel, id, &it); /* the PEL changed: find the next one again */
+            continue;
+        }
+        ok = stream_index_next(&it);
+        if (o->min_idle && db_now_ms - n->delivery_time < o->min_idle) continue;
+        pel_transfer(n, c, id);
+        n->delivery_time = db_now_ms;
+        if (!o->justid) n->delivery_count++;
+        c->active_time = db_now_ms;
+        r->claimed[r->nclaimed++] = id;
+        count--;
+        req->dirty++;
+    }
+    r->cursor = ok ? stream_index_key(&it) : ID_ZERO;
+}
+
+static void cmd_xautoclaim(struct request *req)
+{
+    struct autoclaim_options o;
+    if (!parse_autoclaim(req, &o)) return;
+    struct stream *s;
+    struct stream_cgroup *g;
+    if (!find_group(req, &s, &g)) return;
+    if (!g) {
+        reply_nogroup(req);
+        return;
+    }
+    struct stream_consumer *c = consumer_get(req, g, &req->argv[1], &req->argv[3]);
+    c->seen_time = db_now_ms;
+    size_t pending = stream_index_size(g->pel), most = pending < (size_t)o.count ? pending : (size_t)o.count;
+    struct autoclaim_result r = {.claimed = mem_alloc(sizeof(struct stream_id) * (most + 1)),
+                                 .deleted = mem_alloc(sizeof(struct stream_id) * (most + 1))};
+    autoclaim_walk(req, s, g, c, &o, &r);
+    reply_array(req->out, 3);
+    stream_reply_id(req->out, &r.cursor);
+    reply_array(req->out, r.nclaimed);
+    for (long long i = 0; i < r.nclaimed; i++) {
+        struct stream_entry e;
+        if (o.justid || !stream_lookup(s, r.claimed[i], &e)) stream_reply_id(req->out, &r.claimed[i]);
+        else stream_reply_entry(req->out, &e);
+    }
+    reply_array(req->out, r.ndeleted);
+    for (long long i = 0; i < r.ndeleted; i++) stream_reply_id(req->out, &r.deleted[i]);
+    mem_free(r.claimed);
+    mem_free(r.deleted);
+}
+
+#define W (CMD_WRITE | CMD_FAST)
+static struct command xgroup_subcommands[] = {
+    {"create", cmd_xgroup_create, -5, CMD_WRITE | CMD_DENYOOM, 2, 2, 1, "@write @stream @slow", "stream",
+     "Creates a consumer group.", "5.0.0", "O(1)"},
+    {"setid", cmd_xgroup_setid, -5, CMD_WRITE, 2, 2, 1, "@write @stream @slow", "stream",
+     "Sets the last-delivered ID of a consumer group.", "5.0.0", "O(1)"},
+    {"destroy", cmd_xgroup_destroy, 4, CMD_WRITE, 2, 2, 1, "@write @stream @slow", "stream",
+     "Destroys a consumer group.", "5.0.0",
+     "O(N) where N is the number of entries in the group's pending entries list (PEL)."},
+    {"createconsumer", cmd_xgroup_createconsumer, 5, CMD_WRITE | CMD_DENYOOM, 2, 2, 1, "@write @stream @slow",
+     "stream", "Creates a consumer in a consumer group.", "6.2.0", "O(1)"},
+    {"delconsumer", cmd_xgroup_delconsumer, 5, CMD_WRITE, 2, 2, 1, "@write @stream @slow", "stream",
+     "Deletes a consumer from a consumer group.", "5.0.0", "O(1)"},
+    {"help", cmd_xgroup_help, 2, CMD_LOADING | CMD_STALE, 0, 0, 0, "@stream @slow", "stream",
+     "Returns helpful text about the different subcommands.", "5.0.0", "O(1)"},
+    {0},
+};
+
+struct command stream_group_commands[] = {
+    {"xgroup", NULL, -2, 0, 0, 0, 0, "@slow", "stream", "A container for consumer groups commands.", "5.0.0",
+     "Depends on subcommand.", xgroup_subcommands},
+    {"xreadgroup", cmd_xreadgroup, -7, CMD_WRITE | CMD_BLOCKING | CMD_MOVABLE_KEYS, 0, 0, 0,
+     "@write @stream @slow @blocking", "stream",
+     "Returns new or historical messages from a stream for a consumer in a group. Blocks until a message is "
+     "available otherwise.",
+     "5.0.0",
+     "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always "
+     "asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP "
+     "blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.",
+     NULL, stream_read_keys},
+    {"xack", cmd_xack, -4, W, 1, 1, 1, "@write @stream @fast", "stream",
+     "Returns the number of messages that were successfully acknowledged by the consumer group member of a "
+     "stream.",
+     "5.0.0", "O(1) for each message ID processed."},
+    {"xpending", cmd_xpending, -3, CMD_READONLY, 1, 1, 1, "@read @stream @slow", "stream",
+     "Returns the information and entries from a stream consumer group's pending entries list.", "5.0.0",
+     "O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call "
+     "is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the "
+     "command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an "
+     "additional O(N) time for iterating every consumer."},
+    {"xclaim", cmd_xclaim, -6, W, 1, 1, 1, "@write @stream @fast", "stream",
+     "Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered a "
+     "consumer group member.",
+     "5.0.0", "O(log N) with N being the number of messages in the PEL of the consumer group."},
+    {"xautoclaim", cmd_xautoclaim, -6, W, 1, 1, 1, "@write @stream @fast", "stream",
+     "Changes, or acquires, ownership of messages in a consumer group, as if the messages were delivered to as "
+     "consumer group member.",
+     "6.2.0", "O(1) if COUNT is small."},
+    {0},
+};
