@@ -83,14 +83,16 @@ void watch_touch(struct db *db, const char *key, size_t len)
     for (size_t i = 0; i < l->count; i++) l->items[i]->dirty = true;
 }
 
-void watch_touch_db(struct db *db, bool all)
+void watch_touch_db(struct db *db, struct db *incoming)
 {
     if (dict_size(db->watched) == 0) return;
     struct dict_iter it;
     dict_iter_init(&it, db->watched, false);
     struct dict_entry *e;
     while ((e = dict_iter_next(&it))) {
-        if (!all && !dict_find(db->keys, e->key, str_len(e->key))) continue;
+        size_t len = str_len(e->key);
+        bool exists = dict_find(db->keys, e->key, len) || (incoming && dict_find(incoming->keys, e->key, len));
+        if (!exists) continue;
         struct watcher_list *l = e->v.ptr;
         for (size_t i = 0; i < l->count; i++) l->items[i]->dirty = true;
     }

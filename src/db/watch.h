@@ -30,9 +30,9 @@ void watch_key(struct watcher *w, struct db *db, const char *key, size_t len);
 void watch_clear(struct watcher *w);
 /* Marks dirty every watcher of this key. */
 void watch_touch(struct db *db, const char *key, size_t len);
-/* Marks dirty the watchers of keys that exist in this db (FLUSHDB), or of
- * every watched key in it when `all` (SWAPDB, whose contents change wholesale). */
-void watch_touch_db(struct db *db, bool all);
+/* Marks dirty the watchers of this db's keys that exist in it or, when
+ * `incoming` is given (SWAPDB), in the db whose contents replace it. */
+void watch_touch_db(struct db *db, struct db *incoming);
 /* True if a watched key expired since it was watched (checked by EXEC). */
 bool watch_any_expired(struct watcher *w);
 

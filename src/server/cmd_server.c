@@ -31,7 +31,7 @@ static bool flush_mode_ok(struct request *req)
 
 static long long flush_db(struct db *db)
 {
-    watch_touch_db(db, false);
+    watch_touch_db(db, NULL);
     return db_empty(db);
 }
 
@@ -61,8 +61,8 @@ static void cmd_swapdb(struct request *req)
         return;
     }
     if (a != b) {
-        watch_touch_db(&server.dbs[a], true);
-        watch_touch_db(&server.dbs[b], true);
+        watch_touch_db(&server.dbs[a], &server.dbs[b]);
+        watch_touch_db(&server.dbs[b], &server.dbs[a]);
         db_swap(&server.dbs[a], &server.dbs[b]);
     }
     req->dirty++;

@@ -245,9 +245,13 @@ bool stream_iter_next(struct stream_iter *it, struct stream_entry *e)
             it->block = NULL;
             continue;
         }
+        /* Deleted entries are skipped before the range check: only live
+         * entries are guaranteed in order (XSETID ... MAXDELETEDID can let
+         * a new entry follow a deleted one with a greater ID). */
+        if (e->deleted) continue;
         bool before = stream_id_cmp(&e->id, &it->start) < 0, after = stream_id_cmp(&e->id, &it->end) > 0;
         if ((!it->reverse && after) || (it->reverse && before)) break;
-        if (!e->deleted && !before && !after) return true;
+        if (!before && !after) return true;
     }
     it->done = true;
     return false;

@@ -22,17 +22,28 @@
 /* ---- low-level API ---- */
 
 /* Looks up a key that must hold a string; replies WRONGTYPE (and returns
- * false) when it holds something else. *out is NULL when the key is missing. */
-static bool string_find(struct request *req, int key_index, struct object **out)
+ * false) when it holds something else. *out is NULL when the key is missing.
+ * Reads count keyspace hits and misses; writes do not, as in Redis. */
+static bool string_lookup(struct request *req, int key_index, bool write, struct object **out)
 {
     struct arg *k = &req->argv[key_index];
-    struct object *o = db_find_read(req->db, k->ptr, k->len);
+    struct object *o = write ? db_find(req->db, k->ptr, k->len) : db_find_read(req->db, k->ptr, k->len);
     if (o && o->type != OBJ_STRING) {
         reply_wrong_type(req->out);
         return false;
     }
     *out = o;
     return true;
+}
+
+static bool string_find(struct request *req, int key_index, struct object **out)
+{
+    return string_lookup(req, key_index, false, out);
+}
+
+static bool string_find_write(struct request *req, int key_index, struct object **out)
+{
+    return string_lookup(req, key_index, true, out);
 }
 
 static void reply_string_object(struct outbuf *out, const struct object *o)
@@ -324,7 +335,7 @@ static void cmd_append(struct request *req)
 {
     struct arg *key = &req->argv[1], *value = &req->argv[2];
     struct object *o;
-    if (!string_find(req, 1, &o)) return;
+    if (!string_find_write(req, 1, &o)) return;
     if (!o) {
         db_add(req->db, key->ptr, key->len, object_string(value->ptr, value->len));
         key_changed(req, key->ptr, key->len, NOTIFY_STRING, "append");
@@ -385,7 +396,7 @@ static void cmd_setrange(struct request *req)
         return;
     }
     struct object *o;
-    if (!string_find(req, 1, &o)) return;
+    if (!string_find_write(req, 1, &o)) return;
     /* An empty value changes nothing, whatever the offset: Redis answers
      * the current length before checking the size limit. */
     if (value->len == 0) {
@@ -416,7 +427,7 @@ static void cmd_setrange(struct request *req)
  * when it is not a string holding one. */
 static bool counter_value(struct request *req, struct object **o, long long *value)
 {
-    if (!string_find(req, 1, o)) return false;
+    if (!string_find_write(req, 1, o)) return false;
     *value = 0;
     if (!*o) return true;
     if ((*o)->encoding == ENC_INT) {
@@ -481,7 +492,7 @@ static void cmd_incrbyfloat(struct request *req)
         return;
     }
     struct object *o;
-    if (!string_find(req, 1, &o)) return;
+    if (!string_find_write(req, 1, &o)) return;
     if (o) {
         char buf[24];
         size_t len;

@@ -813,3 +813,19 @@ def test_pipelined_string_commands(r):
     results = pipe.execute()
     assert results == [x for i in range(200) for x in (True, i + 1)]
     assert r.mget(["k0", "k199"]) == [b"1", b"200"]
+
+
+def test_write_lookups_do_not_count_keyspace_hits(r):
+    """Regression: INCR/APPEND/SETRANGE/INCRBYFLOAT counted keyspace hits;
+    Redis counts only read lookups."""
+    r.set("n", "1")
+    r.config_resetstat()
+    r.incr("n")
+    r.append("n", "0")
+    r.setrange("n", 0, "1")
+    r.incrbyfloat("n", 1)
+    stats = r.info("stats")
+    assert stats["keyspace_hits"] == 0
+    assert stats["keyspace_misses"] == 0
+    r.get("n")
+    assert r.info("stats")["keyspace_hits"] == 1

@@ -392,3 +392,16 @@ def test_concurrent_increments_with_watch(server):
     c = server.client()
     assert c.get("shared") == b"100"
     c.close()
+
+
+def test_swapdb_leaves_watch_on_key_absent_from_both_dbs(server, r):
+    """Regression: SWAPDB invalidated every watch; Redis touches only keys
+    that exist in one of the two databases."""
+    c = server.raw()
+    assert c.call("WATCH", "absent-everywhere") == "OK"
+    r.swapdb(0, 1)
+    r.swapdb(0, 1)
+    assert c.call("MULTI") == "OK"
+    assert c.call("PING") == "QUEUED"
+    assert c.call("EXEC") == ["PONG"]
+    c.close()
