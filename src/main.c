@@ -20,6 +20,7 @@
 #include "server/server.h"
 #include "server/subscriptions.h"
 #include "types/list.h"
+#include "types/stream.h"
 #include "types/string.h"
 #include "types/types.h"
 #include "util/log.h"
@@ -128,6 +129,8 @@ static int apply_type_tunables(const char **err)
     (void)err;
     list_max_listpack_size = cfg.list_max_listpack_size;
     list_compress_depth = cfg.list_compress_depth;
+    stream_node_max_bytes = cfg.stream_node_max_bytes;
+    stream_node_max_entries = cfg.stream_node_max_entries;
     object_lfu_policy = cfg.maxmemory_policy == MAXMEMORY_ALLKEYS_LFU || cfg.maxmemory_policy == MAXMEMORY_VOLATILE_LFU;
     object_lfu_log_factor = cfg.lfu_log_factor;
     object_lfu_decay_time = cfg.lfu_decay_time;
@@ -167,6 +170,8 @@ static void server_init(void)
     config_set_apply_hook("list-max-listpack-size", apply_type_tunables);
     config_set_apply_hook("list-compress-depth", apply_type_tunables);
     config_set_apply_hook("maxmemory-policy", apply_type_tunables);
+    config_set_apply_hook("stream-node-max-bytes", apply_type_tunables);
+    config_set_apply_hook("stream-node-max-entries", apply_type_tunables);
     config_set_apply_hook("lfu-log-factor", apply_type_tunables);
     config_set_apply_hook("lfu-decay-time", apply_type_tunables);
     apply_type_tunables(NULL);

@@ -3,6 +3,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "db/oplog.h"
 #include "db/watch.h"
 
 struct db_stats db_stats;
@@ -73,6 +74,8 @@ static bool db_expire_if_needed(struct db *db, const char *key, size_t len)
     str name = str_new(owned, str_len(owned));
     db_delete(db, key, len);
     db_stats.expired_keys++;
+    struct arg del[2] = {{"DEL", 3}, {name, str_len(name)}};
+    oplog_append(db->id, 2, del);
     watch_touch(db, name, str_len(name));
     if (db_hooks.key_expired) db_hooks.key_expired(db, name, str_len(name));
     str_free(name);

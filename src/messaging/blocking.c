@@ -141,6 +141,16 @@ void blocking_key_ready(struct db *db, const char *key, size_t len)
     ready_count++;
 }
 
+void blocking_db_ready(struct db *db)
+{
+    if (!waiting_by_db || dict_size(waiting_of(db)) == 0) return;
+    struct dict_iter it;
+    dict_iter_init(&it, waiting_of(db), false);
+    struct dict_entry *e;
+    while ((e = dict_iter_next(&it))) blocking_key_ready(db, e->key, str_len(e->key));
+    dict_iter_done(&it);
+}
+
 /* Offers one key to its waiters in order until one is not served (the key
  * ran dry) or none are left. */
 static void serve_key(struct db *db, str key)

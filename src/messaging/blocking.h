@@ -67,6 +67,8 @@ void blocking_wait(struct request *req, struct arg *keys, int key_count, long lo
                    const struct blocking_spec *spec);
 /* Marks a key as possibly servable; cheap when nobody waits on it. */
 void blocking_key_ready(struct db *db, const char *key, size_t len);
+/* Marks every key with waiters in this db ready (FLUSHDB, SWAPDB). */
+void blocking_db_ready(struct db *db);
 /* Serves waiters of every ready key, repeating until no key is ready. */
 void blocking_serve_ready(void);
 /* The waiter's deadline passed: reply its timeout and release it. */

@@ -23,6 +23,7 @@ enum request_flags {
     REQ_IN_MULTI = 1 << 0,   /* inside EXEC: blocking commands must not block */
     REQ_REPLAYING = 1 << 1,  /* replayed from the AOF: no client is waiting */
     REQ_DIRTY = 1 << 2,      /* the command changed the dataset */
+    REQ_PROPAGATED = 1 << 3, /* the command logged its own effect (db/oplog.h) */
 };
 
 struct request {

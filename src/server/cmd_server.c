@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "messaging/blocking.h"
 #include "server/commands.h"
 #include "server/config.h"
 #include "server/connection.h"
@@ -32,7 +33,9 @@ static bool flush_mode_ok(struct request *req)
 static long long flush_db(struct db *db)
 {
     watch_touch_db(db, NULL);
-    return db_empty(db);
+    long long removed = db_empty(db);
+    blocking_db_ready(db);
+    return removed;
 }
 
 static void cmd_flushdb(struct request *req)
@@ -64,6 +67,8 @@ static void cmd_swapdb(struct request *req)
         watch_touch_db(&server.dbs[a], &server.dbs[b]);
         watch_touch_db(&server.dbs[b], &server.dbs[a]);
         db_swap(&server.dbs[a], &server.dbs[b]);
+        blocking_db_ready(&server.dbs[a]);
+        blocking_db_ready(&server.dbs[b]);
     }
     req->dirty++;
     reply_ok(req->out);

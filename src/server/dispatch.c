@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "db/oplog.h"
 #include "messaging/blocking.h"
 #include "server/blocked.h"
 #include "server/command_table.h"
@@ -235,6 +236,7 @@ void dispatch_call(struct client *c, struct command *cmd, int argc, struct arg *
     dispatch_account(cmd, usec, errors > 0);
     dispatch_count_errors(c->out.last_error, errors);
     server.dirty += req.dirty;
+    if (req.dirty > 0 && !(req.flags & REQ_PROPAGATED)) oplog_append(req.db->id, argc, argv);
     dispatch_observe(c, cmd, argc, argv, usec);
     if (dispatch_depth == 0) blocking_serve_ready();
 }

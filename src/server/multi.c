@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "db/oplog.h"
 #include "server/dispatch.h"
 #include "server/server.h"
 #include "util/mem.h"
@@ -89,11 +90,13 @@ static void cmd_exec(struct request *req)
     c->flags &= ~CLIENT_MULTI;
     watch_clear(&c->watch);
     reply_array(req->out, count);
+    oplog_multi_begin();
     for (int i = 0; i < count; i++) {
         dispatch_call(c, queue[i].cmd, queue[i].argc, queue[i].argv, REQ_IN_MULTI);
         for (int j = 0; j < queue[i].argc; j++) mem_free(queue[i].argv[j].ptr);
         mem_free(queue[i].argv);
     }
+    oplog_multi_end();
     mem_free(queue);
 }
 

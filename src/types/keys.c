@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "db/db.h"
+#include "db/oplog.h"
 #include "types/keyspace_events.h"
 #include "util/glob.h"
 #include "util/mem.h"
@@ -382,9 +383,15 @@ static void expire_generic(struct request *req, const char *cmd_name, long long 
     if (when <= db_now_ms) {
         db_delete(req->db, k->ptr, k->len);
         key_changed(req, k->ptr, k->len, NOTIFY_GENERIC, "del");
+        struct arg del[2] = {{"DEL", 3}, *k};
+        oplog_propagate(req, 2, del);
     } else {
         db_set_expire(req->db, k->ptr, k->len, when);
         key_changed(req, k->ptr, k->len, NOTIFY_GENERIC, "expire");
+        /* every form is logged as an absolute deadline, so replay agrees */
+        char ms[24];
+        struct arg at[3] = {{"PEXPIREAT", 9}, *k, {ms, format_ll(ms, when)}};
+        oplog_propagate(req, 3, at);
     }
     reply_int(req->out, 1);
 }

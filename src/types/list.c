@@ -14,6 +14,14 @@
  * back to "listpack" when it shrinks into one node at most half full. The
  * storage does not change with the tag.
  *
+ * With list_compress_depth > 0, the nodes more than that many nodes from
+ * either end are kept compressed (list_compress.h): a long queue is worked
+ * at its ends, and its middle waits. A node is decompressed in place for any
+ * access (enter) and compressed again when the access moves on (leave);
+ * after each operation a zone pass puts the nodes near the ends (or, for the
+ * O(N) commands, all nodes) back in their state. A change of the depth
+ * applies to nodes as they are next touched.
+ *
  * An empty list is never stored: the commands delete the key instead. */
 #include "types/list.h"
 
@@ -147,9 +155,83 @@ static void unlink_free(struct list *l, struct list_node *n)
     list_node_free(n);
 }
 
-/* Merges b (which must follow a) into a; returns the merged node. */
+/* ---- compression zones ---- */
+
+/* A node decompressed for an access, to be compressed again when left (a
+ * deque flag bit, above list_node's own). */
+#define NODE_REOPENED (1u << 8)
+/* How far past the plain ends a push, pop or trim can have changed nodes. */
+#define ZONE_REACH 4
+
+static size_t compress_depth(void)
+{
+    return list_compress_depth > 0 ? (size_t)list_compress_depth : 0;
+}
+
+/* Makes n's entries readable, decompressing in place; a node opened this
+ * way is compressed again by leave(). */
+static struct list_node *enter(struct list *l, struct list_node *n)
+{
+    if (!list_node_is_compressed(n)) return n;
+    n = relink(l, list_node_decompress(n));
+    if (compress_depth() > 0) n->flags |= NODE_REOPENED;
+    return n;
+}
+
+/* An access to n is over: a node enter() decompressed is compressed again. */
+static void leave(struct list *l, struct list_node *n)
+{
+    if (!(n->flags & NODE_REOPENED)) return;
+    n->flags &= ~NODE_REOPENED;
+    relink(l, list_node_compress(n));
+}
+
+/* Puts n in its zone state: plain near an end, compressed elsewhere. */
+static struct list_node *zone_set(struct list *l, struct list_node *n, bool plain)
+{
+    n->flags &= ~NODE_REOPENED;
+    return relink(l, plain ? list_node_decompress(n) : list_node_compress(n));
+}
+
+/* Whether node `i` (from the head) of a list of `nodes` must stay plain. */
+static bool in_plain_zone(size_t i, size_t nodes, size_t depth)
+{
+    return i < depth || i + depth >= nodes;
+}
+
+/* Zone pass near the ends: the `depth` nodes at each end plain, the next
+ * ZONE_REACH ones compressed. O(depth) — enough after pushes, pops and
+ * trims, which change nothing farther in. */
+static void keep_zone(struct list *l)
+{
+    size_t depth = compress_depth();
+    if (depth == 0) return;
+    struct list_node *n = l->head;
+    for (size_t i = 0; n && i < depth + ZONE_REACH; i++)
+        n = zone_set(l, n, in_plain_zone(i, l->nodes, depth))->next;
+    n = l->tail;
+    for (size_t i = 0; n && i < depth + ZONE_REACH; i++)
+        n = zone_set(l, n, in_plain_zone(l->nodes - 1 - i, l->nodes, depth))->prev;
+}
+
+/* Zone pass over every node: for the commands that are O(N) anyway. */
+static void rezone_all(struct list *l)
+{
+    size_t depth = compress_depth();
+    if (depth == 0) return;
+    size_t i = 0;
+    for (struct list_node *n = l->head; n; i++) n = zone_set(l, n, in_plain_zone(i, l->nodes, depth))->next;
+}
+
+/* ---- merging ---- */
+
+/* Merges b (which must follow a) into a; returns the merged node, which a
+ * zone pass must put back in its state. */
 static struct list_node *merge_pair(struct list *l, struct list_node *a, struct list_node *b)
 {
+    a = enter(l, a);
+    b = enter(l, b);
+    a->flags |= b->flags & NODE_REOPENED;
     a = relink(l, list_node_merge(a, b));
     unlink_free(l, b);
     return a;
@@ -191,38 +273,55 @@ static size_t locate(const struct list *l, size_t index, struct list_pos *pos)
             base -= n->count;
         }
     }
-    pos->node = n;
+    pos->node = n = enter((struct list *)l, n);
     pos->off = list_node_seek(n, index - base);
     return index - base;
 }
 
-static void step_forward(struct list_pos *pos)
+/* Moves pos from the node it is in to the start of `next` (NULL: past the
+ * end), leaving the one and entering the other. */
+static void move_to_start(struct list *l, struct list_pos *pos, struct list_node *next)
+{
+    leave(l, pos->node);
+    pos->node = next ? enter(l, next) : NULL;
+    pos->off = 0;
+}
+
+/* Moves pos to the last entry of `prev` (NULL: before the head). */
+static void move_to_last(struct list *l, struct list_pos *pos, struct list_node *prev)
+{
+    leave(l, pos->node);
+    pos->node = prev ? enter(l, prev) : NULL;
+    pos->off = prev ? list_node_last(pos->node) : 0;
+}
+
+static void step_forward(struct list *l, struct list_pos *pos)
 {
     pos->off = list_node_next(pos->node, pos->off);
-    if (pos->off == pos->node->bytes) {
-        pos->node = pos->node->next;
-        pos->off = 0;
-    }
+    if (pos->off == pos->node->bytes) move_to_start(l, pos, pos->node->next);
 }
 
-static void step_backward(struct list_pos *pos)
+static void step_backward(struct list *l, struct list_pos *pos)
 {
-    if (pos->off == 0) {
-        pos->node = pos->node->prev;
-        if (!pos->node) return;
-        pos->off = pos->node->bytes;
-    }
-    pos->off = list_node_prev(pos->node, pos->off);
+    if (pos->off == 0) move_to_last(l, pos, pos->node->prev);
+    else pos->off = list_node_prev(pos->node, pos->off);
 }
 
-static struct list_pos first_pos(const struct list *l)
+/* Ends a walk: the node pos stopped in is left. */
+static void finish(struct list *l, struct list_pos *pos)
 {
-    return (struct list_pos){l->head, 0};
+    if (pos->node) leave(l, pos->node);
 }
 
-static struct list_pos last_pos(const struct list *l)
+static struct list_pos first_pos(struct list *l)
 {
-    return (struct list_pos){l->tail, l->tail ? list_node_last(l->tail) : 0};
+    return (struct list_pos){l->head ? enter(l, l->head) : NULL, 0};
+}
+
+static struct list_pos last_pos(struct list *l)
+{
+    struct list_node *n = l->tail ? enter(l, l->tail) : NULL;
+    return (struct list_pos){n, n ? list_node_last(n) : 0};
 }
 
 static void visit(const struct list_pos *pos, list_elem_fn *fn, void *ctx)
@@ -239,6 +338,7 @@ static void push(struct list *l, const char *p, size_t len, enum list_end end)
 {
     size_t size = list_node_entry_size(p, len);
     struct list_node *n = end == LIST_HEAD ? l->head : l->tail;
+    if (n) n = enter(l, n);
     if (!n || !node_accepts(n, size)) {
         n = list_node_new(size);
         link_after(l, end == LIST_HEAD ? NULL : l->tail, n);
@@ -246,6 +346,7 @@ static void push(struct list *l, const char *p, size_t len, enum list_end end)
     n = end == LIST_HEAD ? list_node_prepend(n, p, len) : list_node_append(n, p, len);
     relink(l, n);
     l->count++;
+    keep_zone(l);
 }
 
 /* A new node holding just p, linked after `at` (NULL: as head). */
@@ -266,9 +367,9 @@ static void insert_at(struct list *l, struct list_node *n, size_t off, const cha
     if (node_accepts(n, size)) {
         relink(l, list_node_insert(n, off, p, len));
     } else if (off == 0 && n->prev && node_accepts(n->prev, size)) {
-        relink(l, list_node_append(n->prev, p, len));
+        relink(l, list_node_append(enter(l, n->prev), p, len));
     } else if (off == n->bytes && n->next && node_accepts(n->next, size)) {
-        relink(l, list_node_prepend(n->next, p, len));
+        relink(l, list_node_prepend(enter(l, n->next), p, len));
     } else if (off == 0) {
         insert_alone(l, n->prev, p, len);
     } else if (off == n->bytes) {
@@ -287,33 +388,36 @@ static void insert_at(struct list *l, struct list_node *n, size_t off, const cha
  * Never merges, so positions elsewhere in the list stay valid. */
 static void delete_at(struct list *l, struct list_pos *pos)
 {
-    struct list_node *n = pos->node;
+    struct list_node *n = pos->node, *next = n->next;
     l->count--;
     if (n->count == 1) {
-        pos->node = n->next;
-        pos->off = 0;
         unlink_free(l, n);
+        pos->node = next ? enter(l, next) : NULL;
+        pos->off = 0;
         return;
     }
-    n = relink(l, list_node_delete(n, pos->off, 1));
-    pos->node = n;
-    if (pos->off == n->bytes) {
-        pos->node = n->next;
-        pos->off = 0;
-    }
+    pos->node = relink(l, list_node_delete(n, pos->off, 1));
+    if (pos->off == pos->node->bytes) move_to_start(l, pos, next);
 }
 
 /* Deletes the entry at pos and moves pos to the entry that preceded it
  * (node NULL before the head). */
 static void delete_at_backward(struct list *l, struct list_pos *pos)
 {
-    struct list_node *prev = pos->node->prev;
-    size_t off = pos->off;
-    size_t prev_off = off ? list_node_prev(pos->node, off) : 0;
-    delete_at(l, pos);
-    /* With off > 0 the node kept an entry, so it still follows prev. */
-    if (off == 0) *pos = (struct list_pos){prev, prev ? list_node_last(prev) : 0};
-    else *pos = (struct list_pos){prev ? prev->next : l->head, prev_off};
+    struct list_node *n = pos->node, *prev = n->prev;
+    l->count--;
+    if (pos->off > 0) {
+        size_t prev_off = list_node_prev(n, pos->off);
+        pos->node = relink(l, list_node_delete(n, pos->off, 1));
+        pos->off = prev_off;
+    } else if (n->count == 1) {
+        unlink_free(l, n);
+        pos->node = prev ? enter(l, prev) : NULL;
+        pos->off = prev ? list_node_last(pos->node) : 0;
+    } else {
+        pos->node = relink(l, list_node_delete(n, 0, 1));
+        move_to_last(l, pos, prev);
+    }
 }
 
 /* Deletes `count` elements from index `start` on, dropping whole nodes
@@ -330,7 +434,7 @@ static void delete_range(struct list *l, size_t start, size_t count)
         count -= take;
         l->count -= take;
         if (take == n->count) unlink_free(l, n);
-        else relink(l, list_node_delete(n, pos.off, take));
+        else relink(l, list_node_delete(enter(l, n), pos.off, take));
         pos = (struct list_pos){next, 0};
         i = 0;
     }
@@ -391,20 +495,25 @@ bool list_object_pop(struct object *o, enum list_end end, list_elem_fn *fn, void
         n = relink(l, list_node_delete(n, pos.off, 1));
         maybe_merge(l, n);
     }
+    keep_zone(l);
     tag_shrink(o);
     return true;
 }
 
+/* Walks with the list's own positions, so compressed nodes are opened and
+ * closed again as it goes; fn must not change the list. */
 void list_object_each(const struct object *o, list_visit_fn *fn, void *ctx)
 {
-    char buf[LIST_NODE_INT_BUF];
-    for (const struct list_node *n = list_of(o)->head; n; n = n->next) {
-        for (size_t off = 0; off < n->bytes; off = list_node_next(n, off)) {
-            size_t len;
-            const char *p = list_node_get(n, off, buf, &len);
-            if (!fn(ctx, p, len)) return;
-        }
+    struct list *l = list_of(o);
+    struct list_pos pos = first_pos(l);
+    while (pos.node) {
+        char buf[LIST_NODE_INT_BUF];
+        size_t len;
+        const char *p = list_node_get(pos.node, pos.off, buf, &len);
+        if (!fn(ctx, p, len)) break;
+        step_forward(l, &pos);
     }
+    finish(l, &pos);
 }
 
 /* Turns a Redis index (negative from the tail) into 0..count-1; false when out of range. */
@@ -419,25 +528,27 @@ static bool normalize_index(const struct list *l, long long index, size_t *out)
 
 bool list_object_index(const struct object *o, long long index, list_elem_fn *fn, void *ctx)
 {
-    const struct list *l = list_of(o);
+    struct list *l = list_of(o);
     size_t i;
     if (!normalize_index(l, index, &i)) return false;
     struct list_pos pos;
     locate(l, i, &pos);
     visit(&pos, fn, ctx);
+    finish(l, &pos);
     return true;
 }
 
 void list_object_range(const struct object *o, size_t start, size_t count, list_elem_fn *fn, void *ctx)
 {
-    const struct list *l = list_of(o);
+    struct list *l = list_of(o);
     if (count == 0) return;
     struct list_pos pos;
     locate(l, start, &pos);
     for (size_t i = 0; i < count; i++) {
         visit(&pos, fn, ctx);
-        step_forward(&pos);
+        step_forward(l, &pos);
     }
+    finish(l, &pos);
 }
 
 bool list_object_set(struct object *o, long long index, const char *p, size_t len)
@@ -458,6 +569,7 @@ bool list_object_set(struct object *o, long long index, const char *p, size_t le
         if (pos.node) insert_at(l, pos.node, pos.off, p, len);
         else push(l, p, len, LIST_TAIL);
     }
+    rezone_all(l);
     tag_shrink(o);
     return true;
 }
@@ -468,10 +580,11 @@ bool list_object_insert(struct object *o, bool after, const char *pivot, size_t 
     tag_grow(o, len, 1);
     struct list_needle nd;
     list_needle_init(&nd, pivot, pivot_len);
-    for (struct list_pos pos = first_pos(l); pos.node; step_forward(&pos)) {
+    for (struct list_pos pos = first_pos(l); pos.node; step_forward(l, &pos)) {
         if (!list_node_matches(pos.node, pos.off, &nd)) continue;
         size_t off = after ? list_node_next(pos.node, pos.off) : pos.off;
         insert_at(l, pos.node, off, p, len);
+        rezone_all(l);
         return true;
     }
     return false;
@@ -486,9 +599,10 @@ static size_t remove_forward(struct list *l, const struct list_needle *nd, size_
             delete_at(l, &pos);
             removed++;
         } else {
-            step_forward(&pos);
+            step_forward(l, &pos);
         }
     }
+    finish(l, &pos);
     return removed;
 }
 
@@ -501,9 +615,10 @@ static size_t remove_backward(struct list *l, const struct list_needle *nd, size
             delete_at_backward(l, &pos);
             removed++;
         } else {
-            step_backward(&pos);
+            step_backward(l, &pos);
         }
     }
+    finish(l, &pos);
     return removed;
 }
 
@@ -516,6 +631,7 @@ size_t list_object_remove(struct object *o, const char *p, size_t len, long long
                                 : remove_backward(l, &nd, (size_t)0 - (size_t)count);
     if (removed) {
         compact(l, NULL, 0);
+        rezone_all(l);
         tag_shrink(o);
     }
     return removed;
@@ -526,13 +642,14 @@ void list_object_trim(struct object *o, size_t head, size_t tail)
     struct list *l = list_of(o);
     delete_range(l, 0, head);
     delete_range(l, l->count - tail, tail);
+    keep_zone(l);
     tag_shrink(o);
 }
 
 size_t list_object_find(const struct object *o, const char *p, size_t len, long long rank, size_t count,
                         size_t maxlen, void (*fn)(void *ctx, long long index), void *ctx)
 {
-    const struct list *l = list_of(o);
+    struct list *l = list_of(o);
     bool forward = rank > 0;
     size_t skip = (forward ? (size_t)rank : (size_t)0 - (size_t)rank) - 1, reported = 0;
     struct list_needle nd;
@@ -547,10 +664,21 @@ size_t list_object_find(const struct object *o, const char *p, size_t len, long 
                 if (++reported == count) break;
             }
         }
-        if (forward) step_forward(&pos);
-        else step_backward(&pos);
+        if (forward) step_forward(l, &pos);
+        else step_backward(l, &pos);
     }
+    finish(l, &pos);
     return reported;
+}
+
+/* Whether node i is in the state the zone passes leave between operations. */
+static bool zone_ok(const struct list *l, const struct list_node *n, size_t i)
+{
+    if (n->flags & NODE_REOPENED) return false;
+    size_t depth = compress_depth();
+    if (depth == 0) return true;
+    if (in_plain_zone(i, l->nodes, depth)) return !list_node_is_compressed(n);
+    return list_node_is_compressed(n) || (n->flags & LIST_NODE_NOCOMPRESS);
 }
 
 bool list_object_validate(const struct object *o)
@@ -559,7 +687,7 @@ bool list_object_validate(const struct object *o)
     size_t count = 0, nodes = 0;
     const struct list_node *prev = NULL;
     for (const struct list_node *n = l->head; n; prev = n, n = n->next) {
-        if (n->prev != prev || n->count == 0 || !list_node_validate(n)) return false;
+        if (n->prev != prev || n->count == 0 || !list_node_validate(n) || !zone_ok(l, n, nodes)) return false;
         count += n->count;
         nodes++;
     }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "db/db.h"
+#include "db/oplog.h"
 #include "messaging/blocking.h"
 #include "types/keyspace_events.h"
 #include "types/list.h"
@@ -79,6 +80,10 @@ void list_pop_reply(struct request *req, const struct arg *key, struct object *o
     }
     if (shape == LIST_POP_ARRAY || shape == LIST_POP_KEY_ARRAY) reply_array(req->out, (long long)n);
     for (size_t i = 0; i < n; i++) list_object_pop(o, end, reply_elem, req->out);
+    /* logged as the plain pop it was, whatever command (BLPOP, LMPOP) did it */
+    char num[24];
+    struct arg pop[3] = {{end == LIST_HEAD ? "LPOP" : "RPOP", 4}, *key, {num, format_ull(num, n)}};
+    oplog_propagate(req, 3, pop);
     list_removed(req, key, o, pop_events[end], (long long)n);
 }
 
@@ -110,6 +115,9 @@ bool list_move_reply(struct request *req, const struct arg *src, struct object *
     if (!list_lookup(req, dst, true, &dobj)) return false;
     struct elem_copy elem;
     list_object_pop(so, from, elem_save, &elem);
+    static const struct arg ends[2] = {{"LEFT", 4}, {"RIGHT", 5}};
+    struct arg move[5] = {{"LMOVE", 5}, *src, *dst, ends[from], ends[to]};
+    oplog_propagate(req, 5, move);
     if (!dobj) {
         dobj = list_object_create();
         db_add(req->db, dst->ptr, dst->len, dobj);

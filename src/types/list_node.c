@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "types/list_compress.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/numbers.h"
@@ -235,9 +236,11 @@ static struct list_node *node_reserve(struct list_node *n, size_t need)
     return node_resize(n, need);
 }
 
-/* Gives memory back once a node is less than half full. */
+/* Gives memory back once a node is less than half full. Every edit that
+ * removes bytes ends here, so it also forgets a failed compression. */
 static struct list_node *node_shrink(struct list_node *n)
 {
+    n->flags &= ~LIST_NODE_NOCOMPRESS;
     if (n->cap > 64 && n->bytes < n->cap / 2) return node_resize(n, n->bytes);
     return n;
 }
@@ -259,11 +262,13 @@ void list_node_free(struct list_node *n)
 
 struct list_node *list_node_dup(const struct list_node *n)
 {
-    struct list_node *d = list_node_new(n->bytes);
+    size_t stored = list_node_is_compressed(n) ? n->cap : n->bytes;
+    struct list_node *d = list_node_new(stored);
     d->count = n->count;
     d->bytes = n->bytes;
     d->flags = n->flags;
-    memcpy(d->data, n->data, n->bytes);
+    memcpy(d->data, n->data, stored);
+    if (list_node_is_compressed(n)) d->cap = n->cap;
     return d;
 }
 
@@ -277,6 +282,7 @@ size_t list_node_alloc_size(const struct list_node *n)
 /* Opens a gap of `size` bytes at `off`, growing the node as needed. */
 static struct list_node *node_open(struct list_node *n, size_t off, size_t size)
 {
+    n->flags &= ~LIST_NODE_NOCOMPRESS;
     n = node_reserve(n, (size_t)n->bytes + size);
     memmove(n->data + off + size, n->data + off, n->bytes - off);
     n->bytes += (uint32_t)size;
@@ -316,6 +322,7 @@ struct list_node *list_node_replace(struct list_node *n, size_t off, const char 
 {
     size_t old = entry_size(n->data + off);
     size_t size = list_node_entry_size(p, len);
+    n->flags &= ~LIST_NODE_NOCOMPRESS;
     if (size > old) {
         n = node_open(n, off + old, size - old);
     } else if (size < old) {
@@ -425,6 +432,49 @@ bool list_node_matches(const struct list_node *n, size_t off, const struct list_
     return !nd->is_int && e.len == nd->len && (e.len == 0 || memcmp(e.s, nd->p, e.len) == 0);
 }
 
+/* ---- compression ---- */
+
+#define MIN_COMPRESS_BYTES 48
+#define MIN_COMPRESS_GAIN 8
+
+struct list_node *list_node_compress(struct list_node *n)
+{
+    if (n->flags & (LIST_NODE_COMPRESSED | LIST_NODE_NOCOMPRESS)) return n;
+    if (n->bytes < MIN_COMPRESS_BYTES) {
+        n->flags |= LIST_NODE_NOCOMPRESS;
+        return n;
+    }
+    unsigned char *tmp = mem_alloc(n->bytes);
+    size_t zlen = list_compress(n->data, n->bytes, tmp, n->bytes - MIN_COMPRESS_GAIN);
+    if (zlen == 0) {
+        n->flags |= LIST_NODE_NOCOMPRESS;
+    } else {
+        memcpy(n->data, tmp, zlen);
+        n = mem_realloc(n, LIST_NODE_HEADER + zlen);
+        n->cap = (uint32_t)zlen;
+        n->flags |= LIST_NODE_COMPRESSED;
+    }
+    mem_free(tmp);
+    return n;
+}
+
+struct list_node *list_node_decompress(struct list_node *n)
+{
+    if (!list_node_is_compressed(n)) return n;
+    struct list_node *raw = list_node_new(n->bytes);
+    if (!list_decompress(n->data, n->cap, raw->data, n->bytes)) {
+        log_warning("corrupt compressed list node");
+        abort();
+    }
+    raw->prev = n->prev;
+    raw->next = n->next;
+    raw->count = n->count;
+    raw->bytes = n->bytes;
+    raw->flags = n->flags & ~LIST_NODE_COMPRESSED;
+    mem_free(n);
+    return raw;
+}
+
 /* ---- validation ---- */
 
 /* Size of the well-formed entry at d with `avail` bytes left, or 0. */
@@ -445,6 +495,15 @@ static size_t entry_check(const unsigned char *d, size_t avail)
 
 bool list_node_validate(const struct list_node *n)
 {
+    if (list_node_is_compressed(n)) {
+        struct list_node *raw = list_node_new(n->bytes);
+        bool ok = list_decompress(n->data, n->cap, raw->data, n->bytes);
+        raw->count = n->count;
+        raw->bytes = n->bytes;
+        ok = ok && list_node_validate(raw);
+        list_node_free(raw);
+        return ok;
+    }
     if (n->bytes > n->cap) return false;
     size_t off = 0, count = 0, prev = 0;
     while (off < n->bytes) {

@@ -21,7 +21,13 @@
  * Entries are addressed by their byte offset in data[]; offset == bytes is
  * the end. Functions that may grow or shrink the node return its (possibly
  * moved) address: the caller must use it from then on. The prev/next links
- * are the owning deque's; they are carried across moves and never read here. */
+ * are the owning deque's; they are carried across moves and never read here.
+ *
+ * A node may be compressed (list_compress.h): data[] then holds `cap`
+ * compressed bytes standing for `bytes` bytes of entries. Only
+ * list_node_decompress, list_node_dup, list_node_free, list_node_alloc_size
+ * and list_node_validate accept a compressed node; everything else needs it
+ * decompressed first. */
 #ifndef RUNNEL_TYPES_LIST_NODE_H
 #define RUNNEL_TYPES_LIST_NODE_H
 
@@ -33,12 +39,15 @@ struct list_node {
     struct list_node *prev, *next; /* owned by the deque (list.c) */
     uint32_t count;                /* entries */
     uint32_t bytes;                /* bytes of encoded entries in data[] */
-    uint32_t cap;                  /* bytes data[] can hold before it must grow */
-    uint32_t flags;                /* owned by the deque (list.c) */
+    uint32_t cap;                  /* bytes data[] can hold; compressed: bytes it holds */
+    uint32_t flags;                /* LIST_NODE_* below, then the deque's own bits */
     unsigned char data[];
 };
 
 #define LIST_NODE_HEADER (sizeof(struct list_node))
+#define LIST_NODE_COMPRESSED (1u << 0) /* data[] is compressed */
+#define LIST_NODE_NOCOMPRESS (1u << 1) /* compression was tried and did not pay; cleared by any edit */
+#define LIST_NODE_OWN_FLAGS (LIST_NODE_COMPRESSED | LIST_NODE_NOCOMPRESS)
 /* Buffer size list_node_get needs to format an integer entry. */
 #define LIST_NODE_INT_BUF 24
 /* Largest encoded entry a node can hold (its byte count is 32 bits). */
@@ -99,6 +108,16 @@ size_t list_node_entry_at_size(const struct list_node *n, size_t off);
 
 void list_needle_init(struct list_needle *nd, const char *p, size_t len);
 bool list_node_matches(const struct list_node *n, size_t off, const struct list_needle *nd);
+
+/* Compresses a node in place when that saves memory (otherwise marks it
+ * NOCOMPRESS and leaves it). Returns the node, possibly moved. */
+struct list_node *list_node_compress(struct list_node *n);
+/* Restores a compressed node's entries in place; a no-op on a plain node. */
+struct list_node *list_node_decompress(struct list_node *n);
+static inline bool list_node_is_compressed(const struct list_node *n)
+{
+    return n->flags & LIST_NODE_COMPRESSED;
+}
 
 /* Checks that the buffer is well formed: every entry decodes inside the
  * buffer, back-lengths agree with forward sizes, the count is right. */

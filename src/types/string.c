@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "db/db.h"
+#include "db/oplog.h"
 #include "types/keyspace_events.h"
 #include "util/numbers.h"
 #include "util/str.h"
@@ -152,6 +153,28 @@ static int expire_flag(int flags)
 
 /* The core of every SET variant: stores value under key honouring NX/XX,
  * KEEPTTL and an optional deadline, then replies as the variant expects. */
+/* Deadlines reach the log as absolute PXAT/PEXPIREAT times, so a replay
+ * lands on the same instant however much later it runs. */
+static void propagate_with_deadline(struct request *req, const char *cmd, struct arg *key, struct arg *value,
+                                    long long when)
+{
+    char ms[24];
+    struct arg deadline = {ms, format_ll(ms, when)};
+    if (value) {
+        struct arg argv[5] = {{(char *)cmd, strlen(cmd)}, *key, *value, {"PXAT", 4}, deadline};
+        oplog_propagate(req, 5, argv);
+    } else {
+        struct arg argv[3] = {{(char *)cmd, strlen(cmd)}, *key, deadline};
+        oplog_propagate(req, 3, argv);
+    }
+}
+
+static void propagate_key_command(struct request *req, const char *cmd, struct arg *key)
+{
+    struct arg argv[2] = {{(char *)cmd, strlen(cmd)}, *key};
+    oplog_propagate(req, 2, argv);
+}
+
 static void string_set(struct request *req, struct arg *key, struct arg *value, int flags, long long when,
                        const char *ok_reply)
 {
@@ -180,6 +203,7 @@ static void string_set(struct request *req, struct arg *key, struct arg *value, 
     if (when > 0) {
         db_set_expire(req->db, key->ptr, key->len, when);
         key_changed(req, key->ptr, key->len, NOTIFY_GENERIC, "expire");
+        propagate_with_deadline(req, "SET", key, value, when);
     }
     if (!(flags & SET_GET) && ok_reply) reply_simple(req->out, ok_reply);
 }
@@ -265,11 +289,14 @@ static void cmd_getex(struct request *req)
          * propagates DEL and notifies "del"), after its value was read. */
         db_delete(req->db, k->ptr, k->len);
         key_changed(req, k->ptr, k->len, NOTIFY_GENERIC, "del");
+        propagate_key_command(req, "DEL", k);
     } else if (when > 0) {
         db_set_expire(req->db, k->ptr, k->len, when);
         key_changed(req, k->ptr, k->len, NOTIFY_GENERIC, "expire");
+        propagate_with_deadline(req, "PEXPIREAT", k, NULL, when);
     } else if ((flags & SET_PERSIST) && db_persist(req->db, k->ptr, k->len)) {
         key_changed(req, k->ptr, k->len, NOTIFY_GENERIC, "persist");
+        propagate_key_command(req, "PERSIST", k);
     }
 }
 
@@ -513,6 +540,8 @@ static void cmd_incrbyfloat(struct request *req)
     /* Stored as text even when integral ("3"): OBJECT ENCODING says embstr, as in Redis. */
     db_set(req->db, key->ptr, key->len, object_string_plain(out, n), true);
     key_changed(req, key->ptr, key->len, NOTIFY_STRING, "incrbyfloat");
+    struct arg as_set[4] = {{"SET", 3}, *key, {out, n}, {"KEEPTTL", 7}};
+    oplog_propagate(req, 4, as_set); /* float formatting must not differ on replay */
     reply_bulk(req->out, out, n);
 }
 

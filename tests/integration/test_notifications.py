@@ -1,5 +1,5 @@
 """Keyspace notifications (notify-keyspace-events): which events string,
-generic and list commands publish, on which channels, filtered by class,
+generic, list and stream commands publish, on which channels, filtered by class,
 expired events from both active and lazy expiry, and the CONFIG round trip.
 
 Every expected event list below was recorded from Debian's redis-server 7.0
@@ -141,6 +141,15 @@ CASES = [
     ("lpop-to-empty", [("RPUSH", "l", "a")], [("LPOP", "l")], [("l", "lpop"), ("l", "del")]),
     ("lmove", [("RPUSH", "l", "a", "b")], [("LMOVE", "l", "l2", "LEFT", "RIGHT")],
      [("l2", "rpush"), ("l", "lpop")]),
+    ("xadd", [], [("XADD", "s", "1-1", "f", "v")], [("s", "xadd")]),
+    ("xadd-maxlen", [("XADD", "s", "1-1", "f", "v")], [("XADD", "s", "MAXLEN", "1", "2-1", "f", "v")],
+     [("s", "xadd"), ("s", "xtrim")]),
+    ("xadd-nomkstream", [], [("XADD", "s", "NOMKSTREAM", "*", "f", "v")], []),
+    ("xdel", [("XADD", "s", "1-1", "f", "v")], [("XDEL", "s", "1-1"), ("XDEL", "s", "9-9")], [("s", "xdel")]),
+    ("xgroup", [("XADD", "s", "1-1", "f", "v")],
+     [("XGROUP", "CREATE", "s", "g", "0"), ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"),
+      ("XACK", "s", "g", "1-1"), ("XGROUP", "DESTROY", "s", "g")],
+     [("s", "xgroup-create"), ("s", "xgroup-createconsumer"), ("s", "xgroup-destroy")]),
 ]
 
 
@@ -229,7 +238,7 @@ def test_notifications_count_as_receivers(server, r, notify):
 # ---- class filtering ----
 
 FILTER_COMMANDS = [
-    ("RPUSH", "l", "a"), ("SET", "k", "1"), ("INCR", "k"), ("APPEND", "k", "1"), ("EXPIRE", "k", "100"),
+    ("XADD", "x", "1-1", "f", "v"), ("RPUSH", "l", "a"), ("SET", "k", "1"), ("INCR", "k"), ("APPEND", "k", "1"), ("EXPIRE", "k", "100"),
     ("LPOP", "l"), ("DEL", "k"),
 ]
 
@@ -240,12 +249,13 @@ FILTER_COMMANDS = [
     ("Eg", [("__keyevent@0__:expire", "k"), ("__keyevent@0__:del", "l"), ("__keyevent@0__:del", "k")]),
     ("Kg", [("__keyspace@0__:k", "expire"), ("__keyspace@0__:l", "del"), ("__keyspace@0__:k", "del")]),
     ("Kl", [("__keyspace@0__:l", "rpush"), ("__keyspace@0__:l", "lpop")]),
+    ("Kt", [("__keyspace@0__:x", "xadd")]),
     ("KEl$", both("l", "rpush") + both("k", "set") + both("k", "incrby") + both("k", "append") + both("l", "lpop")),
     ("KE", []),  # no class: nothing
     ("A", []),  # no K or E: nothing
     ("g$lshzxetd", []),
     ("KEx", []),  # nothing expired here
-    ("KEshzted", []),  # classes these commands are not in
+    ("KEshzed", []),  # classes these commands are not in
     ("", []),
 ])
 def test_class_filtering(r, notify, watcher, flags, expected):

@@ -596,8 +596,6 @@ def test_group_destroyed_under_blocked_reader(server, r):
     waiter.close()
 
 
-@pytest.mark.xfail(reason="needs DEL/SET to mark the key ready (blocking_key_ready), outside the stream files",
-                   strict=False)
 def test_stream_deleted_under_blocked_reader(server, r):
     """Redis 7.2 answers as the command would now: NOGROUP after DEL,
     WRONGTYPE when another type took the key (7.0 said "UNBLOCKED the

@@ -9,6 +9,7 @@
 
 #include "db/object.h"
 #include "types/list.h"
+#include "types/list_compress.h"
 #include "types/list_node.h"
 #include "util/mem.h"
 
@@ -545,10 +546,11 @@ static void random_deque_step(struct object *o, struct model *m, char *buf, size
     }
 }
 
-static void run_deque_model(int fill, unsigned seed, int steps)
+static void run_deque_model_depth(int fill, int depth, unsigned seed, int steps)
 {
-    int saved = list_max_listpack_size;
+    int saved = list_max_listpack_size, saved_depth = list_compress_depth;
     list_max_listpack_size = fill;
+    list_compress_depth = depth;
     srand(seed);
     static char buf[10000];
     struct model m = {0};
@@ -559,12 +561,18 @@ static void run_deque_model(int fill, unsigned seed, int steps)
             object_free(o);
             o = list_object_create();
         }
-        if (step % 97 == 0) check_list_model(o, &m);
+        if (step % (depth ? 1 : 97) == 0) check_list_model(o, &m);
     }
     check_list_model(o, &m);
     object_free(o);
     model_free(&m);
     list_max_listpack_size = saved;
+    list_compress_depth = saved_depth;
+}
+
+static void run_deque_model(int fill, unsigned seed, int steps)
+{
+    run_deque_model_depth(fill, 0, seed, steps);
 }
 
 static void register_types(void)
@@ -662,4 +670,134 @@ Test(list_deque, encoding_tag)
     cr_assert(list_object_pop(o, LIST_TAIL, NULL, NULL));
     cr_assert_eq(o->encoding, ENC_LISTPACK);
     object_free(o);
+}
+
+/* ---- compression ---- */
+
+static void codec_roundtrip(const unsigned char *src, size_t len)
+{
+    size_t cap = len + len / 128 + 16; /* literal runs cost one byte per 128 */
+    unsigned char *z = mem_alloc(cap), *back = mem_alloc(len + 1);
+    size_t zlen = list_compress(src, len, z, cap);
+    cr_assert(zlen > 0 || len == 0);
+    cr_assert(list_decompress(z, zlen, back, len));
+    cr_assert(len == 0 || memcmp(src, back, len) == 0);
+    if (len > 0) cr_assert(!list_decompress(z, zlen, back, len - 1)); /* wrong size */
+    mem_free(z);
+    mem_free(back);
+}
+
+Test(list_compress, roundtrips)
+{
+    static unsigned char buf[70000];
+    srand(7);
+    codec_roundtrip(buf, 0);
+    memset(buf, 'a', sizeof(buf));
+    codec_roundtrip(buf, 1);
+    codec_roundtrip(buf, 5);
+    codec_roundtrip(buf, sizeof(buf)); /* long runs: extended match lengths */
+    for (size_t i = 0; i < sizeof(buf); i++) buf[i] = (unsigned char)rand();
+    codec_roundtrip(buf, sizeof(buf)); /* incompressible: literal runs only */
+    for (size_t i = 0; i < sizeof(buf); i++) buf[i] = (unsigned char)"order:12345:status=ok;"[i % 22] ^ (i % 997 == 0);
+    codec_roundtrip(buf, sizeof(buf));
+}
+
+Test(list_compress, shrinks_similar_messages_and_refuses_random)
+{
+    static unsigned char src[8000], z[8000];
+    char msg[32];
+    for (size_t i = 0; i < sizeof(src); i += 20) {
+        snprintf(msg, sizeof(msg), "job:%08zu:pending!!", i % 100000000);
+        memcpy(src + i, msg, 20);
+    }
+    size_t zlen = list_compress(src, sizeof(src), z, sizeof(z));
+    cr_assert(zlen > 0 && zlen < sizeof(src) / 2, "compressed to %zu", zlen);
+    for (size_t i = 0; i < sizeof(src); i++) src[i] = (unsigned char)rand();
+    cr_assert_eq(list_compress(src, sizeof(src), z, sizeof(src) - 8), 0);
+}
+
+Test(list_compress, rejects_malformed_input)
+{
+    unsigned char out[64];
+    const unsigned char far_back[] = {0x00, 'a', 0x80, 0x05, 0x00};   /* distance 6 > 1 byte produced */
+    const unsigned char short_lit[] = {0x05, 'a', 'b'};                /* run of 6, 2 present */
+    const unsigned char cut_match[] = {0x00, 'a', 0x80, 0x00};         /* offset byte missing */
+    const unsigned char cut_length[] = {0x00, 'a', 0xFF, 0xFF};        /* extra length never ends */
+    const unsigned char overflow[] = {0x00, 'a', 0xBF, 0x00, 0x00};    /* 67 bytes into 64 */
+    cr_assert(!list_decompress(far_back, sizeof(far_back), out, 6));
+    cr_assert(!list_decompress(short_lit, sizeof(short_lit), out, 6));
+    cr_assert(!list_decompress(cut_match, sizeof(cut_match), out, 5));
+    cr_assert(!list_decompress(cut_length, sizeof(cut_length), out, 64));
+    cr_assert(!list_decompress(overflow, sizeof(overflow), out, 64));
+    const unsigned char ok[] = {0x00, 'a', 0x80, 0x00, 0x00}; /* 'a' then 4 copies of it */
+    cr_assert(list_decompress(ok, sizeof(ok), out, 5));
+    cr_assert(memcmp(out, "aaaaa", 5) == 0);
+}
+
+Test(list_compress, node_roundtrip)
+{
+    struct list_node *n = list_node_new(0);
+    char buf[32];
+    for (int i = 0; i < 300; i++) {
+        int len = snprintf(buf, sizeof(buf), "message-%d", i % 10);
+        n = list_node_append(n, buf, (size_t)len);
+    }
+    struct list_node *ref = list_node_dup(n);
+    n = list_node_compress(n);
+    cr_assert(list_node_is_compressed(n));
+    cr_assert_lt(n->cap, ref->bytes / 2);
+    cr_assert_eq(n->bytes, ref->bytes);
+    cr_assert(list_node_validate(n));
+    struct list_node *copy = list_node_dup(n);
+    n = list_node_decompress(n);
+    copy = list_node_decompress(copy);
+    cr_assert(!list_node_is_compressed(n));
+    cr_assert(memcmp(n->data, ref->data, ref->bytes) == 0);
+    cr_assert(memcmp(copy->data, ref->data, ref->bytes) == 0);
+    n->data[0] ^= 0x40;
+    struct list_node *small = list_node_compress(list_node_append(list_node_new(0), "tiny", 4));
+    cr_assert(!list_node_is_compressed(small) && (small->flags & LIST_NODE_NOCOMPRESS));
+    small = list_node_append(small, "more", 4);
+    cr_assert(!(small->flags & LIST_NODE_NOCOMPRESS)); /* an edit forgets the failed attempt */
+    list_node_free(small);
+    list_node_free(copy);
+    list_node_free(ref);
+    list_node_free(n);
+}
+
+Test(list_deque, random_compressed_depth_1, .init = register_types)
+{
+    run_deque_model_depth(-1, 1, 11, 6000);
+    run_deque_model_depth(4, 1, 12, 6000);
+}
+
+Test(list_deque, random_compressed_depth_2, .init = register_types)
+{
+    run_deque_model_depth(-1, 2, 13, 6000);
+    run_deque_model_depth(2, 3, 14, 6000);
+}
+
+Test(list_deque, compressed_queue_keeps_zones, .init = register_types)
+{
+    int saved = list_compress_depth;
+    list_compress_depth = 1;
+    struct object *o = list_object_create();
+    char buf[32];
+    for (int i = 0; i < 50000; i++) {
+        int len = snprintf(buf, sizeof(buf), "job:%08d:pending", i);
+        list_object_push(o, buf, (size_t)len, LIST_TAIL);
+    }
+    cr_assert(list_object_validate(o));
+    size_t compressed_size = object_ops_of(o)->memory(o);
+    cr_assert_lt(compressed_size, 50000 * 22 / 2, "memory %zu", compressed_size);
+    struct model got = {0};
+    cr_assert(list_object_index(o, 25000, keep_elem, &got));
+    cr_assert_eq(got.lens[0], 20);
+    cr_assert(memcmp(got.items[0], "job:00025000:pending", 20) == 0);
+    model_free(&got);
+    cr_assert(list_object_validate(o)); /* the node read was compressed again */
+    for (int i = 0; i < 49990; i++) cr_assert(list_object_pop(o, LIST_HEAD, NULL, NULL));
+    cr_assert(list_object_validate(o));
+    object_free(o);
+    list_compress_depth = saved;
 }

@@ -1,0 +1,41 @@
+/* oplog: the changes made to the dataset, as the commands that reproduce
+ * them, in the order they happened. Commands land here after they run;
+ * persistence drains the log before the loop sleeps and appends it to the
+ * AOF. Nothing is logged while the log is disabled (no AOF).
+ *
+ * By default the server logs a write command's own arguments. A command
+ * whose effect is not reproduced by replaying its arguments (relative
+ * expiry, random choices, server-chosen IDs, blocking pops) logs what it
+ * actually did with oplog_propagate instead. */
+#ifndef RUNNEL_DB_OPLOG_H
+#define RUNNEL_DB_OPLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "protocol/request.h"
+#include "util/str.h"
+
+extern bool oplog_enabled;
+
+/* Appends one command that runs against database `db`. */
+void oplog_append(int db, int argc, const struct arg *argv);
+/* The same with C strings (all NUL-terminated). */
+void oplog_append_cstr(int db, int argc, const char *const *argv);
+/* Logs a command in place of the request's own arguments; the request is
+ * marked so that the server does not log its arguments as well. */
+void oplog_propagate(struct request *req, int argc, const struct arg *argv);
+void oplog_propagate_cstr(struct request *req, int argc, const char *const *argv);
+
+/* Wraps what is logged between these in MULTI/EXEC (only if anything is). */
+void oplog_multi_begin(void);
+void oplog_multi_end(void);
+
+/* Takes everything logged so far (NULL when empty); the caller frees it. */
+str oplog_drain(void);
+/* Forgets the selected database, so the next entry starts with SELECT
+ * (a new file). */
+void oplog_reset_selected_db(void);
+size_t oplog_pending_bytes(void);
+
+#endif

@@ -1,0 +1,140 @@
+/* list_compress: the LZ77 codec described in list_compress.h. Greedy
+ * matching through a hash of the next 4 bytes; 64 KB window. */
+#include "types/list_compress.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#define MIN_MATCH 4
+#define MAX_DISTANCE 65536
+#define MAX_LITERAL_RUN 128
+#define HASH_BITS 12
+
+static uint32_t load32(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+static uint32_t hash4(const unsigned char *p)
+{
+    return (load32(p) * 2654435761u) >> (32 - HASH_BITS);
+}
+
+/* Output cursor that refuses to run past the end of dst. */
+struct out {
+    unsigned char *p, *end;
+    bool full;
+};
+
+static void put(struct out *o, unsigned char b)
+{
+    if (o->p == o->end) {
+        o->full = true;
+        return;
+    }
+    *o->p++ = b;
+}
+
+static void put_literals(struct out *o, const unsigned char *src, size_t n)
+{
+    while (n > 0 && !o->full) {
+        size_t run = n < MAX_LITERAL_RUN ? n : MAX_LITERAL_RUN;
+        put(o, (unsigned char)(run - 1));
+        if ((size_t)(o->end - o->p) < run) {
+            o->full = true;
+            return;
+        }
+        memcpy(o->p, src, run);
+        o->p += run;
+        src += run;
+        n -= run;
+    }
+}
+
+static void put_match(struct out *o, size_t length, size_t distance)
+{
+    size_t m = length - MIN_MATCH;
+    if (m < 127) {
+        put(o, (unsigned char)(0x80 | m));
+    } else {
+        put(o, 0xFF);
+        for (m -= 127; m >= 255; m -= 255) put(o, 255);
+        put(o, (unsigned char)m);
+    }
+    put(o, (unsigned char)((distance - 1) & 0xFF));
+    put(o, (unsigned char)((distance - 1) >> 8));
+}
+
+static size_t match_length(const unsigned char *a, const unsigned char *b, const unsigned char *end)
+{
+    const unsigned char *start = b;
+    while (b < end && *a == *b) a++, b++;
+    return (size_t)(b - start);
+}
+
+size_t list_compress(const unsigned char *src, size_t len, unsigned char *dst, size_t cap)
+{
+    int32_t table[1 << HASH_BITS];
+    memset(table, 0xFF, sizeof(table)); /* -1: no candidate */
+    struct out o = {dst, dst + cap, false};
+    const unsigned char *end = src + len;
+    size_t i = 0, literal_start = 0;
+    while (i + MIN_MATCH <= len && !o.full) {
+        uint32_t h = hash4(src + i);
+        int32_t cand = table[h];
+        table[h] = (int32_t)i;
+        if (cand < 0 || i - (size_t)cand > MAX_DISTANCE || load32(src + cand) != load32(src + i)) {
+            i++;
+            continue;
+        }
+        size_t length = MIN_MATCH + match_length(src + cand + MIN_MATCH, src + i + MIN_MATCH, end);
+        put_literals(&o, src + literal_start, i - literal_start);
+        put_match(&o, length, i - (size_t)cand);
+        i += length;
+        literal_start = i;
+    }
+    put_literals(&o, src + literal_start, len - literal_start);
+    return o.full ? 0 : (size_t)(o.p - dst);
+}
+
+/* Reads a match's length; false when the input ends first. */
+static bool read_match_length(const unsigned char **sp, const unsigned char *send, unsigned char token, size_t *length)
+{
+    size_t m = token & 0x7F;
+    if (m == 127) {
+        unsigned char b;
+        do {
+            if (*sp == send) return false;
+            b = *(*sp)++;
+            m += b;
+        } while (b == 255);
+    }
+    *length = m + MIN_MATCH;
+    return true;
+}
+
+bool list_decompress(const unsigned char *src, size_t len, unsigned char *dst, size_t out_len)
+{
+    const unsigned char *s = src, *send = src + len;
+    size_t d = 0;
+    while (s < send) {
+        unsigned char token = *s++;
+        if (token < 0x80) {
+            size_t run = (size_t)token + 1;
+            if ((size_t)(send - s) < run || out_len - d < run) return false;
+            memcpy(dst + d, s, run);
+            s += run;
+            d += run;
+            continue;
+        }
+        size_t length;
+        if (!read_match_length(&s, send, token, &length) || send - s < 2) return false;
+        size_t distance = ((size_t)s[0] | (size_t)s[1] << 8) + 1;
+        s += 2;
+        if (distance > d || out_len - d < length) return false;
+        for (size_t k = 0; k < length; k++, d++) dst[d] = dst[d - distance]; /* may overlap */
+    }
+    return d == out_len;
+}
