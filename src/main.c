@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "db/dict.h"
+#include "persistence/aof.h"
 #include "server/blocked.h"
 #include "server/command_table.h"
 #include "server/config.h"
@@ -137,6 +138,22 @@ static int apply_type_tunables(const char **err)
     return 0;
 }
 
+static int apply_appendonly_hook(const char **err)
+{
+    return aof_set_enabled(cfg.appendonly != 0, err);
+}
+
+/* Persistence sits above the server: it plugs its work into the loop, the
+ * cron, INFO and the command table here. */
+static void persistence_init(void)
+{
+    server_persistence_hooks.before_flush = aof_before_sleep;
+    server_persistence_hooks.cron = aof_cron;
+    info_persistence_extension = aof_info;
+    command_table_add(aof_commands);
+    config_set_apply_hook("appendonly", apply_appendonly_hook);
+}
+
 static void raise_fd_limit(void)
 {
     struct rlimit rl;
@@ -182,6 +199,7 @@ static void server_shutdown(void)
 {
     log_warning("User requested shutdown...");
     listeners_close();
+    aof_shutdown();
     connections_flush_pending();
     if (cfg.pidfile && cfg.pidfile[0]) unlink(cfg.pidfile);
     log_warning("Runnel is now ready to exit, bye bye...");
@@ -216,6 +234,8 @@ int main(int argc, char **argv)
     }
     setup_signals();
     server_init();
+    persistence_init();
+    if (aof_startup() != 0) return 1;
     if (listeners_open() != 0) return 1;
     write_pidfile();
     log_notice("Runnel %s started, pid=%ld, port=%d", RUNNEL_VERSION, (long)getpid(), cfg.port);

@@ -45,6 +45,9 @@ extern long long db_now_ms;
 /* When false, lookups report expired keys as missing but do not delete them
  * (a replica, or while loading). */
 extern bool db_lazy_delete;
+/* While loading a file nothing expires: the log already holds the DELs
+ * that expiry produced when it happened. */
+extern bool db_loading;
 
 /* All databases, numbered 0..db_count-1 (set up by the server at start). */
 extern struct db *db_all;

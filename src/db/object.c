@@ -112,6 +112,22 @@ struct object *object_copy(const struct object *o)
     return type_ops[o->type]->copy(o);
 }
 
+bool object_rewrite(const struct object *o, const char *key, size_t len, object_emit_fn *emit, void *ctx)
+{
+    if (o->type == OBJ_STRING) {
+        char buf[24];
+        size_t vlen;
+        const char *v = object_string_bytes(o, buf, &vlen);
+        struct arg set[3] = {{"SET", 3}, {(char *)key, len}, {(char *)v, vlen}};
+        emit(ctx, 3, set);
+        return true;
+    }
+    const struct object_ops *ops = type_ops[o->type];
+    if (!ops || !ops->rewrite) return false;
+    ops->rewrite(o, key, len, emit, ctx);
+    return true;
+}
+
 size_t object_memory(const struct object *o)
 {
     if (o->type == OBJ_STRING) {

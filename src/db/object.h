@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "protocol/request.h"
+
 enum object_type {
     OBJ_STRING = 0,
     OBJ_LIST = 1,
@@ -42,11 +44,16 @@ struct object {
     } v;
 };
 
+/* Receives the commands that rebuild a value (AOF rewrite). */
+typedef void object_emit_fn(void *ctx, int argc, const struct arg *argv);
+
 struct object_ops {
     const char *name;                         /* as TYPE replies */
     void (*free)(struct object *o);           /* frees v.ptr's contents */
     struct object *(*copy)(const struct object *o);
     size_t (*memory)(const struct object *o); /* MEMORY USAGE estimate */
+    /* Emits commands that recreate the value under `key` from nothing. */
+    void (*rewrite)(const struct object *o, const char *key, size_t len, object_emit_fn *emit, void *ctx);
 };
 
 void object_register_type(enum object_type type, const struct object_ops *ops);
@@ -58,6 +65,8 @@ struct object *object_new(enum object_type type, enum object_encoding enc, void 
 void object_free(struct object *o);
 struct object *object_copy(const struct object *o);
 size_t object_memory(const struct object *o);
+/* Emits the commands that rebuild o under key; false if its type cannot. */
+bool object_rewrite(const struct object *o, const char *key, size_t len, object_emit_fn *emit, void *ctx);
 
 /* The seconds clock objects are stamped with; advanced by the server cron. */
 extern uint32_t object_clock;

@@ -6,6 +6,9 @@
 #include "util/numbers.h"
 
 bool oplog_enabled;
+unsigned long long oplog_durable_total = ~0ULL;
+const char *oplog_sink_error;
+static unsigned long long logged_total;
 
 static str pending;
 static int selected_db = -1;
@@ -97,9 +100,15 @@ void oplog_multi_end(void)
     multi_opened = false;
 }
 
+unsigned long long oplog_logged_total(void)
+{
+    return logged_total + (pending ? str_len(pending) : 0);
+}
+
 str oplog_drain(void)
 {
     if (!pending || str_len(pending) == 0) return NULL;
+    logged_total += str_len(pending);
     str out = pending;
     pending = NULL;
     return out;

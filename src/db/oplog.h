@@ -31,6 +31,15 @@ void oplog_propagate_cstr(struct request *req, int argc, const char *const *argv
 void oplog_multi_begin(void);
 void oplog_multi_end(void);
 
+/* Bytes ever logged; a reply acknowledging a write may leave the server
+ * only once the log is durable up to the point right after that write. */
+unsigned long long oplog_logged_total(void);
+/* How far the log is durable (set by persistence; everything when no AOF). */
+extern unsigned long long oplog_durable_total;
+/* Why the log cannot be written right now (disk full...), or NULL; writes
+ * are refused with MISCONF while it is set. */
+extern const char *oplog_sink_error;
+
 /* Takes everything logged so far (NULL when empty); the caller frees it. */
 str oplog_drain(void);
 /* Forgets the selected database, so the next entry starts with SELECT

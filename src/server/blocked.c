@@ -1,5 +1,6 @@
 #include "server/blocked.h"
 
+#include "db/oplog.h"
 #include "messaging/blocking.h"
 #include "server/connection.h"
 #include "server/info.h"
@@ -54,6 +55,7 @@ static void hook_unblocked(void *client, bool replied)
     }
     if (!replied) return;
     server.dirty++;
+    c->wrote_upto = oplog_logged_total(); /* the serve may have written */
     client_mark_pending_write(c);
     if (unblocked_count == unblocked_cap) {
         unblocked_cap = unblocked_cap ? unblocked_cap * 2 : 16;

@@ -95,6 +95,7 @@ struct client {
     long long total_net_in;
     long long total_net_out;
     long long commands_processed;
+    unsigned long long wrote_upto; /* oplog offset its last write reached */
 };
 
 #endif

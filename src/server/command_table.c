@@ -40,7 +40,7 @@ static void command_prepare(struct command *cmd, struct command *parent)
     for (struct command *sub = cmd->subcommands; sub->name; sub++) command_prepare(sub, cmd);
 }
 
-static void command_table_add(struct command *table)
+void command_table_add(struct command *table)
 {
     for (struct command *cmd = table; cmd->name; cmd++) {
         command_prepare(cmd, NULL);

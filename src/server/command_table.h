@@ -8,6 +8,8 @@
 #include "protocol/command.h"
 
 void command_table_init(void);
+/* Adds a table owned by a higher layer (persistence) after init. */
+void command_table_add(struct command *table);
 struct command *command_lookup(const char *name, size_t len);
 struct command *command_lookup_sub(struct command *parent, const char *name, size_t len);
 /* Calls fn for every top-level command. */

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "db/oplog.h"
 #include "server/config.h"
 #include "server/dispatch.h"
 #include "server/server.h"
@@ -506,13 +507,22 @@ static void client_flush(struct client *c)
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) client_close_async(c);
 }
 
+/* Flushes every pending client, except those whose last write is not yet
+ * durable (appendfsync always with a failing disk): their replies stay
+ * queued until the AOF catches up. */
 void connections_flush_pending(void)
 {
-    while (server.pending_count > 0) {
-        struct client *c = server.pending_writes[--server.pending_count];
+    size_t kept = 0;
+    for (size_t i = 0; i < server.pending_count; i++) {
+        struct client *c = server.pending_writes[i];
+        if (c->wrote_upto > oplog_durable_total) {
+            server.pending_writes[kept++] = c;
+            continue;
+        }
         c->flags &= ~CLIENT_PENDING_WRITE;
         client_flush(c);
     }
+    server.pending_count = kept;
 }
 
 void connections_reap(void)

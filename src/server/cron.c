@@ -12,6 +12,7 @@
 #include "server/stats.h"
 
 bool server_active_expire_enabled = true;
+struct server_persistence_hooks server_persistence_hooks;
 
 /* Active expiry may use about 25% of each cron tick, spread over the
  * databases round-robin. */
@@ -51,6 +52,7 @@ static void cron_tick(struct event_loop *loop, void *data)
     cron_active_expire();
     cron_rehash();
     connections_cron();
+    if (server_persistence_hooks.cron) server_persistence_hooks.cron();
     if (server.pause_until_ms && event_now_ms() >= server.pause_until_ms) {
         server.pause_until_ms = 0;
         dispatch_resume_paused();
@@ -69,6 +71,7 @@ void server_before_sleep(struct event_loop *loop)
 {
     (void)loop;
     blocked_resume_unblocked();
+    if (server_persistence_hooks.before_flush) server_persistence_hooks.before_flush();
     connections_flush_pending();
     connections_reap();
 }

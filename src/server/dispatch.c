@@ -102,6 +102,10 @@ static bool dispatch_admit(struct client *c, struct command *cmd)
         reply_error(&c->out, "ERR Command not allowed inside a transaction");
         return false;
     }
+    if (oplog_sink_error && (cmd->flags & CMD_WRITE)) {
+        reply_errorf(&c->out, "MISCONF Errors writing to the AOF file: %s", oplog_sink_error);
+        return false;
+    }
     if ((cmd->flags & CMD_DENYOOM) && over_maxmemory()) {
         reply_error(&c->out, "OOM command not allowed when used memory > 'maxmemory'.");
         return false;
@@ -237,6 +241,7 @@ void dispatch_call(struct client *c, struct command *cmd, int argc, struct arg *
     dispatch_count_errors(c->out.last_error, errors);
     server.dirty += req.dirty;
     if (req.dirty > 0 && !(req.flags & REQ_PROPAGATED)) oplog_append(req.db->id, argc, argv);
+    if (req.dirty > 0 || (req.flags & REQ_PROPAGATED)) c->wrote_upto = oplog_logged_total();
     dispatch_observe(c, cmd, argc, argv, usec);
     if (dispatch_depth == 0) blocking_serve_ready();
 }

@@ -88,6 +88,13 @@ enum shutdown_flags {
 };
 
 extern struct server server;
+/* Persistence sits above the server and plugs in here at start-up. */
+struct server_persistence_hooks {
+    void (*before_flush)(void); /* write the log before replies go out */
+    void (*cron)(void);
+};
+extern struct server_persistence_hooks server_persistence_hooks;
+
 /* DEBUG SET-ACTIVE-EXPIRE: whether the cron expires keys actively. */
 extern bool server_active_expire_enabled;
 

@@ -1,0 +1,333 @@
+#include "persistence/aof.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db/db.h"
+#include "db/oplog.h"
+#include "persistence/aof_state.h"
+#include "server/config.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+struct aof_state aof = {.fd = -1, .last_write_ok = true, .last_rewrite_ok = true};
+
+long long aof_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the everysec fsync thread ---- */
+
+static void *fsync_thread_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&aof.lock);
+    while (!aof.stop_thread) {
+        while (!aof.fsync_requested && !aof.stop_thread) pthread_cond_wait(&aof.wake, &aof.lock);
+        if (aof.stop_thread) break;
+        aof.fsync_requested = false;
+        unsigned long long target = aof.written_total;
+        int fd = aof.fd;
+        aof.fsync_started_ms = aof_now_ms();
+        int rc = fd >= 0 ? fdatasync(fd) : 0;
+        aof.fsync_started_ms = 0;
+        if (rc == 0 && target > aof.synced_total) aof.synced_total = target;
+    }
+    pthread_mutex_unlock(&aof.lock);
+    return NULL;
+}
+
+static void fsync_thread_start(void)
+{
+    if (aof.fsync_thread_running) return;
+    pthread_mutex_init(&aof.lock, NULL);
+    pthread_cond_init(&aof.wake, NULL);
+    aof.stop_thread = false;
+    if (pthread_create(&aof.fsync_thread, NULL, fsync_thread_main, NULL) == 0) aof.fsync_thread_running = true;
+}
+
+static void fsync_thread_stop(void)
+{
+    if (!aof.fsync_thread_running) return;
+    pthread_mutex_lock(&aof.lock);
+    aof.stop_thread = true;
+    pthread_cond_signal(&aof.wake);
+    pthread_mutex_unlock(&aof.lock);
+    pthread_join(aof.fsync_thread, NULL);
+    aof.fsync_thread_running = false;
+}
+
+/* Asks the thread for an fsync at most once a second. */
+static void fsync_request_everysec(void)
+{
+    long long now = aof_now_ms();
+    if (now - aof.last_fsync_request_ms < 1000 || aof.synced_total >= aof.written_total) return;
+    if (pthread_mutex_trylock(&aof.lock) != 0) return; /* an fsync is running: try again next time */
+    aof.fsync_requested = true;
+    aof.last_fsync_request_ms = now;
+    pthread_cond_signal(&aof.wake);
+    pthread_mutex_unlock(&aof.lock);
+}
+
+/* ---- writing ---- */
+
+static void record_write_error(int err)
+{
+    if (aof.last_write_ok) log_warning("Error writing to the AOF file: %s", strerror(err));
+    aof.last_write_ok = false;
+    aof.last_write_errno = err;
+    snprintf(aof.write_error, sizeof(aof.write_error), "%s", strerror(err));
+    oplog_sink_error = aof.write_error;
+}
+
+static void clear_write_error(void)
+{
+    if (aof.last_write_ok) return;
+    log_warning("AOF write error looks solved. Runnel can write again.");
+    aof.last_write_ok = true;
+    oplog_sink_error = NULL;
+}
+
+bool aof_write_unwritten(void)
+{
+    size_t len = aof.unwritten ? str_len(aof.unwritten) : 0;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(aof.fd, aof.unwritten + done, len - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            record_write_error(n < 0 ? errno : ENOSPC);
+            break;
+        }
+        done += (size_t)n;
+    }
+    if (done > 0) {
+        /* keep what did not fit; it is retried before the next sleep */
+        memmove(aof.unwritten, aof.unwritten + done, len - done);
+        str_set_len(aof.unwritten, len - done);
+        aof.written_total += done;
+        aof.current_size += (long long)done;
+    }
+    if (done < len) return false;
+    clear_write_error();
+    return true;
+}
+
+static void take_oplog(void)
+{
+    str drained = oplog_drain();
+    if (!drained) return;
+    if (!aof.unwritten || str_len(aof.unwritten) == 0) {
+        str_free(aof.unwritten);
+        aof.unwritten = drained;
+        return;
+    }
+    aof.unwritten = str_append(aof.unwritten, drained, str_len(drained));
+    str_free(drained);
+}
+
+/* With `always`, nothing counts as durable before fdatasync returns, and
+ * replies to the writes wait until it does (see oplog_durable_total). */
+static void sync_always(void)
+{
+    if (aof.synced_total >= aof.written_total) return;
+    if (fdatasync(aof.fd) != 0) {
+        record_write_error(errno);
+        return;
+    }
+    aof.synced_total = aof.written_total;
+}
+
+void aof_before_sleep(void)
+{
+    if (!aof.on) return;
+    take_oplog();
+    aof_write_unwritten();
+    if (cfg.appendfsync == APPENDFSYNC_ALWAYS) {
+        sync_always();
+        oplog_durable_total = aof.synced_total;
+    } else {
+        if (cfg.appendfsync == APPENDFSYNC_EVERYSEC) fsync_request_everysec();
+        /* everysec/no acknowledge once written to the kernel */
+        oplog_durable_total = aof.written_total;
+    }
+}
+
+/* ---- files ---- */
+
+static int open_append(const char *name)
+{
+    char path[1400];
+    snprintf(path, sizeof(path), "%s/%s", aof.dir, name);
+    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+}
+
+static long long file_size(const char *name)
+{
+    char path[1400];
+    snprintf(path, sizeof(path), "%s/%s", aof.dir, name);
+    struct stat st;
+    return stat(path, &st) == 0 ? (long long)st.st_size : 0;
+}
+
+int aof_open_next_incr(void)
+{
+    char name[256];
+    aof.incr_seq++;
+    aof_file_name(name, sizeof(name), cfg.appendfilename, aof.incr_seq, false);
+    int fd = open_append(name);
+    if (fd < 0) {
+        log_warning("Can't open the append-only file %s: %s", name, strerror(errno));
+        aof.incr_seq--;
+        return -1;
+    }
+    if (aof.fd >= 0) {
+        if (aof.fsync_thread_running) pthread_mutex_lock(&aof.lock);
+        fdatasync(aof.fd);
+        close(aof.fd);
+        aof.synced_total = aof.written_total;
+        aof.fd = fd;
+        if (aof.fsync_thread_running) pthread_mutex_unlock(&aof.lock);
+    } else {
+        aof.fd = fd;
+    }
+    struct aof_manifest *m = &aof.manifest;
+    if (m->incr_count < AOF_MAX_INCR) {
+        snprintf(m->incr[m->incr_count], sizeof(m->incr[0]), "%s", name);
+        m->incr_seq[m->incr_count++] = aof.incr_seq;
+    }
+    oplog_reset_selected_db();
+    return 0;
+}
+
+static void aof_paths_init(void)
+{
+    snprintf(aof.dir, sizeof(aof.dir), "%s", cfg.appenddirname);
+    snprintf(aof.manifest_name, sizeof(aof.manifest_name), "%s%s", cfg.appendfilename, AOF_MANIFEST_SUFFIX);
+}
+
+static long long manifest_sizes(void)
+{
+    long long total = 0;
+    for (int i = 0; i < aof.manifest.incr_count; i++) total += file_size(aof.manifest.incr[i]);
+    return total;
+}
+
+/* Loads an existing manifest's files, or starts an empty one. */
+int aof_startup(void)
+{
+    if (!cfg.appendonly) return 0;
+    aof_paths_init();
+    if (mkdir(aof.dir, 0755) != 0 && errno != EEXIST) {
+        log_warning("Can't create the append-only directory %s: %s", aof.dir, strerror(errno));
+        return -1;
+    }
+    char err[512];
+    int found = aof_manifest_load(aof.dir, aof.manifest_name, &aof.manifest, err, sizeof(err));
+    if (found < 0) {
+        log_warning("%s", err);
+        return -1;
+    }
+    if (found && aof_load(aof.dir, &aof.manifest) != 0) return -1;
+    aof.base_size = aof.manifest.base[0] ? file_size(aof.manifest.base) : 0;
+    aof.current_size = manifest_sizes();
+    for (int i = 0; i < aof.manifest.incr_count; i++)
+        if (aof.manifest.incr_seq[i] > aof.incr_seq) aof.incr_seq = aof.manifest.incr_seq[i];
+    if (aof.manifest.incr_count > 0) {
+        /* keep appending to the last incremental file */
+        aof.fd = open_append(aof.manifest.incr[aof.manifest.incr_count - 1]);
+        if (aof.fd < 0) return -1;
+    } else if (aof_open_next_incr() != 0 || aof_manifest_save(aof.dir, aof.manifest_name, &aof.manifest) != 0) {
+        return -1;
+    }
+    aof.on = true;
+    oplog_enabled = true;
+    oplog_reset_selected_db();
+    fsync_thread_start();
+    return 0;
+}
+
+void aof_shutdown(void)
+{
+    if (!aof.on) return;
+    take_oplog();
+    aof_write_unwritten();
+    fsync_thread_stop();
+    if (aof.fd >= 0) {
+        if (fdatasync(aof.fd) == 0) log_notice("Calling fsync() on the AOF file.");
+        close(aof.fd);
+        aof.fd = -1;
+    }
+}
+
+/* CONFIG SET appendonly yes: start logging to a fresh incremental file and
+ * write a base with a rewrite; the manifest names them only once the base
+ * exists, so a crash in between leaves the previous state intact. */
+int aof_set_enabled(bool on, const char **err)
+{
+    if (on == aof.on) return 0;
+    if (!on) {
+        aof_shutdown();
+        aof.on = false;
+        oplog_enabled = false;
+        oplog_durable_total = ~0ULL;
+        str_free(oplog_drain());
+        return 0;
+    }
+    aof_paths_init();
+    if (mkdir(aof.dir, 0755) != 0 && errno != EEXIST) {
+        *err = "Can't create the append-only directory";
+        return -1;
+    }
+    char errbuf[512];
+    if (aof_manifest_load(aof.dir, aof.manifest_name, &aof.manifest, errbuf, sizeof(errbuf)) < 0)
+        memset(&aof.manifest, 0, sizeof(aof.manifest));
+    for (int i = 0; i < aof.manifest.incr_count; i++)
+        if (aof.manifest.incr_seq[i] > aof.incr_seq) aof.incr_seq = aof.manifest.incr_seq[i];
+    if (aof.manifest.base_seq > aof.incr_seq) aof.incr_seq = aof.manifest.base_seq;
+    memset(&aof.manifest, 0, sizeof(aof.manifest));
+    if (aof_open_next_incr() != 0) {
+        *err = "Can't open the append-only file";
+        return -1;
+    }
+    aof.on = true;
+    aof.waiting_first_rewrite = true;
+    oplog_enabled = true;
+    fsync_thread_start();
+    if (aof_rewrite_start(err) != 0) aof.rewrite_failed_at_ms = aof_now_ms();
+    return 0;
+}
+
+str aof_info(str s)
+{
+    long long now = aof_now_ms();
+    return str_append_printf(
+        s,
+        "aof_enabled:%d\r\n"
+        "aof_rewrite_in_progress:%d\r\n"
+        "aof_rewrite_scheduled:0\r\n"
+        "aof_last_rewrite_time_sec:%lld\r\n"
+        "aof_current_rewrite_time_sec:%lld\r\n"
+        "aof_last_bgrewrite_status:%s\r\n"
+        "aof_rewrites:%lld\r\n"
+        "aof_last_write_status:%s\r\n"
+        "aof_last_write_error:%s\r\n"
+        "aof_current_size:%lld\r\n"
+        "aof_base_size:%lld\r\n"
+        "aof_buffer_length:%zu\r\n"
+        "aof_pending_bio_fsync:%d\r\n"
+        "aof_delayed_fsync:0\r\n",
+        aof.on ? 1 : 0, aof.rewrite_pid > 0 ? 1 : 0, aof.last_rewrite_seconds,
+        aof.rewrite_pid > 0 ? (now - aof.rewrite_started_ms) / 1000 : -1LL, aof.last_rewrite_ok ? "ok" : "err",
+        aof.rewrites, aof.last_write_ok ? "ok" : "err", aof.last_write_ok ? "" : aof.write_error,
+        aof.current_size + aof.base_size, aof.base_size, aof.unwritten ? str_len(aof.unwritten) : (size_t)0,
+        aof.fsync_started_ms ? 1 : 0);
+}
