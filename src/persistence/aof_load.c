@@ -92,6 +92,13 @@ static bool replay_commands(struct aof_replay *r, bool last_file)
     size_t good = 0;
     bool ok = true;
     for (;;) {
+        if (good < r->size && r->data[good] != '*') { /* the log holds only multibulk commands */
+            log_warning("Bad file format reading the append only file %s at offset %zu: make a backup of your AOF "
+                        "file, then use ./runnel-check-aof --fix <filename.manifest>",
+                        r->path, good);
+            ok = false;
+            break;
+        }
         enum resp_status st = resp_parse(&p, r->data, r->size);
         if (st == RESP_COMMAND) {
             if (!replay_one(r, &p, good)) {

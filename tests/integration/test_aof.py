@@ -1,0 +1,308 @@
+"""Append-only file: what is acknowledged survives restarts and kill -9,
+rewrites compact without losing writes, torn tails are cut, corruption stops
+start-up, and CONFIG SET appendonly works at run time."""
+import glob
+import os
+import random
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+import redis
+
+from conftest import RunnelProcess
+
+
+def aof_dir(srv):
+    return os.path.join(srv.dir, "appendonlydir")
+
+
+def restart(srv, *args):
+    """Stops srv (already stopped or killed is fine) and starts a new server
+    on the same directory."""
+    srv.stop()
+    new = RunnelProcess.__new__(RunnelProcess)
+    new.port = srv.port
+    new.dir = srv.dir
+    cmd = [srv.proc.args[0], "--port", str(new.port), "--dir", new.dir, "--save", "", "--appendonly", "yes", *args]
+    new.log_path = os.path.join(new.dir, "restart.log")
+    new.log = open(new.log_path, "w")
+    new.proc = subprocess.Popen(cmd, stdout=new.log, stderr=subprocess.STDOUT)
+    new._wait_ready()
+    return new
+
+
+def start_expect_failure(srv, *args):
+    cmd = [srv.proc.args[0], "--port", str(srv.port), "--dir", srv.dir, "--save", "", "--appendonly", "yes", *args]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+    return res.returncode, res.stdout + res.stderr
+
+
+@pytest.fixture
+def aof_server():
+    servers = []
+
+    def make(*args):
+        srv = RunnelProcess("--appendonly", "yes", *args)
+        servers.append(srv)
+        return srv
+
+    yield make, servers
+    for s in servers:
+        s.stop()
+
+
+def test_restart_restores_strings_lists_expiry_and_databases(aof_server):
+    make, servers = aof_server
+    srv = make("--appendfsync", "always")
+    r = srv.client()
+    r.set("s", "v")
+    r.set("ttl", "x", ex=1000)
+    r.incr("n")
+    r.incrbyfloat("f", 1.25)
+    r.rpush("l", "a", "b", "c")
+    r.lpop("l")
+    r.expire("l", 2000)
+    r2 = srv.client(db=2)
+    r2.set("other", "db2")
+    r.set("gone", "x", px=1)
+    time.sleep(0.05)
+    assert r.get("gone") is None  # lazily expired: logged as DEL
+    ttl_before = r.pttl("ttl")
+    new = restart(srv)
+    servers.append(new)
+    c = new.client()
+    assert c.get("s") == b"v"
+    assert c.get("n") == b"1"
+    assert c.get("f") == b"1.25"
+    assert c.lrange("l", 0, -1) == [b"b", b"c"]
+    assert 1000 * 1000 - 5000 < c.pttl("ttl") <= ttl_before
+    assert 1990 <= c.ttl("l") <= 2000
+    assert c.exists("gone") == 0
+    assert new.client(db=2).get("other") == b"db2"
+
+
+def test_relative_expiry_is_logged_as_absolute_deadline(aof_server):
+    make, servers = aof_server
+    srv = make()
+    r = srv.client()
+    r.set("k", "v", ex=100)
+    r.expire("k2", 5)
+    r.set("k2", "v")
+    r.pexpire("k2", 100000)
+    data = b"".join(open(p, "rb").read() for p in glob.glob(os.path.join(aof_dir(srv), "*.incr.aof")))
+    assert b"PXAT" in data
+    assert b"PEXPIREAT" in data
+    assert b"\r\nEX\r\n" not in data and b"pexpire\r\n" not in data.lower().replace(b"pexpireat", b"")
+
+
+def test_multi_exec_is_logged_atomically(aof_server):
+    make, servers = aof_server
+    srv = make()
+    r = srv.client()
+    p = r.pipeline(transaction=True)
+    p.set("a", "1")
+    p.set("b", "2")
+    p.execute()
+    time.sleep(0.05)
+    data = b"".join(open(p, "rb").read() for p in glob.glob(os.path.join(aof_dir(srv), "*.incr.aof")))
+    assert b"MULTI" in data and b"EXEC" in data
+    assert data.index(b"MULTI") < data.index(b"\r\na\r\n") < data.index(b"EXEC")
+
+
+def test_blocking_pop_is_logged_as_plain_pop(aof_server):
+    make, servers = aof_server
+    srv = make()
+    r = srv.client()
+    other = srv.client()
+    result = {}
+    t = threading.Thread(target=lambda: result.setdefault("v", other.blpop(["q"], timeout=5)))
+    t.start()
+    time.sleep(0.2)
+    r.rpush("q", "job", "rest")
+    t.join(5)
+    assert result["v"] == (b"q", b"job")
+    new = restart(srv)
+    servers.append(new)
+    assert new.client().lrange("q", 0, -1) == [b"rest"]
+
+
+def test_bgrewriteaof_compacts_and_keeps_writes_made_during_it(aof_server):
+    make, servers = aof_server
+    srv = make()
+    r = srv.client()
+    for i in range(2000):
+        r.set("k%d" % i, i)
+    for i in range(2000):
+        r.incr("k%d" % i)
+    r.rpush("list", *range(500))
+    assert r.bgrewriteaof() in (True, b"Background append only file rewriting started")
+    for i in range(200):
+        r.set("during%d" % i, i)
+    deadline = time.time() + 10
+    while r.info("persistence")["aof_rewrite_in_progress"] and time.time() < deadline:
+        time.sleep(0.05)
+    info = r.info("persistence")
+    assert info["aof_last_bgrewrite_status"] == "ok"
+    manifest = open(os.path.join(aof_dir(srv), "appendonly.aof.manifest")).read()
+    assert "type b" in manifest
+    files = os.listdir(aof_dir(srv))
+    assert len([f for f in files if f.endswith(".incr.aof")]) == 1
+    new = restart(srv)
+    servers.append(new)
+    c = new.client()
+    assert c.get("k1999") == b"2000"
+    assert c.get("during199") == b"199"
+    assert c.llen("list") == 500
+    assert c.dbsize() == 2000 + 200 + 1
+
+
+def test_torn_tail_is_truncated_and_logged(aof_server):
+    make, servers = aof_server
+    srv = make()
+    r = srv.client()
+    r.set("complete", "yes")
+    srv.stop()
+    incr = sorted(glob.glob(os.path.join(aof_dir(srv), "*.incr.aof")))[-1]
+    size = os.path.getsize(incr)
+    with open(incr, "ab") as f:
+        f.write(b"*3\r\n$3\r\nSET\r\n$4\r\ntorn\r\n$5\r\nval")
+    new = restart(srv)
+    servers.append(new)
+    c = new.client()
+    assert c.get("complete") == b"yes"
+    assert c.exists("torn") == 0
+    assert os.path.getsize(incr) == size
+    assert "bytes of an incomplete command dropped" in open(new.log_path).read()
+
+
+def test_torn_multi_is_reverted(aof_server):
+    make, servers = aof_server
+    srv = make()
+    srv.client().set("before", "1")
+    srv.stop()
+    incr = sorted(glob.glob(os.path.join(aof_dir(srv), "*.incr.aof")))[-1]
+    with open(incr, "ab") as f:
+        f.write(b"*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$1\r\n1\r\n")
+    new = restart(srv)
+    servers.append(new)
+    c = new.client()
+    assert c.get("before") == b"1"
+    assert c.exists("x") == 0
+
+
+def test_corruption_in_the_middle_refuses_to_start(aof_server):
+    make, servers = aof_server
+    srv = make()
+    r = srv.client()
+    r.set("a", "1")
+    r.set("b", "2")
+    srv.stop()
+    incr = sorted(glob.glob(os.path.join(aof_dir(srv), "*.incr.aof")))[-1]
+    data = open(incr, "rb").read()
+    pos = data.index(b"*3")
+    open(incr, "wb").write(data[:pos] + b"!garbage\r\n" + data[pos:])
+    code, out = start_expect_failure(srv)
+    assert code != 0
+    assert "Bad file format reading the append only file" in out
+    assert os.path.basename(incr) in out
+    assert "runnel-check-aof --fix" in out
+
+
+def test_truncated_tail_refused_when_aof_load_truncated_is_no(aof_server):
+    make, servers = aof_server
+    srv = make()
+    srv.client().set("a", "1")
+    srv.stop()
+    incr = sorted(glob.glob(os.path.join(aof_dir(srv), "*.incr.aof")))[-1]
+    with open(incr, "ab") as f:
+        f.write(b"*2\r\n$3\r\nGET")
+    code, out = start_expect_failure(srv, "--aof-load-truncated", "no")
+    assert code != 0
+    assert "Bad file format" in out
+
+
+def test_config_set_appendonly_yes_writes_base_first(fresh_server):
+    srv = fresh_server()
+    r = srv.client()
+    for i in range(100):
+        r.set("pre%d" % i, i)
+    assert r.config_set("appendonly", "yes")
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        info = r.info("persistence")
+        if info["aof_rewrites"] >= 1 and not info["aof_rewrite_in_progress"]:
+            break
+        time.sleep(0.05)
+    r.set("post", "1")
+    manifest = open(os.path.join(aof_dir(srv), "appendonly.aof.manifest")).read()
+    assert "type b" in manifest and "type i" in manifest
+    new = restart(srv)
+    c = new.client()
+    assert c.get("pre99") == b"99"
+    assert c.get("post") == b"1"
+    new.stop()
+
+
+def writer(port, stop, acked, prefix):
+    c = redis.Redis(port=port, socket_timeout=5)
+    i = 0
+    try:
+        while not stop.is_set():
+            key = "%s:%d" % (prefix, i)
+            c.set(key, i)
+            acked.append(key)
+            c.lpush(prefix + ":list", i)
+            acked.append(("list", prefix, i))
+            i += 1
+    except (redis.ConnectionError, redis.TimeoutError, ConnectionResetError):
+        pass
+
+
+@pytest.mark.parametrize("rewrite", [False, True])
+def test_kill_9_under_load_loses_nothing_acknowledged(aof_server, rewrite):
+    make, servers = aof_server
+    srv = make("--appendfsync", "always")
+    stop = threading.Event()
+    acked = [[] for _ in range(4)]
+    threads = [threading.Thread(target=writer, args=(srv.port, stop, acked[i], "w%d" % i)) for i in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(0.7)
+    if rewrite:
+        srv.client().bgrewriteaof()
+        time.sleep(0.3)
+    srv.proc.send_signal(signal.SIGKILL)
+    srv.proc.wait()
+    stop.set()
+    for t in threads:
+        t.join(10)
+    new = restart(srv)
+    servers.append(new)
+    c = new.client()
+    total = 0
+    for i in range(4):
+        keys = [k for k in acked[i] if isinstance(k, str)]
+        pushes = [k for k in acked[i] if isinstance(k, tuple)]
+        total += len(keys)
+        if keys:
+            values = c.mget(keys)
+            missing = [k for k, v in zip(keys, values) if v is None]
+            assert not missing, "acknowledged SETs lost: %s" % missing[:5]
+        present = set(int(x) for x in c.lrange("w%d:list" % i, 0, -1))
+        lost = [p[2] for p in pushes if p[2] not in present]
+        assert not lost, "acknowledged LPUSHes lost: %s" % lost[:5]
+    assert total > 100
+
+
+def test_everysec_restart_after_clean_shutdown(aof_server):
+    make, servers = aof_server
+    srv = make("--appendfsync", "everysec")
+    r = srv.client()
+    for i in range(1000):
+        r.rpush("q", i)
+    new = restart(srv)
+    servers.append(new)
+    assert new.client().llen("q") == 1000
