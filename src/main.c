@@ -17,6 +17,7 @@
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/cron.h"
+#include "server/dispatch.h"
 #include "server/info.h"
 #include "server/server.h"
 #include "server/subscriptions.h"
@@ -234,6 +235,7 @@ int main(int argc, char **argv)
     }
     setup_signals();
     server_init();
+    dispatch_refresh_clock();
     persistence_init();
     if (aof_startup() != 0) return 1;
     if (listeners_open() != 0) return 1;

@@ -212,7 +212,14 @@ static void outbuf_consume(struct outbuf *o, size_t n)
         o->head = (o->head + 1) % o->capacity;
         o->count--;
     }
-    if (o->count == 0) o->head = 0;
+    if (o->count == 0) {
+        o->head = 0;
+        if (o->capacity > 1024) {
+            mem_free(o->segs);
+            o->segs = NULL;
+            o->capacity = 0;
+        }
+    }
 }
 
 ssize_t outbuf_write_fd(struct outbuf *o, int fd)
@@ -244,6 +251,19 @@ ssize_t outbuf_write_fd(struct outbuf *o, int fd)
     }
     if (o->pending == 0) outbuf_consume(o, 0); /* drop empty segments */
     return (ssize_t)total;
+}
+
+void outbuf_release_idle(struct outbuf *o)
+{
+    if (o->count > 0) return;
+    mem_free(o->segs);
+    o->segs = NULL;
+    o->capacity = 0;
+    o->head = 0;
+    if (o->home && o->home->refcount == 1) {
+        outblock_release(o->home);
+        o->home = NULL;
+    }
 }
 
 size_t outbuf_memory(const struct outbuf *o)

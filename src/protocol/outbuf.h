@@ -78,6 +78,10 @@ void outbuf_fill_deferred(struct outbuf *o, outbuf_mark mark, const void *data, 
  * when the socket is full (EAGAIN), or -1 on a socket error. */
 ssize_t outbuf_write_fd(struct outbuf *o, int fd);
 
+/* Gives back the home block and the segment ring while nothing is queued
+ * (idle clients then cost a few hundred bytes, not 16 KB). */
+void outbuf_release_idle(struct outbuf *o);
+
 /* Memory held by this queue (blocks it owns or shares), for CLIENT LIST omem. */
 size_t outbuf_memory(const struct outbuf *o);
 

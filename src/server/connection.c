@@ -599,6 +599,20 @@ str client_info_line(struct client *c, str s)
 
 /* Closes clients idle longer than `timeout` seconds (not blocked, not
  * subscribed, as Redis), and re-checks soft output limits. */
+/* A client quiet for this long gives its buffers back; they are
+ * allocated again by its next read or reply. */
+#define CLIENT_IDLE_RELEASE_MS 2000
+
+static void client_release_idle_buffers(struct client *c)
+{
+    if (c->qlen == 0 && c->qbuf && !(c->flags & (CLIENT_PAUSED | CLIENT_EXECUTING))) {
+        mem_free(c->qbuf);
+        c->qbuf = NULL;
+        c->qcap = 0;
+    }
+    if (!(c->flags & (CLIENT_PENDING_WRITE | CLIENT_WRITE_WATCHED))) outbuf_release_idle(&c->out);
+}
+
 void connections_cron(void)
 {
     long long now = event_now_ms();
@@ -610,5 +624,6 @@ void connections_cron(void)
             continue;
         }
         if (c->out.pending > 0) client_check_output_limits(c);
+        else if (now - c->last_interaction_ms > CLIENT_IDLE_RELEASE_MS) client_release_idle_buffers(c);
     }
 }

@@ -70,6 +70,7 @@ void cron_start(void)
 void server_before_sleep(struct event_loop *loop)
 {
     (void)loop;
+    dispatch_refresh_clock();
     blocked_resume_unblocked();
     if (server_persistence_hooks.before_flush) server_persistence_hooks.before_flush();
     connections_flush_pending();

@@ -206,6 +206,16 @@ static void dispatch_observe(struct client *c, struct command *cmd, int argc, st
  * transaction wakes waiters after EXEC, not halfway through. */
 static int dispatch_depth;
 
+/* Wall-clock minus monotonic time, refreshed before every sleep, so a
+ * command's "now" costs no extra clock read; a wall-clock jump is seen
+ * within one loop iteration. */
+static long long dispatch_wall_offset_ms;
+
+void dispatch_refresh_clock(void)
+{
+    dispatch_wall_offset_ms = db_wall_ms() - db_monotonic_us() / 1000;
+}
+
 void dispatch_call(struct client *c, struct command *cmd, int argc, struct arg *argv, uint32_t req_flags)
 {
     struct request req = {
@@ -218,14 +228,14 @@ void dispatch_call(struct client *c, struct command *cmd, int argc, struct arg *
         .client_id = c->id,
         .flags = req_flags,
     };
-    db_now_ms = db_wall_ms();
+    long long start = db_monotonic_us();
+    db_now_ms = start / 1000 + dispatch_wall_offset_ms; /* one clock read serves both */
     uint32_t errors_before = c->out.errors;
     struct command *prev = c->cmd;
     c->cmd = cmd;
     c->last_cmd = cmd;
     bool was_executing = c->flags & CLIENT_EXECUTING;
     c->flags |= CLIENT_EXECUTING;
-    long long start = db_monotonic_us();
     dispatch_depth++;
     cmd->proc(&req);
     dispatch_depth--;

@@ -8,6 +8,8 @@
 #include "server/client.h"
 
 void dispatch_command(struct client *c);
+/* Re-reads the wall clock that commands' time is derived from. */
+void dispatch_refresh_clock(void);
 /* Executes a command for a client with arguments it already checked (EXEC). */
 void dispatch_call(struct client *c, struct command *cmd, int argc, struct arg *argv, uint32_t req_flags);
 /* Releases per-client state owned by other modules (transaction, watches,

@@ -16,8 +16,8 @@ struct object;
 /* Node size limit: negative = bytes per node (-1..-5: 4, 8, 16, 32, 64 KB),
  * positive = entries per node. Default -2; the server sets it from config. */
 extern int list_max_listpack_size;
-/* Nodes kept uncompressed at each end; 0 = no compression. Default 0;
- * accepted for compatibility, nodes are not compressed yet. */
+/* Nodes kept uncompressed at each end; the ones farther in are compressed
+ * (list_compress.h). 0 = no compression, the default. */
 extern int list_compress_depth;
 
 enum list_end { LIST_HEAD = 0, LIST_TAIL = 1 };
@@ -40,7 +40,9 @@ size_t list_object_length(const struct object *o);
 void list_object_push(struct object *o, const char *p, size_t len, enum list_end end);
 /* Pops one element, handing its bytes to fn before they are removed; false when empty. */
 bool list_object_pop(struct object *o, enum list_end end, list_elem_fn *fn, void *ctx);
-/* Visits elements in order (for AOF rewrite / DEBUG); stops when fn returns false. */
+/* Visits elements in order (for AOF rewrite / DEBUG); stops when fn returns
+ * false. The bytes are valid only during the call (a compressed node is
+ * closed again once walked), and fn must not change any list. */
 void list_object_each(const struct object *o, list_visit_fn *fn, void *ctx);
 /* Registers the list's object ops (name "list", free, copy, memory). */
 void list_type_register(void);
