@@ -3,7 +3,6 @@
  * messaging/blocking, handing it a serve function that performs the same pop
  * when a push makes one of its keys ready. The pops and moves themselves are
  * the non-blocking commands' helpers (list_pop_reply, list_move_reply). */
-#include <stdlib.h>
 #include <string.h>
 
 #include "db/db.h"
@@ -141,17 +140,6 @@ static void cmd_blmpop(struct request *req)
     blocking_pop(req, req->argv + m.first_key, m.numkeys, timeout, pop_state_new(m.end, LIST_POP_KEY_ARRAY, m.count));
 }
 
-/* BLMPOP's keys follow its numkeys argument (argv[2]). */
-static int blmpop_keys(const struct command *cmd, struct arg *argv, int argc, int *positions, int max)
-{
-    (void)cmd;
-    if (argc < 3) return 0;
-    long long n = strtoll(argv[2].ptr, NULL, 10);
-    int count = 0;
-    for (long long i = 0; i < n && 3 + i < argc && count < max; i++) positions[count++] = (int)(3 + i);
-    return count;
-}
-
 #define BW (CMD_WRITE | CMD_BLOCKING)
 struct command list_blocking_commands[] = {
     {"blpop", cmd_blpop, -3, BW, 1, -2, 1, "@write @list @slow @blocking", "list",
@@ -174,6 +162,6 @@ struct command list_blocking_commands[] = {
      "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes "
      "the list if the last element was popped.",
      "7.0.0", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", NULL,
-     blmpop_keys},
+     list_blmpop_keys},
     {0},
 };
