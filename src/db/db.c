@@ -93,9 +93,13 @@ struct object *db_find(struct db *db, const char *key, size_t len)
 struct object *db_find_read_notouch(struct db *db, const char *key, size_t len)
 {
     struct object *o = db_find(db, key, len);
-    if (o) db_stats.keyspace_hits++;
-    else db_stats.keyspace_misses++;
-    return o;
+    if (o) {
+        db_stats.keyspace_hits++;
+        return o;
+    }
+    db_stats.keyspace_misses++;
+    if (db_hooks.key_missed) db_hooks.key_missed(db, key, len);
+    return NULL;
 }
 
 struct object *db_find_read(struct db *db, const char *key, size_t len)
@@ -125,6 +129,7 @@ struct dict_entry *db_entry(struct db *db, const char *key, size_t len)
 void db_add(struct db *db, const char *key, size_t len, struct object *val)
 {
     dict_add(db->keys, str_new(key, len), val);
+    if (db_hooks.key_added) db_hooks.key_added(db, key, len);
 }
 
 void db_replace(struct db *db, struct dict_entry *e, struct object *val)

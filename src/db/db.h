@@ -35,6 +35,10 @@ struct db_stats {
 struct db_hooks {
     /* A key was removed because it expired (after removal). */
     void (*key_expired)(struct db *db, const char *key, size_t len);
+    /* A key was created ("new" notifications). */
+    void (*key_added)(struct db *db, const char *key, size_t len);
+    /* A read looked for a key that is not there ("keymiss" notifications). */
+    void (*key_missed)(struct db *db, const char *key, size_t len);
 };
 
 extern struct db_stats db_stats;

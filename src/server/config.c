@@ -761,6 +761,25 @@ static bool is_option(const char *arg)
     return arg[0] == '-' && arg[1] == '-';
 }
 
+/* Directives whose value is several words. */
+static bool takes_several_values(const char *name)
+{
+    static const char *const names[] = {"save", "client-output-buffer-limit", "bind"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcasecmp(name, names[i]) == 0) return true;
+    return false;
+}
+
+static int load_joined_option(const char *name, const char *value, char **err)
+{
+    str line = str_from_cstr(name);
+    line = str_append(line, " ", 1);
+    line = str_append(line, value, strlen(value));
+    int rc = load_option_string(line, err);
+    str_free(line);
+    return rc;
+}
+
 int config_load_args(int argc, char **argv, char **err)
 {
     *err = NULL;
@@ -777,6 +796,12 @@ int config_load_args(int argc, char **argv, char **err)
         }
         int end = i + 1;
         while (end < argc && !is_option(argv[end])) end++;
+        if (end - i == 2 && takes_several_values(argv[i] + 2) && strchr(argv[i + 1], ' ')) {
+            /* --save "900 1 300 10": one shell word holding several values, as redis-server allows */
+            if (load_joined_option(argv[i] + 2, argv[i + 1], err) != 0) return -1;
+            i = end;
+            continue;
+        }
         char *name = argv[i];
         argv[i] = name + 2; /* borrowed for the call, restored below */
         int rc = load_option(end - i, argv + i, err);

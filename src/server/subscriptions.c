@@ -34,6 +34,16 @@ static void hook_key_expired(struct db *db, const char *key, size_t len)
     notify_keyspace_event(db->id, key, len, NOTIFY_EXPIRED, "expired");
 }
 
+static void hook_key_added(struct db *db, const char *key, size_t len)
+{
+    notify_keyspace_event(db->id, key, len, NOTIFY_NEW, "new");
+}
+
+static void hook_key_missed(struct db *db, const char *key, size_t len)
+{
+    notify_keyspace_event(db->id, key, len, NOTIFY_KEY_MISS, "keymiss");
+}
+
 static long long info_channels(void)
 {
     return pubsub_registry_size(PUBSUB_CHANNEL);
@@ -55,6 +65,8 @@ void subscriptions_init(void)
     pubsub_hooks.delivered = hook_delivered;
     pubsub_hooks.subscriptions_changed = hook_subscriptions_changed;
     db_hooks.key_expired = hook_key_expired;
+    db_hooks.key_added = hook_key_added;
+    db_hooks.key_missed = hook_key_missed;
     info_pubsub_counts[0] = info_channels;
     info_pubsub_counts[1] = info_patterns;
     info_pubsub_counts[2] = info_shard_channels;

@@ -340,7 +340,6 @@ def test_expired_in_other_database(r, notify, watcher):
 
 # ---- 'n' (new key) and 'm' (key miss): outside A ----
 
-@pytest.mark.xfail(strict=True, reason="db/ has no hook for key creation yet (db_hooks.key_added)")
 def test_new_key_events(r, notify, watcher):
     r.set("old", "1")
     notify("KEAn")
@@ -352,7 +351,6 @@ def test_new_key_events(r, notify, watcher):
                                          ("i", "new"), ("i", "incrby")])
 
 
-@pytest.mark.xfail(strict=True, reason="db/ has no hook for read misses yet (db_hooks.key_miss)")
 def test_key_miss_events(r, notify, watcher):
     r.set("k", "v")
     notify("KEm")

@@ -807,9 +807,7 @@ def test_stuck_subscriber_disconnected_at_hard_limit(fresh_server):
 
 @pytest.mark.parametrize("args", [
     # one argument, as redis-server accepts it
-    pytest.param(("--client-output-buffer-limit", "pubsub 1mb 512kb 2"), marks=pytest.mark.xfail(
-        strict=True, reason="server/config.c: a multi-argument directive given as one command-line argument "
-                            "is not split (redis-server splits it)")),
+    ("--client-output-buffer-limit", "pubsub 1mb 512kb 2"),
     ("--client-output-buffer-limit", "pubsub", "1mb", "512kb", "2"),
 ], ids=["quoted", "split"])
 def test_output_limit_on_command_line(fresh_server, args):
