@@ -139,8 +139,8 @@ Test(config, defaults_in_cfg)
 {
     cr_assert_eq(cfg.port, 6379);
     cr_assert_eq(cfg.bind_count, 2);
-    cr_assert_str_eq(cfg.bind[0], "*");
-    cr_assert_str_eq(cfg.bind[1], "-::*");
+    cr_assert_str_eq(cfg.bind[0], "127.0.0.1");
+    cr_assert_str_eq(cfg.bind[1], "-::1");
     cr_assert_eq(cfg.protected_mode, 1);
     cr_assert_null(cfg.requirepass);
     cr_assert_eq(cfg.databases, 16);
@@ -207,7 +207,7 @@ Test(config, defaults_as_config_get_shows_them)
     cr_assert_str_eq(get("client-output-buffer-limit"),
                      "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60");
     cr_assert_str_eq(get("save"), "3600 1 300 100 60 10000");
-    cr_assert_str_eq(get("bind"), "* -::*");
+    cr_assert_str_eq(get("bind"), "127.0.0.1 -::1");
     cr_assert_str_eq(get("proto-max-bulk-len"), "536870912");
     cr_assert_str_eq(get("maxmemory"), "0");
     cr_assert_str_eq(get("maxmemory-policy"), "noeviction");
