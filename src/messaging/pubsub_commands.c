@@ -126,8 +126,7 @@ static void cmd_pubsub_help(struct request *req)
         "HELP",
         "    Print this help.",
     };
-    reply_array(req->out, sizeof(lines) / sizeof(lines[0]));
-    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) reply_simple(req->out, lines[i]);
+    reply_help(req->out, lines, sizeof(lines) / sizeof(lines[0]));
 }
 
 #define PS (CMD_PUBSUB | CMD_LOADING | CMD_STALE)

@@ -29,6 +29,12 @@ void reply_raw(struct outbuf *o, const void *data, size_t len)
     outbuf_append(o, data, len);
 }
 
+void reply_help(struct outbuf *o, const char *const *lines, size_t n)
+{
+    reply_array(o, (long long)n);
+    for (size_t i = 0; i < n; i++) reply_simple(o, lines[i]);
+}
+
 void reply_simple(struct outbuf *o, const char *status)
 {
     size_t len = strlen(status);

@@ -31,6 +31,8 @@ void reply_bool(struct outbuf *o, bool b);           /* RESP2: :1 / :0 */
 void reply_verbatim(struct outbuf *o, const char *data, size_t len, const char *ext); /* RESP2: bulk */
 void reply_empty_array(struct outbuf *o);
 void reply_raw(struct outbuf *o, const void *data, size_t len);
+/* A HELP reply: one status line per entry. */
+void reply_help(struct outbuf *o, const char *const *lines, size_t n);
 
 /* Aggregates whose length is known only after their elements are written. */
 outbuf_mark reply_defer(struct outbuf *o);

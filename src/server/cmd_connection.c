@@ -489,7 +489,7 @@ static void cmd_client_no_touch(struct request *req)
 
 static void cmd_client_help(struct request *req)
 {
-    static const char *lines[] = {
+    static const char *const lines[] = {
         "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "GETNAME",
         "    Return the name of the current connection.",
@@ -520,8 +520,7 @@ static void cmd_client_help(struct request *req)
         "HELP",
         "    Print this help.",
     };
-    reply_array(req->out, sizeof(lines) / sizeof(lines[0]));
-    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) reply_simple(req->out, lines[i]);
+    reply_help(req->out, lines, sizeof(lines) / sizeof(lines[0]));
 }
 
 #define CLIENT_FLAGS (CMD_NOSCRIPT | CMD_LOADING | CMD_STALE)

@@ -290,12 +290,6 @@ static void cmd_command_getkeys(struct request *req)
     for (int i = 0; i < n; i++) reply_bulk(req->out, argv[positions[i]].ptr, argv[positions[i]].len);
 }
 
-static void reply_help(struct outbuf *o, const char *const *lines, size_t n)
-{
-    reply_array(o, (long long)n);
-    for (size_t i = 0; i < n; i++) reply_simple(o, lines[i]);
-}
-
 static void cmd_command_help(struct request *req)
 {
     static const char *const lines[] = {

@@ -273,7 +273,7 @@ static void cmd_config_rewrite(struct request *req)
 
 static void cmd_config_help(struct request *req)
 {
-    static const char *lines[] = {
+    static const char *const lines[] = {
         "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "GET <pattern>",
         "    Return parameters matching the glob-like <pattern> and their values.",
@@ -286,8 +286,7 @@ static void cmd_config_help(struct request *req)
         "HELP",
         "    Print this help.",
     };
-    reply_array(req->out, sizeof(lines) / sizeof(lines[0]));
-    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) reply_simple(req->out, lines[i]);
+    reply_help(req->out, lines, sizeof(lines) / sizeof(lines[0]));
 }
 
 #define ADMIN_FLAGS (CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE)

@@ -139,7 +139,7 @@ static void cmd_slowlog_reset(struct request *req)
 
 static void cmd_slowlog_help(struct request *req)
 {
-    static const char *lines[] = {
+    static const char *const lines[] = {
         "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "GET [<count>]",
         "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
@@ -153,8 +153,7 @@ static void cmd_slowlog_help(struct request *req)
         "HELP",
         "    Print this help.",
     };
-    reply_array(req->out, sizeof(lines) / sizeof(lines[0]));
-    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) reply_simple(req->out, lines[i]);
+    reply_help(req->out, lines, sizeof(lines) / sizeof(lines[0]));
 }
 
 struct command slowlog_subcommands[] = {

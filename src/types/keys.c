@@ -538,8 +538,7 @@ static void cmd_object_help(struct request *req)
         "HELP",
         "    Prints this help.",
     };
-    reply_array(req->out, sizeof(lines) / sizeof(lines[0]));
-    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) reply_simple(req->out, lines[i]);
+    reply_help(req->out, lines, sizeof(lines) / sizeof(lines[0]));
 }
 
 #define R (CMD_READONLY)
