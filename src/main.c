@@ -12,6 +12,8 @@
 
 #include "db/dict.h"
 #include "persistence/aof.h"
+#include "persistence/info.h"
+#include "persistence/snapshot.h"
 #include "server/blocked.h"
 #include "server/command_table.h"
 #include "server/config.h"
@@ -21,10 +23,13 @@
 #include "server/info.h"
 #include "server/server.h"
 #include "server/subscriptions.h"
+#include "types/hash.h"
 #include "types/list.h"
+#include "types/set.h"
 #include "types/stream.h"
 #include "types/string.h"
 #include "types/types.h"
+#include "types/zset.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -133,6 +138,13 @@ static int apply_type_tunables(const char **err)
     list_compress_depth = cfg.list_compress_depth;
     stream_node_max_bytes = cfg.stream_node_max_bytes;
     stream_node_max_entries = cfg.stream_node_max_entries;
+    hash_max_listpack_entries = cfg.hash_max_listpack_entries;
+    hash_max_listpack_value = cfg.hash_max_listpack_value;
+    set_max_intset_entries = cfg.set_max_intset_entries;
+    set_max_listpack_entries = cfg.set_max_listpack_entries;
+    set_max_listpack_value = cfg.set_max_listpack_value;
+    zset_max_listpack_entries = cfg.zset_max_listpack_entries;
+    zset_max_listpack_value = cfg.zset_max_listpack_value;
     object_lfu_policy = cfg.maxmemory_policy == MAXMEMORY_ALLKEYS_LFU || cfg.maxmemory_policy == MAXMEMORY_VOLATILE_LFU;
     object_lfu_log_factor = cfg.lfu_log_factor;
     object_lfu_decay_time = cfg.lfu_decay_time;
@@ -144,14 +156,28 @@ static int apply_appendonly_hook(const char **err)
     return aof_set_enabled(cfg.appendonly != 0, err);
 }
 
+static void persistence_before_flush(void)
+{
+    aof_before_sleep();
+    snapshot_before_sleep();
+}
+
+static void persistence_cron(void)
+{
+    aof_cron();
+    snapshot_cron();
+}
+
 /* Persistence sits above the server: it plugs its work into the loop, the
- * cron, INFO and the command table here. */
+ * cron, INFO, DEBUG and the command table here. */
 static void persistence_init(void)
 {
-    server_persistence_hooks.before_flush = aof_before_sleep;
-    server_persistence_hooks.cron = aof_cron;
-    info_persistence_extension = aof_info;
+    server_persistence_hooks.before_flush = persistence_before_flush;
+    server_persistence_hooks.cron = persistence_cron;
+    info_persistence_extension = persistence_info;
+    server_debug_extension = snapshot_debug;
     command_table_add(aof_commands);
+    command_table_add(snapshot_commands);
     config_set_apply_hook("appendonly", apply_appendonly_hook);
 }
 
@@ -190,8 +216,15 @@ static void server_init(void)
     config_set_apply_hook("maxmemory-policy", apply_type_tunables);
     config_set_apply_hook("stream-node-max-bytes", apply_type_tunables);
     config_set_apply_hook("stream-node-max-entries", apply_type_tunables);
+    config_set_apply_hook("zset-max-listpack-entries", apply_type_tunables);
+    config_set_apply_hook("zset-max-listpack-value", apply_type_tunables);
     config_set_apply_hook("lfu-log-factor", apply_type_tunables);
     config_set_apply_hook("lfu-decay-time", apply_type_tunables);
+    config_set_apply_hook("hash-max-listpack-entries", apply_type_tunables);
+    config_set_apply_hook("hash-max-listpack-value", apply_type_tunables);
+    config_set_apply_hook("set-max-intset-entries", apply_type_tunables);
+    config_set_apply_hook("set-max-listpack-entries", apply_type_tunables);
+    config_set_apply_hook("set-max-listpack-value", apply_type_tunables);
     apply_type_tunables(NULL);
     event_loop_set_before_sleep(server.loop, server_before_sleep);
 }
@@ -237,13 +270,19 @@ int main(int argc, char **argv)
     server_init();
     dispatch_refresh_clock();
     persistence_init();
-    if (aof_startup() != 0) return 1;
+    /* the AOF is the more complete record: the snapshot only loads without it */
+    if (aof_startup() != 0 || (!cfg.appendonly && snapshot_startup() != 0)) return 1;
     if (listeners_open() != 0) return 1;
     write_pidfile();
     log_notice("Runnel %s started, pid=%ld, port=%d", RUNNEL_VERSION, (long)getpid(), cfg.port);
     log_notice("Ready to accept connections tcp");
     cron_start();
     event_loop_run(server.loop);
+    while (snapshot_shutdown(server.shutdown_flags) != 0) { /* the final save failed: keep serving */
+        server.shutdown_asap = false;
+        server.shutdown_flags = 0;
+        event_loop_run(server.loop);
+    }
     server_shutdown();
     return 0;
 }

@@ -1,4 +1,5 @@
-# Tools, included by the root Makefile: `make tools` builds $(BUILD)/runnel-bench.
+# Tools, included by the root Makefile: `make tools` builds $(BUILD)/runnel-bench
+# and $(BUILD)/runnel-check-aof.
 # Uses the root CC and CFLAGS; a tool never links librunnel.
 
 BENCH_SRCS := $(sort $(wildcard tools/runnel-bench/*.c))
@@ -12,3 +13,13 @@ $(BUILD)/obj/tools/runnel-bench/%.o: tools/runnel-bench/%.c
 
 $(BUILD)/runnel-bench: $(BENCH_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ -lhiredis -lm -lpthread
+
+# runnel-check-aof: the server's RESP parser and the two utilities it needs,
+# compiled as the server compiles them (no librunnel).
+CHECK_AOF_OBJS := $(BUILD)/obj/tools/runnel-check-aof.o $(BUILD)/obj/src/protocol/parser.o \
+                  $(BUILD)/obj/src/util/mem.o $(BUILD)/obj/src/util/str.o
+
+tools: $(BUILD)/runnel-check-aof
+
+$(BUILD)/runnel-check-aof: $(CHECK_AOF_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ -ljemalloc

@@ -172,16 +172,25 @@ void reply_attribute(struct outbuf *o, long long n)
     if (o->resp >= 3) reply_header(o, '|', n);
 }
 
-/* Shortest decimal form that reads back as the same double. */
+/* Shortest decimal form that reads back as the same double, laid out as
+ * %.17g lays numbers out (plain for decimal exponents -4..16, else
+ * scientific), which is what Redis 7.2 prints: 30 is "30", not the "3e+01"
+ * that %.1g would give. */
 size_t reply_format_double(char *buf, size_t size, double d)
 {
     if (isinf(d)) return (size_t)snprintf(buf, size, d > 0 ? "inf" : "-inf");
     if (isnan(d)) return (size_t)snprintf(buf, size, "nan");
-    int n = 0;
-    for (int precision = 1; precision <= 17; precision++) {
-        n = snprintf(buf, size, "%.*g", precision, d);
-        if (strtod(buf, NULL) == d) break;
+    char sci[40];
+    int precision = 1;
+    for (; precision < 17; precision++) {
+        snprintf(sci, sizeof(sci), "%.*e", precision - 1, d);
+        if (strtod(sci, NULL) == d) break;
     }
+    snprintf(sci, sizeof(sci), "%.*e", precision - 1, d);
+    int exponent = atoi(strchr(sci, 'e') + 1);
+    int n;
+    if (exponent < -4 || exponent >= 17) n = snprintf(buf, size, "%s", sci);
+    else n = snprintf(buf, size, "%.*f", precision - 1 - exponent > 0 ? precision - 1 - exponent : 0, d);
     return n < 0 ? 0 : (size_t)n;
 }
 

@@ -57,9 +57,12 @@ static void socket_describe(int fd, bool local, char *out, size_t size)
 }
 
 /* The address part of "ip:port" is loopback (127.0.0.0/8 or ::1). */
+/* Protected mode trusts exactly the loopback addresses Redis trusts:
+ * 127.0.0.1 and ::1 (other 127.x addresses are refused, as in Redis). */
 static bool addr_is_loopback(const char *addr)
 {
-    return strncmp(addr, "127.", 4) == 0 || strncmp(addr, "::1:", 4) == 0 || strncmp(addr, "::ffff:127.", 11) == 0;
+    return strncmp(addr, "127.0.0.1:", 10) == 0 || strncmp(addr, "::1:", 4) == 0 ||
+           strncmp(addr, "::ffff:127.0.0.1:", 17) == 0;
 }
 
 static int listener_bind(const char *addr, int port)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/time.h>
 
 #include "db/oplog.h"
 #include "messaging/blocking.h"
@@ -103,7 +104,9 @@ static bool dispatch_admit(struct client *c, struct command *cmd)
         return false;
     }
     if (oplog_sink_error && (cmd->flags & CMD_WRITE)) {
-        reply_errorf(&c->out, "MISCONF Errors writing to the AOF file: %s", oplog_sink_error);
+        /* a sink with its own wording (a failed snapshot) sets the whole reply */
+        if (strncmp(oplog_sink_error, "MISCONF ", 8) == 0) reply_error(&c->out, oplog_sink_error);
+        else reply_errorf(&c->out, "MISCONF Errors writing to the AOF file: %s", oplog_sink_error);
         return false;
     }
     if ((cmd->flags & CMD_DENYOOM) && over_maxmemory()) {
@@ -209,11 +212,24 @@ static int dispatch_depth;
 /* Wall-clock minus monotonic time, refreshed before every sleep, so a
  * command's "now" costs no extra clock read; a wall-clock jump is seen
  * within one loop iteration. */
-static long long dispatch_wall_offset_ms;
+static long long dispatch_wall_offset_us;
 
 void dispatch_refresh_clock(void)
 {
-    dispatch_wall_offset_ms = db_wall_ms() - db_monotonic_us() / 1000;
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    dispatch_wall_offset_us = (long long)tv.tv_sec * 1000000 + tv.tv_usec - db_monotonic_us();
+}
+
+/* The command's "now" in wall-clock ms; never earlier than the previous
+ * command's, so a TTL read right after it was set never exceeds it. */
+static long long dispatch_now_ms(long long monotonic_us)
+{
+    static long long last;
+    long long now = (monotonic_us + dispatch_wall_offset_us) / 1000;
+    if (now < last) now = last;
+    last = now;
+    return now;
 }
 
 void dispatch_call(struct client *c, struct command *cmd, int argc, struct arg *argv, uint32_t req_flags)
@@ -229,7 +245,7 @@ void dispatch_call(struct client *c, struct command *cmd, int argc, struct arg *
         .flags = req_flags,
     };
     long long start = db_monotonic_us();
-    db_now_ms = start / 1000 + dispatch_wall_offset_ms; /* one clock read serves both */
+    db_now_ms = dispatch_now_ms(start); /* one clock read serves both */
     uint32_t errors_before = c->out.errors;
     struct command *prev = c->cmd;
     c->cmd = cmd;

@@ -13,7 +13,9 @@
  * group lag: entries ever added, the last ID, the first live ID and the
  * greatest ID deleted by XDEL.
  *
- * Commands: XADD XLEN XRANGE XREVRANGE XDEL XTRIM XSETID XREAD. */
+ * Commands: XADD XLEN XRANGE XREVRANGE XDEL XTRIM XSETID XREAD. XADD and
+ * `~` XTRIM log their effect (concrete ID, exact trim) rather than their
+ * arguments; stream_oplog.h has the forms and the AOF rewrite. */
 #include "types/stream.h"
 
 #include <errno.h>
@@ -22,8 +24,10 @@
 #include <string.h>
 
 #include "db/db.h"
+#include "db/oplog.h"
 #include "types/keyspace_events.h"
 #include "types/stream_group.h"
+#include "types/stream_oplog.h"
 #include "util/mem.h"
 #include "util/numbers.h"
 
@@ -102,8 +106,11 @@ static size_t stream_object_memory(const struct object *o)
     return stream_memory(o->v.ptr);
 }
 
-static const struct object_ops stream_ops = {
-    .name = "stream", .free = stream_object_free, .copy = stream_object_copy, .memory = stream_object_memory};
+static const struct object_ops stream_ops = {.name = "stream",
+                                            .free = stream_object_free,
+                                            .copy = stream_object_copy,
+                                            .memory = stream_object_memory,
+                                            .rewrite = stream_rewrite};
 
 void stream_type_register(void)
 {
@@ -600,6 +607,52 @@ static int parse_add_or_trim(struct request *req, bool xadd, struct stream_trim 
     return settle_limit(req, xadd, limit_given, t) ? i : -1;
 }
 
+/* ---- what XADD and XTRIM log ---- */
+
+/* The trim arguments that remove, on replay, exactly what `t` removed. A
+ * `~` trim depends on block boundaries, which a replayed or rewritten
+ * stream need not share, so it is logged as Redis logs it: the exact trim
+ * that leaves the same entries (MAXLEN = <length>, MINID = <first ID>).
+ * Writes up to 3 args, formatting into buf (>= 48 bytes); returns how many. */
+static int exact_trim_args(struct request *req, const struct stream *s, const struct stream_trim *t, struct arg *out,
+                           char *buf)
+{
+    if (t->strategy == STREAM_TRIM_NONE) return 0;
+    bool minid = t->strategy == STREAM_TRIM_MINID;
+    out[1] = (struct arg){"=", 1};
+    if (!t->approx) {
+        out[0] = minid ? (struct arg){"MINID", 5} : (struct arg){"MAXLEN", 6};
+        out[2] = req->argv[t->arg_index];
+    } else if (minid && s->length > 0) {
+        out[0] = (struct arg){"MINID", 5};
+        out[2] = (struct arg){buf, stream_id_format(buf, &s->first_id)};
+    } else {
+        out[0] = (struct arg){"MAXLEN", 6};
+        out[2] = (struct arg){buf, format_ull(buf, s->length)};
+    }
+    return 3;
+}
+
+/* Logs an XADD as the entry it added: the ID it took (not `*` or `ms-*`)
+ * and its trim made exact. LIMIT goes: it only bounds `~` trims. */
+static void xadd_propagate(struct request *req, const struct add_options *opt, const struct stream_trim *trim,
+                           const struct stream *s, struct stream_id id, const struct arg *pairs, int fields)
+{
+    struct arg small[32];
+    int most = 7 + fields;
+    struct arg *argv = most <= 32 ? small : mem_alloc(sizeof(struct arg) * (size_t)most);
+    char idbuf[48], trimbuf[48];
+    int n = 0;
+    argv[n++] = (struct arg){"XADD", 4};
+    argv[n++] = req->argv[1];
+    if (opt->nomkstream) argv[n++] = (struct arg){"NOMKSTREAM", 10};
+    n += exact_trim_args(req, s, trim, argv + n, trimbuf);
+    argv[n++] = (struct arg){idbuf, stream_id_format(idbuf, &id)};
+    for (int i = 0; i < fields; i++) argv[n++] = pairs[i];
+    oplog_propagate(req, n, argv);
+    if (argv != small) mem_free(argv);
+}
+
 /* ---- commands ---- */
 
 static void cmd_xadd(struct request *req)
@@ -646,6 +699,7 @@ static void cmd_xadd(struct request *req)
     stream_reply_id(req->out, &id);
     key_changed(req, key->ptr, key->len, NOTIFY_STREAM, "xadd");
     if (stream_trim(s, &trim) > 0) notify_keyspace_event(req->db->id, key->ptr, key->len, NOTIFY_STREAM, "xtrim");
+    xadd_propagate(req, &opt, &trim, s, id, pairs, fields);
     blocking_key_ready(req->db, key->ptr, key->len);
 }
 
@@ -736,6 +790,11 @@ static void cmd_xtrim(struct request *req)
         struct arg *key = &req->argv[1];
         key_changed(req, key->ptr, key->len, NOTIFY_STREAM, "xtrim");
         req->dirty += removed - 1;
+        if (trim.approx) {
+            struct arg argv[5] = {{"XTRIM", 5}, *key};
+            char buf[48];
+            oplog_propagate(req, 2 + exact_trim_args(req, s, &trim, argv + 2, buf), argv);
+        }
     }
     reply_int(req->out, removed);
 }

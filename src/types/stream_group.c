@@ -15,14 +15,22 @@
  * its consumer even when it then blocks, consumers track seen-time and
  * active-time, XCLAIM/XAUTOCLAIM create their consumer up front, and a
  * blocked XREADGROUP whose stream or group disappears is answered as the
- * command would answer if run again (NOGROUP or WRONGTYPE). */
+ * command would answer if run again (NOGROUP or WRONGTYPE).
+ *
+ * XREADGROUP, XCLAIM and XAUTOCLAIM log what they did, never their own
+ * arguments (stream_oplog.h): every PEL entry they touch as XCLAIM with
+ * its final owner, time and count, dropped entries as XACK, the group's
+ * position as XGROUP SETID, consumers they create as XGROUP
+ * CREATECONSUMER, each command's effects in one MULTI/EXEC. */
 #include "types/stream_group.h"
 
 #include <limits.h>
 #include <string.h>
 
 #include "db/db.h"
+#include "db/oplog.h"
 #include "types/keyspace_events.h"
+#include "types/stream_oplog.h"
 #include "util/mem.h"
 
 #define ID_MAX ((struct stream_id){UINT64_MAX, UINT64_MAX})
@@ -109,8 +117,9 @@ static void consumer_free(struct stream_consumer *c)
     mem_free(c);
 }
 
-/* Adds a consumer that must not exist, with Redis's bookkeeping: a change
- * and an "xgroup-createconsumer" event. */
+/* Adds a consumer that must not exist, with Redis's bookkeeping: a change,
+ * an "xgroup-createconsumer" event, and XGROUP CREATECONSUMER in the log
+ * (whatever command created it). */
 static struct stream_consumer *consumer_create(struct request *req, struct stream_cgroup *g, const struct arg *key,
                                                const char *name, size_t len)
 {
@@ -123,6 +132,7 @@ static struct stream_consumer *consumer_create(struct request *req, struct strea
     size_t pos = name_search(g->consumers, g->consumer_count, consumer_name_at, name, len, &found);
     g->consumers = vec_insert(g->consumers, &g->consumer_count, &g->consumer_cap, pos, &c);
     key_changed(req, key->ptr, key->len, NOTIFY_STREAM, "xgroup-createconsumer");
+    stream_oplog_consumer_created(req, key, g, c);
     return c;
 }
 
@@ -142,8 +152,8 @@ static void nack_free(void *p)
 
 /* Records `id` as delivered to c now. An entry already pending (the group
  * was moved back with SETID) changes owner and starts over at one
- * delivery. */
-static void pel_deliver(struct stream_cgroup *g, struct stream_consumer *c, struct stream_id id)
+ * delivery. Returns its pending entry. */
+static struct stream_nack *pel_deliver(struct stream_cgroup *g, struct stream_consumer *c, struct stream_id id)
 {
     struct stream_nack *n = stream_index_find(g->pel, id);
     if (n) {
@@ -156,6 +166,7 @@ static void pel_deliver(struct stream_cgroup *g, struct stream_consumer *c, stru
     n->delivery_time = db_now_ms;
     n->delivery_count = 1;
     stream_index_insert(c->pel, id, n);
+    return n;
 }
 
 /* Drops a pending entry from the group and its owner. */
@@ -341,10 +352,15 @@ static void group_advance(struct stream *s, struct stream_cgroup *g, struct stre
 /* ---- delivering ---- */
 
 /* Replies up to `count` (0: all) entries after the group's last ID and
- * records them as delivered to c (in the PEL unless noack). */
-static long long deliver_new(struct outbuf *out, struct stream *s, struct stream_cgroup *g,
-                             struct stream_consumer *c, long long count, bool noack)
+ * records them as delivered to c (in the PEL unless noack). Logs what
+ * that did: each new PEL entry as XCLAIM, the group's position (last ID
+ * and read counter) as XGROUP SETID. */
+static long long deliver_new(struct request *req, const struct arg *key, struct stream *s,
+                             struct stream_cgroup *g, struct stream_consumer *c, long long count, bool noack)
 {
+    struct outbuf *out = req->out;
+    struct stream_pel_log log;
+    stream_pel_log_init(&log, req, key, g, true);
     outbuf_mark mark = reply_defer(out);
     struct stream_id start = g->last_id;
     long long n = 0;
@@ -356,21 +372,28 @@ static long long deliver_new(struct outbuf *out, struct stream *s, struct stream
             group_advance(s, g, e.id);
             stream_reply_entry(out, &e);
             if (!noack) {
-                pel_deliver(g, c, e.id);
+                stream_pel_log_claimed(&log, e.id, pel_deliver(g, c, e.id));
                 c->active_time = db_now_ms;
             }
             n++;
         }
     }
     reply_deferred_array(out, mark, n);
+    stream_pel_log_flush(&log);
+    if (n > 0) stream_oplog_group_position(req, key, g);
     return n;
 }
 
 /* Replies the consumer's own pending entries after `after` (history);
- * entries deleted from the stream come back as [id, nil]. */
-static void deliver_history(struct outbuf *out, struct stream *s, struct stream_consumer *c,
-                            struct stream_id after, long long count)
+ * entries deleted from the stream come back as [id, nil]. Each entry
+ * delivered again counts one more delivery, logged as XCLAIM. */
+static void deliver_history(struct request *req, const struct arg *key, struct stream *s,
+                            struct stream_cgroup *g, struct stream_consumer *c, struct stream_id after,
+                            long long count)
 {
+    struct outbuf *out = req->out;
+    struct stream_pel_log log;
+    stream_pel_log_init(&log, req, key, g, false);
     outbuf_mark mark = reply_defer(out);
     long long n = 0;
     struct stream_index_iter it;
@@ -382,6 +405,8 @@ static void deliver_history(struct outbuf *out, struct stream *s, struct stream_
             struct stream_nack *nack = stream_index_value(&it);
             nack->delivery_time = db_now_ms;
             nack->delivery_count++;
+            stream_pel_log_claimed(&log, id, nack);
+            req->dirty++;
             stream_reply_entry(out, &e);
         } else {
             reply_array(out, 2);
@@ -390,6 +415,7 @@ static void deliver_history(struct outbuf *out, struct stream *s, struct stream_
         }
     }
     reply_deferred_array(out, mark, n);
+    stream_pel_log_flush(&log);
 }
 
 /* Whether the stream holds an entry the group has not delivered yet. */
@@ -439,12 +465,14 @@ static enum serve_result xreadgroup_serve(struct waiter *w, struct request *req,
     }
     if (!has_new_entries(s, g)) return SERVE_NOT_READY;
     struct arg k = {(char *)key, len}, name = {st->consumer, str_len(st->consumer)};
+    oplog_multi_begin();
     struct stream_consumer *c = consumer_get(req, g, &k, &name);
     c->seen_time = db_now_ms;
     if (req->out->resp == 2) reply_array(req->out, 1);
     else reply_map(req->out, 1);
     stream_read_reply_key(req->out, key, len);
-    deliver_new(req->out, s, g, c, st->count, st->noack);
+    deliver_new(req, &k, s, g, c, st->count, st->noack);
+    oplog_multi_end();
     req->dirty++;
     return SERVE_DONE;
 }
@@ -497,9 +525,9 @@ static long long xreadgroup_now(struct request *req, const struct stream_read_ar
         if (served++ == 0) mark = reply_defer(req->out);
         stream_read_reply_key(req->out, key->ptr, key->len);
         if (t[i].history) {
-            deliver_history(req->out, t[i].s, c, t[i].after, a->count);
+            deliver_history(req, key, t[i].s, t[i].g, c, t[i].after, a->count);
         } else {
-            deliver_new(req->out, t[i].s, t[i].g, c, a->count, a->noack);
+            deliver_new(req, key, t[i].s, t[i].g, c, a->count, a->noack);
             req->dirty++;
         }
     }
@@ -519,7 +547,12 @@ static void cmd_xreadgroup(struct request *req)
             return;
         }
     }
+    /* What it did is logged as XGROUP CREATECONSUMER / XCLAIM / XGROUP
+     * SETID, in one transaction; never the read itself. */
+    oplog_multi_begin();
     long long served = xreadgroup_now(req, &a, t);
+    oplog_multi_end();
+    stream_oplog_done(req);
     mem_free(t);
     if (served > 0) return;
     if (a.timeout_ms < 0 || (req->flags & REQ_IN_MULTI)) {
@@ -914,9 +947,10 @@ static bool parse_claim(struct request *req, struct claim_options *o)
     return true;
 }
 
-/* Claims one ID for consumer c; returns whether it was claimed (and replied). */
+/* Claims one ID for consumer c; returns whether it was claimed (and
+ * replied). What changed in the PEL goes to `log`. */
 static bool claim_one(struct request *req, struct stream *s, struct stream_cgroup *g, struct stream_consumer *c,
-                      struct stream_id id, const struct claim_options *o)
+                      struct stream_id id, const struct claim_options *o, struct stream_pel_log *log)
 {
     struct stream_nack *n = stream_index_find(g->pel, id);
     struct stream_entry e;
@@ -924,6 +958,7 @@ static bool claim_one(struct request *req, struct stream *s, struct stream_cgrou
         /* Gone from the stream: it leaves the PEL too. */
         if (n) {
             pel_remove(g, id, n);
+            stream_pel_log_dropped(log, id);
             req->dirty++;
         }
         return false;
@@ -943,6 +978,7 @@ static bool claim_one(struct request *req, struct stream *s, struct stream_cgrou
     else stream_reply_entry(req->out, &e);
     c->active_time = db_now_ms;
     req->dirty++;
+    stream_pel_log_claimed(log, id, n);
     return true;
 }
 
@@ -957,20 +993,30 @@ static void cmd_xclaim(struct request *req)
     }
     struct claim_options o;
     if (!parse_claim(req, &o)) return;
+    /* Logged as what it did: the times, counts and idle checks it applied
+     * depend on the clock, and entries it found deleted on the stream. */
+    struct arg *key = &req->argv[1];
+    oplog_multi_begin();
     if (stream_id_cmp(&o.last_id, &g->last_id) > 0) {
         g->last_id = o.last_id;
         req->dirty++;
+        stream_oplog_group_position(req, key, g);
     }
-    struct stream_consumer *c = consumer_get(req, g, &req->argv[1], &req->argv[3]);
+    struct stream_consumer *c = consumer_get(req, g, key, &req->argv[3]);
     c->seen_time = db_now_ms;
+    struct stream_pel_log log;
+    stream_pel_log_init(&log, req, key, g, false);
     outbuf_mark mark = reply_defer(req->out);
     long long n = 0;
     for (int i = 5; i <= o.last_id_arg; i++) {
         struct stream_id id;
         stream_parse_id(&req->argv[i], 0, true, &id, NULL);
-        if (claim_one(req, s, g, c, id, &o)) n++;
+        if (claim_one(req, s, g, c, id, &o, &log)) n++;
     }
     reply_deferred_array(req->out, mark, n);
+    stream_pel_log_flush(&log);
+    oplog_multi_end();
+    stream_oplog_done(req);
 }
 
 /* ---- XAUTOCLAIM ---- */
@@ -1022,7 +1068,8 @@ struct autoclaim_result {
  * them or 10 × COUNT entries looked at. The cursor is the next entry not
  * looked at, 0-0 at the end. */
 static void autoclaim_walk(struct request *req, struct stream *s, struct stream_cgroup *g,
-                           struct stream_consumer *c, const struct autoclaim_options *o, struct autoclaim_result *r)
+                           struct stream_consumer *c, const struct autoclaim_options *o, struct autoclaim_result *r,
+                           struct stream_pel_log *log)
 {
     long long count = o->count, attempts = o->count * 10;
     struct stream_index_iter it;
@@ -1034,6 +1081,7 @@ static void autoclaim_walk(struct request *req, struct stream *s, struct stream_
         struct stream_entry e;
         if (!stream_lookup(s, id, &e)) {
             pel_remove(g, id, n);
+            stream_pel_log_dropped(log, id);
             r->deleted[r->ndeleted++] = id;
             count--;
             req->dirty++;
@@ -1046,6 +1094,7 @@ static void autoclaim_walk(struct request *req, struct stream *s, struct stream_
         n->delivery_time = db_now_ms;
         if (!o->justid) n->delivery_count++;
         c->active_time = db_now_ms;
+        stream_pel_log_claimed(log, id, n);
         r->claimed[r->nclaimed++] = id;
         count--;
         req->dirty++;
@@ -1064,12 +1113,19 @@ static void cmd_xautoclaim(struct request *req)
         reply_nogroup(req);
         return;
     }
+    /* Logged as XCLAIM for what it claimed, XACK for what it dropped. */
+    oplog_multi_begin();
     struct stream_consumer *c = consumer_get(req, g, &req->argv[1], &req->argv[3]);
     c->seen_time = db_now_ms;
+    struct stream_pel_log log;
+    stream_pel_log_init(&log, req, &req->argv[1], g, false);
     size_t pending = stream_index_size(g->pel), most = pending < (size_t)o.count ? pending : (size_t)o.count;
     struct autoclaim_result r = {.claimed = mem_alloc(sizeof(struct stream_id) * (most + 1)),
                                  .deleted = mem_alloc(sizeof(struct stream_id) * (most + 1))};
-    autoclaim_walk(req, s, g, c, &o, &r);
+    autoclaim_walk(req, s, g, c, &o, &r, &log);
+    stream_pel_log_flush(&log);
+    oplog_multi_end();
+    stream_oplog_done(req);
     reply_array(req->out, 3);
     stream_reply_id(req->out, &r.cursor);
     reply_array(req->out, r.nclaimed);

@@ -213,22 +213,14 @@ def test_protected_mode_allows_loopback(fresh_server):
     conn.close()
 
 
-def non_loopback_ipv4():
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.connect(("192.0.2.1", 9))  # no packet is sent; picks the outgoing address
-            addr = s.getsockname()[0]
-    except OSError:
-        return None
-    return None if addr.startswith("127.") else addr
-
-
-def test_protected_mode_denies_other_interfaces(fresh_server):
-    addr = non_loopback_ipv4()
-    if addr is None:
-        pytest.skip("no non-loopback IPv4 address on this machine")
+def test_protected_mode_denies_clients_not_from_127_0_0_1(fresh_server):
+    """Stays on loopback: a client whose source address is 127.0.0.2 is not
+    one of the two addresses protected mode trusts (127.0.0.1, ::1)."""
     srv = fresh_server()
-    sock = socket.create_connection((addr, srv.port), timeout=5)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.settimeout(5)
+    sock.bind(("127.0.0.2", 0))
+    sock.connect(("127.0.0.1", srv.port))
     data = b""
     while True:
         chunk = sock.recv(65536)
@@ -240,6 +232,8 @@ def test_protected_mode_denies_other_interfaces(fresh_server):
     assert data.startswith(b"-DENIED Runnel is running in protected mode because protected mode is enabled and "
                            b"no password is set for the default user.")
     assert data.endswith(b"\r\n")
+    other = srv.client()
+    assert other.ping() is True
 
 
 # ---- CLIENT ----

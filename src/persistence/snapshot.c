@@ -1,0 +1,535 @@
+/* snapshot: writing snapshots (format in snapshot.h) in the foreground
+ * (SAVE, SHUTDOWN, DEBUG RELOAD) or from a forked child that sees the
+ * dataset frozen at the fork through copy-on-write (BGSAVE, `save` rules),
+ * and what follows from their outcome: LASTSAVE, the dirty counter, INFO,
+ * and the MISCONF refusal of writes after a failed background save. */
+#include "persistence/snapshot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db/db.h"
+#include "db/oplog.h"
+#include "db/watch.h"
+#include "persistence/aof_manifest.h"
+#include "persistence/aof_state.h"
+#include "server/config.h"
+#include "server/connection.h"
+#include "server/server.h"
+#include "util/crc64.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "util/numbers.h"
+
+/* Redis's wait before retrying a failed rule-triggered BGSAVE. */
+#define BGSAVE_RETRY_DELAY_S 5
+#define WRITER_BUFFER (64 * 1024)
+
+/* The full MISCONF reply: dispatch sends an oplog_sink_error that starts
+ * with "MISCONF " as it is (see snapshot_refresh_misconf). */
+static const char snapshot_misconf[] =
+    "MISCONF Runnel is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that "
+    "may modify the data set are disabled, because this instance is configured to report errors during writes if "
+    "RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Runnel logs for details about the "
+    "RDB error.";
+
+static struct {
+    pid_t child_pid;           /* BGSAVE child, 0 when none */
+    long long child_started_ms;
+    long long dirty_at_fork;
+    bool scheduled;            /* BGSAVE SCHEDULE waiting for a free slot */
+    bool last_bgsave_ok;
+    long long last_bgsave_seconds;
+    long long last_try;        /* unix seconds of the last BGSAVE attempt */
+    long long saves;
+    struct snapshot_load_result last_load;
+} snap = {.last_bgsave_ok = true, .last_bgsave_seconds = -1};
+
+static long long monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the writer ---- */
+
+struct snap_writer {
+    int fd;
+    uint64_t crc;
+    int error;         /* errno of the first failure; nothing is written after it */
+    char *buf;
+    size_t used;
+    const char *key;   /* the key of the record being written */
+    size_t key_len;
+};
+
+static void writer_flush(struct snap_writer *w)
+{
+    size_t done = 0;
+    w->crc = crc64(w->crc, w->buf, w->used);
+    while (done < w->used && !w->error) {
+        ssize_t n = write(w->fd, w->buf + done, w->used - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) w->error = n < 0 ? errno : ENOSPC;
+        else done += (size_t)n;
+    }
+    w->used = 0;
+}
+
+static void writer_put(struct snap_writer *w, const void *p, size_t len)
+{
+    const char *s = p;
+    while (len > 0 && !w->error) {
+        if (w->used == WRITER_BUFFER) writer_flush(w);
+        size_t n = WRITER_BUFFER - w->used < len ? WRITER_BUFFER - w->used : len;
+        memcpy(w->buf + w->used, s, n);
+        w->used += n;
+        s += n;
+        len -= n;
+    }
+}
+
+static void writer_byte(struct snap_writer *w, unsigned b)
+{
+    unsigned char c = (unsigned char)b;
+    writer_put(w, &c, 1);
+}
+
+static void writer_varint(struct snap_writer *w, uint64_t v)
+{
+    unsigned char out[10];
+    size_t n = 0;
+    do {
+        out[n] = (unsigned char)(v & 0x7f);
+        v >>= 7;
+        if (v) out[n] |= 0x80;
+        n++;
+    } while (v);
+    writer_put(w, out, n);
+}
+
+static void writer_le64(struct snap_writer *w, uint64_t v)
+{
+    unsigned char out[8];
+    for (int i = 0; i < 8; i++) out[i] = (unsigned char)(v >> (8 * i));
+    writer_put(w, out, 8);
+}
+
+static void writer_string(struct snap_writer *w, const char *p, size_t len)
+{
+    writer_varint(w, len);
+    writer_put(w, p, len);
+}
+
+/* object_emit_fn: one command of the value being written. An argument
+ * equal to the record's key is written as the one-byte back-reference 0. */
+static void writer_emit(void *ctx, int argc, const struct arg *argv)
+{
+    struct snap_writer *w = ctx;
+    if (argc <= 0) return; /* 0 would end the value */
+    writer_varint(w, (uint64_t)argc);
+    for (int i = 0; i < argc; i++) {
+        const struct arg *a = &argv[i];
+        if (a->len == w->key_len && (a->ptr == w->key || memcmp(a->ptr, w->key, a->len) == 0)) {
+            writer_byte(w, 0);
+            continue;
+        }
+        writer_varint(w, (uint64_t)a->len + 1);
+        writer_put(w, a->ptr, a->len);
+    }
+}
+
+static bool write_db(struct snap_writer *w, struct db *db)
+{
+    if (db_size(db) == 0) return true;
+    writer_byte(w, SNAP_OP_SELECT);
+    writer_varint(w, (uint64_t)db->id);
+    writer_byte(w, SNAP_OP_DBSIZE);
+    writer_varint(w, db_size(db));
+    writer_varint(w, db_expires_size(db));
+    struct dict_iter it;
+    dict_iter_init(&it, db->keys, false);
+    struct dict_entry *e;
+    bool ok = true;
+    while (ok && !w->error && (e = dict_iter_next(&it))) {
+        const struct object *o = e->v.ptr;
+        size_t len = str_len(e->key);
+        long long when = db_get_expire(db, e->key, len);
+        writer_byte(w, when == -1 ? SNAP_OP_KEY : SNAP_OP_KEY_EXPIRE);
+        writer_byte(w, o->type);
+        if (when != -1) writer_le64(w, (uint64_t)when);
+        writer_string(w, e->key, len);
+        w->key = e->key;
+        w->key_len = len;
+        if (!object_rewrite(o, e->key, len, writer_emit, w)) {
+            log_warning("Can't save values of type %s in a snapshot: the type has no rewrite", object_type_name(o));
+            ok = false;
+        }
+        writer_byte(w, 0);
+    }
+    dict_iter_done(&it);
+    return ok;
+}
+
+static void write_aux(struct snap_writer *w, const char *name, const char *value)
+{
+    writer_byte(w, SNAP_OP_AUX);
+    writer_string(w, name, strlen(name));
+    writer_string(w, value, strlen(value));
+}
+
+/* Writes the whole dataset to an open file; false (logged) on failure. */
+static bool write_dataset(int fd)
+{
+    struct snap_writer w = {.fd = fd, .buf = mem_alloc(WRITER_BUFFER)};
+    char version[8], ctime[24];
+    snprintf(version, sizeof(version), "%04d", SNAPSHOT_VERSION);
+    writer_put(&w, SNAPSHOT_MAGIC, SNAPSHOT_MAGIC_LEN);
+    writer_put(&w, version, 4);
+    write_aux(&w, "runnel-ver", RUNNEL_VERSION);
+    format_ll(ctime, (long long)time(NULL));
+    write_aux(&w, "ctime", ctime);
+    bool ok = true;
+    for (int i = 0; i < server.db_count && ok && !w.error; i++) ok = write_db(&w, &server.dbs[i]);
+    writer_byte(&w, SNAP_OP_EOF);
+    writer_flush(&w); /* the checksum covers everything up to here */
+    writer_le64(&w, cfg.rdbchecksum ? w.crc : 0);
+    writer_flush(&w);
+    mem_free(w.buf);
+    if (w.error) log_warning("Write error saving DB on disk: %s", strerror(w.error));
+    return ok && !w.error;
+}
+
+/* Writes `tmp`, makes it durable, and renames it over dbfilename: a crash
+ * leaves either the old snapshot or the new one, never a torn file. */
+static int write_snapshot_file(const char *tmp)
+{
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        char cwd[1024];
+        log_warning("Failed opening the snapshot file %s (in server root dir %s) for saving: %s", tmp,
+                    getcwd(cwd, sizeof(cwd)) ? cwd : "unknown", strerror(errno));
+        return -1;
+    }
+    bool ok = write_dataset(fd);
+    if (ok && fsync(fd) != 0) {
+        log_warning("Error fsyncing the snapshot %s: %s", tmp, strerror(errno));
+        ok = false;
+    }
+    if (close(fd) != 0 && ok) {
+        log_warning("Error closing the snapshot %s: %s", tmp, strerror(errno));
+        ok = false;
+    }
+    if (ok && rename(tmp, cfg.dbfilename) != 0) {
+        log_warning("Error moving the temp snapshot %s on the final destination %s: %s", tmp, cfg.dbfilename,
+                    strerror(errno));
+        ok = false;
+    }
+    if (!ok) {
+        unlink(tmp);
+        return -1;
+    }
+    if (aof_fsync_dir(".") != 0) log_warning("Error fsyncing the directory of %s: %s", cfg.dbfilename, strerror(errno));
+    return 0;
+}
+
+static void temp_name(char *out, size_t size, pid_t pid)
+{
+    snprintf(out, size, "temp-%d.rdb", (int)pid);
+}
+
+/* ---- MISCONF ---- */
+
+/* Redis refuses writes while the last background save failed, save rules
+ * exist and stop-writes-on-bgsave-error is on. The refusal travels through
+ * oplog_sink_error, which the AOF also sets and clears for its own write
+ * errors: the snapshot error takes precedence (as in Redis), and when it
+ * clears, the AOF's own error, if any, is put back. */
+static void snapshot_refresh_misconf(void)
+{
+    bool deny = cfg.stop_writes_on_bgsave_error && cfg.save_rule_count > 0 && !snap.last_bgsave_ok;
+    if (deny) {
+        oplog_sink_error = snapshot_misconf;
+        return;
+    }
+    if (oplog_sink_error == snapshot_misconf) oplog_sink_error = aof.on && !aof.last_write_ok ? aof.write_error : NULL;
+}
+
+/* ---- saving ---- */
+
+static void save_succeeded(long long dirty_covered)
+{
+    server.dirty = server.dirty > dirty_covered ? server.dirty - dirty_covered : 0;
+    server.last_save = (long long)time(NULL);
+    snap.last_bgsave_ok = true;
+    snap.saves++;
+    snapshot_refresh_misconf();
+}
+
+int snapshot_save(void)
+{
+    char tmp[64];
+    temp_name(tmp, sizeof(tmp), getpid());
+    if (write_snapshot_file(tmp) != 0) return -1;
+    log_notice("DB saved on disk");
+    save_succeeded(server.dirty);
+    return 0;
+}
+
+static bool child_active(void)
+{
+    return snap.child_pid > 0 || aof.rewrite_pid > 0;
+}
+
+/* Forks the BGSAVE child; -1 (logged, counted as a failed save) if fork fails. */
+static int bgsave_start(void)
+{
+    snap.last_try = (long long)time(NULL);
+    snap.scheduled = false;
+    long long dirty = server.dirty;
+    pid_t pid = fork();
+    if (pid < 0) {
+        log_warning("Can't save in background: fork: %s", strerror(errno));
+        snap.last_bgsave_ok = false;
+        snapshot_refresh_misconf();
+        return -1;
+    }
+    if (pid == 0) {
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGUSR1, SIG_DFL);
+        char tmp[64];
+        temp_name(tmp, sizeof(tmp), getpid());
+        int rc = write_snapshot_file(tmp);
+        if (rc == 0) log_notice("DB saved on disk");
+        _exit(rc == 0 ? 0 : 1);
+    }
+    snap.child_pid = pid;
+    snap.child_started_ms = monotonic_ms();
+    snap.dirty_at_fork = dirty;
+    log_notice("Background saving started by pid %d", (int)pid);
+    return 0;
+}
+
+static void bgsave_done(int status)
+{
+    snap.last_bgsave_seconds = (monotonic_ms() - snap.child_started_ms) / 1000;
+    pid_t pid = snap.child_pid;
+    snap.child_pid = 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        log_notice("Background saving terminated with success");
+        save_succeeded(snap.dirty_at_fork);
+        return;
+    }
+    if (WIFSIGNALED(status)) log_warning("Background saving terminated by signal %d", WTERMSIG(status));
+    else log_warning("Background saving error");
+    char tmp[64];
+    temp_name(tmp, sizeof(tmp), pid);
+    unlink(tmp);
+    snap.last_bgsave_ok = false;
+    snapshot_refresh_misconf();
+}
+
+/* Whether a `save <seconds> <changes>` rule is due. */
+static bool save_rule_due(void)
+{
+    long long now = (long long)time(NULL);
+    if (!snap.last_bgsave_ok && now - snap.last_try <= BGSAVE_RETRY_DELAY_S) return false;
+    for (int i = 0; i < cfg.save_rule_count; i++) {
+        if (server.dirty >= cfg.save_rules[i].changes && now - server.last_save > cfg.save_rules[i].seconds) {
+            log_notice("%d changes in %d seconds. Saving...", cfg.save_rules[i].changes, cfg.save_rules[i].seconds);
+            return true;
+        }
+    }
+    return false;
+}
+
+void snapshot_cron(void)
+{
+    if (snap.child_pid > 0) {
+        int status;
+        if (waitpid(snap.child_pid, &status, WNOHANG) == snap.child_pid) bgsave_done(status);
+    }
+    if (!child_active() && (snap.scheduled || save_rule_due())) bgsave_start();
+    snapshot_refresh_misconf();
+}
+
+void snapshot_before_sleep(void)
+{
+    snapshot_refresh_misconf();
+}
+
+/* ---- start-up, shutdown, DEBUG RELOAD ---- */
+
+/* Loads dbfilename into the emptied databases; false (logged) on failure. */
+static int load_snapshot(void)
+{
+    char err[512];
+    long long start = monotonic_ms();
+    int rc = snapshot_load_file(cfg.dbfilename, &snap.last_load, err, sizeof(err));
+    if (rc < 0) {
+        log_warning("Can't load the snapshot %s: %s", cfg.dbfilename, err);
+        return -1;
+    }
+    if (rc > 0)
+        log_notice("DB loaded from disk: %.3f seconds, %lld keys loaded, %lld expired keys skipped",
+                   (double)(monotonic_ms() - start) / 1000, snap.last_load.keys_loaded, snap.last_load.keys_expired);
+    return rc;
+}
+
+int snapshot_startup(void)
+{
+    if (load_snapshot() >= 0) return 0;
+    log_warning("Refusing to start over a snapshot that can't be loaded: fix or move %s away", cfg.dbfilename);
+    return -1;
+}
+
+/* Stops a running BGSAVE child (its file would be older than the final one). */
+static void bgsave_kill(void)
+{
+    if (snap.child_pid <= 0) return;
+    log_warning("There is a child saving a snapshot. Killing it!");
+    kill(snap.child_pid, SIGUSR1);
+    int status;
+    waitpid(snap.child_pid, &status, 0);
+    char tmp[64];
+    temp_name(tmp, sizeof(tmp), snap.child_pid);
+    unlink(tmp);
+    snap.child_pid = 0;
+}
+
+/* The client that sent SHUTDOWN (the command does not reply when it works:
+ * the connection closes) gets the refusal. */
+static void shutdown_refused_reply(void)
+{
+    for (struct client *c = server.clients; c; c = c->next) {
+        if (c->fd < 0 || !c->last_cmd || strcmp(c->last_cmd->full_name, "shutdown") != 0) continue;
+        reply_error(&c->out, "ERR Errors trying to SHUTDOWN. Check logs.");
+        c->last_cmd = NULL; /* answered: a later failed shutdown must not answer it again */
+        client_mark_pending_write(c);
+    }
+}
+
+int snapshot_shutdown(int flags)
+{
+    bgsave_kill();
+    bool save = !(flags & SHUTDOWN_NOSAVE) && (cfg.save_rule_count > 0 || (flags & SHUTDOWN_SAVE));
+    if (!save) return 0;
+    log_notice("Saving the final snapshot before exiting.");
+    if (snapshot_save() == 0) return 0;
+    if (flags & SHUTDOWN_FORCE) {
+        log_warning("Error trying to save the DB. Exit anyway.");
+        return 0;
+    }
+    log_warning("Error trying to save the DB, can't exit.");
+    shutdown_refused_reply();
+    return -1;
+}
+
+bool snapshot_debug(struct request *req)
+{
+    if (!ARG_IS(req, 1, "reload")) return false;
+    bool save = true;
+    for (int i = 2; i < req->argc; i++) {
+        if (ARG_IS(req, i, "nosave")) {
+            save = false;
+        } else if (ARG_IS(req, i, "merge") || ARG_IS(req, i, "noflush")) {
+            reply_error(req->out, "ERR DEBUG RELOAD MERGE and NOFLUSH are not supported: values load as commands");
+            return true;
+        } else {
+            reply_error(req->out, "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+            return true;
+        }
+    }
+    if (save && snapshot_save() != 0) {
+        reply_error(req->out, "ERR");
+        return true;
+    }
+    for (int i = 0; i < server.db_count; i++) {
+        watch_touch_db(&server.dbs[i], NULL);
+        db_empty(&server.dbs[i]);
+    }
+    if (load_snapshot() < 0) {
+        reply_error(req->out, "ERR Error trying to load the RDB dump, check server logs.");
+        return true;
+    }
+    log_notice("DB reloaded by DEBUG RELOAD");
+    reply_ok(req->out);
+    return true;
+}
+
+str snapshot_info(str s)
+{
+    return str_append_printf(s,
+                             "rdb_bgsave_in_progress:%d\r\n"
+                             "rdb_last_bgsave_status:%s\r\n"
+                             "rdb_last_bgsave_time_sec:%lld\r\n"
+                             "rdb_current_bgsave_time_sec:%lld\r\n"
+                             "rdb_saves:%lld\r\n"
+                             "rdb_last_load_keys_expired:%lld\r\n"
+                             "rdb_last_load_keys_loaded:%lld\r\n",
+                             snap.child_pid > 0 ? 1 : 0, snap.last_bgsave_ok ? "ok" : "err", snap.last_bgsave_seconds,
+                             snap.child_pid > 0 ? (monotonic_ms() - snap.child_started_ms) / 1000 : -1LL, snap.saves,
+                             snap.last_load.keys_expired, snap.last_load.keys_loaded);
+}
+
+/* ---- commands ---- */
+
+static void cmd_save(struct request *req)
+{
+    if (snap.child_pid > 0) {
+        reply_error(req->out, "ERR Background save already in progress");
+        return;
+    }
+    if (snapshot_save() == 0) reply_ok(req->out);
+    else reply_error(req->out, "ERR");
+}
+
+/* BGSAVE [SCHEDULE]: inside MULTI, or while an AOF rewrite child runs (with
+ * SCHEDULE), the save starts from the cron once nothing else is forked. */
+static void cmd_bgsave(struct request *req)
+{
+    bool schedule = false;
+    if (req->argc > 1) {
+        if (req->argc != 2 || !ARG_IS(req, 1, "schedule")) {
+            reply_syntax_error(req->out);
+            return;
+        }
+        schedule = true;
+    }
+    if (snap.child_pid > 0) {
+        reply_error(req->out, "ERR Background save already in progress");
+        return;
+    }
+    if (child_active() || (req->flags & REQ_IN_MULTI)) {
+        if (!schedule && !(req->flags & REQ_IN_MULTI)) {
+            reply_error(req->out, "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE "
+                                  "SCHEDULE in order to schedule a BGSAVE whenever possible.");
+            return;
+        }
+        snap.scheduled = true;
+        reply_simple(req->out, "Background saving scheduled");
+        return;
+    }
+    if (bgsave_start() != 0) {
+        reply_error(req->out, "ERR Background saving failed: can't fork");
+        return;
+    }
+    reply_simple(req->out, "Background saving started");
+}
+
+struct command snapshot_commands[] = {
+    {"save", cmd_save, 1, CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_MULTI, 0, 0, 0, "@admin @slow @dangerous", "server",
+     "Synchronously saves the database(s) to disk.", "1.0.0", "O(N) where N is the total number of keys in all databases"},
+    {"bgsave", cmd_bgsave, -1, CMD_ADMIN | CMD_NOSCRIPT, 0, 0, 0, "@admin @slow @dangerous", "server",
+     "Asynchronously saves the database(s) to disk.", "1.0.0", "O(1)"},
+    {0},
+};

@@ -1,0 +1,481 @@
+/* hash: values of type hash.
+ *
+ * Encoding "listpack" (small hashes): one packed node (list_node.h) holding
+ * field, value, field, value... as consecutive entries, so a small hash is
+ * one allocation with a few bytes of overhead per entry; lookups walk it,
+ * which is as fast as hashing for a few dozen fields. Integers are stored
+ * packed, and always read back as the exact bytes written.
+ *
+ * Encoding "hashtable": a dict (db/dict.h) once the hash has more than
+ * hash_max_listpack_entries fields or a field or value longer than
+ * hash_max_listpack_value bytes. Each field is one allocation: the dict's
+ * key is a str holding the field, and the value's bytes follow the field's
+ * terminating NUL in the same allocation (with their own NUL); the entry's
+ * v.i64 holds the value's length. A field therefore costs one dict entry and
+ * one allocation, instead of an entry and two strings. Replacing a value
+ * reallocates that block and repoints the entry's key, whose bytes and hash
+ * stay the same.
+ *
+ * A hash never converts back to listpack, as in Redis. An empty hash is
+ * never stored: the commands delete the key instead. */
+#include "types/hash.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/dict.h"
+#include "db/object.h"
+#include "types/list_node.h"
+#include "util/mem.h"
+#include "util/str.h"
+
+int hash_max_listpack_entries = 128;
+int hash_max_listpack_value = 64;
+
+/* Packed hashes stay well below a node's 32-bit byte count whatever the
+ * limits are configured to (Redis's lpSafeToAdd bound). */
+#define PACKED_MAX_BYTES ((size_t)1 << 30)
+
+static const struct dict_type field_dict_type = {.nocase = false, .owns_keys = true, .val_free = NULL};
+
+/* ---- hashtable fields: one block per field ---- */
+
+static str field_block_new(const char *f, size_t flen, const char *v, size_t vlen)
+{
+    struct str_header *h = mem_alloc(sizeof(*h) + flen + 1 + vlen + 1);
+    h->len = (uint32_t)flen;
+    h->cap = (uint32_t)flen;
+    if (flen) memcpy(h->buf, f, flen);
+    h->buf[flen] = '\0';
+    if (vlen) memcpy(h->buf + flen + 1, v, vlen);
+    h->buf[flen + 1 + vlen] = '\0';
+    return h->buf;
+}
+
+static const char *entry_value(const struct dict_entry *e, size_t *vlen)
+{
+    *vlen = (size_t)e->v.i64;
+    return e->key + str_len(e->key) + 1;
+}
+
+/* Replaces the value of an existing field in place; v must not point into
+ * the field's own block, which may move. */
+static void entry_set_value(struct dict_entry *e, const char *v, size_t vlen)
+{
+    size_t flen = str_len(e->key);
+    struct str_header *h = mem_realloc(STR_HEADER(e->key), sizeof(*h) + flen + 1 + vlen + 1);
+    if (vlen) memmove(h->buf + flen + 1, v, vlen);
+    h->buf[flen + 1 + vlen] = '\0';
+    e->key = h->buf;
+    e->v.i64 = (int64_t)vlen;
+}
+
+static void table_add(struct dict *d, const char *f, size_t flen, const char *v, size_t vlen)
+{
+    struct dict_entry *e = dict_add(d, field_block_new(f, flen, v, vlen), NULL);
+    e->v.i64 = (int64_t)vlen;
+}
+
+/* ---- listpack helpers ---- */
+
+static struct list_node *packed(const struct object *o)
+{
+    return o->v.ptr;
+}
+
+static struct dict *table(const struct object *o)
+{
+    return o->v.ptr;
+}
+
+/* Offset of the field entry equal to f, or SIZE_MAX. */
+static size_t packed_find(const struct list_node *n, const char *f, size_t flen)
+{
+    struct list_needle nd;
+    list_needle_init(&nd, f, flen);
+    for (size_t off = 0; off < n->bytes; off = list_node_next(n, list_node_next(n, off)))
+        if (list_node_matches(n, off, &nd)) return off;
+    return SIZE_MAX;
+}
+
+/* Reads the pair whose field is at `off` into the two buffers' views. */
+struct pair_view {
+    const char *f, *v;
+    size_t flen, vlen;
+    char fbuf[LIST_NODE_INT_BUF], vbuf[LIST_NODE_INT_BUF];
+};
+
+static size_t packed_pair(const struct list_node *n, size_t off, struct pair_view *pv)
+{
+    pv->f = list_node_get(n, off, pv->fbuf, &pv->flen);
+    size_t voff = list_node_next(n, off);
+    pv->v = list_node_get(n, voff, pv->vbuf, &pv->vlen);
+    return list_node_next(n, voff);
+}
+
+static void convert_to_table(struct object *o)
+{
+    struct list_node *n = packed(o);
+    struct dict *d = dict_create(&field_dict_type);
+    struct pair_view pv;
+    for (size_t off = 0; off < n->bytes;) {
+        off = packed_pair(n, off, &pv);
+        table_add(d, pv.f, pv.flen, pv.v, pv.vlen);
+    }
+    list_node_free(n);
+    o->v.ptr = d;
+    o->encoding = ENC_HASHTABLE;
+}
+
+static bool too_long(size_t len)
+{
+    return len > (size_t)(hash_max_listpack_value < 0 ? 0 : hash_max_listpack_value);
+}
+
+/* ---- low-level API ---- */
+
+struct object *hash_object_create(void)
+{
+    return object_new(OBJ_HASH, ENC_LISTPACK, list_node_new(0));
+}
+
+size_t hash_object_length(const struct object *o)
+{
+    if (o->encoding == ENC_LISTPACK) return packed(o)->count / 2;
+    return dict_size(table(o));
+}
+
+bool hash_object_set(struct object *o, const char *field, size_t flen, const char *value, size_t vlen)
+{
+    if (o->encoding == ENC_LISTPACK) {
+        struct list_node *n = packed(o);
+        if (too_long(flen) || too_long(vlen) || n->bytes + flen + vlen + 32 > PACKED_MAX_BYTES) {
+            convert_to_table(o);
+        } else {
+            size_t off = packed_find(n, field, flen);
+            if (off != SIZE_MAX) {
+                o->v.ptr = list_node_replace(n, list_node_next(n, off), value, vlen);
+                return false;
+            }
+            n = list_node_append(n, field, flen);
+            o->v.ptr = list_node_append(n, value, vlen);
+            if (hash_object_length(o) > (size_t)(hash_max_listpack_entries < 0 ? 0 : hash_max_listpack_entries))
+                convert_to_table(o);
+            return true;
+        }
+    }
+    struct dict_entry *e = dict_find(table(o), field, flen);
+    if (e) {
+        entry_set_value(e, value, vlen);
+        return false;
+    }
+    table_add(table(o), field, flen, value, vlen);
+    return true;
+}
+
+bool hash_object_get(const struct object *o, const char *field, size_t flen, struct hash_value *out)
+{
+    if (o->encoding == ENC_LISTPACK) {
+        const struct list_node *n = packed(o);
+        size_t off = packed_find(n, field, flen);
+        if (off == SIZE_MAX) return false;
+        out->p = list_node_get(n, list_node_next(n, off), out->buf, &out->len);
+        return true;
+    }
+    struct dict_entry *e = dict_find(table(o), field, flen);
+    if (!e) return false;
+    out->p = entry_value(e, &out->len);
+    return true;
+}
+
+bool hash_object_delete(struct object *o, const char *field, size_t flen)
+{
+    if (o->encoding == ENC_LISTPACK) {
+        struct list_node *n = packed(o);
+        size_t off = packed_find(n, field, flen);
+        if (off == SIZE_MAX) return false;
+        o->v.ptr = list_node_delete(n, off, 2);
+        return true;
+    }
+    if (!dict_delete(table(o), field, flen)) return false;
+    dict_shrink_if_sparse(table(o));
+    return true;
+}
+
+void hash_object_each(const struct object *o, hash_visit_fn *fn, void *ctx)
+{
+    if (o->encoding == ENC_LISTPACK) {
+        const struct list_node *n = packed(o);
+        struct pair_view pv;
+        for (size_t off = 0; off < n->bytes;) {
+            off = packed_pair(n, off, &pv);
+            if (!fn(ctx, pv.f, pv.flen, pv.v, pv.vlen)) return;
+        }
+        return;
+    }
+    struct dict_iter it;
+    dict_iter_init(&it, table(o), true); /* safe: fn may look fields up */
+    struct dict_entry *e;
+    while ((e = dict_iter_next(&it))) {
+        size_t vlen;
+        const char *v = entry_value(e, &vlen);
+        if (!fn(ctx, e->key, str_len(e->key), v, vlen)) break;
+    }
+    dict_iter_done(&it);
+}
+
+static uint64_t random_u64(void)
+{
+    return ((uint64_t)random() << 42) ^ ((uint64_t)random() << 21) ^ (uint64_t)random();
+}
+
+static void visit_entry(struct dict_entry *e, hash_visit_fn *fn, void *ctx)
+{
+    size_t vlen;
+    const char *v = entry_value(e, &vlen);
+    fn(ctx, e->key, str_len(e->key), v, vlen);
+}
+
+static void visit_packed_at(const struct list_node *n, size_t off, hash_visit_fn *fn, void *ctx)
+{
+    struct pair_view pv;
+    packed_pair(n, off, &pv);
+    fn(ctx, pv.f, pv.flen, pv.v, pv.vlen);
+}
+
+void hash_object_random(const struct object *o, hash_visit_fn *fn, void *ctx)
+{
+    if (o->encoding == ENC_LISTPACK) {
+        const struct list_node *n = packed(o);
+        size_t i = (size_t)(random_u64() % (n->count / 2));
+        visit_packed_at(n, list_node_seek(n, 2 * i), fn, ctx);
+        return;
+    }
+    visit_entry(dict_random(table(o)), fn, ctx);
+}
+
+/* Picks k of the n items in a[] (partial Fisher-Yates): they end in a[0..k). */
+static void shuffle_prefix(void **a, size_t n, size_t k)
+{
+    for (size_t i = 0; i < k; i++) {
+        size_t j = i + (size_t)(random_u64() % (n - i));
+        void *t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+    }
+}
+
+static const struct dict_type seen_dict_type = {.nocase = false, .owns_keys = false, .val_free = NULL};
+
+void hash_object_sample(const struct object *o, size_t count, hash_visit_fn *fn, void *ctx)
+{
+    size_t len = hash_object_length(o);
+    if (o->encoding == ENC_LISTPACK) {
+        const struct list_node *n = packed(o);
+        size_t *offs = mem_alloc(len * sizeof(*offs));
+        size_t i = 0;
+        for (size_t off = 0; off < n->bytes; off = list_node_next(n, list_node_next(n, off))) offs[i++] = off;
+        for (i = 0; i < count; i++) {
+            size_t j = i + (size_t)(random_u64() % (len - i));
+            size_t t = offs[i];
+            offs[i] = offs[j];
+            offs[j] = t;
+            visit_packed_at(n, offs[i], fn, ctx);
+        }
+        mem_free(offs);
+        return;
+    }
+    struct dict *d = table(o);
+    if (count * 3 > len) {
+        /* Most of the hash: gather every entry and draw without repeats. */
+        void **all = mem_alloc(len * sizeof(*all));
+        size_t i = 0;
+        struct dict_iter it;
+        dict_iter_init(&it, d, false);
+        struct dict_entry *e;
+        while ((e = dict_iter_next(&it))) all[i++] = e;
+        dict_iter_done(&it);
+        shuffle_prefix(all, len, count);
+        for (i = 0; i < count; i++) visit_entry(all[i], fn, ctx);
+        mem_free(all);
+        return;
+    }
+    /* A small part of a big hash: random draws, skipping repeats. The
+     * fields stay put meanwhile, so the dict of seen ones borrows them. */
+    struct dict *seen = dict_create(&seen_dict_type);
+    while (dict_size(seen) < count) {
+        struct dict_entry *e = dict_random(d);
+        if (!dict_add(seen, e->key, NULL)) continue;
+        visit_entry(e, fn, ctx);
+    }
+    dict_release(seen);
+}
+
+struct scan_batch {
+    struct dict_entry **entries;
+    size_t count, cap;
+};
+
+static void scan_collect(void *ctx, struct dict_entry *e)
+{
+    struct scan_batch *b = ctx;
+    if (b->count == b->cap) {
+        b->cap = b->cap ? 2 * b->cap : 16;
+        b->entries = mem_realloc(b->entries, b->cap * sizeof(*b->entries));
+    }
+    b->entries[b->count++] = e;
+}
+
+void hash_object_scan(struct object *o, uint64_t *cursor, long long count, hash_visit_fn *fn, void *ctx)
+{
+    if (o->encoding == ENC_LISTPACK) {
+        *cursor = 0;
+        hash_object_each(o, fn, ctx);
+        return;
+    }
+    struct scan_batch b = {NULL, 0, 0};
+    uint64_t c = *cursor;
+    long long max_iterations = count > LLONG_MAX / 10 ? LLONG_MAX : count * 10;
+    do {
+        c = dict_scan(table(o), c, scan_collect, &b);
+    } while (c && max_iterations-- && (long long)b.count < count);
+    *cursor = c;
+    for (size_t i = 0; i < b.count; i++) visit_entry(b.entries[i], fn, ctx);
+    mem_free(b.entries);
+}
+
+bool hash_object_validate(const struct object *o)
+{
+    if (o->type != OBJ_HASH) return false;
+    if (o->encoding == ENC_LISTPACK) {
+        const struct list_node *n = packed(o);
+        if (!list_node_validate(n) || n->count % 2 != 0) return false;
+        /* fields are distinct */
+        struct pair_view a, b;
+        for (size_t i = 0; i < n->bytes;) {
+            size_t next = packed_pair(n, i, &a);
+            for (size_t j = next; j < n->bytes;) {
+                j = packed_pair(n, j, &b);
+                if (a.flen == b.flen && memcmp(a.f, b.f, a.flen) == 0) return false;
+            }
+            i = next;
+        }
+        return true;
+    }
+    if (o->encoding != ENC_HASHTABLE) return false;
+    struct dict_iter it;
+    dict_iter_init(&it, table(o), false);
+    struct dict_entry *e;
+    bool ok = true;
+    while (ok && (e = dict_iter_next(&it))) {
+        size_t vlen;
+        const char *v = entry_value(e, &vlen);
+        ok = e->key[str_len(e->key)] == '\0' && v[vlen] == '\0' && STR_HEADER(e->key)->cap == str_len(e->key);
+    }
+    dict_iter_done(&it);
+    return ok;
+}
+
+/* ---- object ops ---- */
+
+static void hash_free(struct object *o)
+{
+    if (o->encoding == ENC_LISTPACK) list_node_free(packed(o));
+    else dict_release(table(o));
+}
+
+static struct object *hash_copy(const struct object *o)
+{
+    if (o->encoding == ENC_LISTPACK) return object_new(OBJ_HASH, ENC_LISTPACK, list_node_dup(packed(o)));
+    struct dict *src = table(o), *d = dict_create(&field_dict_type);
+    struct dict_iter it;
+    dict_iter_init(&it, src, false);
+    struct dict_entry *e;
+    while ((e = dict_iter_next(&it))) {
+        size_t vlen;
+        const char *v = entry_value(e, &vlen);
+        table_add(d, e->key, str_len(e->key), v, vlen);
+    }
+    dict_iter_done(&it);
+    return object_new(OBJ_HASH, ENC_HASHTABLE, d);
+}
+
+/* Entries measured exactly up to this many, then extrapolated from them:
+ * MEMORY USAGE must not walk a million fields. */
+#define MEMORY_SAMPLE 1024
+
+static size_t hash_memory(const struct object *o)
+{
+    if (o->encoding == ENC_LISTPACK) return list_node_alloc_size(packed(o));
+    struct dict *d = table(o);
+    size_t total = mem_usable_size(d) + dict_buckets(d) * sizeof(struct dict_entry *);
+    size_t sampled = 0, bytes = 0;
+    struct dict_iter it;
+    dict_iter_init(&it, d, false);
+    struct dict_entry *e;
+    while (sampled < MEMORY_SAMPLE && (e = dict_iter_next(&it))) {
+        bytes += mem_usable_size(e) + mem_usable_size(STR_HEADER(e->key));
+        sampled++;
+    }
+    dict_iter_done(&it);
+    if (sampled) total += (size_t)((double)bytes / (double)sampled * (double)dict_size(d));
+    return total;
+}
+
+/* AOF rewrite: HSET batches of up to 64 pairs. */
+#define REWRITE_BATCH 64
+
+struct rewrite {
+    struct arg argv[2 + 2 * REWRITE_BATCH];
+    str copies[2 * REWRITE_BATCH];
+    int pairs;
+    object_emit_fn *emit;
+    void *ctx;
+};
+
+static void rewrite_flush(struct rewrite *rw)
+{
+    if (rw->pairs == 0) return;
+    rw->emit(rw->ctx, 2 + 2 * rw->pairs, rw->argv);
+    for (int i = 0; i < 2 * rw->pairs; i++) str_free(rw->copies[i]);
+    rw->pairs = 0;
+}
+
+static bool rewrite_visit(void *ctx, const char *f, size_t flen, const char *v, size_t vlen)
+{
+    struct rewrite *rw = ctx;
+    int i = 2 * rw->pairs;
+    rw->copies[i] = str_new(f, flen);
+    rw->copies[i + 1] = str_new(v, vlen);
+    rw->argv[2 + i] = (struct arg){rw->copies[i], flen};
+    rw->argv[3 + i] = (struct arg){rw->copies[i + 1], vlen};
+    if (++rw->pairs == REWRITE_BATCH) rewrite_flush(rw);
+    return true;
+}
+
+static void hash_rewrite(const struct object *o, const char *key, size_t len, object_emit_fn *emit, void *ctx)
+{
+    struct rewrite *rw = mem_alloc(sizeof(*rw));
+    rw->argv[0] = (struct arg){"HSET", 4};
+    rw->argv[1] = (struct arg){(char *)key, len};
+    rw->pairs = 0;
+    rw->emit = emit;
+    rw->ctx = ctx;
+    hash_object_each(o, rewrite_visit, rw);
+    rewrite_flush(rw);
+    mem_free(rw);
+}
+
+static const struct object_ops hash_ops = {
+    .name = "hash",
+    .free = hash_free,
+    .copy = hash_copy,
+    .memory = hash_memory,
+    .rewrite = hash_rewrite,
+};
+
+void hash_type_register(void)
+{
+    object_register_type(OBJ_HASH, &hash_ops);
+}

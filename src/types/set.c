@@ -1,0 +1,518 @@
+/* set: values of type set.
+ *
+ * Three encodings, chosen as Redis 7.2 chooses them (OBJECT ENCODING names
+ * them the same way):
+ *
+ * - "intset" (intset.h): a sorted array of integers in the narrowest of 16,
+ *   32 or 64 bits, while every member is the canonical decimal form of a
+ *   64-bit integer and there are at most set_max_intset_entries of them.
+ *   Membership is a binary search; 2-8 bytes per member.
+ * - "listpack": one packed node (list_node.h) of members, for small sets
+ *   with other members: at most set_max_listpack_entries, none longer than
+ *   set_max_listpack_value bytes. Lookups walk it.
+ * - "hashtable": a dict (db/dict.h) whose keys are the members (values
+ *   unused), for everything larger.
+ *
+ * Conversions only go up (intset -> listpack -> hashtable, or intset ->
+ * hashtable), except that a new set is created directly in the encoding its
+ * first command's size calls for (set_object_create). An empty set is never
+ * stored: the commands delete the key instead. */
+#include "types/set.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/dict.h"
+#include "db/object.h"
+#include "types/intset.h"
+#include "types/list_node.h"
+#include "util/mem.h"
+#include "util/numbers.h"
+#include "util/str.h"
+
+int set_max_intset_entries = 512;
+int set_max_listpack_entries = 128;
+int set_max_listpack_value = 64;
+
+#define PACKED_MAX_BYTES ((size_t)1 << 30)
+
+static const struct dict_type member_dict_type = {.nocase = false, .owns_keys = true, .val_free = NULL};
+static const struct dict_type seen_dict_type = {.nocase = false, .owns_keys = false, .val_free = NULL};
+
+void set_member_release(struct set_member *m)
+{
+    if (m->p != m->small) mem_free(m->p);
+    m->p = NULL;
+}
+
+static void member_copy(struct set_member *m, const char *p, size_t len)
+{
+    m->p = len <= sizeof(m->small) ? m->small : mem_alloc(len);
+    m->len = len;
+    if (len) memcpy(m->p, p, len);
+}
+
+static size_t limit(int v)
+{
+    return v < 0 ? 0 : (size_t)v;
+}
+
+static bool as_int(const char *p, size_t len, long long *v)
+{
+    return len <= 20 && parse_ll(p, len, v);
+}
+
+static uint64_t random_u64(void)
+{
+    return ((uint64_t)random() << 42) ^ ((uint64_t)random() << 21) ^ (uint64_t)random();
+}
+
+static struct intset *ints(const struct object *o)
+{
+    return o->v.ptr;
+}
+
+static struct list_node *packed(const struct object *o)
+{
+    return o->v.ptr;
+}
+
+static struct dict *table(const struct object *o)
+{
+    return o->v.ptr;
+}
+
+/* ---- listpack helpers ---- */
+
+static size_t packed_find(const struct list_node *n, const char *p, size_t len)
+{
+    struct list_needle nd;
+    list_needle_init(&nd, p, len);
+    for (size_t off = 0; off < n->bytes; off = list_node_next(n, off))
+        if (list_node_matches(n, off, &nd)) return off;
+    return SIZE_MAX;
+}
+
+static bool packed_has_room(const struct list_node *n, size_t len)
+{
+    return n->count < limit(set_max_listpack_entries) && len <= limit(set_max_listpack_value) &&
+           n->bytes + len + 16 <= PACKED_MAX_BYTES;
+}
+
+/* ---- conversions ---- */
+
+static void convert_to_table(struct object *o)
+{
+    struct dict *d = dict_create(&member_dict_type);
+    char buf[LIST_NODE_INT_BUF];
+    if (o->encoding == ENC_INTSET) {
+        struct intset *is = ints(o);
+        for (uint32_t i = 0; i < intset_count(is); i++) {
+            size_t len = format_ll(buf, intset_get(is, i));
+            dict_add(d, str_new(buf, len), NULL);
+        }
+        intset_free(is);
+    } else {
+        struct list_node *n = packed(o);
+        for (size_t off = 0; off < n->bytes; off = list_node_next(n, off)) {
+            size_t len;
+            const char *p = list_node_get(n, off, buf, &len);
+            dict_add(d, str_new(p, len), NULL);
+        }
+        list_node_free(n);
+    }
+    o->v.ptr = d;
+    o->encoding = ENC_HASHTABLE;
+}
+
+static size_t digits(long long v)
+{
+    char buf[24];
+    return format_ll(buf, v);
+}
+
+/* An intset meeting its first non-integer: packed when all of it (and the
+ * newcomer of `len` bytes) fits the listpack limits, else a hash table. */
+static void convert_intset_for(struct object *o, size_t len)
+{
+    struct intset *is = ints(o);
+    size_t n = intset_count(is), widest = 0;
+    if (n) {
+        size_t a = digits(intset_min(is)), b = digits(intset_max(is));
+        widest = a > b ? a : b;
+    }
+    size_t cap = limit(set_max_listpack_value);
+    if (n >= limit(set_max_listpack_entries) || len > cap || widest > cap) {
+        convert_to_table(o);
+        return;
+    }
+    struct list_node *node = list_node_new(n * 4 + len + 8);
+    char buf[24];
+    for (uint32_t i = 0; i < n; i++) {
+        size_t blen = format_ll(buf, intset_get(is, i));
+        node = list_node_append(node, buf, blen);
+    }
+    intset_free(is);
+    o->v.ptr = node;
+    o->encoding = ENC_LISTPACK;
+}
+
+/* ---- low-level API ---- */
+
+struct object *set_object_create(const char *first, size_t len, size_t size_hint)
+{
+    long long v;
+    if ((!first || as_int(first, len, &v)) && size_hint <= limit(set_max_intset_entries))
+        return object_new(OBJ_SET, ENC_INTSET, intset_new());
+    if (size_hint <= limit(set_max_listpack_entries)) return object_new(OBJ_SET, ENC_LISTPACK, list_node_new(0));
+    return object_new(OBJ_SET, ENC_HASHTABLE, dict_create(&member_dict_type));
+}
+
+size_t set_object_length(const struct object *o)
+{
+    switch (o->encoding) {
+    case ENC_INTSET: return intset_count(ints(o));
+    case ENC_LISTPACK: return packed(o)->count;
+    default: return dict_size(table(o));
+    }
+}
+
+bool set_object_add(struct object *o, const char *p, size_t len)
+{
+    long long v;
+    if (o->encoding == ENC_INTSET) {
+        if (as_int(p, len, &v)) {
+            bool added;
+            o->v.ptr = intset_add(ints(o), v, &added);
+            if (added && intset_count(ints(o)) > limit(set_max_intset_entries)) convert_to_table(o);
+            return added;
+        }
+        convert_intset_for(o, len);
+    }
+    if (o->encoding == ENC_LISTPACK) {
+        struct list_node *n = packed(o);
+        if (packed_find(n, p, len) != SIZE_MAX) return false;
+        if (packed_has_room(n, len)) {
+            o->v.ptr = list_node_append(n, p, len);
+            return true;
+        }
+        convert_to_table(o);
+    }
+    bool existed;
+    dict_add_or_find(table(o), p, len, NULL, &existed);
+    return !existed;
+}
+
+bool set_object_remove(struct object *o, const char *p, size_t len)
+{
+    long long v;
+    bool removed = false;
+    switch (o->encoding) {
+    case ENC_INTSET:
+        if (as_int(p, len, &v)) o->v.ptr = intset_remove(ints(o), v, &removed);
+        return removed;
+    case ENC_LISTPACK: {
+        struct list_node *n = packed(o);
+        size_t off = packed_find(n, p, len);
+        if (off == SIZE_MAX) return false;
+        o->v.ptr = list_node_delete(n, off, 1);
+        return true;
+    }
+    default:
+        removed = dict_delete(table(o), p, len);
+        if (removed) dict_shrink_if_sparse(table(o));
+        return removed;
+    }
+}
+
+bool set_object_contains(const struct object *o, const char *p, size_t len)
+{
+    long long v;
+    switch (o->encoding) {
+    case ENC_INTSET: return as_int(p, len, &v) && intset_contains(ints(o), v);
+    case ENC_LISTPACK: return packed_find(packed(o), p, len) != SIZE_MAX;
+    default: return dict_find(table(o), p, len) != NULL;
+    }
+}
+
+static bool visit_int(int64_t v, set_visit_fn *fn, void *ctx)
+{
+    char buf[24];
+    return fn(ctx, buf, format_ll(buf, v));
+}
+
+static bool visit_packed_at(const struct list_node *n, size_t off, set_visit_fn *fn, void *ctx)
+{
+    char buf[LIST_NODE_INT_BUF];
+    size_t len;
+    const char *p = list_node_get(n, off, buf, &len);
+    return fn(ctx, p, len);
+}
+
+void set_object_each(const struct object *o, set_visit_fn *fn, void *ctx)
+{
+    if (o->encoding == ENC_INTSET) {
+        const struct intset *is = ints(o);
+        for (uint32_t i = 0; i < intset_count(is); i++)
+            if (!visit_int(intset_get(is, i), fn, ctx)) return;
+        return;
+    }
+    if (o->encoding == ENC_LISTPACK) {
+        const struct list_node *n = packed(o);
+        for (size_t off = 0; off < n->bytes; off = list_node_next(n, off))
+            if (!visit_packed_at(n, off, fn, ctx)) return;
+        return;
+    }
+    /* Safe: fn may look members up in this same dict (SINTER s s), and a
+     * lookup's rehash step must not move entries under the walk. */
+    struct dict_iter it;
+    dict_iter_init(&it, table(o), true);
+    struct dict_entry *e;
+    while ((e = dict_iter_next(&it)))
+        if (!fn(ctx, e->key, str_len(e->key))) break;
+    dict_iter_done(&it);
+}
+
+void set_object_random(const struct object *o, set_visit_fn *fn, void *ctx)
+{
+    if (o->encoding == ENC_INTSET) {
+        visit_int(intset_random(ints(o)), fn, ctx);
+    } else if (o->encoding == ENC_LISTPACK) {
+        const struct list_node *n = packed(o);
+        visit_packed_at(n, list_node_seek(n, (size_t)(random_u64() % n->count)), fn, ctx);
+    } else {
+        struct dict_entry *e = dict_random(table(o));
+        fn(ctx, e->key, str_len(e->key));
+    }
+}
+
+void set_object_sample(const struct object *o, size_t count, set_visit_fn *fn, void *ctx)
+{
+    size_t len = set_object_length(o);
+    if (o->encoding != ENC_HASHTABLE || count * 3 > len) {
+        /* Gather every position (entry) and draw without repeats. */
+        uintptr_t *pos = mem_alloc(len * sizeof(*pos));
+        size_t i = 0;
+        if (o->encoding == ENC_INTSET) {
+            for (; i < len; i++) pos[i] = i;
+        } else if (o->encoding == ENC_LISTPACK) {
+            const struct list_node *n = packed(o);
+            for (size_t off = 0; off < n->bytes; off = list_node_next(n, off)) pos[i++] = off;
+        } else {
+            struct dict_iter it;
+            dict_iter_init(&it, table(o), false);
+            struct dict_entry *e;
+            while ((e = dict_iter_next(&it))) pos[i++] = (uintptr_t)e;
+            dict_iter_done(&it);
+        }
+        for (i = 0; i < count; i++) {
+            size_t j = i + (size_t)(random_u64() % (len - i));
+            uintptr_t t = pos[i];
+            pos[i] = pos[j];
+            pos[j] = t;
+            if (o->encoding == ENC_INTSET) {
+                visit_int(intset_get(ints(o), (uint32_t)pos[i]), fn, ctx);
+            } else if (o->encoding == ENC_LISTPACK) {
+                visit_packed_at(packed(o), pos[i], fn, ctx);
+            } else {
+                struct dict_entry *e = (struct dict_entry *)pos[i];
+                fn(ctx, e->key, str_len(e->key));
+            }
+        }
+        mem_free(pos);
+        return;
+    }
+    /* A small part of a big set: random draws, skipping repeats; the seen
+     * dict borrows the members' keys, which stay put meanwhile. */
+    struct dict *seen = dict_create(&seen_dict_type);
+    while (dict_size(seen) < count) {
+        struct dict_entry *e = dict_random(table(o));
+        if (!dict_add(seen, e->key, NULL)) continue;
+        fn(ctx, e->key, str_len(e->key));
+    }
+    dict_release(seen);
+}
+
+void set_object_pop(struct object *o, struct set_member *m)
+{
+    if (o->encoding == ENC_INTSET) {
+        struct intset *is = ints(o);
+        char buf[24];
+        int64_t v = intset_get(is, (uint32_t)(random_u64() % intset_count(is)));
+        member_copy(m, buf, format_ll(buf, v));
+        bool removed;
+        o->v.ptr = intset_remove(is, v, &removed);
+    } else if (o->encoding == ENC_LISTPACK) {
+        struct list_node *n = packed(o);
+        size_t off = list_node_seek(n, (size_t)(random_u64() % n->count));
+        char buf[LIST_NODE_INT_BUF];
+        size_t len;
+        const char *p = list_node_get(n, off, buf, &len);
+        member_copy(m, p, len);
+        o->v.ptr = list_node_delete(n, off, 1);
+    } else {
+        struct dict *d = table(o);
+        struct dict_entry *e = dict_random(d);
+        member_copy(m, e->key, str_len(e->key));
+        dict_delete(d, m->p, m->len);
+        dict_shrink_if_sparse(d);
+    }
+}
+
+struct scan_batch {
+    str *keys;
+    size_t count, cap;
+};
+
+static void scan_collect(void *ctx, struct dict_entry *e)
+{
+    struct scan_batch *b = ctx;
+    if (b->count == b->cap) {
+        b->cap = b->cap ? 2 * b->cap : 16;
+        b->keys = mem_realloc(b->keys, b->cap * sizeof(*b->keys));
+    }
+    b->keys[b->count++] = e->key;
+}
+
+void set_object_scan(struct object *o, uint64_t *cursor, long long count, set_visit_fn *fn, void *ctx)
+{
+    if (o->encoding != ENC_HASHTABLE) {
+        *cursor = 0;
+        set_object_each(o, fn, ctx);
+        return;
+    }
+    struct scan_batch b = {NULL, 0, 0};
+    uint64_t c = *cursor;
+    long long max_iterations = count > LLONG_MAX / 10 ? LLONG_MAX : count * 10;
+    do {
+        c = dict_scan(table(o), c, scan_collect, &b);
+    } while (c && max_iterations-- && (long long)b.count < count);
+    *cursor = c;
+    for (size_t i = 0; i < b.count; i++) fn(ctx, b.keys[i], str_len(b.keys[i]));
+    mem_free(b.keys);
+}
+
+static bool check_distinct(void *ctx, const char *p, size_t len)
+{
+    struct dict *seen = ctx;
+    return dict_add(seen, str_new(p, len), NULL) != NULL;
+}
+
+bool set_object_validate(const struct object *o)
+{
+    if (o->type != OBJ_SET) return false;
+    if (o->encoding == ENC_INTSET) return intset_validate(ints(o));
+    if (o->encoding == ENC_LISTPACK) {
+        if (!list_node_validate(packed(o))) return false;
+        struct dict *seen = dict_create(&member_dict_type);
+        size_t n = 0;
+        const struct list_node *node = packed(o);
+        for (size_t off = 0; off < node->bytes; off = list_node_next(node, off)) {
+            if (!visit_packed_at(node, off, check_distinct, seen)) break;
+            n++;
+        }
+        dict_release(seen);
+        return n == node->count;
+    }
+    return o->encoding == ENC_HASHTABLE;
+}
+
+/* ---- object ops ---- */
+
+static void set_free(struct object *o)
+{
+    if (o->encoding == ENC_INTSET) intset_free(ints(o));
+    else if (o->encoding == ENC_LISTPACK) list_node_free(packed(o));
+    else dict_release(table(o));
+}
+
+static bool copy_member(void *ctx, const char *p, size_t len)
+{
+    dict_add(ctx, str_new(p, len), NULL);
+    return true;
+}
+
+static struct object *set_copy(const struct object *o)
+{
+    if (o->encoding == ENC_INTSET) return object_new(OBJ_SET, ENC_INTSET, intset_dup(ints(o)));
+    if (o->encoding == ENC_LISTPACK) return object_new(OBJ_SET, ENC_LISTPACK, list_node_dup(packed(o)));
+    struct dict *d = dict_create(&member_dict_type);
+    set_object_each(o, copy_member, d);
+    return object_new(OBJ_SET, ENC_HASHTABLE, d);
+}
+
+#define MEMORY_SAMPLE 1024
+
+static size_t set_memory(const struct object *o)
+{
+    if (o->encoding == ENC_INTSET) return intset_memory(ints(o));
+    if (o->encoding == ENC_LISTPACK) return list_node_alloc_size(packed(o));
+    struct dict *d = table(o);
+    size_t total = mem_usable_size(d) + dict_buckets(d) * sizeof(struct dict_entry *);
+    size_t sampled = 0, bytes = 0;
+    struct dict_iter it;
+    dict_iter_init(&it, d, false);
+    struct dict_entry *e;
+    while (sampled < MEMORY_SAMPLE && (e = dict_iter_next(&it))) {
+        bytes += mem_usable_size(e) + str_alloc_size(e->key);
+        sampled++;
+    }
+    dict_iter_done(&it);
+    if (sampled) total += (size_t)((double)bytes / (double)sampled * (double)dict_size(d));
+    return total;
+}
+
+/* AOF rewrite: SADD batches of up to 64 members. */
+#define REWRITE_BATCH 64
+
+struct rewrite {
+    struct arg argv[2 + REWRITE_BATCH];
+    str copies[REWRITE_BATCH];
+    int count;
+    object_emit_fn *emit;
+    void *ctx;
+};
+
+static void rewrite_flush(struct rewrite *rw)
+{
+    if (rw->count == 0) return;
+    rw->emit(rw->ctx, 2 + rw->count, rw->argv);
+    for (int i = 0; i < rw->count; i++) str_free(rw->copies[i]);
+    rw->count = 0;
+}
+
+static bool rewrite_visit(void *ctx, const char *p, size_t len)
+{
+    struct rewrite *rw = ctx;
+    rw->copies[rw->count] = str_new(p, len);
+    rw->argv[2 + rw->count] = (struct arg){rw->copies[rw->count], len};
+    if (++rw->count == REWRITE_BATCH) rewrite_flush(rw);
+    return true;
+}
+
+static void set_rewrite(const struct object *o, const char *key, size_t len, object_emit_fn *emit, void *ctx)
+{
+    struct rewrite *rw = mem_alloc(sizeof(*rw));
+    rw->argv[0] = (struct arg){"SADD", 4};
+    rw->argv[1] = (struct arg){(char *)key, len};
+    rw->count = 0;
+    rw->emit = emit;
+    rw->ctx = ctx;
+    set_object_each(o, rewrite_visit, rw);
+    rewrite_flush(rw);
+    mem_free(rw);
+}
+
+static const struct object_ops set_ops = {
+    .name = "set",
+    .free = set_free,
+    .copy = set_copy,
+    .memory = set_memory,
+    .rewrite = set_rewrite,
+};
+
+void set_type_register(void)
+{
+    object_register_type(OBJ_SET, &set_ops);
+}
