@@ -1,5 +1,6 @@
 #include "protocol/reply.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -175,22 +176,32 @@ void reply_attribute(struct outbuf *o, long long n)
 /* Shortest decimal form that reads back as the same double, laid out as
  * %.17g lays numbers out (plain for decimal exponents -4..16, else
  * scientific), which is what Redis 7.2 prints: 30 is "30", not the "3e+01"
- * that %.1g would give. */
+ * that %.1g would give. Any decimal of at most 15 digits survives a trip
+ * through a double (DBL_DIG), so when 15 digits read back, those digits
+ * without their trailing zeros are the shortest form; only the rest need
+ * 16 or 17 (subnormals, short of bits, are searched from 1 digit).
+ * Integers, the common case (timestamps, counters), skip all that. */
 size_t reply_format_double(char *buf, size_t size, double d)
 {
     if (isinf(d)) return (size_t)snprintf(buf, size, d > 0 ? "inf" : "-inf");
     if (isnan(d)) return (size_t)snprintf(buf, size, "nan");
+    if (size >= 24 && fabs(d) < 1e15 && d == (double)(long long)d && !(d == 0 && signbit(d)))
+        return format_ll(buf, (long long)d);
     char sci[40];
-    int precision = 1;
+    int precision = fabs(d) < DBL_MIN ? 1 : 15; /* subnormals carry fewer digits */
     for (; precision < 17; precision++) {
         snprintf(sci, sizeof(sci), "%.*e", precision - 1, d);
         if (strtod(sci, NULL) == d) break;
     }
-    snprintf(sci, sizeof(sci), "%.*e", precision - 1, d);
-    int exponent = atoi(strchr(sci, 'e') + 1);
+    if (precision == 17) snprintf(sci, sizeof(sci), "%.16e", d);
+    char *exp = strchr(sci, 'e'), *end = exp;
+    while (end[-1] == '0') end--;
+    if (end[-1] == '.') end--;
+    int digits = (int)(end - sci) - (sci[0] == '-') - (end - sci > 2 && memchr(sci, '.', (size_t)(end - sci)) != NULL);
+    int exponent = atoi(exp + 1);
     int n;
-    if (exponent < -4 || exponent >= 17) n = snprintf(buf, size, "%s", sci);
-    else n = snprintf(buf, size, "%.*f", precision - 1 - exponent > 0 ? precision - 1 - exponent : 0, d);
+    if (exponent < -4 || exponent >= 17) n = snprintf(buf, size, "%.*s%s", (int)(end - sci), sci, exp);
+    else n = snprintf(buf, size, "%.*f", digits - 1 - exponent > 0 ? digits - 1 - exponent : 0, d);
     return n < 0 ? 0 : (size_t)n;
 }
 

@@ -244,6 +244,9 @@ void dispatch_call(struct client *c, struct command *cmd, int argc, struct arg *
         .client_id = c->id,
         .flags = req_flags,
     };
+    /* a client with no socket (AOF or snapshot loading, scripts) has nobody
+     * waiting on it: its blocking commands answer at once */
+    if (c->fd < 0) req.flags |= REQ_REPLAYING | REQ_IN_MULTI;
     long long start = db_monotonic_us();
     db_now_ms = dispatch_now_ms(start); /* one clock read serves both */
     uint32_t errors_before = c->out.errors;

@@ -23,6 +23,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "db/dict.h"
 #include "db/object.h"
@@ -225,9 +228,21 @@ void hash_object_each(const struct object *o, hash_visit_fn *fn, void *ctx)
     dict_iter_done(&it);
 }
 
+/* Random numbers for the random-member commands: splitmix64, seeded from
+ * the kernel on first use so that draws differ from one run to the next. */
 static uint64_t random_u64(void)
 {
-    return ((uint64_t)random() << 42) ^ ((uint64_t)random() << 21) ^ (uint64_t)random();
+    static uint64_t state;
+    static bool seeded;
+    if (!seeded) {
+        if (getrandom(&state, sizeof(state), GRND_NONBLOCK) != (ssize_t)sizeof(state))
+            state = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+        seeded = true;
+    }
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
 }
 
 static void visit_entry(struct dict_entry *e, hash_visit_fn *fn, void *ctx)

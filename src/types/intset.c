@@ -2,7 +2,6 @@
  * memcpy at their width so the array needs no alignment beyond the header's. */
 #include "types/intset.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "util/mem.h"
@@ -87,12 +86,6 @@ int64_t intset_min(const struct intset *is)
 int64_t intset_max(const struct intset *is)
 {
     return get_at(is, is->count - 1, is->width);
-}
-
-int64_t intset_random(const struct intset *is)
-{
-    uint64_t r = ((uint64_t)random() << 31) ^ (uint64_t)random();
-    return get_at(is, (uint32_t)(r % is->count), is->width);
 }
 
 bool intset_search(const struct intset *is, int64_t v, uint32_t *index)

@@ -42,8 +42,6 @@ static inline uint32_t intset_count(const struct intset *is)
 }
 /* The value at index i (0 <= i < count), in ascending order. */
 int64_t intset_get(const struct intset *is, uint32_t i);
-/* A uniformly random member of a non-empty intset. */
-int64_t intset_random(const struct intset *is);
 int64_t intset_min(const struct intset *is);
 int64_t intset_max(const struct intset *is);
 

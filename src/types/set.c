@@ -22,6 +22,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "db/dict.h"
 #include "db/object.h"
@@ -63,9 +66,21 @@ static bool as_int(const char *p, size_t len, long long *v)
     return len <= 20 && parse_ll(p, len, v);
 }
 
+/* Random numbers for the random-member commands: splitmix64, seeded from
+ * the kernel on first use so that draws differ from one run to the next. */
 static uint64_t random_u64(void)
 {
-    return ((uint64_t)random() << 42) ^ ((uint64_t)random() << 21) ^ (uint64_t)random();
+    static uint64_t state;
+    static bool seeded;
+    if (!seeded) {
+        if (getrandom(&state, sizeof(state), GRND_NONBLOCK) != (ssize_t)sizeof(state))
+            state = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+        seeded = true;
+    }
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
 }
 
 static struct intset *ints(const struct object *o)
@@ -277,7 +292,7 @@ void set_object_each(const struct object *o, set_visit_fn *fn, void *ctx)
 void set_object_random(const struct object *o, set_visit_fn *fn, void *ctx)
 {
     if (o->encoding == ENC_INTSET) {
-        visit_int(intset_random(ints(o)), fn, ctx);
+        visit_int(intset_get(ints(o), (uint32_t)(random_u64() % intset_count(ints(o)))), fn, ctx);
     } else if (o->encoding == ENC_LISTPACK) {
         const struct list_node *n = packed(o);
         visit_packed_at(n, list_node_seek(n, (size_t)(random_u64() % n->count)), fn, ctx);

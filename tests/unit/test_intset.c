@@ -1,13 +1,16 @@
 /* Unit tests for the integer set (types/intset.c): the width each value
  * needs, upgrades (at both ends, keeping order), search results and
- * insertion points, removal, and random operations checked against a plain
- * sorted-array model. */
+ * insertion points, removal, random operations checked against a plain
+ * sorted-array model, and the set type's use of it (types/set.c). */
 #include <criterion/criterion.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/object.h"
 #include "types/intset.h"
+#include "types/set.h"
 
 static void expect_values(const struct intset *is, const int64_t *want, uint32_t n)
 {
@@ -214,18 +217,76 @@ Test(intset, dup_is_independent)
     intset_free(d);
 }
 
-Test(intset, random_returns_members)
+/* ---- the set type's intset encoding (types/set.c) ---- */
+
+static struct object *set_of_ints(int n)
 {
-    struct intset *is = intset_new();
-    for (int v = 0; v < 8; v++) is = add(is, v * 3, true);
-    bool seen[8] = {false};
-    for (int i = 0; i < 2000; i++) {
-        int64_t v = intset_random(is);
-        cr_assert(v % 3 == 0 && v >= 0 && v < 24);
-        seen[v / 3] = true;
+    struct object *o = set_object_create("0", 1, 1);
+    char buf[24];
+    for (int i = 0; i < n; i++) {
+        int len = snprintf(buf, sizeof(buf), "%d", i);
+        cr_assert(set_object_add(o, buf, (size_t)len));
     }
-    for (int i = 0; i < 8; i++) cr_assert(seen[i], "member %d never drawn", i * 3);
-    intset_free(is);
+    return o;
+}
+
+Test(intset, set_type_uses_intset_for_canonical_integers)
+{
+    set_type_register();
+    struct object *o = set_of_ints(100);
+    cr_assert_eq(o->encoding, ENC_INTSET);
+    cr_assert(set_object_contains(o, "42", 2));
+    cr_assert_not(set_object_contains(o, "042", 3)); /* another spelling is another member */
+    cr_assert_not(set_object_contains(o, "+42", 3));
+    cr_assert_not(set_object_add(o, "42", 2));
+    cr_assert(set_object_validate(o));
+    cr_assert(set_object_add(o, "042", 3)); /* a string: the set becomes a listpack */
+    cr_assert_eq(o->encoding, ENC_LISTPACK);
+    cr_assert_eq(set_object_length(o), 101);
+    cr_assert(set_object_contains(o, "42", 2) && set_object_contains(o, "042", 3));
+    cr_assert(set_object_validate(o));
+    object_free(o);
+}
+
+Test(intset, set_type_converts_past_the_entry_limit)
+{
+    set_type_register();
+    struct object *o = set_of_ints(set_max_intset_entries);
+    cr_assert_eq(o->encoding, ENC_INTSET);
+    cr_assert(set_object_add(o, "-1", 2));
+    cr_assert_eq(o->encoding, ENC_HASHTABLE);
+    cr_assert_eq(set_object_length(o), (size_t)set_max_intset_entries + 1);
+    cr_assert(set_object_contains(o, "-1", 2) && set_object_contains(o, "511", 3));
+    cr_assert(set_object_validate(o));
+    object_free(o);
+}
+
+static bool count_member(void *ctx, const char *p, size_t len)
+{
+    (void)p;
+    (void)len;
+    (*(int *)ctx)++;
+    return true;
+}
+
+Test(intset, set_type_pop_and_sample_draw_members)
+{
+    set_type_register();
+    struct object *o = set_of_ints(8);
+    int seen = 0;
+    set_object_sample(o, 5, count_member, &seen);
+    cr_assert_eq(seen, 5);
+    for (int i = 0; i < 8; i++) {
+        struct set_member m;
+        set_object_pop(o, &m);
+        long long v = strtoll(m.p, NULL, 10);
+        cr_assert(v >= 0 && v < 8);
+        cr_assert_not(set_object_contains(o, m.p, m.len));
+        set_member_release(&m);
+        cr_assert(set_object_validate(o));
+    }
+    cr_assert_eq(set_object_length(o), 0);
+    object_free(o);
 }
 
 /* ---- random operations against a sorted-array model ---- */
