@@ -34,12 +34,14 @@ static void *fsync_thread_main(void *arg)
         while (!aof.fsync_requested && !aof.stop_thread) pthread_cond_wait(&aof.wake, &aof.lock);
         if (aof.stop_thread) break;
         aof.fsync_requested = false;
-        unsigned long long target = aof.written_total;
+        /* the main thread reads these without the lock: atomics keep it honest */
+        unsigned long long target = __atomic_load_n(&aof.written_total, __ATOMIC_ACQUIRE);
         int fd = aof.fd;
-        aof.fsync_started_ms = aof_now_ms();
+        __atomic_store_n(&aof.fsync_started_ms, aof_now_ms(), __ATOMIC_RELEASE);
         int rc = fd >= 0 ? fdatasync(fd) : 0;
-        aof.fsync_started_ms = 0;
-        if (rc == 0 && target > aof.synced_total) aof.synced_total = target;
+        __atomic_store_n(&aof.fsync_started_ms, 0, __ATOMIC_RELEASE);
+        if (rc == 0 && target > __atomic_load_n(&aof.synced_total, __ATOMIC_ACQUIRE))
+            __atomic_store_n(&aof.synced_total, target, __ATOMIC_RELEASE);
     }
     pthread_mutex_unlock(&aof.lock);
     return NULL;
@@ -69,7 +71,9 @@ static void fsync_thread_stop(void)
 static void fsync_request_everysec(void)
 {
     long long now = aof_now_ms();
-    if (now - aof.last_fsync_request_ms < 1000 || aof.synced_total >= aof.written_total) return;
+    if (now - aof.last_fsync_request_ms < 1000 ||
+        __atomic_load_n(&aof.synced_total, __ATOMIC_ACQUIRE) >= aof.written_total)
+        return;
     if (pthread_mutex_trylock(&aof.lock) != 0) return; /* an fsync is running: try again next time */
     aof.fsync_requested = true;
     aof.last_fsync_request_ms = now;
@@ -113,7 +117,7 @@ bool aof_write_unwritten(void)
         /* keep what did not fit; it is retried before the next sleep */
         memmove(aof.unwritten, aof.unwritten + done, len - done);
         str_set_len(aof.unwritten, len - done);
-        aof.written_total += done;
+        __atomic_store_n(&aof.written_total, aof.written_total + done, __ATOMIC_RELEASE);
         aof.current_size += (long long)done;
     }
     if (done < len) return false;
@@ -146,10 +150,28 @@ static void sync_always(void)
     aof.synced_total = aof.written_total;
 }
 
+/* everysec, as Redis does: while the background fsync is busy, a write()
+ * would block behind it, so new data waits in memory — for at most two
+ * seconds, after which it is written anyway (counted as a delayed fsync). */
+static bool postpone_for_fsync(void)
+{
+    if (cfg.appendfsync != APPENDFSYNC_EVERYSEC || !__atomic_load_n(&aof.fsync_started_ms, __ATOMIC_ACQUIRE)) {
+        aof.postponed_since_ms = 0;
+        return false;
+    }
+    long long now = aof_now_ms();
+    if (!aof.postponed_since_ms) aof.postponed_since_ms = now;
+    if (now - aof.postponed_since_ms < 2000) return true;
+    aof.delayed_fsyncs++;
+    aof.postponed_since_ms = 0;
+    return false;
+}
+
 void aof_before_sleep(void)
 {
     if (!aof.on) return;
     take_oplog();
+    if (postpone_for_fsync()) return;
     aof_write_unwritten();
     if (cfg.appendfsync == APPENDFSYNC_ALWAYS) {
         sync_always();
@@ -324,10 +346,10 @@ str aof_info(str s)
         "aof_base_size:%lld\r\n"
         "aof_buffer_length:%zu\r\n"
         "aof_pending_bio_fsync:%d\r\n"
-        "aof_delayed_fsync:0\r\n",
+        "aof_delayed_fsync:%lld\r\n",
         aof.on ? 1 : 0, aof.rewrite_pid > 0 ? 1 : 0, aof.last_rewrite_seconds,
         aof.rewrite_pid > 0 ? (now - aof.rewrite_started_ms) / 1000 : -1LL, aof.last_rewrite_ok ? "ok" : "err",
         aof.rewrites, aof.last_write_ok ? "ok" : "err", aof.last_write_ok ? "" : aof.write_error,
         aof.current_size + aof.base_size, aof.base_size, aof.unwritten ? str_len(aof.unwritten) : (size_t)0,
-        aof.fsync_started_ms ? 1 : 0);
+        aof.fsync_started_ms ? 1 : 0, aof.delayed_fsyncs);
 }

@@ -38,6 +38,8 @@ struct aof_state {
     bool stop_thread;
     long long fsync_started_ms; /* 0 when idle */
     long long last_fsync_request_ms;
+    long long postponed_since_ms; /* writes held back behind a slow fsync */
+    long long delayed_fsyncs;
 
     /* rewrite */
     pid_t rewrite_pid;
