@@ -197,7 +197,7 @@ size_t reply_format_double(char *buf, size_t size, double d)
     char *exp = strchr(sci, 'e'), *end = exp;
     while (end[-1] == '0') end--;
     if (end[-1] == '.') end--;
-    int digits = (int)(end - sci) - (sci[0] == '-') - (end - sci > 2 && memchr(sci, '.', (size_t)(end - sci)) != NULL);
+    int digits = (int)(end - sci) - (sci[0] == '-') - (memchr(sci, '.', (size_t)(end - sci)) != NULL);
     int exponent = atoi(exp + 1);
     int n;
     if (exponent < -4 || exponent >= 17) n = snprintf(buf, size, "%.*s%s", (int)(end - sci), sci, exp);

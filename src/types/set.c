@@ -411,7 +411,10 @@ void set_object_scan(struct object *o, uint64_t *cursor, long long count, set_vi
 static bool check_distinct(void *ctx, const char *p, size_t len)
 {
     struct dict *seen = ctx;
-    return dict_add(seen, str_new(p, len), NULL) != NULL;
+    str copy = str_new(p, len);
+    if (dict_add(seen, copy, NULL)) return true;
+    str_free(copy);
+    return false;
 }
 
 bool set_object_validate(const struct object *o)
