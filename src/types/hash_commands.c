@@ -14,6 +14,7 @@
 #include "db/db.h"
 #include "db/oplog.h"
 #include "types/hash.h"
+#include "types/scan.h"
 #include "types/keyspace_events.h"
 #include "util/glob.h"
 #include "util/numbers.h"
@@ -341,75 +342,21 @@ static void cmd_hrandfield(struct request *req)
 
 /* ---- HSCAN ---- */
 
-/* Parses a SCAN-family cursor as Redis does (strtoul): an optional sign,
- * decimal digits, nothing else, within 64 bits. */
-static bool parse_cursor(struct request *req, int i, uint64_t *cursor)
-{
-    const char *p = req->argv[i].ptr;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(p, &end, 10);
-    if ((p[0] == ' ' || (p[0] >= '\t' && p[0] <= '\r')) || end != p + req->argv[i].len || errno == ERANGE) {
-        reply_error(req->out, "ERR invalid cursor");
-        return false;
-    }
-    *cursor = v;
-    return true;
-}
-
+/* HSCAN visits fields with the scan's cursor already advanced, so the
+ * reply begins at the first visit (or after an empty pass). */
 struct hscan {
-    struct outbuf *out;
-    const struct arg *pattern; /* NULL: every field */
-    bool novalues;
-    const uint64_t *cursor; /* set by the scan before the first visit */
-    bool started;
-    outbuf_mark items;
-    long long replied;
+    struct scan_args args;
+    struct scan_reply reply;
+    const uint64_t *next_cursor;
 };
-
-/* Writes [cursor, [ once the next cursor is known. */
-static void hscan_start(struct hscan *s)
-{
-    char buf[24];
-    s->started = true;
-    reply_array(s->out, 2);
-    reply_bulk(s->out, buf, format_ull(buf, *s->cursor));
-    s->items = reply_defer(s->out);
-}
 
 static bool hscan_visit(void *ctx, const char *f, size_t flen, const char *v, size_t vlen)
 {
     struct hscan *s = ctx;
-    if (!s->started) hscan_start(s);
-    if (s->pattern && !glob_match(s->pattern->ptr, s->pattern->len, f, flen, false)) return true;
-    reply_bulk(s->out, f, flen);
-    if (!s->novalues) reply_bulk(s->out, v, vlen);
-    s->replied += s->novalues ? 1 : 2;
-    return true;
-}
-
-/* Parses HSCAN's options into s and *count; replies the error and returns
- * false when malformed. */
-static bool hscan_options(struct request *req, struct hscan *s, long long *count)
-{
-    for (int i = 3; i < req->argc; i++) {
-        bool more = i + 1 < req->argc;
-        if (ARG_IS(req, i, "COUNT") && more) {
-            if (!request_ll(req, ++i, count)) return false;
-            if (*count < 1) {
-                reply_syntax_error(req->out);
-                return false;
-            }
-        } else if (ARG_IS(req, i, "MATCH") && more) {
-            s->pattern = &req->argv[++i];
-            if (s->pattern->len == 1 && s->pattern->ptr[0] == '*') s->pattern = NULL;
-        } else if (ARG_IS(req, i, "NOVALUES")) {
-            s->novalues = true;
-        } else {
-            reply_syntax_error(req->out);
-            return false;
-        }
-    }
+    if (!s->reply.begun) scan_reply_begin(&s->reply, s->reply.out, *s->next_cursor);
+    if (!scan_matches(&s->args, f, flen)) return true;
+    scan_reply_item(&s->reply, f, flen);
+    if (!s->args.novalues) scan_reply_item(&s->reply, v, vlen);
     return true;
 }
 
@@ -417,22 +364,20 @@ static bool hscan_options(struct request *req, struct hscan *s, long long *count
  * in Redis 7.4). A missing key answers an empty scan whatever the options. */
 static void cmd_hscan(struct request *req)
 {
-    uint64_t cursor;
-    if (!parse_cursor(req, 2, &cursor)) return;
+    struct hscan s = {.reply = {.out = req->out}};
+    if (!scan_parse_cursor(req, 2, &s.args)) return;
     struct object *o;
     if (!hash_lookup(req, &req->argv[1], false, &o)) return;
     if (!o) {
-        reply_array(req->out, 2);
-        reply_bulk(req->out, "0", 1);
-        reply_empty_array(req->out);
+        scan_reply_empty(req->out);
         return;
     }
-    struct hscan s = {req->out, NULL, false, &cursor, false, 0, 0};
-    long long count = 10;
-    if (!hscan_options(req, &s, &count)) return;
-    hash_object_scan(o, &cursor, count, hscan_visit, &s);
-    if (!s.started) hscan_start(&s);
-    reply_deferred_array(req->out, s.items, s.replied);
+    if (!scan_parse_options(req, 3, SCAN_OPT_NOVALUES, &s.args)) return;
+    uint64_t cursor = s.args.cursor;
+    s.next_cursor = &cursor;
+    hash_object_scan(o, &cursor, s.args.count, hscan_visit, &s);
+    if (!s.reply.begun) scan_reply_begin(&s.reply, req->out, cursor);
+    scan_reply_end(&s.reply);
 }
 
 #define W (CMD_WRITE | CMD_DENYOOM)

@@ -14,6 +14,7 @@
 #include "db/db.h"
 #include "db/oplog.h"
 #include "types/keyspace_events.h"
+#include "types/scan.h"
 #include "util/glob.h"
 #include "util/mem.h"
 #include "util/numbers.h"
@@ -105,24 +106,6 @@ static void scan_collect(void *ctx, struct dict_entry *e)
     b->keys[b->count++] = e->key;
 }
 
-/* Parses SCAN's cursor as Redis does, with strtoul: an optional sign
- * ("-1" wraps to 2^64-1), then decimal digits; "" is 0; leading space,
- * trailing bytes or more than 64 bits are invalid. Arguments are
- * NUL-terminated, so an embedded NUL leaves bytes after the number. */
-static bool scan_cursor(struct request *req, int i, uint64_t *cursor)
-{
-    const char *p = req->argv[i].ptr;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(p, &end, 10);
-    if (isspace((unsigned char)p[0]) || end != p + req->argv[i].len || errno == ERANGE) {
-        reply_error(req->out, "ERR invalid cursor");
-        return false;
-    }
-    *cursor = v;
-    return true;
-}
-
 static int type_by_name(const char *name)
 {
     static const struct {
@@ -139,54 +122,28 @@ static int type_by_name(const char *name)
  * until about COUNT keys were seen, then filters them. */
 static void cmd_scan(struct request *req)
 {
-    uint64_t cursor;
-    if (!scan_cursor(req, 1, &cursor)) return;
-    long long count = 10;
-    struct arg *pattern = NULL;
-    const char *type_name = NULL;
-    for (int i = 2; i < req->argc; i += 2) {
-        if (i + 1 >= req->argc) {
-            reply_syntax_error(req->out);
-            return;
-        }
-        if (ARG_IS(req, i, "COUNT")) {
-            if (!request_ll(req, i + 1, &count)) return;
-            if (count < 1) {
-                reply_syntax_error(req->out);
-                return;
-            }
-        } else if (ARG_IS(req, i, "MATCH")) {
-            pattern = &req->argv[i + 1];
-        } else if (ARG_IS(req, i, "TYPE")) {
-            type_name = req->argv[i + 1].ptr;
-        } else {
-            reply_syntax_error(req->out);
-            return;
-        }
-    }
-    int type = type_name ? type_by_name(type_name) : -1;
+    struct scan_args a;
+    if (!scan_parse(req, 1, SCAN_OPT_TYPE, &a)) return;
+    int type = a.type_name ? type_by_name(a.type_name) : -1;
     struct scan_batch batch = {0};
-    long long max_iterations = count > LLONG_MAX / 10 ? LLONG_MAX : count * 10;
+    uint64_t cursor = a.cursor;
+    long long max_iterations = a.count > LLONG_MAX / 10 ? LLONG_MAX : a.count * 10;
     do {
         cursor = dict_scan(req->db->keys, cursor, scan_collect, &batch);
-    } while (cursor && max_iterations-- && (long long)batch.count < count);
+    } while (cursor && max_iterations-- && (long long)batch.count < a.count);
 
-    char buf[24];
-    reply_array(req->out, 2);
-    reply_bulk(req->out, buf, format_ull(buf, cursor));
-    outbuf_mark mark = reply_defer(req->out);
-    long long n = 0;
+    struct scan_reply reply;
+    scan_reply_begin(&reply, req->out, cursor);
     for (size_t i = 0; i < batch.count; i++) {
         str key = batch.keys[i];
         size_t len = str_len(key);
-        if (pattern && !pattern_is_all(pattern) && !glob_match(pattern->ptr, pattern->len, key, len, false)) continue;
+        if (!scan_matches(&a, key, len)) continue;
         struct object *o = db_peek(req->db, key, len);
         if (!o || db_is_expired(req->db, key, len)) continue;
-        if (type_name && (int)o->type != type) continue;
-        reply_bulk(req->out, key, len);
-        n++;
+        if (a.type_name && (int)o->type != type) continue;
+        scan_reply_item(&reply, key, len);
     }
-    reply_deferred_array(req->out, mark, n);
+    scan_reply_end(&reply);
     mem_free(batch.keys);
 }
 

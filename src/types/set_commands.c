@@ -16,6 +16,7 @@
 #include "db/db.h"
 #include "db/oplog.h"
 #include "types/keyspace_events.h"
+#include "types/scan.h"
 #include "types/set.h"
 #include "util/glob.h"
 #include "util/mem.h"
@@ -546,83 +547,37 @@ static int sintercard_keys(const struct command *cmd, struct arg *argv, int argc
 
 /* ---- SSCAN ---- */
 
-/* Parses a SCAN-family cursor as Redis does (strtoul): an optional sign,
- * decimal digits, nothing else, within 64 bits. */
-static bool parse_cursor(struct request *req, int i, uint64_t *cursor)
-{
-    const char *p = req->argv[i].ptr;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(p, &end, 10);
-    if ((p[0] == ' ' || (p[0] >= '\t' && p[0] <= '\r')) || end != p + req->argv[i].len || errno == ERANGE) {
-        reply_error(req->out, "ERR invalid cursor");
-        return false;
-    }
-    *cursor = v;
-    return true;
-}
-
 struct sscan {
-    struct outbuf *out;
-    const struct arg *pattern; /* NULL: every member */
-    const uint64_t *cursor;    /* set by the scan before the first visit */
-    bool started;
-    outbuf_mark items;
-    long long replied;
+    struct scan_args args;
+    struct scan_reply reply;
+    const uint64_t *next_cursor;
 };
-
-static void sscan_start(struct sscan *s)
-{
-    char buf[24];
-    s->started = true;
-    reply_array(s->out, 2);
-    reply_bulk(s->out, buf, format_ull(buf, *s->cursor));
-    s->items = reply_defer(s->out);
-}
 
 static bool sscan_visit(void *ctx, const char *p, size_t len)
 {
     struct sscan *s = ctx;
-    if (!s->started) sscan_start(s);
-    if (s->pattern && !glob_match(s->pattern->ptr, s->pattern->len, p, len, false)) return true;
-    reply_bulk(s->out, p, len);
-    s->replied++;
+    if (!s->reply.begun) scan_reply_begin(&s->reply, s->reply.out, *s->next_cursor);
+    if (scan_matches(&s->args, p, len)) scan_reply_item(&s->reply, p, len);
     return true;
 }
 
+/* SSCAN key cursor [MATCH pattern] [COUNT count] */
 static void cmd_sscan(struct request *req)
 {
-    uint64_t cursor;
-    if (!parse_cursor(req, 2, &cursor)) return;
+    struct sscan s = {.reply = {.out = req->out}};
+    if (!scan_parse_cursor(req, 2, &s.args)) return;
     struct object *o;
     if (!set_lookup(req, &req->argv[1], false, &o)) return;
     if (!o) {
-        reply_array(req->out, 2);
-        reply_bulk(req->out, "0", 1);
-        reply_empty_array(req->out);
+        scan_reply_empty(req->out);
         return;
     }
-    struct sscan s = {req->out, NULL, &cursor, false, 0, 0};
-    long long count = 10;
-    for (int i = 3; i < req->argc; i++) {
-        bool more = i + 1 < req->argc;
-        if (ARG_IS(req, i, "COUNT") && more) {
-            if (!request_ll(req, ++i, &count)) return;
-            if (count < 1) {
-                reply_syntax_error(req->out);
-                return;
-            }
-        } else if (ARG_IS(req, i, "MATCH") && more) {
-            s.pattern = &req->argv[++i];
-            if (s.pattern->len == 1 && s.pattern->ptr[0] == '*') s.pattern = NULL;
-        } else {
-            reply_syntax_error(req->out);
-            return;
-        }
-    }
-    set_object_scan(o, &cursor, count, sscan_visit, &s);
-    if (!s.started) sscan_start(&s);
-    reply_deferred_array(req->out, s.items, s.replied);
+    if (!scan_parse_options(req, 3, 0, &s.args)) return;
+    uint64_t cursor = s.args.cursor;
+    s.next_cursor = &cursor;
+    set_object_scan(o, &cursor, s.args.count, sscan_visit, &s);
+    if (!s.reply.begun) scan_reply_begin(&s.reply, req->out, cursor);
+    scan_reply_end(&s.reply);
 }
 
 #define W (CMD_WRITE)
