@@ -114,6 +114,16 @@ str oplog_drain(void)
     return out;
 }
 
+str oplog_exchange(str spare)
+{
+    if (!pending || str_len(pending) == 0) return NULL;
+    logged_total += str_len(pending);
+    str out = pending;
+    if (spare) str_set_len(spare, 0);
+    pending = spare;
+    return out;
+}
+
 void oplog_reset_selected_db(void)
 {
     selected_db = -1;

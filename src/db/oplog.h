@@ -42,6 +42,10 @@ extern const char *oplog_sink_error;
 
 /* Takes everything logged so far (NULL when empty); the caller frees it. */
 str oplog_drain(void);
+/* Takes everything logged so far and hands the log `spare` (emptied) to
+ * write into next, so a steady stream of writes allocates nothing. Returns
+ * NULL, keeping `spare` with the caller, when nothing was logged. */
+str oplog_exchange(str spare);
 /* Forgets the selected database, so the next entry starts with SELECT
  * (a new file). */
 void oplog_reset_selected_db(void);

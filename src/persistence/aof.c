@@ -125,15 +125,17 @@ bool aof_write_unwritten(void)
     return true;
 }
 
+/* Moves the oplog into the unwritten buffer. In the common case (all of the
+ * last batch was written) the two buffers just trade places. */
 static void take_oplog(void)
 {
-    str drained = oplog_drain();
-    if (!drained) return;
     if (!aof.unwritten || str_len(aof.unwritten) == 0) {
-        str_free(aof.unwritten);
-        aof.unwritten = drained;
+        str drained = oplog_exchange(aof.unwritten);
+        if (drained) aof.unwritten = drained;
         return;
     }
+    str drained = oplog_drain();
+    if (!drained) return;
     aof.unwritten = str_append(aof.unwritten, drained, str_len(drained));
     str_free(drained);
 }
