@@ -9,9 +9,8 @@
  * Inputs are visited smallest first for union and intersection, as Redis
  * does, so floating-point sums add up in the same order.
  *
- * Inputs must be sorted sets: Redis also accepts plain sets (members scored
- * 1); Runnel has no set type yet, so a set key is refused with WRONGTYPE
- * like any other type. */
+ * Inputs may be sorted sets or plain sets, whose members score 1 (through
+ * the set type's low-level API); any other type is WRONGTYPE. */
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 
 #include "db/db.h"
 #include "db/dict.h"
+#include "types/set.h"
 #include "types/zset.h"
 #include "util/mem.h"
 #include "util/numbers.h"
@@ -31,10 +31,46 @@ static const char *const store_events[] = {[OP_UNION] = "zunionstore", [OP_INTER
                                            [OP_DIFF] = "zdiffstore"};
 
 struct input {
-    struct object *o; /* NULL: missing key, an empty set */
+    struct object *o; /* a zset or a set; NULL: missing key, an empty set */
     double weight;
     size_t size;
 };
+
+/* ---- inputs: sorted sets, or sets whose members score 1 ---- */
+
+static size_t input_length(const struct object *o)
+{
+    return o->type == OBJ_SET ? set_object_length(o) : zset_object_length(o);
+}
+
+static bool input_score(const struct object *o, const char *member, size_t len, double *score)
+{
+    if (o->type != OBJ_SET) return zset_object_score(o, member, len, score);
+    *score = 1.0;
+    return set_object_contains(o, member, len);
+}
+
+struct set_adapter {
+    zset_visit_fn *fn;
+    void *ctx;
+};
+
+static bool set_member_visit(void *ctx, const char *p, size_t len)
+{
+    struct set_adapter *a = ctx;
+    a->fn(a->ctx, p, len, 1.0);
+    return true;
+}
+
+static void input_each(const struct object *o, zset_visit_fn *fn, void *ctx)
+{
+    if (o->type != OBJ_SET) {
+        zset_object_each(o, fn, ctx);
+        return;
+    }
+    struct set_adapter a = {fn, ctx};
+    set_object_each(o, set_member_visit, &a);
+}
 
 struct result_entry {
     str member;
@@ -116,7 +152,7 @@ static void compute_union(struct input *in, int n, enum aggregate agg, struct re
     for (int i = 0; i < n; i++) {
         if (!in[i].o) continue;
         u.weight = in[i].weight;
-        zset_object_each(in[i].o, union_visit, &u);
+        input_each(in[i].o, union_visit, &u);
     }
     struct dict_iter it;
     dict_iter_init(&it, u.acc, false);
@@ -143,7 +179,7 @@ static void inter_visit(void *ctx, const char *member, size_t len, double score)
     double total = weighted(score, c->in[0].weight);
     for (int j = 1; j < c->n; j++) {
         double other;
-        if (!zset_object_score(c->in[j].o, member, len, &other)) return;
+        if (!input_score(c->in[j].o, member, len, &other)) return;
         aggregate_into(&total, other * c->in[j].weight, c->agg);
     }
     result_push(c->r, member, len, total);
@@ -154,7 +190,7 @@ static void diff_visit(void *ctx, const char *member, size_t len, double score)
     struct member_ctx *c = ctx;
     double other;
     for (int j = 1; j < c->n; j++)
-        if (c->in[j].o && zset_object_score(c->in[j].o, member, len, &other)) return;
+        if (c->in[j].o && input_score(c->in[j].o, member, len, &other)) return;
     result_push(c->r, member, len, score);
 }
 
@@ -185,19 +221,25 @@ static void compute(enum setop op, struct input *in, int n, enum aggregate agg, 
         for (int i = 1; i < n; i++)
             if (!in[i].o) return;
     struct member_ctx c = {in, n, agg, r, limit};
-    zset_object_each(in[0].o, op == OP_INTER ? inter_visit : diff_visit, &c);
+    input_each(in[0].o, op == OP_INTER ? inter_visit : diff_visit, &c);
 }
 
 /* ---- the commands ---- */
 
 /* Looks up the numkeys inputs from argv[first] on; replies WRONGTYPE and
- * returns false when one holds another type. */
+ * returns false when one is neither a sorted set nor a set. */
 static bool lookup_inputs(struct request *req, int first, int n, struct input *in)
 {
     for (int i = 0; i < n; i++) {
-        if (!zset_lookup(req, &req->argv[first + i], false, &in[i].o)) return false;
+        struct arg *key = &req->argv[first + i];
+        struct object *o = db_find_read(req->db, key->ptr, key->len);
+        if (o && o->type != OBJ_ZSET && o->type != OBJ_SET) {
+            reply_wrong_type(req->out);
+            return false;
+        }
+        in[i].o = o;
         in[i].weight = 1.0;
-        in[i].size = in[i].o ? zset_object_length(in[i].o) : 0;
+        in[i].size = o ? input_length(o) : 0;
     }
     return true;
 }

@@ -1008,7 +1008,13 @@ def test_zsets_survive_a_restart(fresh_server, is_runnel):
     cmd(c, "ZPOPMIN", "big", 5)
     before = {k: cmd(c, "ZRANGE", k, 0, -1, "WITHSCORES") for k in ("small", "big", "negzero")}
     c.execute_command("BGREWRITEAOF")
-    time.sleep(0.5)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        info = c.info("persistence")
+        if info["aof_rewrites"] >= 1 and not info["aof_rewrite_in_progress"] and not info["aof_rewrite_scheduled"]:
+            break
+        time.sleep(0.05)
+    assert c.info("persistence")["aof_last_bgrewrite_status"] == "ok"
     cmd(c, "ZADD", "big", 1000, "after-rewrite")
     before["big"] = cmd(c, "ZRANGE", "big", 0, -1, "WITHSCORES")
     srv.proc.terminate()
@@ -1078,3 +1084,21 @@ def test_served_waiter_pop_reaches_the_aof(fresh_server, is_runnel):
     srv.proc.wait(10)
     again = fresh_server("--appendonly", "yes", "--dir", srv.dir)
     assert cmd(again.client(), "ZRANGE", "q", 0, -1, "WITHSCORES") == [b"b", b"2"]
+
+
+def test_plain_sets_are_inputs_scored_one(r):
+    cmd(r, "ZADD", "z", 1, "a", 2, "b", 3, "c")
+    r.sadd("s", "b", "c", "x")
+    r.sadd("ints", 1, 2, 3)
+    assert cmd(r, "ZUNION", 2, "z", "s", "WITHSCORES") == [b"a", b"1", b"x", b"1", b"b", b"3", b"c", b"4"]
+    assert cmd(r, "ZUNION", 2, "z", "s", "WEIGHTS", 2, 3, "WITHSCORES") == [
+        b"a", b"2", b"x", b"3", b"b", b"7", b"c", b"9"]
+    assert cmd(r, "ZINTER", 2, "s", "z", "WITHSCORES", "AGGREGATE", "MAX") == [b"b", b"2", b"c", b"3"]
+    assert cmd(r, "ZDIFF", 2, "s", "z", "WITHSCORES") == [b"x", b"1"]
+    assert cmd(r, "ZDIFF", 2, "z", "s") == [b"a"]
+    assert cmd(r, "ZINTERCARD", 2, "s", "z") == 2
+    assert cmd(r, "ZUNIONSTORE", "out", 2, "s", "ints") == 6
+    assert cmd(r, "ZRANGE", "out", 0, -1) == [b"1", b"2", b"3", b"b", b"c", b"x"]
+    assert r.type("out") == b"zset"
+    r.rpush("l", "a")
+    assert err(r, "ZUNION", 2, "z", "l").startswith("WRONGTYPE")
