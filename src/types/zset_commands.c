@@ -19,6 +19,7 @@
 #include "db/db.h"
 #include "db/oplog.h"
 #include "types/keyspace_events.h"
+#include "types/scan.h"
 #include "types/zset.h"
 #include "util/glob.h"
 #include "util/mem.h"
@@ -895,42 +896,22 @@ static void cmd_zrandmember(struct request *req)
 
 /* ---- ZSCAN ---- */
 
-/* The cursor as Redis reads it, with strtoul: an optional sign ("-1"
- * wraps), digits; leading space, trailing bytes or overflow are invalid. */
-static bool parse_cursor(struct request *req, int i, uint64_t *cursor)
-{
-    const struct arg *a = &req->argv[i];
-    char buf[32];
-    if (a->len >= sizeof(buf) || (a->len && isspace((unsigned char)a->ptr[0]))) goto invalid;
-    memcpy(buf, a->ptr, a->len);
-    buf[a->len] = '\0';
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(buf, &end, 10);
-    if (end != buf + a->len || errno == ERANGE) goto invalid;
-    *cursor = v;
-    return true;
-invalid:
-    reply_error(req->out, "ERR invalid cursor");
-    return false;
-}
-
 /* ZSCAN's cursor precedes the members in the reply, so the members a step
  * visits are collected first (copies: a set may not change under a reply,
  * but the bytes of a packed set are only valid during the visit). */
-struct scan_batch {
-    const struct arg *pattern; /* NULL: all */
+struct zscan_batch {
+    const struct scan_args *args;
     long long seen;
     size_t count, cap;
     str *members;
     double *scores;
 };
 
-static void scan_collect(void *ctx, const char *member, size_t len, double score)
+static void zscan_collect(void *ctx, const char *member, size_t len, double score)
 {
-    struct scan_batch *b = ctx;
+    struct zscan_batch *b = ctx;
     b->seen++;
-    if (b->pattern && !glob_match(b->pattern->ptr, b->pattern->len, member, len, false)) return;
+    if (!scan_matches(b->args, member, len)) return;
     if (b->count == b->cap) {
         b->cap = b->cap ? b->cap * 2 : 16;
         b->members = mem_realloc(b->members, b->cap * sizeof(str));
@@ -940,54 +921,34 @@ static void scan_collect(void *ctx, const char *member, size_t len, double score
     b->scores[b->count++] = score;
 }
 
+/* ZSCAN key cursor [MATCH pattern] [COUNT count] */
 static void cmd_zscan(struct request *req)
 {
-    uint64_t cursor;
-    if (!parse_cursor(req, 2, &cursor)) return;
+    struct scan_args a;
+    if (!scan_parse_cursor(req, 2, &a)) return;
     struct object *o;
     if (!zset_lookup(req, &req->argv[1], false, &o)) return;
     if (!o) {
-        reply_array(req->out, 2);
-        reply_bulk(req->out, "0", 1);
-        reply_empty_array(req->out);
+        scan_reply_empty(req->out);
         return;
     }
-    long long count = 10;
-    struct arg *pattern = NULL;
-    for (int i = 3; i < req->argc; i += 2) {
-        if (i + 1 >= req->argc) {
-            reply_syntax_error(req->out);
-            return;
-        }
-        if (ARG_IS(req, i, "COUNT")) {
-            if (!request_ll(req, i + 1, &count)) return;
-            if (count < 1) {
-                reply_syntax_error(req->out);
-                return;
-            }
-        } else if (ARG_IS(req, i, "MATCH")) {
-            pattern = &req->argv[i + 1];
-            if (pattern->len == 1 && pattern->ptr[0] == '*') pattern = NULL;
-        } else {
-            reply_syntax_error(req->out);
-            return;
-        }
-    }
-    struct scan_batch batch = {pattern, 0, 0, 0, NULL, NULL};
-    long long iterations = count > LLONG_MAX / 10 ? LLONG_MAX : count * 10;
+    if (!scan_parse_options(req, 3, 0, &a)) return;
+    struct zscan_batch batch = {.args = &a};
+    uint64_t cursor = a.cursor;
+    long long iterations = a.count > LLONG_MAX / 10 ? LLONG_MAX : a.count * 10;
     do {
-        cursor = zset_object_scan(o, cursor, scan_collect, &batch);
-    } while (cursor && iterations-- && batch.seen < count);
+        cursor = zset_object_scan(o, cursor, zscan_collect, &batch);
+    } while (cursor && iterations-- && batch.seen < a.count);
+    struct scan_reply reply;
+    scan_reply_begin(&reply, req->out, cursor);
     char buf[64];
-    reply_array(req->out, 2);
-    reply_bulk(req->out, buf, format_ull(buf, cursor));
-    reply_array(req->out, (long long)batch.count * 2);
     for (size_t i = 0; i < batch.count; i++) {
         /* scores are strings here even in RESP3, as Redis replies them */
-        reply_bulk(req->out, batch.members[i], str_len(batch.members[i]));
-        reply_bulk(req->out, buf, reply_format_double(buf, sizeof(buf), batch.scores[i]));
+        scan_reply_item(&reply, batch.members[i], str_len(batch.members[i]));
+        scan_reply_item(&reply, buf, reply_format_double(buf, sizeof(buf), batch.scores[i]));
         str_free(batch.members[i]);
     }
+    scan_reply_end(&reply);
     mem_free(batch.members);
     mem_free(batch.scores);
 }
