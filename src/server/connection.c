@@ -545,18 +545,18 @@ bool client_check_output_limits(struct client *c)
     int cls = (c->flags & CLIENT_PUBSUB) ? 2 : 0;
     long long hard = cfg.output_limit[cls].hard, soft = cfg.output_limit[cls].soft;
     long long used = (long long)c->out.pending;
+    bool over_hard = hard > 0 && used >= hard;
     bool over_soft = soft > 0 && used >= soft;
-    long long now = event_now_ms();
     if (!over_soft) c->soft_limit_since_ms = 0;
-    else if (c->soft_limit_since_ms == 0) c->soft_limit_since_ms = now;
+    if (!over_hard && !over_soft) return false; /* the common case: no clock read */
+    long long now = event_now_ms();
+    if (over_soft && c->soft_limit_since_ms == 0) c->soft_limit_since_ms = now;
     bool soft_expired = over_soft && now - c->soft_limit_since_ms > (long long)cfg.output_limit[cls].soft_seconds * 1000;
-    if (!((hard > 0 && used >= hard) || soft_expired)) return false;
-    static const char *names[] = {"normal", "replica", "pubsub"};
+    if (!over_hard && !soft_expired) return false;
     str info = client_info_line(c, str_empty(256));
     log_warning("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", info);
     str_free(info);
     server.stats.client_output_buffer_limit_disconnections[cls]++;
-    (void)names;
     outbuf_clear(&c->out);
     client_close_async(c);
     return true;
