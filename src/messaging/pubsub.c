@@ -251,11 +251,26 @@ static void frames_release(struct message_frames *f)
     outblock_release(f->block[1]);
 }
 
+/* A subscriber that keeps up gets a small message copied into its own
+ * reply block, so its replies leave in one contiguous write as Redis's do;
+ * one that falls behind (or any big message) gets a reference to the shared
+ * block, so a backlog costs a few bytes per subscriber, not a copy. */
+#define PUBSUB_COPY_MAX 512
+#define PUBSUB_SHARE_BACKLOG (64 * 1024)
+
+static void deliver_one(struct pubsub_client *pc, struct outblock *frame)
+{
+    if (frame->used < PUBSUB_COPY_MAX && pc->out->pending < PUBSUB_SHARE_BACKLOG)
+        outbuf_append(pc->out, frame->data, frame->used);
+    else
+        outbuf_append_shared(pc->out, frame);
+}
+
 static long long deliver(struct subscribers *s, struct message_frames *f)
 {
     for (size_t i = 0; i < s->count; i++) {
         struct pubsub_client *pc = s->items[i];
-        outbuf_append_shared(pc->out, frame_for(f, pc->out->resp));
+        deliver_one(pc, frame_for(f, pc->out->resp));
         if (pubsub_hooks.delivered) pubsub_hooks.delivered(pc->client);
     }
     return (long long)s->count;
