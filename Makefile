@@ -6,8 +6,8 @@ BUILD    ?= build
 OPT      ?= -O2
 SANITIZE ?=
 CFLAGS   := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers \
-            $(OPT) -g -fno-strict-aliasing -Isrc $(SANITIZE) $(EXTRA_CFLAGS)
-LDLIBS   := -ljemalloc -lm -lpthread
+            $(OPT) -g -fno-strict-aliasing -Isrc -I/usr/include/lua5.1 $(SANITIZE) $(EXTRA_CFLAGS)
+LDLIBS   := -ljemalloc -llua5.1 -lm -lpthread
 PYTHON   := /usr/bin/python3
 
 SRCS      := $(shell find src -name '*.c' | sort)

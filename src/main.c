@@ -14,6 +14,7 @@
 #include "persistence/aof.h"
 #include "persistence/info.h"
 #include "persistence/snapshot.h"
+#include "scripting/scripting.h"
 #include "server/blocked.h"
 #include "server/command_table.h"
 #include "server/config.h"
@@ -270,6 +271,8 @@ int main(int argc, char **argv)
     server_init();
     dispatch_refresh_clock();
     persistence_init();
+    scripting_init(); /* before loading: an AOF written by Redis 6 may hold EVAL */
+    command_table_add(scripting_commands);
     /* the AOF is the more complete record: the snapshot only loads without it */
     if (aof_startup() != 0 || (!cfg.appendonly && snapshot_startup() != 0)) return 1;
     if (listeners_open() != 0) return 1;
