@@ -30,6 +30,7 @@
 #include "db/dict.h"
 #include "db/object.h"
 #include "types/list_node.h"
+#include "db/rewrite_batch.h"
 #include "util/mem.h"
 #include "util/str.h"
 
@@ -438,48 +439,20 @@ static size_t hash_memory(const struct object *o)
     return total;
 }
 
-/* AOF rewrite: HSET batches of up to 64 pairs. */
-#define REWRITE_BATCH 64
-
-struct rewrite {
-    struct arg argv[2 + 2 * REWRITE_BATCH];
-    str copies[2 * REWRITE_BATCH];
-    int pairs;
-    object_emit_fn *emit;
-    void *ctx;
-};
-
-static void rewrite_flush(struct rewrite *rw)
-{
-    if (rw->pairs == 0) return;
-    rw->emit(rw->ctx, 2 + 2 * rw->pairs, rw->argv);
-    for (int i = 0; i < 2 * rw->pairs; i++) str_free(rw->copies[i]);
-    rw->pairs = 0;
-}
-
+/* AOF rewrite and snapshots: HSET batches of up to 64 field/value pairs. */
 static bool rewrite_visit(void *ctx, const char *f, size_t flen, const char *v, size_t vlen)
 {
-    struct rewrite *rw = ctx;
-    int i = 2 * rw->pairs;
-    rw->copies[i] = str_new(f, flen);
-    rw->copies[i + 1] = str_new(v, vlen);
-    rw->argv[2 + i] = (struct arg){rw->copies[i], flen};
-    rw->argv[3 + i] = (struct arg){rw->copies[i + 1], vlen};
-    if (++rw->pairs == REWRITE_BATCH) rewrite_flush(rw);
+    rewrite_batch_arg(ctx, f, flen);
+    rewrite_batch_arg(ctx, v, vlen);
+    rewrite_batch_item_done(ctx);
     return true;
 }
 
 static void hash_rewrite(const struct object *o, const char *key, size_t len, object_emit_fn *emit, void *ctx)
 {
-    struct rewrite *rw = mem_alloc(sizeof(*rw));
-    rw->argv[0] = (struct arg){"HSET", 4};
-    rw->argv[1] = (struct arg){(char *)key, len};
-    rw->pairs = 0;
-    rw->emit = emit;
-    rw->ctx = ctx;
-    hash_object_each(o, rewrite_visit, rw);
-    rewrite_flush(rw);
-    mem_free(rw);
+    struct rewrite_batch *b = rewrite_batch_new("HSET", key, len, emit, ctx);
+    hash_object_each(o, rewrite_visit, b);
+    rewrite_batch_finish(b);
 }
 
 static const struct object_ops hash_ops = {

@@ -31,6 +31,7 @@
 
 #include "db/object.h"
 #include "types/list_node.h"
+#include "db/rewrite_batch.h"
 #include "util/mem.h"
 #include "util/str.h"
 #include "util/numbers.h"
@@ -730,44 +731,18 @@ static size_t list_memory(const struct object *o)
 
 /* AOF rewrite: RPUSH batches of up to 64 elements, so loading a long list
  * costs few commands and no single command is huge. */
-#define LIST_REWRITE_BATCH 64
-
-struct list_rewrite {
-    struct arg argv[2 + LIST_REWRITE_BATCH];
-    str copies[LIST_REWRITE_BATCH];
-    int count;
-    object_emit_fn *emit;
-    void *ctx;
-};
-
-static void list_rewrite_flush(struct list_rewrite *rw)
-{
-    if (rw->count == 0) return;
-    rw->emit(rw->ctx, 2 + rw->count, rw->argv);
-    for (int i = 0; i < rw->count; i++) str_free(rw->copies[i]);
-    rw->count = 0;
-}
-
 static bool list_rewrite_visit(void *ctx, const char *p, size_t len)
 {
-    struct list_rewrite *rw = ctx;
-    rw->copies[rw->count] = str_new(p, len);
-    rw->argv[2 + rw->count] = (struct arg){rw->copies[rw->count], len};
-    if (++rw->count == LIST_REWRITE_BATCH) list_rewrite_flush(rw);
+    rewrite_batch_arg(ctx, p, len);
+    rewrite_batch_item_done(ctx);
     return true;
 }
 
 static void list_rewrite(const struct object *o, const char *key, size_t len, object_emit_fn *emit, void *ctx)
 {
-    struct list_rewrite *rw = mem_alloc(sizeof(*rw));
-    rw->argv[0] = (struct arg){"RPUSH", 5};
-    rw->argv[1] = (struct arg){(char *)key, len};
-    rw->count = 0;
-    rw->emit = emit;
-    rw->ctx = ctx;
-    list_object_each(o, list_rewrite_visit, rw);
-    list_rewrite_flush(rw);
-    mem_free(rw);
+    struct rewrite_batch *b = rewrite_batch_new("RPUSH", key, len, emit, ctx);
+    list_object_each(o, list_rewrite_visit, b);
+    rewrite_batch_finish(b);
 }
 
 static const struct object_ops list_ops = {

@@ -30,6 +30,7 @@
 #include "db/object.h"
 #include "types/intset.h"
 #include "types/list_node.h"
+#include "db/rewrite_batch.h"
 #include "util/mem.h"
 #include "util/numbers.h"
 #include "util/str.h"
@@ -481,45 +482,19 @@ static size_t set_memory(const struct object *o)
     return total;
 }
 
-/* AOF rewrite: SADD batches of up to 64 members. */
-#define REWRITE_BATCH 64
-
-struct rewrite {
-    struct arg argv[2 + REWRITE_BATCH];
-    str copies[REWRITE_BATCH];
-    int count;
-    object_emit_fn *emit;
-    void *ctx;
-};
-
-static void rewrite_flush(struct rewrite *rw)
-{
-    if (rw->count == 0) return;
-    rw->emit(rw->ctx, 2 + rw->count, rw->argv);
-    for (int i = 0; i < rw->count; i++) str_free(rw->copies[i]);
-    rw->count = 0;
-}
-
+/* AOF rewrite and snapshots: SADD batches of up to 64 members. */
 static bool rewrite_visit(void *ctx, const char *p, size_t len)
 {
-    struct rewrite *rw = ctx;
-    rw->copies[rw->count] = str_new(p, len);
-    rw->argv[2 + rw->count] = (struct arg){rw->copies[rw->count], len};
-    if (++rw->count == REWRITE_BATCH) rewrite_flush(rw);
+    rewrite_batch_arg(ctx, p, len);
+    rewrite_batch_item_done(ctx);
     return true;
 }
 
 static void set_rewrite(const struct object *o, const char *key, size_t len, object_emit_fn *emit, void *ctx)
 {
-    struct rewrite *rw = mem_alloc(sizeof(*rw));
-    rw->argv[0] = (struct arg){"SADD", 4};
-    rw->argv[1] = (struct arg){(char *)key, len};
-    rw->count = 0;
-    rw->emit = emit;
-    rw->ctx = ctx;
-    set_object_each(o, rewrite_visit, rw);
-    rewrite_flush(rw);
-    mem_free(rw);
+    struct rewrite_batch *b = rewrite_batch_new("SADD", key, len, emit, ctx);
+    set_object_each(o, rewrite_visit, b);
+    rewrite_batch_finish(b);
 }
 
 static const struct object_ops set_ops = {

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "db/dict.h"
+#include "db/rewrite_batch.h"
 #include "db/object.h"
 #include "protocol/reply.h"
 #include "util/mem.h"
@@ -579,47 +580,19 @@ static size_t zset_memory(const struct object *o)
 /* AOF rewrite and snapshots: ZADD batches of up to 64 pairs. Scores are
  * written in their shortest round-trip form ("inf", "-0" included), so the
  * set reloads bit for bit. */
-#define ZSET_REWRITE_BATCH 64
-
-struct zset_rewrite {
-    struct arg argv[2 + 2 * ZSET_REWRITE_BATCH];
-    char scores[ZSET_REWRITE_BATCH][32];
-    str members[ZSET_REWRITE_BATCH];
-    int count;
-    object_emit_fn *emit;
-    void *ctx;
-};
-
-static void rewrite_flush(struct zset_rewrite *rw)
-{
-    if (rw->count == 0) return;
-    rw->emit(rw->ctx, 2 + 2 * rw->count, rw->argv);
-    for (int i = 0; i < rw->count; i++) str_free(rw->members[i]);
-    rw->count = 0;
-}
-
 static void rewrite_visit(void *ctx, const char *member, size_t len, double score)
 {
-    struct zset_rewrite *rw = ctx;
-    int i = rw->count;
-    size_t n = reply_format_double(rw->scores[i], sizeof(rw->scores[i]), score);
-    rw->members[i] = str_new(member, len);
-    rw->argv[2 + 2 * i] = (struct arg){rw->scores[i], n};
-    rw->argv[3 + 2 * i] = (struct arg){rw->members[i], len};
-    if (++rw->count == ZSET_REWRITE_BATCH) rewrite_flush(rw);
+    char buf[32];
+    rewrite_batch_arg(ctx, buf, reply_format_double(buf, sizeof(buf), score));
+    rewrite_batch_arg(ctx, member, len);
+    rewrite_batch_item_done(ctx);
 }
 
 static void zset_rewrite(const struct object *o, const char *key, size_t len, object_emit_fn *emit, void *ctx)
 {
-    struct zset_rewrite *rw = mem_alloc(sizeof(*rw));
-    rw->argv[0] = (struct arg){"ZADD", 4};
-    rw->argv[1] = (struct arg){(char *)key, len};
-    rw->count = 0;
-    rw->emit = emit;
-    rw->ctx = ctx;
-    zset_object_each(o, rewrite_visit, rw);
-    rewrite_flush(rw);
-    mem_free(rw);
+    struct rewrite_batch *b = rewrite_batch_new("ZADD", key, len, emit, ctx);
+    zset_object_each(o, rewrite_visit, b);
+    rewrite_batch_finish(b);
 }
 
 static const struct object_ops zset_ops = {
