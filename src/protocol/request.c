@@ -1,5 +1,6 @@
 #include "protocol/request.h"
 
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -63,6 +64,34 @@ bool request_timeout_ms(struct request *req, int i, long long *out_ms, bool in_s
         return false;
     }
     *out_ms = (long long)ceill(v);
+    return true;
+}
+
+bool request_mpop_keys(struct request *req, int index, int *first_key, int *numkeys)
+{
+    long long n;
+    if (!request_ll_range(req, index, 1, LLONG_MAX, &n, "ERR numkeys should be greater than 0")) return false;
+    if (n >= req->argc - index - 1) {
+        reply_syntax_error(req->out);
+        return false;
+    }
+    *first_key = index + 1;
+    *numkeys = (int)n;
+    return true;
+}
+
+bool request_mpop_count(struct request *req, int first, long long *count)
+{
+    *count = -1;
+    for (int j = first; j < req->argc; j++) {
+        if (*count == -1 && ARG_IS(req, j, "COUNT") && j + 1 < req->argc) {
+            if (!request_ll_range(req, ++j, 1, LLONG_MAX, count, "ERR count should be greater than 0")) return false;
+        } else {
+            reply_syntax_error(req->out);
+            return false;
+        }
+    }
+    if (*count == -1) *count = 1;
     return true;
 }
 

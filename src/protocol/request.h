@@ -51,6 +51,13 @@ bool request_double(struct request *req, int i, double *out);
  * when negative or not a number; 0 means forever. Result in milliseconds. */
 bool request_timeout_ms(struct request *req, int i, long long *out_ms, bool in_seconds);
 
+/* The *MPOP family's arguments (LMPOP, ZMPOP and their blocking forms):
+ * numkeys at argv[index] followed by that many keys, and after the side word
+ * an optional COUNT n (1 when absent). Reply Redis's error and return false
+ * when malformed. */
+bool request_mpop_keys(struct request *req, int index, int *first_key, int *numkeys);
+bool request_mpop_count(struct request *req, int first, long long *count);
+
 void reply_wrong_type(struct outbuf *o);
 void reply_syntax_error(struct outbuf *o);
 void reply_wrong_arity(struct outbuf *o, const char *command);

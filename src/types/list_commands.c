@@ -133,29 +133,10 @@ bool list_move_reply(struct request *req, const struct arg *src, struct object *
 
 bool list_parse_mpop(struct request *req, int numkeys_index, struct list_mpop *m)
 {
-    long long numkeys;
-    if (!request_ll_range(req, numkeys_index, 1, LLONG_MAX, &numkeys, "ERR numkeys should be greater than 0"))
-        return false;
-    if (numkeys >= req->argc - numkeys_index - 1) {
-        reply_syntax_error(req->out);
-        return false;
-    }
-    m->first_key = numkeys_index + 1;
-    m->numkeys = (int)numkeys;
+    if (!request_mpop_keys(req, numkeys_index, &m->first_key, &m->numkeys)) return false;
     int where = m->first_key + m->numkeys;
     if (!list_parse_end(req, where, &m->end)) return false;
-    m->count = -1;
-    for (int j = where + 1; j < req->argc; j++) {
-        if (m->count == -1 && ARG_IS(req, j, "COUNT") && j + 1 < req->argc) {
-            if (!request_ll_range(req, ++j, 1, LLONG_MAX, &m->count, "ERR count should be greater than 0"))
-                return false;
-        } else {
-            reply_syntax_error(req->out);
-            return false;
-        }
-    }
-    if (m->count == -1) m->count = 1;
-    return true;
+    return request_mpop_count(req, where + 1, &m->count);
 }
 
 bool list_mpop_serve(struct request *req, const struct list_mpop *m)
