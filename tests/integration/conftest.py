@@ -174,6 +174,22 @@ class RawConnection:
         self.sock.close()
 
 
+def blocked_count(r):
+    """Clients blocked in BLPOP, XREAD BLOCK and the like, from INFO."""
+    return r.info("clients")["blocked_clients"]
+
+
+def wait_blocked(r, n, timeout=5):
+    """Waits until at least n clients are blocked (a waiter's command has
+    been processed), failing after `timeout` seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if blocked_count(r) >= n:
+            return
+        time.sleep(0.01)
+    raise AssertionError("expected %d blocked clients, have %d" % (n, blocked_count(r)))
+
+
 @pytest.fixture(scope="module")
 def server():
     srv = RunnelProcess()

@@ -7,18 +7,7 @@ import time
 import pytest
 import redis
 
-
-def blocked_count(r):
-    return r.info("clients")["blocked_clients"]
-
-
-def wait_blocked(r, n, timeout=5):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if blocked_count(r) >= n:
-            return
-        time.sleep(0.01)
-    raise AssertionError("expected %d blocked clients, have %d" % (n, blocked_count(r)))
+from conftest import blocked_count, wait_blocked
 
 
 def test_brpop_serves_first_nonempty_key_in_argument_order(r):

@@ -8,21 +8,10 @@ import time
 import pytest
 import redis
 
+from conftest import blocked_count, wait_blocked
+
 WRONGTYPE = ("error", "WRONGTYPE Operation against a key holding the wrong kind of value")
 INVALID_ID = ("error", "ERR Invalid stream ID specified as stream command argument")
-
-
-def blocked_count(r):
-    return r.info("clients")["blocked_clients"]
-
-
-def wait_blocked(r, n, timeout=5):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if blocked_count(r) >= n:
-            return
-        time.sleep(0.01)
-    raise AssertionError("expected %d blocked clients, have %d" % (n, blocked_count(r)))
 
 
 def ids(entries):

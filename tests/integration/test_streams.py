@@ -9,21 +9,10 @@ import time
 import pytest
 import redis
 
+from conftest import blocked_count, wait_blocked
+
 INVALID_ID = ("error", "ERR Invalid stream ID specified as stream command argument")
 TOO_SMALL = ("error", "ERR The ID specified in XADD is equal or smaller than the target stream top item")
-
-
-def blocked_count(r):
-    return r.info("clients")["blocked_clients"]
-
-
-def wait_blocked(r, n, timeout=5):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if blocked_count(r) >= n:
-            return
-        time.sleep(0.01)
-    raise AssertionError("expected %d blocked clients, have %d" % (n, blocked_count(r)))
 
 
 def ids(entries):

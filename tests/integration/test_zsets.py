@@ -15,6 +15,8 @@ import time
 import pytest
 import redis
 
+from conftest import blocked_count, wait_blocked
+
 
 def cmd(r, *args):
     return r.execute_command(*args)
@@ -798,19 +800,6 @@ def test_lex_ranges_on_a_large_set(r):
 
 
 # ---- blocking pops ----
-
-
-def blocked_count(r):
-    return r.info("clients")["blocked_clients"]
-
-
-def wait_blocked(r, n, timeout=5):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if blocked_count(r) >= n:
-            return
-        time.sleep(0.01)
-    raise AssertionError("expected %d blocked clients, have %d" % (n, blocked_count(r)))
 
 
 def in_thread(fn):
