@@ -512,11 +512,16 @@ static void client_flush(struct client *c)
 
 /* Flushes every pending client, except those whose last write is not yet
  * durable (appendfsync always with a failing disk): their replies stay
- * queued until the AOF catches up. */
+ * queued until the AOF catches up.
+ *
+ * Newest first: a client is marked when its own commands have run, after
+ * the subscribers and waiters those commands fed, so a publisher or
+ * producer gets its replies before the fan-out is written and can send its
+ * next batch while the loop writes to the others. */
 void connections_flush_pending(void)
 {
-    size_t kept = 0;
-    for (size_t i = 0; i < server.pending_count; i++) {
+    size_t kept = 0, count = server.pending_count;
+    for (size_t i = count; i-- > 0;) {
         struct client *c = server.pending_writes[i];
         if (c->wrote_upto > oplog_durable_total) {
             server.pending_writes[kept++] = c;
@@ -524,6 +529,11 @@ void connections_flush_pending(void)
         }
         c->flags &= ~CLIENT_PENDING_WRITE;
         client_flush(c);
+    }
+    for (size_t i = 0; i < kept / 2; i++) { /* kept ones back in marking order */
+        struct client *t = server.pending_writes[i];
+        server.pending_writes[i] = server.pending_writes[kept - 1 - i];
+        server.pending_writes[kept - 1 - i] = t;
     }
     server.pending_count = kept;
 }
