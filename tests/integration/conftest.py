@@ -190,11 +190,24 @@ def wait_blocked(r, n, timeout=5):
     raise AssertionError("expected %d blocked clients, have %d" % (n, blocked_count(r)))
 
 
+# An ASan/UBSan build prints its reports to the server's log; leak reports
+# are written at exit, so the check stops the server first.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def assert_no_sanitizer_report(srv):
+    srv.stop()
+    with open(srv.log_path, errors="replace") as f:
+        text = f.read()
+    found = [m for m in SANITIZER_MARKERS if m in text]
+    assert not found, "sanitizer report in %s:\n%s" % (srv.log_path, text[-8000:])
+
+
 @pytest.fixture(scope="module")
 def server():
     srv = RunnelProcess()
     yield srv
-    srv.stop()
+    assert_no_sanitizer_report(srv)
 
 
 @pytest.fixture
@@ -235,4 +248,4 @@ def fresh_server():
 
     yield start
     for srv in started:
-        srv.stop()
+        assert_no_sanitizer_report(srv)

@@ -26,40 +26,6 @@ NOT_FLOAT = err("ERR value is not a valid float")
 WRONGTYPE = err("WRONGTYPE Operation against a key holding the wrong kind of value")
 
 
-# ---- sanitizer reports (an ASan/UBSan build prints them to the server log) ----
-
-SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
-
-
-def assert_no_sanitizer_report(srv):
-    srv.stop()  # leak reports are written at exit
-    with open(srv.log_path, errors="replace") as f:
-        text = f.read()
-    found = [m for m in SANITIZER_MARKERS if m in text]
-    assert not found, "sanitizer report in %s:\n%s" % (srv.log_path, text[-8000:])
-
-
-@pytest.fixture(scope="module", autouse=True)
-def no_sanitizer_reports(server):
-    yield
-    assert_no_sanitizer_report(server)
-
-
-@pytest.fixture
-def fresh_server(fresh_server):
-    """The conftest factory, plus a sanitizer check of each server's log."""
-    started = []
-
-    def start(*args, **kw):
-        srv = fresh_server(*args, **kw)
-        started.append(srv)
-        return srv
-
-    yield start
-    for srv in started:
-        assert_no_sanitizer_report(srv)
-
-
 @pytest.fixture
 def c(r, raw):
     """A raw connection on a flushed server: replies exactly as sent."""
