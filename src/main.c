@@ -176,6 +176,7 @@ static void persistence_init(void)
     server_persistence_hooks.before_flush = persistence_before_flush;
     server_persistence_hooks.cron = persistence_cron;
     info_persistence_extension = persistence_info;
+    info_memory_extension = scripting_info_memory;
     server_debug_extension = snapshot_debug;
     command_table_add(aof_commands);
     command_table_add(snapshot_commands);

@@ -11,6 +11,7 @@
 #define RUNNEL_SCRIPTING_SCRIPTING_H
 
 #include "protocol/command.h"
+#include "util/str.h"
 
 /* EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT, for command_table_add. */
 extern struct command scripting_commands[];
@@ -18,5 +19,9 @@ extern struct command scripting_commands[];
 /* Creates the Lua state and the scripts' client. Call once, after the
  * server's databases exist and before the AOF is loaded. */
 void scripting_init(void);
+
+/* Appends INFO memory's used_memory_lua, number_of_cached_scripts and the
+ * other scripting fields (installed as info_memory_extension). */
+str scripting_info_memory(str s);
 
 #endif

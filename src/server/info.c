@@ -12,11 +12,13 @@
 #include "server/server.h"
 #include "server/stats.h"
 #include "util/mem.h"
+#include "util/numbers.h"
 
 const char *server_executable_path = "";
 long long (*info_blocking_keys)(void);
 long long (*info_pubsub_counts[3])(void);
 str (*info_persistence_extension)(str s);
+str (*info_memory_extension)(str s);
 
 static str info_server(str s)
 {
@@ -88,18 +90,6 @@ static str info_clients(str s)
                              blocked, watched_keys, info_blocking_keys ? info_blocking_keys() : 0LL);
 }
 
-static void human_bytes(char *buf, size_t size, double n)
-{
-    const char *units = "BKMGTP";
-    int u = 0;
-    while (n >= 1024 && u < 5) {
-        n /= 1024;
-        u++;
-    }
-    if (u == 0) snprintf(buf, size, "%.0fB", n);
-    else snprintf(buf, size, "%.2f%c", n, units[u]);
-}
-
 static void capture_value(void *ctx, const char *name, const char *value)
 {
     (void)name;
@@ -128,12 +118,12 @@ static str info_memory(str s)
     size_t used = mem_used(), rss = mem_rss(), resident = mem_resident();
     size_t peak = info_memory_peak(used);
     char h_used[32], h_rss[32], h_peak[32], h_max[32];
-    human_bytes(h_used, sizeof(h_used), (double)used);
-    human_bytes(h_rss, sizeof(h_rss), (double)rss);
-    human_bytes(h_peak, sizeof(h_peak), (double)peak);
-    human_bytes(h_max, sizeof(h_max), (double)cfg.maxmemory);
+    format_human_bytes(h_used, sizeof(h_used), (double)used);
+    format_human_bytes(h_rss, sizeof(h_rss), (double)rss);
+    format_human_bytes(h_peak, sizeof(h_peak), (double)peak);
+    format_human_bytes(h_max, sizeof(h_max), (double)cfg.maxmemory);
     size_t clients_mem = info_clients_memory();
-    return str_append_printf(s,
+    s = str_append_printf(s,
                              "# Memory\r\n"
                              "used_memory:%zu\r\n"
                              "used_memory_human:%s\r\n"
@@ -152,6 +142,7 @@ static str info_memory(str s)
                              "lazyfree_pending_objects:0\r\n",
                              used, h_used, rss, h_rss, peak, h_peak, clients_mem, used, resident, cfg.maxmemory, h_max,
                              policy, used ? (double)rss / (double)used : 0.0);
+    return info_memory_extension ? info_memory_extension(s) : s;
 }
 
 static str info_persistence(str s)

@@ -19,5 +19,7 @@ extern long long (*info_blocking_keys)(void);
 extern long long (*info_pubsub_counts[3])(void);
 /* Appends aof_* and rdb_* fields (persistence/). */
 extern str (*info_persistence_extension)(str s);
+/* Appends the scripting fields of the memory section (scripting/). */
+extern str (*info_memory_extension)(str s);
 
 #endif

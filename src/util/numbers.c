@@ -115,3 +115,15 @@ size_t format_ld(char *buf, size_t size, long double v)
     }
     return (size_t)n;
 }
+
+void format_human_bytes(char *buf, size_t size, double n)
+{
+    const char *units = "BKMGTP";
+    int u = 0;
+    while (n >= 1024 && u < 5) {
+        n /= 1024;
+        u++;
+    }
+    if (u == 0) snprintf(buf, size, "%.0fB", n);
+    else snprintf(buf, size, "%.2f%c", n, units[u]);
+}

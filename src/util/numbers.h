@@ -16,6 +16,8 @@ bool parse_double(const char *s, size_t len, double *out);
 /* Writes the decimal form of v; returns its length (buf >= 21 bytes). */
 size_t format_ll(char *buf, long long v);
 size_t format_ull(char *buf, unsigned long long v);
+/* Bytes as INFO's *_human fields show them: "512B", "1.50K", "2.00M"... */
+void format_human_bytes(char *buf, size_t size, double n);
 /* Formats a long double as INCRBYFLOAT replies (%.17Lf, trailing zeros cut). */
 size_t format_ld(char *buf, size_t size, long double v);
 

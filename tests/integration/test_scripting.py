@@ -524,3 +524,22 @@ def test_script_writes_survive_aof_restart():
     finally:
         for s in servers:
             s.stop()
+
+
+def test_info_memory_counts_cached_scripts_and_the_lua_heap(r):
+    r.script_flush()
+    before = r.info("memory")
+    assert before["number_of_cached_scripts"] == 0
+    assert before["used_memory_lua"] > 0
+    assert before["used_memory_lua"] == before["used_memory_vm_eval"]
+    r.script_load("return 1")
+    r.eval("local t = {} for i = 1, 10000 do t[i] = i end return #t", 0)
+    after = r.info("memory")
+    assert after["number_of_cached_scripts"] == 2
+    assert after["used_memory_scripts_eval"] > before["used_memory_scripts_eval"]
+    assert after["used_memory_scripts"] == after["used_memory_scripts_eval"]
+    assert after["number_of_functions"] == 0
+    assert after["used_memory_vm_total"] == after["used_memory_lua"]
+    assert after["used_memory_lua_human"].endswith(("B", "K", "M"))
+    r.script_flush()
+    assert r.info("memory")["number_of_cached_scripts"] == 0
