@@ -537,6 +537,23 @@ bool dict_delete(struct dict *d, const void *key, size_t len)
     return true;
 }
 
+bool dict_validate(struct dict *d)
+{
+    struct dict_iter it;
+    dict_iter_init(&it, d, true); /* no rehash step under the walk */
+    struct dict_entry *e;
+    size_t n = 0;
+    bool ok = true;
+    while (ok && (e = dict_iter_next(&it))) {
+        size_t len;
+        const char *k = dict_entry_key(d, e, &len);
+        ok = dict_find(d, k, len) == e;
+        n++;
+    }
+    dict_iter_done(&it);
+    return ok && n == dict_size(d);
+}
+
 /* ---- random ---------------------------------------------------------- */
 
 /* Maps a global bucket number over both tables (table 0 first) to its

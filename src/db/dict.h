@@ -134,6 +134,10 @@ void dict_iter_done(struct dict_iter *it);
 typedef void dict_scan_fn(void *ctx, struct dict_entry *e);
 uint64_t dict_scan(struct dict *d, uint64_t cursor, dict_scan_fn *fn, void *ctx);
 
+/* Checks that every entry is found under its own key and that the counts
+ * add up (tests, DEBUG). */
+bool dict_validate(struct dict *d);
+
 /* Does incremental rehash work for about `ms` milliseconds; returns true if
  * rehashing is still in progress. */
 bool dict_rehash_ms(struct dict *d, int ms);

@@ -205,7 +205,6 @@ static uint64_t random_u64(void)
     return z ^ (z >> 31);
 }
 
-
 static void visit_packed_at(const struct list_node *n, size_t off, hash_visit_fn *fn, void *ctx)
 {
     struct pair_view pv;
@@ -333,20 +332,7 @@ bool hash_object_validate(const struct object *o)
         }
         return true;
     }
-    if (o->encoding != ENC_HASHTABLE) return false;
-    /* every entry is found under its own field */
-    struct dict *d = table(o);
-    struct dict_iter it;
-    dict_iter_init(&it, d, true);
-    struct dict_entry *e;
-    bool ok = true;
-    while (ok && (e = dict_iter_next(&it))) {
-        size_t flen;
-        const char *f = dict_entry_key(d, e, &flen);
-        ok = dict_find(d, f, flen) == e;
-    }
-    dict_iter_done(&it);
-    return ok;
+    return o->encoding == ENC_HASHTABLE && dict_validate(table(o));
 }
 
 /* ---- object ops ---- */

@@ -442,7 +442,7 @@ bool set_object_validate(const struct object *o)
         dict_release(seen);
         return n == node->count;
     }
-    return o->encoding == ENC_HASHTABLE;
+    return o->encoding == ENC_HASHTABLE && dict_validate(table(o));
 }
 
 /* ---- object ops ---- */
