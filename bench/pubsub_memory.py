@@ -27,23 +27,14 @@ library and redis-py only.
 import argparse
 import os
 import resource
-import shutil
 import socket
-import subprocess
 import sys
-import tempfile
 import time
 
-import redis
+from bench_server import Server
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHANNEL = b"bench:slow"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def mem_available():
@@ -70,49 +61,9 @@ def human(n):
     return str(n)
 
 
-class Server:
-    """One server process on a free port with its own directory."""
-
-    def __init__(self, name, path):
-        self.name = name
-        self.path = path
-        self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="pubsub-memory-%s-" % name)
-        # The limit is given as separate arguments: both servers accept that.
-        argv = [path, "--port", str(self.port), "--dir", self.dir, "--save", "", "--appendonly", "no",
-                "--client-output-buffer-limit", "pubsub", "0", "0", "0", "--maxclients", "10000"]
-        self.log = open(os.path.join(self.dir, "server.log"), "w")
-        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, cwd=self.dir)
-        deadline = time.time() + 10
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError("%s exited: %s" % (name, open(self.log.name).read()))
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise RuntimeError("%s did not start" % name)
-                time.sleep(0.05)
-        self.client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=120)
-
-    def used_memory(self):
-        return self.client.info("memory")["used_memory"]
-
-    def stop(self):
-        try:
-            self.client.close()
-        except Exception:
-            pass
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+def start_server(name, path):
+    # The limit is given as separate arguments: both servers accept that.
+    return Server(name, path, ["--client-output-buffer-limit", "pubsub", "0", "0", "0", "--maxclients", "10000"])
 
 
 def subscribe_all(port, n, rcvbuf):
@@ -153,7 +104,7 @@ def settle(server, timeout=30.0):
 
 
 def measure(name, path, args):
-    server = Server(name, path)
+    server = start_server(name, path)
     socks = []
     try:
         socks = subscribe_all(server.port, args.subscribers, args.rcvbuf)

@@ -1,9 +1,11 @@
 #include "db/dict.h"
 
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
 #include "util/mem.h"
+#include "util/varint.h"
 
 #define DICT_INITIAL_SIZE 4
 #define DICT_EMPTY_VISITS 10 /* empty buckets a rehash step may skip per bucket of work */
@@ -127,6 +129,78 @@ static uint64_t rng_next(void)
     return z ^ (z >> 31);
 }
 
+/* ---- entries ------------------------------------------------------------- */
+
+/* Embedded entries: the bytes after the chain link. */
+#define EMBED_OFFSET offsetof(struct dict_entry, key)
+
+static inline bool is_embedded(const struct dict *d)
+{
+    return d->type->layout != DICT_STR_KEY;
+}
+
+static inline unsigned char *embed_bytes(const struct dict_entry *e)
+{
+    return (unsigned char *)e + EMBED_OFFSET;
+}
+
+/* Embedded lengths are varints. */
+static inline const uint8_t *len_get(const uint8_t *p, size_t *len)
+{
+    uint64_t v;
+    p = varint_get(p, &v);
+    *len = (size_t)v;
+    return p;
+}
+
+const char *dict_entry_key(const struct dict *d, const struct dict_entry *e, size_t *len)
+{
+    if (!is_embedded(d)) {
+        *len = str_len(e->key);
+        return e->key;
+    }
+    return (const char *)len_get(embed_bytes(e), len);
+}
+
+const char *dict_entry_value(const struct dict_entry *e, size_t *len)
+{
+    size_t klen;
+    const unsigned char *p = len_get(embed_bytes(e), &klen);
+    return (const char *)len_get(p + klen, len);
+}
+
+/* Allocates an embedded entry holding key and, when with_value, the value;
+ * `next` is left for the caller. */
+static struct dict_entry *embed_new(const void *key, size_t klen, bool with_value, const void *val, size_t vlen)
+{
+    size_t size = EMBED_OFFSET + varint_len(klen) + klen + (with_value ? varint_len(vlen) + vlen : 0);
+    struct dict_entry *e = mem_alloc(size);
+    unsigned char *p = varint_put(embed_bytes(e), klen);
+    if (klen) memcpy(p, key, klen);
+    if (!with_value) return e;
+    p = varint_put(p + klen, vlen);
+    if (vlen) memcpy(p, val, vlen);
+    return e;
+}
+
+/* Gives an embedded key-value entry a new value; returns the entry, which
+ * may have moved. val must not point into e. */
+static struct dict_entry *embed_set_value(struct dict_entry *e, const void *val, size_t vlen)
+{
+    size_t klen, old_vlen;
+    const unsigned char *kp = len_get(embed_bytes(e), &klen);
+    size_t head = (size_t)(kp - (const unsigned char *)e) + klen;
+    len_get(kp + klen, &old_vlen);
+    if (old_vlen == vlen) {
+        if (vlen) memcpy((unsigned char *)e + head + varint_len(vlen), val, vlen);
+        return e;
+    }
+    e = mem_realloc(e, head + varint_len(vlen) + vlen);
+    unsigned char *p = varint_put((unsigned char *)e + head, vlen);
+    if (vlen) memcpy(p, val, vlen);
+    return e;
+}
+
 /* ---- keys ---------------------------------------------------------------- */
 
 static uint64_t key_hash(const struct dict *d, const void *key, size_t len)
@@ -134,12 +208,20 @@ static uint64_t key_hash(const struct dict *d, const void *key, size_t len)
     return siphash(key, len, d->type->nocase);
 }
 
-static bool key_equal(const struct dict *d, const str k, const void *key, size_t len)
+static uint64_t entry_hash(const struct dict *d, const struct dict_entry *e)
 {
-    if (str_len(k) != len) return false;
+    size_t len;
+    const char *k = dict_entry_key(d, e, &len);
+    return key_hash(d, k, len);
+}
+
+static bool key_equal(const struct dict *d, const struct dict_entry *e, const void *key, size_t len)
+{
+    size_t klen;
+    const uint8_t *a = (const uint8_t *)dict_entry_key(d, e, &klen), *b = key;
+    if (klen != len) return false;
     if (len == 0) return true;
-    if (!d->type->nocase) return memcmp(k, key, len) == 0;
-    const uint8_t *a = (const uint8_t *)k, *b = key;
+    if (!d->type->nocase) return memcmp(a, b, len) == 0;
     for (size_t i = 0; i < len; i++) {
         if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
     }
@@ -150,8 +232,10 @@ static bool key_equal(const struct dict *d, const str k, const void *key, size_t
  * is not passed to val_free, so destructors need not handle NULL. */
 static void entry_free(struct dict *d, struct dict_entry *e)
 {
-    if (d->type->owns_keys) str_free(e->key);
-    if (d->type->val_free && e->v.ptr) d->type->val_free(e->v.ptr);
+    if (!is_embedded(d)) {
+        if (d->type->owns_keys) str_free(e->key);
+        if (d->type->val_free && e->v.ptr) d->type->val_free(e->v.ptr);
+    }
     mem_free(e);
 }
 
@@ -227,7 +311,7 @@ static void rehash_bucket(struct dict *d, uint64_t idx)
     uint64_t mask = d->t[1].size - 1;
     while (e) {
         struct dict_entry *next = e->next;
-        uint64_t h = key_hash(d, e->key, str_len(e->key)) & mask;
+        uint64_t h = entry_hash(d, e) & mask;
         e->next = d->t[1].buckets[h];
         d->t[1].buckets[h] = e;
         d->t[0].used--;
@@ -347,7 +431,7 @@ static struct dict_entry **find_slot(struct dict *d, uint64_t h, const void *key
         /* Buckets below rehash_index have already moved to table 1. */
         if (ti == 0 && (int64_t)idx < d->rehash_index) continue;
         for (struct dict_entry **p = &t->buckets[idx]; *p; p = &(*p)->next) {
-            if (!key_equal(d, (*p)->key, key, len)) continue;
+            if (!key_equal(d, *p, key, len)) continue;
             *table = ti;
             return p;
         }
@@ -364,19 +448,24 @@ struct dict_entry *dict_find(struct dict *d, const void *key, size_t len)
     return p ? *p : NULL;
 }
 
-/* Links a new entry for a key known to be absent; may start a resize. The
- * caller sets the value. */
-static struct dict_entry *insert_new(struct dict *d, uint64_t h, str key)
+/* Links a new entry (made by the caller) for a key known to be absent; may
+ * start a resize. */
+static struct dict_entry *link_new(struct dict *d, uint64_t h, struct dict_entry *e)
 {
     expand_if_needed(d);
     struct dict_table *t = is_rehashing(d) ? &d->t[1] : &d->t[0];
     uint64_t idx = h & (t->size - 1);
-    struct dict_entry *e = mem_alloc(sizeof(*e));
-    e->key = key;
-    e->v.ptr = NULL;
     e->next = t->buckets[idx];
     t->buckets[idx] = e;
     t->used++;
+    return e;
+}
+
+static struct dict_entry *str_entry_new(str key, void *val)
+{
+    struct dict_entry *e = mem_alloc(sizeof(*e));
+    e->key = key;
+    e->v.ptr = val;
     return e;
 }
 
@@ -387,9 +476,7 @@ struct dict_entry *dict_add(struct dict *d, str key, void *val)
     uint64_t h = key_hash(d, key, len);
     int table;
     if (find_slot(d, h, key, len, &table)) return NULL;
-    struct dict_entry *e = insert_new(d, h, key);
-    e->v.ptr = val;
-    return e;
+    return link_new(d, h, str_entry_new(key, val));
 }
 
 /* When the key is added to a dict that borrows keys, the entry's key is
@@ -403,9 +490,24 @@ struct dict_entry *dict_add_or_find(struct dict *d, const void *key, size_t len,
     struct dict_entry **p = find_slot(d, h, key, len, &table);
     if (existed) *existed = p != NULL;
     if (p) return *p;
+    if (is_embedded(d)) return link_new(d, h, embed_new(key, len, d->type->layout == DICT_EMBED_KEY_VALUE, NULL, 0));
     str k = owned_key;
     if (!k && d->type->owns_keys) k = str_new(key, len);
-    return insert_new(d, h, k);
+    return link_new(d, h, str_entry_new(k, NULL));
+}
+
+bool dict_put_value(struct dict *d, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    rehash_step(d);
+    uint64_t h = key_hash(d, key, klen);
+    int table;
+    struct dict_entry **p = find_slot(d, h, key, klen, &table);
+    if (p) {
+        *p = embed_set_value(*p, val, vlen);
+        return false;
+    }
+    link_new(d, h, embed_new(key, klen, true, val, vlen));
+    return true;
 }
 
 struct dict_entry *dict_unlink(struct dict *d, const void *key, size_t len)
@@ -433,6 +535,23 @@ bool dict_delete(struct dict *d, const void *key, size_t len)
     if (!e) return false;
     entry_free(d, e);
     return true;
+}
+
+bool dict_validate(struct dict *d)
+{
+    struct dict_iter it;
+    dict_iter_init(&it, d, true); /* no rehash step under the walk */
+    struct dict_entry *e;
+    size_t n = 0;
+    bool ok = true;
+    while (ok && (e = dict_iter_next(&it))) {
+        size_t len;
+        const char *k = dict_entry_key(d, e, &len);
+        ok = dict_find(d, k, len) == e;
+        n++;
+    }
+    dict_iter_done(&it);
+    return ok && n == dict_size(d);
 }
 
 /* ---- random ---------------------------------------------------------- */

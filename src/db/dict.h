@@ -1,5 +1,6 @@
 /* dict: a hash table keyed by byte strings, for the keyspace and every other
- * name lookup in Runnel (expires, pub/sub channels, config, commands).
+ * name lookup in Runnel (expires, pub/sub channels, config, commands), and
+ * for the members of large sets and the fields of large hashes.
  *
  * - Keys are hashed with SipHash-1-2 under a random 128-bit seed set once at
  *   start-up (dict_set_hash_seed), so clients cannot force collisions.
@@ -7,8 +8,19 @@
  *   below 1/8. Resizing is incremental: two tables live side by side while
  *   entries migrate a few buckets per operation (and in dict_rehash_ms from
  *   the cron), so no single command pays for a whole resize.
- * - A dict owns its key strings when its type says so (the keyspace), and
- *   borrows them otherwise (the expires table shares the keyspace's keys). */
+ * - An entry is laid out one of three ways, chosen by the dict's type:
+ *   DICT_STR_KEY: a `str` key, a value word and the chain link (24 bytes,
+ *     32 with jemalloc). The dict owns its key strings when its type says so
+ *     (the keyspace), and borrows them otherwise (the expires table shares
+ *     the keyspace's keys).
+ *   DICT_EMBED_KEY: the chain link followed by the key's length and bytes,
+ *     in one allocation and with no value (large sets: a 13-byte member is a
+ *     22-byte entry, 32 with jemalloc, against 64 for an entry and a str).
+ *   DICT_EMBED_KEY_VALUE: as DICT_EMBED_KEY, then a byte-string value's
+ *     length and bytes (large hashes: field and value in one allocation).
+ *   Lengths are stored 7 bits per byte (one byte below 128). Embedded entries
+ *   are read only through dict_entry_key and dict_entry_value; their key and
+ *   v fields do not exist. Embedded bytes are not NUL-terminated. */
 #ifndef RUNNEL_DB_DICT_H
 #define RUNNEL_DB_DICT_H
 
@@ -18,20 +30,29 @@
 
 #include "util/str.h"
 
+/* The chain link comes first in every layout; key and v exist only in
+ * DICT_STR_KEY dicts (an embedded entry's bytes start where key would). */
 struct dict_entry {
+    struct dict_entry *next;
     str key;
     union {
         void *ptr;
         int64_t i64;
         double d;
     } v;
-    struct dict_entry *next;
+};
+
+enum dict_layout {
+    DICT_STR_KEY = 0,
+    DICT_EMBED_KEY,
+    DICT_EMBED_KEY_VALUE,
 };
 
 struct dict_type {
     bool nocase;              /* keys compare and hash case-insensitively (ASCII) */
-    bool owns_keys;           /* str_free keys when entries go */
-    void (*val_free)(void *); /* frees v.ptr when entries go; NULL for none */
+    bool owns_keys;           /* DICT_STR_KEY: str_free keys when entries go */
+    void (*val_free)(void *); /* DICT_STR_KEY: frees v.ptr when entries go; NULL for none */
+    enum dict_layout layout;  /* DICT_STR_KEY unless set */
 };
 
 struct dict_table {
@@ -69,13 +90,26 @@ size_t dict_buckets(const struct dict *d);
 
 /* Looks up a key by its bytes; NULL when absent. */
 struct dict_entry *dict_find(struct dict *d, const void *key, size_t len);
-/* Inserts a new key (the dict takes `key` when it owns keys); returns the new
- * entry, or NULL (and takes nothing) when the key exists already. */
+/* DICT_STR_KEY: inserts a new key (the dict takes `key` when it owns keys);
+ * returns the new entry, or NULL (and takes nothing) when the key exists
+ * already. */
 struct dict_entry *dict_add(struct dict *d, str key, void *val);
-/* Finds the key or adds it with a NULL value; *existed tells which. The key
- * bytes are copied into a new str only when the key is added and the dict
- * owns keys; otherwise `owned_key` (may be NULL) is used as is. */
+/* Finds the key or adds it; *existed tells which. DICT_STR_KEY: a new entry
+ * has a NULL value, and its key bytes are copied into a new str only when
+ * the dict owns keys; otherwise `owned_key` (may be NULL) is used as is.
+ * Embedded layouts copy the bytes into the new entry (an empty value for
+ * DICT_EMBED_KEY_VALUE); owned_key must be NULL. */
 struct dict_entry *dict_add_or_find(struct dict *d, const void *key, size_t len, str owned_key, bool *existed);
+/* DICT_EMBED_KEY_VALUE: sets key's value to val[0..vlen), adding the key
+ * when absent; returns true when it was added. Replacing a value may move
+ * the entry, so no entry pointer of this dict may be held across the call
+ * (an iterator's included), and val must not point into the dict. */
+bool dict_put_value(struct dict *d, const void *key, size_t klen, const void *val, size_t vlen);
+
+/* An entry's key bytes and length, in any layout. */
+const char *dict_entry_key(const struct dict *d, const struct dict_entry *e, size_t *len);
+/* DICT_EMBED_KEY_VALUE: an entry's value bytes and length. */
+const char *dict_entry_value(const struct dict_entry *e, size_t *len);
 /* Removes a key; frees key and value per the type. Returns true if found. */
 bool dict_delete(struct dict *d, const void *key, size_t len);
 /* Unlinks a key without freeing anything and returns its entry for the
@@ -99,6 +133,10 @@ void dict_iter_done(struct dict_iter *it);
  * even across resizes. */
 typedef void dict_scan_fn(void *ctx, struct dict_entry *e);
 uint64_t dict_scan(struct dict *d, uint64_t cursor, dict_scan_fn *fn, void *ctx);
+
+/* Checks that every entry is found under its own key and that the counts
+ * add up (tests, DEBUG). */
+bool dict_validate(struct dict *d);
 
 /* Does incremental rehash work for about `ms` milliseconds; returns true if
  * rehashing is still in progress. */

@@ -8,13 +8,10 @@
  *
  * Encoding "hashtable": a dict (db/dict.h) once the hash has more than
  * hash_max_listpack_entries fields or a field or value longer than
- * hash_max_listpack_value bytes. Each field is one allocation: the dict's
- * key is a str holding the field, and the value's bytes follow the field's
- * terminating NUL in the same allocation (with their own NUL); the entry's
- * v.i64 holds the value's length. A field therefore costs one dict entry and
- * one allocation, instead of an entry and two strings. Replacing a value
- * reallocates that block and repoints the entry's key, whose bytes and hash
- * stay the same.
+ * hash_max_listpack_value bytes. Its entries are DICT_EMBED_KEY_VALUE: the
+ * chain link, the field and the value share one allocation, so a field costs
+ * that allocation and its bucket pointer (`field:123456` = `value`: a 27-byte
+ * entry, 32 with jemalloc). Replacing a value reallocates the entry.
  *
  * A hash never converts back to listpack, as in Redis. An empty hash is
  * never stored: the commands delete the key instead. */
@@ -32,7 +29,6 @@
 #include "types/list_node.h"
 #include "db/rewrite_batch.h"
 #include "util/mem.h"
-#include "util/str.h"
 
 int hash_max_listpack_entries = 128;
 int hash_max_listpack_value = 64;
@@ -41,45 +37,7 @@ int hash_max_listpack_value = 64;
  * limits are configured to (Redis's lpSafeToAdd bound). */
 #define PACKED_MAX_BYTES ((size_t)1 << 30)
 
-static const struct dict_type field_dict_type = {.nocase = false, .owns_keys = true, .val_free = NULL};
-
-/* ---- hashtable fields: one block per field ---- */
-
-static str field_block_new(const char *f, size_t flen, const char *v, size_t vlen)
-{
-    struct str_header *h = mem_alloc(sizeof(*h) + flen + 1 + vlen + 1);
-    h->len = (uint32_t)flen;
-    h->cap = (uint32_t)flen;
-    if (flen) memcpy(h->buf, f, flen);
-    h->buf[flen] = '\0';
-    if (vlen) memcpy(h->buf + flen + 1, v, vlen);
-    h->buf[flen + 1 + vlen] = '\0';
-    return h->buf;
-}
-
-static const char *entry_value(const struct dict_entry *e, size_t *vlen)
-{
-    *vlen = (size_t)e->v.i64;
-    return e->key + str_len(e->key) + 1;
-}
-
-/* Replaces the value of an existing field in place; v must not point into
- * the field's own block, which may move. */
-static void entry_set_value(struct dict_entry *e, const char *v, size_t vlen)
-{
-    size_t flen = str_len(e->key);
-    struct str_header *h = mem_realloc(STR_HEADER(e->key), sizeof(*h) + flen + 1 + vlen + 1);
-    if (vlen) memmove(h->buf + flen + 1, v, vlen);
-    h->buf[flen + 1 + vlen] = '\0';
-    e->key = h->buf;
-    e->v.i64 = (int64_t)vlen;
-}
-
-static void table_add(struct dict *d, const char *f, size_t flen, const char *v, size_t vlen)
-{
-    struct dict_entry *e = dict_add(d, field_block_new(f, flen, v, vlen), NULL);
-    e->v.i64 = (int64_t)vlen;
-}
+static const struct dict_type field_dict_type = {.layout = DICT_EMBED_KEY_VALUE};
 
 /* ---- listpack helpers ---- */
 
@@ -91,6 +49,15 @@ static struct list_node *packed(const struct object *o)
 static struct dict *table(const struct object *o)
 {
     return o->v.ptr;
+}
+
+/* Hands a hashtable entry's field and value to fn; returns what fn does. */
+static bool visit_entry(const struct dict *d, const struct dict_entry *e, hash_visit_fn *fn, void *ctx)
+{
+    size_t flen, vlen;
+    const char *f = dict_entry_key(d, e, &flen);
+    const char *v = dict_entry_value(e, &vlen);
+    return fn(ctx, f, flen, v, vlen);
 }
 
 /* Offset of the field entry equal to f, or SIZE_MAX. */
@@ -125,7 +92,7 @@ static void convert_to_table(struct object *o)
     struct pair_view pv;
     for (size_t off = 0; off < n->bytes;) {
         off = packed_pair(n, off, &pv);
-        table_add(d, pv.f, pv.flen, pv.v, pv.vlen);
+        dict_put_value(d, pv.f, pv.flen, pv.v, pv.vlen);
     }
     list_node_free(n);
     o->v.ptr = d;
@@ -169,13 +136,7 @@ bool hash_object_set(struct object *o, const char *field, size_t flen, const cha
             return true;
         }
     }
-    struct dict_entry *e = dict_find(table(o), field, flen);
-    if (e) {
-        entry_set_value(e, value, vlen);
-        return false;
-    }
-    table_add(table(o), field, flen, value, vlen);
-    return true;
+    return dict_put_value(table(o), field, flen, value, vlen);
 }
 
 bool hash_object_get(const struct object *o, const char *field, size_t flen, struct hash_value *out)
@@ -189,7 +150,7 @@ bool hash_object_get(const struct object *o, const char *field, size_t flen, str
     }
     struct dict_entry *e = dict_find(table(o), field, flen);
     if (!e) return false;
-    out->p = entry_value(e, &out->len);
+    out->p = dict_entry_value(e, &out->len);
     return true;
 }
 
@@ -218,14 +179,12 @@ void hash_object_each(const struct object *o, hash_visit_fn *fn, void *ctx)
         }
         return;
     }
+    struct dict *d = table(o);
     struct dict_iter it;
-    dict_iter_init(&it, table(o), true); /* safe: fn may look fields up */
+    dict_iter_init(&it, d, true); /* safe: fn may look fields up */
     struct dict_entry *e;
-    while ((e = dict_iter_next(&it))) {
-        size_t vlen;
-        const char *v = entry_value(e, &vlen);
-        if (!fn(ctx, e->key, str_len(e->key), v, vlen)) break;
-    }
+    while ((e = dict_iter_next(&it)))
+        if (!visit_entry(d, e, fn, ctx)) break;
     dict_iter_done(&it);
 }
 
@@ -246,13 +205,6 @@ static uint64_t random_u64(void)
     return z ^ (z >> 31);
 }
 
-static void visit_entry(struct dict_entry *e, hash_visit_fn *fn, void *ctx)
-{
-    size_t vlen;
-    const char *v = entry_value(e, &vlen);
-    fn(ctx, e->key, str_len(e->key), v, vlen);
-}
-
 static void visit_packed_at(const struct list_node *n, size_t off, hash_visit_fn *fn, void *ctx)
 {
     struct pair_view pv;
@@ -268,7 +220,7 @@ void hash_object_random(const struct object *o, hash_visit_fn *fn, void *ctx)
         visit_packed_at(n, list_node_seek(n, 2 * i), fn, ctx);
         return;
     }
-    visit_entry(dict_random(table(o)), fn, ctx);
+    visit_entry(table(o), dict_random(table(o)), fn, ctx);
 }
 
 /* Picks k of the n items in a[] (partial Fisher-Yates): they end in a[0..k). */
@@ -282,7 +234,8 @@ static void shuffle_prefix(void **a, size_t n, size_t k)
     }
 }
 
-static const struct dict_type seen_dict_type = {.nocase = false, .owns_keys = false, .val_free = NULL};
+/* Entries already drawn, keyed by their addresses. */
+static const struct dict_type seen_dict_type = {.layout = DICT_EMBED_KEY};
 
 void hash_object_sample(const struct object *o, size_t count, hash_visit_fn *fn, void *ctx)
 {
@@ -313,17 +266,17 @@ void hash_object_sample(const struct object *o, size_t count, hash_visit_fn *fn,
         while ((e = dict_iter_next(&it))) all[i++] = e;
         dict_iter_done(&it);
         shuffle_prefix(all, len, count);
-        for (i = 0; i < count; i++) visit_entry(all[i], fn, ctx);
+        for (i = 0; i < count; i++) visit_entry(d, all[i], fn, ctx);
         mem_free(all);
         return;
     }
-    /* A small part of a big hash: random draws, skipping repeats. The
-     * fields stay put meanwhile, so the dict of seen ones borrows them. */
+    /* A small part of a big hash: random draws, skipping repeats. */
     struct dict *seen = dict_create(&seen_dict_type);
     while (dict_size(seen) < count) {
         struct dict_entry *e = dict_random(d);
-        if (!dict_add(seen, e->key, NULL)) continue;
-        visit_entry(e, fn, ctx);
+        bool existed;
+        dict_add_or_find(seen, &e, sizeof(e), NULL, &existed);
+        if (!existed) visit_entry(d, e, fn, ctx);
     }
     dict_release(seen);
 }
@@ -357,7 +310,7 @@ void hash_object_scan(struct object *o, uint64_t *cursor, long long count, hash_
         c = dict_scan(table(o), c, scan_collect, &b);
     } while (c && max_iterations-- && (long long)b.count < count);
     *cursor = c;
-    for (size_t i = 0; i < b.count; i++) visit_entry(b.entries[i], fn, ctx);
+    for (size_t i = 0; i < b.count; i++) visit_entry(table(o), b.entries[i], fn, ctx);
     mem_free(b.entries);
 }
 
@@ -379,18 +332,7 @@ bool hash_object_validate(const struct object *o)
         }
         return true;
     }
-    if (o->encoding != ENC_HASHTABLE) return false;
-    struct dict_iter it;
-    dict_iter_init(&it, table(o), false);
-    struct dict_entry *e;
-    bool ok = true;
-    while (ok && (e = dict_iter_next(&it))) {
-        size_t vlen;
-        const char *v = entry_value(e, &vlen);
-        ok = e->key[str_len(e->key)] == '\0' && v[vlen] == '\0' && STR_HEADER(e->key)->cap == str_len(e->key);
-    }
-    dict_iter_done(&it);
-    return ok;
+    return o->encoding == ENC_HASHTABLE && dict_validate(table(o));
 }
 
 /* ---- object ops ---- */
@@ -401,19 +343,17 @@ static void hash_free(struct object *o)
     else dict_release(table(o));
 }
 
+static bool copy_field(void *ctx, const char *f, size_t flen, const char *v, size_t vlen)
+{
+    dict_put_value(ctx, f, flen, v, vlen);
+    return true;
+}
+
 static struct object *hash_copy(const struct object *o)
 {
     if (o->encoding == ENC_LISTPACK) return object_new(OBJ_HASH, ENC_LISTPACK, list_node_dup(packed(o)));
-    struct dict *src = table(o), *d = dict_create(&field_dict_type);
-    struct dict_iter it;
-    dict_iter_init(&it, src, false);
-    struct dict_entry *e;
-    while ((e = dict_iter_next(&it))) {
-        size_t vlen;
-        const char *v = entry_value(e, &vlen);
-        table_add(d, e->key, str_len(e->key), v, vlen);
-    }
-    dict_iter_done(&it);
+    struct dict *d = dict_create(&field_dict_type);
+    hash_object_each(o, copy_field, d);
     return object_new(OBJ_HASH, ENC_HASHTABLE, d);
 }
 
@@ -431,7 +371,7 @@ static size_t hash_memory(const struct object *o)
     dict_iter_init(&it, d, false);
     struct dict_entry *e;
     while (sampled < MEMORY_SAMPLE && (e = dict_iter_next(&it))) {
-        bytes += mem_usable_size(e) + mem_usable_size(STR_HEADER(e->key));
+        bytes += mem_usable_size(e);
         sampled++;
     }
     dict_iter_done(&it);

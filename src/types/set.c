@@ -10,8 +10,10 @@
  * - "listpack": one packed node (list_node.h) of members, for small sets
  *   with other members: at most set_max_listpack_entries, none longer than
  *   set_max_listpack_value bytes. Lookups walk it.
- * - "hashtable": a dict (db/dict.h) whose keys are the members (values
- *   unused), for everything larger.
+ * - "hashtable": a dict (db/dict.h) whose keys are the members, for
+ *   everything larger. Its entries are DICT_EMBED_KEY: the chain link and the
+ *   member's bytes in one allocation (`member:123456`: a 22-byte entry, 32
+ *   with jemalloc), plus a bucket pointer per member.
  *
  * Conversions only go up (intset -> listpack -> hashtable, or intset ->
  * hashtable), except that a new set is created directly in the encoding its
@@ -33,7 +35,6 @@
 #include "db/rewrite_batch.h"
 #include "util/mem.h"
 #include "util/numbers.h"
-#include "util/str.h"
 
 int set_max_intset_entries = 512;
 int set_max_listpack_entries = 128;
@@ -41,8 +42,9 @@ int set_max_listpack_value = 64;
 
 #define PACKED_MAX_BYTES ((size_t)1 << 30)
 
-static const struct dict_type member_dict_type = {.nocase = false, .owns_keys = true, .val_free = NULL};
-static const struct dict_type seen_dict_type = {.nocase = false, .owns_keys = false, .val_free = NULL};
+/* Members of a hashtable set; also the entries already drawn by a sample,
+ * keyed by their addresses. */
+static const struct dict_type member_dict_type = {.layout = DICT_EMBED_KEY};
 
 void set_member_release(struct set_member *m)
 {
@@ -99,6 +101,14 @@ static struct dict *table(const struct object *o)
     return o->v.ptr;
 }
 
+/* Hands a hashtable entry's member to fn; returns what fn does. */
+static bool visit_entry(const struct dict *d, const struct dict_entry *e, set_visit_fn *fn, void *ctx)
+{
+    size_t len;
+    const char *p = dict_entry_key(d, e, &len);
+    return fn(ctx, p, len);
+}
+
 /* ---- listpack helpers ---- */
 
 static size_t packed_find(const struct list_node *n, const char *p, size_t len)
@@ -126,7 +136,7 @@ static void convert_to_table(struct object *o)
         struct intset *is = ints(o);
         for (uint32_t i = 0; i < intset_count(is); i++) {
             size_t len = format_ll(buf, intset_get(is, i));
-            dict_add(d, str_new(buf, len), NULL);
+            dict_add_or_find(d, buf, len, NULL, NULL);
         }
         intset_free(is);
     } else {
@@ -134,7 +144,7 @@ static void convert_to_table(struct object *o)
         for (size_t off = 0; off < n->bytes; off = list_node_next(n, off)) {
             size_t len;
             const char *p = list_node_get(n, off, buf, &len);
-            dict_add(d, str_new(p, len), NULL);
+            dict_add_or_find(d, p, len, NULL, NULL);
         }
         list_node_free(n);
     }
@@ -282,11 +292,12 @@ void set_object_each(const struct object *o, set_visit_fn *fn, void *ctx)
     }
     /* Safe: fn may look members up in this same dict (SINTER s s), and a
      * lookup's rehash step must not move entries under the walk. */
+    struct dict *d = table(o);
     struct dict_iter it;
-    dict_iter_init(&it, table(o), true);
+    dict_iter_init(&it, d, true);
     struct dict_entry *e;
     while ((e = dict_iter_next(&it)))
-        if (!fn(ctx, e->key, str_len(e->key))) break;
+        if (!visit_entry(d, e, fn, ctx)) break;
     dict_iter_done(&it);
 }
 
@@ -298,8 +309,7 @@ void set_object_random(const struct object *o, set_visit_fn *fn, void *ctx)
         const struct list_node *n = packed(o);
         visit_packed_at(n, list_node_seek(n, (size_t)(random_u64() % n->count)), fn, ctx);
     } else {
-        struct dict_entry *e = dict_random(table(o));
-        fn(ctx, e->key, str_len(e->key));
+        visit_entry(table(o), dict_random(table(o)), fn, ctx);
     }
 }
 
@@ -332,20 +342,19 @@ void set_object_sample(const struct object *o, size_t count, set_visit_fn *fn, v
             } else if (o->encoding == ENC_LISTPACK) {
                 visit_packed_at(packed(o), pos[i], fn, ctx);
             } else {
-                struct dict_entry *e = (struct dict_entry *)pos[i];
-                fn(ctx, e->key, str_len(e->key));
+                visit_entry(table(o), (struct dict_entry *)pos[i], fn, ctx);
             }
         }
         mem_free(pos);
         return;
     }
-    /* A small part of a big set: random draws, skipping repeats; the seen
-     * dict borrows the members' keys, which stay put meanwhile. */
-    struct dict *seen = dict_create(&seen_dict_type);
+    /* A small part of a big set: random draws, skipping repeats. */
+    struct dict *seen = dict_create(&member_dict_type);
     while (dict_size(seen) < count) {
         struct dict_entry *e = dict_random(table(o));
-        if (!dict_add(seen, e->key, NULL)) continue;
-        fn(ctx, e->key, str_len(e->key));
+        bool existed;
+        dict_add_or_find(seen, &e, sizeof(e), NULL, &existed);
+        if (!existed) visit_entry(table(o), e, fn, ctx);
     }
     dict_release(seen);
 }
@@ -369,15 +378,16 @@ void set_object_pop(struct object *o, struct set_member *m)
         o->v.ptr = list_node_delete(n, off, 1);
     } else {
         struct dict *d = table(o);
-        struct dict_entry *e = dict_random(d);
-        member_copy(m, e->key, str_len(e->key));
+        size_t len;
+        const char *p = dict_entry_key(d, dict_random(d), &len);
+        member_copy(m, p, len);
         dict_delete(d, m->p, m->len);
         dict_shrink_if_sparse(d);
     }
 }
 
 struct scan_batch {
-    str *keys;
+    struct dict_entry **entries;
     size_t count, cap;
 };
 
@@ -386,9 +396,9 @@ static void scan_collect(void *ctx, struct dict_entry *e)
     struct scan_batch *b = ctx;
     if (b->count == b->cap) {
         b->cap = b->cap ? 2 * b->cap : 16;
-        b->keys = mem_realloc(b->keys, b->cap * sizeof(*b->keys));
+        b->entries = mem_realloc(b->entries, b->cap * sizeof(*b->entries));
     }
-    b->keys[b->count++] = e->key;
+    b->entries[b->count++] = e;
 }
 
 void set_object_scan(struct object *o, uint64_t *cursor, long long count, set_visit_fn *fn, void *ctx)
@@ -405,17 +415,15 @@ void set_object_scan(struct object *o, uint64_t *cursor, long long count, set_vi
         c = dict_scan(table(o), c, scan_collect, &b);
     } while (c && max_iterations-- && (long long)b.count < count);
     *cursor = c;
-    for (size_t i = 0; i < b.count; i++) fn(ctx, b.keys[i], str_len(b.keys[i]));
-    mem_free(b.keys);
+    for (size_t i = 0; i < b.count; i++) visit_entry(table(o), b.entries[i], fn, ctx);
+    mem_free(b.entries);
 }
 
 static bool check_distinct(void *ctx, const char *p, size_t len)
 {
-    struct dict *seen = ctx;
-    str copy = str_new(p, len);
-    if (dict_add(seen, copy, NULL)) return true;
-    str_free(copy);
-    return false;
+    bool existed;
+    dict_add_or_find(ctx, p, len, NULL, &existed);
+    return !existed;
 }
 
 bool set_object_validate(const struct object *o)
@@ -434,7 +442,7 @@ bool set_object_validate(const struct object *o)
         dict_release(seen);
         return n == node->count;
     }
-    return o->encoding == ENC_HASHTABLE;
+    return o->encoding == ENC_HASHTABLE && dict_validate(table(o));
 }
 
 /* ---- object ops ---- */
@@ -448,7 +456,7 @@ static void set_free(struct object *o)
 
 static bool copy_member(void *ctx, const char *p, size_t len)
 {
-    dict_add(ctx, str_new(p, len), NULL);
+    dict_add_or_find(ctx, p, len, NULL, NULL);
     return true;
 }
 
@@ -474,7 +482,7 @@ static size_t set_memory(const struct object *o)
     dict_iter_init(&it, d, false);
     struct dict_entry *e;
     while (sampled < MEMORY_SAMPLE && (e = dict_iter_next(&it))) {
-        bytes += mem_usable_size(e) + str_alloc_size(e->key);
+        bytes += mem_usable_size(e);
         sampled++;
     }
     dict_iter_done(&it);

@@ -22,46 +22,13 @@
 #include <string.h>
 
 #include "util/mem.h"
+#include "util/varint.h"
 
 #define FLAG_DELETED 1u
 #define FLAG_SAME 2u
 #define MAX_MS_DELTA (UINT64_MAX >> 2)
 
-/* ---- varints ---- */
-
-static size_t varint_len(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
-static uint8_t *varint_put(uint8_t *p, uint64_t v)
-{
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (uint8_t)v;
-    return p;
-}
-
-static const uint8_t *varint_get(const uint8_t *p, uint64_t *out)
-{
-    uint64_t v = 0;
-    unsigned shift = 0;
-    for (;;) {
-        uint8_t b = *p++;
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) break;
-        shift += 7;
-    }
-    *out = v;
-    return p;
-}
+/* ---- varints (util/varint.h), and one read backwards ---- */
 
 /* Writes v so that it can be read backwards from its last byte. */
 static uint8_t *rvarint_put(uint8_t *p, uint64_t v)

@@ -23,6 +23,7 @@
 #include "db/object.h"
 #include "protocol/reply.h"
 #include "util/mem.h"
+#include "util/varint.h"
 
 int zset_max_listpack_entries = 128;
 int zset_max_listpack_value = 64;
@@ -45,39 +46,6 @@ struct zentry {
     size_t len;
     double score;
 };
-
-static size_t varint_len(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
-static size_t varint_put(unsigned char *p, uint64_t v)
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (unsigned char)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (unsigned char)v;
-    return n;
-}
-
-static const unsigned char *varint_get(const unsigned char *p, uint64_t *v)
-{
-    uint64_t r = 0;
-    for (int shift = 0;; shift += 7) {
-        unsigned char b = *p++;
-        r |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) break;
-    }
-    *v = r;
-    return p;
-}
 
 static bool score_as_int(double d, int64_t *out)
 {
@@ -109,7 +77,7 @@ static void entry_write(unsigned char *p, const char *member, size_t len, double
 {
     int64_t i;
     bool is_int = score_as_int(score, &i);
-    p += varint_put(p, (uint64_t)len << 1 | !is_int);
+    p = varint_put(p, (uint64_t)len << 1 | !is_int);
     if (len) memcpy(p, member, len);
     p += len;
     if (is_int) varint_put(p, zigzag(i));

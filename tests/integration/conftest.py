@@ -203,6 +203,23 @@ def assert_no_sanitizer_report(srv):
     assert not found, "sanitizer report in %s:\n%s" % (srv.log_path, text[-8000:])
 
 
+def memory_after_load(r, key, commands):
+    """Runs commands (argument lists) and returns the MEMORY USAGE of key and
+    how much INFO used_memory grew from the first command to the last, with
+    what MEMORY USAGE said after the first. The first command also pays for
+    the connection's buffers, so it is left out of the growth. Skips the
+    test where the allocator keeps no statistics (sanitizer builds)."""
+    r.execute_command(*commands[0])
+    before, usage_before = r.info("memory")["used_memory"], r.memory_usage(key)
+    for args in commands[1:]:
+        r.execute_command(*args)
+    grown = r.info("memory")["used_memory"] - before
+    if grown == 0:
+        pytest.skip("no allocator statistics (sanitizer build)")
+    usage = r.memory_usage(key)
+    return usage, grown, usage - usage_before
+
+
 @pytest.fixture(scope="module")
 def server():
     srv = RunnelProcess()

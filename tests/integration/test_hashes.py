@@ -12,6 +12,7 @@ import os
 import random
 
 import pytest
+from conftest import memory_after_load
 
 LLONG_MAX = 9223372036854775807
 LLONG_MIN = -9223372036854775808
@@ -475,6 +476,44 @@ def test_memory_usage_grows_with_hash(c):
     big = c("MEMORY", "USAGE", "big")
     assert 0 < small < 200
     assert 10000 * 40 < big < 10000 * 200
+
+
+@runnel_only
+def test_hashtable_field_costs_one_small_allocation(r, c):
+    """A hashtable hash keeps field and value inside the dict entry:
+    field:N = value is one 32-byte allocation plus a bucket pointer (about
+    42.5 B per field at 50,000 fields), where an entry and a separate block
+    cost 74.5 B. used_memory must grow by about as much as MEMORY USAGE says."""
+    batches = [range(start, start + 1000) for start in range(0, 50000, 1000)]
+    commands = [["HSET", "big"] + sum(([b"field:%d" % i, b"value"] for i in batch), []) for batch in batches]
+    usage, grown, usage_grown = memory_after_load(r, "big", commands)
+    assert c("OBJECT", "ENCODING", "big") == b"hashtable"
+    assert 50000 * 36 < usage < 50000 * 48
+    assert abs(grown - usage_grown) < usage_grown * 0.1, (grown, usage_grown)
+
+
+@pytest.mark.parametrize("size", [0, 1, 127, 128, 300, 20000, 1 << 20])
+def test_hashtable_long_and_binary_fields_and_values(c, size):
+    """Fields and values of every length-encoding size, with NUL and high
+    bytes, come back exactly; values replaced by longer and shorter ones
+    (the entry is reallocated) keep every other field intact."""
+    blob = (b"\x00\xff\x80" * (size // 3 + 1))[:size]
+    model = {b"f%d" % i: b"v%d" % i for i in range(200)}
+    model[blob] = blob + b"!"
+    model[b"k"] = blob
+    c("HSET", "h", *sum(([f, v] for f, v in model.items()), []))
+    assert c("OBJECT", "ENCODING", "h") == b"hashtable"
+    for new in (blob * 2, b"", blob[: size // 2], b"\x00", blob):
+        assert c("HSET", "h", b"k", new) == 0
+        model[b"k"] = new
+        assert c("HGET", "h", b"k") == new
+        assert c("HSTRLEN", "h", b"k") == len(new)
+    assert c("HGET", "h", blob) == blob + b"!"
+    assert pairs(c("HGETALL", "h")) == model
+    assert c("HINCRBY", "h", blob, 1) == err("ERR hash value is not an integer")
+    assert c("HDEL", "h", blob) == 1
+    assert c("HEXISTS", "h", blob) == 0
+    assert c("HLEN", "h") == len(model) - 1
 
 
 def test_scan_type_hash(c):

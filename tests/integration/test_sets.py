@@ -14,6 +14,7 @@ import os
 import random
 
 import pytest
+from conftest import memory_after_load
 
 LLONG_MAX = 9223372036854775807
 LLONG_MIN = -9223372036854775808
@@ -542,6 +543,36 @@ def test_memory_usage(c):
     c("SADD", "big", *members(10000, b"member:"))
     assert 0 < c("MEMORY", "USAGE", "ints") < 400
     assert 10000 * 30 < c("MEMORY", "USAGE", "big") < 10000 * 200
+
+
+@runnel_only
+def test_hashtable_member_costs_one_small_allocation(r, c):
+    """A hashtable set keeps each member inside its dict entry: member:N is
+    one 32-byte allocation plus a bucket pointer (about 42.5 B per member at
+    50,000 members), where an entry and a separate string cost 74.5 B.
+    used_memory must grow by about as much as MEMORY USAGE says."""
+    batches = [range(start, start + 1000) for start in range(0, 50000, 1000)]
+    commands = [["SADD", "big"] + [b"member:%d" % i for i in batch] for batch in batches]
+    usage, grown, usage_grown = memory_after_load(r, "big", commands)
+    assert c("OBJECT", "ENCODING", "big") == b"hashtable"
+    assert 50000 * 36 < usage < 50000 * 48
+    assert abs(grown - usage_grown) < usage_grown * 0.1, (grown, usage_grown)
+
+
+@pytest.mark.parametrize("size", [0, 1, 127, 128, 300, 20000, 1 << 20])
+def test_hashtable_long_and_binary_members(c, size):
+    """Members of every length-encoding size, with NUL and high bytes, come
+    back exactly through every read path of a hashtable set."""
+    special = [(b"\x00\xff\x80" * (size // 3 + 1))[:size], (b"x" * size)[:-1] + b"\x00" if size else b"\x00"]
+    model = set(members(200, b"member:")) | set(special)
+    c("SADD", "s", *model)
+    assert c("OBJECT", "ENCODING", "s") == b"hashtable"
+    assert set(c("SMEMBERS", "s")) == model
+    assert set(scan_all(c, "s", "COUNT", "7")) == model
+    assert c("SMISMEMBER", "s", *special, special[0] + b"!") == [1, 1, 0]
+    assert c("SREM", "s", special[0]) == 1
+    assert c("SISMEMBER", "s", special[0]) == 0
+    assert c("SCARD", "s") == len(model) - 1
 
 
 def test_scan_type_set(c):
