@@ -13,6 +13,7 @@
 #include "db/dict.h"
 #include "persistence/aof.h"
 #include "persistence/info.h"
+#include "persistence/loading.h"
 #include "persistence/snapshot.h"
 #include "scripting/scripting.h"
 #include "server/blocked.h"
@@ -231,13 +232,18 @@ static void server_init(void)
     event_loop_set_before_sleep(server.loop, server_before_sleep);
 }
 
+static void remove_pidfile(void)
+{
+    if (cfg.pidfile && cfg.pidfile[0]) unlink(cfg.pidfile);
+}
+
 static void server_shutdown(void)
 {
     log_warning("User requested shutdown...");
     listeners_close();
     aof_shutdown();
     connections_flush_pending();
-    if (cfg.pidfile && cfg.pidfile[0]) unlink(cfg.pidfile);
+    remove_pidfile();
     log_warning("Runnel is now ready to exit, bye bye...");
 }
 
@@ -248,6 +254,26 @@ static void write_pidfile(void)
     if (!f) return;
     fprintf(f, "%ld\n", (long)getpid());
     fclose(f);
+}
+
+/* SHUTDOWN or SIGTERM while the dataset loads: exit at once without
+ * saving, as Redis does; a save would overwrite the file being loaded with
+ * part of it. */
+static void exit_while_loading(void)
+{
+    log_warning("Shutdown requested while loading the dataset: exiting without saving");
+    server_shutdown();
+    exit(0);
+}
+
+/* The AOF is the more complete record: the snapshot only loads without it.
+ * Clients are served meanwhile (commands without CMD_LOADING get LOADING). */
+static int load_dataset(void)
+{
+    loading_serve_clients(exit_while_loading);
+    int rc = aof_startup() != 0 || (!cfg.appendonly && snapshot_startup() != 0) ? -1 : 0;
+    loading_serve_clients(NULL);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -274,14 +300,16 @@ int main(int argc, char **argv)
     persistence_init();
     scripting_init(); /* before loading: an AOF written by Redis 6 may hold EVAL */
     command_table_add(scripting_commands);
-    /* the AOF is the more complete record: the snapshot only loads without it */
-    if (aof_startup() != 0 || (!cfg.appendonly && snapshot_startup() != 0)) return 1;
     if (listeners_open() != 0) return 1;
     write_pidfile();
     log_notice("Runnel %s started, pid=%ld, port=%d", RUNNEL_VERSION, (long)getpid(), cfg.port);
+    if (load_dataset() != 0) {
+        remove_pidfile();
+        return 1;
+    }
     log_notice("Ready to accept connections tcp");
     cron_start();
-    event_loop_run(server.loop);
+    if (!server.shutdown_asap) event_loop_run(server.loop); /* a SIGTERM may have come at the end of loading */
     while (snapshot_shutdown(server.shutdown_flags) != 0) { /* the final save failed: keep serving */
         server.shutdown_asap = false;
         server.shutdown_flags = 0;

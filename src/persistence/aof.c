@@ -11,6 +11,7 @@
 #include "db/db.h"
 #include "db/oplog.h"
 #include "persistence/aof_state.h"
+#include "persistence/loading.h"
 #include "server/config.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -238,6 +239,11 @@ static void aof_paths_init(void)
     snprintf(aof.manifest_name, sizeof(aof.manifest_name), "%s%s", cfg.appendfilename, AOF_MANIFEST_SUFFIX);
 }
 
+static long long base_file_size(void)
+{
+    return aof.manifest.base[0] ? file_size(aof.manifest.base) : 0;
+}
+
 static long long manifest_sizes(void)
 {
     long long total = 0;
@@ -260,8 +266,13 @@ int aof_startup(void)
         log_warning("%s", err);
         return -1;
     }
-    if (found && aof_load(aof.dir, &aof.manifest) != 0) return -1;
-    aof.base_size = aof.manifest.base[0] ? file_size(aof.manifest.base) : 0;
+    if (found) {
+        loading_start(base_file_size() + manifest_sizes());
+        int rc = aof_load(aof.dir, &aof.manifest);
+        loading_end();
+        if (rc != 0) return -1;
+    }
+    aof.base_size = base_file_size();
     aof.current_size = manifest_sizes();
     for (int i = 0; i < aof.manifest.incr_count; i++)
         if (aof.manifest.incr_seq[i] > aof.incr_seq) aof.incr_seq = aof.manifest.incr_seq[i];

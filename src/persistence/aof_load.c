@@ -13,6 +13,7 @@
 #include "db/db.h"
 #include "persistence/aof.h"
 #include "persistence/aof_manifest.h"
+#include "persistence/loading.h"
 #include "protocol/parser.h"
 #include "server/command_table.h"
 #include "server/config.h"
@@ -60,6 +61,7 @@ static bool replay_one(struct aof_replay *r, struct resp_parser *p, size_t start
     if (opening_multi) r->multi_start = start;
     dispatch_command(c);
     r->commands++;
+    loading_progress(p->pos - start);
     return true;
 }
 
@@ -174,7 +176,7 @@ static bool aof_load_file(const char *dir, const char *name, bool last_file, str
 int aof_load(const char *dir, struct aof_manifest *m)
 {
     struct client *client = client_create(-1);
-    client->flags |= CLIENT_AUTHENTICATED | CLIENT_REPLY_OFF;
+    client->flags |= CLIENT_AUTHENTICATED | CLIENT_REPLY_OFF | CLIENT_LOADER;
     db_loading = true;
     long long start = db_monotonic_us();
     bool ok = true;

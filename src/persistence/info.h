@@ -5,8 +5,9 @@
 
 #include "util/str.h"
 
-/* Appends the snapshot's rdb_* fields, then the AOF's aof_* fields.
- * Installed as info_persistence_extension. */
+/* Appends the snapshot's rdb_* fields, the AOF's aof_* fields, then the
+ * loading_* fields while a file loads. Installed as
+ * info_persistence_extension. */
 str persistence_info(str s);
 
 #endif

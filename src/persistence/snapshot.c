@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include "db/watch.h"
 #include "persistence/aof_manifest.h"
 #include "persistence/aof_state.h"
+#include "persistence/loading.h"
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/server.h"
@@ -369,12 +371,17 @@ void snapshot_before_sleep(void)
 
 /* ---- start-up, shutdown, DEBUG RELOAD ---- */
 
-/* Loads dbfilename into the emptied databases; false (logged) on failure. */
+/* Loads dbfilename into the emptied databases: 1 when loaded, 0 when
+ * there is none, -1 (logged) on failure. */
 static int load_snapshot(void)
 {
     char err[512];
     long long start = monotonic_ms();
+    struct stat st;
+    bool exists = stat(cfg.dbfilename, &st) == 0;
+    if (exists) loading_start((long long)st.st_size);
     int rc = snapshot_load_file(cfg.dbfilename, &snap.last_load, err, sizeof(err));
+    if (exists) loading_end();
     if (rc < 0) {
         log_warning("Can't load the snapshot %s: %s", cfg.dbfilename, err);
         return -1;
@@ -437,6 +444,10 @@ int snapshot_shutdown(int flags)
 bool snapshot_debug(struct request *req)
 {
     if (!ARG_IS(req, 1, "reload")) return false;
+    if (server.loading) { /* it would save the half-loaded dataset over the file */
+        reply_error(req->out, ERR_LOADING);
+        return true;
+    }
     bool save = true;
     for (int i = 2; i < req->argc; i++) {
         if (ARG_IS(req, i, "nosave")) {

@@ -16,6 +16,7 @@
 
 #include "db/db.h"
 #include "db/oplog.h"
+#include "persistence/loading.h"
 #include "persistence/snapshot.h"
 #include "server/command_table.h"
 #include "server/config.h"
@@ -294,6 +295,7 @@ static bool read_records(struct snap_reader *r)
         default: return reader_fail(r, "unknown record type 0x%02x at offset %zu", op, at);
         }
         if (!ok) return false;
+        loading_progress(r->apply ? r->pos - at : 0);
     }
 }
 
@@ -339,7 +341,7 @@ static bool verify(struct snap_reader *r)
 static bool apply(struct snap_reader *r)
 {
     struct client *c = client_create(-1);
-    c->flags |= CLIENT_AUTHENTICATED | CLIENT_REPLY_OFF;
+    c->flags |= CLIENT_AUTHENTICATED | CLIENT_REPLY_OFF | CLIENT_LOADER;
     c->out.muted = true;
     r->client = c;
     r->apply = true;

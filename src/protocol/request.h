@@ -68,5 +68,6 @@ void reply_wrong_arity(struct outbuf *o, const char *command);
 #define ERR_NOT_FLOAT "ERR value is not a valid float"
 #define ERR_NO_KEY "ERR no such key"
 #define ERR_OVERFLOW "ERR increment or decrement would overflow"
+#define ERR_LOADING "LOADING Runnel is loading the dataset in memory"
 
 #endif

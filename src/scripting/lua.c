@@ -600,18 +600,12 @@ void script_lua_destroy(void)
     env_ref = LUA_NOREF;
 }
 
-/* The client is unlinked from the server's list (as connection.c would on
- * close): Redis does not show its script client in CLIENT LIST or count it
- * as a connection, and nothing may kill it. It is never freed. */
+/* A socketless client: Redis does not show its script client in CLIENT
+ * LIST or count it as a connection, and nothing may kill it. It is never
+ * freed. */
 void script_client_init(void)
 {
     struct client *c = client_create(-1);
-    if (c->prev) c->prev->next = c->next;
-    else server.clients = c->next;
-    if (c->next) c->next->prev = c->prev;
-    c->prev = c->next = NULL;
-    server.client_count--;
-    server.stats.total_connections--;
     c->flags |= CLIENT_AUTHENTICATED;
     snprintf(c->addr, sizeof(c->addr), "lua");
     script_client = c;

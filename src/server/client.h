@@ -36,6 +36,7 @@ enum client_flags {
     CLIENT_NO_TOUCH = 1 << 15,
     CLIENT_PAUSED = 1 << 16,           /* held back by CLIENT PAUSE */
     CLIENT_EXECUTING = 1 << 17,        /* inside its own command */
+    CLIENT_LOADER = 1 << 18,           /* replays an AOF or snapshot: admitted as is, not observed */
 };
 
 struct queued_command {

@@ -560,7 +560,8 @@ static struct command client_subcommands[] = {
 
 #define CONN_FLAGS (CMD_FAST | CMD_LOADING | CMD_STALE)
 struct command connection_commands[] = {
-    {"ping", cmd_ping, -1, CONN_FLAGS | CMD_SUBSCRIBED_OK, 0, 0, 0, "@fast @connection", "connection",
+    /* not CMD_LOADING: as in Redis, PING answers LOADING until the dataset is in */
+    {"ping", cmd_ping, -1, CMD_FAST | CMD_SUBSCRIBED_OK, 0, 0, 0, "@fast @connection", "connection",
      "Returns the server's liveliness response.", "1.0.0", "O(1)"},
     {"echo", cmd_echo, 2, CONN_FLAGS, 0, 0, 0, "@fast @connection", "connection", "Returns the given string.",
      "1.0.0", "O(1)"},

@@ -244,7 +244,8 @@ static void cmd_config_set(struct request *req)
     char *err = NULL;
     struct client *c = req->client;
     bool local = strncmp(c->addr, "127.", 4) == 0 || strncmp(c->addr, "::1:", 4) == 0 || c->fd < 0;
-    if (config_set_ex(names, values, pairs, local, &err) == 0) {
+    unsigned origin = (local ? CONFIG_SET_LOCAL : 0) | (server.loading ? CONFIG_SET_LOADING : 0);
+    if (config_set_ex(names, values, pairs, origin, &err) == 0) {
         reply_ok(req->out);
     } else {
         reply_error(req->out, err ? err : "ERR CONFIG SET failed");

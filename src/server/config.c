@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "protocol/request.h"
 #include "util/glob.h"
 #include "util/mem.h"
 #include "util/numbers.h"
@@ -37,6 +38,7 @@ enum config_flag {
     F_MULTI_ARG = 1 << 5,  /* special: several arguments (CONFIG SET splits on spaces) */
     F_ALWAYS_REWRITE = 1 << 6, /* CONFIG REWRITE writes it even at its default */
     F_ONLY_NO = 1 << 7,    /* bool that must stay "no" (daemonize) */
+    F_DENY_LOADING = 1 << 8, /* CONFIG SET refuses it while a dataset loads */
 };
 
 struct enum_name {
@@ -132,7 +134,7 @@ static struct directive directives[] = {
     STRING("pidfile", pidfile, "", F_IMMUTABLE | F_EMPTY_NULL, NULL),
     STRING("logfile", logfile, "", F_IMMUTABLE, NULL),
     ENUM("loglevel", loglevel, "notice", loglevel_names, 0),
-    SPECIAL("dir", config_special_dir, ".", F_PROTECTED | F_ALWAYS_REWRITE),
+    SPECIAL("dir", config_special_dir, ".", F_PROTECTED | F_ALWAYS_REWRITE | F_DENY_LOADING),
     SPECIAL("hz", config_special_hz, "10", 0),
     ENUM("enable-debug-command", enable_debug_command, "local", permit_names, F_IMMUTABLE),
     ENUM("enable-protected-configs", enable_protected_configs, "no", permit_names, F_IMMUTABLE),
@@ -156,7 +158,7 @@ static struct directive directives[] = {
     INT("slowlog-max-len", NULL, slowlog_max_len, "128", 0, INT_MAX, 0),
     LL("latency-monitor-threshold", latency_monitor_threshold, "0", 0, LLONG_MAX, 0),
     /* Append-only file */
-    BOOL("appendonly", NULL, appendonly, "no", 0),
+    BOOL("appendonly", NULL, appendonly, "no", F_DENY_LOADING),
     STRING("appendfilename", appendfilename, "appendonly.aof", F_IMMUTABLE, check_appendfilename),
     STRING("appenddirname", appenddirname, "appendonlydir", F_IMMUTABLE, check_appenddirname),
     ENUM("appendfsync", appendfsync, "everysec", fsync_names, 0),
@@ -864,9 +866,12 @@ static bool protected_allowed(bool client_is_local)
 }
 
 /* Resolves every name, refusing unknown, immutable, protected and repeated
- * ones; fills set[]. Redis checks all names before changing anything. */
-static int set_resolve(const char **names, int npairs, bool client_is_local, struct directive **set, char **err)
+ * ones, and while a dataset loads those it must not change under the loader;
+ * fills set[]. Redis checks all names before changing anything, and its
+ * LOADING refusal takes precedence (clients may retry on it). */
+static int set_resolve(const char **names, int npairs, unsigned origin, struct directive **set, char **err)
 {
+    bool deny_loading = false;
     for (int i = 0; i < npairs; i++) {
         set[i] = directive_lookup(names[i]);
         if (!set[i]) {
@@ -875,16 +880,18 @@ static int set_resolve(const char **names, int npairs, bool client_is_local, str
         }
         const char *reason = NULL;
         if (set[i]->flags & F_IMMUTABLE) reason = "can't set immutable config";
-        else if ((set[i]->flags & F_PROTECTED) && !protected_allowed(client_is_local))
+        else if ((set[i]->flags & F_PROTECTED) && !protected_allowed(origin & CONFIG_SET_LOCAL))
             reason = "can't set protected config";
         for (int j = 0; j < i && !reason; j++)
             if (set[j] == set[i]) reason = "duplicate parameter";
-        if (reason) {
-            *err = set_error(names[i], reason);
-            return -1;
-        }
+        if (reason && !*err) *err = set_error(names[i], reason);
+        if (!reason && (origin & CONFIG_SET_LOADING) && (set[i]->flags & F_DENY_LOADING)) deny_loading = true;
     }
-    return 0;
+    if (deny_loading) {
+        mem_free(*err);
+        *err = errorf("%s", ERR_LOADING);
+    }
+    return *err ? -1 : 0;
 }
 
 /* Whether set[i]'s hook already ran for an earlier pair: a module may give
@@ -917,12 +924,12 @@ static void set_restore(struct directive **set, str *old, int n)
     set_run_hooks(set, n, &ignored);
 }
 
-int config_set_ex(const char **names, const char **values, int npairs, bool client_is_local, char **err)
+int config_set_ex(const char **names, const char **values, int npairs, unsigned origin, char **err)
 {
     *err = NULL;
     struct directive **set = mem_alloc(sizeof(*set) * (size_t)(npairs + 1));
     str *old = mem_calloc(sizeof(*old) * (size_t)(npairs + 1));
-    int rc = set_resolve(names, npairs, client_is_local, set, err);
+    int rc = set_resolve(names, npairs, origin, set, err);
     int applied = 0;
     for (; rc == 0 && applied < npairs; applied++) {
         const char *reason = NULL;
@@ -948,7 +955,7 @@ int config_set_ex(const char **names, const char **values, int npairs, bool clie
 
 int config_set(const char **names, const char **values, int npairs, char **err)
 {
-    return config_set_ex(names, values, npairs, false, err);
+    return config_set_ex(names, values, npairs, 0, err);
 }
 
 void config_set_apply_hook(const char *name, int (*hook)(const char **err))

@@ -155,10 +155,17 @@ void config_get(const char **patterns, int npatterns, void (*emit)(void *ctx, co
  * words (the reply's whole error line, starting "ERR "). */
 int config_set(const char **names, const char **values, int npairs, char **err);
 
-/* As config_set; client_is_local says whether the client connected over
- * loopback or the unix socket, which enable-protected-configs local admits
- * to the protected directives (dir, dbfilename). */
-int config_set_ex(const char **names, const char **values, int npairs, bool client_is_local, char **err);
+enum config_set_origin {
+    /* the client connected over loopback or the unix socket, which
+     * enable-protected-configs local admits to the protected directives
+     * (dir, dbfilename) */
+    CONFIG_SET_LOCAL = 1 << 0,
+    /* a dataset is loading: appendonly and dir are refused with LOADING */
+    CONFIG_SET_LOADING = 1 << 1,
+};
+
+/* As config_set, for a client described by `origin` (enum config_set_origin). */
+int config_set_ex(const char **names, const char **values, int npairs, unsigned origin, char **err);
 
 /* CONFIG REWRITE: rewrites the file the server was started with, as Redis
  * does: comments, unknown lines and includes stay, each directive's line is

@@ -215,6 +215,7 @@ struct client *client_create(int fd)
         }
     }
     if (!cfg.requirepass || !cfg.requirepass[0]) c->flags |= CLIENT_AUTHENTICATED;
+    if (fd < 0) return c; /* socketless: not listed, not a connection */
     client_link(c);
     server.stats.total_connections++;
     return c;
@@ -245,7 +246,7 @@ static void client_free(struct client *c)
         close(c->fd);
     }
     client_remove_pending(c);
-    client_unlink(c);
+    if (c->fd >= 0) client_unlink(c);
     watch_clear(&c->watch);
     outbuf_free(&c->out);
     resp_parser_free(&c->parser);

@@ -9,6 +9,10 @@
 int listeners_open(void);
 void listeners_close(void);
 
+/* A client for a connection, or with fd -1 a socketless one (AOF and
+ * snapshot loading, scripts): that one is not in the client list, so CLIENT
+ * LIST does not show it, CLIENT KILL can't free it under its owner, and it
+ * does not count as a connection. */
 struct client *client_create(int fd);
 /* Frees now, or later if the client is executing a command. */
 void client_close(struct client *c);

@@ -85,9 +85,11 @@ static bool over_maxmemory(void)
 }
 
 /* The checks Redis makes before running or queuing a command; replies the
- * refusal and returns false when the command must not run. */
+ * refusal and returns false when the command must not run. What a loader
+ * replays was accepted when it was first run: nothing refuses it. */
 static bool dispatch_admit(struct client *c, struct command *cmd)
 {
+    if (c->flags & CLIENT_LOADER) return true;
     if (!(c->flags & CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH)) {
         reply_error(&c->out, "NOAUTH Authentication required.");
         return false;
@@ -113,6 +115,10 @@ static bool dispatch_admit(struct client *c, struct command *cmd)
         reply_error(&c->out, "OOM command not allowed when used memory > 'maxmemory'.");
         return false;
     }
+    if (server.loading && !(cmd->flags & CMD_LOADING)) {
+        reply_error(&c->out, ERR_LOADING);
+        return false;
+    }
     return true;
 }
 
@@ -130,7 +136,7 @@ static bool exec_would_write(struct client *c, struct command *cmd)
 static bool dispatch_paused(struct client *c, struct command *cmd)
 {
     if (server.pause_until_ms == 0 || event_now_ms() >= server.pause_until_ms) return false;
-    if (c->flags & CLIENT_EXECUTING) return false;
+    if (c->flags & (CLIENT_EXECUTING | CLIENT_LOADER)) return false;
     if (server.pause_writes_only && !(cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)) && !exec_would_write(c, cmd))
         return false;
     return true;
@@ -181,9 +187,11 @@ static bool dispatch_find_secrets(struct command *cmd, int argc, struct arg *arg
 }
 
 /* Feeds MONITOR and the slow log after a command ran, with secrets replaced
- * by "(redacted)". Administrative commands are not shown to monitors. */
+ * by "(redacted)". Administrative commands are not shown to monitors, nor
+ * is what a loader replays (clients may watch while the dataset loads). */
 static void dispatch_observe(struct client *c, struct command *cmd, int argc, struct arg *argv, long long usec)
 {
+    if (c->flags & CLIENT_LOADER) return;
     bool to_monitor = server.monitor_count && !(cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN));
     bool to_slowlog = !(cmd->flags & CMD_SKIP_SLOWLOG);
     if (!to_monitor && !to_slowlog) return;

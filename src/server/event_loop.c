@@ -231,6 +231,13 @@ void event_loop_run(struct event_loop *loop)
     }
 }
 
+void event_loop_poll(struct event_loop *loop)
+{
+    int n = epoll_wait(loop->epfd, loop->fired, 1024, 0);
+    if (n > 0) event_loop_dispatch(loop, n);
+    if (loop->before_sleep) loop->before_sleep(loop);
+}
+
 void event_loop_stop(struct event_loop *loop)
 {
     loop->stop = true;

@@ -32,6 +32,10 @@ long long event_now_ms(void);
 
 void event_loop_set_before_sleep(struct event_loop *loop, event_hook_fn *fn);
 void event_loop_run(struct event_loop *loop);
+/* One turn without waiting and without timers: handles the descriptors
+ * that are ready now, then runs the before-sleep hook (which flushes
+ * replies). For long work that must let clients in meanwhile (loading). */
+void event_loop_poll(struct event_loop *loop);
 void event_loop_stop(struct event_loop *loop);
 
 #endif

@@ -149,11 +149,11 @@ static str info_persistence(str s)
 {
     s = str_append_printf(s,
                           "# Persistence\r\n"
-                          "loading:0\r\n"
+                          "loading:%d\r\n"
                           "async_loading:0\r\n"
                           "rdb_changes_since_last_save:%lld\r\n"
                           "rdb_last_save_time:%lld\r\n",
-                          server.dirty, server.last_save);
+                          server.loading ? 1 : 0, server.dirty, server.last_save);
     if (info_persistence_extension) s = info_persistence_extension(s);
     return s;
 }

@@ -68,6 +68,7 @@ struct server {
     long long cron_loops;
     bool shutdown_asap;
     int shutdown_flags;
+    bool loading; /* a dataset file is being loaded: only CMD_LOADING commands run */
 
     /* CLIENT PAUSE */
     long long pause_until_ms;

@@ -36,17 +36,25 @@ class RunnelProcess:
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         self._wait_ready()
 
-    def _wait_ready(self):
-        deadline = time.time() + 10
+    def _wait_ready(self, timeout=10):
+        """Until the server has loaded its dataset: it listens (and answers
+        LOADING) while it loads, and logs "Ready to accept connections" once
+        done. Probing with a command would show up in its statistics."""
+        deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("server exited: " + self.output())
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+            if "Ready to accept connections" in self.output() and self._accepts():
                 return
-            except OSError:
-                time.sleep(0.02)
+            time.sleep(0.02)
         raise RuntimeError("server did not start: " + self.output())
+
+    def _accepts(self):
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+            return True
+        except OSError:
+            return False
 
     def output(self):
         self.log.flush()
