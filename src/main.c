@@ -15,6 +15,7 @@
 #include "persistence/info.h"
 #include "persistence/loading.h"
 #include "persistence/snapshot.h"
+#include "scripting/script_timeout.h"
 #include "scripting/scripting.h"
 #include "server/blocked.h"
 #include "server/command_table.h"
@@ -256,12 +257,14 @@ static void write_pidfile(void)
     fclose(f);
 }
 
-/* SHUTDOWN or SIGTERM while the dataset loads: exit at once without
- * saving, as Redis does; a save would overwrite the file being loaded with
- * part of it. */
-static void exit_while_loading(void)
+/* SHUTDOWN or SIGTERM while the dataset loads, or while a script is busy:
+ * exit at once without saving, as Redis does. A save would overwrite the
+ * file being loaded with part of it, or hold half a script's work (the AOF
+ * gets the script's writes without their EXEC, which a load drops). */
+static void exit_without_saving(void)
 {
-    log_warning("Shutdown requested while loading the dataset: exiting without saving");
+    log_warning("Shutdown requested while %s: exiting without saving",
+                server.loading ? "loading the dataset" : "a script is busy");
     server_shutdown();
     exit(0);
 }
@@ -270,7 +273,7 @@ static void exit_while_loading(void)
  * Clients are served meanwhile (commands without CMD_LOADING get LOADING). */
 static int load_dataset(void)
 {
-    loading_serve_clients(exit_while_loading);
+    loading_serve_clients(exit_without_saving);
     int rc = aof_startup() != 0 || (!cfg.appendonly && snapshot_startup() != 0) ? -1 : 0;
     loading_serve_clients(NULL);
     return rc;
@@ -300,6 +303,7 @@ int main(int argc, char **argv)
     persistence_init();
     scripting_init(); /* before loading: an AOF written by Redis 6 may hold EVAL */
     command_table_add(scripting_commands);
+    script_timeout_on_shutdown(exit_without_saving);
     if (listeners_open() != 0) return 1;
     write_pidfile();
     log_notice("Runnel %s started, pid=%ld, port=%d", RUNNEL_VERSION, (long)getpid(), cfg.port);

@@ -11,6 +11,7 @@
 #include "scripting/lua.h"
 #include "scripting/lua_convert.h"
 #include "scripting/script_cache.h"
+#include "scripting/script_timeout.h"
 #include "server/client.h"
 #include "server/config.h"
 #include "server/monitor.h"
@@ -255,7 +256,9 @@ static void script_run(struct request *req, struct script *s, int numkeys, bool 
     unsigned long long logged = oplog_logged_total();
     script_running = &r;
     oplog_multi_begin();
+    script_timeout_start();
     int counted = script_call(&r);
+    script_timeout_stop();
     oplog_multi_end();
     script_running = NULL;
     /* the writes were logged by the commands that made them: the reply
@@ -349,7 +352,15 @@ static void cmd_script_flush(struct request *req)
 /* Nothing runs while this command does: a script is never busy. */
 static void cmd_script_kill(struct request *req)
 {
-    reply_error(req->out, "NOTBUSY No scripts in execution right now.");
+    switch (script_timeout_kill()) {
+    case SCRIPT_KILL_OK: reply_ok(req->out); break;
+    case SCRIPT_KILL_NOT_BUSY: reply_error(req->out, "NOTBUSY No scripts in execution right now."); break;
+    case SCRIPT_KILL_UNKILLABLE:
+        reply_error(req->out, "UNKILLABLE Sorry the script already executed write commands against the dataset. You "
+                              "can either wait the script termination or kill the server in a hard way using the "
+                              "SHUTDOWN NOSAVE command.");
+        break;
+    }
 }
 
 static void cmd_script_help(struct request *req)

@@ -121,6 +121,10 @@ static void cmd_shutdown(struct request *req)
         reply_ok(req->out);
         return;
     }
+    if (server.script_busy && !(flags & SHUTDOWN_NOSAVE)) {
+        reply_error(req->out, ERR_BUSY_SCRIPT);
+        return;
+    }
     server.shutdown_asap = true;
     server.shutdown_flags = flags;
     event_loop_stop(server.loop);

@@ -333,6 +333,9 @@ static void client_on_readable(struct event_loop *loop, int fd, void *data, int 
         }
         return;
     }
+    /* its command is still running (a busy script serving the others):
+     * its arguments point into the query buffer, which must stay put */
+    if (c->flags & CLIENT_PROTECTED) return;
     size_t room = client_prepare_read(c);
     ssize_t n = read(fd, c->qbuf + c->qlen, room);
     if (n < 0) {

@@ -67,6 +67,12 @@ void cron_start(void)
     event_timer_at(server.loop, event_now_ms() + 1000 / cfg.hz, cron_tick, NULL);
 }
 
+void server_serve_while_busy(void)
+{
+    event_loop_poll_events(server.loop);
+    connections_flush_pending();
+}
+
 void server_before_sleep(struct event_loop *loop)
 {
     (void)loop;

@@ -84,52 +84,59 @@ static bool over_maxmemory(void)
     return cfg.maxmemory > 0 && mem_used() > (size_t)cfg.maxmemory;
 }
 
-/* The checks Redis makes before running or queuing a command; replies the
- * refusal and returns false when the command must not run. What a loader
- * replays was accepted when it was first run: nothing refuses it. */
-static bool dispatch_admit(struct client *c, struct command *cmd)
+/* The flags the checks go by: a command's own, and for EXEC also what its
+ * queued commands declare, as Redis judges an EXEC (a queued write makes it
+ * a write for MISCONF and CLIENT PAUSE WRITE, a queued deny-oom command a
+ * deny-oom one). */
+static uint32_t dispatch_effective_flags(struct client *c, struct command *cmd)
 {
-    if (c->flags & CLIENT_LOADER) return true;
-    if (!(c->flags & CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH)) {
-        reply_error(&c->out, "NOAUTH Authentication required.");
-        return false;
-    }
-    if (client_in_subscribed_resp2(c) && !(cmd->flags & CMD_SUBSCRIBED_OK)) {
-        reply_errorf(&c->out,
-                     "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
-                     "allowed in this context",
-                     cmd->full_name);
-        return false;
-    }
-    if ((c->flags & CLIENT_MULTI) && (cmd->flags & CMD_NO_MULTI)) {
-        reply_error(&c->out, "ERR Command not allowed inside a transaction");
-        return false;
-    }
-    if (oplog_sink_error && (cmd->flags & CMD_WRITE)) {
-        /* a sink with its own wording (a failed snapshot) sets the whole reply */
-        if (strncmp(oplog_sink_error, "MISCONF ", 8) == 0) reply_error(&c->out, oplog_sink_error);
-        else reply_errorf(&c->out, "MISCONF Errors writing to the AOF file: %s", oplog_sink_error);
-        return false;
-    }
-    if ((cmd->flags & CMD_DENYOOM) && over_maxmemory()) {
-        reply_error(&c->out, "OOM command not allowed when used memory > 'maxmemory'.");
-        return false;
-    }
-    if (server.loading && !(cmd->flags & CMD_LOADING)) {
-        reply_error(&c->out, ERR_LOADING);
-        return false;
-    }
-    return true;
+    uint32_t flags = cmd->flags;
+    if (!(c->flags & CLIENT_MULTI) || strcmp(cmd->full_name, "exec") != 0) return flags;
+    for (int i = 0; i < c->multi_count; i++)
+        flags |= c->multi[i].cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE | CMD_DENYOOM);
+    return flags;
 }
 
-/* EXEC writes when any queued command does (Redis pauses such an EXEC under
- * CLIENT PAUSE WRITE, since its writes would otherwise slip through). */
-static bool exec_would_write(struct client *c, struct command *cmd)
+/* The checks Redis makes before running or queuing a command: the text of
+ * the refusal (in buf when formatted), or NULL when the command may run.
+ * What a loader replays was accepted when it was first run: nothing refuses
+ * it. */
+static const char *dispatch_refusal(struct client *c, struct command *cmd, char *buf, size_t size)
 {
-    if (strcmp(cmd->full_name, "exec") != 0 || !(c->flags & CLIENT_MULTI)) return false;
-    for (int i = 0; i < c->multi_count; i++)
-        if (c->multi[i].cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)) return true;
-    return false;
+    if (c->flags & CLIENT_LOADER) return NULL;
+    if (!(c->flags & CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH)) return "NOAUTH Authentication required.";
+    if (client_in_subscribed_resp2(c) && !(cmd->flags & CMD_SUBSCRIBED_OK)) {
+        snprintf(buf, size,
+                 "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
+                 "this context",
+                 cmd->full_name);
+        return buf;
+    }
+    if ((c->flags & CLIENT_MULTI) && (cmd->flags & CMD_NO_MULTI)) return "ERR Command not allowed inside a transaction";
+    uint32_t flags = dispatch_effective_flags(c, cmd);
+    if (oplog_sink_error && (flags & CMD_WRITE)) {
+        /* a sink with its own wording (a failed snapshot) sets the whole reply */
+        if (strncmp(oplog_sink_error, "MISCONF ", 8) == 0) return oplog_sink_error;
+        snprintf(buf, size, "MISCONF Errors writing to the AOF file: %s", oplog_sink_error);
+        return buf;
+    }
+    if ((flags & CMD_DENYOOM) && over_maxmemory()) return "OOM command not allowed when used memory > 'maxmemory'.";
+    if (server.loading && !(cmd->flags & CMD_LOADING)) return ERR_LOADING;
+    if (server.script_busy && !(cmd->flags & CMD_ALLOW_BUSY)) return ERR_BUSY_SCRIPT;
+    return NULL;
+}
+
+/* Replies a refusal. A refused EXEC discards the transaction and says why,
+ * in or out of MULTI, as Redis does. */
+static void dispatch_reject(struct client *c, struct command *cmd, const char *refusal)
+{
+    cmd->rejected_calls++;
+    if (strcmp(cmd->full_name, "exec") != 0) {
+        reply_error(&c->out, refusal);
+        return;
+    }
+    if (c->flags & CLIENT_MULTI) multi_discard(c);
+    reply_errorf(&c->out, "EXECABORT Transaction discarded because of: %s", refusal);
 }
 
 /* CLIENT PAUSE holds clients (all, or those sending writes) until it ends. */
@@ -137,7 +144,7 @@ static bool dispatch_paused(struct client *c, struct command *cmd)
 {
     if (server.pause_until_ms == 0 || event_now_ms() >= server.pause_until_ms) return false;
     if (c->flags & (CLIENT_EXECUTING | CLIENT_LOADER)) return false;
-    if (server.pause_writes_only && !(cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)) && !exec_would_write(c, cmd))
+    if (server.pause_writes_only && !(dispatch_effective_flags(c, cmd) & (CMD_WRITE | CMD_MAY_REPLICATE)))
         return false;
     return true;
 }
@@ -318,8 +325,10 @@ void dispatch_command(struct client *c)
         dispatch_refused(c, errors_before);
         return;
     }
-    if (!dispatch_admit(c, cmd)) {
-        cmd->rejected_calls++;
+    char refusal_buf[512];
+    const char *refusal = dispatch_refusal(c, cmd, refusal_buf, sizeof(refusal_buf));
+    if (refusal) {
+        dispatch_reject(c, cmd, refusal);
         dispatch_refused(c, errors_before);
         return;
     }

@@ -231,10 +231,15 @@ void event_loop_run(struct event_loop *loop)
     }
 }
 
-void event_loop_poll(struct event_loop *loop)
+void event_loop_poll_events(struct event_loop *loop)
 {
     int n = epoll_wait(loop->epfd, loop->fired, 1024, 0);
     if (n > 0) event_loop_dispatch(loop, n);
+}
+
+void event_loop_poll(struct event_loop *loop)
+{
+    event_loop_poll_events(loop);
     if (loop->before_sleep) loop->before_sleep(loop);
 }
 

@@ -36,6 +36,9 @@ void event_loop_run(struct event_loop *loop);
  * that are ready now, then runs the before-sleep hook (which flushes
  * replies). For long work that must let clients in meanwhile (loading). */
 void event_loop_poll(struct event_loop *loop);
+/* The same turn without the before-sleep hook: the caller flushes what it
+ * wants (a busy script must not see the clock move or the AOF written). */
+void event_loop_poll_events(struct event_loop *loop);
 void event_loop_stop(struct event_loop *loop);
 
 #endif

@@ -543,3 +543,127 @@ def test_info_memory_counts_cached_scripts_and_the_lua_heap(r):
     assert after["used_memory_lua_human"].endswith(("B", "K", "M"))
     r.script_flush()
     assert r.info("memory")["number_of_cached_scripts"] == 0
+
+
+# --- scripts past busy-reply-threshold -------------------------------------
+
+BUSY = "BUSY Runnel is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+LOOP = "while true do end"
+
+
+def start_busy_script(srv, body, *args):
+    """Runs EVAL body on its own connection in a thread; returns the thread
+    and a list that gets the reply (or the error) once the script ends."""
+    result = []
+    conn = srv.client(socket_timeout=30)
+
+    def run():
+        try:
+            result.append(conn.eval(body, 0, *args))
+        except redis.RedisError as e:
+            result.append(e)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t, result
+
+
+def wait_busy(r, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            r.ping()
+        except redis.ResponseError as e:
+            if str(e) == BUSY:
+                return
+            raise
+        time.sleep(0.02)
+    raise AssertionError("the server never reported BUSY")
+
+
+@pytest.fixture
+def busy_server(fresh_server):
+    return fresh_server("--busy-reply-threshold", "100")
+
+
+def test_script_kill_stops_a_busy_script_and_the_server_serves_again(busy_server):
+    r = busy_server.client()
+    r.set("kept", "1")
+    t, result = start_busy_script(busy_server, LOOP)
+    wait_busy(r)
+    assert err(r, "GET", "kept") == BUSY
+    assert r.execute_command("SCRIPT", "KILL") == b"OK"
+    t.join(10)
+    assert str(result[0]) == "Script killed by user with SCRIPT KILL... script: %s, on @user_script:1." % sha(LOOP)
+    assert r.get("kept") == b"1"
+    assert err(r, "SCRIPT", "KILL") == "NOTBUSY No scripts in execution right now."
+    assert "Slow script detected" in busy_server.output()
+
+
+def test_a_killed_script_cannot_catch_the_kill_with_pcall(busy_server):
+    r = busy_server.client()
+    body = "while true do pcall(function() while true do end end) end"
+    t, result = start_busy_script(busy_server, body)
+    wait_busy(r)
+    r.execute_command("SCRIPT", "KILL")
+    t.join(10)
+    assert not t.is_alive()
+    assert "Script killed by user with SCRIPT KILL" in str(result[0])
+    assert r.ping()
+
+
+def test_a_script_that_wrote_is_unkillable_and_shutdown_needs_nosave(busy_server):
+    r = busy_server.client()
+    t, result = start_busy_script(busy_server, "redis.call('SET', 'half', 'done') " + LOOP)
+    wait_busy(r)
+    assert err(r, "SCRIPT", "KILL").startswith("UNKILLABLE Sorry the script already executed write commands")
+    assert err(r, "SHUTDOWN") == BUSY
+    with pytest.raises(redis.ConnectionError):
+        r.execute_command("SHUTDOWN", "NOSAVE")
+    busy_server.proc.wait(10)
+    assert "exiting without saving" in busy_server.output()
+
+
+def test_transactions_and_connection_commands_stay_allowed_while_busy(busy_server):
+    r = busy_server.client()
+    t, result = start_busy_script(busy_server, LOOP)
+    wait_busy(r)
+    raw = busy_server.raw()
+    assert b"proto" in raw.call("HELLO", "2")
+    assert raw.call("MULTI") == "OK"
+    assert raw.call("SET", "k", "v") == ("error", BUSY)
+    assert raw.call("EXEC")[1].startswith("EXECABORT")
+    r.execute_command("SCRIPT", "KILL")
+    t.join(10)
+    assert r.get("k") is None
+
+
+def test_the_callers_pipelined_commands_wait_for_its_script(busy_server):
+    """The caller is not read while its script runs: what it pipelined after
+    EVAL runs after the script, in order."""
+    raw = busy_server.raw()
+    raw.send(b"*3\r\n$4\r\nEVAL\r\n$17\r\nwhile true do end\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n1\r\n")
+    r = busy_server.client()
+    wait_busy(r)
+    raw.send(b"*2\r\n$3\r\nGET\r\n$5\r\nafter\r\n")
+    r.execute_command("SCRIPT", "KILL")
+    assert "Script killed" in raw.read_reply()[1]
+    assert raw.read_reply() == "OK"
+    assert raw.read_reply() == b"1"
+
+
+def test_sigterm_while_busy_exits_without_the_scripts_half_written_work(fresh_server):
+    srv = fresh_server("--busy-reply-threshold", "100", "--appendonly", "yes")
+    r = srv.client()
+    r.set("before", "1")
+    t, result = start_busy_script(srv, "redis.call('SET', 'half', 'done') " + LOOP)
+    wait_busy(r)
+    srv.proc.terminate()
+    srv.proc.wait(10)
+    again = restart(srv)
+    try:
+        r2 = again.client()
+        assert r2.get("before") == b"1"
+        assert r2.get("half") is None  # the script's writes are all or nothing
+    finally:
+        again.stop()

@@ -405,3 +405,21 @@ def test_swapdb_leaves_watch_on_key_absent_from_both_dbs(server, r):
     assert c.call("PING") == "QUEUED"
     assert c.call("EXEC") == ["PONG"]
     c.close()
+
+
+def test_a_refused_exec_aborts_the_transaction_and_says_why(fresh_server):
+    srv = fresh_server("--requirepass", "pw")
+    raw = srv.raw()
+    assert raw.call("EXEC") == ("error", "EXECABORT Transaction discarded because of: NOAUTH Authentication required.")
+    assert raw.call("AUTH", "pw") == "OK"
+    assert raw.call("MULTI") == "OK"
+    assert raw.call("SET", "k", "v") == "QUEUED"
+    other = srv.raw()
+    other.call("AUTH", "pw")
+    other.call("CONFIG", "SET", "maxmemory", "1")
+    try:
+        # EXEC of a queued write is refused over maxmemory: the queue is dropped
+        assert raw.call("EXEC")[1].startswith("EXECABORT Transaction discarded because of: OOM")
+        assert raw.call("EXEC") == ("error", "ERR EXEC without MULTI")
+    finally:
+        other.call("CONFIG", "SET", "maxmemory", "0")
