@@ -42,7 +42,7 @@ FRAMEWORKS = os.path.join(ROOT, "tests", "integration", "frameworks")
 sys.path.insert(0, FRAMEWORKS)
 ORDER = ("runnel", "redis", "redis", "runnel")
 PYTHON = "/usr/bin/python3"
-DEFAULT_JOBS = {"rq": 2000, "celery": 3000, "sidekiq": 5000}
+DEFAULT_JOBS = {"rq": 2000, "celery": 3000, "sidekiq": 10000}
 PHASE_TIMEOUT = 120
 
 
@@ -252,7 +252,7 @@ def mix_table(results):
 
 def main():
     ap = argparse.ArgumentParser(description="RQ, Celery and Sidekiq on Runnel and redis-server.")
-    ap.add_argument("--jobs", type=int, help="jobs per run (default: rq 2000, celery 3000, sidekiq 5000)")
+    ap.add_argument("--jobs", type=int, help="jobs per run (default: rq 2000, celery 3000, sidekiq 10000)")
     ap.add_argument("--only", default="rq,celery,sidekiq", help="comma-separated frameworks")
     ap.add_argument("--rounds", type=int, default=2, help="times to run Runnel, Redis, Redis, Runnel")
     ap.add_argument("--mix", action="store_true", help="print each server's command mix")
