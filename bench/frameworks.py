@@ -2,9 +2,9 @@
 """Job queue frameworks on Runnel and on redis-server, side by side.
 
 For each framework (RQ, Celery, Sidekiq) and each server, in the order Runnel,
-Redis, Redis, Runnel (twice by default), on a freshly started server: enqueue N trivial jobs one
-by one from one client (timed), then start a worker and wait until every job
-has run (timed). Reports jobs per second for both phases, each server's best,
+Redis, Redis, Runnel (twice by default), on a freshly started server: enqueue
+N trivial jobs one by one from one client (timed), then start a worker and
+wait until every job has run (timed). Reports jobs per second for both phases, each server's best,
 their ratio, and the server's CPU time (utime + stime) per job in each phase.
 
 The processing rate is taken from the frameworks' own completion timestamps
@@ -35,12 +35,11 @@ import time
 
 import redis
 
-from servers import Server, cpu_seconds, log
+from servers import ORDER, Server, cpu_seconds, log
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FRAMEWORKS = os.path.join(ROOT, "tests", "integration", "frameworks")
 sys.path.insert(0, FRAMEWORKS)
-ORDER = ("runnel", "redis", "redis", "runnel")
 PYTHON = "/usr/bin/python3"
 DEFAULT_JOBS = {"rq": 2000, "celery": 3000, "sidekiq": 10000}
 PHASE_TIMEOUT = 120
@@ -152,8 +151,9 @@ def run_celery(server, n, workdir):
 def run_sidekiq(server, n, workdir):
     env = dict(os.environ, SIDEKIQ_TEST_URL=f"redis://127.0.0.1:{server.port}/0")
     with Phase(server) as enqueue:
-        subprocess.run(["ruby", "sidekiq_push.rb", str(n)], cwd=FRAMEWORKS, env=env, check=True,
-                       timeout=PHASE_TIMEOUT, stdout=subprocess.DEVNULL)
+        pushed = subprocess.run(["ruby", "sidekiq_push.rb", str(n)], cwd=FRAMEWORKS, env=env, check=True,
+                                timeout=PHASE_TIMEOUT, capture_output=True, text=True)
+    enqueue.wall = float(pushed.stdout)  # the pushes alone, without Ruby's start-up
     log_path = os.path.join(workdir, "sidekiq.log")
     argv = ["sidekiq", "-r", "./sidekiq_jobs.rb", "-c", "10", "-t", "1"]
 

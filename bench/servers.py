@@ -1,8 +1,9 @@
 """Starting Runnel and redis-server side by side for the bench scripts.
 
-bench/compare, bench/frameworks.py and bench/restart_time.py start both servers
-the same way: on a free loopback port, in their own working directory, with
-the same persistence flags, and read their CPU time from /proc/<pid>/stat.
+bench/compare and bench/frameworks.py start both servers the same way: on a
+free loopback port, in their own working directory, with the same persistence
+flags, in the order ORDER, and read their CPU time from /proc/<pid>/stat
+(bench/restart_time.py, which times start-up itself, takes only free_port).
 Python 3 standard library only."""
 
 import os
@@ -15,6 +16,7 @@ import time
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 MAX_FAILED_STARTS = 2
+ORDER = ("runnel", "redis", "redis", "runnel")   # A B B A: each side's best of two
 
 # Persistence settings; both servers get exactly the same flags.
 MODES = {
