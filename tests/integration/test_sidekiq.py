@@ -71,8 +71,12 @@ def test_pushed_jobs_run(sidekiq):
     assert r.smembers("queues") == {b"default"}
     process = start()
     assert wait_for_results(r, 20, process) == sorted(str(2 * i) for i in range(20))
+    deadline = time.time() + 10
+    while not r.smembers("processes") and time.time() < deadline:
+        time.sleep(0.05)
     [identity] = r.smembers("processes")  # its heartbeat
-    assert r.hget(identity, "busy") == b"0"
+    info = json.loads(r.hget(identity, "info"))
+    assert (info["concurrency"], info["queues"]) == (2, ["default"])
     assert r.llen("queue:default") == 0
     process.stop()
     assert int(r.get("stat:processed")) == 20  # flushed by the final heartbeat
