@@ -9,18 +9,13 @@ Usage: bench/restart_time.py [--entries N] [--runnel PATH] [--redis PATH]"""
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 
 import redis
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from servers import free_port
 
 
 def start(path, port, workdir):

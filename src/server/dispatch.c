@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <sys/time.h>
 
+#include "db/db.h"
 #include "db/oplog.h"
 #include "messaging/blocking.h"
 #include "server/blocked.h"
@@ -281,12 +282,17 @@ void dispatch_call(struct client *c, struct command *cmd, int argc, struct arg *
      * own calls and taken off the counter; what is left is this command's. */
     uint32_t errors = c->out.errors - errors_before;
     c->out.errors = errors_before;
-    dispatch_account(cmd, usec, errors > 0);
-    dispatch_count_errors(c->out.last_error, errors);
+    /* Commands replayed from the AOF or a snapshot are nobody's requests:
+     * they stay out of INFO commandstats and errorstats, the slow log and
+     * MONITOR, as in Redis, and out of total_commands_processed. */
+    if (!db_loading) {
+        dispatch_account(cmd, usec, errors > 0);
+        dispatch_count_errors(c->out.last_error, errors);
+        dispatch_observe(c, cmd, argc, argv, usec);
+    }
     server.dirty += req.dirty;
     if (req.dirty > 0 && !(req.flags & REQ_PROPAGATED)) oplog_append(req.db->id, argc, argv);
     if (req.dirty > 0 || (req.flags & REQ_PROPAGATED)) c->wrote_upto = oplog_logged_total();
-    dispatch_observe(c, cmd, argc, argv, usec);
     if (dispatch_depth == 0) blocking_serve_ready();
 }
 

@@ -18,7 +18,32 @@ def free_port():
         return s.getsockname()[1]
 
 
-class RunnelProcess:
+class LoggedProcess:
+    """A child process whose stdout and stderr go to a log file."""
+
+    def __init__(self, cmd, log_path, **popen_kw):
+        self.log_path = log_path
+        self.log = open(log_path, "w")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, **popen_kw)
+
+    def output(self):
+        self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def stop(self):
+        """SIGTERM, then SIGKILL if it has not exited within 10 s."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+class RunnelProcess(LoggedProcess):
     """One server process on a free port, with its own working directory."""
 
     def __init__(self, *args, config_text=None):
@@ -31,9 +56,7 @@ class RunnelProcess:
                 f.write(config_text)
             cmd.append(self.config_path)
         cmd += ["--port", str(self.port), "--dir", self.dir, "--save", "", *args]
-        self.log_path = os.path.join(self.dir, "stdout.log")
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        super().__init__(cmd, os.path.join(self.dir, "stdout.log"))
         self._wait_ready()
 
     def _wait_ready(self, timeout=10):
@@ -56,27 +79,12 @@ class RunnelProcess:
         except OSError:
             return False
 
-    def output(self):
-        self.log.flush()
-        with open(self.log_path) as f:
-            return f.read()
-
     def client(self, **kw):
         kw.setdefault("socket_timeout", 10)
         return redis.Redis(host="127.0.0.1", port=self.port, **kw)
 
     def raw(self):
         return RawConnection(self.port)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
 
 
 class RawConnection:

@@ -306,3 +306,25 @@ def test_everysec_restart_after_clean_shutdown(aof_server):
     new = restart(srv)
     servers.append(new)
     assert new.client().llen("q") == 1000
+
+
+def test_replayed_commands_are_not_counted_as_commands(aof_server):
+    """As in Redis, loading the AOF leaves INFO commandstats and errorstats
+    empty and adds nothing to the slow log. total_commands_processed counts
+    no replayed command either (Redis counts those it replays inside a logged
+    MULTI/EXEC, through its EXEC path, and no others)."""
+    make, servers = aof_server
+    srv = make("--appendfsync", "always", "--slowlog-log-slower-than", "0")
+    r = srv.client()
+    r.set("s", 1)
+    r.zadd("z", {"a": 1})
+    with r.pipeline() as p:  # MULTI/EXEC in the log
+        p.rpush("l", 1).incr("s").execute()
+    new = restart(srv, "--slowlog-log-slower-than", "0")
+    servers.append(new)
+    c = new.client()
+    assert c.get("s") == b"2"
+    assert c.slowlog_len() == 1  # the GET above
+    assert set(c.info("commandstats")) == {"cmdstat_get", "cmdstat_slowlog|len"}
+    assert c.info("stats")["total_commands_processed"] == 3  # GET, SLOWLOG LEN, the first INFO
+    assert c.info("errorstats") == {}

@@ -6,7 +6,6 @@ Lock, which runs Lua scripts (EVALSHA)."""
 import gc
 import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -16,24 +15,18 @@ celery = pytest.importorskip("celery")
 FRAMEWORKS = os.path.join(os.path.dirname(__file__), "frameworks")
 sys.path.insert(0, FRAMEWORKS)
 import celery_app  # noqa: E402
+from conftest import LoggedProcess  # noqa: E402
 
 
-class Worker:
+class Worker(LoggedProcess):
     """A `celery worker -P solo` process on the given broker URL."""
 
     def __init__(self, url, log_path):
         env = dict(os.environ, PYTHONPATH=FRAMEWORKS, CELERY_TEST_URL=url)
         cmd = ["/usr/bin/python3", "-m", "celery", "-A", "celery_app", "worker", "-P", "solo",
                "--concurrency=1", "-l", "info", "--without-gossip", "--without-mingle", "--without-heartbeat"]
-        self.log_path = log_path
-        self.log = open(log_path, "w")
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=FRAMEWORKS)
+        super().__init__(cmd, log_path, env=env, cwd=FRAMEWORKS)
         self._wait_ready()
-
-    def output(self):
-        self.log.flush()
-        with open(self.log_path) as f:
-            return f.read()
 
     def _wait_ready(self):
         deadline = time.time() + 30
@@ -57,15 +50,6 @@ class Worker:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.log.close()
 
 
 @pytest.fixture

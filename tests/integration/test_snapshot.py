@@ -560,3 +560,20 @@ def test_info_persistence_fields(workdir):
     assert info["rdb_changes_since_last_save"] == 2
     assert info["rdb_bgsave_in_progress"] == 0
     assert info["rdb_last_bgsave_status"] == "ok"
+
+
+def test_loading_a_snapshot_counts_no_commands(workdir):
+    """Keys rebuilt from dump.rdb are not commands anyone sent: INFO
+    commandstats and total_commands_processed start from zero, as in Redis."""
+    d, start = workdir
+    srv = start()
+    r = srv.client()
+    r.set("s", 1)
+    r.zadd("z", {"a": 1, "b": 2})
+    r.rpush("l", 1, 2, 3)
+    assert r.save() is True
+    srv = restart(start, srv)
+    c = srv.client()
+    assert c.info("commandstats") == {}
+    assert c.info("stats")["total_commands_processed"] == 1  # the INFO before
+    assert c.dbsize() == 3
