@@ -1,8 +1,8 @@
-"""Native value encodings in snapshots (format version 2): every type in
-every encoding — compressed list nodes, small and big hashes,
+"""Native value encodings in snapshots (format version 2) and in the AOF base:
+every type in every encoding — compressed list nodes, small and big hashes,
 sets and sorted sets, streams with deleted entries, consumer groups, PELs
 and consumers — comes back identical (values, OBJECT ENCODING, XINFO STREAM
-FULL, TTLs) through DEBUG RELOAD and SAVE + restart;
+FULL, TTLs) through DEBUG RELOAD, SAVE + restart and BGREWRITEAOF + restart;
 a damaged value is refused with the file and the offset even when its
 checksum is right; version 1 files still load; random damage never crashes
 the server."""
@@ -150,6 +150,27 @@ def test_every_encoding_survives_debug_reload_save_and_restart(workdir):  # noqa
     c.sadd("set-ints", 1000)
     c.zadd("zset-small", {"new": 0})
     assert c.zrank("zset-small", "new") == 2
+
+
+def test_every_encoding_survives_bgrewriteaof_and_restart(workdir):  # noqa: F811
+    d, start = workdir
+    srv = start("--appendonly", "yes", *NODE)
+    r = srv.client()
+    populate(r)
+    r.bgrewriteaof()
+    deadline = time.time() + 20
+    while time.time() < deadline and not [f for f in os.listdir(os.path.join(d, "appendonlydir"))
+                                          if f.endswith(".base.rdb")]:
+        time.sleep(0.05)
+    while r.info("persistence")["aof_rewrite_in_progress"]:
+        time.sleep(0.05)
+    r.set("after-rewrite", "in the incr file")
+    r.xadd("stream", {"after": "rewrite"})
+    before = dump(srv)
+    srv.stop()
+    srv = start("--appendonly", "yes", *NODE)
+    assert_same(before, dump(srv))
+    assert "snapshot" in srv.output()
 
 
 # ---- damage ----
