@@ -573,7 +573,7 @@ static struct object *load_packed(struct codec_in *in)
 static struct object *load_table(struct codec_in *in)
 {
     uint64_t count;
-    if (!codec_get_count(in, 1, &count)) return NULL;
+    if (!codec_get_count(in, 2, &count)) return NULL; /* a length and a byte: only one member can be empty */
     if (count == 0) {
         codec_fail(in, "corrupt set: no members");
         return NULL;

@@ -401,7 +401,7 @@ def test_truncated_snapshot_refuses_to_start(workdir):
         open(path, "wb").write(data[:cut])
         code, out = start_expect_failure(d)
         assert code != 0, cut
-        assert "dump.rdb" in out and "truncated" in out, out
+        assert "dump.rdb" in out and "truncated" in out and "(offset " in out, out
 
 
 def test_garbage_file_refuses_to_start(workdir):
