@@ -117,7 +117,8 @@ int aof_rewrite_start(const char **err)
     if (pid == 0) {
         signal(SIGTERM, SIG_DFL);
         signal(SIGINT, SIG_DFL);
-        int rc = aof.rewrite_snapshot ? snapshot_write_file(aof.rewrite_temp, true) : aof_write_dataset(aof.rewrite_temp);
+        const char *path = aof.rewrite_temp;
+        int rc = aof.rewrite_snapshot ? snapshot_write_file(path, true) : aof_write_dataset(path);
         _exit(rc == 0 ? 0 : 1);
     }
     aof.rewrite_pid = pid;

@@ -587,7 +587,7 @@ static bool header_sane(unsigned flags, uint64_t count, uint64_t bytes, size_t s
     if ((flags & ~LIST_NODE_OWN_FLAGS) || count == 0 || count > bytes || bytes > LIST_NODE_MAX_BYTES) return false;
     if (distinct_stride > 0 && compressed) return false;
     if (!compressed) return stored == bytes;
-    return stored > 0 && bytes <= (uint64_t)stored * DECOMPRESS_MAX_RATIO + DECOMPRESS_MAX_EXTRA;
+    return stored > 0 && stored < bytes && bytes <= (uint64_t)stored * DECOMPRESS_MAX_RATIO + DECOMPRESS_MAX_EXTRA;
 }
 
 struct list_node *list_node_load(struct codec_in *in, size_t distinct_stride, size_t *longest)
@@ -612,7 +612,7 @@ struct list_node *list_node_load(struct codec_in *in, size_t distinct_stride, si
     if (flags & LIST_NODE_COMPRESSED) n->cap = (uint32_t)len;
     if (!list_node_check(n, distinct_stride, longest)) {
         list_node_free(n);
-        codec_fail_at(in, at, distinct_stride > 0 ? "corrupt packed node (or repeated members)" : "corrupt packed node");
+        codec_fail_at(in, at, "corrupt packed node%s", distinct_stride > 0 ? " (or repeated members)" : "");
         return NULL;
     }
     return n;

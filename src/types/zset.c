@@ -250,8 +250,8 @@ static bool zpack_validate(const struct zpack *z)
     bool ok = true;
     while (ok && p < end) {
         p = n < z->count ? entry_read_bounded(p, end, &e) : NULL;
-        ok = p && !isnan(e.score) && (n == 0 || zsl_compare(prev.score, prev.member, prev.len, e.score, e.member, e.len) < 0) &&
-             distinct_add(&seen, e.member, e.len);
+        bool ordered = p && (n == 0 || zsl_compare(prev.score, prev.member, prev.len, e.score, e.member, e.len) < 0);
+        ok = ordered && !isnan(e.score) && distinct_add(&seen, e.member, e.len);
         prev = e;
         n++;
     }
@@ -670,8 +670,8 @@ static struct object *load_skiplist(struct codec_in *in)
         double score;
         if (!codec_get_bytes(in, &member, &len) || !codec_get_double(in, &score)) break;
         bool existed = true;
-        struct dict_entry *e = isnan(score) || len > UINT32_MAX ? NULL
-                                                                 : dict_add_or_find(b->dict, member, len, NULL, &existed);
+        struct dict_entry *e = NULL;
+        if (!isnan(score) && len <= UINT32_MAX) e = dict_add_or_find(b->dict, member, len, NULL, &existed);
         if (existed) {
             codec_fail(in, "corrupt sorted set: a NaN score, or a member repeats or is too long");
             break;
