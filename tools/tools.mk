@@ -14,10 +14,11 @@ $(BUILD)/obj/tools/runnel-bench/%.o: tools/runnel-bench/%.c
 $(BUILD)/runnel-bench: $(BENCH_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ -lhiredis -lm -lpthread
 
-# runnel-check-aof: the server's RESP parser and the two utilities it needs,
-# compiled as the server compiles them (no librunnel).
+# runnel-check-aof: the server's RESP parser, its snapshot reader and what
+# they need, compiled as the server compiles them (no librunnel).
 CHECK_AOF_OBJS := $(BUILD)/obj/tools/runnel-check-aof.o $(BUILD)/obj/src/protocol/parser.o \
-                  $(BUILD)/obj/src/util/mem.o $(BUILD)/obj/src/util/str.o
+                  $(BUILD)/obj/src/persistence/snapshot_walk.o $(BUILD)/obj/src/db/codec.o \
+                  $(BUILD)/obj/src/util/crc64.o $(BUILD)/obj/src/util/mem.o $(BUILD)/obj/src/util/str.o
 
 tools: $(BUILD)/runnel-check-aof
 

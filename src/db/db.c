@@ -132,6 +132,25 @@ void db_add(struct db *db, const char *key, size_t len, struct object *val)
     if (db_hooks.key_added) db_hooks.key_added(db, key, len);
 }
 
+void db_reserve(struct db *db, size_t keys, size_t expires)
+{
+    dict_reserve(db->keys, keys);
+    dict_reserve(db->expires, expires);
+}
+
+bool db_add_loaded(struct db *db, const char *key, size_t len, struct object *val, long long expire_ms)
+{
+    bool existed;
+    struct dict_entry *e = dict_add_or_find(db->keys, key, len, NULL, &existed);
+    if (existed) return false;
+    e->v.ptr = val;
+    if (expire_ms != -1) {
+        struct dict_entry *x = dict_add_or_find(db->expires, key, len, e->key, NULL);
+        x->v.i64 = expire_ms;
+    }
+    return true;
+}
+
 void db_replace(struct db *db, struct dict_entry *e, struct object *val)
 {
     (void)db;

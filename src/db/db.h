@@ -74,6 +74,11 @@ bool db_exists(struct db *db, const char *key, size_t len);
 
 /* Adds a key that must not exist. */
 void db_add(struct db *db, const char *key, size_t len, struct object *val);
+/* Sizes an empty database's tables for a load of this many keys. */
+void db_reserve(struct db *db, size_t keys, size_t expires);
+/* Adds a key read from a file, with its deadline (-1: none), without the
+ * notifications db_add sends; false (nothing taken) when the key exists. */
+bool db_add_loaded(struct db *db, const char *key, size_t len, struct object *val, long long expire_ms);
 /* Sets a key to a value, freeing any old value; the TTL is dropped unless
  * keep_ttl. */
 void db_set(struct db *db, const char *key, size_t len, struct object *val, bool keep_ttl);

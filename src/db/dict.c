@@ -372,6 +372,11 @@ bool dict_rehash_ms(struct dict *d, int ms)
     return false;
 }
 
+void dict_reserve(struct dict *d, size_t entries)
+{
+    if (d->t[0].size == 0 && !is_rehashing(d)) table_init(&d->t[0], size_for(entries));
+}
+
 void dict_shrink_if_sparse(struct dict *d)
 {
     if (is_rehashing(d)) return;

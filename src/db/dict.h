@@ -141,6 +141,10 @@ bool dict_validate(struct dict *d);
 /* Does incremental rehash work for about `ms` milliseconds; returns true if
  * rehashing is still in progress. */
 bool dict_rehash_ms(struct dict *d, int ms);
+/* Sizes a dict that has no table yet for `entries` at once (a loader that
+ * knows how many are coming), so filling it never rehashes; no effect on a
+ * dict that has one. */
+void dict_reserve(struct dict *d, size_t entries);
 /* Shrinks the table when it is under 1/8 full (called from the cron). */
 void dict_shrink_if_sparse(struct dict *d);
 

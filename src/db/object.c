@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/codec.h"
 #include "util/mem.h"
 #include "util/numbers.h"
 #include "util/str.h"
@@ -126,6 +127,67 @@ bool object_rewrite(const struct object *o, const char *key, size_t len, object_
     if (!ops || !ops->rewrite) return false;
     ops->rewrite(o, key, len, emit, ctx);
     return true;
+}
+
+/* A string's native encoding: its encoding tag, then the integer (svarint)
+ * or the bytes, so OBJECT ENCODING reads the same after a reload. */
+enum string_save_tag { STRING_SAVE_INT = 0, STRING_SAVE_EMBSTR = 1, STRING_SAVE_RAW = 2 };
+
+static void string_save(const struct object *o, struct codec_out *out)
+{
+    if (o->encoding == ENC_INT) {
+        codec_put_u8(out, STRING_SAVE_INT);
+        codec_put_svarint(out, o->v.i);
+        return;
+    }
+    codec_put_u8(out, o->encoding == ENC_EMBSTR ? STRING_SAVE_EMBSTR : STRING_SAVE_RAW);
+    codec_put_bytes(out, o->v.ptr, str_len(o->v.ptr));
+}
+
+static struct object *string_load(struct codec_in *in)
+{
+    unsigned tag;
+    if (!codec_get_u8(in, &tag)) return NULL;
+    if (tag == STRING_SAVE_INT) {
+        int64_t v;
+        return codec_get_svarint(in, &v) ? object_string_ll(v) : NULL;
+    }
+    const char *p;
+    size_t len;
+    if (tag != STRING_SAVE_EMBSTR && tag != STRING_SAVE_RAW) {
+        codec_fail(in, "unknown string encoding %u", tag);
+        return NULL;
+    }
+    if (!codec_get_bytes(in, &p, &len)) return NULL;
+    if (len > UINT32_MAX) {
+        codec_fail(in, "a string of %zu bytes is longer than a string can be", len);
+        return NULL;
+    }
+    if (tag == STRING_SAVE_EMBSTR) return object_string_plain(p, len);
+    return object_new(OBJ_STRING, ENC_RAW, str_new(p, len));
+}
+
+bool object_save(const struct object *o, struct codec_out *out)
+{
+    if (o->type == OBJ_STRING) {
+        string_save(o, out);
+        return true;
+    }
+    const struct object_ops *ops = type_ops[o->type];
+    if (!ops || !ops->save) return false;
+    ops->save(o, out);
+    return true;
+}
+
+struct object *object_load(enum object_type type, struct codec_in *in)
+{
+    if (type == OBJ_STRING) return string_load(in);
+    const struct object_ops *ops = (unsigned)type < OBJ_TYPE_COUNT ? type_ops[type] : NULL;
+    if (!ops || !ops->load) {
+        codec_fail(in, "values of type %d cannot be loaded", (int)type);
+        return NULL;
+    }
+    return ops->load(in);
 }
 
 size_t object_memory(const struct object *o)

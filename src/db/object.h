@@ -11,6 +11,9 @@
 
 #include "protocol/request.h"
 
+struct codec_out;
+struct codec_in;
+
 enum object_type {
     OBJ_STRING = 0,
     OBJ_LIST = 1,
@@ -54,6 +57,12 @@ struct object_ops {
     size_t (*memory)(const struct object *o); /* MEMORY USAGE estimate */
     /* Emits commands that recreate the value under `key` from nothing. */
     void (*rewrite)(const struct object *o, const char *key, size_t len, object_emit_fn *emit, void *ctx);
+    /* Writes the value in the type's native encoding (snapshots, the AOF
+     * base), starting with its encoding tag. */
+    void (*save)(const struct object *o, struct codec_out *out);
+    /* Rebuilds a value from what save wrote, checking everything it copies
+     * in; NULL after reporting the problem with codec_fail. */
+    struct object *(*load)(struct codec_in *in);
 };
 
 void object_register_type(enum object_type type, const struct object_ops *ops);
@@ -67,6 +76,12 @@ struct object *object_copy(const struct object *o);
 size_t object_memory(const struct object *o);
 /* Emits the commands that rebuild o under key; false if its type cannot. */
 bool object_rewrite(const struct object *o, const char *key, size_t len, object_emit_fn *emit, void *ctx);
+
+/* Writes o's native encoding; false if its type has no save hook. */
+bool object_save(const struct object *o, struct codec_out *out);
+/* Reads a value of `type` written by object_save; NULL (the reason reported
+ * through the reader) when it is malformed or the type cannot be loaded. */
+struct object *object_load(enum object_type type, struct codec_in *in);
 
 /* The seconds clock objects are stamped with; advanced by the server cron. */
 extern uint32_t object_clock;

@@ -207,7 +207,7 @@ int aof_open_next_incr(void)
 {
     char name[256];
     aof.incr_seq++;
-    aof_file_name(name, sizeof(name), cfg.appendfilename, aof.incr_seq, false);
+    aof_file_name(name, sizeof(name), cfg.appendfilename, aof.incr_seq, AOF_FILE_INCR);
     int fd = open_append(name);
     if (fd < 0) {
         log_warning("Can't open the append-only file %s: %s", name, strerror(errno));

@@ -37,7 +37,8 @@ extern struct command aof_commands[];
 struct aof_manifest;
 /* Replays every file of the manifest into the dataset. */
 int aof_load(const char *dir, struct aof_manifest *m);
-/* Child side of a rewrite: writes the dataset as commands to `path`. */
+/* Child side of a rewrite with aof-use-rdb-preamble no: writes the dataset
+ * as commands to `path`. */
 int aof_write_dataset(const char *path);
 
 #endif

@@ -1,5 +1,6 @@
 /* aof_load: replays AOF files at start-up by feeding their commands through
- * the command table as a client whose replies go nowhere. A torn tail (the
+ * the command table as a client whose replies go nowhere; a base written as
+ * a snapshot (aof-use-rdb-preamble) goes to the snapshot loader. A torn tail (the
  * process died mid-write) is cut off when aof-load-truncated allows it;
  * anything else malformed stops start-up with the file and offset. */
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include "persistence/aof.h"
 #include "persistence/aof_manifest.h"
 #include "persistence/loading.h"
+#include "persistence/snapshot.h"
 #include "protocol/parser.h"
 #include "server/command_table.h"
 #include "server/config.h"
@@ -154,10 +156,26 @@ static char *read_whole(const char *path, size_t *size)
     return data;
 }
 
+/* A snapshot base (aof-use-rdb-preamble yes): loaded whole, keys past their
+ * deadline included — the log that follows still refers to them, and its
+ * DELs remove them. A damaged base cannot be cut short: start-up stops. */
+static bool load_snapshot_base(const char *path, const char *name)
+{
+    struct snapshot_load_result res;
+    char err[512] = "the file is gone";
+    if (snapshot_load_file(path, true, &res, err, sizeof(err)) <= 0) {
+        log_warning("Can't load the AOF base %s (a snapshot): %s", path, err);
+        return false;
+    }
+    log_notice("DB loaded from base file %s: snapshot, %lld keys", name, res.keys_loaded);
+    return true;
+}
+
 static bool aof_load_file(const char *dir, const char *name, bool last_file, struct client *client)
 {
     char path[1024];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (snapshot_file_is_snapshot(path)) return load_snapshot_base(path, name);
     struct aof_replay r = {.path = path, .client = client};
     r.data = read_whole(path, &r.size);
     if (!r.data) {

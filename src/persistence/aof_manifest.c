@@ -5,9 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
-void aof_file_name(char *out, size_t size, const char *prefix, long long seq, bool base)
+void aof_file_name(char *out, size_t size, const char *prefix, long long seq, enum aof_file_kind kind)
 {
-    snprintf(out, size, "%s.%lld.%s.aof", prefix, seq, base ? "base" : "incr");
+    static const char *const suffix[] = {"incr.aof", "base.aof", "base.rdb"};
+    snprintf(out, size, "%s.%lld.%s", prefix, seq, suffix[kind]);
 }
 
 int aof_fsync_dir(const char *dir)

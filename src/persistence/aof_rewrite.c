@@ -1,5 +1,6 @@
-/* aof_rewrite: compaction. A forked child writes the whole dataset as
- * commands into a temporary base file while the parent keeps serving and
+/* aof_rewrite: compaction. A forked child writes the whole dataset into a
+ * temporary base file — a snapshot with aof-use-rdb-preamble yes (the
+ * default), else commands — while the parent keeps serving and
  * appends new writes to a fresh incremental file. When the child succeeds
  * the temporary file becomes the new base and the manifest switches to
  * [new base, new incremental] with one atomic rename; the files it replaces
@@ -17,6 +18,7 @@
 #include "db/oplog.h"
 #include "persistence/aof.h"
 #include "persistence/aof_state.h"
+#include "persistence/snapshot.h"
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/server.h"
@@ -106,6 +108,7 @@ int aof_rewrite_start(const char **err)
     }
     if (!aof.waiting_first_rewrite) aof_manifest_save(aof.dir, aof.manifest_name, &aof.manifest);
     snprintf(aof.rewrite_temp, sizeof(aof.rewrite_temp), "%s/temp-rewriteaof-bg-%d.aof", aof.dir, (int)getpid());
+    aof.rewrite_snapshot = cfg.aof_use_rdb_preamble;
     pid_t pid = fork();
     if (pid < 0) {
         *err = "ERR Can't fork for the AOF rewrite";
@@ -114,7 +117,9 @@ int aof_rewrite_start(const char **err)
     if (pid == 0) {
         signal(SIGTERM, SIG_DFL);
         signal(SIGINT, SIG_DFL);
-        _exit(aof_write_dataset(aof.rewrite_temp) == 0 ? 0 : 1);
+        const char *path = aof.rewrite_temp;
+        int rc = aof.rewrite_snapshot ? snapshot_write_file(path, true) : aof_write_dataset(path);
+        _exit(rc == 0 ? 0 : 1);
     }
     aof.rewrite_pid = pid;
     aof.rewrite_started_ms = aof_now_ms();
@@ -136,7 +141,8 @@ static bool rewrite_install(void)
     struct aof_manifest next = {0};
     long long seq = aof.manifest.base_seq + 1;
     if (seq <= aof.incr_seq - 1) seq = aof.incr_seq;
-    aof_file_name(next.base, sizeof(next.base), cfg.appendfilename, seq, true);
+    aof_file_name(next.base, sizeof(next.base), cfg.appendfilename, seq,
+                  aof.rewrite_snapshot ? AOF_FILE_BASE_SNAPSHOT : AOF_FILE_BASE);
     next.base_seq = seq;
     for (int i = aof.rewrite_prev_incr_count; i < aof.manifest.incr_count; i++) {
         snprintf(next.incr[next.incr_count], sizeof(next.incr[0]), "%s", aof.manifest.incr[i]);

@@ -49,6 +49,7 @@ struct aof_state {
     long long rewrites;
     long long rewrite_failed_at_ms;
     char rewrite_temp[1100];
+    bool rewrite_snapshot;       /* the child writes a snapshot base (aof-use-rdb-preamble) */
     int rewrite_prev_incr_count; /* incr files that the new base replaces */
 };
 

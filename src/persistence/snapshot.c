@@ -16,12 +16,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db/codec.h"
 #include "db/db.h"
 #include "db/oplog.h"
 #include "db/watch.h"
 #include "persistence/aof_manifest.h"
 #include "persistence/aof_state.h"
 #include "persistence/loading.h"
+#include "persistence/snapshot_walk.h"
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/server.h"
@@ -32,7 +34,6 @@
 
 /* Redis's wait before retrying a failed rule-triggered BGSAVE. */
 #define BGSAVE_RETRY_DELAY_S 5
-#define WRITER_BUFFER (64 * 1024)
 
 /* The full MISCONF reply: dispatch sends an oplog_sink_error that starts
  * with "MISCONF " as it is (see snapshot_refresh_misconf). */
@@ -63,173 +64,120 @@ static long long monotonic_ms(void)
 
 /* ---- the writer ---- */
 
-struct snap_writer {
+/* Where the codec's bytes go: the file, with the running checksum. */
+struct file_sink {
     int fd;
     uint64_t crc;
-    int error;         /* errno of the first failure; nothing is written after it */
-    char *buf;
-    size_t used;
-    const char *key;   /* the key of the record being written */
-    size_t key_len;
+    int error; /* errno of the first failure; nothing is written after it */
 };
 
-static void writer_flush(struct snap_writer *w)
+static void file_sink_write(void *ctx, const void *p, size_t len)
 {
-    size_t done = 0;
-    w->crc = crc64(w->crc, w->buf, w->used);
-    while (done < w->used && !w->error) {
-        ssize_t n = write(w->fd, w->buf + done, w->used - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) w->error = n < 0 ? errno : ENOSPC;
-        else done += (size_t)n;
-    }
-    w->used = 0;
-}
-
-static void writer_put(struct snap_writer *w, const void *p, size_t len)
-{
+    struct file_sink *f = ctx;
+    f->crc = crc64(f->crc, p, len);
     const char *s = p;
-    while (len > 0 && !w->error) {
-        if (w->used == WRITER_BUFFER) writer_flush(w);
-        size_t n = WRITER_BUFFER - w->used < len ? WRITER_BUFFER - w->used : len;
-        memcpy(w->buf + w->used, s, n);
-        w->used += n;
-        s += n;
-        len -= n;
-    }
-}
-
-static void writer_byte(struct snap_writer *w, unsigned b)
-{
-    unsigned char c = (unsigned char)b;
-    writer_put(w, &c, 1);
-}
-
-static void writer_varint(struct snap_writer *w, uint64_t v)
-{
-    unsigned char out[10];
-    size_t n = 0;
-    do {
-        out[n] = (unsigned char)(v & 0x7f);
-        v >>= 7;
-        if (v) out[n] |= 0x80;
-        n++;
-    } while (v);
-    writer_put(w, out, n);
-}
-
-static void writer_le64(struct snap_writer *w, uint64_t v)
-{
-    unsigned char out[8];
-    for (int i = 0; i < 8; i++) out[i] = (unsigned char)(v >> (8 * i));
-    writer_put(w, out, 8);
-}
-
-static void writer_string(struct snap_writer *w, const char *p, size_t len)
-{
-    writer_varint(w, len);
-    writer_put(w, p, len);
-}
-
-/* object_emit_fn: one command of the value being written. An argument
- * equal to the record's key is written as the one-byte back-reference 0. */
-static void writer_emit(void *ctx, int argc, const struct arg *argv)
-{
-    struct snap_writer *w = ctx;
-    if (argc <= 0) return; /* 0 would end the value */
-    writer_varint(w, (uint64_t)argc);
-    for (int i = 0; i < argc; i++) {
-        const struct arg *a = &argv[i];
-        if (a->len == w->key_len && (a->ptr == w->key || memcmp(a->ptr, w->key, a->len) == 0)) {
-            writer_byte(w, 0);
-            continue;
+    while (len > 0 && !f->error) {
+        ssize_t n = write(f->fd, s, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            f->error = n < 0 ? errno : ENOSPC;
+            break;
         }
-        writer_varint(w, (uint64_t)a->len + 1);
-        writer_put(w, a->ptr, a->len);
+        s += n;
+        len -= (size_t)n;
     }
 }
 
-static bool write_db(struct snap_writer *w, struct db *db)
+/* One key: its record header, then its value framed (codec.h). */
+static bool write_key(struct codec_out *out, struct db *db, const struct dict_entry *e)
+{
+    const struct object *o = e->v.ptr;
+    size_t len = str_len(e->key);
+    long long when = db_get_expire(db, e->key, len);
+    codec_put_u8(out, when == -1 ? SNAP_OP_KEY : SNAP_OP_KEY_EXPIRE);
+    codec_put_u8(out, o->type);
+    if (when != -1) codec_put_u64(out, (uint64_t)when);
+    codec_put_bytes(out, e->key, len);
+    codec_out_begin_value(out);
+    bool ok = object_save(o, out);
+    codec_out_end_value(out);
+    if (!ok) log_warning("Can't save values of type %s in a snapshot: the type has no save hook", object_type_name(o));
+    return ok;
+}
+
+static bool write_db(struct codec_out *out, struct file_sink *sink, struct db *db)
 {
     if (db_size(db) == 0) return true;
-    writer_byte(w, SNAP_OP_SELECT);
-    writer_varint(w, (uint64_t)db->id);
-    writer_byte(w, SNAP_OP_DBSIZE);
-    writer_varint(w, db_size(db));
-    writer_varint(w, db_expires_size(db));
+    codec_put_u8(out, SNAP_OP_SELECT);
+    codec_put_varint(out, (uint64_t)db->id);
+    codec_put_u8(out, SNAP_OP_DBSIZE);
+    codec_put_varint(out, db_size(db));
+    codec_put_varint(out, db_expires_size(db));
     struct dict_iter it;
     dict_iter_init(&it, db->keys, false);
     struct dict_entry *e;
     bool ok = true;
-    while (ok && !w->error && (e = dict_iter_next(&it))) {
-        const struct object *o = e->v.ptr;
-        size_t len = str_len(e->key);
-        long long when = db_get_expire(db, e->key, len);
-        writer_byte(w, when == -1 ? SNAP_OP_KEY : SNAP_OP_KEY_EXPIRE);
-        writer_byte(w, o->type);
-        if (when != -1) writer_le64(w, (uint64_t)when);
-        writer_string(w, e->key, len);
-        w->key = e->key;
-        w->key_len = len;
-        if (!object_rewrite(o, e->key, len, writer_emit, w)) {
-            log_warning("Can't save values of type %s in a snapshot: the type has no rewrite", object_type_name(o));
-            ok = false;
-        }
-        writer_byte(w, 0);
-    }
+    while (ok && !sink->error && (e = dict_iter_next(&it))) ok = write_key(out, db, e);
     dict_iter_done(&it);
     return ok;
 }
 
-static void write_aux(struct snap_writer *w, const char *name, const char *value)
+static void write_aux(struct codec_out *out, const char *name, const char *value)
 {
-    writer_byte(w, SNAP_OP_AUX);
-    writer_string(w, name, strlen(name));
-    writer_string(w, value, strlen(value));
+    codec_put_u8(out, SNAP_OP_AUX);
+    codec_put_bytes(out, name, strlen(name));
+    codec_put_bytes(out, value, strlen(value));
 }
 
 /* Writes the whole dataset to an open file; false (logged) on failure. */
-static bool write_dataset(int fd)
+static bool write_dataset(int fd, bool aof_base)
 {
-    struct snap_writer w = {.fd = fd, .buf = mem_alloc(WRITER_BUFFER)};
-    char version[8], ctime[24];
-    snprintf(version, sizeof(version), "%04d", SNAPSHOT_VERSION);
-    writer_put(&w, SNAPSHOT_MAGIC, SNAPSHOT_MAGIC_LEN);
-    writer_put(&w, version, 4);
-    write_aux(&w, "runnel-ver", RUNNEL_VERSION);
+    struct file_sink sink = {.fd = fd};
+    struct codec_out out;
+    codec_out_init(&out, file_sink_write, &sink);
+    char header[SNAPSHOT_HEADER_LEN + 1], ctime[24];
+    snprintf(header, sizeof(header), "%s%04d", SNAPSHOT_MAGIC, SNAPSHOT_VERSION);
+    codec_put_raw(&out, header, SNAPSHOT_HEADER_LEN);
+    write_aux(&out, "runnel-ver", RUNNEL_VERSION);
     format_ll(ctime, (long long)time(NULL));
-    write_aux(&w, "ctime", ctime);
+    write_aux(&out, "ctime", ctime);
+    if (aof_base) write_aux(&out, "aof-base", "1");
     bool ok = true;
-    for (int i = 0; i < server.db_count && ok && !w.error; i++) ok = write_db(&w, &server.dbs[i]);
-    writer_byte(&w, SNAP_OP_EOF);
-    writer_flush(&w); /* the checksum covers everything up to here */
-    writer_le64(&w, cfg.rdbchecksum ? w.crc : 0);
-    writer_flush(&w);
-    mem_free(w.buf);
-    if (w.error) log_warning("Write error saving DB on disk: %s", strerror(w.error));
-    return ok && !w.error;
+    for (int i = 0; i < server.db_count && ok && !sink.error; i++) ok = write_db(&out, &sink, &server.dbs[i]);
+    codec_put_u8(&out, SNAP_OP_EOF);
+    codec_out_flush(&out); /* the checksum covers everything up to here */
+    codec_put_u64(&out, cfg.rdbchecksum ? sink.crc : 0);
+    codec_out_finish(&out);
+    if (sink.error) log_warning("Write error saving DB on disk: %s", strerror(sink.error));
+    return ok && !sink.error;
+}
+
+int snapshot_write_file(const char *path, bool aof_base)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        char cwd[1024];
+        log_warning("Failed opening the snapshot file %s (in server root dir %s) for saving: %s", path,
+                    getcwd(cwd, sizeof(cwd)) ? cwd : "unknown", strerror(errno));
+        return -1;
+    }
+    bool ok = write_dataset(fd, aof_base);
+    if (ok && fsync(fd) != 0) {
+        log_warning("Error fsyncing the snapshot %s: %s", path, strerror(errno));
+        ok = false;
+    }
+    if (close(fd) != 0 && ok) {
+        log_warning("Error closing the snapshot %s: %s", path, strerror(errno));
+        ok = false;
+    }
+    return ok ? 0 : -1;
 }
 
 /* Writes `tmp`, makes it durable, and renames it over dbfilename: a crash
  * leaves either the old snapshot or the new one, never a torn file. */
 static int write_snapshot_file(const char *tmp)
 {
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        char cwd[1024];
-        log_warning("Failed opening the snapshot file %s (in server root dir %s) for saving: %s", tmp,
-                    getcwd(cwd, sizeof(cwd)) ? cwd : "unknown", strerror(errno));
-        return -1;
-    }
-    bool ok = write_dataset(fd);
-    if (ok && fsync(fd) != 0) {
-        log_warning("Error fsyncing the snapshot %s: %s", tmp, strerror(errno));
-        ok = false;
-    }
-    if (close(fd) != 0 && ok) {
-        log_warning("Error closing the snapshot %s: %s", tmp, strerror(errno));
-        ok = false;
-    }
+    bool ok = snapshot_write_file(tmp, false) == 0;
     if (ok && rename(tmp, cfg.dbfilename) != 0) {
         log_warning("Error moving the temp snapshot %s on the final destination %s: %s", tmp, cfg.dbfilename,
                     strerror(errno));
@@ -380,7 +328,7 @@ static int load_snapshot(void)
     struct stat st;
     bool exists = stat(cfg.dbfilename, &st) == 0;
     if (exists) loading_start((long long)st.st_size);
-    int rc = snapshot_load_file(cfg.dbfilename, &snap.last_load, err, sizeof(err));
+    int rc = snapshot_load_file(cfg.dbfilename, false, &snap.last_load, err, sizeof(err));
     if (exists) loading_end();
     if (rc < 0) {
         log_warning("Can't load the snapshot %s: %s", cfg.dbfilename, err);
@@ -453,7 +401,7 @@ bool snapshot_debug(struct request *req)
         if (ARG_IS(req, i, "nosave")) {
             save = false;
         } else if (ARG_IS(req, i, "merge") || ARG_IS(req, i, "noflush")) {
-            reply_error(req->out, "ERR DEBUG RELOAD MERGE and NOFLUSH are not supported: values load as commands");
+            reply_error(req->out, "ERR DEBUG RELOAD MERGE and NOFLUSH are not supported");
             return true;
         } else {
             reply_error(req->out, "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");

@@ -1,31 +1,44 @@
 /* snapshot: point-in-time images of the whole dataset (SAVE, BGSAVE, `save`
- * rules, SHUTDOWN, DEBUG RELOAD) in Runnel's own binary format, loaded at
- * start-up when the AOF is off.
+ * rules, SHUTDOWN, DEBUG RELOAD, and the AOF base with
+ * aof-use-rdb-preamble yes) in Runnel's own binary format, loaded at
+ * start-up.
  *
- * The file (dbfilename inside dir), all integers little-endian, every
- * length an unsigned LEB128 varint:
+ * The file (dbfilename inside dir, or <appendfilename>.<n>.base.rdb), in
+ * the primitives of db/codec.h (varint lengths, little-endian integers):
  *
- *   "RUNNEL" "0001"                       magic and format version (ASCII)
+ *   "RUNNEL" "0002"                       magic and format version (ASCII)
  *   { record }
  *   0xFF                                  end of data
- *   crc64                                 8 bytes: CRC-64/Jones of every
- *                                         byte before it, 0 if not computed
+ *   crc64                                 u64: CRC-64/Jones of every byte
+ *                                         before it, 0 if not computed
  *
- *   record  = 0xFA aux-name aux-value      (strings: varint length + bytes)
- *           | 0xFE db                      (SELECT: following keys go there)
- *           | 0xFB keys expires            (size hint of the current db)
- *           | 0x01 type key commands       (a key without expiry)
- *           | 0x02 type expire-ms key commands
- *   commands = { argc arg* } 0             (argc >= 1; 0 ends the value)
+ *   record  = 0xFA bytes:name bytes:value  aux field (runnel-ver, ctime, aof-base)
+ *           | 0xFE varint:db               SELECT: following keys go there
+ *           | 0xFB varint:keys varint:expires   size hint of the current db
+ *           | 0x01 u8:type bytes:key value            a key without expiry
+ *           | 0x02 u8:type u64:expire-ms bytes:key value
+ *   value   = a framed codec value (chunks, then a zero length) holding the
+ *             type's native encoding, written by object_save (the type's
+ *             object_ops.save hook) and read by object_load; each type
+ *             describes its layout where it implements the hook
+ *             (db/object.c for strings, types/list.c, hash.c, set.c, zset.c,
+ *             stream_save.c).
+ *
+ * Loading checks the whole file first (snapshot_walk.h: the header, every
+ * record and the framing of every value, the end marker, exactly eight
+ * checksum bytes after it, and the checksum), so a damaged or truncated
+ * file is refused before anything is applied; then each value is decoded
+ * by its type, which checks what it copies in and refuses it (with the
+ * offset) rather than load something that could fail later. Persistence
+ * never sees a type's internals: it calls the hooks.
+ *
+ * Version 1 (still read): the same records, but in place of `value` the
+ * key's value as the commands object_rewrite() emits for it,
+ *   commands = { varint:argc arg* } 0      (argc >= 1; 0 ends the value)
  *   arg      = 0                           (the record's key itself)
- *            | length+1 bytes
- *
- * A value is not encoded by type: it is the list of commands that
- * object_rewrite() (the AOF rewrite's hook) emits to rebuild it, and the
- * loader replays them through the command table as a loading client, the way
- * aof_load.c replays an AOF. Persistence never sees a type's internals, and
- * a new type is saved as soon as it can be rewritten. `type` is checked
- * against the key's type after the replay. */
+ *            | varint:length+1 bytes
+ * replayed through the command table as a loading client; and the expiry
+ * is before the key in both versions. */
 #ifndef RUNNEL_PERSISTENCE_SNAPSHOT_H
 #define RUNNEL_PERSISTENCE_SNAPSHOT_H
 
@@ -73,20 +86,6 @@ extern struct command snapshot_commands[];
 
 /* ---- shared by snapshot*.c ---- */
 
-#define SNAPSHOT_MAGIC "RUNNEL"
-#define SNAPSHOT_MAGIC_LEN 6
-#define SNAPSHOT_VERSION 1
-#define SNAPSHOT_HEADER_LEN 10 /* magic + four version digits */
-
-enum snapshot_opcode {
-    SNAP_OP_KEY = 0x01,
-    SNAP_OP_KEY_EXPIRE = 0x02,
-    SNAP_OP_AUX = 0xFA,
-    SNAP_OP_DBSIZE = 0xFB,
-    SNAP_OP_SELECT = 0xFE,
-    SNAP_OP_EOF = 0xFF,
-};
-
 struct snapshot_load_result {
     long long keys_loaded;
     long long keys_expired; /* skipped: their deadline had passed */
@@ -94,8 +93,16 @@ struct snapshot_load_result {
 
 /* Loads the snapshot at path into the databases (which the caller emptied):
  * the whole file is checked (structure, checksum) before anything is
- * applied. Returns 1 when loaded, 0 when the file does not exist, -1 with
- * the reason in err. */
-int snapshot_load_file(const char *path, struct snapshot_load_result *res, char *err, size_t errlen);
+ * applied. Keys already past their deadline are skipped unless
+ * keep_expired (an AOF base: the log after it decides their fate). Returns
+ * 1 when loaded, 0 when the file does not exist, -1 with the reason in err. */
+int snapshot_load_file(const char *path, bool keep_expired, struct snapshot_load_result *res, char *err,
+                       size_t errlen);
+/* Whether the file at path starts with a snapshot's signature (an AOF base
+ * written with aof-use-rdb-preamble yes). */
+bool snapshot_file_is_snapshot(const char *path);
+/* Writes the dataset as a snapshot to path (created or truncated) and
+ * fsyncs it; aof_base marks it as an AOF base. 0, or -1 after logging. */
+int snapshot_write_file(const char *path, bool aof_base);
 
 #endif

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db/codec.h"
 #include "db/dict.h"
 #include "db/object.h"
 #include "types/list_node.h"
@@ -395,12 +396,92 @@ static void hash_rewrite(const struct object *o, const char *key, size_t len, ob
     rewrite_batch_finish(b);
 }
 
+/* Snapshots: the encoding tag, then a packed hash's node as it is in memory
+ * (list_node_save), or a hash table's field count and fields with their
+ * values. A packed hash beyond today's hash-max-listpack-* limits converts
+ * when loaded, as Redis does. */
+enum hash_save_tag { HASH_SAVE_LISTPACK = 0, HASH_SAVE_HASHTABLE = 1 };
+
+static bool save_field(void *ctx, const char *f, size_t flen, const char *v, size_t vlen)
+{
+    codec_put_bytes(ctx, f, flen);
+    codec_put_bytes(ctx, v, vlen);
+    return true;
+}
+
+static void hash_save(const struct object *o, struct codec_out *out)
+{
+    if (o->encoding == ENC_LISTPACK) {
+        const struct list_node *n = packed(o);
+        codec_put_u8(out, HASH_SAVE_LISTPACK);
+        list_node_save(n, out);
+        return;
+    }
+    codec_put_u8(out, HASH_SAVE_HASHTABLE);
+    codec_put_varint(out, hash_object_length(o));
+    hash_object_each(o, save_field, out);
+}
+
+static struct object *load_packed(struct codec_in *in)
+{
+    size_t at = codec_in_offset(in), longest;
+    struct list_node *n = list_node_load(in, 2, &longest);
+    if (!n) return NULL;
+    if (n->count % 2 || n->bytes > PACKED_MAX_BYTES) {
+        list_node_free(n);
+        codec_fail_at(in, at, "corrupt packed hash: a field without a value, or too large");
+        return NULL;
+    }
+    struct object *o = object_new(OBJ_HASH, ENC_LISTPACK, n);
+    if (hash_object_length(o) > (size_t)(hash_max_listpack_entries < 0 ? 0 : hash_max_listpack_entries) ||
+        too_long(longest))
+        convert_to_table(o);
+    return o;
+}
+
+static struct object *load_table(struct codec_in *in)
+{
+    uint64_t count;
+    if (!codec_get_count(in, 2, &count)) return NULL;
+    if (count == 0) {
+        codec_fail(in, "corrupt hash: no fields");
+        return NULL;
+    }
+    struct dict *d = dict_create(&field_dict_type);
+    dict_reserve(d, count);
+    struct object *o = object_new(OBJ_HASH, ENC_HASHTABLE, d);
+    for (uint64_t i = 0; i < count; i++) {
+        const char *f, *v;
+        size_t flen, vlen;
+        if (!codec_get_bytes(in, &f, &flen) || !codec_get_bytes(in, &v, &vlen)) break;
+        if (!dict_put_value(d, f, flen, v, vlen)) {
+            codec_fail(in, "corrupt hash: a field repeats");
+            break;
+        }
+    }
+    if (!in->failed) return o;
+    object_free(o);
+    return NULL;
+}
+
+static struct object *hash_load(struct codec_in *in)
+{
+    unsigned tag;
+    if (!codec_get_u8(in, &tag)) return NULL;
+    if (tag == HASH_SAVE_LISTPACK) return load_packed(in);
+    if (tag == HASH_SAVE_HASHTABLE) return load_table(in);
+    codec_fail(in, "unknown hash encoding %u", tag);
+    return NULL;
+}
+
 static const struct object_ops hash_ops = {
     .name = "hash",
     .free = hash_free,
     .copy = hash_copy,
     .memory = hash_memory,
     .rewrite = hash_rewrite,
+    .save = hash_save,
+    .load = hash_load,
 };
 
 void hash_type_register(void)

@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "db/codec.h"
 #include "db/object.h"
 #include "types/list_node.h"
 #include "db/rewrite_batch.h"
@@ -745,12 +746,52 @@ static void list_rewrite(const struct object *o, const char *key, size_t len, ob
     rewrite_batch_finish(b);
 }
 
+/* Snapshots: the encoding tag (0 listpack, 1 quicklist), the node count,
+ * then every node as it is in memory (list_node_save), compressed or not. */
+enum list_save_tag { LIST_SAVE_LISTPACK = 0, LIST_SAVE_QUICKLIST = 1 };
+#define MIN_NODE_BYTES 4
+
+static void list_save(const struct object *o, struct codec_out *out)
+{
+    const struct list *l = list_of(o);
+    codec_put_u8(out, o->encoding == ENC_LISTPACK ? LIST_SAVE_LISTPACK : LIST_SAVE_QUICKLIST);
+    codec_put_varint(out, l->nodes);
+    for (const struct list_node *n = l->head; n; n = n->next) list_node_save(n, out);
+}
+
+static struct object *list_load(struct codec_in *in)
+{
+    unsigned tag;
+    uint64_t nodes;
+    if (!codec_get_u8(in, &tag) || !codec_get_count(in, MIN_NODE_BYTES, &nodes)) return NULL;
+    if (tag > LIST_SAVE_QUICKLIST || nodes == 0) {
+        codec_fail(in, "corrupt list: unknown encoding or no nodes");
+        return NULL;
+    }
+    struct object *o = list_object_create();
+    struct list *l = list_of(o);
+    for (uint64_t i = 0; i < nodes; i++) {
+        struct list_node *n = list_node_load(in, 0, NULL);
+        if (!n) {
+            object_free(o);
+            return NULL;
+        }
+        link_after(l, l->tail, n);
+        l->count += n->count;
+    }
+    o->encoding = tag == LIST_SAVE_LISTPACK && l->nodes == 1 ? ENC_LISTPACK : ENC_QUICKLIST;
+    rezone_all(l);
+    return o;
+}
+
 static const struct object_ops list_ops = {
     .name = "list",
     .free = list_free,
     .copy = list_copy,
     .memory = list_memory,
     .rewrite = list_rewrite,
+    .save = list_save,
+    .load = list_load,
 };
 
 void list_type_register(void)

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/codec.h"
+#include "db/distinct.h"
 #include "types/list_compress.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -477,8 +479,22 @@ struct list_node *list_node_decompress(struct list_node *n)
 
 /* ---- validation ---- */
 
-/* Size of the well-formed entry at d with `avail` bytes left, or 0. */
-static size_t entry_check(const unsigned char *d, size_t avail)
+/* Whether the decoded entry is encoded as list_node_encode would encode its
+ * value: an integer in its narrowest form, a string that is not the
+ * canonical form of an integer, with its shortest header. Equal values then
+ * have equal bytes, which the distinct check relies on. */
+static bool entry_canonical(const struct entry *e)
+{
+    long long v;
+    if (e->is_int) return e->body == int_body_size(e->v);
+    return e->body - e->len == str_header_size(e->len) && !as_int((const char *)e->s, e->len, &v);
+}
+
+/* Decodes the entry at d, with `avail` bytes left, into e and returns its
+ * size; 0 when it is malformed or not canonical. The back-length must be
+ * exactly the one list_node_encode writes, so walking backwards from the
+ * next entry lands on this one. */
+static size_t entry_check(const unsigned char *d, size_t avail, struct entry *e)
 {
     if (avail == 0) return 0;
     size_t header = d[0] == TAG_STR32 ? 5 : (d[0] >= TAG_INT13 && d[0] < TAG_STR32) ? 2 : 1;
@@ -490,29 +506,114 @@ static size_t entry_check(const unsigned char *d, size_t avail)
     unsigned char expect[5];
     backlen_write(expect, body);
     if (memcmp(expect, d + body, bl) != 0) return 0;
-    return body + bl;
+    entry_decode(d, e);
+    return entry_canonical(e) ? body + bl : 0;
+}
+
+static size_t decimal_len(long long v)
+{
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    size_t n = v < 0 ? 2 : 1;
+    while (u >= 10) {
+        u /= 10;
+        n++;
+    }
+    return n;
+}
+
+/* The checks of list_node_check on a plain node. */
+static bool check_plain(const struct list_node *n, size_t stride, size_t *longest)
+{
+    if (n->bytes > n->cap) return false;
+    struct distinct seen;
+    if (stride) distinct_init(&seen, n->count / stride + 1);
+    size_t off = 0, count = 0, most = 0;
+    bool ok = true;
+    while (off < n->bytes) {
+        struct entry e;
+        size_t size = entry_check(n->data + off, n->bytes - off, &e);
+        if (size == 0 || count == n->count ||
+            (stride && count % stride == 0 && !distinct_add(&seen, n->data + off, e.body))) {
+            ok = false;
+            break;
+        }
+        size_t len = e.is_int ? decimal_len(e.v) : e.len;
+        if (len > most) most = len;
+        off += size;
+        count++;
+    }
+    if (stride) distinct_done(&seen);
+    if (longest) *longest = most;
+    return ok && off == n->bytes && count == n->count;
+}
+
+bool list_node_check(const struct list_node *n, size_t distinct_stride, size_t *longest)
+{
+    if (!list_node_is_compressed(n)) return check_plain(n, distinct_stride, longest);
+    struct list_node *raw = list_node_new(n->bytes);
+    bool ok = list_decompress(n->data, n->cap, raw->data, n->bytes);
+    raw->count = n->count;
+    raw->bytes = n->bytes;
+    ok = ok && check_plain(raw, distinct_stride, longest);
+    list_node_free(raw);
+    return ok;
 }
 
 bool list_node_validate(const struct list_node *n)
 {
-    if (list_node_is_compressed(n)) {
-        struct list_node *raw = list_node_new(n->bytes);
-        bool ok = list_decompress(n->data, n->cap, raw->data, n->bytes);
-        raw->count = n->count;
-        raw->bytes = n->bytes;
-        ok = ok && list_node_validate(raw);
-        list_node_free(raw);
-        return ok;
+    return list_node_check(n, 0, NULL);
+}
+
+/* ---- snapshots ---- */
+
+/* list_compress output grows at most this much when decompressed (each
+ * length byte of a copy token adds 255): a bound on what a node read from a
+ * file may claim before anything is allocated for it. */
+#define DECOMPRESS_MAX_RATIO 255
+#define DECOMPRESS_MAX_EXTRA 131
+
+void list_node_save(const struct list_node *n, struct codec_out *out)
+{
+    codec_put_u8(out, n->flags & LIST_NODE_OWN_FLAGS);
+    codec_put_varint(out, n->count);
+    codec_put_varint(out, n->bytes);
+    codec_put_bytes(out, n->data, list_node_is_compressed(n) ? n->cap : n->bytes);
+}
+
+/* Whether a node header read from a file is plausible. */
+static bool header_sane(unsigned flags, uint64_t count, uint64_t bytes, size_t stored, size_t distinct_stride)
+{
+    bool compressed = flags & LIST_NODE_COMPRESSED;
+    if ((flags & ~LIST_NODE_OWN_FLAGS) || count == 0 || count > bytes || bytes > LIST_NODE_MAX_BYTES) return false;
+    if (distinct_stride > 0 && compressed) return false;
+    if (!compressed) return stored == bytes;
+    return stored > 0 && stored < bytes && bytes <= (uint64_t)stored * DECOMPRESS_MAX_RATIO + DECOMPRESS_MAX_EXTRA;
+}
+
+struct list_node *list_node_load(struct codec_in *in, size_t distinct_stride, size_t *longest)
+{
+    size_t at = codec_in_offset(in);
+    unsigned flags;
+    uint64_t count, bytes;
+    const char *stored;
+    size_t len;
+    if (!codec_get_u8(in, &flags) || !codec_get_varint(in, &count) || !codec_get_varint(in, &bytes) ||
+        !codec_get_bytes(in, &stored, &len))
+        return NULL;
+    if (!header_sane(flags, count, bytes, len, distinct_stride)) {
+        codec_fail_at(in, at, "corrupt packed node header");
+        return NULL;
     }
-    if (n->bytes > n->cap) return false;
-    size_t off = 0, count = 0, prev = 0;
-    while (off < n->bytes) {
-        size_t size = entry_check(n->data + off, n->bytes - off);
-        if (size == 0) return false;
-        prev = off;
-        off += size;
-        count++;
-        if (list_node_prev(n, off) != prev) return false;
+    struct list_node *n = list_node_new(len);
+    memcpy(n->data, stored, len);
+    n->count = (uint32_t)count;
+    n->bytes = (uint32_t)bytes;
+    n->flags = flags;
+    if (flags & LIST_NODE_COMPRESSED) n->cap = (uint32_t)len;
+    if (!list_node_check(n, distinct_stride, longest)) {
+        list_node_free(n);
+        codec_fail_at(in, at, "corrupt packed node%s", distinct_stride > 0 ? " (or repeated members)" : "");
+        return NULL;
     }
-    return off == n->bytes && count == n->count;
+    return n;
 }

@@ -120,7 +120,23 @@ static inline bool list_node_is_compressed(const struct list_node *n)
 }
 
 /* Checks that the buffer is well formed: every entry decodes inside the
- * buffer, back-lengths agree with forward sizes, the count is right. */
+ * buffer in its canonical encoding, back-lengths agree with forward sizes,
+ * the count is right. Safe on untrusted bytes (a node read from a file). */
 bool list_node_validate(const struct list_node *n);
+/* list_node_validate, and in the same walk: with distinct_stride > 0, that
+ * the entries at positions 0, stride, 2*stride... (a set's members: 1; a
+ * hash's fields: 2) all differ; with longest, the length of the longest
+ * element. */
+bool list_node_check(const struct list_node *n, size_t distinct_stride, size_t *longest);
+
+struct codec_out;
+struct codec_in;
+/* Snapshots: writes the node as it is in memory — its own flags, entry
+ * count, entry bytes, then the bytes it stores (compressed or not). */
+void list_node_save(const struct list_node *n, struct codec_out *out);
+/* Reads what list_node_save wrote and checks it with list_node_check (with
+ * distinct_stride > 0 the node must be plain). NULL after reporting the
+ * problem through the reader. */
+struct list_node *list_node_load(struct codec_in *in, size_t distinct_stride, size_t *longest);
 
 #endif

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db/codec.h"
 #include "db/dict.h"
 #include "db/object.h"
 #include "types/intset.h"
@@ -505,12 +506,125 @@ static void set_rewrite(const struct object *o, const char *key, size_t len, obj
     rewrite_batch_finish(b);
 }
 
+/* Snapshots: the encoding tag, then an intset's width, count and values as
+ * they are in memory, a packed set's node (list_node_save), or a hash
+ * table's member count and members. A small encoding read back beyond
+ * today's limits converts, as Redis does on loading. */
+enum set_save_tag { SET_SAVE_INTSET = 0, SET_SAVE_LISTPACK = 1, SET_SAVE_HASHTABLE = 2 };
+
+static bool save_member(void *ctx, const char *p, size_t len)
+{
+    codec_put_bytes(ctx, p, len);
+    return true;
+}
+
+static void set_save(const struct object *o, struct codec_out *out)
+{
+    if (o->encoding == ENC_INTSET) {
+        const struct intset *is = ints(o);
+        codec_put_u8(out, SET_SAVE_INTSET);
+        codec_put_varint(out, is->width);
+        codec_put_varint(out, is->count);
+        codec_put_raw(out, is->values, (size_t)is->count * is->width);
+    } else if (o->encoding == ENC_LISTPACK) {
+        const struct list_node *n = packed(o);
+        codec_put_u8(out, SET_SAVE_LISTPACK);
+        list_node_save(n, out);
+    } else {
+        codec_put_u8(out, SET_SAVE_HASHTABLE);
+        codec_put_varint(out, set_object_length(o));
+        set_object_each(o, save_member, out);
+    }
+}
+
+static struct object *load_intset(struct codec_in *in)
+{
+    size_t at = codec_in_offset(in);
+    uint64_t width, count;
+    const void *values;
+    if (!codec_get_varint(in, &width) || !codec_get_varint(in, &count)) return NULL;
+    if ((width != 2 && width != 4 && width != 8) || count == 0 || count > UINT32_MAX) {
+        codec_fail_at(in, at, "corrupt intset header");
+        return NULL;
+    }
+    if (!codec_get_raw(in, (size_t)(count * width), &values)) return NULL;
+    struct intset *is = mem_alloc(sizeof(*is) + (size_t)(count * width));
+    is->width = (uint32_t)width;
+    is->count = (uint32_t)count;
+    memcpy(is->values, values, (size_t)(count * width));
+    if (!intset_validate(is)) {
+        intset_free(is);
+        codec_fail_at(in, at, "corrupt intset: values out of order");
+        return NULL;
+    }
+    struct object *o = object_new(OBJ_SET, ENC_INTSET, is);
+    if (count > limit(set_max_intset_entries)) convert_to_table(o);
+    return o;
+}
+
+static struct object *load_packed(struct codec_in *in)
+{
+    size_t at = codec_in_offset(in), longest;
+    struct list_node *n = list_node_load(in, 1, &longest);
+    if (!n) return NULL;
+    if (n->bytes > PACKED_MAX_BYTES) {
+        list_node_free(n);
+        codec_fail_at(in, at, "corrupt packed set: too large");
+        return NULL;
+    }
+    struct object *o = object_new(OBJ_SET, ENC_LISTPACK, n);
+    if (n->count > limit(set_max_listpack_entries) || longest > limit(set_max_listpack_value))
+        convert_to_table(o);
+    return o;
+}
+
+static struct object *load_table(struct codec_in *in)
+{
+    uint64_t count;
+    if (!codec_get_count(in, 2, &count)) return NULL; /* a length and a byte: only one member can be empty */
+    if (count == 0) {
+        codec_fail(in, "corrupt set: no members");
+        return NULL;
+    }
+    struct dict *d = dict_create(&member_dict_type);
+    dict_reserve(d, count);
+    struct object *o = object_new(OBJ_SET, ENC_HASHTABLE, d);
+    for (uint64_t i = 0; i < count; i++) {
+        const char *p;
+        size_t len;
+        if (!codec_get_bytes(in, &p, &len)) break;
+        bool existed;
+        dict_add_or_find(d, p, len, NULL, &existed);
+        if (existed) {
+            codec_fail(in, "corrupt set: a member repeats");
+            break;
+        }
+    }
+    if (!in->failed) return o;
+    object_free(o);
+    return NULL;
+}
+
+static struct object *set_load(struct codec_in *in)
+{
+    unsigned tag;
+    if (!codec_get_u8(in, &tag)) return NULL;
+    switch (tag) {
+    case SET_SAVE_INTSET: return load_intset(in);
+    case SET_SAVE_LISTPACK: return load_packed(in);
+    case SET_SAVE_HASHTABLE: return load_table(in);
+    default: codec_fail(in, "unknown set encoding %u", tag); return NULL;
+    }
+}
+
 static const struct object_ops set_ops = {
     .name = "set",
     .free = set_free,
     .copy = set_copy,
     .memory = set_memory,
     .rewrite = set_rewrite,
+    .save = set_save,
+    .load = set_load,
 };
 
 void set_type_register(void)

@@ -28,6 +28,7 @@
 #include "types/keyspace_events.h"
 #include "types/stream_group.h"
 #include "types/stream_oplog.h"
+#include "types/stream_save.h"
 #include "util/mem.h"
 #include "util/numbers.h"
 
@@ -110,7 +111,9 @@ static const struct object_ops stream_ops = {.name = "stream",
                                             .free = stream_object_free,
                                             .copy = stream_object_copy,
                                             .memory = stream_object_memory,
-                                            .rewrite = stream_rewrite};
+                                            .rewrite = stream_rewrite,
+                                            .save = stream_save,
+                                            .load = stream_load};
 
 void stream_type_register(void)
 {

@@ -28,7 +28,7 @@
 #define FLAG_SAME 2u
 #define MAX_MS_DELTA (UINT64_MAX >> 2)
 
-/* ---- varints (util/varint.h), and one read backwards ---- */
+/* ---- back lengths (forward varints are util/varint.h) ---- */
 
 /* Writes v so that it can be read backwards from its last byte. */
 static uint8_t *rvarint_put(uint8_t *p, uint64_t v)
@@ -258,6 +258,114 @@ bool stream_block_delete(struct stream_block *b, uint32_t offset)
     /* Setting bit 0 never changes the varint's length. */
     varint_put(p, head | FLAG_DELETED);
     b->deleted++;
+    return true;
+}
+
+/* ---- validation (untrusted input: every read is bounded) ---- */
+
+struct cursor {
+    const uint8_t *p, *end;
+};
+
+static inline bool cursor_varint(struct cursor *c, uint64_t *out)
+{
+    if (c->p < c->end && *c->p < 0x80) { /* the common one-byte case */
+        *out = *c->p++;
+        return true;
+    }
+    const uint8_t *next = varint_get_bounded(c->p, c->end, out);
+    if (!next) return false;
+    c->p = next;
+    return true;
+}
+
+static bool cursor_skip_bytes(struct cursor *c)
+{
+    uint64_t len;
+    if (!cursor_varint(c, &len) || len > (uint64_t)(c->end - c->p)) return false;
+    c->p += len;
+    return true;
+}
+
+static bool validate_master(const struct stream_block *b)
+{
+    struct cursor c = {b->data, b->data + b->master_bytes};
+    uint64_t n;
+    if (b->master_bytes > b->used || !cursor_varint(&c, &n) || n != b->master_count) return false;
+    for (uint64_t i = 0; i < n; i++)
+        if (!cursor_skip_bytes(&c)) return false;
+    return c.p == c.end;
+}
+
+/* The entry at c->p: its ID and fields in bounds, then its exact back length. */
+static bool validate_entry(const struct stream_block *b, struct cursor *c, struct stream_id *id, bool *deleted)
+{
+    const uint8_t *start = c->p;
+    uint64_t head, seq, n = b->master_count;
+    if (!cursor_varint(c, &head) || !cursor_varint(c, &seq)) return false;
+    uint64_t delta = head >> 2;
+    if (delta > UINT64_MAX - b->first.ms || (delta == 0 && seq > UINT64_MAX - b->first.seq)) return false;
+    id->ms = b->first.ms + delta;
+    id->seq = delta == 0 ? b->first.seq + seq : seq;
+    *deleted = head & FLAG_DELETED;
+    bool same = head & FLAG_SAME;
+    if (!same && (!cursor_varint(c, &n) || n > (uint64_t)(c->end - c->p) / 2)) return false;
+    for (uint64_t i = 0; i < n; i++)
+        if ((!same && !cursor_skip_bytes(c)) || !cursor_skip_bytes(c)) return false;
+    size_t body = (size_t)(c->p - start);
+    if (body < 0x80) { /* a one-byte back length: the body size itself */
+        if (c->p == c->end || *c->p != body) return false;
+        c->p++;
+        return true;
+    }
+    uint8_t back[10];
+    size_t back_len = (size_t)(rvarint_put(back, body) - back);
+    if (back_len > (size_t)(c->end - c->p) || memcmp(c->p, back, back_len) != 0) return false;
+    c->p += back_len;
+    return true;
+}
+
+bool stream_block_validate(const struct stream_block *b, struct stream_id *first_live, struct stream_id *last_live,
+                           const char **why)
+{
+    if (!validate_master(b)) {
+        *why = "malformed master field list";
+        return false;
+    }
+    struct cursor c = {b->data + b->master_bytes, b->data + b->used};
+    uint32_t entries = 0, deleted = 0;
+    bool any_live = false;
+    while (c.p < c.end) {
+        struct stream_id id;
+        bool dead;
+        if (entries == UINT32_MAX || !validate_entry(b, &c, &id, &dead)) {
+            *why = "malformed entry";
+            return false;
+        }
+        if (entries++ == 0 && stream_id_cmp(&id, &b->first) != 0) {
+            *why = "its first entry does not have the block's ID";
+            return false;
+        }
+        if (dead) {
+            deleted++;
+            continue;
+        }
+        if (any_live && stream_id_cmp(&id, last_live) <= 0) {
+            *why = "live entries out of order";
+            return false;
+        }
+        if (!any_live) *first_live = id;
+        *last_live = id;
+        any_live = true;
+    }
+    if (entries != b->entries || deleted != b->deleted) {
+        *why = "entry counts do not match its contents";
+        return false;
+    }
+    if (!any_live) {
+        *why = "no live entry";
+        return false;
+    }
     return true;
 }
 

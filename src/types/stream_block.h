@@ -99,6 +99,15 @@ static inline uint32_t stream_block_live(const struct stream_block *b)
 /* ID of the last entry, deleted or not. */
 struct stream_id stream_block_last_id(const struct stream_block *b);
 
+/* Checks a block read from a file before anything decodes it: the master
+ * list and every entry lie exactly inside data[0..used) as stream_block.c
+ * lays them out (back lengths included), the counts match, the first entry
+ * has the block's first ID, no ID overflows, the live entries ascend and
+ * there is at least one. Gives the first and last live IDs; false with the
+ * reason in *why otherwise. */
+bool stream_block_validate(const struct stream_block *b, struct stream_id *first_live, struct stream_id *last_live,
+                           const char **why);
+
 void stream_entry_fields(const struct stream_entry *e, struct stream_field_cursor *c);
 /* Next field and value of the entry; false when there are no more. */
 bool stream_field_next(struct stream_field_cursor *c, const char **field, size_t *flen, const char **value,

@@ -120,17 +120,31 @@ static void consumer_free(struct stream_consumer *c)
 /* Adds a consumer that must not exist, with Redis's bookkeeping: a change,
  * an "xgroup-createconsumer" event, and XGROUP CREATECONSUMER in the log
  * (whatever command created it). */
+struct stream_consumer *stream_consumer_add(struct stream_cgroup *g, const char *name, size_t len, long long seen_time,
+                                            long long active_time)
+{
+    bool found;
+    size_t pos = name_search(g->consumers, g->consumer_count, consumer_name_at, name, len, &found);
+    if (found) return NULL;
+    struct stream_consumer *c = mem_alloc(sizeof(*c));
+    c->name = str_new(name, len);
+    c->seen_time = seen_time;
+    c->active_time = active_time;
+    c->pel = stream_index_new();
+    g->consumers = vec_insert(g->consumers, &g->consumer_count, &g->consumer_cap, pos, &c);
+    return c;
+}
+
+size_t stream_consumer_index(const struct stream_cgroup *g, const struct stream_consumer *c)
+{
+    bool found;
+    return name_search(g->consumers, g->consumer_count, consumer_name_at, c->name, str_len(c->name), &found);
+}
+
 static struct stream_consumer *consumer_create(struct request *req, struct stream_cgroup *g, const struct arg *key,
                                                const char *name, size_t len)
 {
-    struct stream_consumer *c = mem_alloc(sizeof(*c));
-    c->name = str_new(name, len);
-    c->seen_time = db_now_ms;
-    c->active_time = -1;
-    c->pel = stream_index_new();
-    bool found;
-    size_t pos = name_search(g->consumers, g->consumer_count, consumer_name_at, name, len, &found);
-    g->consumers = vec_insert(g->consumers, &g->consumer_count, &g->consumer_cap, pos, &c);
+    struct stream_consumer *c = stream_consumer_add(g, name, len, db_now_ms, -1);
     key_changed(req, key->ptr, key->len, NOTIFY_STREAM, "xgroup-createconsumer");
     stream_oplog_consumer_created(req, key, g, c);
     return c;
@@ -167,6 +181,19 @@ static struct stream_nack *pel_deliver(struct stream_cgroup *g, struct stream_co
     n->delivery_count = 1;
     stream_index_insert(c->pel, id, n);
     return n;
+}
+
+bool stream_pel_add(struct stream_cgroup *g, struct stream_consumer *c, struct stream_id id, long long delivery_time,
+                    uint64_t delivery_count)
+{
+    struct stream_nack *n = mem_alloc(sizeof(*n));
+    *n = (struct stream_nack){delivery_time, delivery_count, c};
+    if (!stream_index_insert(g->pel, id, n)) {
+        mem_free(n);
+        return false;
+    }
+    stream_index_insert(c->pel, id, n);
+    return true;
 }
 
 /* Drops a pending entry from the group and its owner. */
@@ -210,9 +237,8 @@ static void group_free(struct stream_cgroup *g)
     mem_free(g);
 }
 
-/* Adds a group; NULL if one with this name exists. */
-static struct stream_cgroup *group_create(struct stream *s, const char *name, size_t len, struct stream_id last,
-                                          long long entries_read)
+struct stream_cgroup *stream_group_add(struct stream *s, const char *name, size_t len, struct stream_id last,
+                                      long long entries_read)
 {
     if (!s->groups) s->groups = mem_calloc(sizeof(*s->groups));
     bool found;
@@ -639,7 +665,7 @@ static void cmd_xgroup_create(struct request *req)
         x.s = stream_new();
         db_add(req->db, key->ptr, key->len, object_new(OBJ_STREAM, ENC_STREAM, x.s));
     }
-    if (!group_create(x.s, group->ptr, group->len, id, x.entries_read)) {
+    if (!stream_group_add(x.s, group->ptr, group->len, id, x.entries_read)) {
         reply_error(req->out, "BUSYGROUP Consumer Group name already exists");
         return;
     }

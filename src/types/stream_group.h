@@ -56,4 +56,20 @@ size_t stream_group_count(const struct stream *s);
 /* The group's lag as XINFO reports it (Redis 7): false when unknown. */
 bool stream_group_lag(struct stream *s, const struct stream_cgroup *g, long long *lag);
 
+/* ---- building groups as they were (loading a snapshot) ---- */
+
+/* Adds a group; NULL when the stream has one of that name. */
+struct stream_cgroup *stream_group_add(struct stream *s, const char *name, size_t len, struct stream_id last,
+                                      long long entries_read);
+/* Adds a consumer, without notifications or logging; NULL when the group
+ * has one of that name. */
+struct stream_consumer *stream_consumer_add(struct stream_cgroup *g, const char *name, size_t len, long long seen_time,
+                                            long long active_time);
+/* c's position in g's consumers (which are sorted by name). */
+size_t stream_consumer_index(const struct stream_cgroup *g, const struct stream_consumer *c);
+/* Makes id pending for c (a consumer of g) with this delivery time and
+ * count; false when it is pending already. */
+bool stream_pel_add(struct stream_cgroup *g, struct stream_consumer *c, struct stream_id id, long long delivery_time,
+                    uint64_t delivery_count);
+
 #endif

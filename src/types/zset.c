@@ -18,7 +18,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "db/codec.h"
 #include "db/dict.h"
+#include "db/distinct.h"
 #include "db/rewrite_batch.h"
 #include "db/object.h"
 #include "protocol/reply.h"
@@ -217,19 +219,44 @@ static void zpack_range(const struct zpack *z, size_t start, size_t end, bool re
     if (at != small) mem_free(at);
 }
 
+/* Decodes an entry that must lie before `end` (untrusted bytes); returns
+ * the next entry, or NULL when it does not fit. */
+static const unsigned char *entry_read_bounded(const unsigned char *p, const unsigned char *end, struct zentry *e)
+{
+    uint64_t h, v;
+    if (!(p = varint_get_bounded(p, end, &h)) || (h >> 1) > (uint64_t)(end - p)) return NULL;
+    e->len = (size_t)(h >> 1);
+    e->member = (const char *)p;
+    p += e->len;
+    if (h & 1) {
+        if (end - p < (ptrdiff_t)sizeof(double)) return NULL;
+        memcpy(&e->score, p, sizeof(double));
+        return p + sizeof(double);
+    }
+    if (!(p = varint_get_bounded(p, end, &v))) return NULL;
+    e->score = (double)unzigzag(v);
+    return p;
+}
+
+/* Safe on untrusted bytes (a snapshot): every entry inside the buffer, no
+ * NaN, strictly ordered, members distinct, the count right. */
 static bool zpack_validate(const struct zpack *z)
 {
     const unsigned char *p = z->data, *end = zpack_end(z);
     struct zentry prev = {0}, e;
+    struct distinct seen;
+    distinct_init(&seen, z->count);
     size_t n = 0;
-    while (p < end) {
-        p = entry_read(p, &e);
-        if (p > end || isnan(e.score)) return false;
-        if (n && zsl_compare(prev.score, prev.member, prev.len, e.score, e.member, e.len) >= 0) return false;
+    bool ok = true;
+    while (ok && p < end) {
+        p = n < z->count ? entry_read_bounded(p, end, &e) : NULL;
+        bool ordered = p && (n == 0 || zsl_compare(prev.score, prev.member, prev.len, e.score, e.member, e.len) < 0);
+        ok = ordered && !isnan(e.score) && distinct_add(&seen, e.member, e.len);
         prev = e;
         n++;
     }
-    return p == end && n == z->count;
+    distinct_done(&seen);
+    return ok && n == z->count;
 }
 
 /* ---- skiplist ---- */
@@ -563,12 +590,119 @@ static void zset_rewrite(const struct object *o, const char *key, size_t len, ob
     rewrite_batch_finish(b);
 }
 
+/* Snapshots: the encoding tag, then a listpack's entry count and bytes as
+ * they are in memory, or a skip list's length and its members in order,
+ * each with the 8 bytes of its score. A listpack beyond today's
+ * zset-max-listpack-* limits converts when loaded, as Redis does. */
+enum zset_save_tag { ZSET_SAVE_LISTPACK = 0, ZSET_SAVE_SKIPLIST = 1 };
+#define MIN_MEMBER_BYTES 9
+
+static void save_member(void *ctx, const char *member, size_t len, double score)
+{
+    codec_put_bytes(ctx, member, len);
+    codec_put_double(ctx, score);
+}
+
+static void zset_save(const struct object *o, struct codec_out *out)
+{
+    if (is_packed(o)) {
+        const struct zpack *z = pack_of(o);
+        codec_put_u8(out, ZSET_SAVE_LISTPACK);
+        codec_put_varint(out, z->count);
+        codec_put_bytes(out, z->data, z->bytes);
+        return;
+    }
+    codec_put_u8(out, ZSET_SAVE_SKIPLIST);
+    codec_put_varint(out, zset_object_length(o));
+    zset_object_each(o, save_member, out);
+}
+
+static size_t zpack_longest(const struct zpack *z)
+{
+    size_t longest = 0;
+    struct zentry e;
+    for (const unsigned char *p = z->data; p < zpack_end(z);) {
+        p = entry_read(p, &e);
+        if (e.len > longest) longest = e.len;
+    }
+    return longest;
+}
+
+static struct object *load_packed(struct codec_in *in)
+{
+    size_t at = codec_in_offset(in);
+    uint64_t count;
+    const char *data;
+    size_t len;
+    if (!codec_get_varint(in, &count) || !codec_get_bytes(in, &data, &len)) return NULL;
+    if (count == 0 || count > len || len > ZPACK_MAX_BYTES) {
+        codec_fail_at(in, at, "corrupt sorted set listpack header");
+        return NULL;
+    }
+    struct zpack *z = mem_alloc(sizeof(*z) + len);
+    z->count = (uint32_t)count;
+    z->bytes = (uint32_t)len;
+    memcpy(z->data, data, len);
+    if (!zpack_validate(z)) {
+        mem_free(z);
+        codec_fail_at(in, at, "corrupt sorted set listpack");
+        return NULL;
+    }
+    struct object *o = object_new(OBJ_ZSET, ENC_LISTPACK, z);
+    if (count > (uint64_t)zset_max_listpack_entries || zpack_longest(z) > (size_t)zset_max_listpack_value)
+        convert_to_skiplist(o);
+    return o;
+}
+
+static struct object *load_skiplist(struct codec_in *in)
+{
+    uint64_t count;
+    if (!codec_get_count(in, MIN_MEMBER_BYTES, &count)) return NULL;
+    if (count == 0) {
+        codec_fail(in, "corrupt sorted set: no members");
+        return NULL;
+    }
+    struct zset_big *b = big_new();
+    dict_reserve(b->dict, count);
+    for (uint64_t i = 0; i < count; i++) {
+        const char *member;
+        size_t len;
+        double score;
+        if (!codec_get_bytes(in, &member, &len) || !codec_get_double(in, &score)) break;
+        bool existed = true;
+        struct dict_entry *e = NULL;
+        if (!isnan(score) && len <= UINT32_MAX) e = dict_add_or_find(b->dict, member, len, NULL, &existed);
+        if (existed) {
+            codec_fail(in, "corrupt sorted set: a NaN score, or a member repeats or is too long");
+            break;
+        }
+        struct zsl_node *n = zsl_insert(&b->zsl, score, member, len);
+        e->key = n->member; /* the dict borrows the member held in the node */
+        e->v.ptr = n;
+    }
+    if (!in->failed) return object_new(OBJ_ZSET, ENC_SKIPLIST, b);
+    big_release(b);
+    return NULL;
+}
+
+static struct object *zset_load(struct codec_in *in)
+{
+    unsigned tag;
+    if (!codec_get_u8(in, &tag)) return NULL;
+    if (tag == ZSET_SAVE_LISTPACK) return load_packed(in);
+    if (tag == ZSET_SAVE_SKIPLIST) return load_skiplist(in);
+    codec_fail(in, "unknown sorted set encoding %u", tag);
+    return NULL;
+}
+
 static const struct object_ops zset_ops = {
     .name = "zset",
     .free = zset_free,
     .copy = zset_copy,
     .memory = zset_memory,
     .rewrite = zset_rewrite,
+    .save = zset_save,
+    .load = zset_load,
 };
 
 void zset_type_register(void)

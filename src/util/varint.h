@@ -1,8 +1,9 @@
 /* varint: unsigned integers stored 7 bits per byte, low bits first, the top
  * bit of each byte saying that another follows (one byte below 128, ten at
  * most for 64 bits). Used by the packed encodings (stream blocks, sorted-set
- * listpacks) and by the dict's embedded entries. Inline: they sit on hot
- * paths. Reads trust their input. */
+ * listpacks), the dict's embedded entries and the snapshot codec. Inline:
+ * they sit on hot paths. varint_get trusts its input; varint_get_bounded
+ * does not. */
 #ifndef RUNNEL_UTIL_VARINT_H
 #define RUNNEL_UTIL_VARINT_H
 
@@ -49,6 +50,23 @@ static inline const uint8_t *varint_get(const uint8_t *p, uint64_t *out)
     }
     *out = v;
     return p;
+}
+
+/* Reads a varint from untrusted memory ending at `end`; NULL when it does
+ * not end before `end` or does not fit 64 bits. */
+static inline const uint8_t *varint_get_bounded(const uint8_t *p, const uint8_t *end, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 64 && p < end; shift += 7) {
+        uint8_t b = *p++;
+        if (shift == 63 && b > 1) return NULL;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = v;
+            return p;
+        }
+    }
+    return NULL;
 }
 
 #endif

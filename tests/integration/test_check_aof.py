@@ -91,22 +91,52 @@ def test_valid_manifest_and_single_file(aof_server):
     assert "is valid" in out
 
 
-def test_valid_base_and_incr_after_rewrite(aof_server):
-    make, restart = aof_server
-    srv = make()
-    r = fill(srv)
+def rewrite(srv, r):
     r.bgrewriteaof()
     deadline = time.time() + 10
     while r.info("persistence")["aof_rewrite_in_progress"] and time.time() < deadline:
         time.sleep(0.05)
     while "type b" not in open(manifest(srv)).read() and time.time() < deadline:
         time.sleep(0.05)
+
+
+@pytest.mark.parametrize("preamble,base", [("yes", ".base.rdb is valid (a snapshot base"), ("no", ".base.aof is valid")])
+def test_valid_base_and_incr_after_rewrite(aof_server, preamble, base):
+    make, restart = aof_server
+    srv = make("--aof-use-rdb-preamble", preamble)
+    r = fill(srv)
+    rewrite(srv, r)
     r.set("after", "rewrite")
     srv.stop()
     code, out = check_aof(manifest(srv))
     assert code == 0, out
     assert out.count("is valid") == 2
-    assert ".base.aof is valid" in out
+    assert base in out
+    if preamble == "yes":
+        assert "CRC-64 checked" in out
+
+
+def test_damaged_snapshot_base_is_reported_and_not_fixed(aof_server):
+    make, restart = aof_server
+    srv = make()
+    r = fill(srv)
+    r.set("marker", "a value to damage")
+    rewrite(srv, r)
+    srv.stop()
+    base = glob.glob(os.path.join(aof_dir(srv), "*.base.rdb"))[0]
+    data = bytearray(open(base, "rb").read())
+    data[data.index(b"a value to damage")] ^= 0x20
+    open(base, "wb").write(bytes(data))
+    for args in ((), ("--fix",)):
+        code, out = check_aof(*args, manifest(srv))
+        assert code == 1, out
+        assert "bad snapshot base: checksum mismatch" in out, out
+    assert "truncation cannot repair it" in out
+    assert open(base, "rb").read() == bytes(data)
+    # a cut file is reported with the offset where its records stop
+    open(base, "wb").write(bytes(data[:len(data) // 2]))
+    code, out = check_aof(manifest(srv))
+    assert code == 1 and "truncated" in out and "offset" in out, out
 
 
 def test_torn_tail_is_reported_then_fixed_and_the_server_starts(aof_server):
@@ -193,12 +223,9 @@ def test_corruption_is_reported_with_offset_and_command_number(aof_server):
 
 def test_damage_in_an_earlier_file_is_not_fixed(aof_server):
     make, restart = aof_server
-    srv = make()
+    srv = make("--aof-use-rdb-preamble", "no")
     r = fill(srv)
-    r.bgrewriteaof()
-    deadline = time.time() + 10
-    while "type b" not in open(manifest(srv)).read() and time.time() < deadline:
-        time.sleep(0.05)
+    rewrite(srv, r)
     r.set("after", "rewrite")
     srv.stop()
     base = glob.glob(os.path.join(aof_dir(srv), "*.base.aof"))[0]

@@ -801,3 +801,43 @@ Test(list_deque, compressed_queue_keeps_zones, .init = register_types)
     object_free(o);
     list_compress_depth = saved;
 }
+
+Test(list_node_validate, refuses_non_canonical_entries)
+{
+    /* "12" stored as a string, and 5 stored in two bytes: both decode, but
+     * equal values must have equal bytes */
+    struct list_node *n = list_node_new(16);
+    const unsigned char as_string[] = {0x82, '1', '2', 3};
+    memcpy(n->data, as_string, sizeof(as_string));
+    n->bytes = sizeof(as_string);
+    n->count = 1;
+    cr_assert_not(list_node_validate(n));
+    const unsigned char wide_int[] = {0xC0, 0x05, 2};
+    memcpy(n->data, wide_int, sizeof(wide_int));
+    n->bytes = sizeof(wide_int);
+    cr_assert_not(list_node_validate(n));
+    const unsigned char good[] = {0x05, 1};
+    memcpy(n->data, good, sizeof(good));
+    n->bytes = sizeof(good);
+    cr_assert(list_node_validate(n));
+    list_node_free(n);
+}
+
+Test(list_node_validate, distinct_at_a_stride)
+{
+    struct list_node *n = list_node_new(0);
+    const char *items[] = {"f1", "v", "f2", "v", "7", "v"};
+    for (int i = 0; i < 6; i++) n = list_node_append(n, items[i], strlen(items[i]));
+    size_t longest = 0;
+    cr_assert(list_node_check(n, 2, &longest)); /* fields differ; values may repeat */
+    cr_assert_eq(longest, 2);
+    cr_assert_not(list_node_check(n, 1, NULL));
+    n = list_node_append(n, "-1234567", 8);
+    n = list_node_append(n, "x", 1);
+    cr_assert(list_node_check(n, 2, &longest));
+    cr_assert_eq(longest, 8); /* an integer counts its decimal digits and sign */
+    n = list_node_append(n, "7", 1);
+    n = list_node_append(n, "y", 1);
+    cr_assert_not(list_node_check(n, 2, NULL)); /* field 7 twice, stored as an integer */
+    list_node_free(n);
+}
