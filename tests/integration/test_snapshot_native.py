@@ -320,16 +320,20 @@ def test_random_damage_never_crashes_the_loader_or_later_commands(workdir):  # n
 
 
 def wait_started(proc, port):
-    """True once the server answers; False when it exits first."""
+    """True once the server has loaded its dataset (PING answers PONG, not
+    LOADING: it listens while it loads); False when it exits first."""
     deadline = time.time() + 20
     while time.time() < deadline:
         if proc.poll() is not None:
             return False
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return True
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(64).startswith(b"+PONG"):
+                    return True
         except OSError:
-            time.sleep(0.02)
+            pass
+        time.sleep(0.02)
     proc.kill()
     raise AssertionError("the server neither started nor exited")
 
