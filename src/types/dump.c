@@ -14,6 +14,7 @@
 #include "db/dump_payload.h"
 #include "db/oplog.h"
 #include "types/keyspace_events.h"
+#include "util/log.h"
 #include "util/mem.h"
 #include "util/numbers.h"
 
@@ -95,7 +96,10 @@ static struct object *decode_payload(struct request *req)
     switch (dump_payload_load(req->argv[3].ptr, req->argv[3].len, &o, why, sizeof(why))) {
     case DUMP_PAYLOAD_OK: return o;
     case DUMP_PAYLOAD_BAD_TRAILER: reply_error(req->out, "ERR DUMP payload version or checksum are wrong"); break;
-    case DUMP_PAYLOAD_BAD_DATA: reply_error(req->out, "ERR Bad data format"); break;
+    case DUMP_PAYLOAD_BAD_DATA:
+        log_verbose("RESTORE refused a payload: %s", why);
+        reply_error(req->out, "ERR Bad data format");
+        break;
     }
     return NULL;
 }
