@@ -31,6 +31,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The version of values written through the codec by the types' save hooks
+ * (their native encodings and the framing): a snapshot carries it in its
+ * header, a DUMP payload in its trailer. Bump it when either changes. */
+#define CODEC_VALUE_VERSION 2
+
 /* Receives the writer's bytes, in order. */
 typedef void codec_sink_fn(void *ctx, const void *p, size_t len);
 

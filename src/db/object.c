@@ -190,6 +190,42 @@ struct object *object_load(enum object_type type, struct codec_in *in)
     return ops->load(in);
 }
 
+bool object_save_framed(const struct object *o, struct codec_out *out)
+{
+    codec_out_begin_value(out);
+    bool ok = object_save(o, out);
+    codec_out_end_value(out);
+    return ok;
+}
+
+struct object *object_load_framed(enum object_type type, struct codec_in *in)
+{
+    if (!codec_in_begin_value(in)) return NULL;
+    struct object *o = object_load(type, in);
+    if (!o) return NULL;
+    if (o->type != type) {
+        object_free(o);
+        codec_fail(in, "the value is not of its recorded type %d", (int)type);
+        return NULL;
+    }
+    if (!codec_in_end_value(in)) {
+        object_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+void object_set_access(struct object *o, long long idle_s, int freq)
+{
+    if (object_lfu_policy) {
+        if (freq < 0) return;
+        o->freq = (uint16_t)freq;
+        o->lru = object_clock; /* decay counts from now */
+    } else if (idle_s >= 0) {
+        o->lru = idle_s >= (long long)object_clock ? 0 : object_clock - (uint32_t)idle_s;
+    }
+}
+
 size_t object_memory(const struct object *o)
 {
     if (o->type == OBJ_STRING) {

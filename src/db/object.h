@@ -83,6 +83,18 @@ bool object_save(const struct object *o, struct codec_out *out);
  * through the reader) when it is malformed or the type cannot be loaded. */
 struct object *object_load(enum object_type type, struct codec_in *in);
 
+/* The same, framed as one codec value (codec_out_begin_value ...
+ * codec_in_end_value): how snapshots and DUMP payloads carry a value. The
+ * loader also refuses a value that decodes to another type than `type` or
+ * leaves bytes of its frame unread. */
+bool object_save_framed(const struct object *o, struct codec_out *out);
+struct object *object_load_framed(enum object_type type, struct codec_in *in);
+
+/* RESTORE's IDLETIME and FREQ, as Redis applies them: with an LFU policy
+ * only freq (0..255) counts, otherwise only idle_s (>= 0); -1 leaves the
+ * field as a new value has it. */
+void object_set_access(struct object *o, long long idle_s, int freq);
+
 /* The seconds clock objects are stamped with; advanced by the server cron. */
 extern uint32_t object_clock;
 /* Counts an access: stamps the clock and bumps the LFU counter. */

@@ -98,9 +98,7 @@ static bool write_key(struct codec_out *out, struct db *db, const struct dict_en
     codec_put_u8(out, o->type);
     if (when != -1) codec_put_u64(out, (uint64_t)when);
     codec_put_bytes(out, e->key, len);
-    codec_out_begin_value(out);
-    bool ok = object_save(o, out);
-    codec_out_end_value(out);
+    bool ok = object_save_framed(o, out);
     if (!ok) log_warning("Can't save values of type %s in a snapshot: the type has no save hook", object_type_name(o));
     return ok;
 }

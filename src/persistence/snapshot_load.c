@@ -146,13 +146,8 @@ static bool apply_v1_value(struct loader *l, struct codec_in *in, const struct s
 static bool apply_v2_value(struct loader *l, struct codec_in *in, const struct snapshot_key *k, bool load)
 {
     if (!load) return codec_in_skip_value(in);
-    if (!codec_in_begin_value(in)) return false;
-    struct object *o = object_load((enum object_type)k->type, in);
+    struct object *o = object_load_framed((enum object_type)k->type, in);
     if (!o) return false;
-    if (o->type != k->type || !codec_in_end_value(in)) {
-        object_free(o);
-        return codec_fail(in, "the value is not of its recorded type %u", k->type);
-    }
     if (!db_add_loaded(l->db, k->key, k->key_len, o, k->expire_ms)) {
         object_free(o);
         return codec_fail(in, "the key appears twice");

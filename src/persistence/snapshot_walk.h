@@ -14,7 +14,7 @@
 
 #define SNAPSHOT_MAGIC "RUNNEL"
 #define SNAPSHOT_MAGIC_LEN 6
-#define SNAPSHOT_VERSION 2     /* the version written; 1 is still read */
+#define SNAPSHOT_VERSION CODEC_VALUE_VERSION /* the version written; 1 is still read */
 #define SNAPSHOT_HEADER_LEN 10 /* magic + four version digits */
 
 enum snapshot_opcode {

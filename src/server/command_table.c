@@ -8,6 +8,7 @@
 #include "db/dict.h"
 #include "messaging/pubsub.h"
 #include "server/commands.h"
+#include "types/dump.h"
 #include "types/hash.h"
 #include "types/keys.h"
 #include "types/list.h"
@@ -53,7 +54,7 @@ void command_table_add(struct command *table)
 
 /* Every module's table; a new command family adds its table here. */
 static struct command *const all_command_tables[] = {
-    connection_commands, server_commands, introspection_commands, multi_commands, keys_commands,
+    connection_commands, server_commands, introspection_commands, multi_commands, keys_commands, dump_commands,
     string_commands,     pubsub_commands, list_commands, list_blocking_commands, stream_commands, stream_group_commands, stream_info_commands, zset_commands, zset_store_commands, zset_blocking_commands, hash_commands, set_commands, NULL,
 };
 

@@ -1,0 +1,38 @@
+/* dump_payload: one value as DUMP hands it out and RESTORE takes it back.
+ * Runnel's own format (Redis cannot load it, nor Runnel Redis's), laid out
+ * as Redis lays out its payloads:
+ *
+ *   u8:type       enum object_type
+ *   value         the framed codec value of object_save_framed (db/codec.h)
+ *   u16:version   CODEC_VALUE_VERSION, little-endian
+ *   u64:crc       CRC-64/Jones (util/crc64.h) of every byte before it,
+ *                 little-endian
+ *
+ * A payload is decoded by the same type hooks as a snapshot's values, so a
+ * hostile one that passes its checksum is refused by the checks they make,
+ * and what it makes the decoder allocate is bounded by its size. */
+#ifndef RUNNEL_DB_DUMP_PAYLOAD_H
+#define RUNNEL_DB_DUMP_PAYLOAD_H
+
+#include <stddef.h>
+
+#include "db/object.h"
+#include "util/str.h"
+
+#define DUMP_PAYLOAD_TRAILER 10 /* version and checksum */
+
+enum dump_payload_result {
+    DUMP_PAYLOAD_OK,
+    DUMP_PAYLOAD_BAD_TRAILER, /* too short, another version, or a wrong checksum */
+    DUMP_PAYLOAD_BAD_DATA,    /* the trailer is right but the value does not decode */
+};
+
+/* The payload of o; NULL when its type has no save hook. */
+str dump_payload_create(const struct object *o);
+
+/* Checks the trailer, then decodes the value into *out (a new object the
+ * caller owns). On DUMP_PAYLOAD_BAD_DATA err holds the decoder's reason. */
+enum dump_payload_result dump_payload_load(const void *payload, size_t len, struct object **out, char *err,
+                                           size_t errlen);
+
+#endif
