@@ -525,20 +525,17 @@ static void client_flush(struct client *c)
 void connections_flush_pending(void)
 {
     size_t kept = 0, count = server.pending_count;
+    struct client **pw = server.pending_writes;
     for (size_t i = count; i-- > 0;) {
-        struct client *c = server.pending_writes[i];
+        struct client *c = pw[i];
         if (c->wrote_upto > oplog_durable_total) {
-            server.pending_writes[kept++] = c;
+            pw[count - 1 - kept++] = c; /* into a slot already visited, in marking order */
             continue;
         }
         c->flags &= ~CLIENT_PENDING_WRITE;
         client_flush(c);
     }
-    for (size_t i = 0; i < kept / 2; i++) { /* kept ones back in marking order */
-        struct client *t = server.pending_writes[i];
-        server.pending_writes[i] = server.pending_writes[kept - 1 - i];
-        server.pending_writes[kept - 1 - i] = t;
-    }
+    memmove(pw, pw + (count - kept), kept * sizeof(*pw));
     server.pending_count = kept;
 }
 

@@ -388,3 +388,15 @@ def test_replayed_commands_are_not_counted_as_commands(aof_server):
     assert set(c.info("commandstats")) == {"cmdstat_get", "cmdstat_slowlog|len"}
     assert c.info("stats")["total_commands_processed"] == 3  # GET, SLOWLOG LEN, the first INFO
     assert c.info("errorstats") == {}
+
+
+def test_everysec_replies_held_behind_a_busy_fsync_all_reach_their_clients(fresh_server):
+    """While the background fsync runs, new writes (and their replies) wait;
+    with many clients some are held at each flush. Every held client must be
+    flushed later: a lost one waits forever (regression: the newest-first
+    flush overwrote held clients it had not visited yet)."""
+    srv = fresh_server("--appendonly", "yes", "--appendfsync", "everysec")
+    run = subprocess.run(["redis-benchmark", "-p", str(srv.port), "-q", "-t", "set,lpush", "-n", "300000",
+                          "-c", "20", "-P", "8", "-r", "1000"], capture_output=True, text=True, timeout=30)
+    assert run.returncode == 0, run.stderr
+    assert "SET:" in run.stdout and "LPUSH:" in run.stdout, run.stdout
