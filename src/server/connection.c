@@ -535,7 +535,7 @@ void connections_flush_pending(void)
         c->flags &= ~CLIENT_PENDING_WRITE;
         client_flush(c);
     }
-    memmove(pw, pw + (count - kept), kept * sizeof(*pw));
+    if (kept > 0) memmove(pw, pw + (count - kept), kept * sizeof(*pw));
     server.pending_count = kept;
 }
 
