@@ -416,7 +416,7 @@ static void pause_timer_fired(struct event_loop *loop, void *data)
     (void)loop, (void)data;
     if (server.pause_until_ms && event_now_ms() >= server.pause_until_ms) {
         server.pause_until_ms = 0;
-        dispatch_resume_paused();
+        server.resume_paused = true;
     }
 }
 
@@ -461,7 +461,7 @@ static void cmd_client_pause(struct request *req)
 static void cmd_client_unpause(struct request *req)
 {
     server.pause_until_ms = 0;
-    dispatch_resume_paused();
+    server.resume_paused = true;
     reply_ok(req->out);
 }
 

@@ -275,6 +275,9 @@ void client_close(struct client *c)
 void client_resume_pending_command(struct client *c)
 {
     client_bind_args(c);
+    /* as in client_process_input, which clears it: its arguments point
+     * into its query buffer, which must not move while the command runs */
+    c->flags |= CLIENT_PROTECTED;
     dispatch_command(c);
     c->argc = 0;
     client_process_input(c);

@@ -55,7 +55,7 @@ static void cron_tick(struct event_loop *loop, void *data)
     if (server_persistence_hooks.cron) server_persistence_hooks.cron();
     if (server.pause_until_ms && event_now_ms() >= server.pause_until_ms) {
         server.pause_until_ms = 0;
-        dispatch_resume_paused();
+        server.resume_paused = true;
     }
     event_timer_at(loop, event_now_ms() + 1000 / cfg.hz, cron_tick, NULL);
 }
@@ -77,6 +77,12 @@ void server_before_sleep(struct event_loop *loop)
 {
     (void)loop;
     dispatch_refresh_clock();
+    /* held commands run here, not inside the command or timer that ended
+     * the pause: each from its own client's input, as Redis does */
+    if (server.resume_paused) {
+        server.resume_paused = false;
+        dispatch_resume_paused();
+    }
     blocked_resume_unblocked();
     if (server_persistence_hooks.before_flush) server_persistence_hooks.before_flush();
     connections_flush_pending();

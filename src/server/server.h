@@ -69,6 +69,7 @@ struct server {
     bool shutdown_asap;
     int shutdown_flags;
     bool loading; /* a dataset file is being loaded: only CMD_LOADING commands run */
+    bool resume_paused; /* a CLIENT PAUSE ended: held commands run before the loop sleeps */
     bool script_busy; /* a script ran past busy-reply-threshold: only CMD_ALLOW_BUSY commands run */
 
     /* CLIENT PAUSE */

@@ -667,3 +667,25 @@ def test_sigterm_while_busy_exits_without_the_scripts_half_written_work(fresh_se
         assert r2.get("half") is None  # the script's writes are all or nothing
     finally:
         again.stop()
+
+
+def test_a_script_resumed_after_client_pause_keeps_its_caller_unread_while_busy(busy_server):
+    """A command held by CLIENT PAUSE runs later from the pause's end, not
+    from the caller's input; its caller must still not be read while its
+    script is busy (its arguments, which the slow log reads afterwards,
+    point into the query buffer that a read could move)."""
+    admin = busy_server.client()
+    admin.execute_command("CLIENT", "PAUSE", "10000", "WRITE")
+    raw = busy_server.raw()
+    raw.send(b"*3\r\n$4\r\nEVAL\r\n$17\r\nwhile true do end\r\n$1\r\n0\r\n")
+    time.sleep(0.2)
+    admin.execute_command("CLIENT", "UNPAUSE")
+    wait_busy(admin)
+    big = b"x" * 200000
+    raw.send(b"*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$%d\r\n%s\r\n" % (len(big), big))
+    time.sleep(0.2)
+    admin.execute_command("SCRIPT", "KILL")
+    assert "Script killed" in raw.read_reply()[1]
+    assert raw.read_reply() == "OK"
+    assert admin.strlen("big") == len(big)
+    assert admin.slowlog_get(1)[0]["command"].startswith(b"EVAL while true do end")
