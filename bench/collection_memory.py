@@ -24,7 +24,7 @@ import argparse
 import os
 import socket
 
-from bench_server import Server
+from servers import ScratchServer as Server
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BATCH = 10000

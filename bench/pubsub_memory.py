@@ -31,7 +31,7 @@ import socket
 import sys
 import time
 
-from bench_server import Server
+from servers import ScratchServer as Server
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHANNEL = b"bench:slow"

@@ -4,7 +4,9 @@ bench/compare and bench/frameworks.py start both servers the same way: on a
 free loopback port, in their own working directory, with the same persistence
 flags, in the order ORDER, and read their CPU time from /proc/<pid>/stat
 (bench/restart_time.py, which times start-up itself, takes only free_port).
-Python 3 standard library only."""
+The memory scripts (pubsub_memory.py, collection_memory.py) use ScratchServer:
+the same Server in a temporary directory, with a redis-py client.
+Python 3 standard library only, but for ScratchServer's client."""
 
 import os
 import shutil
@@ -12,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -59,8 +62,9 @@ def cpu_seconds(pid):
 class Server:
     """One server process (Runnel or Redis) in one persistence mode."""
 
-    def __init__(self, side, path, mode, workdir):
+    def __init__(self, side, path, mode, workdir, extra_args=()):
         self.side, self.path, self.mode = side, path, mode
+        self.extra_args = list(extra_args)
         self.dir = os.path.join(workdir, f"{side}-{mode}")
         self.proc = None
         self.port = None
@@ -68,7 +72,7 @@ class Server:
         self.failed_starts = 0
 
     def argv(self):
-        return [self.path, "--port", str(self.port), "--save", ""] + MODES[self.mode]
+        return [self.path, "--port", str(self.port), "--save", ""] + MODES[self.mode] + self.extra_args
 
     def start(self):
         """Starts the server (again) and waits for PING; False with self.error set."""
@@ -138,3 +142,29 @@ class Server:
                 self.proc.wait()
         self.proc = None
 
+
+class ScratchServer:
+    """A server without persistence in a temporary directory of its own,
+    started, with a redis-py client; stop() ends it and removes the
+    directory. `name` is the side ("runnel" or "redis")."""
+
+    def __init__(self, name, path, extra_args=()):
+        import redis  # only the memory scripts need it
+
+        self.name = name
+        self.workdir = tempfile.mkdtemp(prefix=f"bench-{name}-")
+        self.server = Server(name, path, "off", self.workdir, extra_args)
+        if not self.server.start():
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            raise RuntimeError(f"{name}: {self.server.error}")
+        self.port = self.server.port
+        self.proc = self.server.proc
+        self.client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=300)
+
+    def used_memory(self):
+        return self.client.info("memory")["used_memory"]
+
+    def stop(self):
+        self.client.close()
+        self.server.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
