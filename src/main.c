@@ -15,6 +15,7 @@
 #include "persistence/info.h"
 #include "persistence/loading.h"
 #include "persistence/snapshot.h"
+#include "replication/replication.h"
 #include "scripting/script_timeout.h"
 #include "scripting/scripting.h"
 #include "server/blocked.h"
@@ -242,6 +243,7 @@ static void server_shutdown(void)
 {
     log_warning("User requested shutdown...");
     listeners_close();
+    replication_shutdown();
     aof_shutdown();
     connections_flush_pending();
     remove_pidfile();
@@ -303,6 +305,9 @@ int main(int argc, char **argv)
     persistence_init();
     scripting_init(); /* before loading: an AOF written by Redis 6 may hold EVAL */
     command_table_add(scripting_commands);
+    replication_init();
+    replication_debug_install();
+    command_table_add(replication_commands);
     script_timeout_on_shutdown(exit_without_saving);
     if (listeners_open() != 0) return 1;
     write_pidfile();
@@ -312,6 +317,7 @@ int main(int argc, char **argv)
         return 1;
     }
     log_notice("Ready to accept connections tcp");
+    replication_start();
     cron_start();
     if (!server.shutdown_asap) event_loop_run(server.loop); /* a SIGTERM may have come at the end of loading */
     while (snapshot_shutdown(server.shutdown_flags) != 0) { /* the final save failed: keep serving */

@@ -10,6 +10,7 @@ struct db_stats db_stats;
 struct db_hooks db_hooks;
 long long db_now_ms;
 bool db_lazy_delete = true;
+bool db_expiry_ignored;
 bool db_loading;
 struct db *db_all;
 int db_count;
@@ -60,7 +61,7 @@ void db_release(struct db *db)
 
 bool db_is_expired(struct db *db, const char *key, size_t len)
 {
-    if (db_loading || dict_size(db->expires) == 0) return false;
+    if (db_loading || db_expiry_ignored || dict_size(db->expires) == 0) return false;
     struct dict_entry *e = dict_find(db->expires, key, len);
     return e && e->v.i64 <= db_now_ms;
 }

@@ -49,6 +49,9 @@ extern long long db_now_ms;
 /* When false, lookups report expired keys as missing but do not delete them
  * (a replica, or while loading). */
 extern bool db_lazy_delete;
+/* While set, no key counts as expired (a replica applying its primary's
+ * stream: the primary's DELs decide). */
+extern bool db_expiry_ignored;
 /* While loading a file nothing expires: the log already holds the DELs
  * that expiry produced when it happened. */
 extern bool db_loading;

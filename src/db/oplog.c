@@ -3,14 +3,24 @@
 #include <string.h>
 
 #include "db/db.h"
+#include "util/mem.h"
 #include "util/numbers.h"
 
 bool oplog_enabled;
 unsigned long long oplog_durable_total = ~0ULL;
 const char *oplog_sink_error;
-static unsigned long long logged_total;
+static unsigned long long logged_total; /* drained, without replica-only bytes */
+static unsigned long long stream_drained; /* drained, everything */
+static unsigned consumers;
 
 static str pending;
+/* Byte ranges of `pending` that only replicas receive. */
+struct skip_range {
+    size_t start, end;
+};
+static struct skip_range *skips;
+static size_t skip_count, skip_cap, skip_bytes;
+static void (*drain_tap)(const char *bytes, size_t len);
 static int selected_db = -1;
 static int multi_depth;
 static bool multi_opened;
@@ -55,6 +65,68 @@ static void prepare_for(int db)
         append_bulk("MULTI", 5);
         multi_opened = true;
     }
+}
+
+void oplog_consumer_set(enum oplog_consumer who, bool on)
+{
+    if (on) consumers |= who;
+    else consumers &= ~(unsigned)who;
+    oplog_enabled = consumers != 0;
+}
+
+bool oplog_feeds_replication(void)
+{
+    return (consumers & OPLOG_REPL) && oplog_enabled;
+}
+
+static void skip_add(size_t start, size_t end)
+{
+    if (skip_count > 0 && skips[skip_count - 1].end == start) {
+        skips[skip_count - 1].end = end; /* adjacent: one range */
+    } else {
+        if (skip_count == skip_cap) {
+            skip_cap = skip_cap ? skip_cap * 2 : 16;
+            skips = mem_realloc(skips, skip_cap * sizeof(*skips));
+        }
+        skips[skip_count++] = (struct skip_range){start, end};
+    }
+    skip_bytes += end - start;
+}
+
+void oplog_append_repl_only(int db, int argc, const struct arg *argv)
+{
+    if (!oplog_feeds_replication()) return;
+    prepare_for(db);
+    size_t start = str_len(pending);
+    append_header(argc);
+    for (int i = 0; i < argc; i++) append_bulk(argv[i].ptr, argv[i].len);
+    skip_add(start, str_len(pending));
+}
+
+/* Removes the replica-only ranges from `pending` in place. */
+static void strip_repl_only(void)
+{
+    if (skip_count == 0) return;
+    size_t out = skips[0].start, len = str_len(pending);
+    for (size_t i = 0; i < skip_count; i++) {
+        size_t next = i + 1 < skip_count ? skips[i + 1].start : len;
+        size_t keep = next - skips[i].end;
+        memmove(pending + out, pending + skips[i].end, keep);
+        out += keep;
+    }
+    str_set_len(pending, out);
+    skip_count = skip_bytes = 0;
+}
+
+/* Counts the batch as drained; false when it held nothing for the AOF. */
+static bool account_drain(void)
+{
+    size_t len = str_len(pending);
+    stream_drained += len;
+    if (drain_tap && len > 0) drain_tap(pending, len);
+    strip_repl_only();
+    logged_total += str_len(pending);
+    return str_len(pending) > 0;
 }
 
 void oplog_append(int db, int argc, const struct arg *argv)
@@ -102,13 +174,30 @@ void oplog_multi_end(void)
 
 unsigned long long oplog_logged_total(void)
 {
-    return logged_total + (pending ? str_len(pending) : 0);
+    return logged_total + (pending ? str_len(pending) - skip_bytes : 0);
+}
+
+unsigned long long oplog_stream_total(void)
+{
+    return stream_drained + (pending ? str_len(pending) : 0);
+}
+
+void oplog_set_tap(void (*tap)(const char *bytes, size_t len))
+{
+    drain_tap = tap;
+}
+
+void oplog_discard(void)
+{
+    if (!pending) return;
+    account_drain();
+    str_set_len(pending, 0);
 }
 
 str oplog_drain(void)
 {
     if (!pending || str_len(pending) == 0) return NULL;
-    logged_total += str_len(pending);
+    if (!account_drain()) return NULL;
     str out = pending;
     pending = NULL;
     return out;
@@ -117,7 +206,7 @@ str oplog_drain(void)
 str oplog_exchange(str spare)
 {
     if (!pending || str_len(pending) == 0) return NULL;
-    logged_total += str_len(pending);
+    if (!account_drain()) return NULL;
     str out = pending;
     if (spare) str_set_len(spare, 0);
     pending = spare;
@@ -131,5 +220,5 @@ void oplog_reset_selected_db(void)
 
 size_t oplog_pending_bytes(void)
 {
-    return pending ? str_len(pending) : 0;
+    return pending ? str_len(pending) - skip_bytes : 0;
 }

@@ -1,6 +1,7 @@
 /* Pub/sub commands: SUBSCRIBE UNSUBSCRIBE PSUBSCRIBE PUNSUBSCRIBE SSUBSCRIBE
  * SUNSUBSCRIBE PUBLISH SPUBLISH PUBSUB. Classic, pattern and sharded forms
  * differ only in the kind they pass. */
+#include "db/oplog.h"
 #include "messaging/pubsub.h"
 
 #include "protocol/reply.h"
@@ -45,8 +46,11 @@ static void cmd_sunsubscribe(struct request *req)
     unsubscribe_kind(req, PUBSUB_SHARD);
 }
 
+/* Subscribers on replicas receive what is published on the primary: the
+ * message goes into the replication stream (never the AOF). */
 static void publish_kind(struct request *req, enum pubsub_kind kind)
 {
+    if (oplog_feeds_replication()) oplog_append_repl_only(-1, req->argc, req->argv);
     struct arg *ch = &req->argv[1], *msg = &req->argv[2];
     reply_int(req->out, pubsub_publish(kind, ch->ptr, ch->len, msg->ptr, msg->len));
 }

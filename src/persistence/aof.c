@@ -172,7 +172,10 @@ static bool postpone_for_fsync(void)
 
 void aof_before_sleep(void)
 {
-    if (!aof.on) return;
+    if (!aof.on) {
+        oplog_discard(); /* replication has read it, if it reads it */
+        return;
+    }
     take_oplog();
     if (postpone_for_fsync()) return;
     aof_write_unwritten();
@@ -284,7 +287,7 @@ int aof_startup(void)
         return -1;
     }
     aof.on = true;
-    oplog_enabled = true;
+    oplog_consumer_set(OPLOG_AOF, true);
     oplog_reset_selected_db();
     fsync_thread_start();
     return 0;
@@ -312,9 +315,8 @@ int aof_set_enabled(bool on, const char **err)
     if (!on) {
         aof_shutdown();
         aof.on = false;
-        oplog_enabled = false;
+        oplog_consumer_set(OPLOG_AOF, false);
         oplog_durable_total = ~0ULL;
-        str_free(oplog_drain());
         return 0;
     }
     aof_paths_init();
@@ -335,7 +337,7 @@ int aof_set_enabled(bool on, const char **err)
     }
     aof.on = true;
     aof.waiting_first_rewrite = true;
-    oplog_enabled = true;
+    oplog_consumer_set(OPLOG_AOF, true);
     fsync_thread_start();
     if (aof_rewrite_start(err) != 0) aof.rewrite_failed_at_ms = aof_now_ms();
     return 0;

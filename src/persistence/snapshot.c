@@ -127,6 +127,14 @@ static void write_aux(struct codec_out *out, const char *name, const char *value
     codec_put_bytes(out, value, strlen(value));
 }
 
+void (*snapshot_aux_save_hook)(void (*emit)(void *ctx, const char *name, const char *value), void *ctx);
+void (*snapshot_aux_load_hook)(const char *name, size_t nlen, const char *value, size_t vlen);
+
+static void emit_aux(void *ctx, const char *name, const char *value)
+{
+    write_aux(ctx, name, value);
+}
+
 /* Writes the whole dataset to an open file; false (logged) on failure. */
 static bool write_dataset(int fd, bool aof_base)
 {
@@ -140,6 +148,7 @@ static bool write_dataset(int fd, bool aof_base)
     format_ll(ctime, (long long)time(NULL));
     write_aux(&out, "ctime", ctime);
     if (aof_base) write_aux(&out, "aof-base", "1");
+    if (snapshot_aux_save_hook) snapshot_aux_save_hook(emit_aux, &out);
     bool ok = true;
     for (int i = 0; i < server.db_count && ok && !sink.error; i++) ok = write_db(&out, &sink, &server.dbs[i]);
     codec_put_u8(&out, SNAP_OP_EOF);
@@ -169,6 +178,11 @@ int snapshot_write_file(const char *path, bool aof_base)
         ok = false;
     }
     return ok ? 0 : -1;
+}
+
+int snapshot_write_fd(int fd)
+{
+    return write_dataset(fd, false) ? 0 : -1;
 }
 
 /* Writes `tmp`, makes it durable, and renames it over dbfilename: a crash
@@ -232,9 +246,21 @@ int snapshot_save(void)
     return 0;
 }
 
+static pid_t foreign_child;
+
+void snapshot_foreign_child_set(pid_t pid)
+{
+    foreign_child = pid;
+}
+
 static bool child_active(void)
 {
-    return snap.child_pid > 0 || aof.rewrite_pid > 0;
+    return snap.child_pid > 0 || aof.rewrite_pid > 0 || foreign_child > 0;
+}
+
+bool snapshot_child_busy(void)
+{
+    return child_active();
 }
 
 /* Forks the BGSAVE child; -1 (logged, counted as a failed save) if fork fails. */

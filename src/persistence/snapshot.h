@@ -104,5 +104,23 @@ bool snapshot_file_is_snapshot(const char *path);
 /* Writes the dataset as a snapshot to path (created or truncated) and
  * fsyncs it; aof_base marks it as an AOF base. 0, or -1 after logging. */
 int snapshot_write_file(const char *path, bool aof_base);
+/* Writes the dataset as a snapshot to an open descriptor (a pipe to a
+ * replica): no fsync. 0, or -1 after logging. */
+int snapshot_write_fd(int fd);
+/* Loads a snapshot held in memory (a replica's full sync), as
+ * snapshot_load_file does a file: checked whole before anything is
+ * applied. 1 when loaded, -1 with the reason in err. */
+int snapshot_load_memory(const void *data, size_t size, struct snapshot_load_result *res, char *err, size_t errlen);
+
+/* Aux fields owned by a higher layer (replication's id and offset): the
+ * writer asks for them on every save, the loader hands over each aux field
+ * it reads. Both may be NULL. */
+extern void (*snapshot_aux_save_hook)(void (*emit)(void *ctx, const char *name, const char *value), void *ctx);
+extern void (*snapshot_aux_load_hook)(const char *name, size_t nlen, const char *value, size_t vlen);
+
+/* Only one child process at a time: BGSAVE, an AOF rewrite, or another
+ * layer's (a replica's full sync), which registers it here. */
+bool snapshot_child_busy(void);
+void snapshot_foreign_child_set(pid_t pid);
 
 #endif

@@ -180,6 +180,7 @@ static bool apply_aux(void *ctx, struct codec_in *in, const char *name, size_t n
     (void)in;
     if (nlen == 10 && memcmp(name, "runnel-ver", 10) == 0)
         log_notice("Loading a snapshot written by Runnel %.*s", (int)(vlen > 32 ? 32 : vlen), value);
+    if (snapshot_aux_load_hook) snapshot_aux_load_hook(name, nlen, value, vlen);
     return true; /* unknown aux fields are informational */
 }
 
@@ -233,6 +234,15 @@ bool snapshot_file_is_snapshot(const char *path)
     bool yes = read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) && memcmp(head, SNAPSHOT_MAGIC, sizeof(head)) == 0;
     close(fd);
     return yes;
+}
+
+int snapshot_load_memory(const void *data, size_t size, struct snapshot_load_result *res, char *err, size_t errlen)
+{
+    *res = (struct snapshot_load_result){0};
+    struct snapshot_image image = {.data = size ? data : (const unsigned char *)"", .size = size};
+    bool ok = snapshot_check(&image, (uint64_t)server.db_count, cfg.rdbchecksum, err, errlen) &&
+              apply(&image, false, res, err, errlen);
+    return ok ? 1 : -1;
 }
 
 int snapshot_load_file(const char *path, bool keep_expired, struct snapshot_load_result *res, char *err,

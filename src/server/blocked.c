@@ -43,6 +43,16 @@ static void hook_prepare(void *client, struct request *req)
     };
 }
 
+static void queue_resume(struct client *c)
+{
+    client_mark_pending_write(c);
+    if (unblocked_count == unblocked_cap) {
+        unblocked_cap = unblocked_cap ? unblocked_cap * 2 : 16;
+        unblocked = mem_realloc(unblocked, sizeof(*unblocked) * unblocked_cap);
+    }
+    unblocked[unblocked_count++] = c;
+}
+
 static void hook_unblocked(void *client, bool replied)
 {
     struct client *c = client;
@@ -56,12 +66,21 @@ static void hook_unblocked(void *client, bool replied)
     if (!replied) return;
     server.dirty++;
     c->wrote_upto = oplog_logged_total(); /* the serve may have written */
-    client_mark_pending_write(c);
-    if (unblocked_count == unblocked_cap) {
-        unblocked_cap = unblocked_cap ? unblocked_cap * 2 : 16;
-        unblocked = mem_realloc(unblocked, sizeof(*unblocked) * unblocked_cap);
-    }
-    unblocked[unblocked_count++] = c;
+    queue_resume(c);
+}
+
+void blocked_hold(struct client *c)
+{
+    c->flags |= CLIENT_BLOCKED | CLIENT_HELD;
+    blocked_clients++;
+}
+
+void blocked_release(struct client *c)
+{
+    if (!(c->flags & CLIENT_HELD)) return;
+    c->flags &= ~(CLIENT_BLOCKED | CLIENT_HELD);
+    blocked_clients--;
+    queue_resume(c);
 }
 
 static long long info_keys(void)
@@ -83,6 +102,7 @@ void blocked_client_closing(struct client *c)
     for (size_t i = 0; i < unblocked_count; i++)
         if (unblocked[i] == c) unblocked[i] = NULL;
     if (c->blocking) blocking_cancel(c->blocking);
+    if (c->flags & CLIENT_HELD) blocked_clients--;
 }
 
 /* A client may have pipelined more commands behind the one that blocked;

@@ -12,6 +12,11 @@ void blocked_init(void);
 void blocked_client_closing(struct client *c);
 /* Runs the input of clients unblocked since the last call (before sleeping). */
 void blocked_resume_unblocked(void);
+/* Holds a client blocked on something other than keys (WAIT, WAITAOF):
+ * its pipelined input waits. blocked_release ends it once the reply is
+ * queued; the rest of its input runs before the loop sleeps. */
+void blocked_hold(struct client *c);
+void blocked_release(struct client *c);
 void cmd_client_unblock(struct request *req);
 long long blocked_client_count(void);
 

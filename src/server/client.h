@@ -37,6 +37,9 @@ enum client_flags {
     CLIENT_PAUSED = 1 << 16,           /* held back by CLIENT PAUSE */
     CLIENT_EXECUTING = 1 << 17,        /* inside its own command */
     CLIENT_LOADER = 1 << 18,           /* replays an AOF or snapshot: admitted as is, not observed */
+    CLIENT_REPLICA = 1 << 19,          /* a replica of this server (after SYNC/PSYNC) */
+    CLIENT_MASTER = 1 << 20,           /* this replica's link to its primary: commands admitted, unanswered */
+    CLIENT_HELD = 1 << 21,             /* CLIENT_BLOCKED by WAIT/WAITAOF rather than on keys */
 };
 
 struct queued_command {
@@ -97,6 +100,8 @@ struct client {
     long long total_net_out;
     long long commands_processed;
     unsigned long long wrote_upto; /* oplog offset its last write reached */
+    unsigned long long stream_upto; /* oplog_stream_total after its last write (WAIT) */
+    void *replication; /* replication/: a replica's or the primary link's state */
 };
 
 #endif

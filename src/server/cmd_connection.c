@@ -242,6 +242,8 @@ static void cmd_client_setinfo(struct request *req)
 
 static int client_type_of(struct client *c)
 {
+    if (c->flags & CLIENT_MASTER) return 3;
+    if (c->flags & CLIENT_REPLICA) return 1;
     if (c->flags & CLIENT_PUBSUB) return 2;
     return 0;
 }

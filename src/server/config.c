@@ -75,6 +75,11 @@ static const struct enum_name policy_names[] = {
 static const struct enum_name fsync_names[] = {
     {"everysec", APPENDFSYNC_EVERYSEC}, {"always", APPENDFSYNC_ALWAYS}, {"no", APPENDFSYNC_NO}, {NULL, 0}};
 
+static const struct enum_name diskless_load_names[] = {{"disabled", DISKLESS_LOAD_DISABLED},
+                                                       {"on-empty-db", DISKLESS_LOAD_ON_EMPTY_DB},
+                                                       {"swapdb", DISKLESS_LOAD_SWAPDB},
+                                                       {NULL, 0}};
+
 static const struct enum_name permit_names[] = {
     {"no", CONFIG_PERMIT_NO}, {"yes", CONFIG_PERMIT_YES}, {"local", CONFIG_PERMIT_LOCAL}, {NULL, 0}};
 
@@ -173,8 +178,29 @@ static struct directive directives[] = {
     BOOL("rdbcompression", NULL, rdbcompression, "yes", 0),
     BOOL("rdbchecksum", NULL, rdbchecksum, "yes", 0),
     BOOL("stop-writes-on-bgsave-error", NULL, stop_writes_on_bgsave_error, "yes", 0),
-    /* Replication (accepted for compatibility) */
+    /* Replication */
+    SPECIAL("replicaof", config_special_replicaof, "", F_IMMUTABLE | F_MULTI_ARG),
+    STRING("masterauth", masterauth, "", F_EMPTY_NULL, NULL),
+    STRING("masteruser", masteruser, "", F_EMPTY_NULL, NULL),
     BOOL("replica-read-only", "slave-read-only", replica_read_only, "yes", 0),
+    BOOL("replica-serve-stale-data", "slave-serve-stale-data", replica_serve_stale_data, "yes", 0),
+    INT("replica-priority", "slave-priority", replica_priority, "100", 0, INT_MAX, 0),
+    STRING("replica-announce-ip", replica_announce_ip, "", F_EMPTY_NULL, NULL),
+    INT("replica-announce-port", "slave-announce-port", replica_announce_port, "0", 0, 65535, 0),
+    BOOL("replica-announced", NULL, replica_announced, "yes", 0),
+    BOOL("replica-lazy-flush", "slave-lazy-flush", replica_lazy_flush, "no", 0),
+    BOOL("replica-ignore-maxmemory", "slave-ignore-maxmemory", replica_ignore_maxmemory, "yes", 0),
+    LL("repl-backlog-size", repl_backlog_size, "1mb", 1, LLONG_MAX, F_MEMORY),
+    INT("repl-backlog-ttl", NULL, repl_backlog_ttl, "3600", 0, INT_MAX, 0),
+    INT("repl-timeout", NULL, repl_timeout, "60", 1, INT_MAX, 0),
+    INT("repl-ping-replica-period", "repl-ping-slave-period", repl_ping_replica_period, "10", 1, INT_MAX, 0),
+    BOOL("repl-diskless-sync", NULL, repl_diskless_sync, "yes", 0),
+    INT("repl-diskless-sync-delay", NULL, repl_diskless_sync_delay, "5", 0, INT_MAX, 0),
+    INT("repl-diskless-sync-max-replicas", NULL, repl_diskless_sync_max_replicas, "0", 0, INT_MAX, 0),
+    ENUM("repl-diskless-load", repl_diskless_load, "disabled", diskless_load_names, 0),
+    BOOL("repl-disable-tcp-nodelay", NULL, repl_disable_tcp_nodelay, "no", 0),
+    INT("min-replicas-to-write", "min-slaves-to-write", min_replicas_to_write, "0", 0, INT_MAX, 0),
+    INT("min-replicas-max-lag", "min-slaves-max-lag", min_replicas_max_lag, "10", 0, INT_MAX, 0),
     /* Encodings */
     INT("list-max-listpack-size", "list-max-ziplist-size", list_max_listpack_size, "-2", -5, INT_MAX, 0),
     INT("list-compress-depth", NULL, list_compress_depth, "0", 0, INT_MAX, 0),

@@ -111,8 +111,33 @@ struct server_config {
     int lfu_log_factor;
     int lfu_decay_time;
     int maxmemory_samples;
+    /* replication */
+    char *replicaof_host; /* NULL: a primary */
+    int replicaof_port;
+    char *masterauth;     /* NULL: none */
+    char *masteruser;     /* NULL: none */
     int replica_read_only;
+    int replica_serve_stale_data;
+    int replica_priority;
+    char *replica_announce_ip; /* NULL: none */
+    int replica_announce_port;
+    int replica_announced;
+    int replica_lazy_flush;
+    int replica_ignore_maxmemory;
+    long long repl_backlog_size;
+    int repl_backlog_ttl;
+    int repl_timeout;
+    int repl_ping_replica_period;
+    int repl_diskless_sync;
+    int repl_diskless_sync_delay;
+    int repl_diskless_sync_max_replicas;
+    int repl_diskless_load; /* enum repl_diskless_load */
+    int repl_disable_tcp_nodelay;
+    int min_replicas_to_write;
+    int min_replicas_max_lag;
 };
+
+enum repl_diskless_load { DISKLESS_LOAD_DISABLED, DISKLESS_LOAD_ON_EMPTY_DB, DISKLESS_LOAD_SWAPDB };
 
 extern struct server_config cfg;
 
@@ -207,7 +232,7 @@ struct config_special {
 };
 
 extern const struct config_special config_special_bind, config_special_save, config_special_output_limit,
-    config_special_notify, config_special_dir, config_special_hz;
+    config_special_notify, config_special_dir, config_special_hz, config_special_replicaof;
 
 /* Parses an integer argument within [min, max]; memory: units allowed.
  * On error *err is Redis's text (a static buffer for the bounds one). */

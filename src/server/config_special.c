@@ -312,3 +312,42 @@ static str hz_rewrite(str out, const char *name)
 }
 
 const struct config_special config_special_hz = {hz_parse, hz_format, hz_rewrite};
+
+/* --- replicaof ------------------------------------------------------------ */
+
+/* "replicaof <host> <port>" or nothing; REPLICAOF keeps it in step at run
+ * time, so CONFIG REWRITE records the current primary. */
+static int replicaof_parse(int argc, char **argv, bool loading, const char **err)
+{
+    (void)loading;
+    long long port;
+    if (argc == 0 || (argc == 1 && argv[0][0] == '\0')) {
+        mem_free(cfg.replicaof_host);
+        cfg.replicaof_host = NULL;
+        cfg.replicaof_port = 0;
+        return 0;
+    }
+    if (argc != 2) {
+        *err = "wrong number of arguments";
+        return -1;
+    }
+    if (config_parse_number(argv[1], false, 0, 65535, &port, err) != 0) return -1;
+    mem_free(cfg.replicaof_host);
+    cfg.replicaof_host = mem_strdup(argv[0]);
+    cfg.replicaof_port = (int)port;
+    return 0;
+}
+
+static str replicaof_format(str out)
+{
+    if (!cfg.replicaof_host) return out;
+    return str_append_printf(out, "%s %d", cfg.replicaof_host, cfg.replicaof_port);
+}
+
+static str replicaof_rewrite(str out, const char *name)
+{
+    if (!cfg.replicaof_host) return out;
+    return str_append_printf(out, "%s %s %d\n", name, cfg.replicaof_host, cfg.replicaof_port);
+}
+
+const struct config_special config_special_replicaof = {replicaof_parse, replicaof_format, replicaof_rewrite};

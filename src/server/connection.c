@@ -317,19 +317,44 @@ static size_t client_prepare_read(struct client *c)
     return c->qcap - c->qlen;
 }
 
+size_t client_output_pending(struct client *c)
+{
+    size_t n = c->out.pending;
+    if ((c->flags & CLIENT_REPLICA) && server_replication_hooks.stream_pending)
+        n += server_replication_hooks.stream_pending(c);
+    return n;
+}
+
+/* Writes the client's replies, then (for a replica, once its replies are
+ * out) the replication stream it is owed. Bytes written, or -1. */
+static ssize_t client_write_output(struct client *c)
+{
+    ssize_t total = 0;
+    if (c->out.pending > 0) {
+        total = outbuf_write_fd(&c->out, c->fd);
+        if (total < 0 || c->out.pending > 0) return total;
+    }
+    if ((c->flags & CLIENT_REPLICA) && server_replication_hooks.stream_write) {
+        long w = server_replication_hooks.stream_write(c);
+        if (w < 0) return -1;
+        total += w;
+    }
+    return total;
+}
+
 static void client_on_readable(struct event_loop *loop, int fd, void *data, int mask)
 {
     (void)loop;
     struct client *c = data;
     if (mask & EV_WRITE) {
-        ssize_t w = outbuf_write_fd(&c->out, fd);
+        ssize_t w = client_write_output(c);
         if (w < 0) {
             client_close(c);
             return;
         }
         server.stats.net_output_bytes += w;
         c->total_net_out += w;
-        if (c->out.pending == 0) {
+        if (client_output_pending(c) == 0) {
             event_loop_unwatch(server.loop, fd, EV_WRITE);
             c->flags &= ~CLIENT_WRITE_WATCHED;
             if (c->flags & CLIENT_CLOSE_AFTER_REPLY) client_close(c);
@@ -365,6 +390,17 @@ static void client_on_readable(struct event_loop *loop, int fd, void *data, int 
         client_close(c);
         return;
     }
+    client_process_input(c);
+}
+
+void client_feed_input(struct client *c, const char *bytes, size_t len)
+{
+    if (c->qcap - c->qlen < len) {
+        c->qcap = c->qlen + len;
+        c->qbuf = mem_realloc(c->qbuf, c->qcap + 1);
+    }
+    memcpy(c->qbuf + c->qlen, bytes, len);
+    c->qlen += len;
     client_process_input(c);
 }
 
@@ -487,18 +523,20 @@ void client_process_input(struct client *c)
         }
         dispatch_command(c);
         c->argc = 0;
+        if ((c->flags & CLIENT_MASTER) && server_replication_hooks.master_applied)
+            server_replication_hooks.master_applied(c, c->qbuf + c->cmd_start, c->parser.pos - c->cmd_start);
     }
     client_trim_query(c);
     c->flags &= ~CLIENT_PROTECTED;
-    if (c->out.pending > 0 || (c->flags & CLIENT_CLOSE_AFTER_REPLY)) client_mark_pending_write(c);
+    if (client_output_pending(c) > 0 || (c->flags & CLIENT_CLOSE_AFTER_REPLY)) client_mark_pending_write(c);
     if (c->flags & CLIENT_CLOSE_ASAP) client_close(c);
 }
 
 /* Writes one client's queue; a full socket switches it to EV_WRITE. */
 static void client_flush(struct client *c)
 {
-    if (c->out.pending > 0) {
-        ssize_t w = outbuf_write_fd(&c->out, c->fd);
+    if (client_output_pending(c) > 0) {
+        ssize_t w = client_write_output(c);
         if (w < 0) {
             client_close_async(c);
             return;
@@ -507,7 +545,7 @@ static void client_flush(struct client *c)
         c->total_net_out += w;
         server.stats.io_writes++;
     }
-    if (c->out.pending > 0) {
+    if (client_output_pending(c) > 0) {
         if (!client_check_output_limits(c)) {
             event_loop_watch(server.loop, c->fd, EV_WRITE, client_on_readable, c);
             c->flags |= CLIENT_WRITE_WATCHED;
@@ -556,9 +594,11 @@ void connections_reap(void)
  * over the soft limit for longer than its seconds, the client is closed. */
 bool client_check_output_limits(struct client *c)
 {
-    int cls = (c->flags & CLIENT_PUBSUB) ? 2 : 0;
+    int cls = (c->flags & CLIENT_REPLICA) ? OUTPUT_CLASS_REPLICA
+              : (c->flags & CLIENT_PUBSUB) ? OUTPUT_CLASS_PUBSUB
+                                           : OUTPUT_CLASS_NORMAL;
     long long hard = cfg.output_limit[cls].hard, soft = cfg.output_limit[cls].soft;
-    long long used = (long long)c->out.pending;
+    long long used = (long long)client_output_pending(c);
     bool over_hard = hard > 0 && used >= hard;
     bool over_soft = soft > 0 && used >= soft;
     if (!over_soft) c->soft_limit_since_ms = 0;
@@ -579,6 +619,8 @@ bool client_check_output_limits(struct client *c)
 static char *client_flags_string(struct client *c, char *buf)
 {
     char *p = buf;
+    if (c->flags & CLIENT_REPLICA) *p++ = 'S';
+    if (c->flags & CLIENT_MASTER) *p++ = 'M';
     if (c->flags & CLIENT_MULTI) *p++ = 'x';
     if (c->flags & CLIENT_BLOCKED) *p++ = 'b';
     if (c->flags & CLIENT_PUBSUB) *p++ = 'P';
@@ -634,13 +676,14 @@ void connections_cron(void)
 {
     long long now = event_now_ms();
     for (struct client *c = server.clients; c; c = c->next) {
-        if (cfg.timeout > 0 && !(c->flags & (CLIENT_BLOCKED | CLIENT_PUBSUB | CLIENT_MONITOR | CLIENT_PAUSED)) &&
+        if (cfg.timeout > 0 &&
+            !(c->flags & (CLIENT_BLOCKED | CLIENT_PUBSUB | CLIENT_MONITOR | CLIENT_PAUSED | CLIENT_REPLICA | CLIENT_MASTER)) &&
             now - c->last_interaction_ms > (long long)cfg.timeout * 1000) {
             log_verbose("Closing idle client id=%llu", (unsigned long long)c->id);
             client_close_async(c);
             continue;
         }
-        if (c->out.pending > 0) client_check_output_limits(c);
+        if (client_output_pending(c) > 0) client_check_output_limits(c);
         else if (now - c->last_interaction_ms > CLIENT_IDLE_RELEASE_MS) client_release_idle_buffers(c);
     }
 }

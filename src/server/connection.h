@@ -22,6 +22,12 @@ void client_mark_pending_write(struct client *c);
 /* Runs the commands already in the client's query buffer (after a read, or
  * after it was unblocked). */
 void client_process_input(struct client *c);
+/* Appends bytes to the client's query buffer as if read from its socket,
+ * and runs the commands they complete (a replica's first stream bytes,
+ * read with the primary's reply). */
+void client_feed_input(struct client *c, const char *bytes, size_t len);
+/* Bytes the client is owed: replies, and for a replica its unsent stream. */
+size_t client_output_pending(struct client *c);
 /* Flushes every pending client; registers EV_WRITE for those whose socket is full. */
 void connections_flush_pending(void);
 /* Closes clients marked CLOSE_ASAP. */

@@ -13,12 +13,14 @@
 
 bool server_active_expire_enabled = true;
 struct server_persistence_hooks server_persistence_hooks;
+struct server_replication_hooks server_replication_hooks;
+bool server_is_replica;
 
 /* Active expiry may use about 25% of each cron tick, spread over the
  * databases round-robin. */
 static void cron_active_expire(void)
 {
-    if (!server_active_expire_enabled) return;
+    if (!server_active_expire_enabled || server_is_replica) return;
     static int next_db;
     long long budget_us = 1000000 / cfg.hz / 4;
     long long deadline = db_monotonic_us() + budget_us;
@@ -53,6 +55,7 @@ static void cron_tick(struct event_loop *loop, void *data)
     cron_rehash();
     connections_cron();
     if (server_persistence_hooks.cron) server_persistence_hooks.cron();
+    if (server_replication_hooks.cron) server_replication_hooks.cron();
     if (server.pause_until_ms && event_now_ms() >= server.pause_until_ms) {
         server.pause_until_ms = 0;
         server.resume_paused = true;
@@ -84,7 +87,9 @@ void server_before_sleep(struct event_loop *loop)
         dispatch_resume_paused();
     }
     blocked_resume_unblocked();
+    /* the AOF drains the log, which hands it to replication on its way */
     if (server_persistence_hooks.before_flush) server_persistence_hooks.before_flush();
+    if (server_replication_hooks.before_flush) server_replication_hooks.before_flush();
     connections_flush_pending();
     connections_reap();
 }

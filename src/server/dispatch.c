@@ -104,7 +104,7 @@ static uint32_t dispatch_effective_flags(struct client *c, struct command *cmd)
  * it. */
 static const char *dispatch_refusal(struct client *c, struct command *cmd, char *buf, size_t size)
 {
-    if (c->flags & CLIENT_LOADER) return NULL;
+    if (c->flags & (CLIENT_LOADER | CLIENT_MASTER)) return NULL;
     if (!(c->flags & CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH)) return "NOAUTH Authentication required.";
     if (client_in_subscribed_resp2(c) && !(cmd->flags & CMD_SUBSCRIBED_OK)) {
         snprintf(buf, size,
@@ -122,6 +122,10 @@ static const char *dispatch_refusal(struct client *c, struct command *cmd, char 
         return buf;
     }
     if ((flags & CMD_DENYOOM) && over_maxmemory()) return "OOM command not allowed when used memory > 'maxmemory'.";
+    if (server_replication_hooks.refusal) {
+        const char *why = server_replication_hooks.refusal(c, flags);
+        if (why) return why;
+    }
     if (server.loading && !(cmd->flags & CMD_LOADING)) return ERR_LOADING;
     if (server.script_busy && !(cmd->flags & CMD_ALLOW_BUSY)) return ERR_BUSY_SCRIPT;
     return NULL;
@@ -144,7 +148,7 @@ static void dispatch_reject(struct client *c, struct command *cmd, const char *r
 static bool dispatch_paused(struct client *c, struct command *cmd)
 {
     if (server.pause_until_ms == 0 || event_now_ms() >= server.pause_until_ms) return false;
-    if (c->flags & (CLIENT_EXECUTING | CLIENT_LOADER)) return false;
+    if (c->flags & (CLIENT_EXECUTING | CLIENT_LOADER | CLIENT_MASTER)) return false;
     if (server.pause_writes_only && !(dispatch_effective_flags(c, cmd) & (CMD_WRITE | CMD_MAY_REPLICATE)))
         return false;
     return true;
@@ -262,7 +266,15 @@ void dispatch_call(struct client *c, struct command *cmd, int argc, struct arg *
     };
     /* a client with no socket (AOF or snapshot loading, scripts) has nobody
      * waiting on it: its blocking commands answer at once */
-    if (c->fd < 0) req.flags |= REQ_REPLAYING | REQ_IN_MULTI;
+    if (c->fd < 0 || (c->flags & CLIENT_MASTER)) req.flags |= REQ_REPLAYING | REQ_IN_MULTI;
+    /* on a replica, the primary's commands see keys whatever their
+     * deadline (its DELs decide), and a write on a writable replica
+     * deletes the expired key it meets rather than trip over it */
+    bool lazy_delete = db_lazy_delete, expiry_ignored = db_expiry_ignored;
+    if (server_is_replica) {
+        if (c->flags & CLIENT_MASTER) db_expiry_ignored = true;
+        else if (cmd->flags & CMD_WRITE) db_lazy_delete = true;
+    }
     long long start = db_monotonic_us();
     db_now_ms = dispatch_now_ms(start); /* one clock read serves both */
     uint32_t errors_before = c->out.errors;
@@ -274,6 +286,8 @@ void dispatch_call(struct client *c, struct command *cmd, int argc, struct arg *
     dispatch_depth++;
     cmd->proc(&req);
     dispatch_depth--;
+    db_lazy_delete = lazy_delete;
+    db_expiry_ignored = expiry_ignored;
     long long usec = db_monotonic_us() - start;
     if (!was_executing) c->flags &= ~CLIENT_EXECUTING;
     c->cmd = prev;
@@ -292,7 +306,10 @@ void dispatch_call(struct client *c, struct command *cmd, int argc, struct arg *
     }
     server.dirty += req.dirty;
     if (req.dirty > 0 && !(req.flags & REQ_PROPAGATED)) oplog_append(req.db->id, argc, argv);
-    if (req.dirty > 0 || (req.flags & REQ_PROPAGATED)) c->wrote_upto = oplog_logged_total();
+    if (req.dirty > 0 || (req.flags & REQ_PROPAGATED)) {
+        c->wrote_upto = oplog_logged_total();
+        c->stream_upto = oplog_stream_total();
+    }
     if (dispatch_depth == 0) blocking_serve_ready();
 }
 
@@ -355,6 +372,7 @@ void dispatch_command(struct client *c)
 
 void dispatch_client_closing(struct client *c)
 {
+    if (server_replication_hooks.client_closing) server_replication_hooks.client_closing(c);
     blocked_client_closing(c);
     subscriptions_client_closing(c);
     multi_discard(c);

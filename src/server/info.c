@@ -19,6 +19,8 @@ long long (*info_blocking_keys)(void);
 long long (*info_pubsub_counts[3])(void);
 str (*info_persistence_extension)(str s);
 str (*info_memory_extension)(str s);
+str (*info_replication_extension)(str s);
+str (*info_stats_extension)(str s);
 
 static str info_server(str s)
 {
@@ -161,7 +163,7 @@ static str info_persistence(str s)
 static str info_stats(str s)
 {
     struct server_stats *st = &server.stats;
-    return str_append_printf(
+    s = str_append_printf(
         s,
         "# Stats\r\n"
         "total_connections_received:%lld\r\n"
@@ -202,17 +204,13 @@ static str info_stats(str s)
             st->client_output_buffer_limit_disconnections[2],
         st->client_output_buffer_limit_disconnections[0], st->client_output_buffer_limit_disconnections[2],
         st->total_error_replies, st->io_reads, st->io_writes);
+    return info_stats_extension ? info_stats_extension(s) : s;
 }
 
 static str info_replication(str s)
 {
-    return str_append(s,
-                      "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\n"
-                      "master_replid:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\n"
-                      "repl_backlog_active:0\r\n",
-                      strlen("# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\n"
-                             "master_replid:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\n"
-                             "repl_backlog_active:0\r\n"));
+    if (info_replication_extension) return info_replication_extension(s);
+    return str_append_printf(s, "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n");
 }
 
 static str info_cpu(str s)

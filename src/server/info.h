@@ -21,5 +21,8 @@ extern long long (*info_pubsub_counts[3])(void);
 extern str (*info_persistence_extension)(str s);
 /* Appends the scripting fields of the memory section (scripting/). */
 extern str (*info_memory_extension)(str s);
+/* The replication section, and the replication fields of stats (replication/). */
+extern str (*info_replication_extension)(str s);
+extern str (*info_stats_extension)(str s);
 
 #endif

@@ -98,6 +98,24 @@ struct server_persistence_hooks {
 };
 extern struct server_persistence_hooks server_persistence_hooks;
 
+/* Replication sits above the server and plugs in here at start-up. */
+struct server_replication_hooks {
+    void (*before_flush)(void); /* hand the batch logged this iteration to replicas */
+    void (*cron)(void);
+    /* Why this replica refuses the command (READONLY, MASTERDOWN), or NULL. */
+    const char *(*refusal)(struct client *c, uint32_t cmd_flags);
+    /* A replica's unsent stream: bytes owed, and writing some (as outbuf_write_fd). */
+    size_t (*stream_pending)(struct client *c);
+    long (*stream_write)(struct client *c);
+    /* The primary link ran one command: its bytes in the query buffer. */
+    void (*master_applied)(struct client *c, const char *bytes, size_t len);
+    void (*client_closing)(struct client *c);
+};
+extern struct server_replication_hooks server_replication_hooks;
+/* This server replicates another: no active expiry, keys expired but not
+ * deleted read as missing. Set by replication/. */
+extern bool server_is_replica;
+
 /* DEBUG SET-ACTIVE-EXPIRE: whether the cron expires keys actively. */
 extern bool server_active_expire_enabled;
 

@@ -1,0 +1,355 @@
+/* primary: this server's replicas — the handshake options they announce
+ * (REPLCONF), PSYNC's choice between continuing from the backlog and a full
+ * synchronisation, feeding the stream from the operation log, their ACKs,
+ * and the limits on how far one may fall behind. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "db/oplog.h"
+#include "replication/repl_buffer.h"
+#include "replication/repl_state.h"
+#include "server/config.h"
+#include "server/connection.h"
+#include "server/event_loop.h"
+#include "server/server.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include <stdlib.h>
+
+struct replica {
+    struct client *c;
+    bool is_replica; /* PSYNC/SYNC accepted (before: only REPLCONF options) */
+    enum replica_state state;
+    struct repl_cursor cursor;
+    long long ack_offset;
+    long long aof_offset;
+    long long ack_ms;
+    int listening_port;
+    char announced_ip[64];
+    struct replica *next;
+};
+
+static struct replica *replicas;
+static bool feeding;
+
+/* ---- the stream from the operation log ---- */
+
+static void tap_batch(const char *bytes, size_t len)
+{
+    repl_buffer_append(bytes, len);
+}
+
+/* The backlog starts at the current offset; from then on the operation
+ * log's position maps to the stream's by a constant. */
+void primary_feed_start(void)
+{
+    if (!repl_buffer_active()) repl_buffer_reset(0);
+    repl.stream_base = repl_buffer_end() - (long long)oplog_stream_total();
+    oplog_set_tap(tap_batch);
+    oplog_consumer_set(OPLOG_REPL, true);
+    oplog_reset_selected_db(); /* the next write names its database */
+    feeding = true;
+}
+
+void primary_feed_stop(void)
+{
+    if (!feeding) return;
+    oplog_discard(); /* what this primary logged but did not yet hand out */
+    oplog_consumer_set(OPLOG_REPL, false);
+    oplog_set_tap(NULL);
+    feeding = false;
+}
+
+/* ---- replicas ---- */
+
+struct replica *primary_replica_of(struct client *c, bool create)
+{
+    if (c->replication || !create) return c->replication;
+    struct replica *r = mem_calloc(sizeof(*r));
+    r->c = c;
+    r->ack_ms = event_now_ms();
+    r->next = replicas;
+    replicas = r;
+    c->replication = r;
+    return r;
+}
+
+struct client *primary_replica_client(struct replica *r)
+{
+    return r->c;
+}
+
+enum replica_state primary_replica_state(struct replica *r)
+{
+    return r->state;
+}
+
+struct replica *primary_replica_next(struct replica *r)
+{
+    for (r = r ? r->next : replicas; r; r = r->next)
+        if (r->is_replica) return r;
+    return NULL;
+}
+
+void primary_replica_start_snapshot(struct replica *r, long long pos)
+{
+    r->state = REPLICA_SEND_SNAPSHOT;
+    r->cursor.pos = pos;
+    r->cursor.block = NULL;
+}
+
+void primary_replica_snapshot_sent(struct replica *r)
+{
+    r->state = REPLICA_WAIT_ACK;
+}
+
+void primary_replica_set_online(struct replica *r)
+{
+    r->state = REPLICA_ONLINE;
+    repl_cursor_seek(&r->cursor, r->cursor.pos);
+    r->ack_ms = event_now_ms();
+    client_mark_pending_write(r->c);
+}
+
+void primary_replconf_option(struct client *c, const char *name, const char *value)
+{
+    struct replica *r = primary_replica_of(c, true);
+    if (!strcasecmp(name, "listening-port")) r->listening_port = atoi(value);
+    else if (!strcasecmp(name, "ip-address")) snprintf(r->announced_ip, sizeof(r->announced_ip), "%s", value);
+}
+
+void primary_ack(struct client *c, long long offset, long long aof_offset)
+{
+    struct replica *r = c->replication;
+    if (!r || !r->is_replica) return;
+    if (r->state == REPLICA_WAIT_ACK) primary_replica_set_online(r);
+    if (offset > r->ack_offset) r->ack_offset = offset;
+    if (aof_offset > r->aof_offset) r->aof_offset = aof_offset;
+    r->ack_ms = event_now_ms();
+    if (wait_any()) wait_check();
+}
+
+/* From then on the client is a replica: it gets the stream, not replies. */
+static void become_replica(struct client *c, struct replica *r)
+{
+    r->is_replica = true;
+    c->flags |= CLIENT_REPLICA | CLIENT_REPLY_OFF;
+    if (!feeding && !replica_is_replica()) primary_feed_start();
+}
+
+static bool psync_can_continue(const char *replid, long long pos)
+{
+    if (!replid || !repl_buffer_active()) return false;
+    bool same = strcasecmp(replid, repl.replid) == 0;
+    bool previous = repl.second_pos >= 0 && strcasecmp(replid, repl.replid2) == 0 && pos <= repl.second_pos;
+    return (same || previous) && repl_buffer_covers(pos);
+}
+
+/* Writes a reply that must reach the replica though its replies are off. */
+static void send_line(struct client *c, const char *line)
+{
+    bool muted = c->out.muted;
+    c->out.muted = false;
+    outbuf_append(&c->out, line, strlen(line));
+    c->out.muted = muted;
+    client_mark_pending_write(c);
+}
+
+void primary_psync(struct client *c, const char *replid, long long psync_offset)
+{
+    struct replica *r = primary_replica_of(c, true);
+    if (r->is_replica) return; /* already replicating: ignored, as Redis does */
+    long long pos = psync_offset - 1;
+    if (psync_can_continue(replid, pos)) {
+        char line[64];
+        snprintf(line, sizeof(line), "+CONTINUE %s\r\n", repl.replid);
+        become_replica(c, r);
+        send_line(c, line);
+        r->cursor.pos = pos;
+        primary_replica_set_online(r);
+        repl.sync_partial_ok++;
+        log_notice("Partial resynchronization request from %s accepted. Sending %lld bytes of backlog starting "
+                   "from offset %lld.",
+                   c->addr, repl_buffer_end() - pos, psync_offset);
+        return;
+    }
+    if (replid && strcmp(replid, "?") != 0) repl.sync_partial_err++;
+    log_notice("Replica %s asks for synchronization; full resync", c->addr);
+    become_replica(c, r);
+    r->state = REPLICA_WAIT_SNAPSHOT;
+    repl.sync_full++;
+    full_sync_maybe_start();
+}
+
+static void replica_free(struct replica *r)
+{
+    struct replica **p = &replicas;
+    while (*p && *p != r) p = &(*p)->next;
+    if (*p) *p = r->next;
+    mem_free(r);
+}
+
+void primary_client_closing(struct client *c)
+{
+    struct replica *r = c->replication;
+    if (!r || (c->flags & CLIENT_MASTER)) return;
+    if (r->is_replica) log_notice("Connection with replica %s lost.", c->addr);
+    c->replication = NULL;
+    replica_free(r);
+}
+
+void primary_disconnect_replicas(void)
+{
+    for (struct replica *r = replicas; r; r = r->next)
+        if (r->is_replica) client_close_async(r->c);
+}
+
+int primary_replica_count(void)
+{
+    int n = 0;
+    for (struct replica *r = replicas; r; r = r->next) n += r->is_replica;
+    return n;
+}
+
+int primary_good_replicas(void)
+{
+    long long now = event_now_ms();
+    int n = 0;
+    for (struct replica *r = replicas; r; r = r->next)
+        if (r->is_replica && r->state == REPLICA_ONLINE && now - r->ack_ms <= (long long)cfg.min_replicas_max_lag * 1000)
+            n++;
+    return n;
+}
+
+int primary_replicas_acked(long long pos, bool aof)
+{
+    int n = 0;
+    for (struct replica *r = replicas; r; r = r->next)
+        if (r->is_replica && r->state == REPLICA_ONLINE && (aof ? r->aof_offset : r->ack_offset) >= pos) n++;
+    return n;
+}
+
+size_t primary_stream_pending(struct client *c)
+{
+    struct replica *r = c->replication;
+    if (!r || r->state != REPLICA_ONLINE) return 0;
+    return (size_t)repl_cursor_pending(&r->cursor);
+}
+
+long primary_stream_write(struct client *c)
+{
+    struct replica *r = c->replication;
+    if (!r || r->state != REPLICA_ONLINE) return 0;
+    return (long)repl_cursor_write(&r->cursor, c->fd);
+}
+
+static void replica_ip(const struct replica *r, char *out, size_t size)
+{
+    if (r->announced_ip[0]) {
+        snprintf(out, size, "%s", r->announced_ip);
+        return;
+    }
+    snprintf(out, size, "%s", r->c->addr);
+    char *colon = strrchr(out, ':');
+    if (colon) *colon = '\0';
+}
+
+static const char *state_name(const struct replica *r)
+{
+    switch (r->state) {
+    case REPLICA_WAIT_SNAPSHOT: return "wait_bgsave";
+    case REPLICA_SEND_SNAPSHOT:
+    case REPLICA_WAIT_ACK: return "send_bulk";
+    default: return "online";
+    }
+}
+
+/* slaveN:ip=...,port=...,state=...,offset=...,lag=... as Redis prints them. */
+str primary_info_replicas(str s)
+{
+    long long now = event_now_ms();
+    int i = 0;
+    for (struct replica *r = replicas; r; r = r->next) {
+        if (!r->is_replica) continue;
+        char ip[64];
+        replica_ip(r, ip, sizeof(ip));
+        s = str_append_printf(s, "slave%d:ip=%s,port=%d,state=%s,offset=%lld,lag=%lld\r\n", i++, ip,
+                              r->listening_port, state_name(r), r->ack_offset, (now - r->ack_ms) / 1000);
+    }
+    return s;
+}
+
+void primary_role_reply(struct outbuf *o)
+{
+    reply_array(o, 3);
+    reply_bulk_cstr(o, "master");
+    reply_int(o, repl_offset_now());
+    reply_array(o, primary_replica_count());
+    for (struct replica *r = replicas; r; r = r->next) {
+        if (!r->is_replica) continue;
+        char ip[64];
+        replica_ip(r, ip, sizeof(ip));
+        reply_array(o, 3);
+        reply_bulk_cstr(o, ip);
+        reply_bulk_ll(o, r->listening_port);
+        reply_bulk_ll(o, r->ack_offset);
+    }
+}
+
+/* Marks every online replica with stream to send, drops one that has
+ * fallen further behind than the replica output limit allows, and frees
+ * what neither the backlog nor any replica needs any more. */
+void primary_before_flush(void)
+{
+    if (!feeding && !repl_buffer_active()) return;
+    long long oldest = repl_buffer_end();
+    long long hard = cfg.output_limit[OUTPUT_CLASS_REPLICA].hard;
+    for (struct replica *r = replicas; r; r = r->next) {
+        if (!r->is_replica || (r->c->flags & CLIENT_CLOSE_ASAP)) continue;
+        long long behind = repl_buffer_end() - r->cursor.pos;
+        if (r->state != REPLICA_ONLINE) {
+            long long wait_pos = r->state == REPLICA_WAIT_SNAPSHOT ? repl_buffer_end() : r->cursor.pos;
+            if (wait_pos < oldest) oldest = wait_pos;
+            continue;
+        }
+        if (hard > 0 && behind > hard) {
+            log_warning("Replica %s is %lld bytes behind, over the replica output limit: disconnecting it",
+                        r->c->addr, behind);
+            server.stats.client_output_buffer_limit_disconnections[OUTPUT_CLASS_REPLICA]++;
+            client_close_async(r->c);
+            continue;
+        }
+        if (behind > 0) client_mark_pending_write(r->c);
+        if (r->cursor.pos < oldest) oldest = r->cursor.pos;
+    }
+    repl_buffer_trim(cfg.repl_backlog_size, oldest);
+}
+
+/* The primary pings its replicas every repl-ping-replica-period seconds
+ * through the stream, so their link timeouts see it alive. */
+void primary_cron(void)
+{
+    static long long last_ping_ms;
+    long long now = event_now_ms();
+    if (feeding && primary_replica_count() > 0 && now - last_ping_ms >= (long long)cfg.repl_ping_replica_period * 1000) {
+        struct arg ping = {"PING", 4};
+        oplog_append_repl_only(-1, 1, &ping);
+        last_ping_ms = now;
+    }
+    /* a backlog nobody has used for repl-backlog-ttl seconds is freed */
+    static long long alone_since_ms;
+    if (primary_replica_count() > 0 || !feeding || replica_is_replica() || cfg.repl_backlog_ttl == 0) {
+        alone_since_ms = 0;
+    } else if (!alone_since_ms) {
+        alone_since_ms = now;
+    } else if (now - alone_since_ms > (long long)cfg.repl_backlog_ttl * 1000) {
+        log_notice("Replication backlog freed after %d seconds without replicas.", cfg.repl_backlog_ttl);
+        primary_feed_stop();
+        repl_buffer_free();
+        repl_id_generate(repl.replid);
+        repl_id_clear_second();
+        alone_since_ms = 0;
+    }
+    full_sync_maybe_start();
+}

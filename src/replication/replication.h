@@ -1,0 +1,33 @@
+/* replication: a primary with replicas, and a replica of a primary, as
+ * Redis users know them (REPLICAOF, PSYNC with a backlog and PSYNC2 ids,
+ * WAIT, ROLE, INFO replication). It sits above the server and persistence:
+ * it plugs into the loop, dispatch and INFO through the server's hooks, is
+ * fed by the operation log's tap, and uses persistence to write and load
+ * snapshots.
+ *
+ * Files: replication.c (ids, hooks, INFO, snapshot aux fields),
+ * repl_buffer.c (the stream in memory), primary.c (replicas),
+ * full_sync.c (the snapshot a full synchronisation sends), replica.c (the
+ * link to a primary), wait.c (WAIT, WAITAOF), repl_commands.c. */
+#ifndef RUNNEL_REPLICATION_REPLICATION_H
+#define RUNNEL_REPLICATION_REPLICATION_H
+
+#include "protocol/command.h"
+
+/* Before loading the dataset: hooks, ids, commands. */
+void replication_init(void);
+/* After loading: adopts the history a snapshot recorded and connects to
+ * the configured primary (`replicaof`). */
+void replication_start(void);
+/* At shutdown: stops a snapshot child and closes the link. */
+void replication_shutdown(void);
+
+/* Adds DEBUG CHANGE-REPL-ID in front of the DEBUG extension installed so far. */
+void replication_debug_install(void);
+
+void cmd_wait(struct request *req);
+void cmd_waitaof(struct request *req);
+
+extern struct command replication_commands[];
+
+#endif

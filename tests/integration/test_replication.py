@@ -1,0 +1,349 @@
+"""Replication between real server processes: full and partial
+synchronisation, the stream after it, read-only replicas, WAIT, chained
+replicas, promotion, and what a replica does when its primary misbehaves."""
+import os
+import signal
+import socket
+import time
+
+import pytest
+import redis
+
+from conftest import RunnelProcess
+from replication_helpers import (dump_dataset, start_primary, start_replica, wait_caught_up, wait_for,
+                                 wait_link_up)
+
+
+def fill_every_type(r):
+    r.set("str", "value")
+    r.set("int", 12345)
+    r.set("ttl", "soon", ex=1000)
+    r.rpush("list", *[f"item{i}" for i in range(300)])
+    r.hset("small-hash", mapping={"a": 1, "b": 2})
+    r.hset("big-hash", mapping={f"f{i}": f"v{i}" for i in range(500)})
+    r.sadd("intset", *range(50))
+    r.sadd("set", *[f"m{i}" for i in range(300)])
+    r.zadd("zset", {f"z{i}": i / 3 for i in range(200)})
+    for i in range(250):
+        r.xadd("stream", {"n": i, "payload": "x" * (i % 7)})
+    r.xgroup_create("stream", "g1", id="0")
+    r.xreadgroup("g1", "alice", {"stream": ">"}, count=10)
+    r.xreadgroup("g1", "bob", {"stream": ">"}, count=5)
+    r.xack("stream", "g1", *[e[0] for e in r.xrange("stream", count=3)])
+    r.xgroup_create("stream", "g2", id="$")
+    r3 = redis.Redis(host=r.connection_pool.connection_kwargs["host"],
+                     port=r.connection_pool.connection_kwargs["port"], db=3)
+    r3.set("in-db-3", "yes")
+    r3.lpush("queue", "a", "b")
+
+
+class Servers:
+    """A primary and the replicas a test starts; all stopped at the end."""
+
+    def __init__(self):
+        self.primary = start_primary()
+        self.others = []
+
+    def replica(self, *args, of=None):
+        return self.keep(start_replica(of or self.primary, *args))
+
+    def keep(self, proc):
+        self.others.append(proc)
+        return proc
+
+    def stop(self):
+        for proc in [self.primary, *self.others]:
+            proc.stop()
+
+
+@pytest.fixture
+def servers():
+    s = Servers()
+    yield s
+    s.stop()
+
+
+def test_full_sync_copies_every_type_and_the_stream_follows(servers):
+    primary = servers.primary
+    p = primary.client()
+    fill_every_type(p)
+    replica = servers.replica()
+    wait_caught_up(primary, replica)
+    assert dump_dataset(replica) == dump_dataset(primary)
+    # writes after the sync arrive through the stream
+    p.incr("int")
+    p.xadd("stream", {"after": "sync"})
+    p.xreadgroup("g2", "carol", {"stream": ">"})
+    p.delete("set")
+    p.expire("str", 5000)
+    wait_caught_up(primary, replica)
+    assert dump_dataset(replica) == dump_dataset(primary)
+    info = p.info()
+    assert info["sync_full"] == 1
+    assert info["connected_slaves"] == 1
+    rinfo = replica.client().info("replication")
+    assert rinfo["role"] == "slave"
+    assert rinfo["master_replid"] == info["master_replid"]
+    assert rinfo["master_repl_offset"] == info["master_repl_offset"]
+
+
+def test_replica_is_read_only_by_default(servers):
+    primary = servers.primary
+    replica = servers.replica()
+    wait_link_up(replica)
+    r = replica.client()
+    with pytest.raises(redis.exceptions.ReadOnlyError, match="You can't write against a read only replica."):
+        r.set("x", 1)
+    assert r.get("x") is None  # reads work
+    r.config_set("replica-read-only", "no")
+    assert r.set("x", 1)
+
+
+def test_info_and_role_on_both_sides(servers):
+    primary = servers.primary
+    replica = servers.replica()
+    p = primary.client()
+    p.set("k", "v")
+    wait_caught_up(primary, replica)
+    wait_for(lambda: p.info("replication").get("slave0", {}).get("offset", 0) > 0, what="an ACK")
+    slave0 = p.info("replication")["slave0"]
+    assert slave0["ip"] == "127.0.0.1" and slave0["port"] == replica.port and slave0["state"] == "online"
+    role = p.role()
+    assert role[0] == b"master" and role[2][0][1] == str(replica.port).encode()
+    rrole = replica.client().role()
+    assert rrole[0] == b"slave" and rrole[2] == primary.port and rrole[3] == b"connected"
+    info = replica.client().info("replication")
+    for field in ("master_host", "master_port", "master_link_status", "master_last_io_seconds_ago",
+                  "master_sync_in_progress", "slave_read_repl_offset", "slave_repl_offset", "slave_priority",
+                  "slave_read_only", "master_replid", "master_replid2", "master_repl_offset",
+                  "second_repl_offset", "repl_backlog_active", "repl_backlog_size",
+                  "repl_backlog_first_byte_offset", "repl_backlog_histlen"):
+        assert field in info, field
+    assert replica.client().config_get("replicaof") == {"replicaof": f"127.0.0.1 {primary.port}"}
+
+
+def test_partial_resync_after_the_link_is_killed(servers):
+    primary = servers.primary
+    replica = servers.replica()
+    p = primary.client()
+    p.set("before", 1)
+    wait_caught_up(primary, replica)
+    replica.client().client_kill_filter(_type="master")
+    for i in range(100):
+        p.rpush("during", i)
+    wait_caught_up(primary, replica)
+    info = p.info()
+    assert info["sync_full"] == 1
+    assert info["sync_partial_ok"] == 1
+    assert replica.client().lrange("during", 0, -1) == [str(i).encode() for i in range(100)]
+
+
+def test_publish_reaches_subscribers_on_the_replica(servers):
+    primary = servers.primary
+    replica = servers.replica()
+    wait_link_up(replica)
+    sub = replica.client().pubsub()
+    sub.subscribe("news")
+    assert sub.get_message(timeout=2)["type"] == "subscribe"
+    primary.client().publish("news", "hello")
+    msg = wait_for(lambda: sub.get_message(timeout=0.2), what="the message")
+    assert msg["data"] == b"hello"
+    # the AOF of the primary does not hold PUBLISH (a replay would resend it)
+
+
+def test_wait_counts_replicas_that_acknowledged(servers):
+    primary = servers.primary
+    p = primary.client()
+    assert p.execute_command("WAIT", 0, 100) == 0
+    r1, r2 = servers.replica(), servers.replica()
+    wait_link_up(r1)
+    wait_link_up(r2)
+    p.set("x", 1)
+    assert p.execute_command("WAIT", 2, 5000) == 2
+    p.set("y", 2)
+    started = time.time()
+    assert p.execute_command("WAIT", 3, 300) == 2  # only two exist: the timeout decides
+    assert time.time() - started >= 0.25
+    with pytest.raises(redis.ResponseError, match="WAIT cannot be used with replica instances"):
+        r1.client().execute_command("WAIT", 1, 10)
+    with pytest.raises(redis.ResponseError, match="timeout is negative"):
+        p.execute_command("WAIT", 1, -1)
+
+
+def test_min_replicas_to_write_refuses_writes(servers):
+    primary = servers.primary
+    p = primary.client()
+    p.config_set("min-replicas-to-write", 1)
+    with pytest.raises(redis.ResponseError, match="NOREPLICAS Not enough good replicas to write."):
+        p.set("x", 1)
+    assert p.get("x") is None
+    replica = servers.replica()
+    wait_link_up(replica)
+    wait_for(lambda: p.info("replication").get("min_slaves_good_slaves") == 1, what="a good replica")
+    assert p.set("x", 1)
+
+
+def test_chained_replica_gets_the_same_history(servers):
+    primary = servers.primary
+    p = primary.client()
+    fill_every_type(p)
+    middle = servers.replica()
+    wait_caught_up(primary, middle)
+    leaf = servers.replica(of=middle)
+    wait_caught_up(primary, leaf)
+    p.lpush("later", "a", "b")
+    wait_caught_up(primary, leaf)
+    assert dump_dataset(leaf) == dump_dataset(primary)
+    assert leaf.client().info("replication")["master_replid"] == p.info("replication")["master_replid"]
+
+
+def test_promotion_keeps_the_history_for_the_other_replicas(servers):
+    primary = servers.primary
+    p = primary.client()
+    r1, r2 = servers.replica(), servers.replica()
+    p.set("a", 1)
+    wait_caught_up(primary, r1)
+    wait_caught_up(primary, r2)
+    old_id = p.info("replication")["master_replid"]
+    primary.stop()
+    c1 = r1.client()
+    assert c1.replicaof("NO", "ONE")
+    info = c1.info("replication")
+    assert info["role"] == "master"
+    assert info["master_replid2"] == old_id and info["master_replid"] != old_id
+    assert c1.config_get("replicaof") == {"replicaof": ""}
+    c1.set("b", 2)
+    r2.client().replicaof("127.0.0.1", r1.port)
+    wait_caught_up(r1, r2)
+    assert r2.client().get("b") == b"2"
+    assert c1.info()["sync_partial_ok"] == 1
+    assert c1.info()["sync_full"] == 0
+
+
+def test_replica_restarted_from_its_snapshot_continues_partially(servers):
+    primary = servers.primary
+    p = primary.client()
+    p.set("a", 1)
+    replica = servers.replica()
+    wait_caught_up(primary, replica)
+    replica_dir = replica.dir
+    replica.client().shutdown(save=True)
+    replica.proc.wait(timeout=10)
+    p.set("b", 2)
+    restarted = servers.keep(RunnelProcess("--replicaof", "127.0.0.1", str(primary.port), "--dir", replica_dir))
+    wait_caught_up(primary, restarted)
+    assert restarted.client().mget("a", "b") == [b"1", b"2"]
+    info = p.info()
+    assert info["sync_full"] == 1 and info["sync_partial_ok"] == 1
+
+
+def test_a_small_backlog_falls_back_to_a_full_resync(servers):
+    primary = servers.primary
+    p = primary.client()
+    p.config_set("repl-backlog-size", 16384)
+    replica = servers.replica()
+    wait_caught_up(primary, replica)
+    replica.client().replicaof("NO", "ONE")
+    for i in range(2000):
+        p.set(f"k{i}", "x" * 100)
+    replica.client().replicaof("127.0.0.1", primary.port)
+    wait_caught_up(primary, replica)
+    assert replica.client().dbsize() == 2000
+    assert p.info()["sync_full"] == 2
+
+
+@pytest.mark.parametrize("mode", [("--repl-diskless-sync", "no"), ("--repl-diskless-load", "swapdb")])
+def test_sync_through_a_file_or_into_memory(mode):
+    primary = start_primary(*(mode if mode[0] == "--repl-diskless-sync" else ()))
+    replica = None
+    try:
+        p = primary.client()
+        fill_every_type(p)
+        replica = start_replica(primary, *(mode if mode[0] == "--repl-diskless-load" else ()))
+        wait_caught_up(primary, replica)
+        assert dump_dataset(replica) == dump_dataset(primary)
+    finally:
+        primary.stop()
+        if replica:
+            replica.stop()
+
+
+def test_expired_keys_read_as_missing_on_the_replica_until_the_primary_deletes_them(servers):
+    primary = servers.primary
+    p = primary.client()
+    p.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", 0)
+    replica = servers.replica()
+    wait_link_up(replica)
+    p.set("short", "v", px=100)
+    wait_caught_up(primary, replica)
+    r = replica.client()
+    time.sleep(0.2)
+    assert r.get("short") is None          # logically expired on the replica
+    assert r.execute_command("DEBUG", "OBJECT", "short")  # but still held: the primary decides
+    p.get("short")                          # the primary expires it and sends DEL
+    wait_caught_up(primary, replica)
+    with pytest.raises(redis.ResponseError):
+        r.execute_command("DEBUG", "OBJECT", "short")
+
+
+def test_a_garbage_replica_does_not_hurt_the_primary(servers):
+    primary = servers.primary
+    p = primary.client()
+    p.set("k", "v")
+    s = socket.create_connection(("127.0.0.1", primary.port))
+    s.sendall(b"REPLCONF listening-port 1\r\nPSYNC ? -1\r\n\x00\xff garbage *9999999999\r\n")
+    time.sleep(0.3)
+    s.close()
+    assert p.get("k") == b"v"
+    for args in (("REPLCONF", "ack"), ("REPLCONF", "nonsense", "1"), ("PSYNC", "x")):
+        with pytest.raises(redis.ResponseError):
+            p.execute_command(*args)
+
+
+def test_the_primary_vanishing_mid_snapshot_is_retried():
+    primary = start_primary()
+    replica = None
+    try:
+        p = primary.client()
+        pipe = p.pipeline(transaction=False)
+        for i in range(200000):
+            pipe.set(f"key:{i}", "v" * 20)
+        pipe.execute()
+        replica = start_replica(primary)
+        time.sleep(0.05)
+        os.kill(primary.proc.pid, signal.SIGKILL)
+        primary.proc.wait()
+        time.sleep(1.5)
+        assert replica.client().ping()
+        assert replica.client().info("replication")["master_link_status"] == "down"
+    finally:
+        primary.stop()
+        if replica:
+            replica.stop()
+
+
+def test_replica_refuses_psync_while_its_own_link_is_down():
+    primary = start_primary()
+    replica = start_replica(primary)
+    try:
+        wait_link_up(replica)
+        primary.stop()
+        wait_for(lambda: replica.client().info("replication")["master_link_status"] == "down", what="link down")
+        with pytest.raises(redis.ResponseError, match="NOMASTERLINK"):
+            replica.client().execute_command("PSYNC", "?", -1)
+    finally:
+        replica.stop()
+
+
+def test_stale_replica_can_refuse_reads():
+    primary = start_primary()
+    replica = start_replica(primary, "--replica-serve-stale-data", "no")
+    try:
+        wait_link_up(replica)
+        assert replica.client().get("x") is None
+        primary.stop()
+        wait_for(lambda: replica.client().info("replication")["master_link_status"] == "down", what="link down")
+        with pytest.raises(redis.ResponseError, match="MASTERDOWN"):
+            replica.client().get("x")
+    finally:
+        replica.stop()
