@@ -212,6 +212,31 @@ static void cmd_debug_digest_value(struct request *req)
     }
 }
 
+/* The subcommands Runnel has, in the shape of Redis's help. */
+static void cmd_debug_help(struct request *req)
+{
+    static const char *const lines[] = {
+        "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "DIGEST",
+        "    Output a hex signature representing the current DB content.",
+        "DIGEST-VALUE <key> [<key> ...]",
+        "    Output a hex signature of the values of all the specified keys.",
+        "JMAP",
+        "    Show the allocator's allocated, resident and RSS byte counts.",
+        "OBJECT <key>",
+        "    Show low level info about `key` and associated value.",
+        "RELOAD [NOSAVE]",
+        "    Save the snapshot, empty every database and load the file back; NOSAVE loads the file as it is.",
+        "SET-ACTIVE-EXPIRE <0|1>",
+        "    0 stops the background expiry of keys nobody reads (lazy expiry still runs); 1 restarts it.",
+        "SLEEP <seconds>",
+        "    Stop the server for <seconds>. Decimals allowed.",
+        "HELP",
+        "    Print this help.",
+    };
+    reply_help(req->out, lines, sizeof(lines) / sizeof(lines[0]));
+}
+
 static void cmd_debug_dispatch(struct request *req)
 {
     if (!debug_allowed(req)) return;
@@ -226,6 +251,7 @@ static void cmd_debug_dispatch(struct request *req)
         {"jmap", 2, cmd_debug_jmap},
         {"digest", 2, cmd_debug_digest},
         {"digest-value", -2, cmd_debug_digest_value},
+        {"help", 2, cmd_debug_help},
     };
     for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
         if (strcasecmp(req->argv[1].ptr, subs[i].name) != 0) continue;

@@ -74,6 +74,13 @@ def test_wrong_arity_and_unknown_subcommands_in_redis_words(r):
     assert error_of(r, "DEBUG") == "wrong number of arguments for 'debug' command"
 
 
+def test_debug_help_lists_the_digest_subcommands(r):
+    lines = [l.decode() for l in r.execute_command("DEBUG", "HELP")]
+    assert lines[0] == "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    assert "DIGEST" in lines and "DIGEST-VALUE <key> [<key> ...]" in lines
+    assert lines[-2:] == ["HELP", "    Print this help."]
+
+
 # ---- equal data, equal digests ----
 
 def test_key_insertion_order_and_table_history_do_not_show(r):
