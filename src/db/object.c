@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "db/codec.h"
+#include "util/digest.h"
 #include "util/mem.h"
 #include "util/numbers.h"
 #include "util/str.h"
@@ -188,6 +189,26 @@ struct object *object_load(enum object_type type, struct codec_in *in)
         return NULL;
     }
     return ops->load(in);
+}
+
+/* A string digests as its bytes, however it is held: an integer, embedded
+ * or separate. */
+static void string_digest(const struct object *o, struct digest_seq *seq)
+{
+    char buf[24];
+    size_t len;
+    const char *p = object_string_bytes(o, buf, &len);
+    digest_seq_bytes(seq, p, len);
+}
+
+bool object_digest(const struct object *o, struct digest_seq *seq)
+{
+    const struct object_ops *ops = type_ops[o->type];
+    if (o->type != OBJ_STRING && (!ops || !ops->digest)) return false;
+    digest_seq_u64(seq, o->type);
+    if (o->type == OBJ_STRING) string_digest(o, seq);
+    else ops->digest(o, seq);
+    return true;
 }
 
 bool object_save_framed(const struct object *o, struct codec_out *out)

@@ -13,6 +13,7 @@
 
 struct codec_out;
 struct codec_in;
+struct digest_seq;
 
 enum object_type {
     OBJ_STRING = 0,
@@ -63,6 +64,10 @@ struct object_ops {
     /* Rebuilds a value from what save wrote, checking everything it copies
      * in; NULL after reporting the problem with codec_fail. */
     struct object *(*load)(struct codec_in *in);
+    /* Feeds the value's logical content into a digest (DEBUG DIGEST): equal
+     * values feed the same items whatever their encoding, layout or
+     * history; any visible difference feeds different ones. */
+    void (*digest)(const struct object *o, struct digest_seq *seq);
 };
 
 void object_register_type(enum object_type type, const struct object_ops *ops);
@@ -82,6 +87,10 @@ bool object_save(const struct object *o, struct codec_out *out);
 /* Reads a value of `type` written by object_save; NULL (the reason reported
  * through the reader) when it is malformed or the type cannot be loaded. */
 struct object *object_load(enum object_type type, struct codec_in *in);
+
+/* Feeds o's type and logical content into seq (DEBUG DIGEST); false if
+ * its type has no digest hook. */
+bool object_digest(const struct object *o, struct digest_seq *seq);
 
 /* The same, framed as one codec value (codec_out_begin_value ...
  * codec_in_end_value): how snapshots and DUMP payloads carry a value. The

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db/db_digest.h"
 #include "messaging/blocking.h"
 #include "server/commands.h"
 #include "server/config.h"
@@ -180,30 +181,89 @@ static void cmd_debug_jmap(struct request *req)
     reply_simple(req->out, line);
 }
 
+/* Replies a digest as Redis does: a status of 40 hex digits. */
+static bool reply_digest(struct request *req, bool ok, const struct digest *d)
+{
+    if (!ok) {
+        reply_error(req->out, "ERR a value's type cannot be digested");
+        return false;
+    }
+    char hex[DIGEST_HEX_SIZE];
+    digest_hex(d, hex);
+    reply_simple(req->out, hex);
+    return true;
+}
+
+/* DEBUG DIGEST: the whole dataset's digest (db/db_digest.h). */
+static void cmd_debug_digest(struct request *req)
+{
+    struct digest d;
+    reply_digest(req, db_digest_all(&d), &d);
+}
+
+/* DEBUG DIGEST-VALUE key...: one digest per key of the current database,
+ * 40 zeros for a missing key. */
+static void cmd_debug_digest_value(struct request *req)
+{
+    reply_array(req->out, req->argc - 2);
+    for (int i = 2; i < req->argc; i++) {
+        struct digest d;
+        reply_digest(req, db_digest_key(req->db, req->argv[i].ptr, req->argv[i].len, &d), &d);
+    }
+}
+
+/* The subcommands Runnel has, in the shape of Redis's help. */
+static void cmd_debug_help(struct request *req)
+{
+    static const char *const lines[] = {
+        "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "DIGEST",
+        "    Output a hex signature representing the current DB content.",
+        "DIGEST-VALUE <key> [<key> ...]",
+        "    Output a hex signature of the values of all the specified keys.",
+        "JMAP",
+        "    Show the allocator's allocated, resident and RSS byte counts.",
+        "OBJECT <key>",
+        "    Show low level info about `key` and associated value.",
+        "RELOAD [NOSAVE]",
+        "    Save the snapshot, empty every database and load the file back; NOSAVE loads the file as it is.",
+        "SET-ACTIVE-EXPIRE <0|1>",
+        "    0 stops the background expiry of keys nobody reads (lazy expiry still runs); 1 restarts it.",
+        "SLEEP <seconds>",
+        "    Stop the server for <seconds>. Decimals allowed.",
+        "HELP",
+        "    Print this help.",
+    };
+    reply_help(req->out, lines, sizeof(lines) / sizeof(lines[0]));
+}
+
 static void cmd_debug_dispatch(struct request *req)
 {
     if (!debug_allowed(req)) return;
     const struct {
         const char *name;
-        int argc;
+        int arity; /* as a command's: exact when positive, at least -arity when negative */
         void (*fn)(struct request *);
     } subs[] = {
         {"sleep", 3, cmd_debug_sleep},
         {"set-active-expire", 3, cmd_debug_set_active_expire},
         {"object", 3, cmd_debug_object},
         {"jmap", 2, cmd_debug_jmap},
+        {"digest", 2, cmd_debug_digest},
+        {"digest-value", -2, cmd_debug_digest_value},
+        {"help", 2, cmd_debug_help},
     };
     for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
         if (strcasecmp(req->argv[1].ptr, subs[i].name) != 0) continue;
-        if (req->argc != subs[i].argc) {
-            reply_wrong_arity(req->out, "debug");
-            return;
-        }
+        int arity = subs[i].arity;
+        if (arity > 0 ? req->argc != arity : req->argc < -arity) break;
         subs[i].fn(req);
         return;
     }
     if (server_debug_extension && server_debug_extension(req)) return;
-    reply_errorf(req->out, "ERR unknown subcommand '%.128s'. Try DEBUG HELP.", req->argv[1].ptr);
+    /* Redis's words for an unknown subcommand and a known one's wrong arity alike. */
+    reply_errorf(req->out, "ERR unknown subcommand or wrong number of arguments for '%.128s'. Try DEBUG HELP.",
+                 req->argv[1].ptr);
 }
 
 /* ---- CONFIG ---- */

@@ -26,6 +26,7 @@
 #include "db/db.h"
 #include "db/oplog.h"
 #include "types/keyspace_events.h"
+#include "types/stream_digest.h"
 #include "types/stream_group.h"
 #include "types/stream_oplog.h"
 #include "types/stream_save.h"
@@ -113,7 +114,8 @@ static const struct object_ops stream_ops = {.name = "stream",
                                             .memory = stream_object_memory,
                                             .rewrite = stream_rewrite,
                                             .save = stream_save,
-                                            .load = stream_load};
+                                            .load = stream_load,
+                                            .digest = stream_digest};
 
 void stream_type_register(void)
 {

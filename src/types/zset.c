@@ -24,6 +24,7 @@
 #include "db/rewrite_batch.h"
 #include "db/object.h"
 #include "protocol/reply.h"
+#include "util/digest.h"
 #include "util/mem.h"
 #include "util/varint.h"
 
@@ -695,6 +696,20 @@ static struct object *zset_load(struct codec_in *in)
     return NULL;
 }
 
+/* DEBUG DIGEST: the length, then every member and its score in the set's
+ * order (score, then member bytes), which both encodings keep. */
+static void zset_digest_visit(void *ctx, const char *member, size_t len, double score)
+{
+    digest_seq_bytes(ctx, member, len);
+    digest_seq_double(ctx, score);
+}
+
+static void zset_digest(const struct object *o, struct digest_seq *seq)
+{
+    digest_seq_u64(seq, zset_object_length(o));
+    zset_object_each(o, zset_digest_visit, seq);
+}
+
 static const struct object_ops zset_ops = {
     .name = "zset",
     .free = zset_free,
@@ -703,6 +718,7 @@ static const struct object_ops zset_ops = {
     .rewrite = zset_rewrite,
     .save = zset_save,
     .load = zset_load,
+    .digest = zset_digest,
 };
 
 void zset_type_register(void)

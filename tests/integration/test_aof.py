@@ -71,9 +71,11 @@ def test_restart_restores_strings_lists_expiry_and_databases(aof_server):
     time.sleep(0.05)
     assert r.get("gone") is None  # lazily expired: logged as DEL
     ttl_before = r.pttl("ttl")
+    digest = r.execute_command("DEBUG", "DIGEST")
     new = restart(srv)
     servers.append(new)
     c = new.client()
+    assert c.execute_command("DEBUG", "DIGEST") == digest
     assert c.get("s") == b"v"
     assert c.get("n") == b"1"
     assert c.get("f") == b"1.25"

@@ -431,8 +431,10 @@ def test_debug_reload_keeps_the_dataset_identical(workdir):
     r = srv.client()
     populate(r, srv, stream_saveable(r))
     before = dump_dataset(srv)
+    digest = r.execute_command("DEBUG", "DIGEST")
     assert r.execute_command("DEBUG", "RELOAD") in (True, b"OK", "OK")
     assert_same_dataset(before, dump_dataset(srv))
+    assert r.execute_command("DEBUG", "DIGEST") == digest
     r.set("after-save", "x")
     # NOSAVE loads what is on disk: the key written since is gone
     r.execute_command("DEBUG", "RELOAD", "NOSAVE")

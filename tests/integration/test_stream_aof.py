@@ -383,12 +383,14 @@ def test_random_workload_survives_replay_and_rewrite(aof_server, seed):
     srv = make(*node)
     run_workload(srv, seed, 1500)
     before = dump(srv)
+    digest = srv.client().execute_command("DEBUG", "DIGEST")
     assert any(isinstance(v, dict) and v["groups"] for v in before.values())
 
     # (a) replaying the incremental file: even the block layout comes back
     srv = restart(srv, *node)
     servers.append(srv)
     assert_same(before, dump(srv))
+    assert srv.client().execute_command("DEBUG", "DIGEST") == digest
 
     # (b) a rewritten base alone
     c = srv.client()
@@ -397,6 +399,7 @@ def test_random_workload_survives_replay_and_rewrite(aof_server, seed):
     srv = restart(srv, *node)
     servers.append(srv)
     assert_same(without_layout(before), dump(srv, layout=False))
+    assert srv.client().execute_command("DEBUG", "DIGEST") == digest
 
     # (c) a rewrite in the middle of a run: the server goes on with blocks
     # (and tombstones) the new base does not have, so `~` trims logged after
@@ -408,9 +411,11 @@ def test_random_workload_survives_replay_and_rewrite(aof_server, seed):
     wait_rewrite(c)
     run_workload(srv, seed + 300, 700)
     before = dump(srv, layout=False)
+    digest = srv.client().execute_command("DEBUG", "DIGEST")
     srv = restart(srv, *node)
     servers.append(srv)
     assert_same(before, dump(srv, layout=False))
+    assert srv.client().execute_command("DEBUG", "DIGEST") == digest
 
 
 def test_logged_forms_are_concrete(aof_server):
