@@ -280,6 +280,13 @@ str primary_info_replicas(str s)
     return s;
 }
 
+long long primary_replica_address(struct replica *r, char *host, size_t size, int *port)
+{
+    replica_ip(r, host, size);
+    *port = r->listening_port;
+    return r->ack_offset;
+}
+
 void primary_role_reply(struct outbuf *o)
 {
     reply_array(o, 3);

@@ -9,6 +9,7 @@
 #include "replication/replication.h"
 #include "server/config.h"
 #include "server/server.h"
+#include "util/log.h"
 #include "util/mem.h"
 #include "util/numbers.h"
 
@@ -17,20 +18,10 @@ static struct client *caller(struct request *req)
     return req->client;
 }
 
-/* Keeps `replicaof` in the configuration in step, for CONFIG GET and
- * CONFIG REWRITE (Sentinel rewrites the file after repointing a replica). */
-static void config_record_primary(const char *host, int port)
-{
-    mem_free(cfg.replicaof_host);
-    cfg.replicaof_host = host ? mem_strdup(host) : NULL;
-    cfg.replicaof_port = host ? port : 0;
-}
-
 static void cmd_replicaof(struct request *req)
 {
     if (ARG_IS(req, 1, "NO") && ARG_IS(req, 2, "ONE")) {
         replica_set_primary(NULL, 0);
-        config_record_primary(NULL, 0);
         reply_ok(req->out);
         return;
     }
@@ -41,7 +32,6 @@ static void cmd_replicaof(struct request *req)
         return;
     }
     replica_set_primary(req->argv[1].ptr, (int)port);
-    config_record_primary(req->argv[1].ptr, (int)port);
     reply_ok(req->out);
 }
 
@@ -93,8 +83,27 @@ static bool sync_allowed(struct request *req)
     return false;
 }
 
+/* PSYNC id offset FAILOVER: our primary hands over to us (its FAILOVER);
+ * we take over, then continue its history for it. */
+static bool psync_failover(struct request *req)
+{
+    if (req->argc < 4) return true;
+    if (!ARG_IS(req, 3, "FAILOVER")) {
+        reply_syntax_error(req->out);
+        return false;
+    }
+    if (strcasecmp(req->argv[1].ptr, repl.replid) != 0) {
+        reply_error(req->out, "ERR PSYNC FAILOVER replid must match my replid.");
+        return false;
+    }
+    log_notice("Failover request received for replid %s.", repl.replid);
+    replica_set_primary(NULL, 0);
+    return true;
+}
+
 static void cmd_psync(struct request *req)
 {
+    if (!psync_failover(req)) return;
     if (!sync_allowed(req)) return;
     long long offset;
     if (!parse_ll(req->argv[2].ptr, req->argv[2].len, &offset)) offset = -1;
@@ -144,6 +153,8 @@ struct command replication_commands[] = {
      "An internal command used in replication.", "2.8.0", "O(1)"},
     {"sync", cmd_sync, 1, REPL_ADMIN | CMD_NO_MULTI, 0, 0, 0, "@admin @slow @dangerous", "server",
      "An internal command used in replication.", "1.0.0", "O(1)"},
+    {"failover", cmd_failover, -1, CMD_ADMIN | CMD_NOSCRIPT | CMD_STALE, 0, 0, 0, "@admin @slow @dangerous",
+     "server", "Starts a coordinated failover from a server to one of its replicas.", "6.2.0", "O(1)"},
     {"wait", cmd_wait, 3, CMD_NOSCRIPT, 0, 0, 0, "@slow @connection", "generic",
      "Blocks until the asynchronous replication of all preceding write commands sent by the connection is "
      "completed.",

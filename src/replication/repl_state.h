@@ -72,6 +72,17 @@ void primary_replica_start_snapshot(struct replica *r, long long pos);
 void primary_replica_snapshot_sent(struct replica *r);
 void primary_replica_set_online(struct replica *r);
 
+/* A replica's announced address (host, listening port); returns its
+ * acknowledged offset. */
+long long primary_replica_address(struct replica *r, char *host, size_t size, int *port);
+
+/* ---- FAILOVER (failover.c) ---- */
+const char *failover_state_name(void);
+/* This server is handing over: its PSYNC asks the target to take over. */
+bool failover_target_requested(void);
+void failover_cron(void);
+void cmd_failover(struct request *req);
+
 /* ---- the snapshot transfer (full_sync.c) ---- */
 /* Starts a snapshot for the waiting replicas when it is time to. */
 void full_sync_maybe_start(void);

@@ -168,8 +168,8 @@ static bool send_step(enum handshake_step step)
         const char *id = uplink.have_history ? repl.replid : "?";
         if (uplink.have_history) snprintf(num, sizeof(num), "%lld", repl_buffer_end() + 1);
         else snprintf(num, sizeof(num), "-1");
-        const char *a[] = {"PSYNC", id, num};
-        return send_command(3, a);
+        const char *a[] = {"PSYNC", id, num, "FAILOVER"};
+        return send_command(failover_target_requested() ? 4 : 3, a);
     }
     }
     return false;
@@ -619,8 +619,19 @@ static void link_stop(void)
     link_drop(NULL);
 }
 
+/* Keeps `replicaof` in the configuration in step, for CONFIG GET and
+ * CONFIG REWRITE (Sentinel rewrites the file after repointing a server). */
+static void config_record_primary(const char *host, int port)
+{
+    char *copy = host ? mem_strdup(host) : NULL;
+    mem_free(cfg.replicaof_host);
+    cfg.replicaof_host = copy;
+    cfg.replicaof_port = host ? port : 0;
+}
+
 void replica_set_primary(const char *host, int port)
 {
+    config_record_primary(host, port);
     if (!host) {
         if (uplink.state == LINK_NONE) return;
         link_stop();

@@ -82,6 +82,7 @@ static void cron(void)
 {
     replica_cron();
     primary_cron();
+    failover_cron();
 }
 
 static void client_closing(struct client *c)
@@ -100,11 +101,11 @@ static str info_section(str s)
     s = primary_info_replicas(s);
     bool active = repl_buffer_active();
     return str_append_printf(s,
-                             "master_failover_state:no-failover\r\nmaster_replid:%s\r\nmaster_replid2:%s\r\n"
+                             "master_failover_state:%s\r\nmaster_replid:%s\r\nmaster_replid2:%s\r\n"
                              "master_repl_offset:%lld\r\nsecond_repl_offset:%lld\r\nrepl_backlog_active:%d\r\n"
                              "repl_backlog_size:%lld\r\nrepl_backlog_first_byte_offset:%lld\r\n"
                              "repl_backlog_histlen:%lld\r\n",
-                             repl.replid, repl.replid2, repl_offset_now(),
+                             failover_state_name(), repl.replid, repl.replid2, repl_offset_now(),
                              repl.second_pos >= 0 ? repl.second_pos + 1 : -1LL, active ? 1 : 0, cfg.repl_backlog_size,
                              active ? repl_buffer_start() + 1 : 0LL,
                              active ? repl_buffer_end() - repl_buffer_start() : 0LL);

@@ -46,6 +46,11 @@ def wait_caught_up(primary, replica, timeout=10):
     wait_for(caught_up, timeout, "the replica to catch up")
 
 
+def digest(server):
+    d = server.client().execute_command("DEBUG", "DIGEST")
+    return d.decode() if isinstance(d, bytes) else d
+
+
 def dump_dataset(r):
     """Every key of every database with its type, TTL presence and value,
     streams with their groups, consumers and pending entries (without

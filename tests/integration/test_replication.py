@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from conftest import RunnelProcess
-from replication_helpers import (dump_dataset, start_primary, start_replica, wait_caught_up, wait_for,
+from replication_helpers import (digest, dump_dataset, start_primary, start_replica, wait_caught_up, wait_for,
                                  wait_link_up)
 
 
@@ -78,6 +78,7 @@ def test_full_sync_copies_every_type_and_the_stream_follows(servers):
     p.expire("str", 5000)
     wait_caught_up(primary, replica)
     assert dump_dataset(replica) == dump_dataset(primary)
+    assert digest(replica) == digest(primary) != "0" * 40
     info = p.info()
     assert info["sync_full"] == 1
     assert info["connected_slaves"] == 1
@@ -194,6 +195,7 @@ def test_chained_replica_gets_the_same_history(servers):
     p.lpush("later", "a", "b")
     wait_caught_up(primary, leaf)
     assert dump_dataset(leaf) == dump_dataset(primary)
+    assert digest(leaf) == digest(middle) == digest(primary)
     assert leaf.client().info("replication")["master_replid"] == p.info("replication")["master_replid"]
 
 
@@ -347,3 +349,59 @@ def test_stale_replica_can_refuse_reads():
             replica.client().get("x")
     finally:
         replica.stop()
+
+
+def test_failover_switches_roles_without_losing_a_write(servers):
+    primary = servers.primary
+    p = primary.client()
+    replica = servers.replica()
+    wait_link_up(replica)
+    r = replica.client()
+    acked = []
+    for i in range(500):
+        p.rpush("log", i)
+        acked.append(i)
+    assert p.execute_command("FAILOVER", "TO", "127.0.0.1", replica.port, "TIMEOUT", 5000) == b"OK"
+    # a write sent during the handover waits, then learns the roles changed
+    with pytest.raises(redis.exceptions.ReadOnlyError):
+        p.rpush("log", "late")
+    wait_for(lambda: r.info("replication")["role"] == "master", what="the promotion")
+    wait_for(lambda: p.info("replication").get("master_link_status") == "up", what="the old primary to follow")
+    assert p.info("replication")["master_failover_state"] == "no-failover"
+    assert [int(x) for x in r.lrange("log", 0, -1)] == acked
+    assert r.info()["sync_partial_ok"] == 1 and r.info()["sync_full"] == 0
+    r.rpush("log", "after")
+    wait_caught_up(replica, primary)
+    assert p.lindex("log", -1) == b"after"
+    assert p.config_get("replicaof") == {"replicaof": f"127.0.0.1 {replica.port}"}
+    assert r.config_get("replicaof") == {"replicaof": ""}
+
+
+def test_failover_errors_and_abort(servers):
+    primary = servers.primary
+    p = primary.client()
+    with pytest.raises(redis.ResponseError, match="FAILOVER requires connected replicas."):
+        p.execute_command("FAILOVER")
+    with pytest.raises(redis.ResponseError, match="No failover in progress."):
+        p.execute_command("FAILOVER", "ABORT")
+    replica = servers.replica()
+    wait_link_up(replica)
+    with pytest.raises(redis.ResponseError, match="FAILOVER target HOST and PORT is not a replica."):
+        p.execute_command("FAILOVER", "TO", "127.0.0.1", 1)
+    with pytest.raises(redis.ResponseError, match="force option requires both a timeout and target"):
+        p.execute_command("FAILOVER", "FORCE")
+    with pytest.raises(redis.ResponseError, match="not valid when server is a replica"):
+        replica.client().execute_command("FAILOVER")
+    # a replica that never catches up: stop it, then let the timeout abort the failover
+    os.kill(replica.proc.pid, signal.SIGSTOP)
+    try:
+        p.set("x", 1)
+        assert p.execute_command("FAILOVER", "TIMEOUT", 300) == b"OK"
+        assert p.info("replication")["master_failover_state"] == "waiting-for-sync"
+        with pytest.raises(redis.ResponseError, match="FAILOVER already in progress."):
+            p.execute_command("FAILOVER")
+        wait_for(lambda: p.info("replication")["master_failover_state"] == "no-failover", what="the abort")
+        assert p.info("replication")["role"] == "master"
+        assert p.set("y", 2)  # writes flow again
+    finally:
+        os.kill(replica.proc.pid, signal.SIGCONT)
