@@ -405,3 +405,45 @@ def test_failover_errors_and_abort(servers):
         assert p.set("y", 2)  # writes flow again
     finally:
         os.kill(replica.proc.pid, signal.SIGCONT)
+
+
+def test_kill_9_under_load_loses_no_write_that_wait_confirmed(servers):
+    """Writers send SET then WAIT 1 100; the primary is killed mid-stream and
+    the replica promoted: every confirmed write is there."""
+    import threading
+    primary = servers.primary
+    replica = servers.replica()
+    wait_link_up(replica)
+    confirmed, unconfirmed = [], []
+    stop = threading.Event()
+
+    def writer(n):
+        c = primary.client(socket_timeout=2)
+        i = 0
+        while not stop.is_set():
+            key = f"w{n}:{i}"
+            try:
+                c.set(key, i)
+                acked = c.execute_command("WAIT", 1, 100)
+            except (redis.ConnectionError, redis.TimeoutError):
+                unconfirmed.append(key)
+                return
+            (confirmed if acked >= 1 else unconfirmed).append(key)
+            i += 1
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)
+    os.kill(primary.proc.pid, signal.SIGKILL)
+    stop.set()
+    for t in threads:
+        t.join()
+    r = replica.client()
+    r.replicaof("NO", "ONE")
+    present = set(k.decode() for k in r.keys("w*"))
+    lost = [k for k in confirmed if k not in present]
+    assert len(confirmed) > 100
+    assert lost == []
+    print(f"{len(confirmed)} confirmed writes, 0 lost; "
+          f"{sum(1 for k in unconfirmed if k not in present)} of {len(unconfirmed)} unconfirmed lost")
