@@ -195,7 +195,9 @@ static void announce(long long pos)
     for (struct replica *r = primary_replica_next(NULL); r; r = primary_replica_next(r)) {
         if (primary_replica_state(r) != REPLICA_WAIT_SNAPSHOT) continue;
         struct client *c = primary_replica_client(r);
-        int n = snprintf(line, sizeof(line), "+FULLRESYNC %s %lld\r\n", repl.replid, pos);
+        int n = 0;
+        if (primary_replica_wants_fullresync_line(r))
+            n = snprintf(line, sizeof(line), "+FULLRESYNC %s %lld\r\n", repl.replid, pos);
         if (!job.disk) n += snprintf(line + n, sizeof(line) - (size_t)n, "$EOF:%s\r\n", job.mark);
         bool muted = c->out.muted;
         c->out.muted = false;

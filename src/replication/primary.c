@@ -27,6 +27,7 @@ struct replica {
     long long ack_ms;
     int listening_port;
     char announced_ip[64];
+    bool plain_sync; /* SYNC, not PSYNC: the snapshot comes without +FULLRESYNC */
     struct replica *next;
 };
 
@@ -90,6 +91,11 @@ struct replica *primary_replica_next(struct replica *r)
     for (r = r ? r->next : replicas; r; r = r->next)
         if (r->is_replica) return r;
     return NULL;
+}
+
+bool primary_replica_wants_fullresync_line(struct replica *r)
+{
+    return !r->plain_sync;
 }
 
 void primary_replica_start_snapshot(struct replica *r, long long pos)
@@ -175,6 +181,7 @@ void primary_psync(struct client *c, const char *replid, long long psync_offset)
         return;
     }
     if (replid && strcmp(replid, "?") != 0) repl.sync_partial_err++;
+    r->plain_sync = replid == NULL;
     log_notice("Replica %s asks for synchronization; full resync", c->addr);
     become_replica(c, r);
     r->state = REPLICA_WAIT_SNAPSHOT;

@@ -447,3 +447,165 @@ def test_kill_9_under_load_loses_no_write_that_wait_confirmed(servers):
     assert lost == []
     print(f"{len(confirmed)} confirmed writes, 0 lost; "
           f"{sum(1 for k in unconfirmed if k not in present)} of {len(unconfirmed)} unconfirmed lost")
+
+
+class FakePrimary:
+    """A listening socket that plays a primary: it answers the handshake,
+    then does what the test tells it (`script(conn)`), for every connection."""
+
+    def __init__(self, script):
+        import threading
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.script = script
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            try:
+                self.script(conn)
+            except OSError:
+                pass
+            conn.close()
+
+    def close(self):
+        self.sock.close()
+
+
+def handshake(conn):
+    """Answers PING, REPLCONF and PSYNC's predecessors; returns at PSYNC."""
+    buf = b""
+    while True:
+        data = conn.recv(4096)
+        if not data:
+            raise OSError("closed")
+        buf += data
+        while b"\r\n" in buf:
+            # a whole multibulk command: count its lines
+            parts = buf.split(b"\r\n")
+            n = int(parts[0][1:])
+            if len(parts) < 1 + 2 * n + 1:
+                break
+            args = parts[2:2 + 2 * n:2]
+            buf = b"\r\n".join(parts[1 + 2 * n:])
+            if args[0].upper() == b"PSYNC":
+                return
+            conn.sendall(b"+PONG\r\n" if args[0].upper() == b"PING" else b"+OK\r\n")
+
+
+@pytest.mark.parametrize("ending", ["cut-short", "bad-checksum", "garbage-header", "garbage-reply"])
+def test_a_misbehaving_primary_is_retried_and_harms_nothing(ending):
+    def script(conn):
+        if ending == "garbage-reply":
+            conn.recv(100)
+            conn.sendall(b"\x00\xffnot redis at all\r\n")
+            return
+        handshake(conn)
+        conn.sendall(b"+FULLRESYNC " + b"a" * 40 + b" 0\r\n")
+        if ending == "garbage-header":
+            conn.sendall(b"hello\r\n")
+        elif ending == "cut-short":
+            conn.sendall(b"$EOF:" + b"m" * 40 + b"\r\nRUNNEL0002 and then nothing")
+        else:
+            conn.sendall(b"$20\r\nRUNNEL0002xxxxxxxxxx")
+        time.sleep(0.2)
+
+    fake = FakePrimary(script)
+    replica = RunnelProcess("--replicaof", "127.0.0.1", str(fake.port))
+    try:
+        r = replica.client()
+        wait_for(lambda: fake.connections >= 2, timeout=10, what="a retry")
+        assert r.ping()
+        assert r.info("replication")["master_link_status"] == "down"
+        assert replica.proc.poll() is None
+    finally:
+        replica.stop()
+        fake.close()
+
+
+def test_a_silent_primary_times_out():
+    primary = start_primary()
+    replica = start_replica(primary, "--repl-timeout", "1")
+    try:
+        wait_link_up(replica)
+        os.kill(primary.proc.pid, signal.SIGSTOP)
+        wait_for(lambda: replica.client().info("replication")["master_link_status"] == "down", timeout=10,
+                 what="the timeout")
+        assert "PRIMARY timeout" in replica.output() or "timeout" in replica.output()
+        os.kill(primary.proc.pid, signal.SIGCONT)
+        wait_link_up(replica)
+    finally:
+        os.kill(primary.proc.pid, signal.SIGCONT)
+        primary.stop()
+        replica.stop()
+
+
+def test_replicas_asking_together_share_one_snapshot(servers):
+    primary = servers.primary
+    primary.client().config_set("repl-diskless-sync-delay", 1)
+    primary.client().set("k", "v")
+    a, b = servers.replica(), servers.replica()
+    wait_link_up(a)
+    wait_link_up(b)
+    assert primary.output().count("Starting BGSAVE for SYNC") == 1
+    assert primary.client().info()["sync_full"] == 2
+
+
+def test_change_repl_id_forces_a_full_resync(servers):
+    primary = servers.primary
+    replica = servers.replica()
+    wait_caught_up(primary, replica)
+    primary.client().execute_command("DEBUG", "CHANGE-REPL-ID")
+    replica.client().client_kill_filter(_type="master")
+    wait_caught_up(primary, replica)
+    info = primary.client().info()
+    assert info["sync_full"] == 2 and info["sync_partial_err"] == 1
+
+
+def test_waitaof_counts_local_and_replica_fsyncs():
+    primary = start_primary("--appendonly", "yes", "--appendfsync", "always")
+    replica = start_replica(primary, "--appendonly", "yes", "--appendfsync", "always")
+    plain = start_replica(primary)
+    try:
+        wait_link_up(replica)
+        wait_link_up(plain)
+        p = primary.client()
+        p.set("x", 1)
+        assert p.execute_command("WAITAOF", 1, 1, 5000) == [1, 1]
+        started = time.time()
+        assert p.execute_command("WAITAOF", 1, 2, 300) == [1, 1]  # the replica without an AOF never counts
+        assert time.time() - started >= 0.25
+        with pytest.raises(redis.ResponseError, match="WAITAOF cannot be used with replica instances"):
+            replica.client().execute_command("WAITAOF", 0, 0, 0)
+    finally:
+        for s in (primary, replica, plain):
+            s.stop()
+    solo = start_primary()
+    try:
+        with pytest.raises(redis.ResponseError, match="numlocal is set but appendonly is disabled"):
+            solo.client().execute_command("WAITAOF", 1, 0, 0)
+        assert solo.client().execute_command("WAITAOF", 0, 0, 0) == [0, 0]
+    finally:
+        solo.stop()
+
+
+def test_redis_cli_rdb_fetches_a_loadable_snapshot(servers):
+    import subprocess
+    p = servers.primary.client()
+    p.rpush("l", "a", "b")
+    p.xadd("s", {"f": "v"})
+    path = os.path.join(servers.primary.dir, "fetched.rdb")
+    subprocess.run(["redis-cli", "-p", str(servers.primary.port), "--rdb", path], check=True,
+                   capture_output=True, timeout=20)
+    loaded = servers.keep(RunnelProcess("--dbfilename", "fetched.rdb", "--dir", servers.primary.dir))
+    assert loaded.client().lrange("l", 0, -1) == [b"a", b"b"]
+    assert loaded.client().xlen("s") == 1
