@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "db/oplog.h"
+#include "persistence/aof.h"
 #include "replication/repl_buffer.h"
 #include "replication/repl_state.h"
 #include "server/config.h"
@@ -45,6 +46,10 @@ static void tap_batch(const char *bytes, size_t len)
  * log's position maps to the stream's by a constant. */
 void primary_feed_start(void)
 {
+    /* what is logged but not yet drained was logged before this server
+     * became a primary (a replica's commands from its own primary, whose
+     * bytes the buffer already has): it goes to the AOF only */
+    aof_before_sleep();
     if (!repl_buffer_active()) repl_buffer_reset(0);
     repl.stream_base = repl_buffer_end() - (long long)oplog_stream_total();
     oplog_set_tap(tap_batch);
@@ -56,7 +61,7 @@ void primary_feed_start(void)
 void primary_feed_stop(void)
 {
     if (!feeding) return;
-    oplog_discard(); /* what this primary logged but did not yet hand out */
+    aof_before_sleep(); /* what this primary logged goes out to the AOF and the buffer first */
     oplog_consumer_set(OPLOG_REPL, false);
     oplog_set_tap(NULL);
     feeding = false;

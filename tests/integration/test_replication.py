@@ -609,3 +609,52 @@ def test_redis_cli_rdb_fetches_a_loadable_snapshot(servers):
     loaded = servers.keep(RunnelProcess("--dbfilename", "fetched.rdb", "--dir", servers.primary.dir))
     assert loaded.client().lrange("l", 0, -1) == [b"a", b"b"]
     assert loaded.client().xlen("s") == 1
+
+
+def test_becoming_a_replica_keeps_the_last_writes_in_the_aof():
+    """Writes and REPLICAOF in one pipeline: the writes still reach the AOF."""
+    server = start_primary("--appendonly", "yes")
+    replica = start_replica(server)  # the primary feeds a stream: the case that mattered
+    try:
+        wait_link_up(replica)
+        c = server.client()
+        c.set("warm", 1)
+        c.execute_command("WAIT", 0, 0)
+        pipe = c.pipeline(transaction=False)
+        pipe.rpush("x", "a")
+        pipe.execute_command("REPLICAOF", "127.0.0.1", 1)  # nothing listens there: the data stays
+        pipe.execute()
+        c.replicaof("NO", "ONE")
+        server.client().shutdown(nosave=True)
+        server.proc.wait(timeout=10)
+        again = RunnelProcess("--appendonly", "yes", "--dir", server.dir)
+        try:
+            assert again.client().lrange("x", 0, -1) == [b"a"]
+        finally:
+            again.stop()
+    finally:
+        server.stop()
+        replica.stop()
+
+
+def test_a_promotion_in_the_same_turn_as_a_replicated_write_sends_it_once(servers):
+    primary = servers.primary
+    middle = servers.replica("--appendonly", "yes")
+    wait_link_up(middle)
+    leaf = servers.replica(of=middle)
+    wait_caught_up(primary, leaf)
+    promote = socket.create_connection(("127.0.0.1", middle.port))
+    os.kill(middle.proc.pid, signal.SIGSTOP)
+    try:
+        primary.client().rpush("x", "a")
+        time.sleep(0.1)  # the write waits in the stopped replica's socket
+        promote.sendall(b"*3\r\n$9\r\nREPLICAOF\r\n$2\r\nNO\r\n$3\r\nONE\r\n")
+        time.sleep(0.1)
+    finally:
+        os.kill(middle.proc.pid, signal.SIGCONT)
+    assert promote.recv(100) == b"+OK\r\n"
+    promote.close()
+    middle.client().rpush("x", "b")
+    wait_caught_up(middle, leaf)
+    assert leaf.client().lrange("x", 0, -1) == [b"a", b"b"]
+    assert digest(leaf) == digest(middle)
