@@ -235,7 +235,7 @@ static bool parse_fullresync(const char *line)
 {
     char id[REPL_ID_LEN + 8];
     long long offset;
-    if (sscanf(line, "+FULLRESYNC %48s %lld", id, &offset) != 2 || strlen(id) != REPL_ID_LEN) return false;
+    if (sscanf(line, "+FULLRESYNC %47s %lld", id, &offset) != 2 || strlen(id) != REPL_ID_LEN) return false;
     memcpy(uplink.sync_replid, id, REPL_ID_LEN + 1);
     uplink.sync_offset = offset;
     return true;
@@ -631,6 +631,11 @@ static void config_record_primary(const char *host, int port)
 
 void replica_set_primary(const char *host, int port)
 {
+    char copy[sizeof(uplink.host)];
+    if (host) { /* it may be cfg.replicaof_host, which the next line replaces */
+        snprintf(copy, sizeof(copy), "%s", host);
+        host = copy;
+    }
     config_record_primary(host, port);
     if (!host) {
         if (uplink.state == LINK_NONE) return;

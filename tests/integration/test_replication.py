@@ -502,7 +502,7 @@ def handshake(conn):
             conn.sendall(b"+PONG\r\n" if args[0].upper() == b"PING" else b"+OK\r\n")
 
 
-@pytest.mark.parametrize("ending", ["cut-short", "bad-checksum", "garbage-header", "garbage-reply"])
+@pytest.mark.parametrize("ending", ["cut-short", "bad-checksum", "garbage-header", "garbage-reply", "long-id"])
 def test_a_misbehaving_primary_is_retried_and_harms_nothing(ending):
     def script(conn):
         if ending == "garbage-reply":
@@ -510,6 +510,9 @@ def test_a_misbehaving_primary_is_retried_and_harms_nothing(ending):
             conn.sendall(b"\x00\xffnot redis at all\r\n")
             return
         handshake(conn)
+        if ending == "long-id":  # overflowed a stack buffer once (found with ASan)
+            conn.sendall(b"+FULLRESYNC " + b"a" * 200 + b" 0\r\n")
+            return
         conn.sendall(b"+FULLRESYNC " + b"a" * 40 + b" 0\r\n")
         if ending == "garbage-header":
             conn.sendall(b"hello\r\n")
