@@ -6,12 +6,20 @@
 #include <math.h>
 #include <stdbool.h>
 
+/* What the wrappers of one cjson instance share: its encode_max_depth,
+ * kept up to date by the wrapper of that setting. */
+struct cjson_instance {
+    lua_Integer max_depth;
+};
+
 /* An upper bound of the text encoding a value writes, counted until it
- * passes LUA_CJSON_MAX_TEXT. */
+ * passes LUA_CJSON_MAX_TEXT; `too_deep` once a table nests past the
+ * instance's limit (the deepest level reached is in `depth`). */
 struct text_bound {
     size_t total;
-    lua_Integer max_depth; /* the instance's encode_max_depth */
-    bool over;
+    lua_Integer max_depth;
+    int depth;
+    bool over, too_deep;
 };
 
 static void bound_add(struct text_bound *b, size_t n)
@@ -42,12 +50,16 @@ static void bound_key(lua_State *L, struct text_bound *b, bool *array, lua_Numbe
 }
 
 /* The table at the top: braces, its keys and values, and the nulls cjson
- * writes for the holes of an array. Past the depth limit cjson refuses the
- * table, writing nothing more, so it is not entered. */
+ * writes for the holes of an array. A table past the depth limit (or past
+ * what the stack holds) ends the walk: cjson would refuse the value. */
 static void bound_table(lua_State *L, struct text_bound *b, int depth)
 {
     bound_add(b, 2);
-    if (depth > b->max_depth || !lua_checkstack(L, 3)) return;
+    if (depth > b->max_depth || !lua_checkstack(L, 3)) {
+        b->too_deep = b->over = true;
+        b->depth = depth;
+        return;
+    }
     bool array = true;
     lua_Number max_index = 0;
     size_t items = 0;
@@ -77,38 +89,54 @@ static void bound_value(lua_State *L, struct text_bound *b, int depth)
 }
 
 /* Calls the wrapped function (upvalue 1) with the arguments and returns
- * its results. Its errors come out as they would unwrapped: the library
- * places them with luaL_where(L, 1), which here finds this C wrapper (no
- * position) instead of the script, so the script's position is added. */
+ * its results. Its errors come out as they would unwrapped: called from C,
+ * the library finds no name for itself ("bad argument #1 to '?'") and no
+ * position (luaL_where(L, 1) is this wrapper), so both are put back from
+ * the wrapper's own call. */
 static int call_wrapped(lua_State *L)
 {
     int nargs = lua_gettop(L);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     if (lua_pcall(L, nargs, LUA_MULTRET, 0) == 0) return lua_gettop(L);
-    if (lua_type(L, -1) == LUA_TSTRING) {
-        luaL_where(L, 1);
-        lua_insert(L, -2);
-        lua_concat(L, 2);
+    if (lua_type(L, -1) != LUA_TSTRING) return lua_error(L);
+    lua_Debug ar;
+    if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "n", &ar) && ar.name) {
+        lua_pushfstring(L, " to '%s' (", ar.name);
+        luaL_gsub(L, lua_tostring(L, -2), " to '?' (", lua_tostring(L, -1));
+        lua_replace(L, -3);
+        lua_pop(L, 1);
     }
+    luaL_where(L, 1);
+    lua_insert(L, -2);
+    lua_concat(L, 2);
     return lua_error(L);
 }
 
-/* encode(value); upvalues: the library's encode, its encode_max_depth. */
+/* encode(value); upvalues: the library's encode, the instance's state.
+ * A value nested too deep gets cjson's own error here, before any of it is
+ * written: the walk that found it may not have counted all cjson would
+ * write first. */
 static int cjson_encode(lua_State *L)
 {
     luaL_argcheck(L, lua_gettop(L) == 1, 1, "expected 1 argument");
-    lua_pushvalue(L, lua_upvalueindex(2));
-    lua_call(L, 0, 1);
-    struct text_bound b = {0, lua_tointeger(L, -1), false};
-    lua_pop(L, 1);
-    lua_pushvalue(L, 1);
+    const struct cjson_instance *inst = lua_touserdata(L, lua_upvalueindex(2));
+    struct text_bound b = {0, inst->max_depth, 0, false, false};
     bound_value(L, &b, 0);
-    lua_pop(L, 1);
+    if (b.too_deep) return luaL_error(L, "Cannot serialise, excessive nesting (%d)", b.depth);
     if (b.over)
         return luaL_error(L, "Cannot serialise %s: the JSON text could exceed %d bytes", luaL_typename(L, 1),
                           (int)LUA_CJSON_MAX_TEXT);
     return call_wrapped(L);
+}
+
+/* encode_max_depth([n]); upvalues: the library's, the instance's state. */
+static int cjson_encode_max_depth(lua_State *L)
+{
+    int n = call_wrapped(L);
+    struct cjson_instance *inst = lua_touserdata(L, lua_upvalueindex(2));
+    inst->max_depth = lua_tointeger(L, -1);
+    return n;
 }
 
 /* decode(text); upvalue: the library's decode. */
@@ -135,11 +163,21 @@ static int cjson_new(lua_State *L)
     return 1;
 }
 
-/* Replaces encode, decode and new of the cjson table at the top. */
+/* Replaces encode, encode_max_depth, decode and new of the cjson table at
+ * the top. */
 static void wrap_instance(lua_State *L)
 {
-    lua_getfield(L, -1, "encode");
+    struct cjson_instance *inst = lua_newuserdata(L, sizeof(*inst));
     lua_getfield(L, -2, "encode_max_depth");
+    lua_call(L, 0, 1);
+    inst->max_depth = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    lua_getfield(L, -2, "encode_max_depth");
+    lua_pushvalue(L, -2);
+    lua_pushcclosure(L, cjson_encode_max_depth, 2);
+    lua_setfield(L, -3, "encode_max_depth");
+    lua_getfield(L, -2, "encode");
+    lua_insert(L, -2);
     lua_pushcclosure(L, cjson_encode, 2);
     lua_setfield(L, -2, "encode");
     lua_getfield(L, -1, "decode");

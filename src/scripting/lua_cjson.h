@@ -10,8 +10,10 @@
  * cjson.new() instance): encode first bounds the text it could write and
  * refuses a value whose JSON could exceed LUA_CJSON_MAX_TEXT bytes (a
  * string counts six bytes per byte, its worst case escaped), and decode
- * refuses an input longer than that. Below that size the library answers
- * exactly as it would unwrapped, errors included. */
+ * refuses an input longer than that. A value nested past encode_max_depth
+ * is refused by the walk with the library's own error, before anything is
+ * written. Below that size the library answers exactly as it would
+ * unwrapped, errors included. */
 #ifndef RUNNEL_SCRIPTING_LUA_CJSON_H
 #define RUNNEL_SCRIPTING_LUA_CJSON_H
 

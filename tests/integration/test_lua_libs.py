@@ -72,6 +72,7 @@ def test_cjson_encode_refusals(r):
     assert "Cannot serialise function: type not supported" in err(r, "return cjson.encode(redis.call)")
     assert "table key must be a number or string" in err(r, "return cjson.encode({[true] = 1})")
     assert "Cannot serialise, excessive nesting (1001)" in err(r, "local t = {} t.x = t return cjson.encode(t)")
+    assert "Cannot serialise, excessive nesting (1001)" in err(r, "local t = {} t[1] = t t[2] = t return cjson.encode(t)")
     assert "bad argument #1 to 'encode' (expected 1 argument)" in err(r, "return cjson.encode(1, 2)")
 
 
@@ -103,7 +104,11 @@ def test_cjson_settings_and_instances(r):
     assert r.eval("return {cjson.encode_max_depth(), cjson.decode_max_depth(), "
                   "cjson.encode_number_precision(), cjson.encode_keep_buffer()}", 0) == [1000, 1000, 14, 1]
     assert r.eval("return {cjson.encode_sparse_array()}", 0) == [None, 2, 10]
-    assert "expected integer between 1 and 14" in err(r, "return cjson.encode_number_precision(15)")
+    assert "bad argument #1 to 'encode_number_precision' (expected integer between 1 and 14)" in err(
+        r, "return cjson.encode_number_precision(15)")
+    assert "bad argument #1 to 'encode_max_depth' (expected integer between 1 and 2147483647)" in err(
+        r, "local j = cjson.new() return j.encode_max_depth(0)")
+    assert "excessive nesting (3)" in err(r, "local j = cjson.new() j.encode_max_depth(2) return j.encode({{{}}})")
     assert r.eval("local j = cjson.new() j.encode_number_precision(3) "
                   "return {j.encode(3.14159), cjson.encode(3.14159)}", 0) == [b"3.14", b"3.14159"]
     assert r.eval("local j = cjson.new() j.encode_invalid_numbers(true) return j.encode({0/0, 1/0})", 0) in (

@@ -19,10 +19,15 @@ Test(lua_cjson, refusals_keep_the_library_wording)
     expect_error("return cjson.encode(print)", "Cannot serialise function: type not supported");
     expect_error("return cjson.encode({[1] = 1, [30] = 3})", "Cannot serialise table: excessively sparse array");
     expect_error("local t = {} t.x = t return cjson.encode(t)", "Cannot serialise, excessive nesting (1001)");
+    /* Two paths per level: the size walk must stop at the first too-deep one. */
+    expect_error("local t = {} t[1] = t t[2] = t return cjson.encode(t)", "Cannot serialise, excessive nesting (1001)");
+    expect_error("cjson.encode_max_depth(3) return cjson.encode({{{{}}}})", "Cannot serialise, excessive nesting (4)");
+    expect("return cjson.encode({{{}}})", "[[{}]]");
     expect_error("return cjson.decode(string.rep('[', 1001))", "Found too many nested data structures (1001)");
     expect_error("return cjson.decode('[1,2')", "Expected comma or array end but found T_END at character 5");
     expect_error("return cjson.encode()", "bad argument #1 to 'encode' (expected 1 argument)");
     expect_error("return cjson.decode({})", "bad argument #1 to 'decode' (string expected, got table)");
+    expect_error("return cjson.encode_max_depth(0)", "bad argument #1 to 'encode_max_depth' (expected integer");
 }
 
 /* The library's errors carry the caller's position, as without the wrapper. */
