@@ -6,7 +6,10 @@
  * loadstring and load refuse precompiled chunks. Scripts see the globals
  * through a read-only view: assigning a global fails with "Attempt to
  * modify a readonly table" and reading one that does not exist fails too,
- * as in Redis 7. cjson, cmsgpack, bit and struct are not provided.
+ * as in Redis 7. Redis's libraries are globals seen through read-only
+ * views of their own, so no script can change them for the next: cjson and
+ * bit (Debian's lua-cjson and lua-bitop), cmsgpack and struct (Runnel's
+ * own), each in its lua_<name>.c.
  *
  * redis.call runs a command as the scripts' client (no socket, created
  * once, not listed among clients) in the caller's database; its reply bytes
@@ -22,6 +25,7 @@
 
 #include "db/oplog.h"
 #include "scripting/lua_convert.h"
+#include "scripting/lua_libs.h"
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/connection.h"
@@ -34,6 +38,7 @@
 lua_State *script_lua;
 struct script_run *script_running;
 static int env_ref = LUA_NOREF;          /* the read-only view scripts use as their globals */
+static int views_ref = LUA_NOREF;        /* the set of read-only views */
 static struct client *script_client;
 static str call_args;                    /* the bytes of redis.call's arguments */
 static struct arg *call_argv;
@@ -81,7 +86,7 @@ static int globals_index(lua_State *L)
     return lua_error(L);
 }
 
-static int globals_newindex(lua_State *L)
+static int readonly_newindex(lua_State *L)
 {
     luaL_where(L, 1);
     lua_pushliteral(L, "Attempt to modify a readonly table");
@@ -89,34 +94,37 @@ static int globals_newindex(lua_State *L)
     return lua_error(L);
 }
 
-/* Raises Redis's error when argument 1 is the globals view. */
-static void refuse_globals_view(lua_State *L)
+/* Raises Redis's error when argument 1 is a read-only view: the globals
+ * or one of Redis's libraries. */
+static void refuse_readonly_view(lua_State *L)
 {
-    push_script_env(L);
-    bool readonly = lua_rawequal(L, 1, -1);
-    lua_pop(L, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, views_ref);
+    lua_pushvalue(L, 1);
+    lua_rawget(L, -2);
+    bool readonly = lua_toboolean(L, -1);
+    lua_pop(L, 2);
     if (!readonly) return;
     lua_pushliteral(L, "Attempt to modify a readonly table");
     lua_error(L);
 }
 
-/* rawset, refusing the globals view (it would bypass __newindex). */
+/* rawset, refusing the read-only views (it would bypass __newindex). */
 static int safe_rawset(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_checkany(L, 2);
     luaL_checkany(L, 3);
-    refuse_globals_view(L);
+    refuse_readonly_view(L);
     lua_settop(L, 3);
     lua_rawset(L, 1);
     return 1;
 }
 
-/* setmetatable, refusing the globals view with Redis's wording (its
- * protected metatable would refuse it anyway). */
+/* setmetatable, refusing the read-only views with Redis's wording (their
+ * protected metatables would refuse it anyway). */
 static int safe_setmetatable(lua_State *L)
 {
-    refuse_globals_view(L);
+    refuse_readonly_view(L);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, 1);
@@ -199,6 +207,34 @@ static int script_pcall(lua_State *L)
     return 2;
 }
 
+/* Adds the table at the top to the set of read-only views. */
+static void views_add(lua_State *L)
+{
+    lua_rawgeti(L, LUA_REGISTRYINDEX, views_ref);
+    lua_pushvalue(L, -2);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+}
+
+/* Replaces the table at the top by a read-only view of it: an empty table
+ * whose metatable reads the real one (missing fields are nil) and refuses
+ * writes. pairs() sees nothing through it. */
+static void make_library_view(lua_State *L)
+{
+    lua_newtable(L);
+    lua_createtable(L, 0, 3);
+    lua_pushvalue(L, -3);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, readonly_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_newtable(L);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    lua_replace(L, -2);
+    views_add(L);
+}
+
 static void open_libraries(lua_State *L)
 {
     static const luaL_Reg libs[] = {
@@ -231,6 +267,9 @@ static void open_libraries(lua_State *L)
     lua_getglobal(L, "setmetatable");
     lua_pushcclosure(L, safe_setmetatable, 1);
     lua_setglobal(L, "setmetatable");
+    /* Read-only, as Redis 7 makes them: a script could otherwise replace
+     * cjson.encode for every script after it. */
+    lua_libs_open(L, make_library_view);
 }
 
 /* Builds the read-only view of the globals and makes _G name it. */
@@ -241,13 +280,14 @@ static void make_globals_view(lua_State *L)
     lua_pushvalue(L, LUA_GLOBALSINDEX);
     lua_pushcclosure(L, globals_index, 1);
     lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, globals_newindex);
+    lua_pushcfunction(L, readonly_newindex);
     lua_setfield(L, -2, "__newindex");
     lua_newtable(L);
     lua_setfield(L, -2, "__metatable"); /* getmetatable sees this; setmetatable is refused */
     lua_setmetatable(L, -2);
     lua_pushvalue(L, -1);
     lua_setglobal(L, "_G");
+    views_add(L);
     env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
@@ -587,6 +627,8 @@ void script_lua_create(void)
         abort();
     }
     lua_atpanic(L, lua_panic);
+    lua_newtable(L);
+    views_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     open_libraries(L);
     open_redis_library(L);
     make_globals_view(L);
@@ -598,6 +640,7 @@ void script_lua_destroy(void)
     lua_close(script_lua);
     script_lua = NULL;
     env_ref = LUA_NOREF;
+    views_ref = LUA_NOREF;
 }
 
 /* A socketless client: Redis does not show its script client in CLIENT
