@@ -661,3 +661,35 @@ def test_a_promotion_in_the_same_turn_as_a_replicated_write_sends_it_once(server
     wait_caught_up(middle, leaf)
     assert leaf.client().lrange("x", 0, -1) == [b"a", b"b"]
     assert digest(leaf) == digest(middle)
+
+
+def test_masterauth_and_announced_address():
+    primary = start_primary("--requirepass", "s3cret")
+    replica = start_replica(primary, "--masterauth", "s3cret", "--replica-announce-ip", "10.1.2.3",
+                            "--replica-announce-port", "7777")
+    wrong = start_replica(primary, "--masterauth", "nope")
+    try:
+        wait_link_up(replica)
+        p = primary.client(password="s3cret")
+        info = p.info("replication")
+        assert info["connected_slaves"] == 1
+        assert info["slave0"]["ip"] == "10.1.2.3" and info["slave0"]["port"] == 7777
+        time.sleep(1.5)
+        assert wrong.client().info("replication")["master_link_status"] == "down"
+        assert "Unable to AUTH to PRIMARY" in wrong.output()
+    finally:
+        for s in (primary, replica, wrong):
+            s.stop()
+
+
+def test_backlog_is_freed_after_its_ttl_without_replicas(servers):
+    primary = servers.primary
+    p = primary.client()
+    p.config_set("repl-backlog-ttl", 1)
+    replica = servers.replica()
+    wait_link_up(replica)
+    assert p.info("replication")["repl_backlog_active"] == 1
+    replica.stop()
+    wait_for(lambda: p.info("replication")["repl_backlog_active"] == 0, timeout=10, what="the backlog to go")
+    p.set("x", 1)  # writes go on with nothing logged for replicas
+    assert p.get("x") == b"1"
