@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "db/dict.h"
+#include "cluster/cluster.h"
 #include "persistence/aof.h"
 #include "persistence/info.h"
 #include "persistence/loading.h"
@@ -308,6 +309,8 @@ int main(int argc, char **argv)
     replication_init();
     replication_debug_install();
     command_table_add(replication_commands);
+    if (cluster_init() != 0) return 1;
+    command_table_add(cluster_enabled() ? cluster_commands : cluster_disabled_commands);
     script_timeout_on_shutdown(exit_without_saving);
     if (listeners_open() != 0) return 1;
     write_pidfile();

@@ -53,4 +53,8 @@ long long pubsub_registry_size(enum pubsub_kind kind);
 
 extern struct command pubsub_commands[];
 
+/* Set by the cluster: forwards a published message to the other nodes;
+ * true when it did (the replication stream then does not carry it). */
+extern bool (*pubsub_cluster_forward)(bool shard, const char *channel, size_t clen, const char *msg, size_t mlen);
+
 #endif

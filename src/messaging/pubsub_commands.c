@@ -46,12 +46,17 @@ static void cmd_sunsubscribe(struct request *req)
     unsubscribe_kind(req, PUBSUB_SHARD);
 }
 
-/* Subscribers on replicas receive what is published on the primary: the
- * message goes into the replication stream (never the AOF). */
+bool (*pubsub_cluster_forward)(bool shard, const char *channel, size_t clen, const char *msg, size_t mlen);
+
+/* Subscribers elsewhere receive what is published here: in a cluster
+ * through the links between nodes (which reach replicas too), otherwise
+ * through the replication stream (never the AOF). */
 static void publish_kind(struct request *req, enum pubsub_kind kind)
 {
-    if (oplog_feeds_replication()) oplog_append_repl_only(-1, req->argc, req->argv);
-    struct arg *ch = &req->argv[1], *msg = &req->argv[2];
+    const struct arg *ch = &req->argv[1], *msg = &req->argv[2];
+    bool forwarded = pubsub_cluster_forward &&
+                     pubsub_cluster_forward(kind == PUBSUB_SHARD, ch->ptr, ch->len, msg->ptr, msg->len);
+    if (!forwarded && oplog_feeds_replication()) oplog_append_repl_only(-1, req->argc, req->argv);
     reply_int(req->out, pubsub_publish(kind, ch->ptr, ch->len, msg->ptr, msg->len));
 }
 

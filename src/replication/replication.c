@@ -180,3 +180,18 @@ void replication_shutdown(void)
 {
     if (full_sync_running()) full_sync_abort();
 }
+
+void replication_follow(const char *host, int port)
+{
+    replica_set_primary(host, port);
+}
+
+bool replication_following(const char *host, int port)
+{
+    return replica_same_primary(host, port);
+}
+
+bool replication_is_replica(void)
+{
+    return replica_is_replica();
+}

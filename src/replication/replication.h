@@ -25,6 +25,12 @@ void replication_shutdown(void);
 /* Adds DEBUG CHANGE-REPL-ID in front of the DEBUG extension installed so far. */
 void replication_debug_install(void);
 
+/* For the cluster: replicate host:port (NULL: become a primary), and
+ * whether this server already replicates that address. */
+void replication_follow(const char *host, int port);
+bool replication_following(const char *host, int port);
+bool replication_is_replica(void);
+
 void cmd_wait(struct request *req);
 void cmd_waitaof(struct request *req);
 

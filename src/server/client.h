@@ -39,7 +39,9 @@ enum client_flags {
     CLIENT_LOADER = 1 << 18,           /* replays an AOF or snapshot: admitted as is, not observed */
     CLIENT_REPLICA = 1 << 19,          /* a replica of this server (after SYNC/PSYNC) */
     CLIENT_MASTER = 1 << 20,           /* this replica's link to its primary: commands admitted, unanswered */
-    CLIENT_HELD = 1 << 21,             /* CLIENT_BLOCKED by WAIT/WAITAOF rather than on keys */
+    CLIENT_HELD = 1 << 21,             /* CLIENT_BLOCKED by WAIT/WAITAOF or a cluster change, not on keys */
+    CLIENT_READONLY_ROUTE = 1 << 22,   /* cluster READONLY: reads served by a replica of the slot's shard */
+    CLIENT_ASKING = 1 << 23,           /* cluster ASKING: the next command may use an importing slot */
 };
 
 struct queued_command {

@@ -138,7 +138,7 @@ static void reply_hello_map(struct request *req)
     reply_bulk_cstr(req->out, "id");
     reply_int(req->out, (long long)c->id);
     reply_bulk_cstr(req->out, "mode");
-    reply_bulk_cstr(req->out, "standalone");
+    reply_bulk_cstr(req->out, server_cluster_hooks.refusal ? "cluster" : "standalone");
     reply_bulk_cstr(req->out, "role");
     reply_bulk_cstr(req->out, "master");
     reply_bulk_cstr(req->out, "modules");

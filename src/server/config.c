@@ -100,6 +100,14 @@ static const char *check_appenddirname(const char *v)
     return strchr(v, '/') ? "appenddirname can't be a path, just a dirname" : NULL;
 }
 
+static const char *check_cluster_name(const char *v)
+{
+    if (!v[0]) return "cluster-name can't be empty";
+    for (const char *p = v; *p; p++)
+        if (*p == '/' || *p <= ' ') return "cluster-name can't contain '/' or spaces";
+    return NULL;
+}
+
 /* --- The table ---------------------------------------------------------- */
 
 #define BOOL(n, a, field, d, fl) \
@@ -201,6 +209,17 @@ static struct directive directives[] = {
     BOOL("repl-disable-tcp-nodelay", NULL, repl_disable_tcp_nodelay, "no", 0),
     INT("min-replicas-to-write", "min-slaves-to-write", min_replicas_to_write, "0", 0, INT_MAX, 0),
     INT("min-replicas-max-lag", "min-slaves-max-lag", min_replicas_max_lag, "10", 0, INT_MAX, 0),
+    /* Cluster */
+    BOOL("cluster-enabled", NULL, cluster_enabled, "no", F_IMMUTABLE),
+    STRING("cluster-etcd-endpoints", cluster_etcd_endpoints, "http://127.0.0.1:2379", F_IMMUTABLE, NULL),
+    STRING("cluster-name", cluster_name, "runnel", F_IMMUTABLE, check_cluster_name),
+    STRING("cluster-config-file", cluster_config_file, "nodes.conf", F_IMMUTABLE, NULL),
+    LL("cluster-node-timeout", cluster_node_timeout, "5000", 1000, LLONG_MAX, 0),
+    STRING("cluster-announce-ip", cluster_announce_ip, "", F_IMMUTABLE | F_EMPTY_NULL, NULL),
+    INT("cluster-announce-port", NULL, cluster_announce_port, "0", 0, 65535, F_IMMUTABLE),
+    BOOL("cluster-require-full-coverage", NULL, cluster_require_full_coverage, "yes", 0),
+    BOOL("cluster-allow-reads-when-down", NULL, cluster_allow_reads_when_down, "no", 0),
+    BOOL("cluster-replica-no-failover", "cluster-slave-no-failover", cluster_replica_no_failover, "no", 0),
     /* Encodings */
     INT("list-max-listpack-size", "list-max-ziplist-size", list_max_listpack_size, "-2", -5, INT_MAX, 0),
     INT("list-compress-depth", NULL, list_compress_depth, "0", 0, INT_MAX, 0),

@@ -135,6 +135,17 @@ struct server_config {
     int repl_disable_tcp_nodelay;
     int min_replicas_to_write;
     int min_replicas_max_lag;
+    /* cluster */
+    int cluster_enabled;
+    char *cluster_etcd_endpoints;
+    char *cluster_name;
+    char *cluster_config_file;
+    long long cluster_node_timeout; /* ms: the etcd lease's TTL */
+    char *cluster_announce_ip;      /* NULL: the first IPv4 bind address, else 127.0.0.1 */
+    int cluster_announce_port;      /* 0: port */
+    int cluster_require_full_coverage;
+    int cluster_allow_reads_when_down;
+    int cluster_replica_no_failover;
 };
 
 enum repl_diskless_load { DISKLESS_LOAD_DISABLED, DISKLESS_LOAD_ON_EMPTY_DB, DISKLESS_LOAD_SWAPDB };

@@ -14,6 +14,7 @@
 bool server_active_expire_enabled = true;
 struct server_persistence_hooks server_persistence_hooks;
 struct server_replication_hooks server_replication_hooks;
+struct server_cluster_hooks server_cluster_hooks;
 bool server_is_replica;
 
 /* Active expiry may use about 25% of each cron tick, spread over the

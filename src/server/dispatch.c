@@ -114,6 +114,10 @@ static const char *dispatch_refusal(struct client *c, struct command *cmd, char 
         return buf;
     }
     if ((c->flags & CLIENT_MULTI) && (cmd->flags & CMD_NO_MULTI)) return "ERR Command not allowed inside a transaction";
+    if (server_cluster_hooks.refusal) {
+        const char *moved = server_cluster_hooks.refusal(c, cmd, buf, size);
+        if (moved) return moved;
+    }
     uint32_t flags = dispatch_effective_flags(c, cmd);
     if (oplog_sink_error && (flags & CMD_WRITE)) {
         /* a sink with its own wording (a failed snapshot) sets the whole reply */

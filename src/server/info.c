@@ -20,6 +20,7 @@ long long (*info_pubsub_counts[3])(void);
 str (*info_persistence_extension)(str s);
 str (*info_memory_extension)(str s);
 str (*info_replication_extension)(str s);
+bool info_cluster_enabled;
 str (*info_stats_extension)(str s);
 
 static str info_server(str s)
@@ -277,7 +278,7 @@ static str info_modules(str s)
 
 static str info_cluster(str s)
 {
-    return str_append(s, "# Cluster\r\ncluster_enabled:0\r\n", 30);
+    return str_append_printf(s, "# Cluster\r\ncluster_enabled:%d\r\n", info_cluster_enabled ? 1 : 0);
 }
 
 struct info_section {

@@ -24,5 +24,7 @@ extern str (*info_memory_extension)(str s);
 /* The replication section, and the replication fields of stats (replication/). */
 extern str (*info_replication_extension)(str s);
 extern str (*info_stats_extension)(str s);
+/* INFO cluster's cluster_enabled (set by cluster/). */
+extern bool info_cluster_enabled;
 
 #endif

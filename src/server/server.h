@@ -112,6 +112,14 @@ struct server_replication_hooks {
     void (*client_closing)(struct client *c);
 };
 extern struct server_replication_hooks server_replication_hooks;
+struct command;
+/* The cluster sits above the server: dispatch asks it whether this node
+ * serves a command's keys (a -MOVED, -CROSSSLOT... text, or NULL). */
+struct server_cluster_hooks {
+    const char *(*refusal)(struct client *c, struct command *cmd, char *buf, size_t size);
+};
+extern struct server_cluster_hooks server_cluster_hooks;
+
 /* This server replicates another: no active expiry, keys expired but not
  * deleted read as missing. Set by replication/. */
 extern bool server_is_replica;

@@ -53,7 +53,7 @@ static char *read_file(const char *path)
 {
     FILE *f = fopen(path, "r");
     cr_assert_not_null(f, "cannot open %s", path);
-    static char buf[16384];
+    static char buf[65536];
     size_t n = fread(buf, 1, sizeof(buf) - 1, f);
     buf[n] = '\0';
     fclose(f);

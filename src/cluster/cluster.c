@@ -1,0 +1,500 @@
+/* cluster: the node's etcd session and its view of the cluster.
+ *
+ * At start the node obtains a lease (TTL: cluster-node-timeout), puts
+ * alive/<id> under it and keeps it alive at a third of the TTL; reads the
+ * whole prefix into its view; and watches the prefix: any change there
+ * triggers a re-read (the changes are rare and small, so a whole re-read
+ * is simpler and never wrong). When etcd does not answer, the node keeps
+ * its last view and retries every second. Changes made by CLUSTER commands
+ * are compare-and-set transactions on the revision the view was read at. */
+#include "cluster/cluster.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cluster/cluster_state.h"
+#include "cluster/etcd.h"
+#include "messaging/pubsub.h"
+#include "replication/replication.h"
+#include "server/info.h"
+#include "server/blocked.h"
+#include "server/config.h"
+#include "server/connection.h"
+#include "server/server.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+#define RETRY_MS 1000
+#define CHANGE_ATTEMPTS 8
+
+struct cluster_state cl;
+
+static struct {
+    bool refreshing, refresh_again;
+    struct etcd_stream *watch;
+    long long watch_from;
+    struct event_timer *keepalive_timer, *retry_timer;
+    /* callbacks waiting for the next fresh view */
+    struct view_waiter *waiters;
+} session;
+
+struct view_waiter {
+    void (*fn)(void *arg);
+    void *arg;
+    struct view_waiter *next;
+};
+
+bool cluster_enabled(void)
+{
+    return cl.enabled;
+}
+
+static void lease_grant(void);
+static void watch_start(void);
+
+/* ---- the node id ---- */
+
+static void random_id(char out[CLUSTER_ID_LEN + 1])
+{
+    unsigned char raw[CLUSTER_ID_LEN / 2];
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || read(fd, raw, sizeof(raw)) != (ssize_t)sizeof(raw)) log_warning("Can't read /dev/urandom");
+    if (fd >= 0) close(fd);
+    for (size_t i = 0; i < sizeof(raw); i++) snprintf(out + 2 * i, 3, "%02x", raw[i]);
+}
+
+/* The id lives in cluster-config-file so that a restarted node is the same
+ * node (same role, same slots). */
+static int load_or_create_id(void)
+{
+    FILE *f = fopen(cfg.cluster_config_file, "r");
+    if (f) {
+        char line[128] = "";
+        bool ok = fgets(line, sizeof(line), f) && sscanf(line, "%40s", cl.myid) == 1 && strlen(cl.myid) == 40;
+        fclose(f);
+        if (ok) return 0;
+        log_warning("Unrecoverable error: the cluster config file %s does not hold a node id", cfg.cluster_config_file);
+        return -1;
+    }
+    random_id(cl.myid);
+    f = fopen(cfg.cluster_config_file, "w");
+    if (!f || fprintf(f, "%s\n", cl.myid) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0) {
+        log_warning("Can't write the cluster config file %s: %s", cfg.cluster_config_file, strerror(errno));
+        if (f) fclose(f);
+        return -1;
+    }
+    fclose(f);
+    log_notice("No cluster configuration found, I'm %s", cl.myid);
+    return 0;
+}
+
+/* ---- reading the view ---- */
+
+static void retry_later(void (*fn)(void));
+
+static void run_waiters(void)
+{
+    struct view_waiter *w = session.waiters;
+    session.waiters = NULL;
+    while (w) {
+        struct view_waiter *next = w->next;
+        w->fn(w->arg);
+        mem_free(w);
+        w = next;
+    }
+}
+
+static void on_range(void *ctx, int status, const char *body, size_t len)
+{
+    (void)ctx, (void)len;
+    session.refreshing = false;
+    cl.etcd_up = status == 200;
+    log_verbose("etcd: read the cluster (%d, %zu bytes)", status, len);
+    if (status != 200) {
+        log_warning("etcd: reading the cluster failed (%d); keeping the last view", status);
+        run_waiters();
+        return;
+    }
+    char err[200];
+    struct topology_self self = {.id = cl.myid, .ip = cl.ip, .port = cl.port};
+    if (!topology_load(&cl.view, cl.prefix, &self, body, err, sizeof(err))) {
+        log_warning("etcd: the cluster's keys could not be read (%s); keeping the last view", err);
+    } else {
+        links_sync();
+        cluster_follow_role();
+        if (!session.watch) {
+            session.watch_from = cl.view.revision + 1;
+            watch_start();
+        }
+    }
+    if (session.refresh_again) {
+        session.refresh_again = false;
+        cluster_refresh_now();
+        return;
+    }
+    run_waiters();
+}
+
+void cluster_refresh_now(void)
+{
+    if (session.refreshing) {
+        session.refresh_again = true;
+        return;
+    }
+    session.refreshing = true;
+    log_verbose("etcd: reading the cluster");
+    str key = etcd_b64(cl.prefix, strlen(cl.prefix));
+    str end_raw = etcd_prefix_end(cl.prefix);
+    str end = etcd_b64(end_raw, str_len(end_raw));
+    str body = str_append_printf(str_empty(256), "{\"key\":%s,\"range_end\":%s}", key, end);
+    etcd_post("/v3/kv/range", body, 0, on_range, NULL);
+    str_free(key);
+    str_free(end_raw);
+    str_free(end);
+    str_free(body);
+}
+
+/* Calls fn once the next re-read of the view has completed. */
+static void after_refresh(void (*fn)(void *arg), void *arg)
+{
+    struct view_waiter *w = mem_alloc(sizeof(*w));
+    w->fn = fn;
+    w->arg = arg;
+    w->next = session.waiters;
+    session.waiters = w;
+    cluster_refresh_now();
+}
+
+/* ---- the watch ---- */
+
+static void on_watch_message(void *ctx, const char *json, size_t len)
+{
+    (void)ctx, (void)len;
+    if (strstr(json, "\"events\"")) cluster_refresh_now();
+}
+
+static void on_watch_ended(void *ctx, int status, const char *body, size_t len)
+{
+    (void)ctx, (void)body, (void)len;
+    session.watch = NULL;
+    log_warning("etcd: the watch on the cluster ended (%d); watching again", status);
+    retry_later(watch_start);
+}
+
+static void watch_start(void)
+{
+    str key = etcd_b64(cl.prefix, strlen(cl.prefix));
+    str end_raw = etcd_prefix_end(cl.prefix);
+    str end = etcd_b64(end_raw, str_len(end_raw));
+    str body = str_append_printf(str_empty(256),
+                                 "{\"create_request\":{\"key\":%s,\"range_end\":%s,\"start_revision\":%lld}}", key,
+                                 end, session.watch_from);
+    session.watch = etcd_stream_open("/v3/watch", body, on_watch_message, on_watch_ended, NULL);
+    str_free(key);
+    str_free(end_raw);
+    str_free(end);
+    str_free(body);
+    cluster_refresh_now(); /* what changed while nobody watched */
+}
+
+/* ---- the lease ---- */
+
+static long long lease_ttl_seconds(void)
+{
+    long long s = (cfg.cluster_node_timeout + 999) / 1000;
+    return s < 2 ? 2 : s;
+}
+
+static void keepalive_tick(struct event_loop *loop, void *data);
+
+static void schedule_keepalive(void)
+{
+    long long every = lease_ttl_seconds() * 1000 / 3;
+    session.keepalive_timer = event_timer_at(server.loop, event_now_ms() + every, keepalive_tick, NULL);
+}
+
+static void on_keepalive(void *ctx, int status, const char *body, size_t len)
+{
+    (void)ctx, (void)len;
+    cl.etcd_up = status == 200;
+    if (status == 200 && !strstr(body, "\"TTL\"")) {
+        /* etcd answers without a TTL when the lease is gone: start over */
+        log_warning("etcd: our lease expired; registering again");
+        cl.lease = 0;
+        lease_grant();
+        return;
+    }
+    schedule_keepalive();
+}
+
+static void keepalive_tick(struct event_loop *loop, void *data)
+{
+    (void)loop, (void)data;
+    session.keepalive_timer = NULL;
+    char body[64];
+    snprintf(body, sizeof(body), "{\"ID\":%lld}", cl.lease);
+    etcd_post("/v3/lease/keepalive", body, 0, on_keepalive, NULL);
+}
+
+static void on_registered(void *ctx, int status, const char *body, size_t len)
+{
+    (void)ctx, (void)body, (void)len;
+    if (status != 200) {
+        retry_later(lease_grant);
+        return;
+    }
+    cl.etcd_up = true;
+    schedule_keepalive();
+    cluster_refresh_now();
+}
+
+static void register_alive(void)
+{
+    char name[64], value[96];
+    snprintf(name, sizeof(name), "alive/%s", cl.myid);
+    snprintf(value, sizeof(value), "%s %d", cl.ip, cl.port);
+    str ops = cluster_txn_put(str_empty(256), name, value, true);
+    str body = cluster_txn_wrap(str_empty(8), ops);
+    etcd_post("/v3/kv/txn", body, 0, on_registered, NULL);
+    str_free(body);
+}
+
+static void on_grant(void *ctx, int status, const char *body, size_t len)
+{
+    (void)ctx, (void)len;
+    json_object *root = status == 200 ? json_tokener_parse(body) : NULL, *id;
+    if (root && json_object_object_get_ex(root, "ID", &id)) cl.lease = json_object_get_int64(id);
+    if (root) json_object_put(root);
+    if (!cl.lease) {
+        cl.etcd_up = false;
+        log_warning("etcd at %s: can't obtain a lease (%d); retrying", etcd_endpoint(), status);
+        retry_later(lease_grant);
+        return;
+    }
+    register_alive();
+}
+
+static void lease_grant(void)
+{
+    char body[64];
+    snprintf(body, sizeof(body), "{\"TTL\":%lld}", lease_ttl_seconds());
+    etcd_post("/v3/lease/grant", body, 0, on_grant, NULL);
+}
+
+static void (*retry_fn)(void);
+
+static void on_retry(struct event_loop *loop, void *data)
+{
+    (void)loop, (void)data;
+    session.retry_timer = NULL;
+    void (*fn)(void) = retry_fn;
+    retry_fn = NULL;
+    if (fn) fn();
+}
+
+static void retry_later(void (*fn)(void))
+{
+    if (session.retry_timer) event_timer_cancel(server.loop, session.retry_timer);
+    retry_fn = fn;
+    session.retry_timer = event_timer_at(server.loop, event_now_ms() + RETRY_MS, on_retry, NULL);
+}
+
+/* ---- changes ---- */
+
+static str put_op(str ops, const char *name, const char *value, bool with_lease, bool del)
+{
+    char full[512];
+    snprintf(full, sizeof(full), "%s%s", cl.prefix, name);
+    str key = etcd_b64(full, strlen(full));
+    if (str_len(ops) > 0) ops = str_append(ops, ",", 1);
+    if (del) {
+        ops = str_append_printf(ops, "{\"requestDeleteRange\":{\"key\":%s}}", key);
+    } else {
+        str v = etcd_b64(value, strlen(value));
+        ops = str_append_printf(ops, "{\"requestPut\":{\"key\":%s,\"value\":%s", key, v);
+        if (with_lease) ops = str_append_printf(ops, ",\"lease\":%lld", cl.lease);
+        ops = str_append(ops, "}}", 2);
+        str_free(v);
+    }
+    str_free(key);
+    return ops;
+}
+
+str cluster_txn_put(str ops, const char *name, const char *value, bool with_lease)
+{
+    return put_op(ops, name, value, with_lease, false);
+}
+
+str cluster_txn_delete(str ops, const char *name)
+{
+    return put_op(ops, name, NULL, false, true);
+}
+
+/* The transaction succeeds only if nothing under the prefix changed since
+ * the view was read (`compare` may add more). */
+str cluster_txn_wrap(str compare, str ops)
+{
+    str key = etcd_b64(cl.prefix, strlen(cl.prefix));
+    str end_raw = etcd_prefix_end(cl.prefix);
+    str end = etcd_b64(end_raw, str_len(end_raw));
+    str body = str_append_printf(str_empty(str_len(ops) + 256), "{");
+    if (str_len(compare) > 0 || cl.view.revision > 0)
+        body = str_append_printf(body,
+                                 "\"compare\":[{\"key\":%s,\"range_end\":%s,\"target\":\"MOD\",\"result\":\"LESS\","
+                                 "\"mod_revision\":%lld}%s%s],",
+                                 key, end, cl.view.revision + 1, str_len(compare) ? "," : "", compare);
+    body = str_append_printf(body, "\"success\":[%s]}", ops);
+    str_free(key);
+    str_free(end_raw);
+    str_free(end);
+    str_free(compare);
+    str_free(ops);
+    return body;
+}
+
+str cluster_member_value(const struct cluster_node *n, bool primary, const char *shard)
+{
+    return str_append_printf(str_empty(128), "%s %d %s %s", n->ip, n->port, primary ? "master" : "slave", shard);
+}
+
+struct change {
+    uint64_t client_id;
+    cluster_txn_fn *build;
+    void *arg;
+    int attempts;
+    bool done_ok;
+};
+
+static void change_attempt(void *arg);
+
+static void change_finish(struct change *ch, const char *err)
+{
+    struct client *c = client_by_id(ch->client_id);
+    if (c) {
+        if (err) reply_error(&c->out, err);
+        else reply_ok(&c->out);
+        blocked_release(c);
+    }
+    mem_free(ch->arg);
+    mem_free(ch);
+}
+
+static void change_visible(void *arg)
+{
+    change_finish(arg, NULL);
+}
+
+static void on_txn(void *ctx, int status, const char *body, size_t len)
+{
+    (void)len;
+    struct change *ch = ctx;
+    cl.etcd_up = status == 200;
+    log_verbose("etcd: transaction answered %d: %.300s", status, body);
+    if (status != 200) {
+        change_finish(ch, "CLUSTERDOWN The cluster configuration store (etcd) is unreachable");
+        return;
+    }
+    if (strstr(body, "\"succeeded\":true")) {
+        after_refresh(change_visible, ch);
+        return;
+    }
+    if (++ch->attempts >= CHANGE_ATTEMPTS) {
+        change_finish(ch, "TRYAGAIN The cluster configuration is changing, retry");
+        return;
+    }
+    after_refresh(change_attempt, ch); /* someone changed it first: build again on the fresh view */
+}
+
+static void change_attempt(void *arg)
+{
+    struct change *ch = arg;
+    const char *err = NULL;
+    str body = ch->build(ch->arg, &err);
+    if (!body) {
+        change_finish(ch, err);
+        return;
+    }
+    log_verbose("etcd: transaction %.300s", body);
+    etcd_post("/v3/kv/txn", body, 0, on_txn, ch);
+    str_free(body);
+}
+
+void cluster_change(struct client *c, cluster_txn_fn *build, void *arg)
+{
+    struct change *ch = mem_calloc(sizeof(*ch));
+    ch->client_id = c->id;
+    ch->build = build;
+    ch->arg = arg;
+    blocked_hold(c);
+    change_attempt(ch);
+}
+
+/* ---- following the view ---- */
+
+/* A replica in the view replicates its shard's primary; a primary in the
+ * view replicates nobody. */
+void cluster_follow_role(void)
+{
+    const struct cluster_node *me = topology_myself(&cl.view);
+    if (!me->member) return;
+    if (me->primary) {
+        if (replication_is_replica()) replication_follow(NULL, 0);
+        return;
+    }
+    int p = topology_shard_primary(&cl.view, me->shard);
+    if (p < 0 || p == cl.view.myself) return;
+    const struct cluster_node *primary = &cl.view.nodes[p];
+    if (!replication_following(primary->ip, primary->port)) replication_follow(primary->ip, primary->port);
+}
+
+static bool forward_publish(bool shard, const char *channel, size_t clen, const char *msg, size_t mlen)
+{
+    links_forward_publish(shard, channel, clen, msg, mlen);
+    return true;
+}
+
+/* ---- start ---- */
+
+static void choose_address(void)
+{
+    const char *ip = cfg.cluster_announce_ip;
+    if (!ip) {
+        ip = "127.0.0.1";
+        for (int i = 0; i < cfg.bind_count; i++) {
+            const char *b = cfg.bind[i][0] == '-' ? cfg.bind[i] + 1 : cfg.bind[i];
+            if (strchr(b, '.') && strcmp(b, "*") && strcmp(b, "0.0.0.0")) {
+                ip = b;
+                break;
+            }
+        }
+    }
+    snprintf(cl.ip, sizeof(cl.ip), "%s", ip);
+    cl.port = cfg.cluster_announce_port ? cfg.cluster_announce_port : cfg.port;
+}
+
+int cluster_init(void)
+{
+    if (!cfg.cluster_enabled) return 0;
+    cl.enabled = true;
+    if (load_or_create_id() != 0) return -1;
+    if (!etcd_init(cfg.cluster_etcd_endpoints)) {
+        log_warning("cluster-enabled needs cluster-etcd-endpoints");
+        return -1;
+    }
+    snprintf(cl.prefix, sizeof(cl.prefix), "/runnel/%s/", cfg.cluster_name);
+    choose_address();
+    topology_init(&cl.view);
+    struct topology_self self = {.id = cl.myid, .ip = cl.ip, .port = cl.port};
+    topology_load(&cl.view, cl.prefix, &self, "{}", (char[8]){0}, 8);
+    cluster_hooks_install();
+    pubsub_cluster_forward = forward_publish;
+    info_cluster_enabled = true;
+    lease_grant();
+    log_notice("Cluster node %s (%s:%d) using etcd at %s, prefix %s", cl.myid, cl.ip, cl.port, etcd_endpoint(),
+               cl.prefix);
+    return 0;
+}

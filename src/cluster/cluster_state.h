@@ -1,0 +1,62 @@
+/* cluster_state: what the files of cluster/ share. Nothing outside
+ * cluster/ includes it. */
+#ifndef RUNNEL_CLUSTER_CLUSTER_STATE_H
+#define RUNNEL_CLUSTER_CLUSTER_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cluster/topology.h"
+#include "protocol/command.h"
+#include "server/client.h"
+#include "util/str.h"
+
+struct cluster_state {
+    bool enabled;
+    struct topology view;
+    char myid[CLUSTER_ID_LEN + 1];
+    char prefix[300];   /* "/runnel/<cluster-name>/" */
+    char ip[64];        /* the address this node announces */
+    int port;
+    bool etcd_up;       /* the last request to etcd was answered */
+    long long lease;    /* 0: none yet */
+    long long messages_sent, messages_received;
+};
+extern struct cluster_state cl;
+
+/* ---- cluster.c ---- */
+/* Builds the JSON body of an etcd transaction from the current view, or
+ * NULL with *err (a reply text) when the change is not possible. */
+typedef str cluster_txn_fn(void *arg, const char **err);
+/* Runs a change as an etcd compare-and-set transaction: the client waits;
+ * if the view was stale, the view is re-read and the change built again.
+ * The client gets +OK once the view shows the change, or the error. */
+void cluster_change(struct client *c, cluster_txn_fn *build, void *arg);
+/* Pieces of transactions. */
+str cluster_txn_put(str ops, const char *name, const char *value, bool with_lease);
+str cluster_txn_delete(str ops, const char *name);
+str cluster_txn_wrap(str compare, str ops);
+/* "member/<id>" record for a node as the view has it, with a role and shard. */
+str cluster_member_value(const struct cluster_node *n, bool primary, const char *shard);
+/* The node this node replicates changed (or it became a primary). */
+void cluster_follow_role(void);
+
+void cluster_refresh_now(void);
+
+/* ---- routing.c ---- */
+void cluster_hooks_install(void);
+int cluster_key_slot(const char *key, size_t len);
+const char *cluster_route(struct client *c, struct command *cmd, int argc, struct arg *argv, char *buf,
+                          size_t size);
+/* Connection flags for routing: READONLY and ASKING. */
+void cluster_client_set_readonly(struct client *c, bool on);
+void cluster_client_set_asking(struct client *c);
+
+/* ---- links.c ---- */
+void links_sync(void);
+/* PUBLISH goes to every other node; SPUBLISH (shard_only) to the other
+ * nodes of this node's shard. */
+void links_forward_publish(bool shard_only, const char *channel, size_t clen, const char *msg, size_t mlen);
+int links_count(void);
+
+#endif

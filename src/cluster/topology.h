@@ -1,0 +1,85 @@
+/* topology: the cluster as this node sees it — its nodes, their roles and
+ * shards, which shard serves each of the 16384 slots — rebuilt from the
+ * keys under the cluster's etcd prefix, and rendered as CLUSTER NODES,
+ * SLOTS and SHARDS replies.
+ *
+ * The prefix holds (values are plain text):
+ *   member/<id>  "ip port role shard"   a node that joined (CLUSTER MEET);
+ *                                       role "master" or "slave"
+ *   alive/<id>   "ip port"              bound to the node's lease: it runs
+ *   slots        "start end shard\n"... the slot map, written only by
+ *                                       compare-and-set on its revision
+ * A node that has not joined sees only itself (and the slots its shard
+ * holds), as a fresh Redis Cluster node does before CLUSTER MEET. */
+#ifndef RUNNEL_CLUSTER_TOPOLOGY_H
+#define RUNNEL_CLUSTER_TOPOLOGY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "protocol/outbuf.h"
+#include "util/str.h"
+
+#define CLUSTER_SLOTS 16384
+#define CLUSTER_ID_LEN 40
+
+struct cluster_node {
+    char id[CLUSTER_ID_LEN + 1];
+    char ip[64];
+    int port;
+    bool primary;
+    char shard[CLUSTER_ID_LEN + 1];
+    bool alive;
+    bool member;            /* has a member/ record */
+    long long epoch;        /* the member record's mod revision */
+};
+
+struct topology {
+    struct cluster_node *nodes;
+    int count;
+    int myself;                       /* index of this node */
+    int16_t owner[CLUSTER_SLOTS];     /* index of the node serving the slot, -1: none in this view */
+    char (*slot_shard)[CLUSTER_ID_LEN + 1]; /* the map as stored: shard id per slot, "" none */
+    long long revision;               /* etcd revision of the read (the config epoch) */
+    long long slots_revision;         /* mod revision of the slot map (0: absent), for CAS */
+    struct cluster_node *running;     /* every node with an alive/ key, member or not (CLUSTER MEET) */
+    int running_count;
+};
+
+/* Who this node is, when etcd has no record of it. */
+struct topology_self {
+    const char *id;
+    const char *ip;
+    int port;
+};
+
+void topology_init(struct topology *t);
+void topology_free(struct topology *t);
+/* Rebuilds t from an etcd range reply over the prefix; false (t
+ * unchanged, the reason in err) if the reply does not parse. */
+bool topology_load(struct topology *t, const char *prefix, const struct topology_self *self, const char *json,
+                   char *err, size_t errlen);
+
+int topology_find(const struct topology *t, const char *id);
+int topology_find_addr(const struct topology *t, const char *ip, int port);
+/* A running node at this address, member or not, or NULL. */
+const struct cluster_node *topology_running_at(const struct topology *t, const char *ip, int port);
+const struct cluster_node *topology_myself(const struct topology *t);
+/* The primary serving a shard in this view, or -1. */
+int topology_shard_primary(const struct topology *t, const char *shard);
+int topology_assigned_slots(const struct topology *t);
+/* Every slot served by a known, running primary. */
+bool topology_covered(const struct topology *t);
+int topology_primaries_with_slots(const struct topology *t);
+
+/* A slot map (shard id per slot, "" for none) as stored in etcd. */
+typedef char topology_slot_map[CLUSTER_SLOTS][CLUSTER_ID_LEN + 1];
+str topology_encode_map(const topology_slot_map map);
+
+str topology_nodes_text(const struct topology *t, str out);
+/* One node's CLUSTER NODES line, with its newline. */
+str topology_node_line(const struct topology *t, int i, str out);
+void topology_reply_slots(const struct topology *t, struct outbuf *o);
+void topology_reply_shards(const struct topology *t, struct outbuf *o);
+
+#endif
