@@ -13,6 +13,7 @@
 #include "protocol/command.h"
 #include "types/stream_block.h"
 #include "types/stream_index.h"
+#include "types/stream_refs.h"
 
 /* stream-node-max-bytes / stream-node-max-entries: when the last block
  * reaches either (0: no limit), the next entry starts a new block. */
@@ -98,9 +99,13 @@ struct stream_trim {
     bool approx;      /* `~`: whole blocks only */
     long long limit;  /* most entries to remove, 0: no limit (approx only) */
     int arg_index;    /* the threshold's argument (for error messages) */
+    enum stream_ref_policy policy; /* what becomes of the groups' references */
 };
 
-/* Trims as XTRIM/XADD do; returns the number of entries removed. */
+/* Trims as XTRIM/XADD do; returns the number of entries removed. Under
+ * DELREF the removed entries leave every PEL; under ACKED only entries no
+ * group refers to go (an exact trim steps over the others, a `~` trim
+ * stops at the first block holding one). */
 long long stream_trim(struct stream *s, const struct stream_trim *t);
 
 /* ---- replies and argument parsing, shared with groups and XINFO ---- */

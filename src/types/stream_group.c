@@ -204,6 +204,14 @@ static void pel_remove(struct stream_cgroup *g, struct stream_id id, struct stre
     mem_free(n);
 }
 
+bool stream_pel_drop(struct stream_cgroup *g, struct stream_id id)
+{
+    struct stream_nack *n = stream_index_find(g->pel, id);
+    if (!n) return false;
+    pel_remove(g, id, n);
+    return true;
+}
+
 /* Gives a pending entry to consumer c (a claim). */
 static void pel_transfer(struct stream_nack *n, struct stream_consumer *c, struct stream_id id)
 {
@@ -798,10 +806,7 @@ static void cmd_xack(struct request *req)
     long long acked = 0;
     for (int i = 3; i < req->argc; i++) {
         stream_parse_id(&req->argv[i], 0, true, &id, NULL);
-        struct stream_nack *n = stream_index_find(g->pel, id);
-        if (!n) continue;
-        pel_remove(g, id, n);
-        acked++;
+        acked += stream_pel_drop(g, id);
     }
     req->dirty += acked;
     reply_int(req->out, acked);

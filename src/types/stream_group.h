@@ -72,4 +72,7 @@ size_t stream_consumer_index(const struct stream_cgroup *g, const struct stream_
 bool stream_pel_add(struct stream_cgroup *g, struct stream_consumer *c, struct stream_id id, long long delivery_time,
                     uint64_t delivery_count);
 
+/* Drops id from g's PEL (and its owner's); false when it was not pending. */
+bool stream_pel_drop(struct stream_cgroup *g, struct stream_id id);
+
 #endif
