@@ -31,6 +31,7 @@
 #include "db/oplog.h"
 #include "types/keyspace_events.h"
 #include "types/stream_oplog.h"
+#include "types/stream_pel.h"
 #include "util/mem.h"
 
 #define ID_MAX ((struct stream_id){UINT64_MAX, UINT64_MAX})
@@ -157,70 +158,6 @@ static struct stream_consumer *consumer_get(struct request *req, struct stream_c
     return c ? c : consumer_create(req, g, key, name->ptr, name->len);
 }
 
-/* ---- pending entries ---- */
-
-static void nack_free(void *p)
-{
-    mem_free(p);
-}
-
-/* Records `id` as delivered to c now. An entry already pending (the group
- * was moved back with SETID) changes owner and starts over at one
- * delivery. Returns its pending entry. */
-static struct stream_nack *pel_deliver(struct stream_cgroup *g, struct stream_consumer *c, struct stream_id id)
-{
-    struct stream_nack *n = stream_index_find(g->pel, id);
-    if (n) {
-        stream_index_remove(n->consumer->pel, id, NULL);
-    } else {
-        n = mem_alloc(sizeof(*n));
-        stream_index_insert(g->pel, id, n);
-    }
-    n->consumer = c;
-    n->delivery_time = db_now_ms;
-    n->delivery_count = 1;
-    stream_index_insert(c->pel, id, n);
-    return n;
-}
-
-bool stream_pel_add(struct stream_cgroup *g, struct stream_consumer *c, struct stream_id id, long long delivery_time,
-                    uint64_t delivery_count)
-{
-    struct stream_nack *n = mem_alloc(sizeof(*n));
-    *n = (struct stream_nack){delivery_time, delivery_count, c};
-    if (!stream_index_insert(g->pel, id, n)) {
-        mem_free(n);
-        return false;
-    }
-    stream_index_insert(c->pel, id, n);
-    return true;
-}
-
-/* Drops a pending entry from the group and its owner. */
-static void pel_remove(struct stream_cgroup *g, struct stream_id id, struct stream_nack *n)
-{
-    stream_index_remove(g->pel, id, NULL);
-    stream_index_remove(n->consumer->pel, id, NULL);
-    mem_free(n);
-}
-
-bool stream_pel_drop(struct stream_cgroup *g, struct stream_id id)
-{
-    struct stream_nack *n = stream_index_find(g->pel, id);
-    if (!n) return false;
-    pel_remove(g, id, n);
-    return true;
-}
-
-/* Gives a pending entry to consumer c (a claim). */
-static void pel_transfer(struct stream_nack *n, struct stream_consumer *c, struct stream_id id)
-{
-    if (n->consumer == c) return;
-    if (n->consumer) stream_index_remove(n->consumer->pel, id, NULL);
-    stream_index_insert(c->pel, id, n);
-    n->consumer = c;
-}
-
 /* ---- groups ---- */
 
 struct stream_cgroup *stream_group_find(const struct stream *s, const char *name, size_t len)
@@ -240,7 +177,7 @@ static void group_free(struct stream_cgroup *g)
 {
     for (size_t i = 0; i < g->consumer_count; i++) consumer_free(g->consumers[i]);
     mem_free(g->consumers);
-    stream_index_free(g->pel, nack_free);
+    stream_pel_free(g);
     str_free(g->name);
     mem_free(g);
 }
@@ -257,6 +194,7 @@ struct stream_cgroup *stream_group_add(struct stream *s, const char *name, size_
     g->last_id = last;
     g->entries_read = entries_read;
     g->pel = stream_index_new();
+    g->by_idle = stream_index_new();
     s->groups->items = vec_insert(s->groups->items, &s->groups->count, &s->groups->cap, pos, &g);
     return g;
 }
@@ -280,8 +218,8 @@ void stream_groups_free(struct stream_groups *gs)
     mem_free(gs);
 }
 
-/* Copies one group: consumers first, then the PEL, rebuilding both indexes
- * over fresh nacks. */
+/* Copies one group: consumers first, then the PEL in idle order, which
+ * rebuilds every index over fresh nacks with the same idle order. */
 static struct stream_cgroup *group_copy(const struct stream_cgroup *g)
 {
     struct stream_cgroup *c = mem_calloc(sizeof(*c));
@@ -289,6 +227,7 @@ static struct stream_cgroup *group_copy(const struct stream_cgroup *g)
     c->last_id = g->last_id;
     c->entries_read = g->entries_read;
     c->pel = stream_index_new();
+    c->by_idle = stream_index_new();
     c->consumers = mem_alloc(sizeof(void *) * (g->consumer_count ? g->consumer_count : 1));
     c->consumer_cap = g->consumer_count ? g->consumer_count : 1;
     for (size_t i = 0; i < g->consumer_count; i++) {
@@ -297,14 +236,10 @@ static struct stream_cgroup *group_copy(const struct stream_cgroup *g)
         *dst = (struct stream_consumer){str_dup(src->name), src->seen_time, src->active_time, stream_index_new()};
         c->consumers[c->consumer_count++] = dst;
     }
-    struct stream_index_iter it;
-    for (bool ok = stream_index_first(g->pel, &it); ok; ok = stream_index_next(&it)) {
-        const struct stream_nack *n = stream_index_value(&it);
-        struct stream_nack *m = mem_alloc(sizeof(*m));
-        *m = *n;
-        m->consumer = consumer_find(c, n->consumer->name, str_len(n->consumer->name));
-        stream_index_insert(c->pel, stream_index_key(&it), m);
-        stream_index_insert(m->consumer->pel, stream_index_key(&it), m);
+    for (const struct stream_nack *n = stream_pel_idlest(g, NULL); n; n = stream_pel_idlest(g, n)) {
+        struct stream_consumer *owner = n->consumer ? consumer_find(c, n->consumer->name, str_len(n->consumer->name))
+                                                    : NULL;
+        stream_pel_add(c, owner, n->id, n->delivery_time, n->delivery_count);
     }
     return c;
 }
@@ -326,7 +261,8 @@ size_t stream_groups_memory(const struct stream_groups *gs)
     for (size_t i = 0; i < gs->count; i++) {
         const struct stream_cgroup *g = gs->items[i];
         n += sizeof(*g) + str_alloc_size(g->name) + stream_index_memory(g->pel);
-        n += stream_index_size(g->pel) * sizeof(struct stream_nack) + g->consumer_cap * sizeof(void *);
+        n += stream_index_memory(g->by_idle) + stream_index_size(g->pel) * sizeof(struct stream_nack);
+        n += g->consumer_cap * sizeof(void *);
         for (size_t j = 0; j < g->consumer_count; j++) {
             const struct stream_consumer *c = g->consumers[j];
             n += sizeof(*c) + str_alloc_size(c->name) + stream_index_memory(c->pel);
@@ -406,7 +342,7 @@ static long long deliver_new(struct request *req, const struct arg *key, struct 
             group_advance(s, g, e.id);
             stream_reply_entry(out, &e);
             if (!noack) {
-                stream_pel_log_claimed(&log, e.id, pel_deliver(g, c, e.id));
+                stream_pel_log_claimed(&log, e.id, stream_pel_deliver(g, c, e.id, db_now_ms));
                 c->active_time = db_now_ms;
             }
             n++;
@@ -437,7 +373,7 @@ static void deliver_history(struct request *req, const struct arg *key, struct s
         struct stream_entry e;
         if (stream_lookup(s, id, &e)) {
             struct stream_nack *nack = stream_index_value(&it);
-            nack->delivery_time = db_now_ms;
+            stream_pel_assign(g, nack, c, db_now_ms);
             nack->delivery_count++;
             stream_pel_log_claimed(&log, id, nack);
             req->dirty++;
@@ -741,7 +677,7 @@ static void cmd_xgroup_delconsumer(struct request *req)
     struct stream_consumer *c = x.g->consumers[pos];
     long long pending = (long long)stream_index_size(c->pel);
     struct stream_index_iter it;
-    while (stream_index_first(c->pel, &it)) pel_remove(x.g, stream_index_key(&it), stream_index_value(&it));
+    while (stream_index_first(c->pel, &it)) stream_pel_remove(x.g, stream_index_value(&it));
     vec_remove(x.g->consumers, &x.g->consumer_count, pos);
     consumer_free(c);
     reply_int(req->out, pending);
@@ -988,21 +924,17 @@ static bool claim_one(struct request *req, struct stream *s, struct stream_cgrou
     if (!stream_lookup(s, id, &e)) {
         /* Gone from the stream: it leaves the PEL too. */
         if (n) {
-            pel_remove(g, id, n);
+            stream_pel_remove(g, n);
             stream_pel_log_dropped(log, id);
             req->dirty++;
         }
         return false;
     }
     if (!n && !o->force) return false;
-    if (!n) {
-        n = mem_alloc(sizeof(*n));
-        *n = (struct stream_nack){.delivery_time = db_now_ms, .delivery_count = 1, .consumer = NULL};
-        stream_index_insert(g->pel, id, n);
-    }
+    if (!n) n = stream_pel_add(g, NULL, id, db_now_ms, 1);
+    /* An entry released by XNACK is claimable whatever the idle time. */
     if (n->consumer && o->min_idle && db_now_ms - n->delivery_time < o->min_idle) return false;
-    pel_transfer(n, c, id);
-    n->delivery_time = o->delivery_time;
+    stream_pel_assign(g, n, c, o->delivery_time);
     if (o->retry_count >= 0) n->delivery_count = (uint64_t)o->retry_count;
     else if (!o->justid) n->delivery_count++;
     if (o->justid) stream_reply_id(req->out, &id);
@@ -1111,7 +1043,7 @@ static void autoclaim_walk(struct request *req, struct stream *s, struct stream_
         struct stream_nack *n = stream_index_value(&it);
         struct stream_entry e;
         if (!stream_lookup(s, id, &e)) {
-            pel_remove(g, id, n);
+            stream_pel_remove(g, n);
             stream_pel_log_dropped(log, id);
             r->deleted[r->ndeleted++] = id;
             count--;
@@ -1120,9 +1052,8 @@ static void autoclaim_walk(struct request *req, struct stream *s, struct stream_
             continue;
         }
         ok = stream_index_next(&it);
-        if (o->min_idle && db_now_ms - n->delivery_time < o->min_idle) continue;
-        pel_transfer(n, c, id);
-        n->delivery_time = db_now_ms;
+        if (n->consumer && o->min_idle && db_now_ms - n->delivery_time < o->min_idle) continue;
+        stream_pel_assign(g, n, c, db_now_ms);
         if (!o->justid) n->delivery_count++;
         c->active_time = db_now_ms;
         stream_pel_log_claimed(log, id, n);

@@ -13,6 +13,7 @@
 #include "types/keyspace_events.h"
 #include "types/stream.h"
 #include "types/stream_group.h"
+#include "types/stream_pel.h"
 #include "util/mem.h"
 
 #define ERR_NUMIDS_POSITIVE "ERR Number of IDs must be a positive integer"

@@ -26,6 +26,7 @@
 
 #include "types/stream.h"
 #include "types/stream_group.h"
+#include "types/stream_pel.h"
 #include "util/mem.h"
 
 #define STREAM_SAVE_BLOCKS 0

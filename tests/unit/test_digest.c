@@ -13,6 +13,7 @@
 #include "types/list.h"
 #include "types/set.h"
 #include "types/stream.h"
+#include "types/stream_pel.h"
 #include "types/stream_group.h"
 #include "types/types.h"
 #include "types/zset.h"
