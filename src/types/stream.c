@@ -19,6 +19,7 @@
 #include "types/stream.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -458,10 +459,9 @@ void stream_reply_id(struct outbuf *out, const struct stream_id *id)
     reply_bulk(out, buf, stream_id_format(buf, id));
 }
 
-void stream_reply_entry(struct outbuf *out, const struct stream_entry *e)
+/* The entry's [field, value, ...] array. */
+static void reply_fields(struct outbuf *out, const struct stream_entry *e)
 {
-    reply_array(out, 2);
-    stream_reply_id(out, &e->id);
     reply_array(out, 2LL * e->field_count);
     struct stream_field_cursor c;
     const char *f, *v;
@@ -471,6 +471,22 @@ void stream_reply_entry(struct outbuf *out, const struct stream_entry *e)
         reply_bulk(out, f, fl);
         reply_bulk(out, v, vl);
     }
+}
+
+void stream_reply_entry(struct outbuf *out, const struct stream_entry *e)
+{
+    reply_array(out, 2);
+    stream_reply_id(out, &e->id);
+    reply_fields(out, e);
+}
+
+void stream_reply_entry_meta(struct outbuf *out, const struct stream_entry *e, long long idle, long long deliveries)
+{
+    reply_array(out, 4);
+    stream_reply_id(out, &e->id);
+    reply_fields(out, e);
+    reply_int(out, idle);
+    reply_int(out, deliveries);
 }
 
 long long stream_reply_range(struct outbuf *out, struct stream *s, struct stream_id start, struct stream_id end,
@@ -563,6 +579,37 @@ bool stream_parse_range_id(struct request *req, int i, uint64_t missing_seq, str
     if (stream_parse_id(&a, missing_seq, *exclusive, id, NULL)) return true;
     reply_error(req->out, ERR_INVALID_ID);
     return false;
+}
+
+int stream_parse_ids_block(struct request *req, int i, struct stream_ids *ids)
+{
+    long long n;
+    if (!request_ll_range(req, i + 1, 1, INT_MAX, &n, "ERR Number of IDs must be a positive integer")) return -1;
+    if (n > req->argc - (i + 2)) {
+        reply_error(req->out, "ERR The `numids` parameter must match the number of arguments");
+        return -1;
+    }
+    *ids = (struct stream_ids){i + 2, (int)n};
+    return i + 2 + (int)n;
+}
+
+bool stream_ids_check(struct request *req, const struct stream_ids *ids)
+{
+    if (ids->first == 0) {
+        reply_syntax_error(req->out);
+        return false;
+    }
+    struct stream_id id;
+    for (int j = ids->first; j < ids->first + ids->count; j++)
+        if (!stream_parse_id_or_reply(req, j, 0, true, &id)) return false;
+    return true;
+}
+
+struct stream_id stream_ids_at(const struct request *req, const struct stream_ids *ids, int n)
+{
+    struct stream_id id;
+    stream_parse_id(&req->argv[ids->first + n], 0, true, &id, NULL);
+    return id;
 }
 
 bool stream_find(struct request *req, const struct arg *key, bool write, struct stream **out)
@@ -962,7 +1009,7 @@ static bool read_option_refused(struct request *req, const char *option)
 
 bool stream_read_parse(struct request *req, bool group, struct stream_read_args *a)
 {
-    *a = (struct stream_read_args){.timeout_ms = -1};
+    *a = (struct stream_read_args){.timeout_ms = -1, .claim = -1};
     for (int i = 1; i < req->argc; i++) {
         int more = req->argc - i - 1;
         if (ARG_IS(req, i, "BLOCK") && more) {
@@ -987,6 +1034,11 @@ bool stream_read_parse(struct request *req, bool group, struct stream_read_args 
             if (!group) return read_option_refused(req, "GROUP");
             a->group_arg = i + 1;
             i += 2;
+        } else if (ARG_IS(req, i, "CLAIM") && more) {
+            if (!group) return read_option_refused(req, "CLAIM");
+            if (!request_ll_range(req, ++i, 0, LLONG_MAX, &a->claim,
+                                  "ERR Invalid min-idle-time argument for XREADGROUP"))
+                return false;
         } else if (ARG_IS(req, i, "NOACK")) {
             if (!group) return read_option_refused(req, "NOACK");
             a->noack = true;

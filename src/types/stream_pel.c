@@ -7,6 +7,7 @@
  * served and makes every key unique. */
 #include "types/stream_pel.h"
 
+#include "protocol/reply.h"
 #include "util/mem.h"
 
 static struct stream_id idle_key(const struct stream_nack *n)
@@ -85,6 +86,18 @@ struct stream_nack *stream_pel_idlest(const struct stream_cgroup *g, const struc
     bool ok = after ? stream_index_seek_ge(g->by_idle, idle_key(after), &it) && stream_index_next(&it)
                     : stream_index_first(g->by_idle, &it);
     return ok ? stream_index_value(&it) : NULL;
+}
+
+long long stream_nack_idle(const struct stream_nack *n, long long now)
+{
+    if (!n->consumer) return -1;
+    return now > n->delivery_time ? now - n->delivery_time : 0;
+}
+
+void stream_reply_owner(struct outbuf *out, const struct stream_nack *n)
+{
+    if (n->consumer) reply_bulk(out, n->consumer->name, str_len(n->consumer->name));
+    else reply_bulk(out, "", 0);
 }
 
 static void nack_free(void *p)

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "protocol/outbuf.h"
 #include "types/stream_group.h"
 
 /* Makes id pending in g, owned by c (NULL: released) with this delivery
@@ -36,6 +37,12 @@ bool stream_pel_drop(struct stream_cgroup *g, struct stream_id id);
 /* The first entry of g's idle order (the longest idle), or NULL; `after`
  * non-NULL gives the entry after it instead. */
 struct stream_nack *stream_pel_idlest(const struct stream_cgroup *g, const struct stream_nack *after);
+/* Milliseconds since n's last delivery (never negative); -1 when it was
+ * released, as XPENDING shows it. */
+long long stream_nack_idle(const struct stream_nack *n, long long now);
+/* Replies n's owner's name, or "" for a released entry. */
+void stream_reply_owner(struct outbuf *out, const struct stream_nack *n);
+
 /* Frees every nack of the group's PEL and its idle order (not the
  * consumers' PELs). */
 void stream_pel_free(struct stream_cgroup *g);

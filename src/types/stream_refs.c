@@ -6,7 +6,6 @@
  * they came. */
 #include "types/stream_refs.h"
 
-#include <limits.h>
 #include <string.h>
 
 #include "db/db.h"
@@ -15,9 +14,6 @@
 #include "types/stream_group.h"
 #include "types/stream_pel.h"
 #include "util/mem.h"
-
-#define ERR_NUMIDS_POSITIVE "ERR Number of IDs must be a positive integer"
-#define ERR_NUMIDS_MISMATCH "ERR The `numids` parameter must match the number of arguments"
 
 static const struct arg policy_words[] = {
     [STREAM_REF_KEEP] = {"KEEPREF", 7},
@@ -74,8 +70,7 @@ int stream_delete_with_policy(struct stream *s, struct stream_id id, enum stream
 /* What follows the key (and group): a policy and the IDS block, in any order. */
 struct ids_args {
     enum stream_ref_policy policy;
-    int first;  /* argv index of the first ID */
-    int count;
+    struct stream_ids ids;
 };
 
 /* Parses from argv[from]; replies the error and returns false on failure. */
@@ -84,16 +79,8 @@ static bool parse_ids_args(struct request *req, int from, struct ids_args *a)
     *a = (struct ids_args){.policy = STREAM_REF_KEEP};
     int i = from;
     while (i < req->argc) {
-        if (a->first == 0 && ARG_IS(req, i, "IDS") && i + 1 < req->argc) {
-            long long n;
-            if (!request_ll_range(req, i + 1, 1, INT_MAX, &n, ERR_NUMIDS_POSITIVE)) return false;
-            if (n > req->argc - (i + 2)) {
-                reply_error(req->out, ERR_NUMIDS_MISMATCH);
-                return false;
-            }
-            a->first = i + 2;
-            a->count = (int)n;
-            i += 2 + (int)n;
+        if (a->ids.first == 0 && ARG_IS(req, i, "IDS") && i + 1 < req->argc) {
+            if ((i = stream_parse_ids_block(req, i, &a->ids)) < 0) return false;
         } else if (stream_ref_policy_parse(&req->argv[i], &a->policy)) {
             i++;
         } else {
@@ -101,27 +88,13 @@ static bool parse_ids_args(struct request *req, int from, struct ids_args *a)
             return false;
         }
     }
-    if (a->first == 0) {
-        reply_syntax_error(req->out);
-        return false;
-    }
-    struct stream_id id;
-    for (int j = a->first; j < a->first + a->count; j++)
-        if (!stream_parse_id_or_reply(req, j, 0, true, &id)) return false;
-    return true;
-}
-
-static struct stream_id nth_id(struct request *req, const struct ids_args *a, int n)
-{
-    struct stream_id id;
-    stream_parse_id(&req->argv[a->first + n], 0, true, &id, NULL);
-    return id;
+    return stream_ids_check(req, &a->ids);
 }
 
 static void reply_all_missing(struct request *req, const struct ids_args *a)
 {
-    reply_array(req->out, a->count);
-    for (int i = 0; i < a->count; i++) reply_int(req->out, -1);
+    reply_array(req->out, a->ids.count);
+    for (int i = 0; i < a->ids.count; i++) reply_int(req->out, -1);
 }
 
 /* Deletes each ID under the policy and replies its code. With a group
@@ -132,9 +105,9 @@ static void delete_ids(struct request *req, struct stream *s, struct stream_cgro
 {
     long long changes = 0;
     bool deleted = false;
-    reply_array(req->out, a->count);
-    for (int i = 0; i < a->count; i++) {
-        struct stream_id id = nth_id(req, a, i);
+    reply_array(req->out, a->ids.count);
+    for (int i = 0; i < a->ids.count; i++) {
+        struct stream_id id = stream_ids_at(req, &a->ids, i);
         int r = -1;
         if (!g || stream_pel_drop(g, id)) {
             changes += g != NULL;

@@ -337,3 +337,235 @@ def test_reference_policies_replay(aof_servers):
     raw.call("XTRIM", "x", "MINID", first[15], "ACKED")
     raw.close()
     check_reloads(srv, aof_servers, "x", ["g1", "g2"], "--stream-node-max-entries", "3")
+
+
+# ---- XNACK ----
+
+
+@pytest.fixture
+def delivered(s5):
+    """x with group g; alice was given 1-0..4-0 (one delivery each)."""
+    raw = s5
+    raw.call("XGROUP", "CREATE", "x", "g", "0")
+    raw.call("XREADGROUP", "GROUP", "g", "alice", "COUNT", "4", "STREAMS", "x", ">")
+    return raw
+
+
+def pel(raw, key="x", group="g"):
+    """XPENDING's extended form as (id, consumer, idle or -1, count)."""
+    return [(p[0], p[1], -1 if p[2] == -1 else "idle", p[3]) for p in raw.call("XPENDING", key, group, "-", "+", "100")]
+
+
+def test_xnack_modes(delivered):
+    raw = delivered
+    raw.call("XCLAIM", "x", "g", "alice", "0", "1-0", "2-0", "3-0")  # counts 2
+    assert raw.call("XNACK", "x", "g", "SILENT", "IDS", "1", "1-0") == 1
+    assert raw.call("XNACK", "x", "g", "FAIL", "IDS", "1", "2-0") == 1
+    assert raw.call("XNACK", "x", "g", "FATAL", "IDS", "1", "3-0") == 1
+    assert pel(raw) == [(b"1-0", b"", -1, 1), (b"2-0", b"", -1, 2), (b"3-0", b"", -1, 9223372036854775807),
+                        (b"4-0", b"alice", "idle", 1)]
+    assert raw.call("XPENDING", "x", "g") == [4, b"1-0", b"4-0", [[b"alice", b"1"]]]
+    consumers = raw.call("XINFO", "CONSUMERS", "x", "g")
+    assert consumers[0][3] == 1  # alice's own PEL holds 4-0 only
+
+
+def test_xnack_retrycount_and_silent_floor(delivered):
+    raw = delivered
+    assert raw.call("XNACK", "x", "g", "FATAL", "IDS", "2", "1-0", "2-0", "RETRYCOUNT", "5") == 2
+    assert raw.call("XNACK", "x", "g", "SILENT", "IDS", "1", "3-0", "RETRYCOUNT", "0") == 1
+    assert raw.call("XNACK", "x", "g", "SILENT", "IDS", "1", "3-0") == 1  # released again; 0 stays 0
+    assert [p[3] for p in pel(raw)] == [5, 5, 0, 1]
+
+
+def test_xnack_ignores_what_is_not_pending_unless_forced(delivered):
+    raw = delivered
+    raw.call("XACK", "x", "g", "1-0")
+    assert raw.call("XNACK", "x", "g", "FAIL", "IDS", "3", "1-0", "5-0", "9-0") == 0
+    assert raw.call("XNACK", "x", "g", "FAIL", "IDS", "3", "1-0", "5-0", "9-0", "FORCE") == 2
+    assert raw.call("XNACK", "x", "g", "FATAL", "IDS", "1", "9-0", "FORCE") == 0  # not in the stream
+    got = {p[0]: p for p in pel(raw)}
+    assert got[b"1-0"] == (b"1-0", b"", -1, 0) and got[b"5-0"] == (b"5-0", b"", -1, 0)
+    raw.call("XACK", "x", "g", "1-0")
+    assert raw.call("XNACK", "x", "g", "FATAL", "FORCE", "IDS", "1", "1-0") == 1
+    assert {p[0]: p for p in pel(raw)}[b"1-0"][3] == 9223372036854775807
+
+
+def test_xnack_errors(delivered):
+    raw = delivered
+    assert raw.call("XNACK", "x", "g", "MAYBE", "IDS", "1", "1-0") == SYNTAX
+    assert raw.call("XNACK", "x", "g", "FAIL", "IDS", "0", "1-0") == NUMIDS_POSITIVE
+    assert raw.call("XNACK", "x", "g", "FAIL", "IDS", "3", "1-0", "2-0") == NUMIDS_MISMATCH
+    assert raw.call("XNACK", "x", "g", "FAIL", "IDS", "1", "1-0", "BOGUS") == SYNTAX
+    assert raw.call("XNACK", "x", "g", "FAIL", "IDS", "1", "zz") == INVALID_ID
+    assert raw.call("XNACK", "x", "g", "FAIL", "IDS", "1", "1-0", "RETRYCOUNT", "-1") == (
+        "error", "ERR Invalid RETRYCOUNT option argument for XNACK")
+    assert raw.call("XNACK", "x", "nogroup", "FAIL", "IDS", "1", "1-0") == (
+        "error", "NOGROUP No such key 'x' or consumer group 'nogroup'")
+    assert raw.call("XNACK", "nokey", "g", "FAIL", "IDS", "1", "1-0")[1].startswith("NOGROUP")
+    raw.call("SET", "str", "v")
+    assert raw.call("XNACK", "str", "g", "FAIL", "IDS", "1", "1-0") == WRONGTYPE
+    assert raw.call("XNACK", "x", "g", "FAIL", "IDS", "1")[1].startswith("ERR wrong number of arguments")
+    assert all(p[1] == b"alice" for p in pel(raw))
+
+
+def test_released_entries_are_claimable_at_once(delivered):
+    raw = delivered
+    raw.call("XNACK", "x", "g", "FAIL", "IDS", "2", "2-0", "3-0")
+    # XCLAIM and XAUTOCLAIM take them whatever the min-idle-time
+    assert ids(raw.call("XCLAIM", "x", "g", "bob", "3600000", "2-0", "4-0")) == [b"2-0"]
+    reply = raw.call("XAUTOCLAIM", "x", "g", "carol", "3600000", "0")
+    assert ids(reply[1]) == [b"3-0"]
+    assert [(p[0], p[1]) for p in pel(raw)] == [(b"1-0", b"alice"), (b"2-0", b"bob"), (b"3-0", b"carol"),
+                                                (b"4-0", b"alice")]
+
+
+def test_xinfo_full_shows_released_entries(delivered):
+    raw = delivered
+    raw.call("XNACK", "x", "g", "FAIL", "IDS", "1", "2-0")
+    full = raw.call("XINFO", "STREAM", "x", "FULL")
+    g = dict(zip(full[0::2], full[1::2]))[b"groups"][0]
+    g = dict(zip(g[0::2], g[1::2]))
+    entry = next(p for p in g[b"pending"] if p[0] == b"2-0")
+    assert entry[1] == b"" and entry[2] == 0 and entry[3] == 1
+
+
+# ---- XREADGROUP ... CLAIM ----
+
+
+def test_claim_order_released_then_idle_then_new(delivered):
+    raw = delivered
+    now = int(time.time() * 1000)
+    raw.call("XCLAIM", "x", "g", "alice", "0", "1-0", "TIME", now - 5000, "JUSTID")
+    raw.call("XCLAIM", "x", "g", "alice", "0", "3-0", "TIME", now - 9000, "JUSTID")
+    raw.call("XNACK", "x", "g", "FAIL", "IDS", "2", "4-0", "2-0")
+    reply = raw.call("XREADGROUP", "GROUP", "g", "bob", "CLAIM", "1000", "STREAMS", "x", ">")
+    assert reply[0][0] == b"x"
+    entries = reply[0][1]
+    assert ids(entries) == [b"4-0", b"2-0", b"3-0", b"1-0", b"5-0"]
+    assert [e[1] for e in entries][:1] == [[b"n", b"4"]]
+    assert [e[2] for e in entries[:2]] == [-1, -1]  # released: no idle time
+    assert 9000 <= entries[2][2] < 20000 and 5000 <= entries[3][2] < 9000
+    assert [e[3] for e in entries] == [1, 1, 1, 1, 0]
+    assert entries[4][2] == 0  # a new entry: 0 0
+    assert [(p[0], p[1], p[3]) for p in raw.call("XPENDING", "x", "g", "-", "+", "10")] == [
+        (b"1-0", b"bob", 2), (b"2-0", b"bob", 2), (b"3-0", b"bob", 2), (b"4-0", b"bob", 2), (b"5-0", b"bob", 1)]
+
+
+def test_claim_respects_count_and_min_idle(delivered):
+    raw = delivered
+    raw.call("XNACK", "x", "g", "FAIL", "IDS", "1", "3-0")
+    reply = raw.call("XREADGROUP", "GROUP", "g", "bob", "COUNT", "2", "CLAIM", "3600000", "STREAMS", "x", ">")
+    assert ids(reply[0][1]) == [b"3-0", b"5-0"]  # 1-0, 2-0, 4-0 are not idle long enough
+    assert raw.call("XREADGROUP", "GROUP", "g", "bob", "CLAIM", "3600000", "STREAMS", "x", ">") is None
+    time.sleep(0.02)
+    reply = raw.call("XREADGROUP", "GROUP", "g", "carol", "COUNT", "2", "CLAIM", "10", "STREAMS", "x", ">")
+    assert ids(reply[0][1]) == [b"1-0", b"2-0"]
+
+
+def test_claim_ignores_noack_for_claimed_entries(delivered):
+    raw = delivered
+    raw.call("XNACK", "x", "g", "FAIL", "IDS", "1", "1-0")
+    reply = raw.call("XREADGROUP", "GROUP", "g", "bob", "NOACK", "CLAIM", "0", "STREAMS", "x", ">")
+    assert ids(reply[0][1])[:1] == [b"1-0"] and b"5-0" in ids(reply[0][1])
+    owners = {p[0]: p[1] for p in raw.call("XPENDING", "x", "g", "-", "+", "10")}
+    assert owners[b"1-0"] == b"bob"
+    assert b"5-0" not in owners  # the new entry went unacknowledged
+
+
+def test_claim_drops_entries_gone_from_the_stream(delivered):
+    raw = delivered
+    raw.call("XNACK", "x", "g", "FAIL", "IDS", "2", "1-0", "2-0")
+    raw.call("XDEL", "x", "1-0")
+    reply = raw.call("XREADGROUP", "GROUP", "g", "bob", "COUNT", "1", "CLAIM", "0", "STREAMS", "x", ">")
+    assert ids(reply[0][1]) == [b"2-0"]
+    assert b"1-0" not in [p[0] for p in raw.call("XPENDING", "x", "g", "-", "+", "10")]
+
+
+def test_claim_ignored_with_an_explicit_id(delivered):
+    raw = delivered
+    raw.call("XNACK", "x", "g", "FAIL", "IDS", "1", "1-0")
+    reply = raw.call("XREADGROUP", "GROUP", "g", "alice", "CLAIM", "0", "STREAMS", "x", "0")
+    assert ids(reply[0][1]) == [b"2-0", b"3-0", b"4-0"]
+    assert all(len(e) == 2 for e in reply[0][1])
+
+
+def test_claim_resp3(server, r, raw3):
+    raw3.call("XADD", "x", "1-0", "a", "1")
+    raw3.call("XGROUP", "CREATE", "x", "g", "0")
+    raw3.call("XREADGROUP", "GROUP", "g", "c", "STREAMS", "x", ">")
+    raw3.call("XNACK", "x", "g", "SILENT", "IDS", "1", "1-0")
+    reply = raw3.call("XREADGROUP", "GROUP", "g", "d", "CLAIM", "0", "STREAMS", "x", ">")
+    assert reply == {"x": [[b"1-0", [b"a", b"1"], -1, 0]]}
+
+
+def test_claim_errors(delivered):
+    raw = delivered
+    assert raw.call("XREADGROUP", "GROUP", "g", "c", "CLAIM", "-1", "STREAMS", "x", ">") == (
+        "error", "ERR Invalid min-idle-time argument for XREADGROUP")
+    assert raw.call("XREADGROUP", "GROUP", "g", "c", "CLAIM", "x", "STREAMS", "x", ">")[1].startswith("ERR Invalid")
+    assert raw.call("XREAD", "CLAIM", "0", "STREAMS", "x", "0") == (
+        "error", "ERR The CLAIM option is only supported by XREADGROUP. You called XREAD instead.")
+
+
+def test_blocked_claim_reader_is_served_by_xnack(server, delivered):
+    raw = delivered
+    raw.call("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "x", ">")  # 5-0 too: nothing new left
+    waiter = server.raw()
+    try:
+        waiter.command("XREADGROUP", "GROUP", "g", "bob", "BLOCK", "5000", "CLAIM", "3600000", "STREAMS", "x", ">")
+        from conftest import wait_blocked
+        wait_blocked(server.client(), 1)
+        assert raw.call("XNACK", "x", "g", "FAIL", "IDS", "1", "3-0") == 1
+        reply = waiter.read_reply()
+        assert reply[0][0] == b"x" and reply[0][1] == [[b"3-0", [b"n", b"3"], -1, 1]]
+    finally:
+        waiter.close()
+
+
+def test_nack_and_claim_replay(aof_servers):
+    srv = RunnelProcess("--appendonly", "yes")
+    aof_servers.append(srv)
+    raw = srv.raw()
+    for i in range(1, 21):
+        raw.call("XADD", "x", "%d-0" % i, "n", str(i))
+    raw.call("XGROUP", "CREATE", "x", "g", "0")
+    raw.call("XGROUP", "CREATE", "x", "h", "0")
+    raw.call("XREADGROUP", "GROUP", "g", "a", "COUNT", "12", "STREAMS", "x", ">")
+    raw.call("XREADGROUP", "GROUP", "h", "b", "COUNT", "5", "STREAMS", "x", ">")
+    raw.call("XNACK", "x", "g", "FAIL", "IDS", "3", "7-0", "2-0", "9-0")
+    raw.call("XNACK", "x", "g", "FATAL", "IDS", "1", "4-0")
+    raw.call("XNACK", "x", "g", "SILENT", "IDS", "2", "3-0", "15-0", "FORCE")
+    raw.call("XNACK", "x", "h", "FAIL", "IDS", "1", "1-0")
+    raw.call("XDEL", "x", "9-0")  # a released entry gone from the stream
+    raw.call("XREADGROUP", "GROUP", "g", "c", "COUNT", "2", "CLAIM", "0", "STREAMS", "x", ">")
+    raw.close()
+    srv = check_reloads(srv, aof_servers, "x", ["g", "h"])
+    # the release order itself survived: the next CLAIM takes the same entries
+    raw = srv.raw()
+    reply = raw.call("XREADGROUP", "GROUP", "g", "d", "COUNT", "3", "CLAIM", "3600000", "STREAMS", "x", ">")
+    assert ids(reply[0][1]) == [b"4-0", b"3-0", b"15-0"]  # 9-0, deleted, left the PEL on the way
+    assert [e[3] for e in reply[0][1]] == [9223372036854775807, 0, 0]
+    raw.close()
+
+
+# A DUMP of a stream written before XNACK (stream encoding 0): x holds 1-0..6-0,
+# group g delivered 1-0, 2-0 to alice and 3-0, 4-0 to bob, then 1-0 was
+# claimed by bob with TIME 1700000000000 RETRYCOUNT 7.
+V0_PAYLOAD = bytes.fromhex(
+    "06848100000606060001000000010100060001032101016e020001310406000132040a000133040e0001340412000135041600013604"
+    "0101670400080205616c696365bcd29787ca68bcd29787ca6803626f62bcd29787ca68bcd29787ca6804010080a0abfef96207010200"
+    "bcd29787ca6801000300bcd29787ca6801010400bcd29787ca680101000200166cfc1285c98ec4")
+
+
+def test_stream_encoding_0_still_loads(r, raw):
+    assert raw.call("RESTORE", "x", "0", V0_PAYLOAD) == "OK"
+    assert [(p[0], p[1], p[3]) for p in raw.call("XPENDING", "x", "g", "-", "+", "10")] == [
+        (b"1-0", b"bob", 7), (b"2-0", b"alice", 1), (b"3-0", b"bob", 1), (b"4-0", b"bob", 1)]
+    # the idle order is rebuilt: 1-0, delivered long ago, is the idlest
+    reply = raw.call("XREADGROUP", "GROUP", "g", "carol", "COUNT", "1", "CLAIM", "100000", "STREAMS", "x", ">")
+    assert ids(reply[0][1]) == [b"1-0"] and reply[0][1][0][3] == 7
+    # and it saves in the current encoding, released entries included
+    raw.call("XNACK", "x", "g", "FAIL", "IDS", "2", "4-0", "2-0")
+    d = raw.call("DEBUG", "DIGEST-VALUE", "x")
+    assert raw.call("RESTORE", "y", "0", raw.call("DUMP", "x")) == "OK"
+    assert raw.call("DEBUG", "DIGEST-VALUE", "y") == d
