@@ -251,7 +251,8 @@ static bool load_stream(struct codec_in *in, struct stream *s)
     unsigned tag;
     uint64_t blocks;
     if (!codec_get_u8(in, &tag)) return false;
-    if (tag != STREAM_SAVE_BLOCKS && tag != STREAM_SAVE_BLOCKS_V0) return codec_fail(in, "unknown stream encoding %u", tag);
+    if (tag != STREAM_SAVE_BLOCKS && tag != STREAM_SAVE_BLOCKS_V0)
+        return codec_fail(in, "unknown stream encoding %u", tag);
     if (!codec_get_varint(in, &s->length) || !codec_get_varint(in, &s->entries_added) || !get_id(in, &s->last_id) ||
         !get_id(in, &s->first_id) || !get_id(in, &s->max_deleted_id) ||
         !codec_get_count(in, MIN_BLOCK_BYTES, &blocks))
