@@ -419,7 +419,7 @@ static long long read_claimed(struct request *req, const struct group_read *r)
         struct stream_entry e;
         stream_lookup(r->s, x->id, &e);
         stream_pel_assign(r->g, x, r->c, db_now_ms);
-        if (x->delivery_count < LLONG_MAX) x->delivery_count++;
+        stream_nack_count_delivery(x);
         stream_pel_log_claimed(&log, x->id, x);
         stream_reply_entry_meta(req->out, &e, idle, deliveries);
     }
@@ -462,7 +462,7 @@ static void deliver_history(struct request *req, const struct arg *key, struct s
         if (stream_lookup(s, id, &e)) {
             struct stream_nack *nack = stream_index_value(&it);
             stream_pel_assign(g, nack, c, db_now_ms);
-            nack->delivery_count++;
+            stream_nack_count_delivery(nack);
             stream_pel_log_claimed(&log, id, nack);
             req->dirty++;
             stream_reply_entry(out, &e);
@@ -1031,7 +1031,7 @@ static bool claim_one(struct request *req, struct stream *s, struct stream_cgrou
     if (n->consumer && o->min_idle && db_now_ms - n->delivery_time < o->min_idle) return false;
     stream_pel_assign(g, n, c, o->delivery_time);
     if (o->retry_count >= 0) n->delivery_count = (uint64_t)o->retry_count;
-    else if (!o->justid) n->delivery_count++;
+    else if (!o->justid) stream_nack_count_delivery(n);
     if (o->justid) stream_reply_id(req->out, &id);
     else stream_reply_entry(req->out, &e);
     c->active_time = db_now_ms;
@@ -1149,7 +1149,7 @@ static void autoclaim_walk(struct request *req, struct stream *s, struct stream_
         ok = stream_index_next(&it);
         if (n->consumer && o->min_idle && db_now_ms - n->delivery_time < o->min_idle) continue;
         stream_pel_assign(g, n, c, db_now_ms);
-        if (!o->justid) n->delivery_count++;
+        if (!o->justid) stream_nack_count_delivery(n);
         c->active_time = db_now_ms;
         stream_pel_log_claimed(log, id, n);
         r->claimed[r->nclaimed++] = id;

@@ -7,6 +7,8 @@
  * served and makes every key unique. */
 #include "types/stream_pel.h"
 
+#include <limits.h>
+
 #include "protocol/reply.h"
 #include "util/mem.h"
 
@@ -86,6 +88,11 @@ struct stream_nack *stream_pel_idlest(const struct stream_cgroup *g, const struc
     bool ok = after ? stream_index_seek_ge(g->by_idle, idle_key(after), &it) && stream_index_next(&it)
                     : stream_index_first(g->by_idle, &it);
     return ok ? stream_index_value(&it) : NULL;
+}
+
+void stream_nack_count_delivery(struct stream_nack *n)
+{
+    if (n->delivery_count < LLONG_MAX) n->delivery_count++;
 }
 
 long long stream_nack_idle(const struct stream_nack *n, long long now)

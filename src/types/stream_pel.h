@@ -37,6 +37,10 @@ bool stream_pel_drop(struct stream_cgroup *g, struct stream_id id);
 /* The first entry of g's idle order (the longest idle), or NULL; `after`
  * non-NULL gives the entry after it instead. */
 struct stream_nack *stream_pel_idlest(const struct stream_cgroup *g, const struct stream_nack *after);
+/* Counts one more delivery of n. The count stops at LLONG_MAX (XNACK
+ * FATAL's mark), the largest a reply or a logged RETRYCOUNT can carry, so
+ * that what replays is what was counted. */
+void stream_nack_count_delivery(struct stream_nack *n);
 /* Milliseconds since n's last delivery (never negative); -1 when it was
  * released, as XPENDING shows it. */
 long long stream_nack_idle(const struct stream_nack *n, long long now);

@@ -569,3 +569,21 @@ def test_stream_encoding_0_still_loads(r, raw):
     d = raw.call("DEBUG", "DIGEST-VALUE", "x")
     assert raw.call("RESTORE", "y", "0", raw.call("DUMP", "x")) == "OK"
     assert raw.call("DEBUG", "DIGEST-VALUE", "y") == d
+
+
+def test_fatal_count_stays_at_its_maximum(aof_servers):
+    """A delivery after FATAL does not wrap the counter (regression: it went
+    negative and the logged RETRYCOUNT did not replay)."""
+    srv = RunnelProcess("--appendonly", "yes")
+    aof_servers.append(srv)
+    raw = srv.raw()
+    raw.call("XADD", "x", "1-0", "n", "1")
+    raw.call("XGROUP", "CREATE", "x", "g", "0")
+    raw.call("XREADGROUP", "GROUP", "g", "a", "STREAMS", "x", ">")
+    raw.call("XNACK", "x", "g", "FATAL", "IDS", "1", "1-0")
+    raw.call("XCLAIM", "x", "g", "b", "0", "1-0")
+    raw.call("XREADGROUP", "GROUP", "g", "b", "STREAMS", "x", "0")
+    raw.call("XAUTOCLAIM", "x", "g", "c", "0", "0")
+    assert raw.call("XPENDING", "x", "g", "-", "+", "10")[0][3] == 9223372036854775807
+    raw.close()
+    check_reloads(srv, aof_servers, "x", ["g"])
