@@ -19,6 +19,7 @@
 #include "types/stream.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,28 +336,82 @@ static bool trim_whole_block(const struct stream *s, const struct stream_block *
     return stream_id_cmp(&last, &t->minid) < 0;
 }
 
+/* Calls fn on the ID of each live entry of b until it returns true;
+ * returns whether it did. fn must not change the stream's entries. */
+static bool block_any_live(struct stream *s, const struct stream_block *b,
+                           bool (*fn)(struct stream *s, struct stream_id id))
+{
+    struct stream_entry e;
+    for (uint32_t off = stream_block_begin(b); off < stream_block_end(b); off = e.end) {
+        stream_block_decode(b, off, &e);
+        if (!e.deleted && fn(s, e.id)) return true;
+    }
+    return false;
+}
+
+static bool entry_referenced(struct stream *s, struct stream_id id)
+{
+    return stream_entry_referenced(s, id);
+}
+
+static bool entry_drop_refs(struct stream *s, struct stream_id id)
+{
+    stream_entry_drop_refs(s, id);
+    return false;
+}
+
+/* Whether the trim has removed enough once it reaches entry `id`. */
+static bool trim_reached(const struct stream *s, const struct stream_trim *t, const struct stream_id *id)
+{
+    if (t->strategy == STREAM_TRIM_MAXLEN) return s->length <= (uint64_t)t->maxlen;
+    return stream_id_cmp(id, &t->minid) >= 0;
+}
+
 /* Deletes entries from the block keyed `key` onwards until the threshold
  * holds; the caller saw that the whole block cannot go, so this stops
  * inside it (a block left with no live entry is dropped). Returns how many
  * were removed. */
-static long long trim_inside_block(struct stream *s, struct stream_id key, const struct stream_trim *t)
+static long long trim_inside_block(struct stream *s, struct stream_id key, const struct stream_trim *t, bool delref)
 {
     struct stream_iter it;
     struct stream_entry e;
     long long removed = 0;
     stream_iter_init(&it, s, key, ID_MAX, false);
-    while (stream_iter_next(&it, &e)) {
-        if (t->strategy == STREAM_TRIM_MAXLEN && s->length <= (uint64_t)t->maxlen) break;
-        if (t->strategy == STREAM_TRIM_MINID && stream_id_cmp(&e.id, &t->minid) >= 0) break;
+    while (stream_iter_next(&it, &e) && !trim_reached(s, t, &e.id)) {
+        if (delref) stream_entry_drop_refs(s, e.id);
         stream_iter_delete(&it, &e);
         removed++;
     }
     return removed;
 }
 
-long long stream_trim(struct stream *s, const struct stream_trim *t)
+/* An exact ACKED trim: walks from the first entry, stepping over entries a
+ * group still refers to and deleting the others, until the threshold
+ * holds. An entry deleted after one kept is a tombstone inside the stream,
+ * so it moves max_deleted_id as XDEL would (the groups' lag depends on it). */
+static long long trim_acked(struct stream *s, const struct stream_trim *t)
 {
-    if (t->strategy == STREAM_TRIM_NONE) return 0;
+    struct stream_iter it;
+    struct stream_entry e;
+    long long removed = 0;
+    bool kept = false;
+    stream_iter_init(&it, s, ID_ZERO, ID_MAX, false);
+    while (stream_iter_next(&it, &e) && !trim_reached(s, t, &e.id)) {
+        if (stream_entry_referenced(s, e.id)) {
+            kept = true;
+            continue;
+        }
+        stream_iter_delete(&it, &e);
+        removed++;
+        if (kept && stream_id_cmp(&e.id, &s->max_deleted_id) > 0) s->max_deleted_id = e.id;
+    }
+    return removed;
+}
+
+/* Removes whole blocks from the head while the threshold allows, then
+ * (exact trims) entries of the next block. */
+static long long trim_blocks(struct stream *s, const struct stream_trim *t, bool acked, bool delref)
+{
     long long removed = 0;
     struct stream_index_iter it;
     while (stream_index_first(s->blocks, &it)) {
@@ -365,16 +420,26 @@ long long stream_trim(struct stream *s, const struct stream_trim *t)
         struct stream_id key = stream_index_key(&it);
         long long live = stream_block_live(b);
         if (t->limit && removed + live > t->limit) break;
-        if (trim_whole_block(s, b, t)) {
+        if (trim_whole_block(s, b, t) && !(acked && block_any_live(s, b, entry_referenced))) {
+            if (delref) block_any_live(s, b, entry_drop_refs);
             stream_index_remove(s->blocks, key, NULL);
             stream_block_free(b);
             s->length -= (uint64_t)live;
             removed += live;
             continue;
         }
-        if (!t->approx) removed += trim_inside_block(s, key, t);
+        if (!t->approx) removed += trim_inside_block(s, key, t, delref);
         break;
     }
+    return removed;
+}
+
+long long stream_trim(struct stream *s, const struct stream_trim *t)
+{
+    if (t->strategy == STREAM_TRIM_NONE) return 0;
+    bool groups = stream_group_count(s) > 0;
+    bool acked = groups && t->policy == STREAM_REF_ACKED, delref = groups && t->policy == STREAM_REF_DEL;
+    long long removed = acked && !t->approx ? trim_acked(s, t) : trim_blocks(s, t, acked, delref);
     refresh_first_id(s);
     return removed;
 }
@@ -394,10 +459,9 @@ void stream_reply_id(struct outbuf *out, const struct stream_id *id)
     reply_bulk(out, buf, stream_id_format(buf, id));
 }
 
-void stream_reply_entry(struct outbuf *out, const struct stream_entry *e)
+/* The entry's [field, value, ...] array. */
+static void reply_fields(struct outbuf *out, const struct stream_entry *e)
 {
-    reply_array(out, 2);
-    stream_reply_id(out, &e->id);
     reply_array(out, 2LL * e->field_count);
     struct stream_field_cursor c;
     const char *f, *v;
@@ -407,6 +471,22 @@ void stream_reply_entry(struct outbuf *out, const struct stream_entry *e)
         reply_bulk(out, f, fl);
         reply_bulk(out, v, vl);
     }
+}
+
+void stream_reply_entry(struct outbuf *out, const struct stream_entry *e)
+{
+    reply_array(out, 2);
+    stream_reply_id(out, &e->id);
+    reply_fields(out, e);
+}
+
+void stream_reply_entry_meta(struct outbuf *out, const struct stream_entry *e, long long idle, long long deliveries)
+{
+    reply_array(out, 4);
+    stream_reply_id(out, &e->id);
+    reply_fields(out, e);
+    reply_int(out, idle);
+    reply_int(out, deliveries);
 }
 
 long long stream_reply_range(struct outbuf *out, struct stream *s, struct stream_id start, struct stream_id end,
@@ -499,6 +579,37 @@ bool stream_parse_range_id(struct request *req, int i, uint64_t missing_seq, str
     if (stream_parse_id(&a, missing_seq, *exclusive, id, NULL)) return true;
     reply_error(req->out, ERR_INVALID_ID);
     return false;
+}
+
+int stream_parse_ids_block(struct request *req, int i, struct stream_ids *ids)
+{
+    long long n;
+    if (!request_ll_range(req, i + 1, 1, INT_MAX, &n, "ERR Number of IDs must be a positive integer")) return -1;
+    if (n > req->argc - (i + 2)) {
+        reply_error(req->out, "ERR The `numids` parameter must match the number of arguments");
+        return -1;
+    }
+    *ids = (struct stream_ids){i + 2, (int)n};
+    return i + 2 + (int)n;
+}
+
+bool stream_ids_check(struct request *req, const struct stream_ids *ids)
+{
+    if (ids->first == 0) {
+        reply_syntax_error(req->out);
+        return false;
+    }
+    struct stream_id id;
+    for (int j = ids->first; j < ids->first + ids->count; j++)
+        if (!stream_parse_id_or_reply(req, j, 0, true, &id)) return false;
+    return true;
+}
+
+struct stream_id stream_ids_at(const struct request *req, const struct stream_ids *ids, int n)
+{
+    struct stream_id id;
+    stream_parse_id(&req->argv[ids->first + n], 0, true, &id, NULL);
+    return id;
 }
 
 bool stream_find(struct request *req, const struct arg *key, bool write, struct stream **out)
@@ -595,6 +706,8 @@ static int parse_add_or_trim(struct request *req, bool xadd, struct stream_trim 
                 return -1;
             }
             limit_given = true;
+        } else if (stream_ref_policy_parse(&req->argv[i], &t->policy)) {
+            continue;
         } else if (xadd && ARG_IS(req, i, "NOMKSTREAM")) {
             o->nomkstream = true;
         } else if (xadd) {
@@ -618,7 +731,11 @@ static int parse_add_or_trim(struct request *req, bool xadd, struct stream_trim 
  * `~` trim depends on block boundaries, which a replayed or rewritten
  * stream need not share, so it is logged as Redis logs it: the exact trim
  * that leaves the same entries (MAXLEN = <length>, MINID = <first ID>).
- * Writes up to 3 args, formatting into buf (>= 48 bytes); returns how many. */
+ * That holds under every reference policy: a `~` trim removes whole blocks
+ * from the head, and under ACKED only blocks no group refers to, so the
+ * exact trim finds the same entries first. The policy follows, unless it
+ * is the default. Writes up to 4 args, formatting into buf (>= 48 bytes);
+ * returns how many. */
 static int exact_trim_args(struct request *req, const struct stream *s, const struct stream_trim *t, struct arg *out,
                            char *buf)
 {
@@ -635,7 +752,9 @@ static int exact_trim_args(struct request *req, const struct stream *s, const st
         out[0] = (struct arg){"MAXLEN", 6};
         out[2] = (struct arg){buf, format_ull(buf, s->length)};
     }
-    return 3;
+    if (t->policy == STREAM_REF_KEEP) return 3;
+    out[3] = stream_ref_policy_arg(t->policy);
+    return 4;
 }
 
 /* Logs an XADD as the entry it added: the ID it took (not `*` or `ms-*`)
@@ -644,7 +763,7 @@ static void xadd_propagate(struct request *req, const struct add_options *opt, c
                            const struct stream *s, struct stream_id id, const struct arg *pairs, int fields)
 {
     struct arg small[32];
-    int most = 7 + fields;
+    int most = 8 + fields;
     struct arg *argv = most <= 32 ? small : mem_alloc(sizeof(struct arg) * (size_t)most);
     char idbuf[48], trimbuf[48];
     int n = 0;
@@ -796,7 +915,7 @@ static void cmd_xtrim(struct request *req)
         key_changed(req, key->ptr, key->len, NOTIFY_STREAM, "xtrim");
         req->dirty += removed - 1;
         if (trim.approx) {
-            struct arg argv[5] = {{"XTRIM", 5}, *key};
+            struct arg argv[6] = {{"XTRIM", 5}, *key};
             char buf[48];
             oplog_propagate(req, 2 + exact_trim_args(req, s, &trim, argv + 2, buf), argv);
         }
@@ -890,7 +1009,7 @@ static bool read_option_refused(struct request *req, const char *option)
 
 bool stream_read_parse(struct request *req, bool group, struct stream_read_args *a)
 {
-    *a = (struct stream_read_args){.timeout_ms = -1};
+    *a = (struct stream_read_args){.timeout_ms = -1, .claim = -1};
     for (int i = 1; i < req->argc; i++) {
         int more = req->argc - i - 1;
         if (ARG_IS(req, i, "BLOCK") && more) {
@@ -915,6 +1034,11 @@ bool stream_read_parse(struct request *req, bool group, struct stream_read_args 
             if (!group) return read_option_refused(req, "GROUP");
             a->group_arg = i + 1;
             i += 2;
+        } else if (ARG_IS(req, i, "CLAIM") && more) {
+            if (!group) return read_option_refused(req, "CLAIM");
+            if (!request_ll_range(req, ++i, 0, LLONG_MAX, &a->claim,
+                                  "ERR Invalid min-idle-time argument for XREADGROUP"))
+                return false;
         } else if (ARG_IS(req, i, "NOACK")) {
             if (!group) return read_option_refused(req, "NOACK");
             a->noack = true;

@@ -13,6 +13,7 @@
 #include "protocol/command.h"
 #include "types/stream_block.h"
 #include "types/stream_index.h"
+#include "types/stream_refs.h"
 
 /* stream-node-max-bytes / stream-node-max-entries: when the last block
  * reaches either (0: no limit), the next entry starts a new block. */
@@ -98,9 +99,13 @@ struct stream_trim {
     bool approx;      /* `~`: whole blocks only */
     long long limit;  /* most entries to remove, 0: no limit (approx only) */
     int arg_index;    /* the threshold's argument (for error messages) */
+    enum stream_ref_policy policy; /* what becomes of the groups' references */
 };
 
-/* Trims as XTRIM/XADD do; returns the number of entries removed. */
+/* Trims as XTRIM/XADD do; returns the number of entries removed. Under
+ * DELREF the removed entries leave every PEL; under ACKED only entries no
+ * group refers to go (an exact trim steps over the others, a `~` trim
+ * stops at the first block holding one). */
 long long stream_trim(struct stream *s, const struct stream_trim *t);
 
 /* ---- replies and argument parsing, shared with groups and XINFO ---- */
@@ -110,6 +115,8 @@ size_t stream_id_format(char *buf, const struct stream_id *id);
 void stream_reply_id(struct outbuf *out, const struct stream_id *id);
 /* [id, [field, value, ...]] */
 void stream_reply_entry(struct outbuf *out, const struct stream_entry *e);
+/* [id, [field, value, ...], idle, deliveries]: an entry of XREADGROUP ... CLAIM. */
+void stream_reply_entry_meta(struct outbuf *out, const struct stream_entry *e, long long idle, long long deliveries);
 /* Replies up to `count` (0: all) entries in [start, end]; returns how many. */
 long long stream_reply_range(struct outbuf *out, struct stream *s, struct stream_id start, struct stream_id end,
                              long long count, bool reverse);
@@ -124,6 +131,21 @@ bool stream_parse_id_or_reply(struct request *req, int i, uint64_t missing_seq, 
 /* A range bound: like above, plus "(id" for an exclusive bound (strict). */
 bool stream_parse_range_id(struct request *req, int i, uint64_t missing_seq, struct stream_id *id, bool *exclusive);
 
+/* An `IDS numids id ...` block (XDELEX, XACKDEL, XNACK): where the IDs are. */
+struct stream_ids {
+    int first; /* argv index of the first ID */
+    int count;
+};
+/* Reads the block whose IDS word is argv[i]: numids must be positive and
+ * that many arguments must follow. Returns the index after the block, or
+ * -1 after replying Redis's error. The IDs are not checked yet. */
+int stream_parse_ids_block(struct request *req, int i, struct stream_ids *ids);
+/* Checks that the block was given (first != 0: a syntax error otherwise)
+ * and that every ID in it is a strict ID; replies the error. */
+bool stream_ids_check(struct request *req, const struct stream_ids *ids);
+/* The block's n-th ID (checked already). */
+struct stream_id stream_ids_at(const struct request *req, const struct stream_ids *ids, int n);
+
 /* Looks a key up for reading or writing; replies WRONGTYPE (returns false)
  * when it holds another type. *out is NULL when the key is missing. */
 bool stream_find(struct request *req, const struct arg *key, bool write, struct stream **out);
@@ -134,6 +156,7 @@ struct stream_read_args {
     long long count;      /* COUNT, 0: no limit */
     long long timeout_ms; /* BLOCK, -1: do not block */
     bool noack;
+    long long claim;      /* CLAIM min-idle-time, -1: no CLAIM */
     int group_arg;        /* argv index of GROUP's group name, 0: none */
     int streams_arg;      /* argv index of the first key */
     int nstreams;

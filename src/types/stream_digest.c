@@ -7,13 +7,16 @@
  *     name, last-delivered-id, entries-read (-1: unknown)
  *     the consumer count, then every consumer's name (in name order)
  *     the pending count, then per pending entry (in ID order):
- *       id, its consumer's name, its delivery count
+ *       id, whether it is owned, its consumer's name (when owned), its
+ *       delivery count
+ *     then the IDs of the entries released by XNACK, in release order
  * Left out: deleted entries still held in blocks, how entries are split
  * into blocks, delivery times, and consumers' seen and active times. */
 #include "types/stream_digest.h"
 
 #include "types/stream.h"
 #include "types/stream_group.h"
+#include "types/stream_pel.h"
 #include "util/digest.h"
 
 static void feed_id(struct digest_seq *seq, struct stream_id id)
@@ -54,9 +57,12 @@ static void feed_group(struct digest_seq *seq, const struct stream_cgroup *g)
     for (bool ok = stream_index_first(g->pel, &it); ok; ok = stream_index_next(&it)) {
         const struct stream_nack *n = stream_index_value(&it);
         feed_id(seq, stream_index_key(&it));
-        digest_seq_bytes(seq, n->consumer->name, str_len(n->consumer->name));
+        digest_seq_u64(seq, n->consumer != NULL);
+        if (n->consumer) digest_seq_bytes(seq, n->consumer->name, str_len(n->consumer->name));
         digest_seq_u64(seq, n->delivery_count);
     }
+    for (const struct stream_nack *n = stream_pel_idlest(g, NULL); n && !n->consumer; n = stream_pel_idlest(g, n))
+        feed_id(seq, n->id);
 }
 
 void stream_digest(const struct object *o, struct digest_seq *seq)

@@ -2,9 +2,17 @@
  *
  * Encoding: a stream's groups are an array sorted by name, and so are a
  * group's consumers (few of each in practice; binary search finds one).
- * The group PEL is a stream_index from ID to a stream_nack; the owner's
- * PEL is a second index over the same nacks, so acknowledging, claiming or
- * listing by consumer are all O(log n). Times are db_now_ms.
+ * The pending entries live in stream_pel.c: the group PEL (ID -> nack),
+ * the owners' PELs over the same nacks, and the idle order, so
+ * acknowledging, claiming or listing by consumer are all O(log n), and
+ * XREADGROUP ... CLAIM finds the idlest entries without a scan. Times are
+ * db_now_ms.
+ *
+ * XREADGROUP ... CLAIM min-idle-time (Redis 8.4) with `>` first claims, in
+ * idle order, entries released by XNACK and entries idle that long, then
+ * reads new entries, COUNT in all, every entry with its idle time and
+ * delivery count. XCLAIM and XAUTOCLAIM take released entries whatever
+ * their min-idle-time (XAUTOCLAIM keeps its ID order).
  *
  * The read counter (entries_read) and lag follow Redis 7 exactly: a group
  * counts the entries it has read while no deleted entry (tombstone) lies
@@ -31,6 +39,7 @@
 #include "db/oplog.h"
 #include "types/keyspace_events.h"
 #include "types/stream_oplog.h"
+#include "types/stream_pel.h"
 #include "util/mem.h"
 
 #define ID_MAX ((struct stream_id){UINT64_MAX, UINT64_MAX})
@@ -157,62 +166,6 @@ static struct stream_consumer *consumer_get(struct request *req, struct stream_c
     return c ? c : consumer_create(req, g, key, name->ptr, name->len);
 }
 
-/* ---- pending entries ---- */
-
-static void nack_free(void *p)
-{
-    mem_free(p);
-}
-
-/* Records `id` as delivered to c now. An entry already pending (the group
- * was moved back with SETID) changes owner and starts over at one
- * delivery. Returns its pending entry. */
-static struct stream_nack *pel_deliver(struct stream_cgroup *g, struct stream_consumer *c, struct stream_id id)
-{
-    struct stream_nack *n = stream_index_find(g->pel, id);
-    if (n) {
-        stream_index_remove(n->consumer->pel, id, NULL);
-    } else {
-        n = mem_alloc(sizeof(*n));
-        stream_index_insert(g->pel, id, n);
-    }
-    n->consumer = c;
-    n->delivery_time = db_now_ms;
-    n->delivery_count = 1;
-    stream_index_insert(c->pel, id, n);
-    return n;
-}
-
-bool stream_pel_add(struct stream_cgroup *g, struct stream_consumer *c, struct stream_id id, long long delivery_time,
-                    uint64_t delivery_count)
-{
-    struct stream_nack *n = mem_alloc(sizeof(*n));
-    *n = (struct stream_nack){delivery_time, delivery_count, c};
-    if (!stream_index_insert(g->pel, id, n)) {
-        mem_free(n);
-        return false;
-    }
-    stream_index_insert(c->pel, id, n);
-    return true;
-}
-
-/* Drops a pending entry from the group and its owner. */
-static void pel_remove(struct stream_cgroup *g, struct stream_id id, struct stream_nack *n)
-{
-    stream_index_remove(g->pel, id, NULL);
-    stream_index_remove(n->consumer->pel, id, NULL);
-    mem_free(n);
-}
-
-/* Gives a pending entry to consumer c (a claim). */
-static void pel_transfer(struct stream_nack *n, struct stream_consumer *c, struct stream_id id)
-{
-    if (n->consumer == c) return;
-    if (n->consumer) stream_index_remove(n->consumer->pel, id, NULL);
-    stream_index_insert(c->pel, id, n);
-    n->consumer = c;
-}
-
 /* ---- groups ---- */
 
 struct stream_cgroup *stream_group_find(const struct stream *s, const char *name, size_t len)
@@ -232,7 +185,7 @@ static void group_free(struct stream_cgroup *g)
 {
     for (size_t i = 0; i < g->consumer_count; i++) consumer_free(g->consumers[i]);
     mem_free(g->consumers);
-    stream_index_free(g->pel, nack_free);
+    stream_pel_free(g);
     str_free(g->name);
     mem_free(g);
 }
@@ -249,6 +202,7 @@ struct stream_cgroup *stream_group_add(struct stream *s, const char *name, size_
     g->last_id = last;
     g->entries_read = entries_read;
     g->pel = stream_index_new();
+    g->by_idle = stream_index_new();
     s->groups->items = vec_insert(s->groups->items, &s->groups->count, &s->groups->cap, pos, &g);
     return g;
 }
@@ -272,8 +226,8 @@ void stream_groups_free(struct stream_groups *gs)
     mem_free(gs);
 }
 
-/* Copies one group: consumers first, then the PEL, rebuilding both indexes
- * over fresh nacks. */
+/* Copies one group: consumers first, then the PEL in idle order, which
+ * rebuilds every index over fresh nacks with the same idle order. */
 static struct stream_cgroup *group_copy(const struct stream_cgroup *g)
 {
     struct stream_cgroup *c = mem_calloc(sizeof(*c));
@@ -281,6 +235,7 @@ static struct stream_cgroup *group_copy(const struct stream_cgroup *g)
     c->last_id = g->last_id;
     c->entries_read = g->entries_read;
     c->pel = stream_index_new();
+    c->by_idle = stream_index_new();
     c->consumers = mem_alloc(sizeof(void *) * (g->consumer_count ? g->consumer_count : 1));
     c->consumer_cap = g->consumer_count ? g->consumer_count : 1;
     for (size_t i = 0; i < g->consumer_count; i++) {
@@ -289,14 +244,10 @@ static struct stream_cgroup *group_copy(const struct stream_cgroup *g)
         *dst = (struct stream_consumer){str_dup(src->name), src->seen_time, src->active_time, stream_index_new()};
         c->consumers[c->consumer_count++] = dst;
     }
-    struct stream_index_iter it;
-    for (bool ok = stream_index_first(g->pel, &it); ok; ok = stream_index_next(&it)) {
-        const struct stream_nack *n = stream_index_value(&it);
-        struct stream_nack *m = mem_alloc(sizeof(*m));
-        *m = *n;
-        m->consumer = consumer_find(c, n->consumer->name, str_len(n->consumer->name));
-        stream_index_insert(c->pel, stream_index_key(&it), m);
-        stream_index_insert(m->consumer->pel, stream_index_key(&it), m);
+    for (const struct stream_nack *n = stream_pel_idlest(g, NULL); n; n = stream_pel_idlest(g, n)) {
+        struct stream_consumer *owner = n->consumer ? consumer_find(c, n->consumer->name, str_len(n->consumer->name))
+                                                    : NULL;
+        stream_pel_add(c, owner, n->id, n->delivery_time, n->delivery_count);
     }
     return c;
 }
@@ -318,7 +269,8 @@ size_t stream_groups_memory(const struct stream_groups *gs)
     for (size_t i = 0; i < gs->count; i++) {
         const struct stream_cgroup *g = gs->items[i];
         n += sizeof(*g) + str_alloc_size(g->name) + stream_index_memory(g->pel);
-        n += stream_index_size(g->pel) * sizeof(struct stream_nack) + g->consumer_cap * sizeof(void *);
+        n += stream_index_memory(g->by_idle) + stream_index_size(g->pel) * sizeof(struct stream_nack);
+        n += g->consumer_cap * sizeof(void *);
         for (size_t j = 0; j < g->consumer_count; j++) {
             const struct stream_consumer *c = g->consumers[j];
             n += sizeof(*c) + str_alloc_size(c->name) + stream_index_memory(c->pel);
@@ -377,37 +329,117 @@ static void group_advance(struct stream *s, struct stream_cgroup *g, struct stre
 
 /* ---- delivering ---- */
 
-/* Replies up to `count` (0: all) entries after the group's last ID and
- * records them as delivered to c (in the PEL unless noack). Logs what
- * that did: each new PEL entry as XCLAIM, the group's position (last ID
- * and read counter) as XGROUP SETID. */
-static long long deliver_new(struct request *req, const struct arg *key, struct stream *s,
-                             struct stream_cgroup *g, struct stream_consumer *c, long long count, bool noack)
+/* One key of an XREADGROUP with `>`: where, for whom, and how. */
+struct group_read {
+    const struct arg *key;
+    struct stream *s;
+    struct stream_cgroup *g;
+    struct stream_consumer *c;
+    long long count; /* entries at most, 0: no limit */
+    bool noack;
+    long long claim; /* CLAIM's min-idle-time, -1: no CLAIM */
+};
+
+/* Replies up to `limit` (0: all) entries after the group's last ID and
+ * records them as delivered (in the PEL unless noack); with CLAIM each
+ * comes as [id, fields, 0, 0]. Logs each new PEL entry as XCLAIM and the
+ * group's position (last ID and read counter) as XGROUP SETID. Returns how
+ * many it replied. */
+static long long read_new(struct request *req, const struct group_read *r, long long limit)
 {
-    struct outbuf *out = req->out;
     struct stream_pel_log log;
-    stream_pel_log_init(&log, req, key, g, true);
-    outbuf_mark mark = reply_defer(out);
-    struct stream_id start = g->last_id;
+    stream_pel_log_init(&log, req, r->key, r->g, true);
+    struct stream_id start = r->g->last_id;
     long long n = 0;
-    if (stream_id_incr(&start)) {
-        struct stream_iter it;
-        struct stream_entry e;
-        stream_iter_init(&it, s, start, ID_MAX, false);
-        while ((count == 0 || n < count) && stream_iter_next(&it, &e)) {
-            group_advance(s, g, e.id);
-            stream_reply_entry(out, &e);
-            if (!noack) {
-                stream_pel_log_claimed(&log, e.id, pel_deliver(g, c, e.id));
-                c->active_time = db_now_ms;
-            }
-            n++;
+    struct stream_iter it;
+    struct stream_entry e;
+    if (stream_id_incr(&start)) stream_iter_init(&it, r->s, start, ID_MAX, false);
+    else it.done = true;
+    while ((limit == 0 || n < limit) && stream_iter_next(&it, &e)) {
+        group_advance(r->s, r->g, e.id);
+        if (r->claim >= 0) stream_reply_entry_meta(req->out, &e, 0, 0);
+        else stream_reply_entry(req->out, &e);
+        if (!r->noack) {
+            stream_pel_log_claimed(&log, e.id, stream_pel_deliver(r->g, r->c, e.id, db_now_ms));
+            r->c->active_time = db_now_ms;
         }
+        n++;
     }
-    reply_deferred_array(out, mark, n);
     stream_pel_log_flush(&log);
-    if (n > 0) stream_oplog_group_position(req, key, g);
+    if (n > 0) stream_oplog_group_position(req, r->key, r->g);
     return n;
+}
+
+/* Whether XREADGROUP ... CLAIM min_idle may take entry n now: released
+ * entries always, others once idle long enough. */
+static bool claimable(const struct stream_nack *n, long long min_idle)
+{
+    return !n->consumer || db_now_ms - n->delivery_time >= min_idle;
+}
+
+/* Picks up to `most` entries CLAIM may take, in idle order, into out.
+ * Those gone from the stream leave the PEL on the way (logged as XACK), as
+ * XAUTOCLAIM does with them. Returns how many it picked. */
+static size_t pick_claimable(struct request *req, const struct group_read *r, struct stream_nack **out, size_t most,
+                             struct stream_pel_log *log)
+{
+    size_t n = 0;
+    struct stream_nack *x = stream_pel_idlest(r->g, NULL);
+    while (x && n < most && claimable(x, r->claim)) {
+        struct stream_nack *next = stream_pel_idlest(r->g, x);
+        struct stream_entry e;
+        if (stream_lookup(r->s, x->id, &e)) {
+            out[n++] = x;
+        } else {
+            stream_pel_log_dropped(log, x->id);
+            stream_pel_remove(r->g, x);
+            req->dirty++;
+        }
+        x = next;
+    }
+    return n;
+}
+
+/* XREADGROUP ... CLAIM: gives the consumer up to `count` (0: all) pending
+ * entries, released ones first, then those idle at least min-idle-time,
+ * longest idle first. Each is replied as [id, fields, idle, deliveries]
+ * with what they were before this read, and counts one more delivery
+ * (NOACK does not apply). Logged as XCLAIM. Returns how many it replied. */
+static long long read_claimed(struct request *req, const struct group_read *r)
+{
+    struct stream_pel_log log;
+    stream_pel_log_init(&log, req, r->key, r->g, false);
+    size_t pending = stream_index_size(r->g->pel);
+    size_t most = r->count && (size_t)r->count < pending ? (size_t)r->count : pending;
+    struct stream_nack **picked = mem_alloc(sizeof(*picked) * (most + 1));
+    size_t n = pick_claimable(req, r, picked, most, &log);
+    for (size_t i = 0; i < n; i++) {
+        struct stream_nack *x = picked[i];
+        long long idle = stream_nack_idle(x, db_now_ms), deliveries = (long long)x->delivery_count;
+        struct stream_entry e;
+        stream_lookup(r->s, x->id, &e);
+        stream_pel_assign(r->g, x, r->c, db_now_ms);
+        stream_nack_count_delivery(x);
+        stream_pel_log_claimed(&log, x->id, x);
+        stream_reply_entry_meta(req->out, &e, idle, deliveries);
+    }
+    if (n > 0) {
+        r->c->active_time = db_now_ms;
+        req->dirty += (long long)n;
+    }
+    stream_pel_log_flush(&log);
+    mem_free(picked);
+    return (long long)n;
+}
+
+/* Serves one key read with `>`: claimed entries (with CLAIM), then new
+ * ones, COUNT in all, in one array. */
+static void deliver_new(struct request *req, const struct group_read *r)
+{
+    outbuf_mark mark = reply_defer(req->out);
+    long long n = r->claim >= 0 ? read_claimed(req, r) : 0;
+    if (r->count == 0 || n < r->count) n += read_new(req, r, r->count ? r->count - n : 0);
+    reply_deferred_array(req->out, mark, n);
 }
 
 /* Replies the consumer's own pending entries after `after` (history);
@@ -429,8 +461,8 @@ static void deliver_history(struct request *req, const struct arg *key, struct s
         struct stream_entry e;
         if (stream_lookup(s, id, &e)) {
             struct stream_nack *nack = stream_index_value(&it);
-            nack->delivery_time = db_now_ms;
-            nack->delivery_count++;
+            stream_pel_assign(g, nack, c, db_now_ms);
+            stream_nack_count_delivery(nack);
             stream_pel_log_claimed(&log, id, nack);
             req->dirty++;
             stream_reply_entry(out, &e);
@@ -444,11 +476,14 @@ static void deliver_history(struct request *req, const struct arg *key, struct s
     stream_pel_log_flush(&log);
 }
 
-/* Whether the stream holds an entry the group has not delivered yet. */
-static bool has_new_entries(struct stream *s, const struct stream_cgroup *g)
+/* Whether a read with `>` has something for the group now: an entry not
+ * delivered yet, or (claim >= 0) a pending entry CLAIM may take. */
+static bool has_new_entries(struct stream *s, const struct stream_cgroup *g, long long claim)
 {
     struct stream_id last;
-    return stream_last_live(s, &last) && stream_id_cmp(&last, &g->last_id) > 0;
+    if (stream_last_live(s, &last) && stream_id_cmp(&last, &g->last_id) > 0) return true;
+    const struct stream_nack *n = claim >= 0 ? stream_pel_idlest(g, NULL) : NULL;
+    return n && claimable(n, claim);
 }
 
 static void reply_nogroup_read(struct outbuf *out, const char *key, size_t klen, const char *group, size_t glen)
@@ -465,6 +500,7 @@ struct group_wait {
     str consumer;
     bool noack;
     long long count;
+    long long claim; /* CLAIM's min-idle-time, -1: none */
 };
 
 static void group_wait_free(void *p)
@@ -489,7 +525,7 @@ static enum serve_result xreadgroup_serve(struct waiter *w, struct request *req,
         reply_nogroup_read(req->out, key, len, st->group, str_len(st->group));
         return SERVE_DONE;
     }
-    if (!has_new_entries(s, g)) return SERVE_NOT_READY;
+    if (!has_new_entries(s, g, st->claim)) return SERVE_NOT_READY;
     struct arg k = {(char *)key, len}, name = {st->consumer, str_len(st->consumer)};
     oplog_multi_begin();
     struct stream_consumer *c = consumer_get(req, g, &k, &name);
@@ -497,7 +533,8 @@ static enum serve_result xreadgroup_serve(struct waiter *w, struct request *req,
     if (req->out->resp == 2) reply_array(req->out, 1);
     else reply_map(req->out, 1);
     stream_read_reply_key(req->out, key, len);
-    deliver_new(req, &k, s, g, c, st->count, st->noack);
+    struct group_read r = {&k, s, g, c, st->count, st->noack, st->claim};
+    deliver_new(req, &r);
     oplog_multi_end();
     req->dirty++;
     return SERVE_DONE;
@@ -547,13 +584,14 @@ static long long xreadgroup_now(struct request *req, const struct stream_read_ar
         struct arg *key = &req->argv[a->streams_arg + i];
         struct stream_consumer *c = consumer_get(req, t[i].g, key, name);
         c->seen_time = db_now_ms;
-        if (!t[i].history && !has_new_entries(t[i].s, t[i].g)) continue;
+        if (!t[i].history && !has_new_entries(t[i].s, t[i].g, a->claim)) continue;
         if (served++ == 0) mark = reply_defer(req->out);
         stream_read_reply_key(req->out, key->ptr, key->len);
         if (t[i].history) {
             deliver_history(req, key, t[i].s, t[i].g, c, t[i].after, a->count);
         } else {
-            deliver_new(req, key, t[i].s, t[i].g, c, a->count, a->noack);
+            struct group_read r = {key, t[i].s, t[i].g, c, a->count, a->noack, a->claim};
+            deliver_new(req, &r);
             req->dirty++;
         }
     }
@@ -590,6 +628,7 @@ static void cmd_xreadgroup(struct request *req)
     st->consumer = str_new(req->argv[a.group_arg + 1].ptr, req->argv[a.group_arg + 1].len);
     st->noack = a.noack;
     st->count = a.count ? a.count : XREADGROUP_BLOCKED_DEFAULT_COUNT;
+    st->claim = a.claim;
     struct blocking_spec spec = {
         .serve = xreadgroup_serve, .timeout = xreadgroup_timeout, .state = st, .state_free = group_wait_free};
     blocking_wait(req, &req->argv[a.streams_arg], a.nstreams, a.timeout_ms, &spec);
@@ -733,7 +772,7 @@ static void cmd_xgroup_delconsumer(struct request *req)
     struct stream_consumer *c = x.g->consumers[pos];
     long long pending = (long long)stream_index_size(c->pel);
     struct stream_index_iter it;
-    while (stream_index_first(c->pel, &it)) pel_remove(x.g, stream_index_key(&it), stream_index_value(&it));
+    while (stream_index_first(c->pel, &it)) stream_pel_remove(x.g, stream_index_value(&it));
     vec_remove(x.g->consumers, &x.g->consumer_count, pos);
     consumer_free(c);
     reply_int(req->out, pending);
@@ -798,10 +837,7 @@ static void cmd_xack(struct request *req)
     long long acked = 0;
     for (int i = 3; i < req->argc; i++) {
         stream_parse_id(&req->argv[i], 0, true, &id, NULL);
-        struct stream_nack *n = stream_index_find(g->pel, id);
-        if (!n) continue;
-        pel_remove(g, id, n);
-        acked++;
+        acked += stream_pel_drop(g, id);
     }
     req->dirty += acked;
     reply_int(req->out, acked);
@@ -893,12 +929,12 @@ static void xpending_range(struct request *req, struct stream_cgroup *g, const s
         struct stream_id id = stream_index_key(&it);
         if (stream_id_cmp(&id, &p->end) > 0) break;
         struct stream_nack *nack = stream_index_value(&it);
-        long long idle = db_now_ms - nack->delivery_time;
+        long long idle = stream_nack_idle(nack, db_now_ms);
         if (p->min_idle && idle < p->min_idle) continue;
         reply_array(req->out, 4);
         stream_reply_id(req->out, &id);
-        reply_bulk(req->out, nack->consumer->name, str_len(nack->consumer->name));
-        reply_int(req->out, idle < 0 ? 0 : idle);
+        stream_reply_owner(req->out, nack);
+        reply_int(req->out, idle);
         reply_int(req->out, (long long)nack->delivery_count);
         n++;
     }
@@ -983,23 +1019,19 @@ static bool claim_one(struct request *req, struct stream *s, struct stream_cgrou
     if (!stream_lookup(s, id, &e)) {
         /* Gone from the stream: it leaves the PEL too. */
         if (n) {
-            pel_remove(g, id, n);
+            stream_pel_remove(g, n);
             stream_pel_log_dropped(log, id);
             req->dirty++;
         }
         return false;
     }
     if (!n && !o->force) return false;
-    if (!n) {
-        n = mem_alloc(sizeof(*n));
-        *n = (struct stream_nack){.delivery_time = db_now_ms, .delivery_count = 1, .consumer = NULL};
-        stream_index_insert(g->pel, id, n);
-    }
+    if (!n) n = stream_pel_add(g, NULL, id, db_now_ms, 1);
+    /* An entry released by XNACK is claimable whatever the idle time. */
     if (n->consumer && o->min_idle && db_now_ms - n->delivery_time < o->min_idle) return false;
-    pel_transfer(n, c, id);
-    n->delivery_time = o->delivery_time;
+    stream_pel_assign(g, n, c, o->delivery_time);
     if (o->retry_count >= 0) n->delivery_count = (uint64_t)o->retry_count;
-    else if (!o->justid) n->delivery_count++;
+    else if (!o->justid) stream_nack_count_delivery(n);
     if (o->justid) stream_reply_id(req->out, &id);
     else stream_reply_entry(req->out, &e);
     c->active_time = db_now_ms;
@@ -1106,7 +1138,7 @@ static void autoclaim_walk(struct request *req, struct stream *s, struct stream_
         struct stream_nack *n = stream_index_value(&it);
         struct stream_entry e;
         if (!stream_lookup(s, id, &e)) {
-            pel_remove(g, id, n);
+            stream_pel_remove(g, n);
             stream_pel_log_dropped(log, id);
             r->deleted[r->ndeleted++] = id;
             count--;
@@ -1115,10 +1147,9 @@ static void autoclaim_walk(struct request *req, struct stream *s, struct stream_
             continue;
         }
         ok = stream_index_next(&it);
-        if (o->min_idle && db_now_ms - n->delivery_time < o->min_idle) continue;
-        pel_transfer(n, c, id);
-        n->delivery_time = db_now_ms;
-        if (!o->justid) n->delivery_count++;
+        if (n->consumer && o->min_idle && db_now_ms - n->delivery_time < o->min_idle) continue;
+        stream_pel_assign(g, n, c, db_now_ms);
+        if (!o->justid) stream_nack_count_delivery(n);
         c->active_time = db_now_ms;
         stream_pel_log_claimed(log, id, n);
         r->claimed[r->nclaimed++] = id;

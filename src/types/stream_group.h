@@ -14,11 +14,14 @@
 #include "types/stream_index.h"
 #include "util/str.h"
 
-/* One pending entry; the group PEL and its owner's PEL share it. */
+/* One pending entry; the group PEL, its owner's PEL and the group's idle
+ * order (stream_pel.h) share it. */
 struct stream_nack {
-    long long delivery_time; /* ms since the epoch of the last delivery */
+    struct stream_id id;
+    long long delivery_time; /* ms since the epoch of the last delivery; 0 once released */
     uint64_t delivery_count;
-    struct stream_consumer *consumer;
+    struct stream_consumer *consumer; /* NULL: released by XNACK, owned by nobody */
+    uint64_t order;                   /* its key in the idle order, 0: not in it */
 };
 
 struct stream_consumer {
@@ -33,6 +36,8 @@ struct stream_cgroup {
     struct stream_id last_id; /* last delivered ID */
     long long entries_read;   /* logical read counter, -1 when unknown */
     struct stream_index *pel; /* ID -> struct stream_nack * (owns them) */
+    struct stream_index *by_idle; /* (time key, order) -> struct stream_nack * */
+    uint64_t next_order;          /* the next order a nack takes in by_idle */
     struct stream_consumer **consumers; /* sorted by name */
     size_t consumer_count;
     size_t consumer_cap;
@@ -67,9 +72,5 @@ struct stream_consumer *stream_consumer_add(struct stream_cgroup *g, const char 
                                             long long active_time);
 /* c's position in g's consumers (which are sorted by name). */
 size_t stream_consumer_index(const struct stream_cgroup *g, const struct stream_consumer *c);
-/* Makes id pending for c (a consumer of g) with this delivery time and
- * count; false when it is pending already. */
-bool stream_pel_add(struct stream_cgroup *g, struct stream_consumer *c, struct stream_id id, long long delivery_time,
-                    uint64_t delivery_count);
 
 #endif

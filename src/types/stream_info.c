@@ -6,6 +6,7 @@
 #include "db/db.h"
 #include "types/stream.h"
 #include "types/stream_group.h"
+#include "types/stream_pel.h"
 
 #define ID_MAX ((struct stream_id){UINT64_MAX, UINT64_MAX})
 #define ID_ZERO ((struct stream_id){0, 0})
@@ -90,7 +91,7 @@ static void reply_pel(struct outbuf *out, struct stream_index *pel, long long co
         const struct stream_nack *nack = stream_index_value(&it);
         reply_array(out, with_owner ? 4 : 3);
         stream_reply_id(out, &id);
-        if (with_owner) reply_bulk(out, nack->consumer->name, str_len(nack->consumer->name));
+        if (with_owner) stream_reply_owner(out, nack);
         reply_int(out, nack->delivery_time);
         reply_int(out, (long long)nack->delivery_count);
     }

@@ -9,6 +9,7 @@
 
 #include "db/oplog.h"
 #include "types/stream.h"
+#include "types/stream_pel.h"
 #include "util/mem.h"
 #include "util/numbers.h"
 
@@ -166,7 +167,8 @@ void stream_oplog_group_position(struct request *req, const struct arg *key, con
  *    claims entries that exist.
  * 2. Per group: XGROUP CREATE at its last ID with its read counter, XGROUP
  *    CREATECONSUMER for every consumer, then the PEL as XCLAIM ... FORCE
- *    JUSTID with each entry's delivery time and count.
+ *    JUSTID with each entry's delivery time and count, and the entries
+ *    released by XNACK as XNACK ... RETRYCOUNT n FORCE in release order.
  * 3. The ghosts go again: those after the first live entry were deleted by
  *    XDEL (trims only cut a prefix) and go by XDEL; those before it by an
  *    exact XTRIM MINID, which, unlike XDEL, leaves max-deleted-entry-id
@@ -246,6 +248,46 @@ static void rewrite_entries(struct rewrite *rw, struct stream *s, struct stream_
     for (; ghost; ghost = stream_index_next(&gi)) rewrite_xadd_ghost(rw, stream_index_key(&gi));
 }
 
+/* XNACK key group FAIL IDS n id... RETRYCOUNT count FORCE: makes the
+ * entries pending, released, with this count, at the tail of the NACK
+ * zone. */
+static void emit_released(struct rewrite *rw, const struct stream_cgroup *g, const struct stream_id *ids, int n,
+                          uint64_t count)
+{
+    struct arg argv[9 + STREAM_OPLOG_BATCH];
+    char bufs[STREAM_OPLOG_BATCH][ID_BUF], num[24], retry[24];
+    int argc = 0;
+    argv[argc++] = arg_cstr("XNACK");
+    argv[argc++] = rw->key;
+    argv[argc++] = arg_str(g->name);
+    argv[argc++] = arg_cstr("FAIL");
+    argv[argc++] = arg_cstr("IDS");
+    argv[argc++] = arg_ll(num, n);
+    for (int i = 0; i < n; i++) argv[argc++] = arg_id(bufs[i], &ids[i]);
+    argv[argc++] = arg_cstr("RETRYCOUNT");
+    argv[argc++] = arg_ull(retry, count);
+    argv[argc++] = arg_cstr("FORCE");
+    rw->emit(rw->ctx, argc, argv);
+}
+
+/* The released entries, in release order; consecutive ones with the same
+ * count share an XNACK. */
+static void rewrite_released(struct rewrite *rw, const struct stream_cgroup *g)
+{
+    struct stream_id ids[STREAM_OPLOG_BATCH];
+    int n = 0;
+    uint64_t count = 0;
+    for (const struct stream_nack *x = stream_pel_idlest(g, NULL); x && !x->consumer; x = stream_pel_idlest(g, x)) {
+        if (n > 0 && (n == STREAM_OPLOG_BATCH || x->delivery_count != count)) {
+            emit_released(rw, g, ids, n, count);
+            n = 0;
+        }
+        count = x->delivery_count;
+        ids[n++] = x->id;
+    }
+    if (n > 0) emit_released(rw, g, ids, n, count);
+}
+
 /* Step 2 for one group. */
 static void rewrite_group(struct rewrite *rw, const struct stream_cgroup *g)
 {
@@ -258,9 +300,12 @@ static void rewrite_group(struct rewrite *rw, const struct stream_cgroup *g)
     struct stream_pel_log l;
     pel_log_setup(&l, rw->emit, rw->ctx, rw->key.ptr, rw->key.len, g, false);
     struct stream_index_iter it;
-    for (bool ok = stream_index_first(g->pel, &it); ok; ok = stream_index_next(&it))
-        stream_pel_log_claimed(&l, stream_index_key(&it), stream_index_value(&it));
+    for (bool ok = stream_index_first(g->pel, &it); ok; ok = stream_index_next(&it)) {
+        const struct stream_nack *n = stream_index_value(&it);
+        if (n->consumer) stream_pel_log_claimed(&l, n->id, n);
+    }
     stream_pel_log_flush(&l);
+    rewrite_released(rw, g);
 }
 
 /* Step 3. */

@@ -8,10 +8,12 @@
  * concrete IDs, exact trims, XCLAIM ... TIME t RETRYCOUNT n FORCE JUSTID
  * for every PEL entry they touch, XGROUP SETID ... ENTRIESREAD for a group's
  * position, XGROUP CREATECONSUMER for consumers they create, XACK for PEL
- * entries they drop. XDEL, XACK, XSETID and XGROUP are logged as they came.
+ * entries they drop (XREADGROUP ... CLAIM the same way). XDEL, XACK, XSETID,
+ * XGROUP, XDELEX, XACKDEL and XNACK are logged as they came.
  *
  * Rewrite: the commands that rebuild a stream with its counters, groups,
- * consumers and PELs (delivery times and counts included) from nothing. */
+ * consumers and PELs (delivery times and counts included, and entries
+ * released by XNACK in release order) from nothing. */
 #ifndef RUNNEL_TYPES_STREAM_OPLOG_H
 #define RUNNEL_TYPES_STREAM_OPLOG_H
 

@@ -2,7 +2,7 @@
  *
  * Layout (codec.h primitives; an id is two varints, ms then seq):
  *
- *   u8 0                                  encoding: blocks
+ *   u8 1                                  encoding: blocks, with released entries
  *   varint length, varint entries-added
  *   id last-id, id first-id, id max-deleted-id
  *   varint blocks, then per block:
@@ -13,7 +13,12 @@
  *     varint consumers, then per consumer (in name order):
  *       bytes name, svarint seen-time, svarint active-time
  *     varint pending, then per pending entry (in ID order):
- *       id, svarint delivery-time, varint delivery-count, varint consumer (its position above)
+ *       id, svarint delivery-time, varint delivery-count,
+ *       varint owner (its consumer's position above + 1; 0: released by XNACK)
+ *     varint released, then the released entries' IDs in release order
+ *
+ * Encoding 0 (files written before XNACK) is the same without the released
+ * list, with owner being the consumer's position itself.
  *
  * Loading copies each block with one memcpy and checks it
  * (stream_block_validate) before the stream can decode it; then the blocks
@@ -26,9 +31,11 @@
 
 #include "types/stream.h"
 #include "types/stream_group.h"
+#include "types/stream_pel.h"
 #include "util/mem.h"
 
-#define STREAM_SAVE_BLOCKS 0
+#define STREAM_SAVE_BLOCKS_V0 0
+#define STREAM_SAVE_BLOCKS 1
 /* Least bytes each item of a counted list takes in the file. */
 #define MIN_BLOCK_BYTES 7
 #define MIN_GROUP_BYTES 6
@@ -72,8 +79,14 @@ static void save_group(struct codec_out *out, const struct stream_cgroup *g)
         put_id(out, stream_index_key(&it));
         codec_put_svarint(out, n->delivery_time);
         codec_put_varint(out, n->delivery_count);
-        codec_put_varint(out, stream_consumer_index(g, n->consumer));
+        codec_put_varint(out, n->consumer ? stream_consumer_index(g, n->consumer) + 1 : 0);
     }
+    size_t released = 0;
+    for (const struct stream_nack *n = stream_pel_idlest(g, NULL); n && !n->consumer; n = stream_pel_idlest(g, n))
+        released++;
+    codec_put_varint(out, released);
+    for (const struct stream_nack *n = stream_pel_idlest(g, NULL); n && !n->consumer; n = stream_pel_idlest(g, n))
+        put_id(out, n->id);
 }
 
 void stream_save(const struct object *o, struct codec_out *out)
@@ -165,9 +178,11 @@ static bool load_consumers(struct codec_in *in, struct stream_cgroup *g)
     return true;
 }
 
-static bool load_pending(struct codec_in *in, struct stream_cgroup *g)
+/* Reads the pending entries; `v0`: owners are plain positions, none released. */
+static bool load_pending(struct codec_in *in, struct stream_cgroup *g, bool v0, uint64_t *released)
 {
     uint64_t n;
+    *released = 0;
     if (!codec_get_count(in, MIN_PENDING_BYTES, &n)) return false;
     for (uint64_t i = 0; i < n; i++) {
         struct stream_id id;
@@ -176,14 +191,42 @@ static bool load_pending(struct codec_in *in, struct stream_cgroup *g)
         if (!get_id(in, &id) || !codec_get_svarint(in, &time) || !codec_get_varint(in, &count) ||
             !codec_get_varint(in, &owner))
             return false;
-        if (owner >= g->consumer_count) return codec_fail(in, "corrupt stream: a pending entry has no consumer");
-        if (!stream_pel_add(g, g->consumers[owner], id, time, count))
+        struct stream_consumer *c = NULL;
+        if (v0 || owner > 0) {
+            uint64_t pos = v0 ? owner : owner - 1;
+            if (pos >= g->consumer_count) return codec_fail(in, "corrupt stream: a pending entry has no consumer");
+            c = g->consumers[pos];
+        } else {
+            (*released)++;
+        }
+        if (!stream_pel_add(g, c, id, time, count))
             return codec_fail(in, "corrupt stream: an ID is pending twice in a group");
     }
     return true;
 }
 
-static bool load_groups(struct codec_in *in, struct stream *s)
+/* Reads the release order: every released entry once. Moving each to the
+ * tail of the NACK zone in turn leaves them in the order written. */
+static bool load_released(struct codec_in *in, struct stream_cgroup *g, uint64_t released)
+{
+    uint64_t n;
+    if (!codec_get_count(in, 2, &n)) return false;
+    if (n != released) return codec_fail(in, "corrupt stream: the release order does not list every released entry");
+    struct stream_index *seen = stream_index_new();
+    bool ok = true;
+    for (uint64_t i = 0; ok && i < n; i++) {
+        struct stream_id id;
+        ok = get_id(in, &id);
+        struct stream_nack *nack = ok ? stream_index_find(g->pel, id) : NULL;
+        if (ok && (!nack || nack->consumer || !stream_index_insert(seen, id, NULL)))
+            ok = codec_fail(in, "corrupt stream: the release order names an entry that is not released");
+        if (ok) stream_pel_assign(g, nack, NULL, nack->delivery_time);
+    }
+    stream_index_free(seen, NULL);
+    return ok;
+}
+
+static bool load_groups(struct codec_in *in, struct stream *s, bool v0)
 {
     uint64_t n;
     if (!codec_get_count(in, MIN_GROUP_BYTES, &n)) return false;
@@ -196,7 +239,9 @@ static bool load_groups(struct codec_in *in, struct stream *s)
             return false;
         struct stream_cgroup *g = len <= UINT32_MAX ? stream_group_add(s, name, len, last, entries_read) : NULL;
         if (!g) return codec_fail(in, "corrupt stream: a group name repeats");
-        if (!load_consumers(in, g) || !load_pending(in, g)) return false;
+        uint64_t released;
+        if (!load_consumers(in, g) || !load_pending(in, g, v0, &released)) return false;
+        if (!v0 && !load_released(in, g, released)) return false;
     }
     return true;
 }
@@ -206,7 +251,8 @@ static bool load_stream(struct codec_in *in, struct stream *s)
     unsigned tag;
     uint64_t blocks;
     if (!codec_get_u8(in, &tag)) return false;
-    if (tag != STREAM_SAVE_BLOCKS) return codec_fail(in, "unknown stream encoding %u", tag);
+    if (tag != STREAM_SAVE_BLOCKS && tag != STREAM_SAVE_BLOCKS_V0)
+        return codec_fail(in, "unknown stream encoding %u", tag);
     if (!codec_get_varint(in, &s->length) || !codec_get_varint(in, &s->entries_added) || !get_id(in, &s->last_id) ||
         !get_id(in, &s->first_id) || !get_id(in, &s->max_deleted_id) ||
         !codec_get_count(in, MIN_BLOCK_BYTES, &blocks))
@@ -217,7 +263,7 @@ static bool load_stream(struct codec_in *in, struct stream *s)
     if (seen.live != s->length) return codec_fail(in, "corrupt stream: its blocks do not hold its length");
     if (seen.any && stream_id_cmp(&seen.last_live, &s->last_id) > 0)
         return codec_fail(in, "corrupt stream: an entry lies past its last ID");
-    return load_groups(in, s);
+    return load_groups(in, s, tag == STREAM_SAVE_BLOCKS_V0);
 }
 
 struct object *stream_load(struct codec_in *in)

@@ -143,7 +143,8 @@ class Workload:
             (self.xgroup_create, 3), (self.xgroup_setid, 2), (self.xgroup_createconsumer, 2),
             (self.xgroup_delconsumer, 1), (self.xgroup_destroy, 0.3), (self.xreadgroup, 10),
             (self.xreadgroup_history, 3), (self.xack, 5), (self.xclaim, 4), (self.xautoclaim, 3),
-            (self.xsetid, 0.5), (self.blocked_xreadgroup, 1),
+            (self.xsetid, 0.5), (self.blocked_xreadgroup, 1), (self.xdelex, 2), (self.xackdel, 2),
+            (self.xnack, 3), (self.xreadgroup_claim, 4),
         ]
 
     def close(self):
@@ -197,10 +198,15 @@ class Workload:
             args = ["MAXLEN", "~", self.rng.randint(0, 150)]
             if self.rng.random() < 0.3:
                 args += ["LIMIT", self.rng.randint(1, 200)]
-            return args
-        if roll < 0.7:
-            return ["MAXLEN", self.rng.randint(20, 200)]
-        return ["MINID", self.rng.choice(["~", "="]), self.some_id(key)]
+        elif roll < 0.7:
+            args = ["MAXLEN", self.rng.randint(20, 200)]
+        else:
+            args = ["MINID", self.rng.choice(["~", "="]), self.some_id(key)]
+        return args + self.policy()
+
+    def policy(self):
+        """A reference policy (Redis 8.2), or none."""
+        return self.rng.choice([[], [], ["KEEPREF"], ["DELREF"], ["ACKED"]])
 
     # -- operations --
 
@@ -235,6 +241,17 @@ class Workload:
     def xdel(self):
         key = self.key()
         self.cmd("XDEL", key, *[self.some_id(key) for _ in range(self.rng.randint(1, 3))])
+
+    def xdelex(self):
+        key = self.key()
+        some = [self.some_id(key) for _ in range(self.rng.randint(1, 3))]
+        self.cmd("XDELEX", key, *self.policy(), "IDS", len(some), *some)
+
+    def xackdel(self):
+        key, group = self.key(), self.rng.choice(GROUPS)
+        pend = self.pending(key, group)
+        some = ([self.rng.choice(pend)] if pend else []) + [self.some_id(key)]
+        self.cmd("XACKDEL", key, group, *self.policy(), "IDS", len(some), *some)
 
     def xtrim(self):
         key = self.key()
@@ -274,6 +291,26 @@ class Workload:
         if self.rng.random() < 0.2:
             args.append("NOACK")
         self.cmd(*args, "STREAMS", *keys, *([">"] * len(keys)))
+
+    def xreadgroup_claim(self):
+        key = self.key()
+        args = ["XREADGROUP", "GROUP", self.rng.choice(GROUPS), self.rng.choice(CONSUMERS)]
+        if self.rng.random() < 0.7:
+            args += ["COUNT", self.rng.randint(1, 5)]
+        if self.rng.random() < 0.2:
+            args.append("NOACK")
+        self.cmd(*args, "CLAIM", self.rng.choice([0, 5, 100000]), "STREAMS", key, ">")
+
+    def xnack(self):
+        key, group = self.key(), self.rng.choice(GROUPS)
+        pend = self.pending(key, group)
+        some = self.rng.sample(pend, min(len(pend), self.rng.randint(1, 3))) + [self.some_id(key)]
+        args = ["XNACK", key, group, self.rng.choice(["SILENT", "FAIL", "FATAL"]), "IDS", len(some), *some]
+        if self.rng.random() < 0.3:
+            args += ["RETRYCOUNT", self.rng.randint(0, 9)]
+        if self.rng.random() < 0.3:
+            args.append("FORCE")
+        self.cmd(*args)
 
     def xreadgroup_history(self):
         key = self.key()

@@ -1,0 +1,122 @@
+/* stream_nack: XNACK (see stream_nack.h).
+ *
+ * XNACK key group <SILENT | FAIL | FATAL> IDS numids id ... [RETRYCOUNT n] [FORCE]
+ *
+ * The mode says what becomes of the delivery counter: SILENT takes back
+ * the delivery (one less, not below 0), FAIL keeps it, FATAL sets it to the
+ * largest count (LLONG_MAX) to mark a poison entry; RETRYCOUNT sets it
+ * outright. FORCE makes an ID pending (released) even when it was not, if
+ * the stream holds it, with count 0 (or RETRYCOUNT, or the FATAL count) —
+ * the AOF rewrite uses that. The command is deterministic given the
+ * dataset, so it is logged as it came; it marks the key ready, since a
+ * blocked XREADGROUP ... CLAIM can now take what it released. */
+#include "types/stream_nack.h"
+
+#include <limits.h>
+
+#include "db/db.h"
+#include "types/keyspace_events.h"
+#include "types/stream.h"
+#include "types/stream_group.h"
+#include "types/stream_pel.h"
+
+enum nack_mode { NACK_SILENT, NACK_FAIL, NACK_FATAL };
+
+struct nack_args {
+    enum nack_mode mode;
+    struct stream_ids ids;
+    long long retry_count; /* -1: not given */
+    bool force;
+};
+
+static bool parse_mode(struct request *req, enum nack_mode *mode)
+{
+    if (ARG_IS(req, 3, "SILENT")) *mode = NACK_SILENT;
+    else if (ARG_IS(req, 3, "FAIL")) *mode = NACK_FAIL;
+    else if (ARG_IS(req, 3, "FATAL")) *mode = NACK_FATAL;
+    else return false;
+    return true;
+}
+
+/* Parses everything after the group; replies the error on failure. */
+static bool parse_nack(struct request *req, struct nack_args *a)
+{
+    *a = (struct nack_args){.retry_count = -1};
+    if (!parse_mode(req, &a->mode)) {
+        reply_syntax_error(req->out);
+        return false;
+    }
+    int i = 4;
+    while (i < req->argc) {
+        bool more = i + 1 < req->argc;
+        if (a->ids.first == 0 && ARG_IS(req, i, "IDS") && more) {
+            if ((i = stream_parse_ids_block(req, i, &a->ids)) < 0) return false;
+        } else if (ARG_IS(req, i, "RETRYCOUNT") && more) {
+            if (!request_ll_range(req, i + 1, 0, LLONG_MAX, &a->retry_count,
+                                  "ERR Invalid RETRYCOUNT option argument for XNACK"))
+                return false;
+            i += 2;
+        } else if (ARG_IS(req, i, "FORCE")) {
+            a->force = true;
+            i++;
+        } else {
+            reply_syntax_error(req->out);
+            return false;
+        }
+    }
+    return stream_ids_check(req, &a->ids);
+}
+
+/* The delivery counter after the release, from what it was. */
+static uint64_t released_count(const struct nack_args *a, uint64_t count)
+{
+    if (a->retry_count >= 0) return (uint64_t)a->retry_count;
+    if (a->mode == NACK_FATAL) return LLONG_MAX;
+    if (a->mode == NACK_SILENT && count > 0) return count - 1;
+    return count;
+}
+
+/* Releases one ID; false when it is not pending (and FORCE cannot make it). */
+static bool release_one(struct stream *s, struct stream_cgroup *g, struct stream_id id, const struct nack_args *a)
+{
+    struct stream_nack *n = stream_index_find(g->pel, id);
+    struct stream_entry e;
+    if (!n && (!a->force || !stream_lookup(s, id, &e))) return false;
+    if (!n) {
+        stream_pel_add(g, NULL, id, 0, released_count(a, 0));
+        return true;
+    }
+    n->delivery_count = released_count(a, n->delivery_count);
+    stream_pel_assign(g, n, NULL, 0);
+    return true;
+}
+
+static void cmd_xnack(struct request *req)
+{
+    struct nack_args a;
+    if (!parse_nack(req, &a)) return;
+    struct arg *key = &req->argv[1], *group = &req->argv[2];
+    struct stream *s;
+    if (!stream_find(req, key, true, &s)) return;
+    struct stream_cgroup *g = stream_group_find(s, group->ptr, group->len);
+    if (!g) {
+        reply_errorf(req->out, "NOGROUP No such key '%.*s' or consumer group '%.*s'", (int)key->len, key->ptr,
+                     (int)group->len, group->ptr);
+        return;
+    }
+    long long released = 0;
+    for (int i = 0; i < a.ids.count; i++) released += release_one(s, g, stream_ids_at(req, &a.ids, i), &a);
+    if (released > 0) {
+        key_changed(req, key->ptr, key->len, NOTIFY_STREAM, NULL);
+        req->dirty += released - 1;
+    }
+    reply_int(req->out, released);
+}
+
+struct command stream_nack_commands[] = {
+    {"xnack", cmd_xnack, -7, CMD_WRITE | CMD_FAST, 1, 1, 1, "@write @stream @fast", "stream",
+     "Releases pending messages back to the group's PEL without acknowledging them, making them available for "
+     "re-delivery.",
+     "8.8.0", "O(1) for each message ID processed."},
+    {0},
+};
