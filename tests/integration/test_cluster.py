@@ -1,0 +1,196 @@
+"""A Runnel cluster with its topology in an etcd of the test's own: built
+with redis-cli --cluster create, driven by redis-py's RedisCluster and
+redis-cli -c, with the seed's pub/sub rows."""
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+import redis
+from redis.cluster import RedisCluster
+
+from cluster_helpers import ETCD, Etcd, create_cluster, owner_of, start_node, wait_until
+from conftest import RunnelProcess
+
+pytestmark = pytest.mark.skipif(ETCD is None or shutil.which("redis-cli") is None, reason="etcd is not installed")
+
+
+def cluster_info(node):
+    text = node.client().execute_command("CLUSTER", "INFO")
+    if isinstance(text, dict):
+        return {k: str(v) for k, v in text.items()}
+    text = text.decode() if isinstance(text, bytes) else text
+    return dict(line.split(":", 1) for line in text.split("\r\n") if ":" in line)
+
+
+@pytest.fixture(scope="module")
+def etcd():
+    e = Etcd()
+    yield e
+    e.stop()
+
+
+@pytest.fixture(scope="module")
+def six(etcd):
+    nodes = [start_node(etcd, "six") for _ in range(6)]
+    try:
+        create_cluster(nodes)
+        yield nodes
+    finally:
+        for n in nodes:
+            n.stop()
+
+
+def test_create_builds_three_primaries_with_a_replica_each(six):
+    out = subprocess.run(["redis-cli", "--cluster", "check", f"127.0.0.1:{six[0].port}"], capture_output=True,
+                         text=True, timeout=30).stdout
+    assert "[OK] All nodes agree about slots configuration." in out
+    assert "[OK] All 16384 slots covered." in out
+    info = cluster_info(six[0])
+    assert info["cluster_state"] == "ok" and info["cluster_known_nodes"] == "6" and info["cluster_size"] == "3"
+    nodes = six[0].client().execute_command("CLUSTER", "NODES")
+    nodes = nodes.decode() if isinstance(nodes, bytes) else nodes
+    lines = [l for l in nodes.splitlines() if l]
+    assert len(lines) == 6
+    assert sum(" master " in l or ",master " in l for l in lines) == 3
+    assert sum("myself" in l for l in lines) == 1
+    roles = [n.client().info("replication")["role"] for n in six]
+    assert sorted(roles) == ["master"] * 3 + ["slave"] * 3
+
+
+def test_redis_py_cluster_client_reaches_every_slot(six):
+    rc = RedisCluster(host="127.0.0.1", port=six[0].port)
+    for i in range(2000):
+        rc.set(f"key:{i}", i)
+    for i in range(0, 2000, 7):
+        assert rc.get(f"key:{i}") == str(i).encode()
+    counts = [n.client().dbsize() for n in six]
+    assert sum(c for c, n in zip(counts, six) if n.client().info("replication")["role"] == "master") >= 2000
+    assert rc.mget_nonatomic([f"key:{i}" for i in range(50)]) == [str(i).encode() for i in range(50)]
+    rc.close()
+
+
+def test_wrong_node_answers_moved_and_keys_must_share_a_slot(six):
+    slot = six[0].client().execute_command("CLUSTER", "KEYSLOT", "apple")
+    assert slot == 7092
+    owner = owner_of(six, slot)
+    other = next(n for n in six if n is not owner and n.client().info("replication")["role"] == "master")
+    with pytest.raises(redis.ResponseError, match=f"MOVED 7092 127.0.0.1:{owner.port}"):
+        other.client().set("apple", 1)
+    with pytest.raises(redis.ResponseError, match="CROSSSLOT Keys in request don't hash to the same slot"):
+        owner.client().mset({"apple": 1, "banana": 2})
+    assert owner.client().mset({"{apple}.a": 1, "{apple}.b": 2})
+    with pytest.raises(redis.ResponseError, match="SELECT is not allowed in cluster mode"):
+        owner.client().execute_command("SELECT", 1)
+
+
+def test_the_seed_spublish_goes_to_the_owner_shard_only(six):
+    """The seed's rows: SPUBLISH apple a is redirected to slot 7092's owner;
+    there it reaches shard subscribers of that shard only."""
+    owner = owner_of(six, 7092)
+    other = next(n for n in six if n is not owner and n.client().info("replication")["role"] == "master")
+    with pytest.raises(redis.ResponseError, match="MOVED 7092"):
+        other.client().execute_command("SPUBLISH", "apple", "a")
+    out = subprocess.run(["redis-cli", "-c", "-p", str(other.port), "spublish", "apple", "a"], capture_output=True,
+                         text=True, timeout=10).stdout
+    assert out.strip().endswith("0")
+    sub = owner.raw()  # redis-py 4.3 has no sharded pub/sub
+    assert sub.call("SSUBSCRIBE", "apple") == [b"ssubscribe", b"apple", 1]
+    with pytest.raises(redis.ResponseError, match="MOVED 7092"):
+        other.client().execute_command("SSUBSCRIBE", "apple")
+    assert owner.client().execute_command("SPUBLISH", "apple", "a") == 1
+    assert sub.read_reply() == [b"smessage", b"apple", b"a"]
+
+
+def test_publish_reaches_subscribers_on_every_node_exactly_once(six):
+    subs = []
+    for n in six:
+        p = n.client().pubsub()
+        p.subscribe("news")
+        wait_until(lambda: p.get_message(timeout=0.2), what="subscribe")
+        subs.append(p)
+    assert six[2].client().publish("news", "hello") == 1  # the receiving node's own subscribers
+    for p in subs:
+        msg = wait_until(lambda: p.get_message(timeout=0.2), what="the message")
+        assert msg["data"] == b"hello"
+    time.sleep(0.3)
+    for p in subs:
+        assert p.get_message(timeout=0.1) is None  # not twice
+        p.close()
+
+
+def test_replicas_hold_their_shard_and_serve_reads_with_readonly(six):
+    owner = owner_of(six, 7092)
+    owner.client().set("apple", "red")
+    replica = next(n for n in six if n.client().info("replication").get("master_port") == owner.port)
+    wait_until(lambda: replica.client().info("replication")["slave_repl_offset"]
+               >= owner.client().info("replication")["master_repl_offset"], what="the replica")
+    r = replica.client()
+    with pytest.raises(redis.ResponseError, match=f"MOVED 7092 127.0.0.1:{owner.port}"):
+        r.get("apple")
+    r.execute_command("READONLY")
+    assert r.get("apple") == b"red"
+    with pytest.raises(redis.ResponseError, match="MOVED"):
+        r.set("apple", "green")
+
+
+def test_a_restarted_node_keeps_its_id_and_role(etcd):
+    nodes = [start_node(etcd, "restart") for _ in range(3)]
+    try:
+        create_cluster(nodes, replicas=0)
+        victim = nodes[1]
+        myid = victim.client().execute_command("CLUSTER", "MYID")
+        slots_before = victim.client().execute_command("CLUSTER", "SLOTS")
+        victim.client().shutdown(nosave=True)
+        victim.proc.wait(timeout=10)
+        again = start_node(etcd, "restart", dir_=victim.dir)
+        nodes[1] = again
+        assert again.client().execute_command("CLUSTER", "MYID") == myid
+        wait_until(lambda: cluster_info(again)["cluster_state"] == "ok", what="the node to rejoin")
+        assert again.client().execute_command("CLUSTER", "SLOTS") == slots_before
+    finally:
+        for n in nodes:
+            n.stop()
+
+
+def test_a_node_without_etcd_starts_and_refuses_keys_it_cannot_route():
+    node = RunnelProcess("--cluster-enabled", "yes", "--cluster-etcd-endpoints", "http://127.0.0.1:1")
+    try:
+        c = node.client()
+        assert c.ping()
+        with pytest.raises(redis.ResponseError, match="CLUSTERDOWN Hash slot not served"):
+            c.get("x")
+        assert cluster_info(node)["cluster_state"] == "fail"
+        assert "can't obtain a lease" in node.output()
+    finally:
+        node.stop()
+
+
+def test_cluster_commands_refuse_without_cluster_enabled():
+    node = RunnelProcess()
+    try:
+        with pytest.raises(redis.ResponseError, match="This instance has cluster support disabled"):
+            node.client().execute_command("CLUSTER", "INFO")
+        assert node.client().info("cluster")["cluster_enabled"] == 0
+    finally:
+        node.stop()
+
+
+def test_cluster_admin_errors(six):
+    c = six[0].client()
+    with pytest.raises(redis.ResponseError, match="Slot 0 is already busy|Slot 0 specified"):
+        c.execute_command("CLUSTER", "ADDSLOTS", 0)
+    with pytest.raises(redis.ResponseError, match="Invalid slot"):
+        c.execute_command("CLUSTER", "ADDSLOTS", 16384)
+    with pytest.raises(redis.ResponseError, match="Unknown node"):
+        c.execute_command("CLUSTER", "FORGET", "0" * 40)
+    myid = c.execute_command("CLUSTER", "MYID")
+    with pytest.raises(redis.ResponseError, match="can't forget myself"):
+        c.execute_command("CLUSTER", "FORGET", myid)
+    with pytest.raises(redis.ResponseError, match="Can't replicate myself"):
+        c.execute_command("CLUSTER", "REPLICATE", myid)
+    assert c.execute_command("CLUSTER", "COUNTKEYSINSLOT", 7092) >= 0
+    assert c.execute_command("CLUSTER", "KEYSLOT", "{user1000}.following") == \
+        c.execute_command("CLUSTER", "KEYSLOT", "{user1000}.followers")
