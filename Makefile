@@ -20,7 +20,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(shell find tools -name '*.c' 2>/dev/null | sort)
 
-.PHONY: all clean deps run test unit integration asan fuzz fuzz-long tools
+.PHONY: all clean deps run cluster-run test unit integration asan fuzz fuzz-long tools
 
 all: $(BUILD)/runnel-server tools
 
@@ -47,6 +47,11 @@ deps:
 run: deps
 	@$(MAKE) --no-print-directory $(BUILD)/runnel-server
 	$(BUILD)/runnel-server
+
+# A local etcd and a six-node cluster on ports 30001-30006 (docs/cluster.md).
+cluster-run: deps
+	@$(MAKE) --no-print-directory $(BUILD)/runnel-server
+	@scripts/cluster-run
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2; done

@@ -86,7 +86,7 @@ static bool parse_member(struct cluster_node *n, const char *v)
     snprintf(n->ip, sizeof(n->ip), "%s", ip);
     n->port = port;
     n->primary = strcmp(role, "master") == 0;
-    snprintf(n->shard, sizeof(n->shard), "%s", shard);
+    memcpy(n->shard, shard, CLUSTER_ID_LEN + 1); /* valid_id: exactly 40 characters */
     n->member = true;
     return true;
 }
@@ -100,7 +100,7 @@ static bool parse_slots(struct topology *t, const char *v)
         if (sscanf(line, "%d %d %63s", &from, &to, shard) != 3 || from < 0 || to >= CLUSTER_SLOTS || from > to ||
             !valid_id(shard, strlen(shard)))
             return false;
-        for (int s = from; s <= to; s++) snprintf(t->slot_shard[s], CLUSTER_ID_LEN + 1, "%s", shard);
+        for (int s = from; s <= to; s++) memcpy(t->slot_shard[s], shard, CLUSTER_ID_LEN + 1);
         const char *nl = strchr(line, '\n');
         line = nl ? nl + 1 : line + strlen(line);
     }
