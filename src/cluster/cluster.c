@@ -108,6 +108,32 @@ static void run_waiters(void)
     }
 }
 
+/* Slots this node served before the view changed. */
+static bool *slots_served(void)
+{
+    bool *mine = mem_calloc(CLUSTER_SLOTS);
+    for (int s = 0; s < CLUSTER_SLOTS; s++) mine[s] = cl.view.myself >= 0 && cl.view.owner[s] == cl.view.myself;
+    return mine;
+}
+
+static bool in_lost_slot(const char *name, size_t len, void *ctx)
+{
+    const bool *lost = ctx;
+    return lost[cluster_key_slot(name, len)];
+}
+
+/* Shard channels of slots that left this node lose their subscribers here
+ * (each gets sunsubscribe, and re-subscribes at the new owner). */
+static void release_lost_slots(bool *was_mine)
+{
+    bool any = false;
+    for (int s = 0; s < CLUSTER_SLOTS; s++) {
+        was_mine[s] = was_mine[s] && cl.view.owner[s] != cl.view.myself;
+        any |= was_mine[s];
+    }
+    if (any) pubsub_drop_names(PUBSUB_SHARD, in_lost_slot, was_mine);
+}
+
 static void on_range(void *ctx, int status, const char *body, size_t len)
 {
     (void)ctx, (void)len;
@@ -121,9 +147,11 @@ static void on_range(void *ctx, int status, const char *body, size_t len)
     }
     char err[200];
     struct topology_self self = {.id = cl.myid, .ip = cl.ip, .port = cl.port};
+    bool *was_mine = slots_served();
     if (!topology_load(&cl.view, cl.prefix, &self, body, err, sizeof(err))) {
         log_warning("etcd: the cluster's keys could not be read (%s); keeping the last view", err);
     } else {
+        release_lost_slots(was_mine);
         links_sync();
         cluster_follow_role();
         if (!session.watch) {
@@ -131,6 +159,7 @@ static void on_range(void *ctx, int status, const char *body, size_t len)
             watch_start();
         }
     }
+    mem_free(was_mine);
     if (session.refresh_again) {
         session.refresh_again = false;
         cluster_refresh_now();
@@ -491,6 +520,7 @@ int cluster_init(void)
     struct topology_self self = {.id = cl.myid, .ip = cl.ip, .port = cl.port};
     topology_load(&cl.view, cl.prefix, &self, "{}", (char[8]){0}, 8);
     cluster_hooks_install();
+    slot_index_install();
     pubsub_cluster_forward = forward_publish;
     info_cluster_enabled = true;
     lease_grant();

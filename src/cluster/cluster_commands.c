@@ -39,7 +39,14 @@ static void cmd_keyslot(struct request *req)
 
 static void cmd_nodes(struct request *req)
 {
-    str text = topology_nodes_text(&cl.view, str_empty(1024));
+    str text = str_empty(1024);
+    for (int i = 0; i < cl.view.count; i++) {
+        text = topology_node_line(&cl.view, i, text);
+        if (i != cl.view.myself) continue;
+        str_set_len(text, str_len(text) - 1); /* myself's line also shows its open slots */
+        text = migration_nodes_suffix(text);
+        text = str_append(text, "\n", 1);
+    }
     reply_verbatim(req->out, text, str_len(text), "txt");
     str_free(text);
 }
@@ -73,63 +80,41 @@ static void cmd_info(struct request *req)
     str_free(s);
 }
 
-/* Keys of database 0 in a slot: counted or listed by walking the keyspace. */
-struct slot_walk {
-    int slot;
-    long long count, limit;
-    struct outbuf *out;
-};
-
-static void walk_key(void *ctx, struct dict_entry *e)
-{
-    struct slot_walk *w = ctx;
-    if (cluster_key_slot(e->key, str_len(e->key)) != w->slot) return;
-    if (w->out && w->count < w->limit) reply_bulk(w->out, e->key, str_len(e->key));
-    w->count++;
-}
-
 static bool read_slot(struct request *req, int i, int *slot)
 {
-    long long v;
-    if (!request_ll_msg(req, i, &v, "ERR Invalid slot") || v < 0 || v >= CLUSTER_SLOTS) {
-        if (v < 0 || v >= CLUSTER_SLOTS) reply_error(req->out, "ERR Invalid slot");
+    long long v = 0;
+    if (!request_ll_msg(req, i, &v, "ERR Invalid slot")) return false;
+    if (v < 0 || v >= CLUSTER_SLOTS) {
+        reply_error(req->out, "ERR Invalid slot");
         return false;
     }
     *slot = (int)v;
     return true;
 }
 
-static void walk_slot(struct slot_walk *w)
-{
-    struct dict_iter it;
-    dict_iter_init(&it, db_by_index(0)->keys, false);
-    struct dict_entry *e;
-    while ((e = dict_iter_next(&it))) walk_key(w, e);
-    dict_iter_done(&it);
-}
-
 static void cmd_countkeysinslot(struct request *req)
 {
-    struct slot_walk w = {0};
-    if (!read_slot(req, 2, &w.slot)) return;
-    walk_slot(&w);
-    reply_int(req->out, w.count);
+    int slot;
+    if (read_slot(req, 2, &slot)) reply_int(req->out, slot_index_count(slot));
+}
+
+static void reply_key(void *ctx, const char *key, size_t len)
+{
+    reply_bulk(ctx, key, len);
 }
 
 static void cmd_getkeysinslot(struct request *req)
 {
-    struct slot_walk w = {0};
-    if (!read_slot(req, 2, &w.slot)) return;
-    if (!request_ll_msg(req, 3, &w.limit, "ERR Invalid number of keys") || w.limit < 0) {
-        if (w.limit < 0) reply_error(req->out, "ERR Invalid number of keys");
+    int slot;
+    long long max = 0;
+    if (!read_slot(req, 2, &slot)) return;
+    if (!request_ll_msg(req, 3, &max, "ERR Invalid number of keys") || max < 0) {
+        if (max < 0) reply_error(req->out, "ERR Invalid number of keys");
         return;
     }
-    struct slot_walk count = {.slot = w.slot};
-    walk_slot(&count);
-    reply_array(req->out, count.count < w.limit ? count.count : w.limit);
-    w.out = req->out;
-    w.count = 0;
-    walk_slot(&w);
+    long long n = slot_index_count(slot);
+    reply_array(req->out, n < max ? n : max);
+    slot_index_keys(slot, max, reply_key, req->out);
 }
 
 static void cmd_count_failure_reports(struct request *req)
@@ -467,6 +452,11 @@ static void cmd_asking(struct request *req)
 }
 
 #define CL_FLAGS (CMD_STALE | CMD_LOADING)
+/* MIGRATE works with or without a cluster, as in Redis. */
+#define MIGRATE_ENTRY                                                                                             \
+    {"migrate", cluster_cmd_migrate, -6, CMD_WRITE | CMD_MOVABLE_KEYS, 3, 3, 1, "@keyspace @write @slow @dangerous",   \
+     "generic", "Atomically transfers a key from one Redis instance to another.", "2.6.0",                        \
+     "O(N) where N is the total size of the keys transferred", NULL, cluster_migrate_keys}
 #define CL_ADMIN (CMD_ADMIN | CMD_NOSCRIPT | CMD_STALE)
 
 static struct command cluster_subcommands[] = {
@@ -516,6 +506,8 @@ static struct command cluster_subcommands[] = {
      "O(1)"},
     {"bumpepoch", cmd_ok, 2, CL_ADMIN, 0, 0, 0, "@admin @slow @dangerous", "cluster",
      "Advances the cluster config epoch (etcd's revision serves: accepted).", "3.0.0", "O(1)"},
+    {"setslot", cluster_cmd_setslot, -4, CL_ADMIN, 0, 0, 0, "@admin @slow @dangerous", "cluster",
+     "Binds a hash slot to a node.", "3.0.0", "O(1)"},
     {"publish", cmd_cluster_publish, 4, CMD_PUBSUB | CMD_FAST | CMD_LOADING | CMD_STALE, 0, 0, 0, "@pubsub @fast",
      "cluster", "Delivers a message another node of the cluster published (a link between nodes sends it).",
      "7.2.4", "O(N+M)"},
@@ -535,6 +527,7 @@ struct command cluster_commands[] = {
      "Enables read-write queries for a connection to a Redis Cluster replica node.", "3.0.0", "O(1)"},
     {"asking", cmd_asking, 1, CMD_FAST, 0, 0, 0, "@fast @connection", "cluster",
      "Signals that a cluster client is following an -ASK redirect.", "3.0.0", "O(1)"},
+    MIGRATE_ENTRY,
     {0},
 };
 
@@ -553,5 +546,6 @@ struct command cluster_disabled_commands[] = {
      "Enables read-write queries for a connection to a Redis Cluster replica node.", "3.0.0", "O(1)"},
     {"asking", cmd_disabled, 1, CMD_FAST, 0, 0, 0, "@fast @connection", "cluster",
      "Signals that a cluster client is following an -ASK redirect.", "3.0.0", "O(1)"},
+    MIGRATE_ENTRY,
     {0},
 };

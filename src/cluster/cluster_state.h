@@ -52,6 +52,21 @@ const char *cluster_route(struct client *c, struct command *cmd, int argc, struc
 void cluster_client_set_readonly(struct client *c, bool on);
 void cluster_client_set_asking(struct client *c);
 
+/* ---- slot_index.c ---- */
+void slot_index_install(void);
+long long slot_index_count(int slot);
+/* Calls fn for up to max keys of the slot; returns how many. */
+int slot_index_keys(int slot, long long max, void (*fn)(void *ctx, const char *key, size_t len), void *ctx);
+
+/* ---- migration.c ---- */
+/* The node a migrating slot goes to, or NULL; whether a slot is importing. */
+const char *migration_target(int slot);
+bool migration_importing(int slot);
+str migration_nodes_suffix(str out);
+void cluster_cmd_setslot(struct request *req);
+void cluster_cmd_migrate(struct request *req);
+int cluster_migrate_keys(const struct command *cmd, struct arg *argv, int argc, int *positions, int max);
+
 /* ---- links.c ---- */
 void links_sync(void);
 /* PUBLISH goes to every other node; SPUBLISH (shard_only) to the other

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cluster/cluster_state.h"
+#include "protocol/encode.h"
 #include "server/config.h"
 #include "server/event_loop.h"
 #include "server/server.h"
@@ -107,16 +108,6 @@ static void on_link_event(struct event_loop *loop, int fd, void *data, int mask)
     if (l->connected) link_flush(l);
 }
 
-static void append_command(str *out, int argc, const char *const *argv, const size_t *lens)
-{
-    *out = str_append_printf(*out, "*%d\r\n", argc);
-    for (int i = 0; i < argc; i++) {
-        *out = str_append_printf(*out, "$%zu\r\n", lens[i]);
-        *out = str_append(*out, argv[i], lens[i]);
-        *out = str_append(*out, "\r\n", 2);
-    }
-}
-
 static void link_open(struct link *l)
 {
     if (l->fd >= 0 || event_now_ms() < l->retry_at_ms) return;
@@ -142,7 +133,7 @@ static void link_open(struct link *l)
     if (cfg.masterauth) {
         const char *argv[] = {"AUTH", cfg.masterauth};
         size_t lens[] = {4, strlen(cfg.masterauth)};
-        append_command(&l->out, 2, argv, lens);
+        l->out = encode_command(l->out, 2, argv, lens);
     }
     event_loop_watch(server.loop, fd, EV_READ | EV_WRITE, on_link_event, l);
 }
@@ -201,7 +192,7 @@ static void link_send(struct link *l, const char *kind, const char *channel, siz
     }
     const char *argv[] = {"CLUSTER", kind, channel, msg};
     size_t lens[] = {7, strlen(kind), clen, mlen};
-    append_command(&l->out, 4, argv, lens);
+    l->out = encode_command(l->out, 4, argv, lens);
     if (l->connected) link_flush(l);
 }
 

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "cluster/cluster_state.h"
+#include "db/db.h"
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/server.h"
@@ -38,17 +39,21 @@ void cluster_client_set_asking(struct client *c)
     c->flags |= CLIENT_ASKING;
 }
 
-/* The slot every key of the command is in, -1 when it has none, -2 when
- * they are in different slots. */
-static int command_slot(struct command *cmd, int argc, struct arg *argv)
+/* The slot every key of the command is in (-1 when it has none, -2 when
+ * they are in different slots), and how many of the keys exist here. */
+static int command_slot(struct client *c, struct command *cmd, int argc, struct arg *argv, int *present, int *total)
 {
     static int positions[MAX_ROUTED_KEYS];
     int n = command_key_positions(cmd, argv, argc, positions, MAX_ROUTED_KEYS);
     int slot = -1;
+    *present = 0;
+    *total = n;
     for (int i = 0; i < n; i++) {
-        int s = cluster_key_slot(argv[positions[i]].ptr, argv[positions[i]].len);
+        struct arg *k = &argv[positions[i]];
+        int s = cluster_key_slot(k->ptr, k->len);
         if (slot >= 0 && s != slot) return -2;
         slot = s;
+        if (db_peek(c->db, k->ptr, k->len)) (*present)++;
     }
     return slot;
 }
@@ -59,21 +64,39 @@ static bool cluster_down_for(uint32_t flags)
     return !(cfg.cluster_allow_reads_when_down && !(flags & CMD_WRITE));
 }
 
+/* A slot this node is giving away: keys still here are served, the others
+ * are asked for at the target (-ASK); a mix must wait (-TRYAGAIN). */
+static const char *route_migrating(int slot, const char *target, int present, int total, char *buf, size_t size)
+{
+    if (present == total) return NULL;
+    if (present > 0) return "TRYAGAIN Multiple keys request during rehashing of slot";
+    int t = topology_find(&cl.view, target);
+    if (t < 0) return NULL;
+    snprintf(buf, size, "ASK %d %s:%d", slot, cl.view.nodes[t].ip, cl.view.nodes[t].port);
+    return buf;
+}
+
 const char *cluster_route(struct client *c, struct command *cmd, int argc, struct arg *argv, char *buf, size_t size)
 {
     if (c->flags & (CLIENT_MASTER | CLIENT_LOADER)) return NULL;
     if (!strcmp(cmd->full_name, "select") && argc == 2 && strcmp(argv[1].ptr, "0") != 0)
         return "ERR SELECT is not allowed in cluster mode";
-    int slot = command_slot(cmd, argc, argv);
-    bool asking = c->flags & CLIENT_ASKING;
+    if (!strcmp(cmd->full_name, "swapdb")) return "ERR SWAPDB is not allowed in cluster mode";
+    int present, total;
+    int slot = command_slot(c, cmd, argc, argv, &present, &total);
+    bool asking = (c->flags & CLIENT_ASKING) || !strcmp(cmd->full_name, "restore-asking");
     c->flags &= ~CLIENT_ASKING; /* good for the next command only */
     if (slot == -1) return NULL;
     if (slot == -2) return "CROSSSLOT Keys in request don't hash to the same slot";
     int owner = cl.view.owner[slot];
+    if (owner == cl.view.myself) {
+        const char *target = migration_target(slot);
+        return target ? route_migrating(slot, target, present, total, buf, size) : NULL;
+    }
+    if (asking && migration_importing(slot)) return NULL;
     if (owner < 0) return "CLUSTERDOWN Hash slot not served";
     if (cluster_down_for(cmd->flags)) return "CLUSTERDOWN The cluster is down";
     const struct cluster_node *me = topology_myself(&cl.view);
-    if (owner == cl.view.myself || asking) return NULL;
     bool same_shard = me && !strcmp(me->shard, cl.view.nodes[owner].shard);
     if (same_shard && (c->flags & CLIENT_READONLY_ROUTE) && !(cmd->flags & CMD_WRITE)) return NULL;
     snprintf(buf, size, "MOVED %d %s:%d", slot, cl.view.nodes[owner].ip, cl.view.nodes[owner].port);

@@ -11,6 +11,7 @@ struct db_hooks db_hooks;
 long long db_now_ms;
 bool db_lazy_delete = true;
 bool db_expiry_ignored;
+struct db_key_index_hooks db_key_index;
 bool db_loading;
 struct db *db_all;
 int db_count;
@@ -129,7 +130,9 @@ struct dict_entry *db_entry(struct db *db, const char *key, size_t len)
 
 void db_add(struct db *db, const char *key, size_t len, struct object *val)
 {
-    dict_add(db->keys, str_new(key, len), val);
+    str name = str_new(key, len);
+    dict_add(db->keys, name, val);
+    if (db_key_index.inserted) db_key_index.inserted(db, name);
     if (db_hooks.key_added) db_hooks.key_added(db, key, len);
 }
 
@@ -145,6 +148,7 @@ bool db_add_loaded(struct db *db, const char *key, size_t len, struct object *va
     struct dict_entry *e = dict_add_or_find(db->keys, key, len, NULL, &existed);
     if (existed) return false;
     e->v.ptr = val;
+    if (db_key_index.inserted) db_key_index.inserted(db, e->key);
     if (expire_ms != -1) {
         struct dict_entry *x = dict_add_or_find(db->expires, key, len, e->key, NULL);
         x->v.i64 = expire_ms;
@@ -174,6 +178,7 @@ void db_set(struct db *db, const char *key, size_t len, struct object *val, bool
 bool db_delete(struct db *db, const char *key, size_t len)
 {
     if (dict_size(db->expires) > 0) dict_delete(db->expires, key, len);
+    if (db_key_index.removed && dict_find(db->keys, key, len)) db_key_index.removed(db, key, len);
     return dict_delete(db->keys, key, len);
 }
 
@@ -227,6 +232,7 @@ size_t db_expires_size(const struct db *db)
 long long db_empty(struct db *db)
 {
     long long n = (long long)dict_size(db->keys);
+    if (db_key_index.emptied) db_key_index.emptied(db);
     dict_clear(db->expires);
     dict_clear(db->keys);
     db->avg_ttl = 0;

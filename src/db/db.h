@@ -41,6 +41,17 @@ struct db_hooks {
     void (*key_missed)(struct db *db, const char *key, size_t len);
 };
 
+/* Told of every key that enters or leaves a database's table, whatever
+ * the path (commands, loading, expiry, FLUSHALL): the cluster's index of
+ * keys by slot. The key string passed to `inserted` is the table's own and
+ * lives until `removed` is called for it. All NULL unless installed. */
+struct db_key_index_hooks {
+    void (*inserted)(struct db *db, str key);
+    void (*removed)(struct db *db, const char *key, size_t len);
+    void (*emptied)(struct db *db);
+};
+extern struct db_key_index_hooks db_key_index;
+
 extern struct db_stats db_stats;
 extern struct db_hooks db_hooks;
 /* The time expiry decisions use: set once per command so that a command sees

@@ -333,3 +333,30 @@ long long pubsub_subscriber_count(enum pubsub_kind kind, const char *name, size_
     struct dict_entry *e = dict_find(registry[kind], name, len);
     return e ? (long long)((struct subscribers *)e->v.ptr)->count : 0;
 }
+
+/* Unsubscribes every client from the names of `kind` that `match` picks,
+ * telling each with the unsubscribe push (a cluster slot that left this
+ * node: its shard channels' subscribers re-subscribe at the new owner). */
+void pubsub_drop_names(enum pubsub_kind kind, bool (*match)(const char *name, size_t len, void *ctx), void *ctx)
+{
+    struct dict_iter it;
+    dict_iter_init(&it, registry[kind], true);
+    struct dict_entry *e;
+    while ((e = dict_iter_next(&it))) {
+        if (!match(e->key, str_len(e->key), ctx)) continue;
+        str name = str_dup(e->key);
+        struct subscribers *s = e->v.ptr;
+        while (s && s->count > 0) {
+            struct pubsub_client *pc = s->items[s->count - 1];
+            long long before = total_count(pc);
+            bool last = s->count == 1; /* the entry (and s) goes with the last one */
+            unsubscribe(pc, kind, name, str_len(name));
+            reply_subscription(pc->out, kinds[kind].unsubscribed, name, str_len(name), reply_count(pc, kind));
+            if (pubsub_hooks.delivered) pubsub_hooks.delivered(pc->client);
+            notify_total(pc, before);
+            if (last) break;
+        }
+        str_free(name);
+    }
+    dict_iter_done(&it);
+}

@@ -48,6 +48,10 @@ void pubsub_unsubscribe_names(void **slot, void *client, struct outbuf *out, enu
 void pubsub_reply_channels(struct outbuf *out, enum pubsub_kind kind, const struct arg *pattern);
 long long pubsub_subscriber_count(enum pubsub_kind kind, const char *name, size_t len);
 
+/* Unsubscribes every client from the names of `kind` that `match` picks,
+ * with the unsubscribe push each would get from UNSUBSCRIBE. */
+void pubsub_drop_names(enum pubsub_kind kind, bool (*match)(const char *name, size_t len, void *ctx), void *ctx);
+
 /* Registry sizes for INFO: channels, patterns, shard channels. */
 long long pubsub_registry_size(enum pubsub_kind kind);
 

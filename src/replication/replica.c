@@ -29,6 +29,7 @@
 #include "persistence/aof.h"
 #include "persistence/aof_state.h"
 #include "persistence/snapshot.h"
+#include "protocol/encode.h"
 #include "replication/repl_buffer.h"
 #include "replication/repl_state.h"
 #include "server/config.h"
@@ -127,8 +128,7 @@ static void link_drop(const char *why)
  * short write means the link is unusable. */
 static bool send_command(int argc, const char *const *argv)
 {
-    str cmd = str_append_printf(str_empty(128), "*%d\r\n", argc);
-    for (int i = 0; i < argc; i++) cmd = str_append_printf(cmd, "$%zu\r\n%s\r\n", strlen(argv[i]), argv[i]);
+    str cmd = encode_command(str_empty(128), argc, argv, NULL);
     ssize_t n;
     do {
         n = write(uplink.fd, cmd, str_len(cmd));
@@ -555,8 +555,7 @@ void replica_send_ack(void)
     char off[24], fack[24];
     snprintf(off, sizeof(off), "%lld", offset);
     snprintf(fack, sizeof(fack), "%lld", aof.on ? uplink.fsynced_offset : 0LL);
-    str cmd = str_append_printf(str_empty(96), "*5\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$%zu\r\n%s\r\n$4\r\nFACK\r\n$%zu\r\n%s\r\n",
-                                strlen(off), off, strlen(fack), fack);
+    str cmd = encode_command(str_empty(96), 5, (const char *[]){"REPLCONF", "ACK", off, "FACK", fack}, NULL);
     bool muted = c->out.muted;
     c->out.muted = false;
     outbuf_append(&c->out, cmd, str_len(cmd));

@@ -161,5 +161,11 @@ struct command dump_commands[] = {
      "Redis objects composing the value and M their average size. For small string values the time complexity is "
      "thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is "
      "O(N*M*log(N)) because inserting values into sorted sets is O(log(N))."},
+    {"restore-asking", cmd_restore, -4, CMD_WRITE | CMD_DENYOOM, 1, 1, 1, "@keyspace @write @slow @dangerous", "generic",
+     "Create a key using the provided serialized value, previously obtained using DUMP.", "3.0.0",
+     "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of "
+     "Redis objects composing the value and M their average size. For small string values the time complexity is "
+     "thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is "
+     "O(N*M*log(N)) because inserting values into sorted sets is O(log(N))."},
     {0},
 };

@@ -194,3 +194,79 @@ def test_cluster_admin_errors(six):
     assert c.execute_command("CLUSTER", "COUNTKEYSINSLOT", 7092) >= 0
     assert c.execute_command("CLUSTER", "KEYSLOT", "{user1000}.following") == \
         c.execute_command("CLUSTER", "KEYSLOT", "{user1000}.followers")
+
+
+def test_a_slot_with_a_stream_moves_while_a_consumer_keeps_reading(etcd):
+    """The migration protocol redis-cli --cluster reshard drives, on the slot
+    of a stream with a consumer group and pending entries; a consumer reads
+    through redis-py's RedisCluster meanwhile."""
+    nodes = [start_node(etcd, "move") for _ in range(3)]
+    try:
+        create_cluster(nodes, replicas=0)
+        rc = RedisCluster(host="127.0.0.1", port=nodes[0].port)
+        source = owner_of(nodes, 7092)
+        target = next(n for n in nodes if n is not source)
+        rc.xgroup_create("apple", "g", id="0", mkstream=True)
+        for i in range(50):
+            rc.xadd("apple", {"n": i})
+        first = rc.xreadgroup("g", "c1", {"apple": ">"}, count=10)
+        for i in range(300):
+            rc.set(f"{{apple}}:{i}", i)
+        src, dst = source.client(), target.client()
+        src_id, dst_id = src.execute_command("CLUSTER", "MYID"), dst.execute_command("CLUSTER", "MYID")
+        shard_sub = source.raw()
+        assert shard_sub.call("SSUBSCRIBE", "apple") == [b"ssubscribe", b"apple", 1]
+        assert dst.execute_command("CLUSTER", "SETSLOT", 7092, "IMPORTING", src_id)
+        assert src.execute_command("CLUSTER", "SETSLOT", 7092, "MIGRATING", dst_id)
+        assert b"[7092->-" in src.execute_command("CLUSTER", "NODES")
+        read = 0
+        while src.execute_command("CLUSTER", "COUNTKEYSINSLOT", 7092):
+            keys = src.execute_command("CLUSTER", "GETKEYSINSLOT", 7092, 40)
+            assert src.execute_command("MIGRATE", "127.0.0.1", target.port, "", 0, 5000, "KEYS", *keys) == b"OK"
+            got = rc.xreadgroup("g", "c1", {"apple": ">"}, count=1)  # follows -ASK when the stream moved
+            read += len(got[0][1]) if got else 0
+            rc.set(f"{{apple}}:new:{read}", 1)  # a new key during the move lands on the target
+        with pytest.raises(redis.ResponseError, match="ASK 7092"):
+            src.get("{apple}:0")
+        for n in nodes:
+            assert n.client().execute_command("CLUSTER", "SETSLOT", 7092, "NODE", dst_id)
+        wait_until(lambda: owner_of(nodes, 7092) is target, what="the slot's new owner")
+        assert shard_sub.read_reply() == [b"sunsubscribe", b"apple", 0]  # re-subscribe at the new owner
+        pending = rc.xpending("apple", "g")
+        assert pending["pending"] == 10 + read
+        assert rc.xlen("apple") == 50
+        assert [rc.get(f"{{apple}}:{i}") for i in range(300)] == [str(i).encode() for i in range(300)]
+        assert dst.execute_command("CLUSTER", "COUNTKEYSINSLOT", 7092) >= 301
+        with pytest.raises(redis.ResponseError, match=f"MOVED 7092 127.0.0.1:{target.port}"):
+            src.get("{apple}:0")
+        assert len(first[0][1]) == 10
+        rc.close()
+    finally:
+        for n in nodes:
+            n.stop()
+
+
+def test_redis_cli_reshard_moves_slots_with_their_keys(etcd):
+    nodes = [start_node(etcd, "reshard") for _ in range(3)]
+    try:
+        create_cluster(nodes, replicas=0)
+        rc = RedisCluster(host="127.0.0.1", port=nodes[0].port)
+        for i in range(3000):
+            rc.set(f"k{i}", i)
+        src = owner_of(nodes, 5461)
+        dst = owner_of(nodes, 0)
+        out = subprocess.run(["redis-cli", "--cluster", "reshard", f"127.0.0.1:{nodes[0].port}", "--cluster-from",
+                              src.client().execute_command("CLUSTER", "MYID").decode(), "--cluster-to",
+                              dst.client().execute_command("CLUSTER", "MYID").decode(), "--cluster-slots", "500",
+                              "--cluster-yes"], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stdout[-2000:] + out.stderr
+        check = subprocess.run(["redis-cli", "--cluster", "check", f"127.0.0.1:{nodes[0].port}"],
+                               capture_output=True, text=True, timeout=30).stdout
+        assert "[OK] All 16384 slots covered." in check and "[OK] All nodes agree" in check
+        assert owner_of(nodes, 5461) is dst
+        assert [rc.get(f"k{i}") for i in range(3000)] == [str(i).encode() for i in range(3000)]
+        assert sum(n.client().dbsize() for n in nodes) == 3000
+        rc.close()
+    finally:
+        for n in nodes:
+            n.stop()
