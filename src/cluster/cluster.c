@@ -234,11 +234,11 @@ static void watch_start(void)
 
 static long long lease_ttl_seconds(void)
 {
-    long long s = (cfg.cluster_node_timeout + 999) / 1000;
-    return s < 2 ? 2 : s;
+    return election_ttl_ms() / 1000;
 }
 
 static void keepalive_tick(struct event_loop *loop, void *data);
+static long long keepalive_sent_ms;
 
 static void schedule_keepalive(void)
 {
@@ -257,6 +257,7 @@ static void on_keepalive(void *ctx, int status, const char *body, size_t len)
         lease_grant();
         return;
     }
+    if (status == 200) cl.lease_renewed_ms = keepalive_sent_ms;
     schedule_keepalive();
 }
 
@@ -264,6 +265,7 @@ static void keepalive_tick(struct event_loop *loop, void *data)
 {
     (void)loop, (void)data;
     session.keepalive_timer = NULL;
+    keepalive_sent_ms = event_now_ms();
     char body[64];
     snprintf(body, sizeof(body), "{\"ID\":%lld}", cl.lease);
     etcd_post("/v3/lease/keepalive", body, 0, on_keepalive, NULL);
@@ -277,6 +279,7 @@ static void on_registered(void *ctx, int status, const char *body, size_t len)
         return;
     }
     cl.etcd_up = true;
+    cl.lease_renewed_ms = keepalive_sent_ms;
     schedule_keepalive();
     cluster_refresh_now();
 }
@@ -309,6 +312,7 @@ static void on_grant(void *ctx, int status, const char *body, size_t len)
 
 static void lease_grant(void)
 {
+    keepalive_sent_ms = event_now_ms(); /* the lease runs from about now */
     char body[64];
     snprintf(body, sizeof(body), "{\"TTL\":%lld}", lease_ttl_seconds());
     etcd_post("/v3/lease/grant", body, 0, on_grant, NULL);
@@ -521,6 +525,7 @@ int cluster_init(void)
     topology_load(&cl.view, cl.prefix, &self, "{}", (char[8]){0}, 8);
     cluster_hooks_install();
     slot_index_install();
+    election_start();
     pubsub_cluster_forward = forward_publish;
     info_cluster_enabled = true;
     lease_grant();

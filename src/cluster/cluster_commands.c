@@ -329,6 +329,11 @@ static str build_replicate(void *arg, const char **err)
     str v = cluster_member_value(me, false, target->shard);
     str ops = cluster_txn_put(str_empty(256), name, v, false);
     str_free(v);
+    const char *held = topology_lease_holder(&cl.view, me->shard);
+    if (held && !strcmp(held, cl.myid)) { /* no longer the primary of the shard it had */
+        snprintf(name, sizeof(name), "primary/%s", me->shard);
+        ops = cluster_txn_delete(ops, name);
+    }
     return cluster_txn_wrap(str_empty(8), ops);
 }
 

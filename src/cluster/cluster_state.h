@@ -20,6 +20,7 @@ struct cluster_state {
     int port;
     bool etcd_up;       /* the last request to etcd was answered */
     long long lease;    /* 0: none yet */
+    long long lease_renewed_ms; /* when the last renewal that etcd confirmed was sent */
     long long messages_sent, messages_received;
 };
 extern struct cluster_state cl;
@@ -51,6 +52,12 @@ const char *cluster_route(struct client *c, struct command *cmd, int argc, struc
 /* Connection flags for routing: READONLY and ASKING. */
 void cluster_client_set_readonly(struct client *c, bool on);
 void cluster_client_set_asking(struct client *c);
+
+/* ---- election.c ---- */
+void election_start(void);
+long long election_ttl_ms(void);
+/* A primary that may have lost its lease: it refuses writes. */
+bool cluster_fenced(void);
 
 /* ---- slot_index.c ---- */
 void slot_index_install(void);

@@ -90,6 +90,7 @@ const char *cluster_route(struct client *c, struct command *cmd, int argc, struc
     if (slot == -2) return "CROSSSLOT Keys in request don't hash to the same slot";
     int owner = cl.view.owner[slot];
     if (owner == cl.view.myself) {
+        if ((cmd->flags & CMD_WRITE) && cluster_fenced()) return "CLUSTERDOWN The cluster is down";
         const char *target = migration_target(slot);
         return target ? route_migrating(slot, target, present, total, buf, size) : NULL;
     }

@@ -19,6 +19,8 @@ void topology_init(struct topology *t)
 
 void topology_free(struct topology *t)
 {
+    mem_free(t->leases);
+    mem_free(t->candidates);
     mem_free(t->running);
     mem_free(t->nodes);
     mem_free(t->slot_shard);
@@ -44,8 +46,37 @@ const struct cluster_node *topology_myself(const struct topology *t)
     return t->myself >= 0 ? &t->nodes[t->myself] : NULL;
 }
 
+const char *topology_lease_holder(const struct topology *t, const char *shard)
+{
+    for (int i = 0; i < t->lease_count; i++)
+        if (!strcmp(t->leases[i].shard, shard)) return t->leases[i].node;
+    return NULL;
+}
+
+const struct shard_claim *topology_best_candidate(const struct topology *t, const char *shard)
+{
+    const struct shard_claim *best = NULL;
+    for (int i = 0; i < t->candidate_count; i++) {
+        const struct shard_claim *c = &t->candidates[i];
+        if (strcmp(c->shard, shard)) continue;
+        if (!best || c->offset > best->offset || (c->offset == best->offset && strcmp(c->node, best->node) < 0))
+            best = c;
+    }
+    return best;
+}
+
+bool topology_is_candidate(const struct topology *t, const char *shard, const char *id)
+{
+    for (int i = 0; i < t->candidate_count; i++)
+        if (!strcmp(t->candidates[i].shard, shard) && !strcmp(t->candidates[i].node, id)) return true;
+    return false;
+}
+
 int topology_shard_primary(const struct topology *t, const char *shard)
 {
+    const char *holder = topology_lease_holder(t, shard);
+    int h = holder ? topology_find(t, holder) : -1;
+    if (h >= 0) return h;
     for (int i = 0; i < t->count; i++)
         if (t->nodes[i].primary && strcmp(t->nodes[i].shard, shard) == 0) return i;
     return -1;
@@ -118,6 +149,36 @@ static bool json_ll(json_object *obj, const char *name, long long *out)
     return true;
 }
 
+static void claim_add(struct shard_claim **list, int *count, const char *shard, const char *node, long long offset)
+{
+    *list = mem_realloc(*list, sizeof(**list) * (size_t)(*count + 1));
+    struct shard_claim *c = &(*list)[(*count)++];
+    memcpy(c->shard, shard, CLUSTER_ID_LEN + 1);
+    memcpy(c->node, node, CLUSTER_ID_LEN + 1);
+    c->offset = offset;
+}
+
+/* primary/<shard> = <node id>; candidate/<shard>/<id> = <offset>. */
+static bool parse_claim(struct topology *t, const char *name, const char *value)
+{
+    if (strncmp(name, "primary/", 8) == 0) {
+        const char *shard = name + 8;
+        if (!valid_id(shard, strlen(shard)) || !valid_id(value, strlen(value))) return false;
+        claim_add(&t->leases, &t->lease_count, shard, value, 0);
+        return true;
+    }
+    const char *shard = name + 10, *slash = strchr(shard, '/');
+    long long offset;
+    if (!slash || !valid_id(shard, (size_t)(slash - shard)) || !valid_id(slash + 1, strlen(slash + 1)) ||
+        sscanf(value, "%lld", &offset) != 1)
+        return false;
+    char s[CLUSTER_ID_LEN + 1];
+    memcpy(s, shard, CLUSTER_ID_LEN);
+    s[CLUSTER_ID_LEN] = '\0';
+    claim_add(&t->candidates, &t->candidate_count, s, slash + 1, offset);
+    return true;
+}
+
 /* One key-value pair of the range reply, applied to the topology. */
 static bool apply_kv(struct topology *t, const char *prefix, json_object *kv, int *cap, char *err, size_t errlen)
 {
@@ -146,6 +207,8 @@ static bool apply_kv(struct topology *t, const char *prefix, json_object *kv, in
         struct cluster_node *n = node_slot(t, name + 6, cap);
         n->alive = true;
         if (!n->member) sscanf(value, "%63s %d", n->ip, &n->port);
+    } else if (strncmp(name, "primary/", 8) == 0 || strncmp(name, "candidate/", 10) == 0) {
+        ok = parse_claim(t, name, value);
     } else if (strcmp(name, "slots") == 0) {
         ok = parse_slots(t, value);
         t->slots_revision = mod;

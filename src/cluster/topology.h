@@ -34,6 +34,13 @@ struct cluster_node {
     long long epoch;        /* the member record's mod revision */
 };
 
+/* primary/<shard> -> holder, and candidate/<shard>/<id> -> offset. */
+struct shard_claim {
+    char shard[CLUSTER_ID_LEN + 1];
+    char node[CLUSTER_ID_LEN + 1];
+    long long offset;
+};
+
 struct topology {
     struct cluster_node *nodes;
     int count;
@@ -44,6 +51,10 @@ struct topology {
     long long slots_revision;         /* mod revision of the slot map (0: absent), for CAS */
     struct cluster_node *running;     /* every node with an alive/ key, member or not (CLUSTER MEET) */
     int running_count;
+    struct shard_claim *leases;       /* primary/<shard>: who holds the shard's primary key */
+    int lease_count;
+    struct shard_claim *candidates;   /* candidate/<shard>/<id>: replicas standing in an election */
+    int candidate_count;
 };
 
 /* Who this node is, when etcd has no record of it. */
@@ -65,7 +76,13 @@ int topology_find_addr(const struct topology *t, const char *ip, int port);
 /* A running node at this address, member or not, or NULL. */
 const struct cluster_node *topology_running_at(const struct topology *t, const char *ip, int port);
 const struct cluster_node *topology_myself(const struct topology *t);
-/* The primary serving a shard in this view, or -1. */
+/* The node holding the shard's primary key, or NULL. */
+const char *topology_lease_holder(const struct topology *t, const char *shard);
+/* The standing candidate with the highest offset (ties: lowest id), or NULL. */
+const struct shard_claim *topology_best_candidate(const struct topology *t, const char *shard);
+bool topology_is_candidate(const struct topology *t, const char *shard, const char *id);
+/* The primary serving a shard in this view (the holder of its primary key,
+ * else the member recorded as its master), or -1. */
 int topology_shard_primary(const struct topology *t, const char *shard);
 int topology_assigned_slots(const struct topology *t);
 /* Every slot served by a known, running primary. */

@@ -195,3 +195,8 @@ bool replication_is_replica(void)
 {
     return replica_is_replica();
 }
+
+long long replication_offset(void)
+{
+    return repl_offset_now();
+}

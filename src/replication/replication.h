@@ -30,6 +30,8 @@ void replication_debug_install(void);
 void replication_follow(const char *host, int port);
 bool replication_following(const char *host, int port);
 bool replication_is_replica(void);
+/* The offset of this server's replication history (applied, on a replica). */
+long long replication_offset(void);
 
 void cmd_wait(struct request *req);
 void cmd_waitaof(struct request *req);

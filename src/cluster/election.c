@@ -1,0 +1,181 @@
+/* election: a shard's primary key in etcd, automatic failover and fencing.
+ *
+ * - The primary of a shard holds primary/<shard> = <its id>, bound to its
+ *   lease. It takes the key when it is the shard's master in the view and
+ *   nobody holds it (create-revision 0), so two nodes never hold it at once.
+ * - When the key is gone (the primary's lease lapsed) and the recorded
+ *   master is not running, each eligible replica of the shard stands:
+ *   candidate/<shard>/<id> = <replication offset>, bound to its lease.
+ *   After ELECTION_WINDOW_MS the most up-to-date standing candidate (ties:
+ *   lowest id) takes the primary key and makes itself the shard's master
+ *   (and the old master a replica) in one transaction; the others follow
+ *   it, continuing the same history (PSYNC2).
+ * - Fencing: a primary that has not renewed its lease for FENCE_FRACTION of
+ *   the TTL refuses writes (-CLUSTERDOWN): its lease may lapse any moment
+ *   and a replica take over, so nothing it acknowledges after that point
+ *   could survive. When it reaches etcd again it follows the view: as a
+ *   replica of the new primary it resynchronises, dropping what the new
+ *   primary lacks. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cluster/cluster_state.h"
+#include "cluster/etcd.h"
+#include "replication/replication.h"
+#include "server/config.h"
+#include "server/event_loop.h"
+#include "server/server.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+#define TICK_MS 200
+#define ELECTION_WINDOW_MS 500
+
+static struct {
+    long long standing_since_ms; /* 0: not a candidate */
+    bool request_in_flight;
+} el;
+
+long long election_ttl_ms(void)
+{
+    long long s = (cfg.cluster_node_timeout + 999) / 1000;
+    return (s < 2 ? 2 : s) * 1000;
+}
+
+bool cluster_fenced(void)
+{
+    const struct cluster_node *me = topology_myself(&cl.view);
+    if (!me || !me->primary || !me->member) return false;
+    long long ttl = election_ttl_ms();
+    return event_now_ms() - cl.lease_renewed_ms > ttl - ttl / 4;
+}
+
+static void on_done(void *ctx, int status, const char *body, size_t len)
+{
+    (void)len;
+    const char *what = ctx;
+    el.request_in_flight = false;
+    if (status == 200 && strstr(body, "\"succeeded\":true")) log_notice("Cluster: %s", what);
+    cluster_refresh_now();
+}
+
+static void post(const char *what, str body)
+{
+    el.request_in_flight = true;
+    etcd_post("/v3/kv/txn", body, 0, on_done, (void *)what);
+    str_free(body);
+}
+
+/* A compare that the key does not exist. */
+static str absent(const char *name)
+{
+    char full[512];
+    snprintf(full, sizeof(full), "%s%s", cl.prefix, name);
+    str key = etcd_b64(full, strlen(full));
+    str c = str_append_printf(str_empty(128), "{\"key\":%s,\"target\":\"CREATE\",\"result\":\"EQUAL\",\"create_revision\":0}",
+                              key);
+    str_free(key);
+    return c;
+}
+
+static str txn(str compare, str ops)
+{
+    str body = str_append_printf(str_empty(str_len(ops) + 256), "{\"compare\":[%s],\"success\":[%s]}", compare, ops);
+    str_free(compare);
+    str_free(ops);
+    return body;
+}
+
+/* The master in the view takes its shard's free primary key. */
+static void take_primary_key(const struct cluster_node *me)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "primary/%s", me->shard);
+    post("took the shard's primary key", txn(absent(name), cluster_txn_put(str_empty(256), name, cl.myid, true)));
+}
+
+/* The winner of an election: the primary key, its own master record and
+ * the old master's, demoted. */
+static void claim_shard(const struct cluster_node *me)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "primary/%s", me->shard);
+    str ops = cluster_txn_put(str_empty(512), name, cl.myid, true);
+    snprintf(name, sizeof(name), "member/%s", cl.myid);
+    str v = cluster_member_value(me, true, me->shard);
+    ops = cluster_txn_put(ops, name, v, false);
+    str_free(v);
+    for (int i = 0; i < cl.view.count; i++) {
+        const struct cluster_node *n = &cl.view.nodes[i];
+        if (i == cl.view.myself || !n->primary || strcmp(n->shard, me->shard)) continue;
+        snprintf(name, sizeof(name), "member/%s", n->id);
+        v = cluster_member_value(n, false, n->shard);
+        ops = cluster_txn_put(ops, name, v, false);
+        str_free(v);
+    }
+    log_warning("Cluster: the primary of shard %.8s is gone; taking over with offset %lld", me->shard,
+                replication_offset());
+    snprintf(name, sizeof(name), "primary/%s", me->shard);
+    post("won the election: this node is the shard's primary now", txn(absent(name), ops));
+}
+
+static void stand(const struct cluster_node *me)
+{
+    char name[128], offset[32];
+    snprintf(name, sizeof(name), "candidate/%s/%s", me->shard, cl.myid);
+    snprintf(offset, sizeof(offset), "%lld", replication_offset());
+    el.standing_since_ms = event_now_ms();
+    str ops = cluster_txn_put(str_empty(256), name, offset, true);
+    post("standing in the shard's election", txn(str_empty(1), ops));
+}
+
+static void withdraw(const struct cluster_node *me)
+{
+    el.standing_since_ms = 0;
+    if (!topology_is_candidate(&cl.view, me->shard, cl.myid)) return;
+    char name[128];
+    snprintf(name, sizeof(name), "candidate/%s/%s", me->shard, cl.myid);
+    post("election over", txn(str_empty(1), cluster_txn_delete(str_empty(256), name)));
+}
+
+static bool recorded_master_running(const char *shard)
+{
+    for (int i = 0; i < cl.view.count; i++)
+        if (cl.view.nodes[i].primary && cl.view.nodes[i].alive && !strcmp(cl.view.nodes[i].shard, shard)) return true;
+    return false;
+}
+
+static void replica_tick(const struct cluster_node *me)
+{
+    bool eligible = !cfg.cluster_replica_no_failover && cfg.replica_priority != 0;
+    if (topology_lease_holder(&cl.view, me->shard) || recorded_master_running(me->shard) || !eligible) {
+        if (el.standing_since_ms) withdraw(me);
+        return;
+    }
+    if (!topology_is_candidate(&cl.view, me->shard, cl.myid)) {
+        if (!el.standing_since_ms || event_now_ms() - el.standing_since_ms > 4 * ELECTION_WINDOW_MS) stand(me);
+        return;
+    }
+    if (event_now_ms() - el.standing_since_ms < ELECTION_WINDOW_MS) return;
+    const struct shard_claim *best = topology_best_candidate(&cl.view, me->shard);
+    if (best && !strcmp(best->node, cl.myid)) claim_shard(me);
+}
+
+static void tick(struct event_loop *loop, void *data)
+{
+    (void)loop, (void)data;
+    event_timer_at(server.loop, event_now_ms() + TICK_MS, tick, NULL);
+    const struct cluster_node *me = topology_myself(&cl.view);
+    if (!me || !me->member || !cl.lease || el.request_in_flight || !cl.etcd_up) return;
+    if (me->primary) {
+        if (el.standing_since_ms) withdraw(me);
+        else if (!topology_lease_holder(&cl.view, me->shard)) take_primary_key(me);
+        return;
+    }
+    replica_tick(me);
+}
+
+void election_start(void)
+{
+    event_timer_at(server.loop, event_now_ms() + TICK_MS, tick, NULL);
+}

@@ -1,0 +1,108 @@
+"""Automatic failover in a Runnel cluster: a killed primary is replaced by
+its most up-to-date replica within the lease TTL, no write that WAIT
+confirmed is lost, and a primary that loses its lease fences itself and
+rejoins as a replica."""
+import os
+import shutil
+import signal
+import threading
+import time
+
+import pytest
+import redis
+from redis.cluster import RedisCluster
+
+from cluster_helpers import ETCD, Etcd, create_cluster, owner_of, start_node, wait_until
+
+pytestmark = pytest.mark.skipif(ETCD is None or shutil.which("redis-cli") is None, reason="etcd is not installed")
+
+
+@pytest.fixture
+def cluster():
+    etcd = Etcd()
+    nodes = [start_node(etcd, "fo") for _ in range(6)]
+    try:
+        create_cluster(nodes)
+        yield nodes
+    finally:
+        for n in nodes:
+            n.stop()
+        etcd.stop()
+
+
+def replica_of(nodes, primary):
+    return next(n for n in nodes if n.client().info("replication").get("master_port") == primary.port)
+
+
+def test_kill_9_of_a_primary_fails_over_without_losing_a_confirmed_write(cluster):
+    nodes = cluster
+    primary = owner_of(nodes, 7092)
+    replica = replica_of(nodes, primary)
+    wait_until(lambda: replica.client().info("replication")["master_link_status"] == "up", what="the link")
+    confirmed, stop = [], threading.Event()
+
+    def writer():
+        c = primary.client(socket_timeout=1)
+        i = 0
+        while not stop.is_set():
+            try:
+                c.set(f"{{apple}}:{i}", i)
+                if c.execute_command("WAIT", 1, 100) >= 1:
+                    confirmed.append(i)
+            except (redis.ConnectionError, redis.TimeoutError):
+                return
+            i += 1
+
+    t = threading.Thread(target=writer)
+    t.start()
+    time.sleep(0.5)
+    killed = time.time()
+    os.kill(primary.proc.pid, signal.SIGKILL)
+    stop.set()
+    t.join()
+    rc = RedisCluster(host="127.0.0.1", port=next(n for n in nodes if n is not primary).port)
+    deadline = time.time() + 15
+    while True:
+        try:
+            rc.set("{apple}:after", 1)
+            break
+        except redis.RedisError:
+            assert time.time() < deadline, "no failover"
+            time.sleep(0.1)
+            rc = RedisCluster(host="127.0.0.1", port=replica.port)
+    took = time.time() - killed
+    assert took < 2 + 3, f"failover took {took:.1f} s"  # cluster-node-timeout 2000 ms, plus slack on a busy machine
+    assert owner_of([n for n in nodes if n is not primary], 7092) is replica
+    missing = [i for i in confirmed if rc.get(f"{{apple}}:{i}") is None]
+    assert len(confirmed) > 20 and missing == []
+    print(f"failover: first write {took:.2f} s after kill -9; {len(confirmed)} confirmed writes, 0 lost")
+
+
+def test_a_stopped_primary_fences_itself_and_rejoins_as_a_replica(cluster):
+    nodes = cluster
+    primary = owner_of(nodes, 7092)
+    replica = replica_of(nodes, primary)
+    c = primary.client(socket_timeout=2)
+    c.set("{apple}:before", 1)
+    os.kill(primary.proc.pid, signal.SIGSTOP)
+    try:
+        others = [n for n in nodes if n is not primary]
+        wait_until(lambda: owner_of(others, 7092) is replica, timeout=15, what="the replica to take over")
+        replica.client().set("{apple}:new", 1)
+    finally:
+        os.kill(primary.proc.pid, signal.SIGCONT)
+    # back from the pause, it must not accept a write for the slot it lost
+    try:
+        c.set("{apple}:stale", 1)
+        accepted = True
+    except redis.ResponseError as e:
+        accepted = False
+        assert "CLUSTERDOWN" in str(e) or "MOVED" in str(e)
+    assert not accepted
+    wait_until(lambda: primary.client().info("replication").get("master_port") == replica.port, timeout=15,
+               what="the old primary to follow the new one")
+    wait_until(lambda: primary.client().info("replication").get("master_link_status") == "up", timeout=15,
+               what="its link")
+    assert replica.client().get("{apple}:stale") is None
+    assert primary.client().execute_command("READONLY") and True
+    assert replica.client().get("{apple}:before") == b"1"
