@@ -16,6 +16,7 @@
 #include "persistence/loading.h"
 #include "persistence/snapshot.h"
 #include "replication/replication.h"
+#include "scripting/functions.h"
 #include "scripting/script_timeout.h"
 #include "scripting/scripting.h"
 #include "server/blocked.h"
@@ -305,6 +306,13 @@ int main(int argc, char **argv)
     persistence_init();
     scripting_init(); /* before loading: an AOF written by Redis 6 may hold EVAL */
     command_table_add(scripting_commands);
+    command_table_add(function_commands);
+    snapshot_function_hooks = (struct snapshot_function_hooks){
+        .each = functions_each_code,
+        .load_begin = functions_load_begin,
+        .load = functions_load_code,
+        .load_end = functions_load_end,
+    };
     replication_init();
     replication_debug_install();
     command_table_add(replication_commands);

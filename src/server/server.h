@@ -71,6 +71,7 @@ struct server {
     bool loading; /* a dataset file is being loaded: only CMD_LOADING commands run */
     bool resume_paused; /* a CLIENT PAUSE ended: held commands run before the loop sleeps */
     bool script_busy; /* a script ran past busy-reply-threshold: only CMD_ALLOW_BUSY commands run */
+    bool busy_function; /* the busy script is a function (FCALL): BUSY names FUNCTION KILL */
 
     /* CLIENT PAUSE */
     long long pause_until_ms;
