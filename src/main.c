@@ -285,7 +285,7 @@ static int load_dataset(void)
 int main(int argc, char **argv)
 {
     if (argc == 2 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version"))) {
-        printf("Runnel server v=%s (Redis protocol %s compatible)\n", RUNNEL_VERSION, RUNNEL_VERSION);
+        printf("Runnel server v=%s (Redis %s compatible)\n", RUNNEL_VERSION, REDIS_COMPAT_VERSION);
         return 0;
     }
     if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {

@@ -605,8 +605,8 @@ static void open_redis_library(lua_State *L)
     set_number(L, "REPL_REPLICA", SCRIPT_REPL_REPLICA);
     set_number(L, "REPL_ALL", SCRIPT_REPL_ALL);
     int major = 0, minor = 0, patch = 0;
-    sscanf(RUNNEL_VERSION, "%d.%d.%d", &major, &minor, &patch);
-    lua_pushstring(L, RUNNEL_VERSION);
+    sscanf(REDIS_COMPAT_VERSION, "%d.%d.%d", &major, &minor, &patch);
+    lua_pushstring(L, REDIS_COMPAT_VERSION);
     lua_setfield(L, -2, "REDIS_VERSION");
     set_number(L, "REDIS_VERSION_NUM", (major << 16) | (minor << 8) | patch);
     lua_setglobal(L, "redis");
