@@ -17,6 +17,7 @@
 #include "persistence/loading.h"
 #include "persistence/snapshot.h"
 #include "replication/replication.h"
+#include "scripting/functions.h"
 #include "scripting/script_timeout.h"
 #include "scripting/scripting.h"
 #include "server/blocked.h"
@@ -285,7 +286,7 @@ static int load_dataset(void)
 int main(int argc, char **argv)
 {
     if (argc == 2 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version"))) {
-        printf("Runnel server v=%s (Redis protocol %s compatible)\n", RUNNEL_VERSION, RUNNEL_VERSION);
+        printf("Runnel server v=%s (Redis %s compatible)\n", RUNNEL_VERSION, REDIS_COMPAT_VERSION);
         return 0;
     }
     if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -306,6 +307,13 @@ int main(int argc, char **argv)
     persistence_init();
     scripting_init(); /* before loading: an AOF written by Redis 6 may hold EVAL */
     command_table_add(scripting_commands);
+    command_table_add(function_commands);
+    snapshot_function_hooks = (struct snapshot_function_hooks){
+        .each = functions_each_code,
+        .load_begin = functions_load_begin,
+        .load = functions_load_code,
+        .load_end = functions_load_end,
+    };
     replication_init();
     replication_debug_install();
     command_table_add(replication_commands);

@@ -37,18 +37,24 @@ str dump_payload_create(const struct object *o)
         str_free(s);
         return NULL;
     }
+    return dump_payload_sign(s, CODEC_VALUE_VERSION);
+}
+
+str dump_payload_sign(str s, unsigned version)
+{
     unsigned char trailer[DUMP_PAYLOAD_TRAILER];
-    put_le(trailer, CODEC_VALUE_VERSION, 2);
+    put_le(trailer, version, 2);
     s = str_append(s, trailer, 2);
     put_le(trailer + 2, crc64(0, s, str_len(s)), 8);
     return str_append(s, trailer + 2, 8);
 }
 
-static bool trailer_ok(const unsigned char *p, size_t len)
+bool dump_payload_trailer_ok(const void *payload, size_t len, unsigned version)
 {
+    const unsigned char *p = payload;
     if (len < DUMP_PAYLOAD_TRAILER) return false;
     const unsigned char *t = p + len - DUMP_PAYLOAD_TRAILER;
-    if (get_le(t, 2) != CODEC_VALUE_VERSION) return false;
+    if (get_le(t, 2) != version) return false;
     return get_le(t + 2, 8) == crc64(0, p, len - 8);
 }
 
@@ -56,7 +62,7 @@ enum dump_payload_result dump_payload_load(const void *payload, size_t len, stru
                                            size_t errlen)
 {
     *out = NULL;
-    if (!trailer_ok(payload, len)) return DUMP_PAYLOAD_BAD_TRAILER;
+    if (!dump_payload_trailer_ok(payload, len, CODEC_VALUE_VERSION)) return DUMP_PAYLOAD_BAD_TRAILER;
     struct codec_in in;
     codec_in_init(&in, payload, len - DUMP_PAYLOAD_TRAILER, 0);
     unsigned type;

@@ -14,6 +14,7 @@
 #ifndef RUNNEL_DB_DUMP_PAYLOAD_H
 #define RUNNEL_DB_DUMP_PAYLOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "db/object.h"
@@ -26,6 +27,14 @@ enum dump_payload_result {
     DUMP_PAYLOAD_BAD_TRAILER, /* too short, another version, or a wrong checksum */
     DUMP_PAYLOAD_BAD_DATA,    /* the trailer is right but the value does not decode */
 };
+
+/* Appends the trailer to s (which it may move): version, then the CRC-64
+ * of every byte before the checksum. FUNCTION DUMP signs its payloads the
+ * same way. */
+str dump_payload_sign(str s, unsigned version);
+/* Whether payload[0..len) ends with a trailer of that version whose
+ * checksum matches. */
+bool dump_payload_trailer_ok(const void *payload, size_t len, unsigned version);
 
 /* The payload of o; NULL when its type has no save hook. */
 str dump_payload_create(const struct object *o);

@@ -75,11 +75,19 @@ static bool rewrite_db(struct db *db, struct rewrite_out *out)
     return ok;
 }
 
+/* A library as the command that loads it again. */
+static void emit_function_load(void *ctx, const char *code, size_t len)
+{
+    struct arg load[3] = {{"FUNCTION", 8}, {"LOAD", 4}, {(char *)code, len}};
+    emit_command(ctx, 3, load);
+}
+
 int aof_write_dataset(const char *path)
 {
     FILE *f = fopen(path, "w");
     if (!f) return -1;
     struct rewrite_out out = {.f = f};
+    if (snapshot_function_hooks.each) snapshot_function_hooks.each(emit_function_load, &out);
     bool ok = true;
     for (int i = 0; i < db_count && ok; i++) ok = rewrite_db(&db_all[i], &out);
     ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;

@@ -130,9 +130,17 @@ static void write_aux(struct codec_out *out, const char *name, const char *value
 void (*snapshot_aux_save_hook)(void (*emit)(void *ctx, const char *name, const char *value), void *ctx);
 void (*snapshot_aux_load_hook)(const char *name, size_t nlen, const char *value, size_t vlen);
 
+struct snapshot_function_hooks snapshot_function_hooks;
+
 static void emit_aux(void *ctx, const char *name, const char *value)
 {
     write_aux(ctx, name, value);
+}
+
+static void emit_function(void *ctx, const char *code, size_t len)
+{
+    codec_put_u8(ctx, SNAP_OP_FUNCTION);
+    codec_put_bytes(ctx, code, len);
 }
 
 /* Writes the whole dataset to an open file; false (logged) on failure. */
@@ -149,6 +157,7 @@ static bool write_dataset(int fd, bool aof_base)
     write_aux(&out, "ctime", ctime);
     if (aof_base) write_aux(&out, "aof-base", "1");
     if (snapshot_aux_save_hook) snapshot_aux_save_hook(emit_aux, &out);
+    if (snapshot_function_hooks.each) snapshot_function_hooks.each(emit_function, &out);
     bool ok = true;
     for (int i = 0; i < server.db_count && ok && !sink.error; i++) ok = write_db(&out, &sink, &server.dbs[i]);
     codec_put_u8(&out, SNAP_OP_EOF);

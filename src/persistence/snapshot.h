@@ -6,13 +6,15 @@
  * The file (dbfilename inside dir, or <appendfilename>.<n>.base.rdb), in
  * the primitives of db/codec.h (varint lengths, little-endian integers):
  *
- *   "RUNNEL" "0002"                       magic and format version (ASCII)
+ *   "RUNNEL" "0003"                       magic and format version (ASCII)
  *   { record }
  *   0xFF                                  end of data
  *   crc64                                 u64: CRC-64/Jones of every byte
  *                                         before it, 0 if not computed
  *
  *   record  = 0xFA bytes:name bytes:value  aux field (runnel-ver, ctime, aof-base)
+ *           | 0xF5 bytes:code               a library of functions (FUNCTION
+ *                                         LOAD's code), before any key
  *           | 0xFE varint:db               SELECT: following keys go there
  *           | 0xFB varint:keys varint:expires   size hint of the current db
  *           | 0x01 u8:type bytes:key value            a key without expiry
@@ -31,6 +33,9 @@
  * by its type, which checks what it copies in and refuses it (with the
  * offset) rather than load something that could fail later. Persistence
  * never sees a type's internals: it calls the hooks.
+ *
+ * Version 2 (still read): the same without function libraries. A file
+ * without 0xF5 records leaves the server with no libraries once loaded.
  *
  * Version 1 (still read): the same records, but in place of `value` the
  * key's value as the commands object_rewrite() emits for it,
@@ -117,6 +122,19 @@ int snapshot_load_memory(const void *data, size_t size, struct snapshot_load_res
  * it reads. Both may be NULL. */
 extern void (*snapshot_aux_save_hook)(void (*emit)(void *ctx, const char *name, const char *value), void *ctx);
 extern void (*snapshot_aux_load_hook)(const char *name, size_t nlen, const char *value, size_t vlen);
+
+/* Libraries of functions (scripting/, above persistence): every save
+ * writes the code `each` hands out, and a load runs begin, load for each
+ * library record (false, with the reason, refuses the file) and end with
+ * whether the whole file loaded. The AOF rewrite without a snapshot
+ * preamble writes them as FUNCTION LOAD commands. Members may be NULL. */
+struct snapshot_function_hooks {
+    void (*each)(void (*emit)(void *ctx, const char *code, size_t len), void *ctx);
+    void (*load_begin)(void);
+    bool (*load)(const char *code, size_t len, char *err, size_t errlen);
+    void (*load_end)(bool ok);
+};
+extern struct snapshot_function_hooks snapshot_function_hooks;
 
 /* Only one child process at a time: BGSAVE, an AOF rewrite, or another
  * layer's (a replica's full sync), which registers it here. */

@@ -184,6 +184,15 @@ static bool apply_aux(void *ctx, struct codec_in *in, const char *name, size_t n
     return true; /* unknown aux fields are informational */
 }
 
+static bool apply_function(void *ctx, struct codec_in *in, const char *code, size_t len)
+{
+    (void)ctx;
+    if (!snapshot_function_hooks.load) return true;
+    char why[512];
+    if (snapshot_function_hooks.load(code, len, why, sizeof(why))) return true;
+    return codec_fail(in, "a function library does not load: %s", why);
+}
+
 static bool apply_key(void *ctx, struct codec_in *in, const struct snapshot_key *k)
 {
     struct loader *l = ctx;
@@ -211,12 +220,20 @@ static bool apply(const struct snapshot_image *image, bool keep_expired, struct 
 {
     struct loader l = {.version = image->version, .keep_expired = keep_expired, .now_ms = db_wall_ms(), .res = res};
     struct snapshot_visitor v = {
-        .ctx = &l, .select = apply_select, .resize = apply_resize, .aux = apply_aux, .key = apply_key};
+        .ctx = &l,
+        .select = apply_select,
+        .resize = apply_resize,
+        .aux = apply_aux,
+        .function = apply_function,
+        .key = apply_key,
+    };
     bool was_logging = oplog_enabled, was_loading = db_loading;
     long long dirty = server.dirty;
     oplog_enabled = false;
     db_loading = true;
+    if (snapshot_function_hooks.load_begin) snapshot_function_hooks.load_begin();
     bool ok = snapshot_walk(image, &v, err, errlen);
+    if (snapshot_function_hooks.load_end) snapshot_function_hooks.load_end(ok);
     db_loading = was_loading;
     oplog_enabled = was_logging;
     server.dirty = dirty;

@@ -126,6 +126,16 @@ static bool read_aux(struct walk *w, struct codec_in *in)
     return !w->v || !w->v->aux || w->v->aux(w->v->ctx, in, name, nlen, value, vlen);
 }
 
+static bool read_function(struct walk *w, struct codec_in *in, size_t at)
+{
+    if (w->image->version < SNAPSHOT_FIRST_FUNCTIONS_VERSION)
+        return codec_fail_at(in, at, "a function library in a version %d file", w->image->version);
+    const char *code;
+    size_t len;
+    if (!codec_get_bytes(in, &code, &len)) return false;
+    return !w->v || !w->v->function || w->v->function(w->v->ctx, in, code, len);
+}
+
 /* Reads records from just after the header to the end marker. */
 static bool walk_records(struct walk *w, struct codec_in *in)
 {
@@ -141,6 +151,7 @@ static bool walk_records(struct walk *w, struct codec_in *in)
         case SNAP_OP_KEY_EXPIRE: ok = read_key(w, in, true); break;
         case SNAP_OP_AUX: ok = read_aux(w, in); break;
         case SNAP_OP_DBSIZE: ok = read_dbsize(w, in); break;
+        case SNAP_OP_FUNCTION: ok = read_function(w, in, at); break;
         default: return codec_fail_at(in, at, "unknown record type 0x%02x", op);
         }
         if (!ok) return false;

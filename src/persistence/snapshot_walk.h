@@ -14,12 +14,16 @@
 
 #define SNAPSHOT_MAGIC "RUNNEL"
 #define SNAPSHOT_MAGIC_LEN 6
-#define SNAPSHOT_VERSION CODEC_VALUE_VERSION /* the version written; 1 is still read */
+/* The version written: 3 added function libraries; 2 (the same without
+ * them) and 1 (commands for values) are still read. */
+#define SNAPSHOT_VERSION 3
+#define SNAPSHOT_FIRST_FUNCTIONS_VERSION 3
 #define SNAPSHOT_HEADER_LEN 10 /* magic + four version digits */
 
 enum snapshot_opcode {
     SNAP_OP_KEY = 0x01,
     SNAP_OP_KEY_EXPIRE = 0x02,
+    SNAP_OP_FUNCTION = 0xF5, /* a library of functions: its code */
     SNAP_OP_AUX = 0xFA,
     SNAP_OP_DBSIZE = 0xFB,
     SNAP_OP_SELECT = 0xFE,
@@ -53,6 +57,8 @@ struct snapshot_visitor {
      * the rest of the file could hold. */
     bool (*resize)(void *ctx, struct codec_in *in, uint64_t keys, uint64_t expires);
     bool (*aux)(void *ctx, struct codec_in *in, const char *name, size_t nlen, const char *value, size_t vlen);
+    /* A library of functions: its whole code (version 3 on). */
+    bool (*function)(void *ctx, struct codec_in *in, const char *code, size_t len);
     /* The reader stands at the key's value; the callback must read all of
      * it (version 2: a framed value, see codec_in_begin_value; version 1:
      * its commands, see snapshot_v1_command and snapshot_v1_arg). */

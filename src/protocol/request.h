@@ -70,5 +70,6 @@ void reply_wrong_arity(struct outbuf *o, const char *command);
 #define ERR_OVERFLOW "ERR increment or decrement would overflow"
 #define ERR_LOADING "LOADING Runnel is loading the dataset in memory"
 #define ERR_BUSY_SCRIPT "BUSY Runnel is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+#define ERR_BUSY_FUNCTION "BUSY Runnel is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
 
 #endif

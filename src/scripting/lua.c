@@ -37,8 +37,10 @@
 
 lua_State *script_lua;
 struct script_run *script_running;
-static int env_ref = LUA_NOREF;          /* the read-only view scripts use as their globals */
-static int views_ref = LUA_NOREF;        /* the set of read-only views */
+/* Registry fields of each state: the read-only view scripts use as their
+ * globals, and the set of read-only views. */
+#define REG_ENV "runnel.env"
+#define REG_VIEWS "runnel.views"
 static struct client *script_client;
 static str call_args;                    /* the bytes of redis.call's arguments */
 static struct arg *call_argv;
@@ -70,7 +72,7 @@ static int raise_error(lua_State *L, const char *msg)
 
 static void push_script_env(lua_State *L)
 {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, env_ref);
+    lua_getfield(L, LUA_REGISTRYINDEX, REG_ENV);
 }
 
 /* __index of the globals view: the real global, or an error. */
@@ -98,7 +100,7 @@ static int readonly_newindex(lua_State *L)
  * or one of Redis's libraries. */
 static void refuse_readonly_view(lua_State *L)
 {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, views_ref);
+    lua_getfield(L, LUA_REGISTRYINDEX, REG_VIEWS);
     lua_pushvalue(L, 1);
     lua_rawget(L, -2);
     bool readonly = lua_toboolean(L, -1);
@@ -210,7 +212,7 @@ static int script_pcall(lua_State *L)
 /* Adds the table at the top to the set of read-only views. */
 static void views_add(lua_State *L)
 {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, views_ref);
+    lua_getfield(L, LUA_REGISTRYINDEX, REG_VIEWS);
     lua_pushvalue(L, -2);
     lua_pushboolean(L, 1);
     lua_rawset(L, -3);
@@ -218,13 +220,16 @@ static void views_add(lua_State *L)
 }
 
 /* Replaces the table at the top by a read-only view of it: an empty table
- * whose metatable reads the real one (missing fields are nil) and refuses
- * writes. pairs() sees nothing through it. */
-static void make_library_view(lua_State *L)
+ * whose metatable reads the real one and refuses writes; pairs() sees
+ * nothing through it. A strict view raises an error for a missing name
+ * (as the globals do), another reads it as nil. getmetatable sees an empty
+ * table; setmetatable is refused. */
+static void make_view(lua_State *L, bool strict)
 {
     lua_newtable(L);
     lua_createtable(L, 0, 3);
     lua_pushvalue(L, -3);
+    if (strict) lua_pushcclosure(L, globals_index, 1);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, readonly_newindex);
     lua_setfield(L, -2, "__newindex");
@@ -233,6 +238,11 @@ static void make_library_view(lua_State *L)
     lua_setmetatable(L, -2);
     lua_replace(L, -2);
     views_add(L);
+}
+
+static void make_library_view(lua_State *L)
+{
+    make_view(L, false);
 }
 
 static void open_libraries(lua_State *L)
@@ -275,20 +285,11 @@ static void open_libraries(lua_State *L)
 /* Builds the read-only view of the globals and makes _G name it. */
 static void make_globals_view(lua_State *L)
 {
-    lua_newtable(L); /* the view: always empty */
-    lua_createtable(L, 0, 3);
     lua_pushvalue(L, LUA_GLOBALSINDEX);
-    lua_pushcclosure(L, globals_index, 1);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, readonly_newindex);
-    lua_setfield(L, -2, "__newindex");
-    lua_newtable(L);
-    lua_setfield(L, -2, "__metatable"); /* getmetatable sees this; setmetatable is refused */
-    lua_setmetatable(L, -2);
+    make_view(L, true);
     lua_pushvalue(L, -1);
     lua_setglobal(L, "_G");
-    views_add(L);
-    env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_setfield(L, LUA_REGISTRYINDEX, REG_ENV);
 }
 
 /* --- redis.call ---------------------------------------------------------- */
@@ -604,8 +605,8 @@ static void open_redis_library(lua_State *L)
     set_number(L, "REPL_REPLICA", SCRIPT_REPL_REPLICA);
     set_number(L, "REPL_ALL", SCRIPT_REPL_ALL);
     int major = 0, minor = 0, patch = 0;
-    sscanf(RUNNEL_VERSION, "%d.%d.%d", &major, &minor, &patch);
-    lua_pushstring(L, RUNNEL_VERSION);
+    sscanf(REDIS_COMPAT_VERSION, "%d.%d.%d", &major, &minor, &patch);
+    lua_pushstring(L, REDIS_COMPAT_VERSION);
     lua_setfield(L, -2, "REDIS_VERSION");
     set_number(L, "REDIS_VERSION_NUM", (major << 16) | (minor << 8) | patch);
     lua_setglobal(L, "redis");
@@ -619,7 +620,7 @@ static int lua_panic(lua_State *L)
     abort();
 }
 
-void script_lua_create(void)
+lua_State *script_lua_new(void)
 {
     lua_State *L = luaL_newstate();
     if (!L) {
@@ -628,19 +629,46 @@ void script_lua_create(void)
     }
     lua_atpanic(L, lua_panic);
     lua_newtable(L);
-    views_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_setfield(L, LUA_REGISTRYINDEX, REG_VIEWS);
     open_libraries(L);
     open_redis_library(L);
     make_globals_view(L);
-    script_lua = L;
+    return L;
+}
+
+void script_lua_create(void)
+{
+    script_lua = script_lua_new();
 }
 
 void script_lua_destroy(void)
 {
     lua_close(script_lua);
     script_lua = NULL;
-    env_ref = LUA_NOREF;
-    views_ref = LUA_NOREF;
+}
+
+void script_lua_strict_view(lua_State *L)
+{
+    make_view(L, true);
+}
+
+void script_lua_set_globals(lua_State *L, int index)
+{
+    index = index < 0 && index > LUA_REGISTRYINDEX ? lua_gettop(L) + index + 1 : index;
+    push_script_env(L);
+    lua_getmetatable(L, -1);
+    lua_pushvalue(L, index);
+    lua_pushcclosure(L, globals_index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 2);
+}
+
+int script_lua_load(lua_State *L, const char *body, size_t len, const char *chunkname)
+{
+    if (luaL_loadbuffer(L, body, len, chunkname) != 0) return -1;
+    push_script_env(L);
+    lua_setfenv(L, -2);
+    return 0;
 }
 
 /* A socketless client: Redis does not show its script client in CLIENT
@@ -667,8 +695,6 @@ void script_client_prepare(int db)
 int script_lua_compile(const char *body, size_t len)
 {
     lua_State *L = script_lua;
-    if (luaL_loadbuffer(L, body, len, "@user_script") != 0) return LUA_NOREF;
-    push_script_env(L);
-    lua_setfenv(L, -2);
+    if (script_lua_load(L, body, len, "@user_script") != 0) return LUA_NOREF;
     return luaL_ref(L, LUA_REGISTRYINDEX);
 }

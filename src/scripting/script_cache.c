@@ -59,16 +59,21 @@ size_t script_cache_memory(void)
 
 /* --- the shebang line ------------------------------------------------- */
 
-static const struct {
-    const char *name;
-    uint32_t flag;
-} shebang_flags[] = {
+const struct script_flag_name script_flag_names[SCRIPT_FLAG_NAMES] = {
     {"no-writes", SCRIPT_NO_WRITES},
     {"allow-oom", SCRIPT_ALLOW_OOM},
     {"allow-stale", SCRIPT_ALLOW_STALE},
     {"no-cluster", SCRIPT_NO_CLUSTER},
     {"allow-cross-slot-keys", SCRIPT_ALLOW_CROSS_SLOT},
 };
+
+uint32_t script_flag_by_name(const char *name, size_t len)
+{
+    for (size_t i = 0; i < SCRIPT_FLAG_NAMES; i++)
+        if (strlen(script_flag_names[i].name) == len && memcmp(script_flag_names[i].name, name, len) == 0)
+            return script_flag_names[i].flag;
+    return 0;
+}
 
 static bool is_blank(char ch)
 {
@@ -81,14 +86,9 @@ static bool shebang_parse_flags(const char *p, size_t len, uint32_t *flags, char
     while (len > 0) {
         const char *comma = memchr(p, ',', len);
         size_t n = comma ? (size_t)(comma - p) : len;
-        bool known = false;
-        for (size_t i = 0; i < sizeof(shebang_flags) / sizeof(shebang_flags[0]); i++) {
-            if (strlen(shebang_flags[i].name) == n && memcmp(shebang_flags[i].name, p, n) == 0) {
-                *flags |= shebang_flags[i].flag;
-                known = true;
-            }
-        }
-        if (!known && n > 0) {
+        uint32_t flag = script_flag_by_name(p, n);
+        *flags |= flag;
+        if (!flag && n > 0) {
             snprintf(err, err_size, "ERR Unexpected flag in script shebang: %.*s", (int)n, p);
             return false;
         }

@@ -21,6 +21,17 @@ enum script_flags {
     SCRIPT_ALLOW_CROSS_SLOT = 1 << 5, /* flags=allow-cross-slot-keys (no effect) */
 };
 
+/* The flags' names, as shebangs, register_function and FUNCTION LIST
+ * spell them, in Redis's order. */
+#define SCRIPT_FLAG_NAMES 5
+struct script_flag_name {
+    const char *name;
+    uint32_t flag;
+};
+extern const struct script_flag_name script_flag_names[SCRIPT_FLAG_NAMES];
+/* The flag named name[0..len), or 0. */
+uint32_t script_flag_by_name(const char *name, size_t len);
+
 struct script {
     char sha[SHA1_HEX_SIZE]; /* lowercase */
     str body;

@@ -4,7 +4,6 @@
 #include <time.h>
 
 #include "scripting/lua.h"
-#include "scripting/script_cache.h"
 #include "server/config.h"
 #include "server/cron.h"
 #include "server/server.h"
@@ -39,10 +38,12 @@ static void hook_killed(lua_State *L, lua_Debug *ar)
 
 static void enter_busy(long long elapsed_ms)
 {
+    bool function = script_running && script_running->function;
     server.script_busy = true;
+    server.busy_function = function;
     log_warning("Slow script detected: still in execution after %lld milliseconds. You can try killing the script "
-                "using the SCRIPT KILL command. Script name is: %s.",
-                elapsed_ms, script_running && script_running->script ? script_running->script->sha : "?");
+                "using the %s KILL command. Script name is: %s.",
+                elapsed_ms, function ? "FUNCTION" : "SCRIPT", script_running ? script_running->name : "?");
 }
 
 /* Every SCRIPT_HOOK_INSTRUCTIONS instructions: past the threshold, one turn
@@ -62,24 +63,32 @@ static void hook_count(lua_State *L, lua_Debug *ar)
     hook_killed(L, ar);
 }
 
-void script_timeout_start(void)
+long long script_timeout_start(lua_State *L)
 {
     timeout.start_ms = monotonic_ms();
     timeout.kill_requested = false;
-    lua_sethook(script_lua, hook_count, LUA_MASKCOUNT, SCRIPT_HOOK_INSTRUCTIONS);
+    lua_sethook(L, hook_count, LUA_MASKCOUNT, SCRIPT_HOOK_INSTRUCTIONS);
+    return timeout.start_ms;
 }
 
-void script_timeout_stop(void)
+void script_timeout_stop(lua_State *L)
 {
-    lua_sethook(script_lua, NULL, 0, 0);
+    lua_sethook(L, NULL, 0, 0);
     server.script_busy = false;
+    server.busy_function = false;
     timeout.kill_requested = false;
 }
 
-enum script_kill_result script_timeout_kill(void)
+long long script_timeout_elapsed_ms(void)
+{
+    return monotonic_ms() - timeout.start_ms;
+}
+
+enum script_kill_result script_timeout_kill(bool function)
 {
     if (!script_running || !server.script_busy) return SCRIPT_KILL_NOT_BUSY;
     if (script_running->wrote) return SCRIPT_KILL_UNKILLABLE;
+    if (script_running->function != function) return SCRIPT_KILL_OTHER_KIND;
     timeout.kill_requested = true;
     return SCRIPT_KILL_OK;
 }

@@ -8,16 +8,24 @@
 #ifndef RUNNEL_SCRIPTING_SCRIPT_TIMEOUT_H
 #define RUNNEL_SCRIPTING_SCRIPT_TIMEOUT_H
 
-/* Around one script's run. */
-void script_timeout_start(void);
-void script_timeout_stop(void);
+#include <lua.h>
+#include <stdbool.h>
+
+/* Around one script's run in state L (script_running set); start returns
+ * the monotonic ms it started at. */
+long long script_timeout_start(lua_State *L);
+void script_timeout_stop(lua_State *L);
+/* How long the running script has run. */
+long long script_timeout_elapsed_ms(void);
 
 enum script_kill_result {
     SCRIPT_KILL_OK,         /* the script will stop at its next instruction */
     SCRIPT_KILL_NOT_BUSY,   /* no script is running */
     SCRIPT_KILL_UNKILLABLE, /* it wrote: stopping it would leave half its work */
+    SCRIPT_KILL_OTHER_KIND, /* SCRIPT KILL of a function, or FUNCTION KILL of a script */
 };
-enum script_kill_result script_timeout_kill(void);
+/* SCRIPT KILL (function false) or FUNCTION KILL (true). */
+enum script_kill_result script_timeout_kill(bool function);
 
 /* Called when a shutdown is asked for while a script is busy; must not
  * return (main installs the same exit-without-saving as for loading). */

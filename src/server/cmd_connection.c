@@ -132,7 +132,7 @@ static void reply_hello_map(struct request *req)
     reply_bulk_cstr(req->out, "server");
     reply_bulk_cstr(req->out, "redis");
     reply_bulk_cstr(req->out, "version");
-    reply_bulk_cstr(req->out, RUNNEL_VERSION);
+    reply_bulk_cstr(req->out, REDIS_COMPAT_VERSION);
     reply_bulk_cstr(req->out, "proto");
     reply_int(req->out, c->resp);
     reply_bulk_cstr(req->out, "id");

@@ -123,7 +123,7 @@ static void cmd_shutdown(struct request *req)
         return;
     }
     if (server.script_busy && !(flags & SHUTDOWN_NOSAVE)) {
-        reply_error(req->out, ERR_BUSY_SCRIPT);
+        reply_error(req->out, server.busy_function ? ERR_BUSY_FUNCTION : ERR_BUSY_SCRIPT);
         return;
     }
     server.shutdown_asap = true;

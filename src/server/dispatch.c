@@ -131,7 +131,8 @@ static const char *dispatch_refusal(struct client *c, struct command *cmd, char 
         if (why) return why;
     }
     if (server.loading && !(cmd->flags & CMD_LOADING)) return ERR_LOADING;
-    if (server.script_busy && !(cmd->flags & CMD_ALLOW_BUSY)) return ERR_BUSY_SCRIPT;
+    if (server.script_busy && !(cmd->flags & CMD_ALLOW_BUSY))
+        return server.busy_function ? ERR_BUSY_FUNCTION : ERR_BUSY_SCRIPT;
     return NULL;
 }
 

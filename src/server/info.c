@@ -50,7 +50,7 @@ static str info_server(str s)
                              "lru_clock:%u\r\n"
                              "executable:%s\r\n"
                              "config_file:%s\r\n",
-                             RUNNEL_VERSION, RUNNEL_VERSION, uts.sysname, uts.release, uts.machine,
+                             REDIS_COMPAT_VERSION, RUNNEL_VERSION, uts.sysname, uts.release, uts.machine,
                              (int)(sizeof(long) * 8),
 #ifdef __GNUC__
                              __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__,

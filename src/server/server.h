@@ -14,7 +14,12 @@
 #include "server/client.h"
 #include "server/event_loop.h"
 
-#define RUNNEL_VERSION "7.2.4"
+/* The newest Redis whose features Runnel serves: INFO's redis_version,
+ * HELLO's version, redis.REDIS_VERSION. Clients and queue frameworks
+ * decide what to use from it. */
+#define REDIS_COMPAT_VERSION "7.2.4"
+/* Runnel's own release: INFO's runnel_version, the log, snapshots. */
+#define RUNNEL_VERSION "0.1.0"
 #define RUNNEL_VERSION_NAME "runnel"
 #define MAX_LISTENERS 16
 #define OPS_SAMPLES 16
@@ -71,6 +76,7 @@ struct server {
     bool loading; /* a dataset file is being loaded: only CMD_LOADING commands run */
     bool resume_paused; /* a CLIENT PAUSE ended: held commands run before the loop sleeps */
     bool script_busy; /* a script ran past busy-reply-threshold: only CMD_ALLOW_BUSY commands run */
+    bool busy_function; /* the busy script is a function (FCALL): BUSY names FUNCTION KILL */
 
     /* CLIENT PAUSE */
     long long pause_until_ms;

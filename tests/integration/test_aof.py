@@ -154,7 +154,7 @@ def test_bgrewriteaof_compacts_and_keeps_writes_made_during_it(aof_server, pream
     base = "appendonly.aof.2.base.rdb" if preamble == "yes" else "appendonly.aof.2.base.aof"
     assert "file %s seq 2 type b" % base in manifest
     with open(os.path.join(aof_dir(srv), base), "rb") as f:
-        assert f.read(10) == (b"RUNNEL0002" if preamble == "yes" else b"*2\r\n$6\r\nSE")
+        assert f.read(10) == (b"RUNNEL0003" if preamble == "yes" else b"*2\r\n$6\r\nSE")
     files = os.listdir(aof_dir(srv))
     assert len([f for f in files if f.endswith(".incr.aof")]) == 1
     new = restart(srv)

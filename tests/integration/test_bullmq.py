@@ -5,33 +5,16 @@ worker, QueueEvents, a job scheduler, and a stalled job recovered after its
 worker process is killed. The scenarios are frameworks/node/
 bullmq_scenarios.js; scripts/install-deps installs the packages (npm ci),
 and without them these tests fail rather than skip."""
-import json
-import os
-import shutil
-import signal
-import subprocess
 import time
 
 import pytest
-from conftest import LoggedProcess
+from node_helpers import kill_worker_holding, run_scenario
 
-NODE_DIR = os.path.join(os.path.dirname(__file__), "frameworks", "node")
 SCENARIOS = "bullmq_scenarios.js"
 
 
-def require_packages():
-    assert shutil.which("node"), "node is missing: run scripts/install-deps"
-    assert os.path.isdir(os.path.join(NODE_DIR, "node_modules", "bullmq")), (
-        "bullmq is missing: run scripts/install-deps (npm ci in %s)" % NODE_DIR)
-
-
 def scenario(port, name, timeout=60):
-    """Runs one scenario to its end; returns the JSON it printed."""
-    require_packages()
-    res = subprocess.run(["node", SCENARIOS, name, str(port)], cwd=NODE_DIR, capture_output=True, text=True,
-                         timeout=timeout)
-    assert res.returncode == 0, res.stdout + res.stderr
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    return run_scenario(SCENARIOS, "bullmq", port, name, timeout)
 
 
 @pytest.fixture
@@ -100,18 +83,7 @@ def test_job_scheduler_repeats(port):
 def test_stalled_job_recovered_after_worker_killed(fresh_server):
     srv = fresh_server()
     job = scenario(srv.port, "stall_add")
-    hang = LoggedProcess(["node", SCENARIOS, "stall_hang", str(srv.port)], os.path.join(srv.dir, "hang.log"),
-                         cwd=NODE_DIR)
-    try:
-        deadline = time.time() + 30
-        while '"active"' not in hang.output():
-            assert hang.proc.poll() is None and time.time() < deadline, hang.output()
-            time.sleep(0.05)
-        assert json.loads(hang.output().strip().splitlines()[-1]) == {"active": job["id"]}
-        hang.proc.send_signal(signal.SIGKILL)  # dies holding the job's lock
-        hang.proc.wait()
-    finally:
-        hang.stop()
+    kill_worker_holding(SCENARIOS, "bullmq", srv, job["id"])
     started = time.time()
     out = scenario(srv.port, "stall_recover")
     assert out["id"] == job["id"]

@@ -5,10 +5,13 @@ other clients unharmed), request size limits, and RESP3 reply shapes.
 Expected replies were checked side by side against Debian's redis-server
 7.0; where Runnel follows 7.2 instead, a comment says so."""
 import socket
+import subprocess
 import time
 
 import pytest
 import redis
+
+from conftest import SERVER
 
 
 def assert_still_serving(server):
@@ -417,6 +420,16 @@ def test_resp3_verbatim_info(raw3):
     body = raw3.read_exact(int(header[1:]) + 2)[:-2]
     assert body.startswith(b"txt:# Server\r\n")
     assert b"redis_version:7.2.4\r\n" in body
+
+
+def test_info_gives_the_redis_version_served_and_runnels_own(r):
+    """Frameworks gate features on redis_version (BullMQ needs >= 5, Sidekiq
+    7 >= 6.2); runnel_version is Runnel's own release."""
+    server = r.info("server")
+    assert server["redis_version"] == "7.2.4"
+    assert server["runnel_version"] == "0.1.0"
+    out = subprocess.run([SERVER, "--version"], capture_output=True, text=True, timeout=10).stdout
+    assert out == "Runnel server v=0.1.0 (Redis 7.2.4 compatible)\n"
 
 
 def test_resp3_verbatim_client_info(raw3):

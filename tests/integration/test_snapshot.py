@@ -208,7 +208,7 @@ def test_save_restores_every_type_after_restart(workdir):
     assert r.save() is True
     assert os.path.exists(os.path.join(d, "dump.rdb"))
     with open(os.path.join(d, "dump.rdb"), "rb") as f:
-        assert f.read(10) == b"RUNNEL0002"
+        assert f.read(10) == b"RUNNEL0003"
     srv = restart(start, srv)
     after = dump_dataset(srv)
     assert_same_dataset(before, after)

@@ -134,7 +134,7 @@ def test_every_encoding_survives_debug_reload_save_and_restart(workdir):  # noqa
     assert_same(before, dump(srv))
     assert r.save()
     with open(os.path.join(d, "dump.rdb"), "rb") as f:
-        assert f.read(10) == b"RUNNEL0002"
+        assert f.read(10) == b"RUNNEL0003"
     srv.stop()
     srv = start(*NODE)
     assert_same(before, dump(srv))
@@ -384,4 +384,4 @@ def test_version_1_files_still_load(workdir):  # noqa: F811
     assert srv.client(db=2).smembers("set") == {b"m"}
     # the next save writes version 2
     c.save()
-    assert open(os.path.join(d, "dump.rdb"), "rb").read(10) == b"RUNNEL0002"
+    assert open(os.path.join(d, "dump.rdb"), "rb").read(10) == b"RUNNEL0003"

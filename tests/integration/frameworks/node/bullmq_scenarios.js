@@ -1,22 +1,11 @@
 // BullMQ scenarios that tests/integration/test_bullmq.py runs against a
-// Runnel server: `node bullmq_scenarios.js <scenario> <port>`. Each one
-// drives BullMQ's public API only, prints one JSON line of what it saw and
-// exits 0, or prints the error and exits 1.
+// Runnel server: `node bullmq_scenarios.js <scenario> <port>`, through
+// BullMQ's public API only (see harness.js).
 'use strict';
 const { Queue, Worker, QueueEvents, FlowProducer } = require('bullmq');
+const { track, sleep, run } = require('./harness');
 
-const [scenario, port] = process.argv.slice(2);
-const connection = { host: '127.0.0.1', port: Number(port) };
-const closing = [];
-
-function track(thing) {
-  closing.push(thing);
-  return thing;
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+let connection;
 
 // Resolves once `count` jobs of `worker` completed; their results in order.
 function completions(worker, count) {
@@ -202,14 +191,6 @@ async function job_finished(queue, id) {
   }
 }
 
-(async () => {
-  const run = scenarios[scenario];
-  if (!run) throw new Error(`unknown scenario ${scenario}`);
-  const result = await run();
-  for (const thing of closing.reverse()) await thing.close();
-  process.stdout.write(JSON.stringify(result) + '\n');
-  process.exit(0);
-})().catch((e) => {
-  process.stderr.write(`${scenario} failed: ${e && e.stack ? e.stack : e}\n`);
-  process.exit(1);
+run(scenarios, (port) => {
+  connection = { host: '127.0.0.1', port };
 });
