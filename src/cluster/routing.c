@@ -88,6 +88,11 @@ const char *cluster_route(struct client *c, struct command *cmd, int argc, struc
     c->flags &= ~CLIENT_ASKING; /* good for the next command only */
     if (slot == -1) return NULL;
     if (slot == -2) return "CROSSSLOT Keys in request don't hash to the same slot";
+    if (c->flags & CLIENT_MULTI) { /* a transaction's commands must share one slot too */
+        if (c->multi_count == 0) c->multi_slot = -1;
+        if (c->multi_slot >= 0 && c->multi_slot != slot) return "CROSSSLOT Keys in request don't hash to the same slot";
+        c->multi_slot = slot;
+    }
     int owner = cl.view.owner[slot];
     if (owner == cl.view.myself) {
         if ((cmd->flags & CMD_WRITE) && cluster_fenced()) return "CLUSTERDOWN The cluster is down";

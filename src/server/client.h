@@ -104,6 +104,7 @@ struct client {
     unsigned long long wrote_upto; /* oplog offset its last write reached */
     unsigned long long stream_upto; /* oplog_stream_total after its last write (WAIT) */
     void *replication; /* replication/: a replica's or the primary link's state */
+    int multi_slot;    /* cluster: the slot a transaction's queued commands use, -1: none yet */
 };
 
 #endif

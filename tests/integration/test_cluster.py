@@ -84,6 +84,15 @@ def test_wrong_node_answers_moved_and_keys_must_share_a_slot(six):
     assert owner.client().mset({"{apple}.a": 1, "{apple}.b": 2})
     with pytest.raises(redis.ResponseError, match="SELECT is not allowed in cluster mode"):
         owner.client().execute_command("SELECT", 1)
+    raw = owner.raw()  # a transaction's commands must share a slot as well
+    assert raw.call("MULTI") == "OK"
+    assert raw.call("SET", "{apple}.x", 1) == "QUEUED"
+    assert raw.call("SET", "apple", 2) == "QUEUED"
+    other_key = next(k for k in (f"k{i}" for i in range(1000))
+                     if owner.client().execute_command("CLUSTER", "KEYSLOT", k) != 7092
+                     and owner_of(six, owner.client().execute_command("CLUSTER", "KEYSLOT", k)) is owner)
+    assert raw.call("SET", other_key, 3)[1].startswith("CROSSSLOT")
+    assert raw.call("EXEC")[1].startswith("EXECABORT")
 
 
 def test_the_seed_spublish_goes_to_the_owner_shard_only(six):

@@ -1,0 +1,172 @@
+#!/usr/bin/python3
+"""bench/cluster.py: a three-primary cluster next to one node, Runnel and
+Redis side by side, and the pause clients see while a slot moves.
+
+For each side (Runnel, Redis, Redis, Runnel; each keeps its best):
+  throughput  redis-benchmark -c 50 -P 32 -n N -t set,get against one node,
+              then with --cluster against three primaries built with
+              redis-cli --cluster create (Runnel's topology in an etcd the
+              script starts on loopback).
+  slot move   K keys in slot 7092 ({apple}:<i>, 100 bytes each); a client
+              loops SET/GET on them through redis-py's RedisCluster while
+              redis-cli --cluster reshard moves the slot (pipeline 10): the
+              move's duration, the client's p99 and max latency during it.
+
+Usage: bench/cluster.py [--runnel PATH] [--redis PATH] [-n N] [-k K]
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+
+import redis
+from redis.cluster import RedisCluster
+
+from servers import ORDER, free_port, ping
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def start(cmd, cwd):
+    return subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+
+class Nodes:
+    def __init__(self, side, path, count, workdir, etcd_url=None):
+        self.procs, self.ports = [], []
+        for i in range(count):
+            port = free_port()
+            d = os.path.join(workdir, f"{side}-{port}")
+            os.makedirs(d)
+            args = [path, "--port", str(port), "--save", "", "--appendonly", "no", "--dir", d]
+            if count > 1:
+                args += ["--cluster-enabled", "yes"]
+                if side == "runnel":
+                    args += ["--cluster-etcd-endpoints", etcd_url, "--cluster-name", f"b{port}"]
+            self.procs.append(start(args, d))
+            self.ports.append(port)
+        for p in self.ports:
+            deadline = time.time() + 10
+            while not ping(p) and time.time() < deadline:
+                time.sleep(0.05)
+        if count > 1:
+            subprocess.run(["redis-cli", "--cluster", "create", *[f"127.0.0.1:{p}" for p in self.ports],
+                            "--cluster-yes"], check=True, capture_output=True, timeout=60)
+            time.sleep(1)
+
+    def stop(self):
+        for p in self.procs:
+            p.terminate()
+        for p in self.procs:
+            p.wait()
+
+
+def benchmark(port, n, cluster):
+    argv = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-c", "50", "-P", "32", "-n", str(n), "-q",
+            "-t", "set,get", "-r", "100000"] + (["--cluster"] if cluster else [])
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=300).stdout
+    rates = {}
+    for line in out.replace("\r", "\n").split("\n"):
+        if "requests per second" in line:
+            name = line.split(":")[0].strip()
+            rates[name] = float(line.split(":")[1].split()[0])
+    return rates
+
+
+def slot_move(nodes, keys):
+    rc = RedisCluster(host="127.0.0.1", port=nodes.ports[0])
+    pipe = rc.pipeline()
+    for i in range(keys):
+        pipe.set(f"{{apple}}:{i}", "x" * 100)
+        if i % 1000 == 999:
+            pipe.execute()
+    pipe.execute()
+    slots = redis.Redis(port=nodes.ports[0]).execute_command("CLUSTER", "SLOTS")
+    owner = next(e for e in slots if e[0] <= 7092 <= e[1])[2][1]
+    target = next(p for p in nodes.ports if p != owner)
+    src_id = redis.Redis(port=owner).execute_command("CLUSTER", "MYID").decode()
+    dst_id = redis.Redis(port=target).execute_command("CLUSTER", "MYID").decode()
+    latencies, stop = [], threading.Event()
+
+    def client():
+        c = RedisCluster(host="127.0.0.1", port=target)
+        i = 0
+        while not stop.is_set():
+            t = time.monotonic()
+            c.set(f"{{apple}}:{i % keys}", "y" * 100)
+            c.get(f"{{apple}}:{(i * 7) % keys}")
+            latencies.append(time.monotonic() - t)
+            i += 1
+
+    # what redis-cli --cluster reshard does for each slot, for slot 7092 alone
+    t = threading.Thread(target=client)
+    t.start()
+    time.sleep(0.3)
+    before = len(latencies)
+    started = time.monotonic()
+    src, dst = redis.Redis(port=owner), redis.Redis(port=target)
+    dst.execute_command("CLUSTER", "SETSLOT", 7092, "IMPORTING", src_id)
+    src.execute_command("CLUSTER", "SETSLOT", 7092, "MIGRATING", dst_id)
+    while src.execute_command("CLUSTER", "COUNTKEYSINSLOT", 7092):
+        ks = src.execute_command("CLUSTER", "GETKEYSINSLOT", 7092, 10)
+        src.execute_command("MIGRATE", "127.0.0.1", target, "", 0, 5000, "KEYS", *ks)
+    for p in nodes.ports:
+        redis.Redis(port=p).execute_command("CLUSTER", "SETSLOT", 7092, "NODE", dst_id)
+    took = time.monotonic() - started
+    during = sorted(latencies[before:])
+    stop.set()
+    t.join()
+    rc.close()
+    p99 = during[int(len(during) * 0.99)] if during else 0
+    return {"move_s": took, "p99_ms": p99 * 1000, "max_ms": (during[-1] if during else 0) * 1000,
+            "ops": len(during)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runnel", default=os.path.join(ROOT, "build", "runnel-server"))
+    ap.add_argument("--redis", default="/usr/bin/redis-server")
+    ap.add_argument("-n", type=int, default=2000000)
+    ap.add_argument("-k", type=int, default=100000)
+    args = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="bench-cluster-")
+    etcd_port, peer = free_port(), free_port()
+    etcd_url = f"http://127.0.0.1:{etcd_port}"
+    etcd = start(["etcd", "--data-dir", os.path.join(work, "etcd"), "--listen-client-urls", etcd_url,
+                  "--advertise-client-urls", etcd_url, "--listen-peer-urls", f"http://127.0.0.1:{peer}",
+                  "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
+                  "--initial-cluster", f"default=http://127.0.0.1:{peer}"], work)
+    time.sleep(2)
+    best = {}
+    try:
+        for side in ORDER:
+            path = args.runnel if side == "runnel" else args.redis
+            one = Nodes(side, path, 1, work)
+            single = benchmark(one.ports[0], args.n, False)
+            one.stop()
+            three = Nodes(side, path, 3, work, etcd_url)
+            multi = benchmark(three.ports[0], args.n, True)
+            move = slot_move(three, args.k)
+            three.stop()
+            r = {"SET 1 node": single.get("SET", 0), "GET 1 node": single.get("GET", 0),
+                 "SET 3 primaries": multi.get("SET", 0), "GET 3 primaries": multi.get("GET", 0), **move}
+            print(side, r, flush=True)
+            b = best.setdefault(side, r)
+            for k, v in r.items():
+                b[k] = max(b[k], v) if "node" in k or "primaries" in k else min(b[k], v)
+    finally:
+        etcd.terminate()
+        etcd.wait()
+        shutil.rmtree(work, ignore_errors=True)
+    print("\n| figure | Runnel | Redis | Runnel/Redis |\n|---|---|---|---|")
+    for k in best["runnel"]:
+        a, b = best["runnel"][k], best["redis"][k]
+        print(f"| {k} | {a:,.2f} | {b:,.2f} | {a / b if b else float('nan'):.2f} |")
+
+
+if __name__ == "__main__":
+    main()
