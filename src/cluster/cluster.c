@@ -18,6 +18,7 @@
 
 #include "cluster/cluster_state.h"
 #include "cluster/etcd.h"
+#include "messaging/blocking.h"
 #include "messaging/pubsub.h"
 #include "replication/replication.h"
 #include "server/info.h"
@@ -122,6 +123,25 @@ static bool in_lost_slot(const char *name, size_t len, void *ctx)
     return lost[cluster_key_slot(name, len)];
 }
 
+/* Clients blocked on keys of slots that left this node are answered with a
+ * redirect to the new owner, as Redis does. */
+static void release_blocked_in(const bool *lost)
+{
+    for (struct client *c = server.clients; c; c = c->next) {
+        struct waiter *w = c->blocking;
+        if (!(c->flags & CLIENT_BLOCKED) || !w || w->key_count == 0) continue;
+        int slot = cluster_key_slot(w->keys[0], str_len(w->keys[0]));
+        if (!lost[slot]) continue;
+        int owner = cl.view.owner[slot];
+        char moved[128];
+        if (owner >= 0)
+            snprintf(moved, sizeof(moved), "MOVED %d %s:%d", slot, cl.view.nodes[owner].ip, cl.view.nodes[owner].port);
+        else
+            snprintf(moved, sizeof(moved), "CLUSTERDOWN Hash slot not served");
+        blocking_fail(w, moved);
+    }
+}
+
 /* Shard channels of slots that left this node lose their subscribers here
  * (each gets sunsubscribe, and re-subscribes at the new owner). */
 static void release_lost_slots(bool *was_mine)
@@ -131,7 +151,9 @@ static void release_lost_slots(bool *was_mine)
         was_mine[s] = was_mine[s] && cl.view.owner[s] != cl.view.myself;
         any |= was_mine[s];
     }
-    if (any) pubsub_drop_names(PUBSUB_SHARD, in_lost_slot, was_mine);
+    if (!any) return;
+    pubsub_drop_names(PUBSUB_SHARD, in_lost_slot, was_mine);
+    release_blocked_in(was_mine);
 }
 
 static void on_range(void *ctx, int status, const char *body, size_t len)

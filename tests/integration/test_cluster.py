@@ -225,6 +225,9 @@ def test_a_slot_with_a_stream_moves_while_a_consumer_keeps_reading(etcd):
         src_id, dst_id = src.execute_command("CLUSTER", "MYID"), dst.execute_command("CLUSTER", "MYID")
         shard_sub = source.raw()
         assert shard_sub.call("SSUBSCRIBE", "apple") == [b"ssubscribe", b"apple", 1]
+        waiting = source.raw()  # blocked on a key of the slot: redirected when the slot leaves
+        waiting.command("BLPOP", "{apple}:queue", 0)
+        wait_until(lambda: source.client().info("clients")["blocked_clients"] == 1, what="the BLPOP to block")
         assert dst.execute_command("CLUSTER", "SETSLOT", 7092, "IMPORTING", src_id)
         assert src.execute_command("CLUSTER", "SETSLOT", 7092, "MIGRATING", dst_id)
         assert b"[7092->-" in src.execute_command("CLUSTER", "NODES")
@@ -241,6 +244,7 @@ def test_a_slot_with_a_stream_moves_while_a_consumer_keeps_reading(etcd):
             assert n.client().execute_command("CLUSTER", "SETSLOT", 7092, "NODE", dst_id)
         wait_until(lambda: owner_of(nodes, 7092) is target, what="the slot's new owner")
         assert shard_sub.read_reply() == [b"sunsubscribe", b"apple", 0]  # re-subscribe at the new owner
+        assert waiting.read_reply() == ("error", f"MOVED 7092 127.0.0.1:{target.port}")
         pending = rc.xpending("apple", "g")
         assert pending["pending"] == 10 + read
         assert rc.xlen("apple") == 50
