@@ -1,0 +1,120 @@
+"""Behaviour that differs between Redis versions or that a new user tripped
+over (issue 13), each checked the way a client sees it.
+
+The same file runs against a redis-server for comparison (conftest's
+`server` fixture then connects to it):
+    REDIS_COMPAT_PORT=16402 /usr/bin/python3 -m pytest tests/integration/test_redis_compat.py
+Tests marked `since_72` check Redis 7.2+ behaviour that Debian's 7.0.15 lacks
+and are skipped there; `runnel_only` ones check Runnel's own additions."""
+import os
+import time
+
+import pytest
+import redis
+
+EXTERNAL_PORT = os.environ.get("REDIS_COMPAT_PORT")
+since_72 = pytest.mark.skipif(EXTERNAL_PORT is not None, reason="Redis 7.2+ behaviour; the reference is 7.0")
+runnel_only = pytest.mark.skipif(EXTERNAL_PORT is not None, reason="Runnel's own behaviour")
+
+
+@pytest.fixture
+def r2(server):
+    """A second client, for changes made behind the first one's back."""
+    c = server.client()
+    yield c
+    c.close()
+
+
+# ---- item 2: WATCH of a key that had already expired ----
+
+def watch_expired_then(r, r2, change):
+    """WATCHes x after its deadline passed (active expiry off, so it is still
+    stored), lets `change` run, then tries a transaction: True if EXEC ran."""
+    r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    r.execute_command("SET", "x", "foo", "PX", "1")
+    time.sleep(0.01)
+    pipe = r.pipeline()
+    pipe.watch("x")
+    change(pipe, r2)
+    pipe.multi()
+    pipe.ping()
+    try:
+        return pipe.execute() == [True]
+    except redis.WatchError:
+        return False
+    finally:
+        r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+
+@since_72
+def test_watch_expired_key_deleted_lazily_keeps_exec(r, r2):
+    assert watch_expired_then(r, r2, lambda pipe, other: pipe.exists("x"))
+
+
+@since_72
+def test_watch_expired_key_deleted_by_others_keeps_exec(r, r2):
+    assert watch_expired_then(r, r2, lambda pipe, other: other.get("x"))
+    assert watch_expired_then(r, r2, lambda pipe, other: other.delete("x"))
+
+
+@since_72
+def test_watch_expired_key_deleted_by_active_expiry_keeps_exec(r, r2):
+    def active(pipe, other):
+        other.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+        deadline = time.time() + 5
+        while other.dbsize() and time.time() < deadline:
+            time.sleep(0.02)
+
+    assert watch_expired_then(r, r2, active)
+
+
+@since_72
+def test_watch_expired_key_flushed_or_swapped_keeps_exec(r, r2):
+    assert watch_expired_then(r, r2, lambda pipe, other: other.flushdb())
+    assert watch_expired_then(r, r2, lambda pipe, other: other.flushall())
+    assert watch_expired_then(r, r2, lambda pipe, other: other.swapdb(0, 1))  # db 1 is empty
+
+
+@since_72
+def test_watch_expired_key_swapped_for_another_expired_keeps_exec(r, r2):
+    def swap(pipe, other):
+        other.execute_command("SELECT", "1")
+        other.execute_command("SET", "x", "db1", "PX", "1")
+        time.sleep(0.01)
+        other.swapdb(0, 1)
+        other.execute_command("SELECT", "0")
+
+    assert watch_expired_then(r, r2, swap)
+
+
+def test_watch_expired_key_written_again_aborts_exec(r, r2):
+    assert not watch_expired_then(r, r2, lambda pipe, other: other.set("x", "new"))
+    assert not watch_expired_then(r, r2, lambda pipe, other: (other.get("x"), other.set("x", "new")))
+
+
+def test_watch_expired_key_swapped_for_a_live_one_aborts_exec(r, r2):
+    def swap(pipe, other):
+        other.execute_command("SELECT", "1")
+        other.set("x", "live")
+        other.swapdb(0, 1)
+        other.execute_command("SELECT", "0")
+
+    assert not watch_expired_then(r, r2, swap)
+
+
+@since_72
+def test_watch_missing_key_swapped_for_an_expired_one_keeps_exec(r, r2):
+    r2.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    try:
+        r2.execute_command("SELECT", "1")
+        r2.execute_command("SET", "y", "db1", "PX", "1")
+        time.sleep(0.01)
+        pipe = r.pipeline()
+        pipe.watch("y")
+        r2.swapdb(0, 1)
+        r2.execute_command("SELECT", "0")
+        pipe.multi()
+        pipe.ping()
+        assert pipe.execute() == [True]
+    finally:
+        r2.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
