@@ -118,3 +118,70 @@ def test_watch_missing_key_swapped_for_an_expired_one_keeps_exec(r, r2):
         assert pipe.execute() == [True]
     finally:
         r2.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+
+# ---- item 6: (un)subscribe confirmations under CLIENT REPLY OFF / SKIP ----
+
+SUBSCRIBE_SEQUENCE = [
+    (("SUBSCRIBE", "ch", "ch2"), [["subscribe", "ch", 1], ["subscribe", "ch2", 2]]),
+    (("PSUBSCRIBE", "p*"), [["psubscribe", "p*", 3]]),
+    (("SSUBSCRIBE", "sch"), [["ssubscribe", "sch", 1]]),
+    (("UNSUBSCRIBE", "ch2"), [["unsubscribe", "ch2", 2]]),
+    (("PUNSUBSCRIBE",), [["punsubscribe", "p*", 1]]),
+    (("SUNSUBSCRIBE", "sch"), [["sunsubscribe", "sch", 0]]),
+    (("SUBSCRIBE", "ch"), [["subscribe", "ch", 1]]),
+]
+
+
+def confirmation(reply):
+    """A confirmation as plain values, whether RESP2 array or RESP3 push."""
+    if isinstance(reply, tuple) and reply[0] == "push":
+        reply = reply[1]
+    return [v.decode() if isinstance(v, bytes) else v for v in reply]
+
+
+def check_confirmations_while_muted(conn, r, mode):
+    """Each (un)subscribe command after CLIENT REPLY `mode` (repeated before
+    each command for SKIP, which RESP3 allows in subscribed mode)."""
+    def mute():
+        if mode == "SKIP" or not muted:
+            conn.command("CLIENT", "REPLY", mode)
+
+    muted = False
+    for args, expected in SUBSCRIBE_SEQUENCE:
+        mute()
+        muted = True
+        conn.command(*args)
+        got = [confirmation(conn.read_reply()) for _ in expected]
+        assert got == expected, args
+    assert r.publish("ch", "hi") == 1
+    assert confirmation(conn.read_reply()) == ["message", "ch", "hi"]
+    mute()
+    conn.command("UNSUBSCRIBE")
+    assert confirmation(conn.read_reply()) == ["unsubscribe", "ch", 0]
+    mute()
+    conn.command("UNSUBSCRIBE")  # nothing left: one confirmation, name nil
+    assert confirmation(conn.read_reply()) == ["unsubscribe", None, 0]
+    if mode == "SKIP":
+        assert conn.call("PING") == "PONG"  # SKIP muted only the command after it
+    else:
+        conn.command("PING")
+        conn.command("CLIENT", "REPLY", "ON")
+        assert conn.read_reply() == "OK"  # nothing came for the PING
+
+
+def test_subscribe_confirmations_sent_under_reply_off_resp2(raw, r):
+    check_confirmations_while_muted(raw, r, "OFF")
+
+
+def test_subscribe_confirmation_sent_under_reply_skip_resp2(raw, r):
+    raw.command("CLIENT", "REPLY", "SKIP")
+    raw.command("SUBSCRIBE", "ch")
+    assert confirmation(raw.read_reply()) == ["subscribe", "ch", 1]
+    assert raw.call("UNSUBSCRIBE") == [b"unsubscribe", b"ch", 0]
+    assert raw.call("PING") == "PONG"
+
+
+@pytest.mark.parametrize("mode", ["OFF", "SKIP"])
+def test_subscribe_confirmations_sent_under_reply_off_resp3(raw3, r, mode):
+    check_confirmations_while_muted(raw3, r, mode)
