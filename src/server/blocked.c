@@ -3,6 +3,7 @@
 #include "db/oplog.h"
 #include "messaging/blocking.h"
 #include "server/connection.h"
+#include "server/dispatch.h"
 #include "server/info.h"
 #include "server/server.h"
 #include "util/mem.h"
@@ -64,6 +65,7 @@ static void hook_unblocked(void *client, bool replied)
         c->block_timer = NULL;
     }
     if (!replied) return;
+    dispatch_count_late_errors(c);
     server.dirty++;
     c->wrote_upto = oplog_logged_total(); /* the serve may have written */
     queue_resume(c);
@@ -80,6 +82,7 @@ void blocked_release(struct client *c)
     if (!(c->flags & CLIENT_HELD)) return;
     c->flags &= ~(CLIENT_BLOCKED | CLIENT_HELD);
     blocked_clients--;
+    dispatch_count_late_errors(c);
     queue_resume(c);
 }
 

@@ -164,6 +164,15 @@ static void dispatch_count_errors(const char *code, uint32_t n)
     for (uint32_t i = 0; i < n; i++) server_count_error(code);
 }
 
+void dispatch_count_late_errors(struct client *c)
+{
+    uint32_t errors = c->out.errors - c->blocked_errors_base;
+    c->out.errors = c->blocked_errors_base;
+    if (errors == 0) return;
+    dispatch_count_errors(c->out.last_error, errors);
+    if (c->last_cmd) c->last_cmd->failed_calls++;
+}
+
 static void dispatch_account(struct command *cmd, long long usec, bool failed)
 {
     cmd->calls++;
@@ -300,6 +309,7 @@ void dispatch_call(struct client *c, struct command *cmd, int argc, struct arg *
      * own calls and taken off the counter; what is left is this command's. */
     uint32_t errors = c->out.errors - errors_before;
     c->out.errors = errors_before;
+    if (c->flags & CLIENT_BLOCKED) c->blocked_errors_base = errors_before;
     /* Commands replayed from the AOF or a snapshot are nobody's requests:
      * they stay out of INFO commandstats and errorstats, the slow log and
      * MONITOR, as in Redis, and out of total_commands_processed. */

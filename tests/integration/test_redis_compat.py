@@ -185,3 +185,66 @@ def test_subscribe_confirmation_sent_under_reply_skip_resp2(raw, r):
 @pytest.mark.parametrize("mode", ["OFF", "SKIP"])
 def test_subscribe_confirmations_sent_under_reply_off_resp3(raw3, r, mode):
     check_confirmations_while_muted(raw3, r, mode)
+
+
+# ---- item 7: errors given to blocked clients when they are let go ----
+
+def blocked_call_error(server, r, args, release):
+    """Runs `args` on a client of its own until it blocks, then `release(r,
+    client_id)`; returns the error text the blocked client got."""
+    waiter = server.raw()
+    try:
+        waiter_id = waiter.call("CLIENT", "ID")
+        waiter.command(*args)
+        deadline = time.time() + 5
+        while r.info("clients")["blocked_clients"] < 1 and time.time() < deadline:
+            time.sleep(0.01)
+        release(r, waiter_id)
+        reply = waiter.read_reply()
+        assert isinstance(reply, tuple) and reply[0] == "error", reply
+        return reply[1]
+    finally:
+        waiter.close()
+
+
+def assert_counted(r, command, code):
+    assert r.info("errorstats") == {"errorstat_" + code: "count=1"}
+    assert r.info("stats")["total_error_replies"] == 1
+    assert r.info("commandstats")["cmdstat_" + command]["failed_calls"] == 1
+
+
+@pytest.mark.parametrize("release", ["destroy", "delete", "retype", "unblock"])
+def test_error_to_blocked_xreadgroup_is_counted(server, r, release):
+    r.xgroup_create("s", "g", mkstream=True)
+    r.config_resetstat()
+    how = {
+        "destroy": lambda c, _: c.xgroup_destroy("s", "g"),
+        "delete": lambda c, _: c.delete("s"),
+        "retype": lambda c, _: c.transaction(lambda p: (p.delete("s"), p.set("s", "x"))),
+        "unblock": lambda c, waiter_id: c.client_unblock(waiter_id, error=True),
+    }[release]
+    error = blocked_call_error(server, r, ("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"), how)
+    code = error.split()[0]
+    # Redis 7.2+ runs the command again, which finds no group or another
+    # type; 7.0 answered both with UNBLOCKED
+    expected = {"destroy": "NOGROUP", "delete": "NOGROUP", "retype": "WRONGTYPE", "unblock": "UNBLOCKED"}[release]
+    if EXTERNAL_PORT and release in ("delete", "retype"):
+        expected = "UNBLOCKED"
+    assert code == expected
+    assert_counted(r, "xreadgroup", code)
+
+
+@pytest.mark.parametrize("args", [("BLPOP", "l", "0"), ("BZPOPMIN", "z", "0"), ("XREAD", "BLOCK", "0", "STREAMS", "s", "$"),
+                                  ("BLMOVE", "a", "b", "LEFT", "LEFT", "0")])
+def test_client_unblock_error_is_counted(server, r, args):
+    r.config_resetstat()
+    error = blocked_call_error(server, r, args, lambda c, waiter_id: c.client_unblock(waiter_id, error=True))
+    assert error.startswith("UNBLOCKED")
+    assert_counted(r, args[0].lower(), "UNBLOCKED")
+
+
+def test_timeout_of_blocked_client_is_no_error(server, r):
+    r.config_resetstat()
+    assert r.blpop("l", timeout=0.05) is None
+    assert r.info("errorstats") == {}
+    assert r.info("commandstats")["cmdstat_blpop"]["failed_calls"] == 0
