@@ -248,3 +248,49 @@ def test_timeout_of_blocked_client_is_no_error(server, r):
     assert r.blpop("l", timeout=0.05) is None
     assert r.info("errorstats") == {}
     assert r.info("commandstats")["cmdstat_blpop"]["failed_calls"] == 0
+
+
+# ---- item 9: COMMAND GETKEYSANDFLAGS ----
+
+@pytest.mark.parametrize("args, expected", [
+    (("GET", "k"), [["k", {"RO", "access"}]]),
+    (("SET", "k", "v"), [["k", {"OW", "update"}]]),
+    (("SET", "k", "v", "GET"), [["k", {"RW", "access", "update"}]]),
+    (("LMOVE", "a", "b", "LEFT", "RIGHT"), [["a", {"RW", "access", "delete"}], ["b", {"RW", "insert"}]]),
+    (("ZUNIONSTORE", "d", "2", "a", "b"), [["d", {"OW", "update"}], ["a", {"RO", "access"}], ["b", {"RO", "access"}]]),
+    (("DEL", "a", "b"), [["a", {"RM", "delete"}], ["b", {"RM", "delete"}]]),
+    (("MSET", "a", "1", "b", "2"), [["a", {"OW", "update"}], ["b", {"OW", "update"}]]),
+    (("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s1", "s2", ">", ">"),
+     [["s1", {"RO", "access"}], ["s2", {"RO", "access"}]]),
+    (("EVAL", "return 1", "2", "k1", "k2", "arg"), [["k1", {"RW", "access", "update"}], ["k2", {"RW", "access", "update"}]]),
+    (("OBJECT", "ENCODING", "k"), [["k", {"RO"}]]),
+    (("XGROUP", "CREATE", "s", "g", "$"), [["s", {"RW", "insert"}]]),
+])
+def test_command_getkeysandflags(raw, args, expected):
+    got = raw.call("COMMAND", "GETKEYSANDFLAGS", *args)
+    assert [[key.decode(), set(flags)] for key, flags in got] == expected
+
+
+def test_command_getkeysandflags_resp3_flags_are_a_set(raw3):
+    assert raw3.call("COMMAND", "GETKEYSANDFLAGS", "RPOPLPUSH", "a", "b") == [
+        [b"a", ("set", ["RW", "access", "delete"])], [b"b", ("set", ["RW", "insert"])]]
+
+
+def test_command_getkeysandflags_errors(raw):
+    assert raw.call("COMMAND", "GETKEYSANDFLAGS", "PING", "x") == ("error", "ERR The command has no key arguments")
+    assert raw.call("COMMAND", "GETKEYSANDFLAGS", "NOSUCH", "x") == ("error", "ERR Invalid command specified")
+    assert raw.call("COMMAND", "GETKEYSANDFLAGS", "GET", "a", "b") == (
+        "error", "ERR Invalid number of arguments specified for command")
+    assert raw.call("COMMAND", "GETKEYSANDFLAGS", "GET")[0] == "error"
+
+
+@pytest.mark.parametrize("sub", ["GETKEYS", "GETKEYSANDFLAGS"])
+def test_command_getkeys_sharded_channels_are_not_keys(raw, sub):
+    for args in (("SPUBLISH", "ch", "m"), ("SSUBSCRIBE", "a", "b"), ("SUNSUBSCRIBE", "a")):
+        assert raw.call("COMMAND", sub, *args) == ("error", "ERR The command has no key arguments")
+
+
+def test_command_getkeysandflags_listed(raw):
+    assert b"command|getkeysandflags" in raw.call("COMMAND", "LIST")
+    info = raw.call("COMMAND", "INFO", "COMMAND|GETKEYSANDFLAGS")[0]
+    assert info[0] == b"command|getkeysandflags" and info[1] == -4
