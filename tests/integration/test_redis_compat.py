@@ -294,3 +294,67 @@ def test_command_getkeysandflags_listed(raw):
     assert b"command|getkeysandflags" in raw.call("COMMAND", "LIST")
     info = raw.call("COMMAND", "INFO", "COMMAND|GETKEYSANDFLAGS")[0]
     assert info[0] == b"command|getkeysandflags" and info[1] == -4
+
+
+# ---- item 10: CLIENT LIST / CLIENT INFO qbuf and qbuf-free ----
+
+def query_buffer(line):
+    """(qbuf, qbuf-free) from a CLIENT LIST or CLIENT INFO line."""
+    fields = dict(f.split(b"=", 1) for f in line.split() if b"=" in f)
+    return int(fields[b"qbuf"]), int(fields[b"qbuf-free"])
+
+
+def client_line(conn, client_id):
+    lines = conn.call("CLIENT", "LIST", "ID", client_id).splitlines()
+    assert len(lines) == 1
+    return lines[0]
+
+
+def test_qbuf_counts_the_command_being_run(raw):
+    # *2 $6 CLIENT $4 INFO: 4 + 4 + 8 + 4 + 6 bytes
+    assert query_buffer(raw.call("CLIENT", "INFO"))[0] == 26
+    my_id = raw.call("CLIENT", "ID")
+    line = client_line(raw, my_id)
+    assert query_buffer(line)[0] == len(b"*4\r\n$6\r\nCLIENT\r\n$4\r\nLIST\r\n$2\r\nID\r\n$%d\r\n%d\r\n"
+                                        % (len(str(my_id)), my_id))
+
+
+def test_qbuf_counts_the_pipelined_batch(raw):
+    raw.send(b"*1\r\n$4\r\nPING\r\n*2\r\n$6\r\nCLIENT\r\n$4\r\nINFO\r\n*1\r\n$4\r\nPING\r\n")
+    assert raw.read_reply() == "PONG"
+    assert query_buffer(raw.read_reply())[0] == 14 + 26 + 14
+    assert raw.read_reply() == "PONG"
+
+
+def test_qbuf_of_a_partial_command_seen_by_another_client(server, raw):
+    sender = server.raw()
+    try:
+        sender_id = sender.call("CLIENT", "ID")
+        sender.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$400000\r\n" + b"x" * 200000)
+        deadline = time.time() + 5
+        while query_buffer(client_line(raw, sender_id))[0] < 200000 and time.time() < deadline:
+            time.sleep(0.01)
+        qbuf, free = query_buffer(client_line(raw, sender_id))
+        assert qbuf == 200000 and qbuf + free >= 400000  # room for the whole argument
+        sender.send(b"x" * 200000 + b"\r\n")
+        assert sender.read_reply() == "OK"
+    finally:
+        sender.close()
+
+
+def test_query_buffer_kept_after_a_big_command_then_shrunk(server, raw):
+    sender = server.raw()
+    try:
+        sender_id = sender.call("CLIENT", "ID")
+        sender.command("SET", "k", "x" * 400000)
+        assert sender.read_reply() == "OK"
+        # right after it the buffer that held the command is still there
+        qbuf, free = query_buffer(sender.call("CLIENT", "INFO"))
+        assert qbuf + free > 32768
+        # idle, it is given back (Redis: by its cron, once idle for 2 s)
+        deadline = time.time() + 6
+        while sum(query_buffer(client_line(raw, sender_id))) >= 400000 and time.time() < deadline:
+            time.sleep(0.05)
+        assert sum(query_buffer(client_line(raw, sender_id))) < 400000
+    finally:
+        sender.close()
