@@ -86,6 +86,19 @@ void blocked_release(struct client *c)
     queue_resume(c);
 }
 
+void blocked_pause(struct client *c)
+{
+    c->flags |= CLIENT_PAUSED;
+    blocked_clients++;
+}
+
+void blocked_unpause(struct client *c)
+{
+    if (!(c->flags & CLIENT_PAUSED)) return;
+    c->flags &= ~CLIENT_PAUSED;
+    blocked_clients--;
+}
+
 static long long info_keys(void)
 {
     return blocking_key_count();
@@ -106,6 +119,7 @@ void blocked_client_closing(struct client *c)
         if (unblocked[i] == c) unblocked[i] = NULL;
     if (c->blocking) blocking_cancel(c->blocking);
     if (c->flags & CLIENT_HELD) blocked_clients--;
+    blocked_unpause(c);
 }
 
 /* A client may have pipelined more commands behind the one that blocked;

@@ -628,7 +628,7 @@ static char *client_flags_string(struct client *c, char *buf)
     if (c->flags & CLIENT_REPLICA) *p++ = 'S';
     if (c->flags & CLIENT_MASTER) *p++ = 'M';
     if (c->flags & CLIENT_MULTI) *p++ = 'x';
-    if (c->flags & CLIENT_BLOCKED) *p++ = 'b';
+    if (c->flags & (CLIENT_BLOCKED | CLIENT_PAUSED)) *p++ = 'b';
     if (c->flags & CLIENT_PUBSUB) *p++ = 'P';
     if (c->flags & CLIENT_MONITOR) *p++ = 'O';
     if (c->flags & CLIENT_DIRTY_EXEC) *p++ = 'd';

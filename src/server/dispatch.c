@@ -370,7 +370,8 @@ void dispatch_command(struct client *c)
         return;
     }
     if (dispatch_paused(c, cmd)) {
-        c->flags |= CLIENT_PAUSED;
+        c->last_cmd = cmd; /* CLIENT LIST shows what it waits to run, as Redis does */
+        blocked_pause(c);
         c->out.muted = false;
         return;
     }
@@ -408,7 +409,7 @@ void dispatch_resume_paused(void)
     for (struct client *c = server.clients; c; c = next) {
         next = c->next;
         if (!(c->flags & CLIENT_PAUSED)) continue;
-        c->flags &= ~CLIENT_PAUSED;
+        blocked_unpause(c);
         if (c->flags & CLIENT_CLOSE_ASAP) continue;
         client_resume_pending_command(c);
     }

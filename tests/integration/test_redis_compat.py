@@ -358,3 +358,43 @@ def test_query_buffer_kept_after_a_big_command_then_shrunk(server, raw):
         assert sum(query_buffer(client_line(raw, sender_id))) < 400000
     finally:
         sender.close()
+
+
+# ---- item 4: clients held by CLIENT PAUSE count as blocked ----
+
+def wait_blocked_clients(r, n, timeout=5):
+    deadline = time.time() + timeout
+    while r.info("clients")["blocked_clients"] != n and time.time() < deadline:
+        time.sleep(0.01)
+    return r.info("clients")["blocked_clients"]
+
+
+@pytest.mark.parametrize("args", [("SET", "x", "1"), ("EVAL", "return 1", "0"), ("PUBLISH", "ch", "m")])
+def test_clients_held_by_pause_are_blocked(server, r, args):
+    held = server.raw()
+    try:
+        held_id = held.call("CLIENT", "ID")
+        assert r.execute_command("CLIENT", "PAUSE", "100000", "WRITE") in (b"OK", True)
+        try:
+            held.command(*args)
+            assert wait_blocked_clients(r, 1) == 1
+            line = [entry for entry in r.client_list() if int(entry["id"]) == held_id][0]
+            assert "b" in line["flags"] and line["cmd"] == args[0].lower()
+        finally:
+            r.execute_command("CLIENT", "UNPAUSE")
+        assert held.read_reply() in ("OK", 1, 0)
+        assert wait_blocked_clients(r, 0) == 0
+    finally:
+        held.close()
+
+
+def test_held_client_that_disconnects_is_no_longer_blocked(server, r):
+    held = server.raw()
+    r.execute_command("CLIENT", "PAUSE", "100000", "WRITE")
+    try:
+        held.command("SET", "x", "1")
+        assert wait_blocked_clients(r, 1) == 1
+        held.close()
+        assert wait_blocked_clients(r, 0) == 0
+    finally:
+        r.execute_command("CLIENT", "UNPAUSE")
