@@ -85,16 +85,24 @@ static bool over_maxmemory(void)
     return cfg.maxmemory > 0 && mem_used() > (size_t)cfg.maxmemory;
 }
 
-/* The flags the checks go by: a command's own, and for EXEC also what its
+/* The flags the checks go by: a call's own (EVAL's depend on its script),
+ * and for EXEC also what its
  * queued commands declare, as Redis judges an EXEC (a queued write makes it
  * a write for MISCONF and CLIENT PAUSE WRITE, a queued deny-oom command a
  * deny-oom one). */
+static uint32_t dispatch_call_flags(const struct command *cmd, const struct arg *argv, int argc)
+{
+    return cmd->flags_of ? cmd->flags_of(cmd, argv, argc) : cmd->flags;
+}
+
 static uint32_t dispatch_effective_flags(struct client *c, struct command *cmd)
 {
-    uint32_t flags = cmd->flags;
+    uint32_t flags = dispatch_call_flags(cmd, c->argv, c->argc);
     if (!(c->flags & CLIENT_MULTI) || strcmp(cmd->full_name, "exec") != 0) return flags;
-    for (int i = 0; i < c->multi_count; i++)
-        flags |= c->multi[i].cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE | CMD_DENYOOM);
+    for (int i = 0; i < c->multi_count; i++) {
+        struct queued_command *q = &c->multi[i];
+        flags |= dispatch_call_flags(q->cmd, q->argv, q->argc) & (CMD_WRITE | CMD_MAY_REPLICATE | CMD_DENYOOM);
+    }
     return flags;
 }
 

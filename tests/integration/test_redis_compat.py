@@ -398,3 +398,60 @@ def test_held_client_that_disconnects_is_no_longer_blocked(server, r):
         assert wait_blocked_clients(r, 0) == 0
     finally:
         r.execute_command("CLIENT", "UNPAUSE")
+
+
+# ---- item 3: CLIENT PAUSE WRITE lets read-only scripts run ----
+
+READ_ONLY_SCRIPT = "#!lua flags=no-writes\nreturn 12"
+
+
+@pytest.fixture
+def paused_writes(r):
+    r.execute_command("CLIENT", "PAUSE", "100000", "WRITE")
+    yield
+    r.execute_command("CLIENT", "UNPAUSE")
+
+
+def test_pause_write_lets_read_only_scripts_run(server, r, paused_writes):
+    sha = r.script_load(READ_ONLY_SCRIPT)
+    conn = server.raw()
+    try:
+        conn.sock.settimeout(2)
+        assert conn.call("EVAL", READ_ONLY_SCRIPT, "0") == 12
+        assert conn.call("EVALSHA", sha, "0") == 12
+        assert conn.call("MULTI") == "OK"
+        assert conn.call("EVAL", READ_ONLY_SCRIPT, "0") == "QUEUED"
+        assert conn.call("EVALSHA", sha, "0") == "QUEUED"
+        assert conn.call("GET", "x") == "QUEUED"
+        assert conn.call("EXEC") == [12, 12, None]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("script", ["return 1", "#!lua\nreturn 1"])
+def test_pause_write_holds_scripts_that_may_write(server, r, paused_writes, script):
+    conn = server.raw()
+    try:
+        conn.command("EVAL", script, "0")
+        assert wait_blocked_clients(r, 1) == 1
+        conn.command("MULTI")  # nothing runs behind the held command
+        assert wait_blocked_clients(r, 1) == 1
+    finally:
+        r.execute_command("CLIENT", "UNPAUSE")
+        assert conn.read_reply() == 1
+        assert conn.read_reply() == "OK"
+        conn.close()
+
+
+def test_pause_write_holds_a_script_that_may_write_when_queued(server, r, paused_writes):
+    conn = server.raw()
+    try:
+        assert conn.call("MULTI") == "OK"
+        assert conn.call("EVAL", READ_ONLY_SCRIPT, "0") == "QUEUED"
+        conn.command("EVAL", "#!lua\nreturn 2", "0")  # held before it is queued, as Redis holds it
+        assert wait_blocked_clients(r, 1) == 1
+    finally:
+        r.execute_command("CLIENT", "UNPAUSE")
+        assert conn.read_reply() == "QUEUED"
+        assert conn.call("EXEC") == [12, 2]
+        conn.close()
