@@ -4,9 +4,16 @@
 #include "db/db.h"
 #include "util/mem.h"
 
-/* Each watched key maps to a growable array of watchers. */
+/* One client's watch of one key: the watcher and the key's place in its
+ * array (stable: a watcher's keys are only appended, then cleared at once). */
+struct watch_ref {
+    struct watcher *w;
+    size_t index;
+};
+
+/* Each watched key maps to a growable array of its watches. */
 struct watcher_list {
-    struct watcher **items;
+    struct watch_ref *items;
     size_t count;
     size_t capacity;
 };
@@ -38,7 +45,7 @@ void watch_key(struct watcher *w, struct db *db, const char *key, size_t len)
         l->capacity = l->capacity ? l->capacity * 2 : 4;
         l->items = mem_realloc(l->items, l->capacity * sizeof(*l->items));
     }
-    l->items[l->count++] = w;
+    l->items[l->count++] = (struct watch_ref){w, w->count};
     if (w->count == w->capacity) {
         w->capacity = w->capacity ? w->capacity * 2 : 4;
         w->keys = mem_realloc(w->keys, w->capacity * sizeof(*w->keys));
@@ -55,7 +62,7 @@ static void watch_forget(struct watcher *w, struct watched_key *k)
     if (!e) return;
     struct watcher_list *l = e->v.ptr;
     for (size_t i = 0; i < l->count; i++) {
-        if (l->items[i] != w) continue;
+        if (l->items[i].w != w) continue;
         l->items[i] = l->items[--l->count];
         break;
     }
@@ -74,13 +81,52 @@ void watch_clear(struct watcher *w)
     w->dirty = false;
 }
 
+/* A key already expired when watched and now removed (lazily, by the active
+ * cycle, a flush or a swap) has not changed logically: the watch forgets that
+ * it was expired instead of going dirty, as Redis 7.2 does. */
+static void watch_ref_key_gone(struct watch_ref *ref)
+{
+    struct watched_key *k = &ref->w->keys[ref->index];
+    if (k->expired_at_watch)
+        k->expired_at_watch = false;
+    else
+        ref->w->dirty = true;
+}
+
 void watch_touch(struct db *db, const char *key, size_t len)
 {
     if (dict_size(db->watched) == 0) return;
     struct dict_entry *e = dict_find(db->watched, key, len);
     if (!e) return;
     struct watcher_list *l = e->v.ptr;
-    for (size_t i = 0; i < l->count; i++) l->items[i]->dirty = true;
+    bool gone = !dict_find(db->keys, key, len);
+    for (size_t i = 0; i < l->count; i++) {
+        if (gone)
+            watch_ref_key_gone(&l->items[i]);
+        else
+            l->items[i].w->dirty = true;
+    }
+}
+
+/* What a flush (incoming NULL) or a swap does to one watch of a key that
+ * existed in `db` or exists in `incoming`: a key that was expired stays
+ * unchanged if it is now gone or still expired; a key that was missing
+ * and is replaced by an expired one counts as expired, not changed. */
+static void watch_ref_db_replaced(struct watch_ref *ref, struct db *db, struct db *incoming, const char *key,
+                                  size_t len)
+{
+    struct watched_key *k = &ref->w->keys[ref->index];
+    bool arrives = incoming && dict_find(incoming->keys, key, len);
+    bool arrives_expired = arrives && db_is_expired(incoming, key, len);
+    if (!arrives) {
+        watch_ref_key_gone(ref);
+    } else if (k->expired_at_watch) {
+        if (!arrives_expired) ref->w->dirty = true;
+    } else if (!dict_find(db->keys, key, len) && arrives_expired) {
+        k->expired_at_watch = true;
+    } else {
+        ref->w->dirty = true;
+    }
 }
 
 void watch_touch_db(struct db *db, struct db *incoming)
@@ -94,7 +140,7 @@ void watch_touch_db(struct db *db, struct db *incoming)
         bool exists = dict_find(db->keys, e->key, len) || (incoming && dict_find(incoming->keys, e->key, len));
         if (!exists) continue;
         struct watcher_list *l = e->v.ptr;
-        for (size_t i = 0; i < l->count; i++) l->items[i]->dirty = true;
+        for (size_t i = 0; i < l->count; i++) watch_ref_db_replaced(&l->items[i], db, incoming, e->key, len);
     }
     dict_iter_done(&it);
 }

@@ -91,13 +91,18 @@ static long long total_count(struct pubsub_client *pc)
     return n;
 }
 
+/* A (un)subscribe confirmation is a push, like the messages: Redis sends it
+ * even under CLIENT REPLY OFF or SKIP, and clients wait for it. */
 static void reply_subscription(struct outbuf *out, const char *what, const char *name, size_t len, long long count)
 {
+    bool muted = out->muted;
+    out->muted = false;
     reply_push(out, 3);
     reply_bulk_cstr(out, what);
     if (name) reply_bulk(out, name, len);
     else reply_null(out);
     reply_int(out, count);
+    out->muted = muted;
 }
 
 static bool subscribe(struct pubsub_client *pc, enum pubsub_kind kind, const char *name, size_t len)

@@ -35,6 +35,9 @@ struct command;
 /* Finds the key argument positions of a request whose keys move with its
  * arguments (numkeys, STREAMS ...); fills up to `max` positions, returns the count. */
 typedef int command_keys_fn(const struct command *cmd, struct arg *argv, int argc, int *positions, int max);
+/* The flags one call really has when they depend on its arguments (EVAL:
+ * what its script's shebang declares). */
+typedef uint32_t command_flags_fn(const struct command *cmd, const struct arg *argv, int argc);
 
 struct command {
     const char *name;
@@ -49,6 +52,7 @@ struct command {
     const char *complexity;
     struct command *subcommands; /* NULL-name terminated, or NULL */
     command_keys_fn *keys;       /* for CMD_MOVABLE_KEYS */
+    command_flags_fn *flags_of;  /* NULL: every call has `flags` */
 
     /* statistics, kept by dispatch */
     const char *full_name; /* "config|get" for subcommands */

@@ -204,6 +204,30 @@ static void cmd_script_help(struct request *req)
     reply_help(req->out, lines, sizeof(lines) / sizeof(lines[0]));
 }
 
+/* A script that declares no-writes makes its EVAL a read, as Redis judges
+ * it: CLIENT PAUSE WRITE (and a replica's or MISCONF's refusals) let it run,
+ * and a transaction of such scripts too. A script EVALSHA does not find, or
+ * a body whose shebang does not parse, keeps the command's own flags. */
+static uint32_t eval_flags_for_script(const struct command *cmd, uint32_t script_flags)
+{
+    if (script_flags & SCRIPT_NO_WRITES) return cmd->flags & ~(CMD_WRITE | CMD_MAY_REPLICATE);
+    return cmd->flags;
+}
+
+static uint32_t eval_flags_of(const struct command *cmd, const struct arg *argv, int argc)
+{
+    uint32_t script_flags = 0;
+    char err[128];
+    if (argc < 2 || !script_parse_shebang(argv[1].ptr, argv[1].len, &script_flags, err, sizeof(err))) return cmd->flags;
+    return eval_flags_for_script(cmd, script_flags);
+}
+
+static uint32_t evalsha_flags_of(const struct command *cmd, const struct arg *argv, int argc)
+{
+    struct script *s = argc >= 2 ? script_cache_find(argv[1].ptr, argv[1].len) : NULL;
+    return eval_flags_for_script(cmd, s ? s->flags : 0);
+}
+
 #define EVAL_FLAGS (CMD_NOSCRIPT | CMD_SKIP_MONITOR | CMD_STALE | CMD_MOVABLE_KEYS)
 #define EVAL_DOC "Depends on the script that is executed."
 
@@ -226,9 +250,9 @@ static struct command script_subcommands[] = {
 
 struct command scripting_commands[] = {
     {"eval", cmd_eval, -3, EVAL_FLAGS | CMD_MAY_REPLICATE, 0, 0, 0, "@slow @scripting", "scripting",
-     "Executes a server-side Lua script.", "2.6.0", EVAL_DOC, NULL, script_command_keys},
+     "Executes a server-side Lua script.", "2.6.0", EVAL_DOC, NULL, script_command_keys, eval_flags_of},
     {"evalsha", cmd_evalsha, -3, EVAL_FLAGS | CMD_MAY_REPLICATE, 0, 0, 0, "@slow @scripting", "scripting",
-     "Executes a server-side Lua script by SHA1 digest.", "2.6.0", EVAL_DOC, NULL, script_command_keys},
+     "Executes a server-side Lua script by SHA1 digest.", "2.6.0", EVAL_DOC, NULL, script_command_keys, evalsha_flags_of},
     {"eval_ro", cmd_eval_ro, -3, EVAL_FLAGS | CMD_READONLY, 0, 0, 0, "@slow @scripting", "scripting",
      "Executes a read-only server-side Lua script.", "7.0.0", EVAL_DOC, NULL, script_command_keys},
     {"evalsha_ro", cmd_evalsha_ro, -3, EVAL_FLAGS | CMD_READONLY, 0, 0, 0, "@slow @scripting", "scripting",

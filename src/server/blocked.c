@@ -3,6 +3,7 @@
 #include "db/oplog.h"
 #include "messaging/blocking.h"
 #include "server/connection.h"
+#include "server/dispatch.h"
 #include "server/info.h"
 #include "server/server.h"
 #include "util/mem.h"
@@ -64,6 +65,7 @@ static void hook_unblocked(void *client, bool replied)
         c->block_timer = NULL;
     }
     if (!replied) return;
+    dispatch_count_late_errors(c);
     server.dirty++;
     c->wrote_upto = oplog_logged_total(); /* the serve may have written */
     queue_resume(c);
@@ -80,7 +82,21 @@ void blocked_release(struct client *c)
     if (!(c->flags & CLIENT_HELD)) return;
     c->flags &= ~(CLIENT_BLOCKED | CLIENT_HELD);
     blocked_clients--;
+    dispatch_count_late_errors(c);
     queue_resume(c);
+}
+
+void blocked_pause(struct client *c)
+{
+    c->flags |= CLIENT_PAUSED;
+    blocked_clients++;
+}
+
+void blocked_unpause(struct client *c)
+{
+    if (!(c->flags & CLIENT_PAUSED)) return;
+    c->flags &= ~CLIENT_PAUSED;
+    blocked_clients--;
 }
 
 static long long info_keys(void)
@@ -103,6 +119,7 @@ void blocked_client_closing(struct client *c)
         if (unblocked[i] == c) unblocked[i] = NULL;
     if (c->blocking) blocking_cancel(c->blocking);
     if (c->flags & CLIENT_HELD) blocked_clients--;
+    blocked_unpause(c);
 }
 
 /* A client may have pipelined more commands behind the one that blocked;

@@ -17,6 +17,10 @@ void blocked_resume_unblocked(void);
  * queued; the rest of its input runs before the loop sleeps. */
 void blocked_hold(struct client *c);
 void blocked_release(struct client *c);
+/* A client whose next command CLIENT PAUSE holds (CLIENT_PAUSED): counted
+ * as blocked, as Redis counts it, until blocked_unpause. */
+void blocked_pause(struct client *c);
+void blocked_unpause(struct client *c);
 void cmd_client_unblock(struct request *req);
 long long blocked_client_count(void);
 

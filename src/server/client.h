@@ -98,6 +98,7 @@ struct client {
     void *subscriptions;
     struct waiter *blocking;          /* set while CLIENT_BLOCKED */
     struct event_timer *block_timer;  /* its deadline, if any */
+    uint32_t blocked_errors_base;     /* out.errors when it blocked or was held */
     long long total_net_in;
     long long total_net_out;
     long long commands_processed;

@@ -6,6 +6,7 @@
 #include "server/command_table.h"
 #include "server/commands.h"
 #include "server/info.h"
+#include "server/key_flags.h"
 #include "server/monitor.h"
 #include "server/server.h"
 #include "server/slowlog.h"
@@ -261,7 +262,9 @@ static void cmd_command_list(struct request *req)
     reply_deferred_array(req->out, mark, ctx.count);
 }
 
-static void cmd_command_getkeys(struct request *req)
+/* Finds the command named by COMMAND GETKEYS[ANDFLAGS]'s arguments and the
+ * positions of its keys (in argv + 2); -1 once it replied an error. */
+static int command_getkeys_resolve(struct request *req, struct command **found, int *positions, int max)
 {
     struct arg *argv = req->argv + 2;
     int argc = req->argc - 2;
@@ -269,25 +272,69 @@ static void cmd_command_getkeys(struct request *req)
     if (cmd && cmd->subcommands && argc >= 2) cmd = command_lookup_sub(cmd, argv[1].ptr, argv[1].len);
     if (!cmd) {
         reply_error(req->out, "ERR Invalid command specified");
-        return;
+        return -1;
     }
     /* Redis checks that the command has keys at all before its arity */
-    if (!cmd->keys && cmd->first_key <= 0) {
+    if ((!cmd->keys && cmd->first_key <= 0) || key_flags_channels_only(cmd)) {
         reply_error(req->out, "ERR The command has no key arguments");
-        return;
+        return -1;
     }
     if (cmd->arity > 0 ? argc != cmd->arity : argc < -cmd->arity) {
         reply_error(req->out, "ERR Invalid number of arguments specified for command");
-        return;
+        return -1;
     }
-    int positions[256];
-    int n = command_key_positions(cmd, argv, argc, positions, 256);
+    int n = command_key_positions(cmd, argv, argc, positions, max);
     if (n == 0) {
         reply_error(req->out, "ERR Invalid arguments specified for command");
-        return;
+        return -1;
     }
+    *found = cmd;
+    return n;
+}
+
+/* The words of one key's flags as a set of simple strings. */
+static void reply_key_flags(struct outbuf *o, const char *flags, size_t len)
+{
+    long long words = 1;
+    for (size_t i = 0; i < len; i++) words += flags[i] == ' ';
+    reply_set(o, words);
+    for (size_t at = 0; at < len;) {
+        size_t word = strcspn(flags + at, " |");
+        outbuf_append(o, "+", 1);
+        outbuf_append(o, flags + at, word);
+        outbuf_append(o, "\r\n", 2);
+        at += word + 1;
+    }
+}
+
+/* COMMAND GETKEYS: the keys of a full command; GETKEYSANDFLAGS: each key
+ * with what the command does to it. */
+static void command_getkeys_reply(struct request *req, bool with_flags)
+{
+    struct command *cmd;
+    int positions[256];
+    int n = command_getkeys_resolve(req, &cmd, positions, 256);
+    if (n < 0) return;
+    struct arg *argv = req->argv + 2;
     reply_array(req->out, n);
-    for (int i = 0; i < n; i++) reply_bulk(req->out, argv[positions[i]].ptr, argv[positions[i]].len);
+    for (int i = 0; i < n; i++) {
+        if (with_flags) reply_array(req->out, 2);
+        reply_bulk(req->out, argv[positions[i]].ptr, argv[positions[i]].len);
+        if (!with_flags) continue;
+        size_t len;
+        const char *flags = key_flags_of(cmd, argv, req->argc - 2, i, &len);
+        reply_key_flags(req->out, flags, len);
+    }
+}
+
+static void cmd_command_getkeys(struct request *req)
+{
+    command_getkeys_reply(req, false);
+}
+
+static void cmd_command_getkeysandflags(struct request *req)
+{
+    command_getkeys_reply(req, true);
 }
 
 static void cmd_command_help(struct request *req)
@@ -306,6 +353,8 @@ static void cmd_command_help(struct request *req)
         "    Return documentation details about multiple commands.",
         "GETKEYS <full-command>",
         "    Return the keys from a full command.",
+        "GETKEYSANDFLAGS <full-command>",
+        "    Return the keys and the access flags from a full command.",
         "HELP",
         "    Print this help.",
     };
@@ -509,6 +558,9 @@ static struct command command_subcommands[] = {
      "Returns a list of command names.", "7.0.0", "O(N) where N is the total number of commands"},
     {"getkeys", cmd_command_getkeys, -4, INTRO_FLAGS, 0, 0, 0, "@slow @connection", "server",
      "Extracts the key names from an arbitrary command.", "2.8.13",
+     "O(N) where N is the number of arguments to the command"},
+    {"getkeysandflags", cmd_command_getkeysandflags, -4, INTRO_FLAGS, 0, 0, 0, "@slow @connection", "server",
+     "Extracts the key names and access flags for an arbitrary command.", "7.0.0",
      "O(N) where N is the number of arguments to the command"},
     {"help", cmd_command_help, 2, INTRO_FLAGS, 0, 0, 0, "@slow @connection", "server",
      "Returns helpful text about the different subcommands.", "5.0.0", "O(1)"},

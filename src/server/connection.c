@@ -421,11 +421,17 @@ static void client_trim_query(struct client *c)
     c->qlen -= used;
     resp_parser_shift(&c->parser, used);
     c->cmd_start = 0; /* it was at or before `used`: the kept bytes start the buffer */
-    if (c->qlen == 0 && c->qcap > 4 * READ_CHUNK) {
-        mem_free(c->qbuf);
-        c->qbuf = NULL;
-        c->qcap = 0;
-    }
+}
+
+/* A buffer grown for a big command is kept until the next cron tick, as
+ * Redis keeps it until its cron resizes it (CLIENT LIST shows it in
+ * qbuf-free meanwhile), then given back while the client has nothing in it. */
+static void client_release_big_query_buffer(struct client *c)
+{
+    if (c->qlen != 0 || c->qcap <= 4 * READ_CHUNK || (c->flags & (CLIENT_PAUSED | CLIENT_EXECUTING))) return;
+    mem_free(c->qbuf);
+    c->qbuf = NULL;
+    c->qcap = 0;
 }
 
 /* Redis's limits for a client that still has to authenticate, so that
@@ -622,7 +628,7 @@ static char *client_flags_string(struct client *c, char *buf)
     if (c->flags & CLIENT_REPLICA) *p++ = 'S';
     if (c->flags & CLIENT_MASTER) *p++ = 'M';
     if (c->flags & CLIENT_MULTI) *p++ = 'x';
-    if (c->flags & CLIENT_BLOCKED) *p++ = 'b';
+    if (c->flags & (CLIENT_BLOCKED | CLIENT_PAUSED)) *p++ = 'b';
     if (c->flags & CLIENT_PUBSUB) *p++ = 'P';
     if (c->flags & CLIENT_MONITOR) *p++ = 'O';
     if (c->flags & CLIENT_DIRTY_EXEC) *p++ = 'd';
@@ -633,6 +639,14 @@ static char *client_flags_string(struct client *c, char *buf)
     if (p == buf) *p++ = 'N';
     *p = '\0';
     return buf;
+}
+
+/* The query buffer's unconsumed bytes, as Redis counts them: for the client
+ * running this command, everything read since its batch began (the command
+ * itself and any pipelined after it); for the others, what is not parsed yet. */
+static size_t client_qbuf_used(const struct client *c)
+{
+    return (c->flags & CLIENT_EXECUTING) ? c->qlen : c->qlen - c->parser.pos;
 }
 
 str client_info_line(struct client *c, str s)
@@ -649,7 +663,7 @@ str client_info_line(struct client *c, str s)
         "tot-mem=%zu events=%s cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
         (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "", (now - c->ctime_ms) / 1000,
         (now - c->last_interaction_ms) / 1000, client_flags_string(c, flags), c->db_index, sub, psub, ssub,
-        (c->flags & CLIENT_MULTI) ? c->multi_count : -1, c->qlen - c->parser.pos, c->qcap - c->qlen,
+        (c->flags & CLIENT_MULTI) ? c->multi_count : -1, client_qbuf_used(c), c->qcap - c->qlen,
         (size_t)c->argc * sizeof(struct arg), c->qcap, c->qbuf_peak, c->out.count, c->out.pending,
         sizeof(*c) + c->qcap + outbuf_memory(&c->out),
         (c->flags & CLIENT_WRITE_WATCHED) ? "rw" : "r", cmd, c->resp, c->lib_name ? c->lib_name : "",
@@ -683,6 +697,7 @@ void connections_cron(void)
             client_close_async(c);
             continue;
         }
+        client_release_big_query_buffer(c);
         if (client_output_pending(c) > 0) client_check_output_limits(c);
         else if (now - c->last_interaction_ms > CLIENT_IDLE_RELEASE_MS) client_release_idle_buffers(c);
     }

@@ -85,16 +85,24 @@ static bool over_maxmemory(void)
     return cfg.maxmemory > 0 && mem_used() > (size_t)cfg.maxmemory;
 }
 
-/* The flags the checks go by: a command's own, and for EXEC also what its
+/* The flags the checks go by: a call's own (EVAL's depend on its script),
+ * and for EXEC also what its
  * queued commands declare, as Redis judges an EXEC (a queued write makes it
  * a write for MISCONF and CLIENT PAUSE WRITE, a queued deny-oom command a
  * deny-oom one). */
+static uint32_t dispatch_call_flags(const struct command *cmd, const struct arg *argv, int argc)
+{
+    return cmd->flags_of ? cmd->flags_of(cmd, argv, argc) : cmd->flags;
+}
+
 static uint32_t dispatch_effective_flags(struct client *c, struct command *cmd)
 {
-    uint32_t flags = cmd->flags;
+    uint32_t flags = dispatch_call_flags(cmd, c->argv, c->argc);
     if (!(c->flags & CLIENT_MULTI) || strcmp(cmd->full_name, "exec") != 0) return flags;
-    for (int i = 0; i < c->multi_count; i++)
-        flags |= c->multi[i].cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE | CMD_DENYOOM);
+    for (int i = 0; i < c->multi_count; i++) {
+        struct queued_command *q = &c->multi[i];
+        flags |= dispatch_call_flags(q->cmd, q->argv, q->argc) & (CMD_WRITE | CMD_MAY_REPLICATE | CMD_DENYOOM);
+    }
     return flags;
 }
 
@@ -163,6 +171,15 @@ static bool dispatch_paused(struct client *c, struct command *cmd)
 static void dispatch_count_errors(const char *code, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) server_count_error(code);
+}
+
+void dispatch_count_late_errors(struct client *c)
+{
+    uint32_t errors = c->out.errors - c->blocked_errors_base;
+    c->out.errors = c->blocked_errors_base;
+    if (errors == 0) return;
+    dispatch_count_errors(c->out.last_error, errors);
+    if (c->last_cmd) c->last_cmd->failed_calls++;
 }
 
 static void dispatch_account(struct command *cmd, long long usec, bool failed)
@@ -301,6 +318,7 @@ void dispatch_call(struct client *c, struct command *cmd, int argc, struct arg *
      * own calls and taken off the counter; what is left is this command's. */
     uint32_t errors = c->out.errors - errors_before;
     c->out.errors = errors_before;
+    if (c->flags & CLIENT_BLOCKED) c->blocked_errors_base = errors_before;
     /* Commands replayed from the AOF or a snapshot are nobody's requests:
      * they stay out of INFO commandstats and errorstats, the slow log and
      * MONITOR, as in Redis, and out of total_commands_processed. */
@@ -361,7 +379,8 @@ void dispatch_command(struct client *c)
         return;
     }
     if (dispatch_paused(c, cmd)) {
-        c->flags |= CLIENT_PAUSED;
+        c->last_cmd = cmd; /* CLIENT LIST shows what it waits to run, as Redis does */
+        blocked_pause(c);
         c->out.muted = false;
         return;
     }
@@ -399,7 +418,7 @@ void dispatch_resume_paused(void)
     for (struct client *c = server.clients; c; c = next) {
         next = c->next;
         if (!(c->flags & CLIENT_PAUSED)) continue;
-        c->flags &= ~CLIENT_PAUSED;
+        blocked_unpause(c);
         if (c->flags & CLIENT_CLOSE_ASAP) continue;
         client_resume_pending_command(c);
     }

@@ -12,6 +12,10 @@ void dispatch_command(struct client *c);
 void dispatch_refresh_clock(void);
 /* Executes a command for a client with arguments it already checked (EXEC). */
 void dispatch_call(struct client *c, struct command *cmd, int argc, struct arg *argv, uint32_t req_flags);
+/* Counts the error replies a blocked or held client got when it was let go
+ * (a group destroyed, CLIENT UNBLOCK ERROR, a refused cluster change...) in
+ * INFO errorstats and its command's failed_calls, as Redis does. */
+void dispatch_count_late_errors(struct client *c);
 /* Releases per-client state owned by other modules (transaction, watches,
  * subscriptions, blocking) before the client is freed. */
 void dispatch_client_closing(struct client *c);

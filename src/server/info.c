@@ -65,11 +65,12 @@ static str info_server(str s)
 static str info_clients(str s)
 {
     size_t biggest_in = 0, biggest_out = 0;
-    long long blocked = 0, pubsub = 0, watching = 0, watched_keys = 0;
+    long long blocked = 0, in_timeout_table = 0, pubsub = 0, watching = 0, watched_keys = 0;
     for (struct client *c = server.clients; c; c = c->next) {
         if (c->qcap > biggest_in) biggest_in = c->qcap;
         if (c->out.pending > biggest_out) biggest_out = c->out.pending;
-        if (c->flags & CLIENT_BLOCKED) blocked++;
+        if (c->flags & CLIENT_BLOCKED) in_timeout_table++;
+        if (c->flags & (CLIENT_BLOCKED | CLIENT_PAUSED)) blocked++; /* a command held by CLIENT PAUSE too */
         if (c->flags & CLIENT_PUBSUB) pubsub++;
         if (c->watch.count) watching++;
         watched_keys += (long long)c->watch.count;
@@ -90,7 +91,7 @@ static str info_clients(str s)
                              "total_blocking_keys:%lld\r\n"
                              "total_blocking_keys_on_nokey:0\r\n",
                              server.client_count, cfg.maxclients, biggest_in, biggest_out, blocked, pubsub, watching,
-                             blocked, watched_keys, info_blocking_keys ? info_blocking_keys() : 0LL);
+                             in_timeout_table, watched_keys, info_blocking_keys ? info_blocking_keys() : 0LL);
 }
 
 static void capture_value(void *ctx, const char *name, const char *value)

@@ -236,8 +236,26 @@ def memory_after_load(r, key, commands):
     return usage, grown, usage - usage_before
 
 
+class ExternalServer:
+    """A server started by someone else: redis-server, to run a test file
+    against it for comparison (REDIS_COMPAT_PORT=<its port>)."""
+
+    def __init__(self, port):
+        self.port = port
+
+    def client(self, **kw):
+        kw.setdefault("socket_timeout", 10)
+        return redis.Redis(host="127.0.0.1", port=self.port, **kw)
+
+    def raw(self):
+        return RawConnection(self.port)
+
+
 @pytest.fixture(scope="module")
 def server():
+    if os.environ.get("REDIS_COMPAT_PORT"):
+        yield ExternalServer(int(os.environ["REDIS_COMPAT_PORT"]))
+        return
     srv = RunnelProcess()
     yield srv
     assert_no_sanitizer_report(srv)

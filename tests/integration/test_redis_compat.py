@@ -1,0 +1,457 @@
+"""Behaviour that differs between Redis versions or that a new user tripped
+over (issue 13), each checked the way a client sees it.
+
+The same file runs against a redis-server for comparison (conftest's
+`server` fixture then connects to it):
+    REDIS_COMPAT_PORT=16402 /usr/bin/python3 -m pytest tests/integration/test_redis_compat.py
+Tests marked `since_72` check Redis 7.2+ behaviour that Debian's 7.0.15 lacks
+and are skipped there; `runnel_only` ones check Runnel's own additions."""
+import os
+import time
+
+import pytest
+import redis
+
+EXTERNAL_PORT = os.environ.get("REDIS_COMPAT_PORT")
+since_72 = pytest.mark.skipif(EXTERNAL_PORT is not None, reason="Redis 7.2+ behaviour; the reference is 7.0")
+runnel_only = pytest.mark.skipif(EXTERNAL_PORT is not None, reason="Runnel's own behaviour")
+
+
+@pytest.fixture
+def r2(server):
+    """A second client, for changes made behind the first one's back."""
+    c = server.client()
+    yield c
+    c.close()
+
+
+# ---- item 2: WATCH of a key that had already expired ----
+
+def watch_expired_then(r, r2, change):
+    """WATCHes x after its deadline passed (active expiry off, so it is still
+    stored), lets `change` run, then tries a transaction: True if EXEC ran."""
+    r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    r.execute_command("SET", "x", "foo", "PX", "1")
+    time.sleep(0.01)
+    pipe = r.pipeline()
+    pipe.watch("x")
+    change(pipe, r2)
+    pipe.multi()
+    pipe.ping()
+    try:
+        return pipe.execute() == [True]
+    except redis.WatchError:
+        return False
+    finally:
+        r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+
+@since_72
+def test_watch_expired_key_deleted_lazily_keeps_exec(r, r2):
+    assert watch_expired_then(r, r2, lambda pipe, other: pipe.exists("x"))
+
+
+@since_72
+def test_watch_expired_key_deleted_by_others_keeps_exec(r, r2):
+    assert watch_expired_then(r, r2, lambda pipe, other: other.get("x"))
+    assert watch_expired_then(r, r2, lambda pipe, other: other.delete("x"))
+
+
+@since_72
+def test_watch_expired_key_deleted_by_active_expiry_keeps_exec(r, r2):
+    def active(pipe, other):
+        other.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+        deadline = time.time() + 5
+        while other.dbsize() and time.time() < deadline:
+            time.sleep(0.02)
+
+    assert watch_expired_then(r, r2, active)
+
+
+@since_72
+def test_watch_expired_key_flushed_or_swapped_keeps_exec(r, r2):
+    assert watch_expired_then(r, r2, lambda pipe, other: other.flushdb())
+    assert watch_expired_then(r, r2, lambda pipe, other: other.flushall())
+    assert watch_expired_then(r, r2, lambda pipe, other: other.swapdb(0, 1))  # db 1 is empty
+
+
+@since_72
+def test_watch_expired_key_swapped_for_another_expired_keeps_exec(r, r2):
+    def swap(pipe, other):
+        other.execute_command("SELECT", "1")
+        other.execute_command("SET", "x", "db1", "PX", "1")
+        time.sleep(0.01)
+        other.swapdb(0, 1)
+        other.execute_command("SELECT", "0")
+
+    assert watch_expired_then(r, r2, swap)
+
+
+def test_watch_expired_key_written_again_aborts_exec(r, r2):
+    assert not watch_expired_then(r, r2, lambda pipe, other: other.set("x", "new"))
+    assert not watch_expired_then(r, r2, lambda pipe, other: (other.get("x"), other.set("x", "new")))
+
+
+def test_watch_expired_key_swapped_for_a_live_one_aborts_exec(r, r2):
+    def swap(pipe, other):
+        other.execute_command("SELECT", "1")
+        other.set("x", "live")
+        other.swapdb(0, 1)
+        other.execute_command("SELECT", "0")
+
+    assert not watch_expired_then(r, r2, swap)
+
+
+@since_72
+def test_watch_missing_key_swapped_for_an_expired_one_keeps_exec(r, r2):
+    r2.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    try:
+        r2.execute_command("SELECT", "1")
+        r2.execute_command("SET", "y", "db1", "PX", "1")
+        time.sleep(0.01)
+        pipe = r.pipeline()
+        pipe.watch("y")
+        r2.swapdb(0, 1)
+        r2.execute_command("SELECT", "0")
+        pipe.multi()
+        pipe.ping()
+        assert pipe.execute() == [True]
+    finally:
+        r2.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+
+# ---- item 6: (un)subscribe confirmations under CLIENT REPLY OFF / SKIP ----
+
+SUBSCRIBE_SEQUENCE = [
+    (("SUBSCRIBE", "ch", "ch2"), [["subscribe", "ch", 1], ["subscribe", "ch2", 2]]),
+    (("PSUBSCRIBE", "p*"), [["psubscribe", "p*", 3]]),
+    (("SSUBSCRIBE", "sch"), [["ssubscribe", "sch", 1]]),
+    (("UNSUBSCRIBE", "ch2"), [["unsubscribe", "ch2", 2]]),
+    (("PUNSUBSCRIBE",), [["punsubscribe", "p*", 1]]),
+    (("SUNSUBSCRIBE", "sch"), [["sunsubscribe", "sch", 0]]),
+    (("SUBSCRIBE", "ch"), [["subscribe", "ch", 1]]),
+]
+
+
+def confirmation(reply):
+    """A confirmation as plain values, whether RESP2 array or RESP3 push."""
+    if isinstance(reply, tuple) and reply[0] == "push":
+        reply = reply[1]
+    return [v.decode() if isinstance(v, bytes) else v for v in reply]
+
+
+def check_confirmations_while_muted(conn, r, mode):
+    """Each (un)subscribe command after CLIENT REPLY `mode` (repeated before
+    each command for SKIP, which RESP3 allows in subscribed mode)."""
+    def mute():
+        if mode == "SKIP" or not muted:
+            conn.command("CLIENT", "REPLY", mode)
+
+    muted = False
+    for args, expected in SUBSCRIBE_SEQUENCE:
+        mute()
+        muted = True
+        conn.command(*args)
+        got = [confirmation(conn.read_reply()) for _ in expected]
+        assert got == expected, args
+    assert r.publish("ch", "hi") == 1
+    assert confirmation(conn.read_reply()) == ["message", "ch", "hi"]
+    mute()
+    conn.command("UNSUBSCRIBE")
+    assert confirmation(conn.read_reply()) == ["unsubscribe", "ch", 0]
+    mute()
+    conn.command("UNSUBSCRIBE")  # nothing left: one confirmation, name nil
+    assert confirmation(conn.read_reply()) == ["unsubscribe", None, 0]
+    if mode == "SKIP":
+        assert conn.call("PING") == "PONG"  # SKIP muted only the command after it
+    else:
+        conn.command("PING")
+        conn.command("CLIENT", "REPLY", "ON")
+        assert conn.read_reply() == "OK"  # nothing came for the PING
+
+
+def test_subscribe_confirmations_sent_under_reply_off_resp2(raw, r):
+    check_confirmations_while_muted(raw, r, "OFF")
+
+
+def test_subscribe_confirmation_sent_under_reply_skip_resp2(raw, r):
+    raw.command("CLIENT", "REPLY", "SKIP")
+    raw.command("SUBSCRIBE", "ch")
+    assert confirmation(raw.read_reply()) == ["subscribe", "ch", 1]
+    assert raw.call("UNSUBSCRIBE") == [b"unsubscribe", b"ch", 0]
+    assert raw.call("PING") == "PONG"
+
+
+@pytest.mark.parametrize("mode", ["OFF", "SKIP"])
+def test_subscribe_confirmations_sent_under_reply_off_resp3(raw3, r, mode):
+    check_confirmations_while_muted(raw3, r, mode)
+
+
+# ---- item 7: errors given to blocked clients when they are let go ----
+
+def blocked_call_error(server, r, args, release):
+    """Runs `args` on a client of its own until it blocks, then `release(r,
+    client_id)`; returns the error text the blocked client got."""
+    waiter = server.raw()
+    try:
+        waiter_id = waiter.call("CLIENT", "ID")
+        waiter.command(*args)
+        deadline = time.time() + 5
+        while r.info("clients")["blocked_clients"] < 1 and time.time() < deadline:
+            time.sleep(0.01)
+        release(r, waiter_id)
+        reply = waiter.read_reply()
+        assert isinstance(reply, tuple) and reply[0] == "error", reply
+        return reply[1]
+    finally:
+        waiter.close()
+
+
+def assert_counted(r, command, code):
+    assert r.info("errorstats") == {"errorstat_" + code: "count=1"}
+    assert r.info("stats")["total_error_replies"] == 1
+    assert r.info("commandstats")["cmdstat_" + command]["failed_calls"] == 1
+
+
+@pytest.mark.parametrize("release", ["destroy", "delete", "retype", "unblock"])
+def test_error_to_blocked_xreadgroup_is_counted(server, r, release):
+    r.xgroup_create("s", "g", mkstream=True)
+    r.config_resetstat()
+    how = {
+        "destroy": lambda c, _: c.xgroup_destroy("s", "g"),
+        "delete": lambda c, _: c.delete("s"),
+        "retype": lambda c, _: c.transaction(lambda p: (p.delete("s"), p.set("s", "x"))),
+        "unblock": lambda c, waiter_id: c.client_unblock(waiter_id, error=True),
+    }[release]
+    error = blocked_call_error(server, r, ("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"), how)
+    code = error.split()[0]
+    # Redis 7.2+ runs the command again, which finds no group or another
+    # type; 7.0 answered both with UNBLOCKED
+    expected = {"destroy": "NOGROUP", "delete": "NOGROUP", "retype": "WRONGTYPE", "unblock": "UNBLOCKED"}[release]
+    if EXTERNAL_PORT and release in ("delete", "retype"):
+        expected = "UNBLOCKED"
+    assert code == expected
+    assert_counted(r, "xreadgroup", code)
+
+
+@pytest.mark.parametrize("args", [("BLPOP", "l", "0"), ("BZPOPMIN", "z", "0"), ("XREAD", "BLOCK", "0", "STREAMS", "s", "$"),
+                                  ("BLMOVE", "a", "b", "LEFT", "LEFT", "0")])
+def test_client_unblock_error_is_counted(server, r, args):
+    r.config_resetstat()
+    error = blocked_call_error(server, r, args, lambda c, waiter_id: c.client_unblock(waiter_id, error=True))
+    assert error.startswith("UNBLOCKED")
+    assert_counted(r, args[0].lower(), "UNBLOCKED")
+
+
+def test_timeout_of_blocked_client_is_no_error(server, r):
+    r.config_resetstat()
+    assert r.blpop("l", timeout=0.05) is None
+    assert r.info("errorstats") == {}
+    assert r.info("commandstats")["cmdstat_blpop"]["failed_calls"] == 0
+
+
+# ---- item 9: COMMAND GETKEYSANDFLAGS ----
+
+@pytest.mark.parametrize("args, expected", [
+    (("GET", "k"), [["k", {"RO", "access"}]]),
+    (("SET", "k", "v"), [["k", {"OW", "update"}]]),
+    (("SET", "k", "v", "GET"), [["k", {"RW", "access", "update"}]]),
+    (("LMOVE", "a", "b", "LEFT", "RIGHT"), [["a", {"RW", "access", "delete"}], ["b", {"RW", "insert"}]]),
+    (("ZUNIONSTORE", "d", "2", "a", "b"), [["d", {"OW", "update"}], ["a", {"RO", "access"}], ["b", {"RO", "access"}]]),
+    (("DEL", "a", "b"), [["a", {"RM", "delete"}], ["b", {"RM", "delete"}]]),
+    (("MSET", "a", "1", "b", "2"), [["a", {"OW", "update"}], ["b", {"OW", "update"}]]),
+    (("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s1", "s2", ">", ">"),
+     [["s1", {"RO", "access"}], ["s2", {"RO", "access"}]]),
+    (("EVAL", "return 1", "2", "k1", "k2", "arg"), [["k1", {"RW", "access", "update"}], ["k2", {"RW", "access", "update"}]]),
+    (("OBJECT", "ENCODING", "k"), [["k", {"RO"}]]),
+    (("XGROUP", "CREATE", "s", "g", "$"), [["s", {"RW", "insert"}]]),
+])
+def test_command_getkeysandflags(raw, args, expected):
+    got = raw.call("COMMAND", "GETKEYSANDFLAGS", *args)
+    assert [[key.decode(), set(flags)] for key, flags in got] == expected
+
+
+def test_command_getkeysandflags_resp3_flags_are_a_set(raw3):
+    assert raw3.call("COMMAND", "GETKEYSANDFLAGS", "RPOPLPUSH", "a", "b") == [
+        [b"a", ("set", ["RW", "access", "delete"])], [b"b", ("set", ["RW", "insert"])]]
+
+
+def test_command_getkeysandflags_errors(raw):
+    assert raw.call("COMMAND", "GETKEYSANDFLAGS", "PING", "x") == ("error", "ERR The command has no key arguments")
+    assert raw.call("COMMAND", "GETKEYSANDFLAGS", "NOSUCH", "x") == ("error", "ERR Invalid command specified")
+    assert raw.call("COMMAND", "GETKEYSANDFLAGS", "GET", "a", "b") == (
+        "error", "ERR Invalid number of arguments specified for command")
+    assert raw.call("COMMAND", "GETKEYSANDFLAGS", "GET")[0] == "error"
+
+
+@pytest.mark.parametrize("sub", ["GETKEYS", "GETKEYSANDFLAGS"])
+def test_command_getkeys_sharded_channels_are_not_keys(raw, sub):
+    for args in (("SPUBLISH", "ch", "m"), ("SSUBSCRIBE", "a", "b"), ("SUNSUBSCRIBE", "a")):
+        assert raw.call("COMMAND", sub, *args) == ("error", "ERR The command has no key arguments")
+
+
+def test_command_getkeysandflags_listed(raw):
+    assert b"command|getkeysandflags" in raw.call("COMMAND", "LIST")
+    info = raw.call("COMMAND", "INFO", "COMMAND|GETKEYSANDFLAGS")[0]
+    assert info[0] == b"command|getkeysandflags" and info[1] == -4
+
+
+# ---- item 10: CLIENT LIST / CLIENT INFO qbuf and qbuf-free ----
+
+def query_buffer(line):
+    """(qbuf, qbuf-free) from a CLIENT LIST or CLIENT INFO line."""
+    fields = dict(f.split(b"=", 1) for f in line.split() if b"=" in f)
+    return int(fields[b"qbuf"]), int(fields[b"qbuf-free"])
+
+
+def client_line(conn, client_id):
+    lines = conn.call("CLIENT", "LIST", "ID", client_id).splitlines()
+    assert len(lines) == 1
+    return lines[0]
+
+
+def test_qbuf_counts_the_command_being_run(raw):
+    # *2 $6 CLIENT $4 INFO: 4 + 4 + 8 + 4 + 6 bytes
+    assert query_buffer(raw.call("CLIENT", "INFO"))[0] == 26
+    my_id = raw.call("CLIENT", "ID")
+    line = client_line(raw, my_id)
+    assert query_buffer(line)[0] == len(b"*4\r\n$6\r\nCLIENT\r\n$4\r\nLIST\r\n$2\r\nID\r\n$%d\r\n%d\r\n"
+                                        % (len(str(my_id)), my_id))
+
+
+def test_qbuf_counts_the_pipelined_batch(raw):
+    raw.send(b"*1\r\n$4\r\nPING\r\n*2\r\n$6\r\nCLIENT\r\n$4\r\nINFO\r\n*1\r\n$4\r\nPING\r\n")
+    assert raw.read_reply() == "PONG"
+    assert query_buffer(raw.read_reply())[0] == 14 + 26 + 14
+    assert raw.read_reply() == "PONG"
+
+
+def test_qbuf_of_a_partial_command_seen_by_another_client(server, raw):
+    sender = server.raw()
+    try:
+        sender_id = sender.call("CLIENT", "ID")
+        sender.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$400000\r\n" + b"x" * 200000)
+        deadline = time.time() + 5
+        while query_buffer(client_line(raw, sender_id))[0] < 200000 and time.time() < deadline:
+            time.sleep(0.01)
+        qbuf, free = query_buffer(client_line(raw, sender_id))
+        assert qbuf == 200000 and qbuf + free >= 400000  # room for the whole argument
+        sender.send(b"x" * 200000 + b"\r\n")
+        assert sender.read_reply() == "OK"
+    finally:
+        sender.close()
+
+
+def test_query_buffer_kept_after_a_big_command_then_shrunk(server, raw):
+    sender = server.raw()
+    try:
+        sender_id = sender.call("CLIENT", "ID")
+        sender.command("SET", "k", "x" * 400000)
+        assert sender.read_reply() == "OK"
+        # right after it the buffer that held the command is still there
+        qbuf, free = query_buffer(sender.call("CLIENT", "INFO"))
+        assert qbuf + free > 32768
+        # idle, it is given back (Redis: by its cron, once idle for 2 s)
+        deadline = time.time() + 6
+        while sum(query_buffer(client_line(raw, sender_id))) >= 400000 and time.time() < deadline:
+            time.sleep(0.05)
+        assert sum(query_buffer(client_line(raw, sender_id))) < 400000
+    finally:
+        sender.close()
+
+
+# ---- item 4: clients held by CLIENT PAUSE count as blocked ----
+
+def wait_blocked_clients(r, n, timeout=5):
+    deadline = time.time() + timeout
+    while r.info("clients")["blocked_clients"] != n and time.time() < deadline:
+        time.sleep(0.01)
+    return r.info("clients")["blocked_clients"]
+
+
+@pytest.mark.parametrize("args", [("SET", "x", "1"), ("EVAL", "return 1", "0"), ("PUBLISH", "ch", "m")])
+def test_clients_held_by_pause_are_blocked(server, r, args):
+    held = server.raw()
+    try:
+        held_id = held.call("CLIENT", "ID")
+        assert r.execute_command("CLIENT", "PAUSE", "100000", "WRITE") in (b"OK", True)
+        try:
+            held.command(*args)
+            assert wait_blocked_clients(r, 1) == 1
+            line = [entry for entry in r.client_list() if int(entry["id"]) == held_id][0]
+            assert "b" in line["flags"] and line["cmd"] == args[0].lower()
+        finally:
+            r.execute_command("CLIENT", "UNPAUSE")
+        assert held.read_reply() in ("OK", 1, 0)
+        assert wait_blocked_clients(r, 0) == 0
+    finally:
+        held.close()
+
+
+def test_held_client_that_disconnects_is_no_longer_blocked(server, r):
+    held = server.raw()
+    r.execute_command("CLIENT", "PAUSE", "100000", "WRITE")
+    try:
+        held.command("SET", "x", "1")
+        assert wait_blocked_clients(r, 1) == 1
+        held.close()
+        assert wait_blocked_clients(r, 0) == 0
+    finally:
+        r.execute_command("CLIENT", "UNPAUSE")
+
+
+# ---- item 3: CLIENT PAUSE WRITE lets read-only scripts run ----
+
+READ_ONLY_SCRIPT = "#!lua flags=no-writes\nreturn 12"
+
+
+@pytest.fixture
+def paused_writes(r):
+    r.execute_command("CLIENT", "PAUSE", "100000", "WRITE")
+    yield
+    r.execute_command("CLIENT", "UNPAUSE")
+
+
+def test_pause_write_lets_read_only_scripts_run(server, r, paused_writes):
+    sha = r.script_load(READ_ONLY_SCRIPT)
+    conn = server.raw()
+    try:
+        conn.sock.settimeout(2)
+        assert conn.call("EVAL", READ_ONLY_SCRIPT, "0") == 12
+        assert conn.call("EVALSHA", sha, "0") == 12
+        assert conn.call("MULTI") == "OK"
+        assert conn.call("EVAL", READ_ONLY_SCRIPT, "0") == "QUEUED"
+        assert conn.call("EVALSHA", sha, "0") == "QUEUED"
+        assert conn.call("GET", "x") == "QUEUED"
+        assert conn.call("EXEC") == [12, 12, None]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("script", ["return 1", "#!lua\nreturn 1"])
+def test_pause_write_holds_scripts_that_may_write(server, r, paused_writes, script):
+    conn = server.raw()
+    try:
+        conn.command("EVAL", script, "0")
+        assert wait_blocked_clients(r, 1) == 1
+        conn.command("MULTI")  # nothing runs behind the held command
+        assert wait_blocked_clients(r, 1) == 1
+    finally:
+        r.execute_command("CLIENT", "UNPAUSE")
+        assert conn.read_reply() == 1
+        assert conn.read_reply() == "OK"
+        conn.close()
+
+
+def test_pause_write_holds_a_script_that_may_write_when_queued(server, r, paused_writes):
+    conn = server.raw()
+    try:
+        assert conn.call("MULTI") == "OK"
+        assert conn.call("EVAL", READ_ONLY_SCRIPT, "0") == "QUEUED"
+        conn.command("EVAL", "#!lua\nreturn 2", "0")  # held before it is queued, as Redis holds it
+        assert wait_blocked_clients(r, 1) == 1
+    finally:
+        r.execute_command("CLIENT", "UNPAUSE")
+        assert conn.read_reply() == "QUEUED"
+        assert conn.call("EXEC") == [12, 2]
+        conn.close()
