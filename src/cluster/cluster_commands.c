@@ -64,7 +64,7 @@ static void cmd_shards(struct request *req)
 static void cmd_info(struct request *req)
 {
     const struct cluster_node *me = topology_myself(&cl.view);
-    int assigned = topology_assigned_slots(&cl.view);
+    int assigned = topology_assigned_slots(&cl.view), failed = topology_failed_slots(&cl.view);
     str s = str_append_printf(str_empty(512),
                               "cluster_state:%s\r\ncluster_slots_assigned:%d\r\ncluster_slots_ok:%d\r\n"
                               "cluster_slots_pfail:0\r\ncluster_slots_fail:%d\r\ncluster_known_nodes:%d\r\n"
@@ -72,8 +72,8 @@ static void cmd_info(struct request *req)
                               "cluster_stats_messages_sent:%lld\r\ncluster_stats_messages_received:%lld\r\n"
                               "total_cluster_links_buffer_limit_exceeded:0\r\n"
                               "cluster_etcd_endpoint:%s\r\ncluster_etcd_reachable:%d\r\n",
-                              topology_covered(&cl.view) ? "ok" : "fail", assigned, assigned,
-                              CLUSTER_SLOTS - assigned > 0 ? 0 : 0, cl.view.count,
+                              topology_covered(&cl.view) ? "ok" : "fail", assigned, assigned - failed, failed,
+                              cl.view.count,
                               topology_primaries_with_slots(&cl.view), cl.view.revision, me ? me->epoch : 0LL,
                               cl.messages_sent, cl.messages_received, etcd_endpoint(), cl.etcd_up ? 1 : 0);
     reply_verbatim(req->out, s, str_len(s), "txt");
@@ -380,7 +380,12 @@ static void cmd_forget(struct request *req)
         return;
     }
     if (t < 0) {
-        reply_errorf(req->out, "ERR Unknown node %s", id);
+        /* another node's FORGET already removed it from the shared view
+         * (redis-cli --cluster del-node asks every node in turn) */
+        bool running = false;
+        for (int i = 0; i < cl.view.running_count; i++) running |= !strcmp(cl.view.running[i].id, id);
+        if (running) reply_ok(req->out);
+        else reply_errorf(req->out, "ERR Unknown node %s", id);
         return;
     }
     const struct cluster_node *me = topology_myself(&cl.view);

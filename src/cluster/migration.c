@@ -159,6 +159,10 @@ void cluster_cmd_setslot(struct request *req)
         return;
     }
     close_slot(slot);
+    if (!strcmp(cl.view.slot_shard[slot], cl.view.nodes[n].shard)) { /* already so in etcd: nothing to write */
+        reply_ok(req->out);
+        return;
+    }
     struct assign *a = mem_alloc(sizeof(*a));
     a->slot = slot;
     snprintf(a->node, sizeof(a->node), "%s", node);

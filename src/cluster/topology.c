@@ -304,6 +304,13 @@ int topology_assigned_slots(const struct topology *t)
     return n;
 }
 
+int topology_failed_slots(const struct topology *t)
+{
+    int n = 0;
+    for (int s = 0; s < CLUSTER_SLOTS; s++) n += t->owner[s] >= 0 && !t->nodes[t->owner[s]].alive;
+    return n;
+}
+
 bool topology_covered(const struct topology *t)
 {
     for (int s = 0; s < CLUSTER_SLOTS; s++)

@@ -85,6 +85,8 @@ bool topology_is_candidate(const struct topology *t, const char *shard, const ch
  * else the member recorded as its master), or -1. */
 int topology_shard_primary(const struct topology *t, const char *shard);
 int topology_assigned_slots(const struct topology *t);
+/* Assigned slots whose serving primary is not running. */
+int topology_failed_slots(const struct topology *t);
 /* Every slot served by a known, running primary. */
 bool topology_covered(const struct topology *t);
 int topology_primaries_with_slots(const struct topology *t);

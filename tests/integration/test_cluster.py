@@ -283,3 +283,32 @@ def test_redis_cli_reshard_moves_slots_with_their_keys(etcd):
     finally:
         for n in nodes:
             n.stop()
+
+
+def test_add_node_reshard_to_it_and_del_node(etcd):
+    nodes = [start_node(etcd, "grow") for _ in range(4)]
+    try:
+        create_cluster(nodes[:3], replicas=0)
+        rc = RedisCluster(host="127.0.0.1", port=nodes[0].port)
+        for i in range(1000):
+            rc.set(f"k{i}", i)
+        new, seed = nodes[3], f"127.0.0.1:{nodes[0].port}"
+        run = lambda *a: subprocess.run(["redis-cli", "--cluster", *a], capture_output=True, text=True, timeout=120)
+        out = run("add-node", f"127.0.0.1:{new.port}", seed)
+        assert "[OK] New node added correctly." in out.stdout, out.stdout
+        new_id = new.client().execute_command("CLUSTER", "MYID").decode()
+        first_id = nodes[0].client().execute_command("CLUSTER", "MYID").decode()
+        assert run("reshard", seed, "--cluster-from", first_id, "--cluster-to", new_id, "--cluster-slots", "200",
+                   "--cluster-yes").returncode == 0
+        assert new.client().dbsize() > 0
+        assert [rc.get(f"k{i}") for i in range(1000)] == [str(i).encode() for i in range(1000)]
+        assert run("reshard", seed, "--cluster-from", new_id, "--cluster-to", first_id, "--cluster-slots", "200",
+                   "--cluster-yes").returncode == 0
+        out = run("del-node", seed, new_id)
+        assert out.returncode == 0, out.stdout + out.stderr
+        check = run("check", seed).stdout
+        assert "[OK] All 16384 slots covered." in check and "[OK] 1000 keys in 3 masters." in check
+        rc.close()
+    finally:
+        for n in nodes:
+            n.stop()
