@@ -14,6 +14,8 @@
  * within its timeout, as Redis does) and deletes what the target took. */
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +28,7 @@
 #include "db/dump_payload.h"
 #include "db/oplog.h"
 #include "protocol/encode.h"
+#include "server/event_loop.h"
 #include "server/server.h"
 #include "util/mem.h"
 #include "util/numbers.h"
@@ -228,7 +231,42 @@ static int connect_with_timeout(const char *host, long long port, long long time
         close(fd);
         return -1;
     }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     return fd;
+}
+
+/* One cached connection to the last MIGRATE target, reused while it is
+ * used at least every MIGRATE_CACHE_MS, as Redis caches its own: a reshard
+ * sends thousands of MIGRATEs to one target. */
+#define MIGRATE_CACHE_MS 10000
+
+static struct {
+    int fd;
+    char host[256];
+    long long port;
+    long long used_ms;
+} cached = {.fd = -1};
+
+static void cache_drop(void)
+{
+    if (cached.fd >= 0) close(cached.fd);
+    cached.fd = -1;
+}
+
+static int cache_connect(const char *host, long long port, long long timeout_ms, bool *fresh)
+{
+    long long now = event_now_ms();
+    if (cached.fd >= 0 && (cached.port != port || strcmp(cached.host, host) || now - cached.used_ms > MIGRATE_CACHE_MS))
+        cache_drop();
+    *fresh = cached.fd < 0;
+    if (cached.fd < 0) {
+        cached.fd = connect_with_timeout(host, port, timeout_ms);
+        snprintf(cached.host, sizeof(cached.host), "%s", host);
+        cached.port = port;
+    }
+    cached.used_ms = now;
+    return cached.fd;
 }
 
 /* Writes everything and reads `replies` reply lines, each within the
@@ -315,7 +353,8 @@ void cluster_cmd_migrate(struct request *req)
         return;
     }
     int extra = (m.password ? 1 : 0) + (m.db != 0 ? 1 : 0);
-    int fd = connect_with_timeout(m.host, m.port, m.timeout);
+    bool fresh;
+    int fd = cache_connect(m.host, m.port, m.timeout, &fresh);
     if (fd < 0) {
         reply_error(req->out, "IOERR error or timeout connecting to the client");
         str_free(out);
@@ -325,7 +364,13 @@ void cluster_cmd_migrate(struct request *req)
     bool *ok = mem_calloc(sizeof(bool) * (size_t)(count + extra));
     char error[256] = "";
     bool io = exchange(fd, out, count + extra, m.timeout, error, sizeof(error), ok);
-    close(fd);
+    if (!io && !fresh) { /* the cached connection had gone stale: once more on a new one */
+        cache_drop();
+        memset(ok, 0, sizeof(bool) * (size_t)(count + extra));
+        fd = cache_connect(m.host, m.port, m.timeout, &fresh);
+        io = fd >= 0 && exchange(fd, out, count + extra, m.timeout, error, sizeof(error), ok);
+    }
+    if (!io || m.db != 0) cache_drop(); /* a SELECTed or broken connection is not reused */
     str_free(out);
     /* keys the target took leave this node, logged as DELs */
     for (int i = 0; io && !m.copy && i < count; i++) {
