@@ -293,27 +293,62 @@ static void keepalive_tick(struct event_loop *loop, void *data)
     etcd_post("/v3/lease/keepalive", body, 0, on_keepalive, NULL);
 }
 
-static void on_registered(void *ctx, int status, const char *body, size_t len)
+static void register_alive(bool overwrite);
+
+static void registered(void)
 {
-    (void)ctx, (void)body, (void)len;
-    if (status != 200) {
-        retry_later(lease_grant);
-        return;
-    }
     cl.etcd_up = true;
     cl.lease_renewed_ms = keepalive_sent_ms;
     schedule_keepalive();
     cluster_refresh_now();
 }
 
-static void register_alive(void)
+/* alive/<id> is created only if absent: a key already there with another
+ * address is a second node with this id (a copied cluster-config-file);
+ * with this node's own address it is this node's previous run, whose
+ * lease has not lapsed yet, and is taken over. */
+static void on_registered(void *ctx, int status, const char *body, size_t len)
 {
-    char name[64], value[96];
+    (void)ctx, (void)len;
+    if (status != 200) {
+        retry_later(lease_grant);
+        return;
+    }
+    if (strstr(body, "\"succeeded\":true")) {
+        registered();
+        return;
+    }
+    char value[96];
+    snprintf(value, sizeof(value), "%s %d", cl.ip, cl.port);
+    str mine = etcd_b64(value, strlen(value));
+    bool same = strstr(body, mine) != NULL;
+    str_free(mine);
+    if (same) {
+        register_alive(true);
+        return;
+    }
+    log_warning("Cluster: another running node uses this node's id %s (a copied %s?); not joining until it stops",
+                cl.myid, cfg.cluster_config_file);
+    retry_later(lease_grant);
+}
+
+static void register_alive(bool overwrite)
+{
+    char name[64], value[96], full[400];
     snprintf(name, sizeof(name), "alive/%s", cl.myid);
     snprintf(value, sizeof(value), "%s %d", cl.ip, cl.port);
+    snprintf(full, sizeof(full), "%s%s", cl.prefix, name);
+    str key = etcd_b64(full, strlen(full));
     str ops = cluster_txn_put(str_empty(256), name, value, true);
-    str body = cluster_txn_wrap(str_empty(8), ops);
+    str body = overwrite ? str_append_printf(str_empty(512), "{\"success\":[%s]}", ops)
+                         : str_append_printf(str_empty(512),
+                                             "{\"compare\":[{\"key\":%s,\"target\":\"CREATE\",\"result\":\"EQUAL\","
+                                             "\"create_revision\":0}],\"success\":[%s],\"failure\":[{\"requestRange\":"
+                                             "{\"key\":%s}}]}",
+                                             key, ops, key);
     etcd_post("/v3/kv/txn", body, 0, on_registered, NULL);
+    str_free(key);
+    str_free(ops);
     str_free(body);
 }
 
@@ -329,7 +364,7 @@ static void on_grant(void *ctx, int status, const char *body, size_t len)
         retry_later(lease_grant);
         return;
     }
-    register_alive();
+    register_alive(false);
 }
 
 static void lease_grant(void)

@@ -312,3 +312,22 @@ def test_add_node_reshard_to_it_and_del_node(etcd):
     finally:
         for n in nodes:
             n.stop()
+
+
+def test_a_second_node_with_the_same_id_does_not_join(etcd):
+    first = start_node(etcd, "twins")
+    try:
+        twin_dir = __import__("tempfile").mkdtemp(prefix="runnel-twin-")
+        shutil.copy(os.path.join(first.dir, "nodes.conf"), os.path.join(twin_dir, "nodes.conf"))
+        twin = start_node(etcd, "twins", dir_=twin_dir)
+        try:
+            wait_until(lambda: "another running node uses this node's id" in twin.output(), what="the refusal")
+            with pytest.raises(redis.ResponseError, match="CLUSTERDOWN"):
+                twin.client().get("x")
+            assert first.client().execute_command("CLUSTER", "MYID") == twin.client().execute_command("CLUSTER", "MYID")
+            first.client().execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+            assert first.client().set("x", 1)  # the first one is unaffected
+        finally:
+            twin.stop()
+    finally:
+        first.stop()
