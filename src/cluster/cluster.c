@@ -538,7 +538,15 @@ void cluster_follow_role(void)
     int p = topology_shard_primary(&cl.view, me->shard);
     if (p < 0 || p == cl.view.myself) return;
     const struct cluster_node *primary = &cl.view.nodes[p];
-    if (!replication_following(primary->ip, primary->port)) replication_follow(primary->ip, primary->port);
+    if (replication_following(primary->ip, primary->port)) return;
+    bool was_primary = !replication_is_replica();
+    replication_follow(primary->ip, primary->port);
+    if (was_primary && server.pause_until_ms) {
+        /* writes held by a manual failover's pause may go on now: this node
+         * knows it is a replica, so they are redirected, never applied */
+        server.pause_until_ms = 0;
+        server.resume_paused = true;
+    }
 }
 
 static bool forward_publish(bool shard, const char *channel, size_t clen, const char *msg, size_t mlen)

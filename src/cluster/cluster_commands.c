@@ -516,6 +516,8 @@ static struct command cluster_subcommands[] = {
      "O(1)"},
     {"bumpepoch", cmd_ok, 2, CL_ADMIN, 0, 0, 0, "@admin @slow @dangerous", "cluster",
      "Advances the cluster config epoch (etcd's revision serves: accepted).", "3.0.0", "O(1)"},
+    {"failover", cluster_cmd_failover, -2, CL_ADMIN, 0, 0, 0, "@admin @slow @dangerous", "cluster",
+     "Forces a replica to perform a manual failover of its master.", "3.0.0", "O(1)"},
     {"setslot", cluster_cmd_setslot, -4, CL_ADMIN, 0, 0, 0, "@admin @slow @dangerous", "cluster",
      "Binds a hash slot to a node.", "3.0.0", "O(1)"},
     {"publish", cmd_cluster_publish, 4, CMD_PUBSUB | CMD_FAST | CMD_LOADING | CMD_STALE, 0, 0, 0, "@pubsub @fast",

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "cluster/topology.h"
 #include "protocol/command.h"
@@ -58,6 +59,8 @@ void election_start(void);
 long long election_ttl_ms(void);
 /* A primary that may have lost its lease: it refuses writes. */
 bool cluster_fenced(void);
+/* CLUSTER FAILOVER [FORCE|TAKEOVER], on a replica. */
+void cluster_cmd_failover(struct request *req);
 
 /* ---- slot_index.c ---- */
 void slot_index_install(void);
@@ -73,6 +76,13 @@ str migration_nodes_suffix(str out);
 void cluster_cmd_setslot(struct request *req);
 void cluster_cmd_migrate(struct request *req);
 int cluster_migrate_keys(const struct command *cmd, struct arg *argv, int argc, int *positions, int max);
+
+/* ---- peer.c ---- */
+/* A blocking-with-timeout connection to another server (TCP_NODELAY). */
+int peer_connect(const char *host, long long port, long long timeout_ms);
+bool peer_send(int fd, const char *data, size_t len, long long timeout_ms);
+/* Reads what is there within the timeout: bytes read, or -1. */
+ssize_t peer_receive(int fd, char *buf, size_t size, long long timeout_ms);
 
 /* ---- links.c ---- */
 void links_sync(void);

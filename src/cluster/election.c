@@ -18,9 +18,11 @@
  *   primary lacks. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cluster/cluster_state.h"
 #include "cluster/etcd.h"
+#include "protocol/encode.h"
 #include "replication/replication.h"
 #include "server/config.h"
 #include "server/event_loop.h"
@@ -94,9 +96,9 @@ static void take_primary_key(const struct cluster_node *me)
     post("took the shard's primary key", txn(absent(name), cluster_txn_put(str_empty(256), name, cl.myid, true)));
 }
 
-/* The winner of an election: the primary key, its own master record and
- * the old master's, demoted. */
-static void claim_shard(const struct cluster_node *me)
+/* Taking a shard over: its primary key, this node's master record and the
+ * old master's, demoted. */
+static str takeover_ops(const struct cluster_node *me)
 {
     char name[64];
     snprintf(name, sizeof(name), "primary/%s", me->shard);
@@ -113,10 +115,17 @@ static void claim_shard(const struct cluster_node *me)
         ops = cluster_txn_put(ops, name, v, false);
         str_free(v);
     }
+    return ops;
+}
+
+/* The winner of an election takes the free primary key. */
+static void claim_shard(const struct cluster_node *me)
+{
+    char name[64];
     log_warning("Cluster: the primary of shard %.8s is gone; taking over with offset %lld", me->shard,
                 replication_offset());
     snprintf(name, sizeof(name), "primary/%s", me->shard);
-    post("won the election: this node is the shard's primary now", txn(absent(name), ops));
+    post("won the election: this node is the shard's primary now", txn(absent(name), takeover_ops(me)));
 }
 
 static void stand(const struct cluster_node *me)
@@ -161,12 +170,15 @@ static void replica_tick(const struct cluster_node *me)
     if (best && !strcmp(best->node, cl.myid)) claim_shard(me);
 }
 
+static void manual_tick(const struct cluster_node *me);
+
 static void tick(struct event_loop *loop, void *data)
 {
     (void)loop, (void)data;
     event_timer_at(server.loop, event_now_ms() + TICK_MS, tick, NULL);
     const struct cluster_node *me = topology_myself(&cl.view);
     if (!me || !me->member || !cl.lease || el.request_in_flight || !cl.etcd_up) return;
+    manual_tick(me);
     if (me->primary) {
         if (el.standing_since_ms) withdraw(me);
         else if (!topology_lease_holder(&cl.view, me->shard)) take_primary_key(me);
@@ -178,4 +190,129 @@ static void tick(struct event_loop *loop, void *data)
 void election_start(void)
 {
     event_timer_at(server.loop, event_now_ms() + TICK_MS, tick, NULL);
+}
+
+/* ---- CLUSTER FAILOVER [FORCE|TAKEOVER] ---- */
+
+/* A manual failover takes the key from the holder it names (or a free
+ * one): compare the key's value. */
+static void claim_from(const struct cluster_node *me, const char *holder)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "primary/%s", me->shard);
+    str compare;
+    if (holder) {
+        char full[512];
+        snprintf(full, sizeof(full), "%s%s", cl.prefix, name);
+        str key = etcd_b64(full, strlen(full)), value = etcd_b64(holder, strlen(holder));
+        compare = str_append_printf(str_empty(256), "{\"key\":%s,\"target\":\"VALUE\",\"result\":\"EQUAL\",\"value\":%s}",
+                                    key, value);
+        str_free(key);
+        str_free(value);
+    } else {
+        compare = absent(name);
+    }
+    post("manual failover: this node is the shard's primary now", txn(compare, takeover_ops(me)));
+}
+
+static struct {
+    int fd;                 /* to the old primary, paused; -1 when none */
+    long long target;       /* the offset to reach */
+    long long deadline_ms;
+    char holder[CLUSTER_ID_LEN + 1];
+} manual = {.fd = -1};
+
+/* An aborted failover lets the primary's writes go on; a successful one
+ * leaves them held until the old primary sees itself demoted (it lifts the
+ * pause then, and the held writes are redirected). */
+static void manual_end(const char *why)
+{
+    if (manual.fd < 0) return;
+    if (why) {
+        str unpause = encode_command(str_empty(64), 2, (const char *[]){"CLIENT", "UNPAUSE"}, NULL);
+        peer_send(manual.fd, unpause, str_len(unpause), 500);
+        str_free(unpause);
+        log_warning("Manual failover aborted: %s", why);
+    }
+    close(manual.fd);
+    manual.fd = -1;
+}
+
+/* From the tick: once this replica has everything the paused primary
+ * had, it takes the shard and lets the old primary's clients go on (they
+ * are redirected). */
+static void manual_tick(const struct cluster_node *me)
+{
+    if (manual.fd < 0) return;
+    if (event_now_ms() > manual.deadline_ms) {
+        manual_end("the replica did not catch up in time");
+        return;
+    }
+    if (replication_offset() < manual.target) return;
+    claim_from(me, manual.holder);
+    manual_end(NULL);
+}
+
+/* Pauses the primary's writes and reads its offset from ROLE. */
+static bool manual_pause(const struct cluster_node *primary, long long timeout_ms)
+{
+    int fd = peer_connect(primary->ip, primary->port, 1000);
+    if (fd < 0) return false;
+    char ms[24];
+    snprintf(ms, sizeof(ms), "%lld", timeout_ms);
+    str out = str_empty(128);
+    if (cfg.masterauth) out = encode_command(out, 2, (const char *[]){"AUTH", cfg.masterauth}, NULL);
+    out = encode_command(out, 4, (const char *[]){"CLIENT", "PAUSE", ms, "WRITE"}, NULL);
+    out = encode_command(out, 1, (const char *[]){"ROLE"}, NULL);
+    bool ok = peer_send(fd, out, str_len(out), 1000);
+    str_free(out);
+    char buf[1024] = "";
+    size_t have = 0;
+    const char *at = NULL;
+    while (ok && !(at = strstr(buf, "master\r\n:"))) { /* ROLE: *3 $6 master :<offset> ... */
+        ssize_t n = have + 1 < sizeof(buf) ? peer_receive(fd, buf + have, sizeof(buf) - 1 - have, 1000) : -1;
+        ok = n > 0;
+        if (ok) buf[have += (size_t)n] = '\0';
+    }
+    if (!ok || sscanf(at + 9, "%lld", &manual.target) != 1) {
+        close(fd);
+        return false;
+    }
+    manual.fd = fd;
+    manual.deadline_ms = event_now_ms() + timeout_ms;
+    snprintf(manual.holder, sizeof(manual.holder), "%s", primary->id);
+    return true;
+}
+
+void cluster_cmd_failover(struct request *req)
+{
+    bool force = req->argc == 3 && (ARG_IS(req, 2, "FORCE") || ARG_IS(req, 2, "TAKEOVER"));
+    if (req->argc > 3 || (req->argc == 3 && !force)) {
+        reply_syntax_error(req->out);
+        return;
+    }
+    const struct cluster_node *me = topology_myself(&cl.view);
+    if (me->primary) {
+        reply_error(req->out, "ERR You should send CLUSTER FAILOVER to a replica");
+        return;
+    }
+    int p = topology_shard_primary(&cl.view, me->shard);
+    if (p < 0 || p == cl.view.myself) {
+        reply_error(req->out, "ERR I'm a replica but my master is unknown to me");
+        return;
+    }
+    if (force) {
+        claim_from(me, topology_lease_holder(&cl.view, me->shard));
+        reply_ok(req->out);
+        return;
+    }
+    if (manual.fd >= 0) {
+        reply_error(req->out, "ERR A manual failover is already in progress");
+        return;
+    }
+    if (!cl.view.nodes[p].alive || !manual_pause(&cl.view.nodes[p], 5000)) {
+        reply_error(req->out, "ERR Master is down or failed, please use CLUSTER FAILOVER FORCE");
+        return;
+    }
+    reply_ok(req->out);
 }

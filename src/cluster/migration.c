@@ -12,15 +12,9 @@
  * an importing slot to clients that sent ASKING. MIGRATE sends DUMP
  * payloads as RESTORE-ASKING over a connection it opens (synchronously,
  * within its timeout, as Redis does) and deletes what the target took. */
-#include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "cluster/cluster_state.h"
@@ -210,32 +204,6 @@ static bool parse_migrate(struct request *req, struct migrate_args *m)
     return true;
 }
 
-static int connect_with_timeout(const char *host, long long port, long long timeout_ms)
-{
-    char p[16];
-    snprintf(p, sizeof(p), "%lld", port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res;
-    if (getaddrinfo(host, p, &hints, &res) != 0) return -1;
-    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    int rc = fd < 0 ? -1 : connect(fd, res->ai_addr, res->ai_addrlen);
-    freeaddrinfo(res);
-    if (fd < 0) return -1;
-    if (rc < 0 && errno != EINPROGRESS) {
-        close(fd);
-        return -1;
-    }
-    struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-    int err = 0;
-    socklen_t len = sizeof(err);
-    if (poll(&pfd, 1, (int)timeout_ms) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err) {
-        close(fd);
-        return -1;
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    return fd;
-}
-
 /* One cached connection to the last MIGRATE target, reused while it is
  * used at least every MIGRATE_CACHE_MS, as Redis caches its own: a reshard
  * sends thousands of MIGRATEs to one target. */
@@ -261,7 +229,7 @@ static int cache_connect(const char *host, long long port, long long timeout_ms,
         cache_drop();
     *fresh = cached.fd < 0;
     if (cached.fd < 0) {
-        cached.fd = connect_with_timeout(host, port, timeout_ms);
+        cached.fd = peer_connect(host, port, timeout_ms);
         snprintf(cached.host, sizeof(cached.host), "%s", host);
         cached.port = port;
     }
@@ -273,15 +241,7 @@ static int cache_connect(const char *host, long long port, long long timeout_ms,
  * timeout; the first error line (or NULL) comes back in *error. */
 static bool exchange(int fd, str out, int replies, long long timeout_ms, char *error, size_t errlen, bool *ok)
 {
-    size_t done = 0;
-    while (done < str_len(out)) {
-        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-        if (poll(&pfd, 1, (int)timeout_ms) != 1) return false;
-        ssize_t n = write(fd, out + done, str_len(out) - done);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-        if (n <= 0) return false;
-        done += (size_t)n;
-    }
+    if (!peer_send(fd, out, str_len(out), timeout_ms)) return false;
     char buf[4096];
     size_t have = 0;
     for (int i = 0; i < replies;) {
@@ -296,11 +256,8 @@ static bool exchange(int fd, str out, int replies, long long timeout_ms, char *e
             continue;
         }
         if (have == sizeof(buf)) return false;
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        if (poll(&pfd, 1, (int)timeout_ms) != 1) return false;
-        ssize_t n = read(fd, buf + have, sizeof(buf) - have);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-        if (n <= 0) return false;
+        ssize_t n = peer_receive(fd, buf + have, sizeof(buf) - have, timeout_ms);
+        if (n < 0) return false;
         have += (size_t)n;
     }
     return true;

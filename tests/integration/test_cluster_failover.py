@@ -109,3 +109,46 @@ def test_a_stopped_primary_fences_itself_and_rejoins_as_a_replica(cluster):
     assert replica.client().get("{apple}:stale") is None
     assert primary.client().execute_command("READONLY") and True
     assert replica.client().get("{apple}:before") == b"1"
+
+
+def test_manual_cluster_failover_loses_no_acknowledged_write(cluster):
+    nodes = cluster
+    primary = owner_of(nodes, 7092)
+    replica = replica_of(nodes, primary)
+    wait_until(lambda: replica.client().info("replication")["master_link_status"] == "up", what="the link")
+    acked, stop = [], threading.Event()
+
+    def writer():
+        c = primary.client(socket_timeout=5)
+        i = 0
+        while not stop.is_set():
+            try:
+                c.set(f"{{apple}}:m{i}", i)
+                acked.append(i)
+            except redis.RedisError:
+                return  # MOVED once the roles changed
+            i += 1
+
+    t = threading.Thread(target=writer)
+    t.start()
+    time.sleep(0.3)
+    with pytest.raises(redis.ResponseError, match="send CLUSTER FAILOVER to a replica"):
+        primary.client().execute_command("CLUSTER", "FAILOVER")
+    assert replica.client().execute_command("CLUSTER", "FAILOVER") == b"OK"
+    wait_until(lambda: owner_of(nodes, 7092) is replica, timeout=10, what="the switch")
+    t.join(timeout=10)
+    stop.set()
+    r = replica.client()
+    assert len(acked) > 10
+    assert [i for i in acked if r.get(f"{{apple}}:m{i}") is None] == []
+    wait_until(lambda: primary.client().info("replication").get("master_port") == replica.port, timeout=10,
+               what="the old primary to follow")
+    assert primary.client().info("replication")["master_link_status"] == "up"
+    info = r.info()
+    assert info["sync_partial_ok"] >= 1
+    # and back, without asking the primary: TAKEOVER
+    assert primary.client().execute_command("CLUSTER", "FAILOVER", "TAKEOVER") == b"OK"
+    wait_until(lambda: owner_of(nodes, 7092) is primary, timeout=10, what="the takeover")
+    wait_until(lambda: replica.client().info("replication").get("master_port") == primary.port, timeout=10,
+               what="the other one to follow")
+    assert primary.client().get("{apple}:m0") == b"0"
