@@ -151,7 +151,7 @@ static void cmd_replicas(struct request *req)
 
 static void cmd_links(struct request *req)
 {
-    reply_array(req->out, 0);
+    links_reply(req->out);
 }
 
 /* ---- changes ---- */

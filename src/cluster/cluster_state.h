@@ -90,5 +90,6 @@ void links_sync(void);
  * nodes of this node's shard. */
 void links_forward_publish(bool shard_only, const char *channel, size_t clen, const char *msg, size_t mlen);
 int links_count(void);
+void links_reply(struct outbuf *o);
 
 #endif

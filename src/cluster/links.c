@@ -18,6 +18,8 @@
 
 #include "cluster/cluster_state.h"
 #include "protocol/encode.h"
+#include "db/db.h"
+#include "protocol/reply.h"
 #include "server/config.h"
 #include "server/event_loop.h"
 #include "server/server.h"
@@ -37,6 +39,7 @@ struct link {
     bool in_view;     /* still a running member (links_sync) */
     str out;
     long long retry_at_ms;
+    long long created_ms;
 };
 
 static struct link *links[MAX_LINKS];
@@ -129,6 +132,7 @@ static void link_open(struct link *l)
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     l->fd = fd;
+    l->created_ms = event_now_ms();
     str_set_len(l->out, 0);
     if (cfg.masterauth) {
         const char *argv[] = {"AUTH", cfg.masterauth};
@@ -205,5 +209,32 @@ void links_forward_publish(bool shard_only, const char *channel, size_t clen, co
             if (k < 0 || strcmp(cl.view.nodes[k].shard, me->shard)) continue;
         }
         link_send(links[i], shard_only ? "SPUBLISH" : "PUBLISH", channel, clen, msg, mlen);
+    }
+}
+
+/* CLUSTER LINKS: this node's outbound links (a peer's links to it are
+ * client connections, listed by CLIENT LIST). */
+void links_reply(struct outbuf *o)
+{
+    int n = 0;
+    for (int i = 0; i < nlinks; i++) n += links[i]->fd >= 0;
+    reply_array(o, n);
+    long long now_ms = db_wall_ms(), mono = event_now_ms();
+    for (int i = 0; i < nlinks; i++) {
+        struct link *l = links[i];
+        if (l->fd < 0) continue;
+        reply_map(o, 6);
+        reply_bulk_cstr(o, "direction");
+        reply_bulk_cstr(o, "to");
+        reply_bulk_cstr(o, "node");
+        reply_bulk_cstr(o, l->id);
+        reply_bulk_cstr(o, "create-time");
+        reply_int(o, now_ms - (mono - l->created_ms));
+        reply_bulk_cstr(o, "events");
+        reply_bulk_cstr(o, str_len(l->out) > 0 ? "rw" : "r");
+        reply_bulk_cstr(o, "send-buffer-allocated");
+        reply_int(o, (long long)str_alloc_size(l->out));
+        reply_bulk_cstr(o, "send-buffer-used");
+        reply_int(o, (long long)str_len(l->out));
     }
 }

@@ -114,6 +114,8 @@ def test_the_seed_spublish_goes_to_the_owner_shard_only(six):
 
 
 def test_publish_reaches_subscribers_on_every_node_exactly_once(six):
+    links = six[0].client().execute_command("CLUSTER", "LINKS")
+    assert len(links) == 5  # one to each other node
     subs = []
     for n in six:
         p = n.client().pubsub()
