@@ -30,8 +30,8 @@
 #include "util/log.h"
 #include "util/mem.h"
 
-#define TICK_MS 200
-#define ELECTION_WINDOW_MS 500
+#define TICK_MS 100
+#define ELECTION_WINDOW_MS 300
 
 static struct {
     long long standing_since_ms; /* 0: not a candidate */
