@@ -333,3 +333,11 @@ def test_a_second_node_with_the_same_id_does_not_join(etcd):
             twin.stop()
     finally:
         first.stop()
+
+
+def test_ioredis_cluster_client_reads_writes_and_subscribes(six):
+    from node_helpers import run_scenario
+    out = run_scenario("ioredis_cluster_scenarios.js", "ioredis", six[0].port, "readwrite")
+    assert out == {"ok": 500, "nodes": 3}
+    out = run_scenario("ioredis_cluster_scenarios.js", "ioredis", six[1].port, "pubsub")
+    assert out["got"] == [["news", "hello"]]
