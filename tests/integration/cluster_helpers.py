@@ -15,16 +15,23 @@ ETCD = shutil.which("etcd")
 
 
 class Etcd(LoggedProcess):
-    def __init__(self):
+    """One etcd member; several with `members` (name, client port, peer
+    port) form one etcd cluster."""
+
+    def __init__(self, name="default", port=None, peer=None, members=None):
         self.dir = tempfile.mkdtemp(prefix="runnel-etcd-")
-        self.port, peer = free_port(), free_port()
+        self.port, peer = port or free_port(), peer or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        super().__init__([ETCD, "--data-dir", os.path.join(self.dir, "data"), "--listen-client-urls", self.url,
-                          "--advertise-client-urls", self.url, "--listen-peer-urls", f"http://127.0.0.1:{peer}",
+        members = members or [(name, self.port, peer)]
+        initial = ",".join(f"{n}=http://127.0.0.1:{p}" for n, _, p in members)
+        super().__init__([ETCD, "--name", name, "--data-dir", os.path.join(self.dir, "data"),
+                          "--listen-client-urls", self.url, "--advertise-client-urls", self.url,
+                          "--listen-peer-urls", f"http://127.0.0.1:{peer}",
                           "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
-                          "--initial-cluster", f"default=http://127.0.0.1:{peer}"],
+                          "--initial-cluster", initial, "--initial-cluster-state", "new"],
                          os.path.join(self.dir, "etcd.log"))
-        wait_until(self.healthy, 20, "etcd to start")
+        if len(members) == 1:
+            wait_until(self.healthy, 20, "etcd to start")
 
     def healthy(self):
         import urllib.request
@@ -33,6 +40,16 @@ class Etcd(LoggedProcess):
                 return b"true" in r.read()
         except OSError:
             return False
+
+
+def etcd_cluster(size=3):
+    """`size` etcd members forming one cluster; returns them and the
+    comma-separated client URLs."""
+    members = [(f"m{i}", free_port(), free_port()) for i in range(size)]
+    procs = [Etcd(name, port, peer, members) for name, port, peer in members]
+    for p in procs:
+        wait_until(p.healthy, 30, "the etcd cluster to form")
+    return procs, ",".join(p.url for p in procs)
 
 
 def wait_until(predicate, timeout=10, what="condition"):
@@ -50,7 +67,8 @@ def wait_until(predicate, timeout=10, what="condition"):
 
 def start_node(etcd, name="t", *args, dir_=None):
     extra = ["--dir", dir_] if dir_ else []
-    return RunnelProcess("--cluster-enabled", "yes", "--cluster-etcd-endpoints", etcd.url, "--cluster-name", name,
+    url = etcd if isinstance(etcd, str) else etcd.url
+    return RunnelProcess("--cluster-enabled", "yes", "--cluster-etcd-endpoints", url, "--cluster-name", name,
                          "--repl-diskless-sync-delay", "0", "--cluster-node-timeout", "2000", *extra, *args)
 
 

@@ -152,3 +152,31 @@ def test_manual_cluster_failover_loses_no_acknowledged_write(cluster):
     wait_until(lambda: replica.client().info("replication").get("master_port") == primary.port, timeout=10,
                what="the other one to follow")
     assert primary.client().get("{apple}:m0") == b"0"
+
+
+def test_losing_one_of_three_etcd_members_changes_nothing():
+    from cluster_helpers import etcd_cluster
+    members, urls = etcd_cluster(3)
+    nodes = [start_node(urls, "quorum") for _ in range(3)]
+    try:
+        create_cluster(nodes, replicas=0)
+        owners = {s: owner_of(nodes, s) for s in (0, 7092, 16383)}
+        members[0].stop()  # the endpoint every node talks to first
+        time.sleep(5)  # more than two lease TTLs: keepalives must have moved to another member
+        assert {s: owner_of(nodes, s) for s in owners} == owners
+        for n in nodes:
+            assert n.client().execute_command("CLUSTER", "INFO").find(b"cluster_state:ok") >= 0
+        # a change still goes through etcd
+        src, dst = owners[7092], owners[0]
+        src_id = src.client().execute_command("CLUSTER", "MYID")
+        dst_id = dst.client().execute_command("CLUSTER", "MYID")
+        dst.client().execute_command("CLUSTER", "SETSLOT", 7092, "IMPORTING", src_id)
+        src.client().execute_command("CLUSTER", "SETSLOT", 7092, "MIGRATING", dst_id)
+        for n in nodes:
+            assert n.client().execute_command("CLUSTER", "SETSLOT", 7092, "NODE", dst_id) == b"OK"
+        wait_until(lambda: owner_of(nodes, 7092) is dst, what="the slot's new owner")
+    finally:
+        for n in nodes:
+            n.stop()
+        for m in members:
+            m.stop()
