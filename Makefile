@@ -20,7 +20,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(shell find tools -name '*.c' 2>/dev/null | sort)
 
-.PHONY: all clean deps run cluster-run test unit integration asan fuzz fuzz-long tools
+.PHONY: all clean deps run cluster-run chaos test unit integration asan fuzz fuzz-long tools
 
 all: $(BUILD)/runnel-server tools
 
@@ -52,6 +52,11 @@ run: deps
 cluster-run: deps
 	@$(MAKE) --no-print-directory $(BUILD)/runnel-server
 	@scripts/cluster-run
+
+# Ten minutes of faults against a cluster (docs/cluster.md, "Chaos"); not part of make test.
+chaos: deps
+	@$(MAKE) --no-print-directory $(BUILD)/runnel-server
+	RUNNEL_SERVER=$(abspath $(BUILD)/runnel-server) $(PYTHON) tests/chaos/cluster_chaos.py --minutes $(or $(MINUTES),10)
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2; done

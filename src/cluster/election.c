@@ -172,12 +172,29 @@ static void replica_tick(const struct cluster_node *me)
 
 static void manual_tick(const struct cluster_node *me);
 
+/* A node restarted on another address (a new port, a container's new IP)
+ * updates its member record, keeping its role and shard. */
+static bool update_address(const struct cluster_node *me)
+{
+    if (me->port == cl.port && !strcmp(me->ip, cl.ip)) return false;
+    char name[64];
+    snprintf(name, sizeof(name), "member/%s", cl.myid);
+    struct cluster_node moved = *me;
+    snprintf(moved.ip, sizeof(moved.ip), "%s", cl.ip);
+    moved.port = cl.port;
+    str v = cluster_member_value(&moved, me->primary, me->shard);
+    post("recorded this node's new address", txn(str_empty(1), cluster_txn_put(str_empty(256), name, v, false)));
+    str_free(v);
+    return true;
+}
+
 static void tick(struct event_loop *loop, void *data)
 {
     (void)loop, (void)data;
     event_timer_at(server.loop, event_now_ms() + TICK_MS, tick, NULL);
     const struct cluster_node *me = topology_myself(&cl.view);
     if (!me || !me->member || !cl.lease || el.request_in_flight || !cl.etcd_up) return;
+    if (update_address(me)) return;
     manual_tick(me);
     if (me->primary) {
         if (el.standing_since_ms) withdraw(me);
