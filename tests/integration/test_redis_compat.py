@@ -455,3 +455,53 @@ def test_pause_write_holds_a_script_that_may_write_when_queued(server, r, paused
         assert conn.read_reply() == "QUEUED"
         assert conn.call("EXEC") == [12, 2]
         conn.close()
+
+
+# ---- item 5: blocking moves into a destination of another type ----
+
+MOVES = [("BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"), ("BRPOPLPUSH", "src", "dst", "0")]
+
+
+@pytest.mark.parametrize("args", MOVES)
+def test_blocking_move_to_wrong_type_waits_then_refuses(server, r, args):
+    r.set("dst", "string")
+    r.config_resetstat()
+    waiter = server.raw()
+    try:
+        waiter.command(*args)
+        assert wait_blocked_clients(r, 1) == 1
+        r.rpush("src", "e")
+        reply = waiter.read_reply()
+        assert isinstance(reply, tuple) and reply[1].startswith("WRONGTYPE"), reply
+        assert wait_blocked_clients(r, 0) == 0
+        assert r.lrange("src", 0, -1) == [b"e"]
+        assert r.get("dst") == b"string"
+        assert_counted(r, args[0].lower(), "WRONGTYPE")
+    finally:
+        waiter.close()
+
+
+@pytest.mark.parametrize("args", MOVES)
+def test_blocking_move_to_wrong_type_refuses_at_once_when_source_has_one(r, args):
+    r.set("dst", "string")
+    r.rpush("src", "e")
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        r.execute_command(*args)
+    assert r.lrange("src", 0, -1) == [b"e"]
+
+
+def test_refused_blocking_move_leaves_the_element_to_the_next_waiter(server, r):
+    r.set("dst", "string")
+    mover, popper = server.raw(), server.raw()
+    try:
+        mover.command("BLMOVE", "src", "dst", "LEFT", "LEFT", "0")
+        assert wait_blocked_clients(r, 1) == 1
+        popper.command("BLPOP", "src", "0")
+        assert wait_blocked_clients(r, 2) == 2
+        r.rpush("src", "e")
+        assert mover.read_reply()[1].startswith("WRONGTYPE")
+        assert popper.read_reply() == [b"src", b"e"]
+        assert r.exists("src") == 0
+    finally:
+        mover.close()
+        popper.close()
