@@ -505,3 +505,93 @@ def test_refused_blocking_move_leaves_the_element_to_the_next_waiter(server, r):
     finally:
         mover.close()
         popper.close()
+
+
+# ---- item 11: random picks are uniform in every encoding ----
+
+LONG = "v" * 100  # past every *-max-listpack-value: forces the hash table
+
+
+def chi_square(picks, population):
+    """Pearson's statistic of `picks` against a uniform draw from
+    `population`; fails at once on a pick outside it."""
+    counts = dict.fromkeys(population, 0)
+    for p in picks:
+        counts[p] += 1
+    expected = len(picks) / len(population)
+    return sum((c - expected) ** 2 / expected for c in counts.values())
+
+
+def picks_of(r, args, rounds=1):
+    pipe = r.pipeline(transaction=False)
+    for _ in range(rounds):
+        pipe.execute_command(*args)
+    out = []
+    for reply in pipe.execute():
+        out.extend(reply if isinstance(reply, list) else [reply])
+    return out
+
+
+def fill(r, kind, key, names, long_one):
+    """Creates `key` of `kind` holding `names`; long_one makes one element
+    (or value) long, so the collection is not packed."""
+    if kind == "hash":
+        r.hset(key, mapping={n: (LONG if long_one and i == 0 else "x") for i, n in enumerate(names)})
+    elif kind == "set":
+        r.sadd(key, *[(n + LONG if long_one and i == 0 else n) for i, n in enumerate(names)])
+    else:
+        r.zadd(key, {(n + LONG if long_one and i == 0 else n): i for i, n in enumerate(names)})
+    return [m for m in (r.hkeys(key) if kind == "hash" else r.smembers(key) if kind == "set"
+                        else r.zrange(key, 0, -1))]
+
+
+RANDOM_COMMANDS = {"hash": "HRANDFIELD", "set": "SRANDMEMBER", "zset": "ZRANDMEMBER"}
+
+
+@pytest.mark.parametrize("long_one", [False, True], ids=["packed", "table"])
+@pytest.mark.parametrize("kind", ["hash", "set", "zset"])
+def test_random_picks_with_repeats_are_uniform(r, kind, long_one):
+    # Each run hashes under a new seed; several keys give several chain layouts
+    for k in range(5):
+        population = fill(r, kind, "c%d" % k, ["f%d" % i for i in range(10)], long_one)
+        picks = picks_of(r, (RANDOM_COMMANDS[kind], "c%d" % k, -1000))
+        assert len(picks) == 1000
+        assert chi_square(picks, population) < 40
+
+
+@pytest.mark.parametrize("kind", ["hash", "set", "zset"])
+def test_single_random_picks_are_uniform(r, kind):
+    for k in range(3):
+        population = fill(r, kind, "c%d" % k, ["f%d" % i for i in range(10)], True)
+        picks = picks_of(r, (RANDOM_COMMANDS[kind], "c%d" % k), rounds=1000)
+        assert chi_square(picks, population) < 40
+
+
+@pytest.mark.parametrize("kind", ["hash", "set"])
+def test_random_samples_without_repeats_are_uniform(r, kind):
+    # 5 of 40: small enough a part to be drawn one by one from the table
+    population = fill(r, kind, "c", ["f%d" % i for i in range(40)], True)
+    picks = picks_of(r, (RANDOM_COMMANDS[kind], "c", 5), rounds=400)
+    assert len(picks) == 2000
+    assert chi_square(picks, population) < 90  # 39 degrees of freedom
+
+
+def test_randomkey_is_uniform(r):
+    for k in range(3):
+        r.flushall()
+        names = ["key%d:%d" % (k, i) for i in range(10)]
+        for n in names:
+            r.set(n, "x")
+        picks = [p.decode() for p in picks_of(r, ("RANDOMKEY",), rounds=1000)]
+        assert chi_square(picks, names) < 40
+
+
+def test_spop_is_uniform(r):
+    names = ["f%d" % i for i in range(9)] + ["f9" + LONG]
+    pipe = r.pipeline(transaction=False)
+    for _ in range(1000):
+        pipe.delete("c")
+        pipe.sadd("c", *names)
+        pipe.spop("c")
+    picks = [p.decode() for p in pipe.execute()[2::3]]
+    assert chi_square(picks, names) < 40
