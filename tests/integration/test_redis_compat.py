@@ -595,3 +595,80 @@ def test_spop_is_uniform(r):
         pipe.spop("c")
     picks = [p.decode() for p in pipe.execute()[2::3]]
     assert chi_square(picks, names) < 40
+
+
+# ---- item 1: CONFIG SET port and bind rebind, or roll the whole call back ----
+
+def connects(port):
+    c = redis.Redis(host="127.0.0.1", port=port, socket_timeout=5, socket_connect_timeout=2)
+    try:
+        return c.ping()
+    except redis.ConnectionError:
+        return False
+    finally:
+        c.close()
+
+
+def test_config_set_port_listens_on_the_new_port(server, r):
+    from conftest import free_port
+    old, new = server.port, free_port()
+    assert r.config_set("port", new)
+    try:
+        assert connects(new) and not connects(old)
+        assert r.config_get("port") == {"port": str(new)}
+        assert r.ping()  # clients already connected stay
+    finally:
+        r.config_set("port", old)
+    assert connects(old) and not connects(new)
+
+
+def test_config_set_port_in_use_rolls_the_call_back(server, r):
+    import socket
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    taken = holder.getsockname()[1]
+    try:
+        before = r.config_get("maxmemory")["maxmemory"]
+        for args in (("port", taken), ("maxmemory", "7mb", "port", taken), ("port", taken, "maxmemory", "7mb")):
+            with pytest.raises(redis.ResponseError) as e:
+                r.execute_command("CONFIG", "SET", *args)
+            assert str(e.value) == ("CONFIG SET failed (possibly related to argument 'port') - "
+                                    "Unable to listen on this port. Check server logs.")
+            assert r.config_get("port") == {"port": str(server.port)}
+            assert r.config_get("maxmemory") == {"maxmemory": before}
+            assert connects(server.port)
+    finally:
+        holder.close()
+
+
+def test_config_set_bind(server, r):
+    old = r.config_get("bind")["bind"]
+    try:
+        assert r.config_set("bind", "127.0.0.1")
+        assert r.config_get("bind") == {"bind": "127.0.0.1"}
+        assert connects(server.port)
+        # 192.0.2.1 (TEST-NET-1) is no address of this machine
+        with pytest.raises(redis.ResponseError) as e:
+            r.execute_command("CONFIG", "SET", "maxmemory-samples", "7", "bind", "127.0.0.1 192.0.2.1")
+        assert str(e.value) == ("CONFIG SET failed (possibly related to argument 'bind') - "
+                                "Failed to bind to specified addresses.")
+        assert r.config_get("bind") == {"bind": "127.0.0.1"}
+        assert r.config_get("maxmemory-samples") == {"maxmemory-samples": "5"}
+        assert connects(server.port)
+        assert r.config_set("bind", "127.0.0.1 -192.0.2.1")  # optional: may fail
+        assert connects(server.port)
+    finally:
+        r.config_set("bind", old)
+    assert connects(server.port)
+
+
+@runnel_only
+@pytest.mark.parametrize("args", [("bind", "-192.0.2.1"), ("port", "0")])
+def test_config_set_that_would_listen_nowhere_is_refused(server, r, args):
+    # Redis accepts both and is then unreachable over TCP
+    before = r.config_get(args[0])
+    with pytest.raises(redis.ResponseError, match="possibly related to argument '%s'" % args[0]):
+        r.config_set(*args)
+    assert r.config_get(args[0]) == before
+    assert connects(server.port)
