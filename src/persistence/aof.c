@@ -13,6 +13,7 @@
 #include "persistence/aof_state.h"
 #include "persistence/loading.h"
 #include "server/config.h"
+#include "server/latency.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -178,9 +179,13 @@ void aof_before_sleep(void)
     }
     take_oplog();
     if (postpone_for_fsync()) return;
+    long long start = aof_now_ms();
     aof_write_unwritten();
+    latency_add_sample_if_needed("aof-write", aof_now_ms() - start);
     if (cfg.appendfsync == APPENDFSYNC_ALWAYS) {
+        start = aof_now_ms();
         sync_always();
+        latency_add_sample_if_needed("aof-fsync-always", aof_now_ms() - start);
         oplog_durable_total = aof.synced_total;
     } else {
         if (cfg.appendfsync == APPENDFSYNC_EVERYSEC) fsync_request_everysec();

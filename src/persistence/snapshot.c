@@ -26,6 +26,7 @@
 #include "persistence/snapshot_walk.h"
 #include "server/config.h"
 #include "server/connection.h"
+#include "server/latency.h"
 #include "server/server.h"
 #include "util/crc64.h"
 #include "util/log.h"
@@ -278,7 +279,7 @@ static int bgsave_start(void)
     snap.last_try = (long long)time(NULL);
     snap.scheduled = false;
     long long dirty = server.dirty;
-    pid_t pid = fork();
+    pid_t pid = latency_fork();
     if (pid < 0) {
         log_warning("Can't save in background: fork: %s", strerror(errno));
         snap.last_bgsave_ok = false;

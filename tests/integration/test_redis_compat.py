@@ -672,3 +672,73 @@ def test_config_set_that_would_listen_nowhere_is_refused(server, r, args):
         r.config_set(*args)
     assert r.config_get(args[0]) == before
     assert connects(server.port)
+
+
+# ---- item 8: the latency monitor ----
+
+@pytest.fixture
+def monitor(r):
+    r.execute_command("LATENCY", "RESET")
+    r.config_set("latency-monitor-threshold", 200)
+    yield r
+    r.config_set("latency-monitor-threshold", 0)
+    r.execute_command("LATENCY", "RESET")
+
+
+def text(reply):
+    return reply.decode() if isinstance(reply, bytes) else reply
+
+
+def test_latency_monitor_records_a_slow_command(monitor):
+    r = monitor
+    with pytest.raises(redis.ResponseError, match="^No samples available for event 'command'$"):
+        r.execute_command("LATENCY", "GRAPH", "command")
+    r.execute_command("DEBUG", "SLEEP", "0.3")
+    latest = r.execute_command("LATENCY", "LATEST")
+    assert len(latest) == 1
+    event, when, last, worst = latest[0]
+    assert event == b"command" and abs(when - time.time()) < 5 and 300 <= last < 600 and worst == last
+    history = r.execute_command("LATENCY", "HISTORY", "command")
+    assert history == [[when, last]]
+    assert r.execute_command("LATENCY", "HISTORY", "fork") == []
+    graph = text(r.execute_command("LATENCY", "GRAPH", "command"))
+    assert graph.startswith("command - high %d ms, low %d ms (all time high %d ms)\n" % (last, last, last))
+    assert "command" in text(r.execute_command("LATENCY", "DOCTOR"))
+    assert r.execute_command("LATENCY", "RESET", "nothing") == 0
+    assert r.execute_command("LATENCY", "RESET", "command", "nothing") == 1
+    assert r.execute_command("LATENCY", "LATEST") == []
+
+
+def test_latency_monitor_keeps_one_sample_a_second_and_the_worst(monitor):
+    r = monitor
+    r.execute_command("DEBUG", "SLEEP", "0.3")
+    r.execute_command("DEBUG", "SLEEP", "0.25")
+    history = r.execute_command("LATENCY", "HISTORY", "command")
+    assert 1 <= len(history) <= 2
+    latest = r.execute_command("LATENCY", "LATEST")[0]
+    assert latest[3] == max(ms for _, ms in history) >= 300
+    assert latest[2] == history[-1][1]
+
+
+def test_latency_monitor_off_or_below_threshold_records_nothing(monitor):
+    r = monitor
+    r.execute_command("DEBUG", "SLEEP", "0.1")
+    r.config_set("latency-monitor-threshold", 0)
+    r.execute_command("DEBUG", "SLEEP", "0.25")
+    assert r.execute_command("LATENCY", "LATEST") == []
+
+
+def test_latency_of_a_blocked_command_is_not_recorded(monitor):
+    assert monitor.blpop("nothing", timeout=0.3) is None
+    assert monitor.execute_command("LATENCY", "LATEST") == []
+
+
+def test_forks_are_timed(r):
+    before = r.info("stats")["total_forks"]
+    r.bgsave()
+    deadline = time.time() + 10
+    while r.info("persistence")["rdb_bgsave_in_progress"] and time.time() < deadline:
+        time.sleep(0.02)
+    stats = r.info("stats")
+    assert stats["total_forks"] == before + 1
+    assert stats["latest_fork_usec"] > 0
