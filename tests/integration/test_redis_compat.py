@@ -742,3 +742,76 @@ def test_forks_are_timed(r):
     stats = r.info("stats")
     assert stats["total_forks"] == before + 1
     assert stats["latest_fork_usec"] > 0
+
+
+# ---- item 12: DEBUG LOADAOF and DEBUG RELOAD's options ----
+
+def wait_aof_rewritten(r, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        info = r.info("persistence")
+        if not info["aof_rewrite_in_progress"] and not info.get("aof_rewrite_scheduled", 0):
+            return
+        time.sleep(0.02)
+    raise AssertionError("the AOF rewrite did not end")
+
+
+@pytest.fixture
+def aof_on(r):
+    r.config_set("appendonly", "yes")
+    wait_aof_rewritten(r)
+    yield r
+    r.config_set("appendonly", "no")
+
+
+def test_debug_loadaof_reloads_the_dataset_from_the_aof(aof_on):
+    r = aof_on
+    r.set("a", "1")
+    r.rpush("l", "x", "y")
+    r.hset("h", mapping={"f": "v"})
+    digest = r.execute_command("DEBUG", "DIGEST")
+    assert r.execute_command("DEBUG", "LOADAOF") in (b"OK", True)
+    assert r.execute_command("DEBUG", "DIGEST") == digest
+    assert r.get("a") == b"1" and r.lrange("l", 0, -1) == [b"x", b"y"]
+    # a write just before it, in the same batch, is written first, not lost
+    pipe = r.pipeline(transaction=False)
+    pipe.set("b", "2")
+    pipe.execute_command("DEBUG", "LOADAOF")
+    pipe.execute()
+    assert r.get("b") == b"2"
+    # and the reload itself adds nothing to the AOF
+    size = r.info("persistence")["aof_current_size"]
+    r.execute_command("DEBUG", "LOADAOF")
+    assert r.info("persistence")["aof_current_size"] == size
+
+
+@runnel_only
+def test_debug_loadaof_refused_without_aof(r):
+    r.set("a", "1")
+    with pytest.raises(redis.ResponseError, match="appendonly yes"):
+        r.execute_command("DEBUG", "LOADAOF")
+    assert r.get("a") == b"1"
+
+
+def test_debug_reload_noflush_merge(r):
+    r.set("a", "1")
+    r.save()
+    r.set("a", "2")
+    r.set("b", "2")
+    assert r.execute_command("DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE") in (b"OK", True)
+    assert r.mget("a", "b") == [b"1", b"2"]  # the file's value wins, other keys stay
+    r.set("a", "3")
+    assert r.execute_command("DEBUG", "RELOAD", "NOSAVE", "MERGE") in (b"OK", True)
+    assert r.mget("a", "b") == [b"1", None]  # flushed first: MERGE changes nothing
+    with pytest.raises(redis.ResponseError, match="^DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.$"):
+        r.execute_command("DEBUG", "RELOAD", "xyz")
+
+
+@runnel_only
+def test_debug_reload_noflush_over_the_same_key_fails_without_crashing(r):
+    # Redis stops with "Duplicate key" here
+    r.set("a", "1")
+    r.save()
+    with pytest.raises(redis.ResponseError, match="^Error trying to load the RDB dump"):
+        r.execute_command("DEBUG", "RELOAD", "NOSAVE", "NOFLUSH")
+    assert r.ping()
