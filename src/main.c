@@ -320,7 +320,12 @@ int main(int argc, char **argv)
     if (cluster_init() != 0) return 1;
     command_table_add(cluster_enabled() ? cluster_commands : cluster_disabled_commands);
     script_timeout_on_shutdown(exit_without_saving);
-    if (listeners_open() != 0) return 1;
+    if (listeners_open() != 0) {
+        log_warning("No listening socket: aborting.");
+        return 1;
+    }
+    config_set_apply_hook("port", listeners_port_hook);
+    config_set_apply_hook("bind", listeners_bind_hook);
     write_pidfile();
     log_notice("Runnel %s started, pid=%ld, port=%d", RUNNEL_VERSION, (long)getpid(), cfg.port);
     if (load_dataset() != 0) {

@@ -11,6 +11,8 @@
 #define DICT_EMPTY_VISITS 10 /* empty buckets a rehash step may skip per bucket of work */
 #define DICT_REHASH_BATCH 100
 #define DICT_RANDOM_PROBES 100 /* random probes before falling back to a walk */
+#define DICT_FAIR_CHAIN 8      /* slots per bucket of a fair random draw */
+#define DICT_FAIR_DRAWS 1000   /* fair draws before dict_random gives up on fairness */
 
 /* ---- SipHash-1-2 ------------------------------------------------------ */
 
@@ -591,9 +593,39 @@ static struct dict_entry *random_bucket(struct dict *d)
     }
 }
 
+/* One draw of the fair picker: a bucket chosen uniformly over both tables
+ * and a slot chosen uniformly among DICT_FAIR_CHAIN; the draw hits when the
+ * slot holds an entry of that bucket's chain. Every entry of a chain no
+ * longer than DICT_FAIR_CHAIN is hit with the same chance, 1 / (buckets *
+ * DICT_FAIR_CHAIN); a longer chain (rare below a load of 1) gets one slot
+ * per entry, so only its entries are a little less likely.
+ * Caller guarantees d is not empty. */
+static struct dict_entry *fair_draw(struct dict *d)
+{
+    uint64_t lo = is_rehashing(d) ? (uint64_t)d->rehash_index : 0;
+    uint64_t span = d->t[0].size + d->t[1].size - lo;
+    struct dict_entry *head = bucket_at(d, lo + rng_next() % span);
+    uint64_t len = 0;
+    for (struct dict_entry *e = head; e; e = e->next) len++;
+    uint64_t slot = rng_next() % (len > DICT_FAIR_CHAIN ? len : DICT_FAIR_CHAIN);
+    if (slot >= len) return NULL;
+    while (slot--) head = head->next;
+    return head;
+}
+
+/* Picking a random bucket and then a random entry of its chain favours
+ * entries that share their bucket with no other (an entry alone in its
+ * bucket was twice as likely as one of a pair), which HRANDFIELD -N on a
+ * small hash showed. So draws are rejected until one lands on an entry
+ * (fair_draw); a table sparse enough to miss DICT_FAIR_DRAWS times in a row
+ * falls back to the chain walk. */
 struct dict_entry *dict_random(struct dict *d)
 {
     if (dict_size(d) == 0) return NULL;
+    for (int i = 0; i < DICT_FAIR_DRAWS; i++) {
+        struct dict_entry *e = fair_draw(d);
+        if (e) return e;
+    }
     struct dict_entry *head = random_bucket(d);
     uint64_t len = 0;
     for (struct dict_entry *e = head; e; e = e->next) len++;

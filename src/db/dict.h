@@ -117,8 +117,8 @@ bool dict_delete(struct dict *d, const void *key, size_t len);
 struct dict_entry *dict_unlink(struct dict *d, const void *key, size_t len);
 void dict_free_unlinked(struct dict *d, struct dict_entry *e);
 
-/* A uniformly-ish random entry (random bucket, random element of its chain);
- * NULL when empty. */
+/* A random entry, every entry equally likely (up to chains longer than 8
+ * and tables too sparse for 1,000 draws); NULL when empty. */
 struct dict_entry *dict_random(struct dict *d);
 
 /* Iteration. A safe iterator allows dict_delete of the current entry and

@@ -12,7 +12,10 @@
 #include "db/oplog.h"
 #include "persistence/aof_state.h"
 #include "persistence/loading.h"
+#include "persistence/snapshot.h"
 #include "server/config.h"
+#include "server/latency.h"
+#include "server/server.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -178,9 +181,13 @@ void aof_before_sleep(void)
     }
     take_oplog();
     if (postpone_for_fsync()) return;
+    long long start = aof_now_ms();
     aof_write_unwritten();
+    latency_add_sample_if_needed("aof-write", aof_now_ms() - start);
     if (cfg.appendfsync == APPENDFSYNC_ALWAYS) {
+        start = aof_now_ms();
         sync_always();
+        latency_add_sample_if_needed("aof-fsync-always", aof_now_ms() - start);
         oplog_durable_total = aof.synced_total;
     } else {
         if (cfg.appendfsync == APPENDFSYNC_EVERYSEC) fsync_request_everysec();
@@ -291,6 +298,39 @@ int aof_startup(void)
     oplog_reset_selected_db();
     fsync_thread_start();
     return 0;
+}
+
+void aof_debug_loadaof(struct request *req)
+{
+    if (!aof.on) {
+        reply_error(req->out, "ERR DEBUG LOADAOF needs appendonly yes: the AOF's files are not kept up to date");
+        return;
+    }
+    if (aof.rewrite_pid > 0 || aof.waiting_first_rewrite) {
+        reply_error(req->out, "ERR DEBUG LOADAOF must wait for the AOF rewrite in progress");
+        return;
+    }
+    take_oplog();
+    if (!aof_write_unwritten() || fdatasync(aof.fd) != 0) {
+        reply_error(req->out, "ERR Error writing the AOF before reloading it, check server logs.");
+        return;
+    }
+    snapshot_empty_databases();
+    /* what is replayed is already in the files: log none of it again */
+    bool was_logging = oplog_enabled;
+    long long dirty = server.dirty;
+    oplog_enabled = false;
+    loading_start(base_file_size() + manifest_sizes());
+    int rc = aof_load(aof.dir, &aof.manifest);
+    loading_end();
+    oplog_enabled = was_logging;
+    server.dirty = dirty;
+    if (rc != 0) {
+        reply_error(req->out, "ERR Error trying to load the AOF files, check server logs.");
+        return;
+    }
+    log_notice("Append Only File loaded by DEBUG LOADAOF");
+    reply_ok(req->out);
 }
 
 void aof_shutdown(void)

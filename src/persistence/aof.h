@@ -18,6 +18,12 @@
  * (or creates an empty set) and opens the incremental file for appending.
  * Returns -1 after logging why the server must not start. */
 int aof_startup(void);
+/* DEBUG LOADAOF: writes and syncs what the log holds, empties every
+ * database and replays the AOF's files as start-up does; replies through
+ * req. Refused while the files may not hold the whole dataset (AOF off, or
+ * a rewrite or the first base still being written). */
+struct request;
+void aof_debug_loadaof(struct request *req);
 /* Before the loop sleeps: writes what the oplog holds, fsyncs per policy. */
 void aof_before_sleep(void);
 /* From the cron: rewrite children, automatic rewrites, everysec health. */

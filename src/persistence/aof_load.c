@@ -163,7 +163,7 @@ static bool load_snapshot_base(const char *path, const char *name)
 {
     struct snapshot_load_result res;
     char err[512] = "the file is gone";
-    if (snapshot_load_file(path, true, &res, err, sizeof(err)) <= 0) {
+    if (snapshot_load_file(path, SNAPSHOT_KEEP_EXPIRED, &res, err, sizeof(err)) <= 0) {
         log_warning("Can't load the AOF base %s (a snapshot): %s", path, err);
         return false;
     }

@@ -21,6 +21,7 @@
 #include "persistence/snapshot.h"
 #include "server/config.h"
 #include "server/connection.h"
+#include "server/latency.h"
 #include "server/server.h"
 #include "util/log.h"
 #include "util/numbers.h"
@@ -117,7 +118,7 @@ int aof_rewrite_start(const char **err)
     if (!aof.waiting_first_rewrite) aof_manifest_save(aof.dir, aof.manifest_name, &aof.manifest);
     snprintf(aof.rewrite_temp, sizeof(aof.rewrite_temp), "%s/temp-rewriteaof-bg-%d.aof", aof.dir, (int)getpid());
     aof.rewrite_snapshot = cfg.aof_use_rdb_preamble;
-    pid_t pid = fork();
+    pid_t pid = latency_fork();
     if (pid < 0) {
         *err = "ERR Can't fork for the AOF rewrite";
         return -1;

@@ -20,12 +20,14 @@
 #include "db/db.h"
 #include "db/oplog.h"
 #include "db/watch.h"
+#include "persistence/aof.h"
 #include "persistence/aof_manifest.h"
 #include "persistence/aof_state.h"
 #include "persistence/loading.h"
 #include "persistence/snapshot_walk.h"
 #include "server/config.h"
 #include "server/connection.h"
+#include "server/latency.h"
 #include "server/server.h"
 #include "util/crc64.h"
 #include "util/log.h"
@@ -278,7 +280,7 @@ static int bgsave_start(void)
     snap.last_try = (long long)time(NULL);
     snap.scheduled = false;
     long long dirty = server.dirty;
-    pid_t pid = fork();
+    pid_t pid = latency_fork();
     if (pid < 0) {
         log_warning("Can't save in background: fork: %s", strerror(errno));
         snap.last_bgsave_ok = false;
@@ -352,16 +354,17 @@ void snapshot_before_sleep(void)
 
 /* ---- start-up, shutdown, DEBUG RELOAD ---- */
 
-/* Loads dbfilename into the emptied databases: 1 when loaded, 0 when
- * there is none, -1 (logged) on failure. */
-static int load_snapshot(void)
+/* Loads dbfilename into the emptied databases (or over their keys with
+ * SNAPSHOT_MERGE): 1 when loaded, 0 when there is none, -1 (logged) on
+ * failure. */
+static int load_snapshot(unsigned flags)
 {
     char err[512];
     long long start = monotonic_ms();
     struct stat st;
     bool exists = stat(cfg.dbfilename, &st) == 0;
     if (exists) loading_start((long long)st.st_size);
-    int rc = snapshot_load_file(cfg.dbfilename, false, &snap.last_load, err, sizeof(err));
+    int rc = snapshot_load_file(cfg.dbfilename, flags, &snap.last_load, err, sizeof(err));
     if (exists) loading_end();
     if (rc < 0) {
         log_warning("Can't load the snapshot %s: %s", cfg.dbfilename, err);
@@ -375,7 +378,7 @@ static int load_snapshot(void)
 
 int snapshot_startup(void)
 {
-    if (load_snapshot() >= 0) return 0;
+    if (load_snapshot(0) >= 0) return 0;
     log_warning("Refusing to start over a snapshot that can't be loaded: fix or move %s away", cfg.dbfilename);
     return -1;
 }
@@ -422,39 +425,67 @@ int snapshot_shutdown(int flags)
     return -1;
 }
 
-bool snapshot_debug(struct request *req)
+void snapshot_empty_databases(void)
 {
-    if (!ARG_IS(req, 1, "reload")) return false;
-    if (server.loading) { /* it would save the half-loaded dataset over the file */
-        reply_error(req->out, ERR_LOADING);
-        return true;
-    }
-    bool save = true;
-    for (int i = 2; i < req->argc; i++) {
-        if (ARG_IS(req, i, "nosave")) {
-            save = false;
-        } else if (ARG_IS(req, i, "merge") || ARG_IS(req, i, "noflush")) {
-            reply_error(req->out, "ERR DEBUG RELOAD MERGE and NOFLUSH are not supported");
-            return true;
-        } else {
-            reply_error(req->out, "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
-            return true;
-        }
-    }
-    if (save && snapshot_save() != 0) {
-        reply_error(req->out, "ERR");
-        return true;
-    }
     for (int i = 0; i < server.db_count; i++) {
         watch_touch_db(&server.dbs[i], NULL);
         db_empty(&server.dbs[i]);
     }
-    if (load_snapshot() < 0) {
+}
+
+/* DEBUG RELOAD's options, as Redis reads them: NOSAVE loads the file as it
+ * is, NOFLUSH keeps the databases' keys (a key the file also holds then
+ * fails the load, unless MERGE, where the file's value replaces it). */
+struct reload_options {
+    bool save, flush, merge;
+};
+
+static bool reload_parse(struct request *req, struct reload_options *o)
+{
+    *o = (struct reload_options){.save = true, .flush = true};
+    for (int i = 2; i < req->argc; i++) {
+        if (ARG_IS(req, i, "nosave")) o->save = false;
+        else if (ARG_IS(req, i, "noflush")) o->flush = false;
+        else if (ARG_IS(req, i, "merge")) o->merge = true;
+        else {
+            reply_error(req->out, "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+            return false;
+        }
+    }
+    return true;
+}
+
+static void debug_reload(struct request *req)
+{
+    struct reload_options o;
+    if (!reload_parse(req, &o)) return;
+    if (o.save && snapshot_save() != 0) {
+        reply_error(req->out, "ERR");
+        return;
+    }
+    if (o.flush) {
+        snapshot_empty_databases();
+    } else {
+        for (int i = 0; i < server.db_count; i++) watch_touch_db(&server.dbs[i], NULL);
+    }
+    if (load_snapshot(o.merge ? SNAPSHOT_MERGE : 0) < 0) {
         reply_error(req->out, "ERR Error trying to load the RDB dump, check server logs.");
-        return true;
+        return;
     }
     log_notice("DB reloaded by DEBUG RELOAD");
     reply_ok(req->out);
+}
+
+bool snapshot_debug(struct request *req)
+{
+    bool reload = ARG_IS(req, 1, "reload"), loadaof = req->argc == 2 && ARG_IS(req, 1, "loadaof");
+    if (!reload && !loadaof) return false;
+    if (server.loading) { /* it would save the half-loaded dataset over the file */
+        reply_error(req->out, ERR_LOADING);
+        return true;
+    }
+    if (reload) debug_reload(req);
+    else aof_debug_loadaof(req);
     return true;
 }
 

@@ -79,7 +79,7 @@ void snapshot_before_sleep(void);
  * logs."), as Redis does. */
 int snapshot_shutdown(int flags);
 
-/* DEBUG RELOAD [NOSAVE]: save, empty every database, load the file back.
+/* DEBUG RELOAD [NOSAVE] [NOFLUSH] [MERGE] and DEBUG LOADAOF (aof.c).
  * Installed as server_debug_extension; false for other subcommands. */
 struct request;
 bool snapshot_debug(struct request *req);
@@ -96,13 +96,21 @@ struct snapshot_load_result {
     long long keys_expired; /* skipped: their deadline had passed */
 };
 
-/* Loads the snapshot at path into the databases (which the caller emptied):
- * the whole file is checked (structure, checksum) before anything is
- * applied. Keys already past their deadline are skipped unless
- * keep_expired (an AOF base: the log after it decides their fate). Returns
- * 1 when loaded, 0 when the file does not exist, -1 with the reason in err. */
-int snapshot_load_file(const char *path, bool keep_expired, struct snapshot_load_result *res, char *err,
-                       size_t errlen);
+/* What snapshot_load_file may do beyond loading into empty databases. */
+enum snapshot_load_flags {
+    SNAPSHOT_KEEP_EXPIRED = 1 << 0, /* load keys past their deadline (an AOF base: the log after it decides) */
+    SNAPSHOT_MERGE = 1 << 1,        /* a key already in the database is replaced by the file's */
+};
+
+/* Loads the snapshot at path into the databases (which the caller emptied,
+ * unless SNAPSHOT_MERGE): the whole file is checked (structure, checksum)
+ * before anything is applied. Keys already past their deadline are skipped
+ * unless SNAPSHOT_KEEP_EXPIRED; a key met twice (or already present without
+ * SNAPSHOT_MERGE) fails the load there. Returns 1 when loaded, 0 when the
+ * file does not exist, -1 with the reason in err. */
+int snapshot_load_file(const char *path, unsigned flags, struct snapshot_load_result *res, char *err, size_t errlen);
+/* Empties every database, telling WATCH (DEBUG RELOAD and LOADAOF). */
+void snapshot_empty_databases(void);
 /* Whether the file at path starts with a snapshot's signature (an AOF base
  * written with aof-use-rdb-preamble yes). */
 bool snapshot_file_is_snapshot(const char *path);

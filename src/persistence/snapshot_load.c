@@ -30,6 +30,7 @@
 struct loader {
     int version;
     bool keep_expired;
+    bool merge; /* keys already present are replaced */
     long long now_ms;
     struct snapshot_load_result *res;
     struct db *db;
@@ -199,6 +200,7 @@ static bool apply_key(void *ctx, struct codec_in *in, const struct snapshot_key 
     if (!l->db) l->db = &server.dbs[0];
     /* a key already past its deadline is not brought back, as Redis does */
     bool load = l->keep_expired || k->expire_ms == -1 || k->expire_ms >= l->now_ms;
+    if (load && l->merge) db_delete(l->db, k->key, k->key_len);
     if (l->version == 1) {
         if (load && db_peek(l->db, k->key, k->key_len)) return codec_fail(in, "the key appears twice");
         if (!apply_v1_value(l, in, k, load)) return false;
@@ -215,10 +217,14 @@ static bool apply_key(void *ctx, struct codec_in *in, const struct snapshot_key 
 
 /* Applies a checked image with nothing logged to the AOF (the data is
  * already there or is being loaded from it) and nothing expiring. */
-static bool apply(const struct snapshot_image *image, bool keep_expired, struct snapshot_load_result *res, char *err,
+static bool apply(const struct snapshot_image *image, unsigned flags, struct snapshot_load_result *res, char *err,
                   size_t errlen)
 {
-    struct loader l = {.version = image->version, .keep_expired = keep_expired, .now_ms = db_wall_ms(), .res = res};
+    struct loader l = {.version = image->version,
+                       .keep_expired = flags & SNAPSHOT_KEEP_EXPIRED,
+                       .merge = flags & SNAPSHOT_MERGE,
+                       .now_ms = db_wall_ms(),
+                       .res = res};
     struct snapshot_visitor v = {
         .ctx = &l,
         .select = apply_select,
@@ -258,12 +264,11 @@ int snapshot_load_memory(const void *data, size_t size, struct snapshot_load_res
     *res = (struct snapshot_load_result){0};
     struct snapshot_image image = {.data = size ? data : (const unsigned char *)"", .size = size};
     bool ok = snapshot_check(&image, (uint64_t)server.db_count, cfg.rdbchecksum, err, errlen) &&
-              apply(&image, false, res, err, errlen);
+              apply(&image, 0, res, err, errlen);
     return ok ? 1 : -1;
 }
 
-int snapshot_load_file(const char *path, bool keep_expired, struct snapshot_load_result *res, char *err,
-                       size_t errlen)
+int snapshot_load_file(const char *path, unsigned flags, struct snapshot_load_result *res, char *err, size_t errlen)
 {
     *res = (struct snapshot_load_result){0};
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -292,7 +297,7 @@ int snapshot_load_file(const char *path, bool keep_expired, struct snapshot_load
     close(fd);
     image.data = map ? map : (const unsigned char *)"";
     bool ok = snapshot_check(&image, (uint64_t)server.db_count, cfg.rdbchecksum, err, errlen) &&
-              apply(&image, keep_expired, res, err, errlen);
+              apply(&image, flags, res, err, errlen);
     if (map) munmap(map, image.size);
     return ok ? 1 : -1;
 }

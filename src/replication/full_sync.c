@@ -25,6 +25,7 @@
 #include "replication/repl_state.h"
 #include "server/config.h"
 #include "server/connection.h"
+#include "server/latency.h"
 #include "server/server.h"
 #include "server/event_loop.h"
 #include "util/log.h"
@@ -220,7 +221,7 @@ static void start(void)
     repl_id_generate(job.mark);
     long long pos = repl_offset_now();
     oplog_reset_selected_db(); /* the stream after the snapshot starts by naming its database */
-    pid_t pid = fork();
+    pid_t pid = latency_fork();
     if (pid < 0) {
         log_warning("Can't fork for the replicas' snapshot: %s", strerror(errno));
         if (fds[0] >= 0) close(fds[0]), close(fds[1]);

@@ -297,7 +297,7 @@ static bool transfer_load(void)
             unlink(uplink.file_path);
             rc = -1;
         } else {
-            rc = snapshot_load_file(cfg.dbfilename, false, &res, err, sizeof(err));
+            rc = snapshot_load_file(cfg.dbfilename, 0, &res, err, sizeof(err));
         }
     }
     if (rc != 1) {

@@ -7,6 +7,7 @@
 #include "server/commands.h"
 #include "server/info.h"
 #include "server/key_flags.h"
+#include "server/latency.h"
 #include "server/monitor.h"
 #include "server/server.h"
 #include "server/slowlog.h"
@@ -361,50 +362,6 @@ static void cmd_command_help(struct request *req)
     reply_help(req->out, lines, sizeof(lines) / sizeof(lines[0]));
 }
 
-/* ---- LATENCY: no latency monitor events are recorded yet; the subcommands
- * answer with the empty results Redis gives when nothing crossed the threshold. */
-
-static void cmd_latency_latest(struct request *req)
-{
-    reply_empty_array(req->out);
-}
-
-static void cmd_latency_history(struct request *req)
-{
-    reply_empty_array(req->out);
-}
-
-static void cmd_latency_reset(struct request *req)
-{
-    reply_int(req->out, 0);
-}
-
-static void cmd_latency_doctor(struct request *req)
-{
-    static const char text[] =
-        "I have no latency reports to show you at this moment. Latency monitoring is disabled unless "
-        "latency-monitor-threshold is set.\n";
-    reply_verbatim(req->out, text, sizeof(text) - 1, "txt");
-}
-
-static void cmd_latency_help(struct request *req)
-{
-    static const char *const lines[] = {
-        "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "DOCTOR",
-        "    Return a human readable latency analysis report.",
-        "HISTORY <event>",
-        "    Return time-latency samples for the <event> class.",
-        "LATEST",
-        "    Return the latest latency samples for all events.",
-        "RESET [<event> ...]",
-        "    Reset latency data of one or more <event> classes.",
-        "HELP",
-        "    Print this help.",
-    };
-    reply_help(req->out, lines, sizeof(lines) / sizeof(lines[0]));
-}
-
 /* ---- MEMORY ---- */
 
 static void cmd_memory_usage(struct request *req)
@@ -564,20 +521,6 @@ static struct command command_subcommands[] = {
      "O(N) where N is the number of arguments to the command"},
     {"help", cmd_command_help, 2, INTRO_FLAGS, 0, 0, 0, "@slow @connection", "server",
      "Returns helpful text about the different subcommands.", "5.0.0", "O(1)"},
-    {0},
-};
-
-static struct command latency_subcommands[] = {
-    {"latest", cmd_latency_latest, 2, CMD_ADMIN | INTRO_FLAGS, 0, 0, 0, "@admin @slow @dangerous", "server",
-     "Returns the latest latency samples for all events.", "2.8.13", "O(1)"},
-    {"history", cmd_latency_history, 3, CMD_ADMIN | INTRO_FLAGS, 0, 0, 0, "@admin @slow @dangerous", "server",
-     "Returns timestamp-latency samples for an event.", "2.8.13", "O(1)"},
-    {"reset", cmd_latency_reset, -2, CMD_ADMIN | INTRO_FLAGS, 0, 0, 0, "@admin @slow @dangerous", "server",
-     "Resets the latency data for one or more events.", "2.8.13", "O(1)"},
-    {"doctor", cmd_latency_doctor, 2, CMD_ADMIN | INTRO_FLAGS, 0, 0, 0, "@admin @slow @dangerous", "server",
-     "Returns a human-readable latency analysis report.", "2.8.13", "O(1)"},
-    {"help", cmd_latency_help, 2, INTRO_FLAGS, 0, 0, 0, "@slow", "server",
-     "Returns helpful text about the different subcommands.", "2.8.13", "O(1)"},
     {0},
 };
 

@@ -127,7 +127,7 @@ static const char *check_cluster_name(const char *v)
 static struct directive directives[] = {
     /* Network and clients */
     INT("port", NULL, port, "6379", 0, 65535, 0),
-    SPECIAL("bind", config_special_bind, "127.0.0.1 -::1", F_IMMUTABLE | F_MULTI_ARG),
+    SPECIAL("bind", config_special_bind, "127.0.0.1 -::1", F_MULTI_ARG),
     STRING("unixsocket", unixsocket, "", F_IMMUTABLE | F_EMPTY_NULL, NULL),
     BOOL("protected-mode", NULL, protected_mode, "yes", 0),
     STRING("requirepass", requirepass, "", F_EMPTY_NULL, NULL),

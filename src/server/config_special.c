@@ -15,8 +15,8 @@
 
 /* --- bind -------------------------------------------------------------- */
 
-/* Runnel binds at start-up only (the directive is immutable), so any
- * address syntax is accepted here and checked when the listener opens it. */
+/* Any address syntax is accepted here: the listener checks it when it opens
+ * it (CONFIG SET's rebind hook, or start-up). */
 static int bind_parse(int argc, char **argv, bool loading, const char **err)
 {
     (void)loading;

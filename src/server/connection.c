@@ -143,6 +143,17 @@ static void listener_on_readable(struct event_loop *loop, int fd, void *data, in
     }
 }
 
+/* What the open listeners were bound with ("port addr addr..."), so that a
+ * CONFIG SET naming port or bind without changing either keeps them. */
+static str listeners_bound;
+
+static str listeners_signature(void)
+{
+    str sig = str_append_printf(str_empty(64), "%d", cfg.port);
+    for (int i = 0; i < cfg.bind_count; i++) sig = str_append_printf(sig, " %s", cfg.bind[i]);
+    return sig;
+}
+
 int listeners_open(void)
 {
     for (int i = 0; i < cfg.bind_count && server.listen_count < MAX_LISTENERS; i++) {
@@ -154,15 +165,18 @@ int listeners_open(void)
             if (optional) continue;
             log_warning("Warning: Could not create server TCP listening socket %s:%d: %s", addr, cfg.port,
                         strerror(errno));
+            listeners_close();
             return -1;
         }
         event_loop_watch(server.loop, fd, EV_READ, listener_on_readable, NULL);
         server.listen_fds[server.listen_count++] = fd;
     }
     if (server.listen_count == 0) {
-        log_warning("Failed listening on port %d (tcp), aborting.", cfg.port);
+        log_warning("Failed listening on port %d (tcp).", cfg.port);
         return -1;
     }
+    str_free(listeners_bound);
+    listeners_bound = listeners_signature();
     return 0;
 }
 
@@ -173,6 +187,38 @@ void listeners_close(void)
         close(server.listen_fds[i]);
     }
     server.listen_count = 0;
+    str_free(listeners_bound);
+    listeners_bound = NULL;
+}
+
+/* Rebinds to the configured port and addresses if they changed. As in
+ * Redis, the old sockets close first (so an address kept from the old list
+ * can be bound again); when the new ones fail, CONFIG SET's rollback calls
+ * this again with the old values. Port 0 (no TCP, in Redis) would leave
+ * nothing to connect to, since Runnel has no unix socket: refused. */
+static int listeners_rebind(void)
+{
+    str wanted = listeners_signature();
+    bool same = listeners_bound && strcmp(wanted, listeners_bound) == 0;
+    str_free(wanted);
+    if (same) return 0;
+    if (cfg.port == 0) return -1;
+    listeners_close();
+    return listeners_open();
+}
+
+int listeners_port_hook(const char **err)
+{
+    if (listeners_rebind() == 0) return 0;
+    *err = "Unable to listen on this port. Check server logs.";
+    return -1;
+}
+
+int listeners_bind_hook(const char **err)
+{
+    if (listeners_rebind() == 0) return 0;
+    *err = "Failed to bind to specified addresses.";
+    return -1;
 }
 
 static void client_link(struct client *c)

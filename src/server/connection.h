@@ -5,9 +5,15 @@
 
 #include "server/client.h"
 
-/* Binds the configured addresses; returns -1 (logged) if none could be bound. */
+/* Binds the configured addresses; returns -1 (logged, nothing left open)
+ * when a required one or every one fails. */
 int listeners_open(void);
 void listeners_close(void);
+/* CONFIG SET hooks of port and bind: rebind when the values changed; -1
+ * with Redis's reason when the new sockets could not be opened (the caller
+ * rolls the call back, which rebinds the old values). */
+int listeners_port_hook(const char **err);
+int listeners_bind_hook(const char **err);
 
 /* A client for a connection, or with fd -1 a socketless one (AOF and
  * snapshot loading, scripts): that one is not in the client list, so CLIENT

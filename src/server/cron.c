@@ -9,6 +9,7 @@
 #include "server/connection.h"
 #include "server/server.h"
 #include "server/dispatch.h"
+#include "server/latency.h"
 #include "server/stats.h"
 
 bool server_active_expire_enabled = true;
@@ -24,7 +25,7 @@ static void cron_active_expire(void)
     if (!server_active_expire_enabled || server_is_replica) return;
     static int next_db;
     long long budget_us = 1000000 / cfg.hz / 4;
-    long long deadline = db_monotonic_us() + budget_us;
+    long long start = db_monotonic_us(), deadline = start + budget_us;
     db_now_ms = db_wall_ms();
     for (int i = 0; i < server.db_count; i++) {
         struct db *db = &server.dbs[(next_db + i) % server.db_count];
@@ -32,6 +33,7 @@ static void cron_active_expire(void)
         if (db_monotonic_us() >= deadline) break;
     }
     next_db = (next_db + 1) % server.db_count;
+    latency_add_sample_if_needed("expire-cycle", (db_monotonic_us() - start) / 1000);
 }
 
 static void cron_rehash(void)

@@ -16,6 +16,7 @@
 #include "server/monitor.h"
 #include "server/multi.h"
 #include "server/server.h"
+#include "server/latency.h"
 #include "server/slowlog.h"
 #include "server/subscriptions.h"
 #include "messaging/pubsub.h"
@@ -326,6 +327,8 @@ void dispatch_call(struct client *c, struct command *cmd, int argc, struct arg *
         dispatch_account(cmd, usec, errors > 0);
         dispatch_count_errors(c->out.last_error, errors);
         dispatch_observe(c, cmd, argc, argv, usec);
+        if (!(c->flags & (CLIENT_BLOCKED | CLIENT_LOADER)))
+            latency_add_sample_if_needed(cmd->flags & CMD_FAST ? "fast-command" : "command", usec / 1000);
     }
     server.dirty += req.dirty;
     if (req.dirty > 0 && !(req.flags & REQ_PROPAGATED)) oplog_append(req.db->id, argc, argv);

@@ -9,6 +9,7 @@
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/info.h"
+#include "server/latency.h"
 #include "server/server.h"
 #include "server/stats.h"
 #include "util/mem.h"
@@ -186,8 +187,8 @@ static str info_stats(str s)
         "pubsub_channels:%lld\r\n"
         "pubsub_patterns:%lld\r\n"
         "pubsubshard_channels:%lld\r\n"
-        "latest_fork_usec:0\r\n"
-        "total_forks:0\r\n"
+        "latest_fork_usec:%lld\r\n"
+        "total_forks:%lld\r\n"
         "client_query_buffer_limit_disconnections:%lld\r\n"
         "client_output_buffer_limit_disconnections:%lld\r\n"
         "client_output_buffer_limit_disconnections_normal:%lld\r\n"
@@ -201,7 +202,7 @@ static str info_stats(str s)
         stats_instantaneous(st->net_out_samples) / 1024, st->rejected_connections, db_stats.expired_keys,
         db_stats.keyspace_hits, db_stats.keyspace_misses, info_pubsub_counts[0] ? info_pubsub_counts[0]() : 0LL,
         info_pubsub_counts[1] ? info_pubsub_counts[1]() : 0LL, info_pubsub_counts[2] ? info_pubsub_counts[2]() : 0LL,
-        st->client_query_buffer_limit_disconnections,
+        latency_last_fork_usec(), latency_total_forks(), st->client_query_buffer_limit_disconnections,
         st->client_output_buffer_limit_disconnections[0] + st->client_output_buffer_limit_disconnections[1] +
             st->client_output_buffer_limit_disconnections[2],
         st->client_output_buffer_limit_disconnections[0], st->client_output_buffer_limit_disconnections[2],

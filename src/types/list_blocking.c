@@ -106,12 +106,14 @@ static void cmd_brpop(struct request *req)
     bpop(req, LIST_TAIL);
 }
 
+/* BLMOVE/BRPOPLPUSH. As in Redis, a destination of another type is only
+ * checked once there is an element to move: the client waits, then gets
+ * WRONGTYPE and the element stays in the source (list_move_reply checks the
+ * destination before it pops). */
 static void bmove(struct request *req, enum list_end from, enum list_end to, int timeout_index)
 {
     long long timeout;
     if (!request_timeout_ms(req, timeout_index, &timeout, true)) return;
-    struct object *dst;
-    if (!list_lookup(req, &req->argv[2], true, &dst)) return;
     struct pop_state *s = pop_state_new(from, LIST_POP_ELEMENT, 1);
     s->to = to;
     s->destination = str_new(req->argv[2].ptr, req->argv[2].len);

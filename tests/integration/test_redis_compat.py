@@ -455,3 +455,363 @@ def test_pause_write_holds_a_script_that_may_write_when_queued(server, r, paused
         assert conn.read_reply() == "QUEUED"
         assert conn.call("EXEC") == [12, 2]
         conn.close()
+
+
+# ---- item 5: blocking moves into a destination of another type ----
+
+MOVES = [("BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"), ("BRPOPLPUSH", "src", "dst", "0")]
+
+
+@pytest.mark.parametrize("args", MOVES)
+def test_blocking_move_to_wrong_type_waits_then_refuses(server, r, args):
+    r.set("dst", "string")
+    r.config_resetstat()
+    waiter = server.raw()
+    try:
+        waiter.command(*args)
+        assert wait_blocked_clients(r, 1) == 1
+        r.rpush("src", "e")
+        reply = waiter.read_reply()
+        assert isinstance(reply, tuple) and reply[1].startswith("WRONGTYPE"), reply
+        assert wait_blocked_clients(r, 0) == 0
+        assert r.lrange("src", 0, -1) == [b"e"]
+        assert r.get("dst") == b"string"
+        assert_counted(r, args[0].lower(), "WRONGTYPE")
+    finally:
+        waiter.close()
+
+
+@pytest.mark.parametrize("args", MOVES)
+def test_blocking_move_to_wrong_type_refuses_at_once_when_source_has_one(r, args):
+    r.set("dst", "string")
+    r.rpush("src", "e")
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        r.execute_command(*args)
+    assert r.lrange("src", 0, -1) == [b"e"]
+
+
+def test_refused_blocking_move_leaves_the_element_to_the_next_waiter(server, r):
+    r.set("dst", "string")
+    mover, popper = server.raw(), server.raw()
+    try:
+        mover.command("BLMOVE", "src", "dst", "LEFT", "LEFT", "0")
+        assert wait_blocked_clients(r, 1) == 1
+        popper.command("BLPOP", "src", "0")
+        assert wait_blocked_clients(r, 2) == 2
+        r.rpush("src", "e")
+        assert mover.read_reply()[1].startswith("WRONGTYPE")
+        assert popper.read_reply() == [b"src", b"e"]
+        assert r.exists("src") == 0
+    finally:
+        mover.close()
+        popper.close()
+
+
+# ---- item 11: random picks are uniform in every encoding ----
+
+LONG = "v" * 100  # past every *-max-listpack-value: forces the hash table
+
+
+def chi_square(picks, population):
+    """Pearson's statistic of `picks` against a uniform draw from
+    `population`; fails at once on a pick outside it."""
+    counts = dict.fromkeys(population, 0)
+    for p in picks:
+        counts[p] += 1
+    expected = len(picks) / len(population)
+    return sum((c - expected) ** 2 / expected for c in counts.values())
+
+
+def picks_of(r, args, rounds=1):
+    pipe = r.pipeline(transaction=False)
+    for _ in range(rounds):
+        pipe.execute_command(*args)
+    out = []
+    for reply in pipe.execute():
+        out.extend(reply if isinstance(reply, list) else [reply])
+    return out
+
+
+def fill(r, kind, key, names, long_one):
+    """Creates `key` of `kind` holding `names`; long_one makes one element
+    (or value) long, so the collection is not packed."""
+    if kind == "hash":
+        r.hset(key, mapping={n: (LONG if long_one and i == 0 else "x") for i, n in enumerate(names)})
+    elif kind == "set":
+        r.sadd(key, *[(n + LONG if long_one and i == 0 else n) for i, n in enumerate(names)])
+    else:
+        r.zadd(key, {(n + LONG if long_one and i == 0 else n): i for i, n in enumerate(names)})
+    return [m for m in (r.hkeys(key) if kind == "hash" else r.smembers(key) if kind == "set"
+                        else r.zrange(key, 0, -1))]
+
+
+RANDOM_COMMANDS = {"hash": "HRANDFIELD", "set": "SRANDMEMBER", "zset": "ZRANDMEMBER"}
+
+
+@pytest.mark.parametrize("long_one", [False, True], ids=["packed", "table"])
+@pytest.mark.parametrize("kind", ["hash", "set", "zset"])
+def test_random_picks_with_repeats_are_uniform(r, kind, long_one):
+    # Each run hashes under a new seed; several keys give several chain layouts
+    for k in range(5):
+        population = fill(r, kind, "c%d" % k, ["f%d" % i for i in range(10)], long_one)
+        picks = picks_of(r, (RANDOM_COMMANDS[kind], "c%d" % k, -1000))
+        assert len(picks) == 1000
+        assert chi_square(picks, population) < 40
+
+
+@pytest.mark.parametrize("kind", ["hash", "set", "zset"])
+def test_single_random_picks_are_uniform(r, kind):
+    for k in range(3):
+        population = fill(r, kind, "c%d" % k, ["f%d" % i for i in range(10)], True)
+        picks = picks_of(r, (RANDOM_COMMANDS[kind], "c%d" % k), rounds=1000)
+        assert chi_square(picks, population) < 40
+
+
+@pytest.mark.parametrize("kind", ["hash", "set"])
+def test_random_samples_without_repeats_are_uniform(r, kind):
+    # 5 of 40: small enough a part to be drawn one by one from the table
+    population = fill(r, kind, "c", ["f%d" % i for i in range(40)], True)
+    picks = picks_of(r, (RANDOM_COMMANDS[kind], "c", 5), rounds=400)
+    assert len(picks) == 2000
+    assert chi_square(picks, population) < 90  # 39 degrees of freedom
+
+
+def test_randomkey_is_uniform(r):
+    for k in range(3):
+        r.flushall()
+        names = ["key%d:%d" % (k, i) for i in range(10)]
+        for n in names:
+            r.set(n, "x")
+        picks = [p.decode() for p in picks_of(r, ("RANDOMKEY",), rounds=1000)]
+        assert chi_square(picks, names) < 40
+
+
+def test_spop_is_uniform(r):
+    names = ["f%d" % i for i in range(9)] + ["f9" + LONG]
+    pipe = r.pipeline(transaction=False)
+    for _ in range(1000):
+        pipe.delete("c")
+        pipe.sadd("c", *names)
+        pipe.spop("c")
+    picks = [p.decode() for p in pipe.execute()[2::3]]
+    assert chi_square(picks, names) < 40
+
+
+# ---- item 1: CONFIG SET port and bind rebind, or roll the whole call back ----
+
+def connects(port):
+    c = redis.Redis(host="127.0.0.1", port=port, socket_timeout=5, socket_connect_timeout=2)
+    try:
+        return c.ping()
+    except redis.ConnectionError:
+        return False
+    finally:
+        c.close()
+
+
+def test_config_set_port_listens_on_the_new_port(server, r):
+    from conftest import free_port
+    old, new = server.port, free_port()
+    assert r.config_set("port", new)
+    try:
+        assert connects(new) and not connects(old)
+        assert r.config_get("port") == {"port": str(new)}
+        assert r.ping()  # clients already connected stay
+    finally:
+        r.config_set("port", old)
+    assert connects(old) and not connects(new)
+
+
+def test_config_set_port_in_use_rolls_the_call_back(server, r):
+    import socket
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    taken = holder.getsockname()[1]
+    try:
+        before = r.config_get("maxmemory")["maxmemory"]
+        for args in (("port", taken), ("maxmemory", "7mb", "port", taken), ("port", taken, "maxmemory", "7mb")):
+            with pytest.raises(redis.ResponseError) as e:
+                r.execute_command("CONFIG", "SET", *args)
+            assert str(e.value) == ("CONFIG SET failed (possibly related to argument 'port') - "
+                                    "Unable to listen on this port. Check server logs.")
+            assert r.config_get("port") == {"port": str(server.port)}
+            assert r.config_get("maxmemory") == {"maxmemory": before}
+            assert connects(server.port)
+    finally:
+        holder.close()
+
+
+def test_config_set_bind(server, r):
+    old = r.config_get("bind")["bind"]
+    try:
+        assert r.config_set("bind", "127.0.0.1")
+        assert r.config_get("bind") == {"bind": "127.0.0.1"}
+        assert connects(server.port)
+        # 192.0.2.1 (TEST-NET-1) is no address of this machine
+        with pytest.raises(redis.ResponseError) as e:
+            r.execute_command("CONFIG", "SET", "maxmemory-samples", "7", "bind", "127.0.0.1 192.0.2.1")
+        assert str(e.value) == ("CONFIG SET failed (possibly related to argument 'bind') - "
+                                "Failed to bind to specified addresses.")
+        assert r.config_get("bind") == {"bind": "127.0.0.1"}
+        assert r.config_get("maxmemory-samples") == {"maxmemory-samples": "5"}
+        assert connects(server.port)
+        assert r.config_set("bind", "127.0.0.1 -192.0.2.1")  # optional: may fail
+        assert connects(server.port)
+    finally:
+        r.config_set("bind", old)
+    assert connects(server.port)
+
+
+@runnel_only
+@pytest.mark.parametrize("args", [("bind", "-192.0.2.1"), ("port", "0")])
+def test_config_set_that_would_listen_nowhere_is_refused(server, r, args):
+    # Redis accepts both and is then unreachable over TCP
+    before = r.config_get(args[0])
+    with pytest.raises(redis.ResponseError, match="possibly related to argument '%s'" % args[0]):
+        r.config_set(*args)
+    assert r.config_get(args[0]) == before
+    assert connects(server.port)
+
+
+# ---- item 8: the latency monitor ----
+
+@pytest.fixture
+def monitor(r):
+    r.execute_command("LATENCY", "RESET")
+    r.config_set("latency-monitor-threshold", 200)
+    yield r
+    r.config_set("latency-monitor-threshold", 0)
+    r.execute_command("LATENCY", "RESET")
+
+
+def text(reply):
+    return reply.decode() if isinstance(reply, bytes) else reply
+
+
+def test_latency_monitor_records_a_slow_command(monitor):
+    r = monitor
+    with pytest.raises(redis.ResponseError, match="^No samples available for event 'command'$"):
+        r.execute_command("LATENCY", "GRAPH", "command")
+    r.execute_command("DEBUG", "SLEEP", "0.3")
+    latest = r.execute_command("LATENCY", "LATEST")
+    assert len(latest) == 1
+    event, when, last, worst = latest[0]
+    assert event == b"command" and abs(when - time.time()) < 5 and 300 <= last < 600 and worst == last
+    history = r.execute_command("LATENCY", "HISTORY", "command")
+    assert history == [[when, last]]
+    assert r.execute_command("LATENCY", "HISTORY", "fork") == []
+    graph = text(r.execute_command("LATENCY", "GRAPH", "command"))
+    assert graph.startswith("command - high %d ms, low %d ms (all time high %d ms)\n" % (last, last, last))
+    assert "command" in text(r.execute_command("LATENCY", "DOCTOR"))
+    assert r.execute_command("LATENCY", "RESET", "nothing") == 0
+    assert r.execute_command("LATENCY", "RESET", "command", "nothing") == 1
+    assert r.execute_command("LATENCY", "LATEST") == []
+
+
+def test_latency_monitor_keeps_one_sample_a_second_and_the_worst(monitor):
+    r = monitor
+    r.execute_command("DEBUG", "SLEEP", "0.3")
+    r.execute_command("DEBUG", "SLEEP", "0.25")
+    history = r.execute_command("LATENCY", "HISTORY", "command")
+    assert 1 <= len(history) <= 2
+    latest = r.execute_command("LATENCY", "LATEST")[0]
+    assert latest[3] == max(ms for _, ms in history) >= 300
+    assert latest[2] == history[-1][1]
+
+
+def test_latency_monitor_off_or_below_threshold_records_nothing(monitor):
+    r = monitor
+    r.execute_command("DEBUG", "SLEEP", "0.1")
+    r.config_set("latency-monitor-threshold", 0)
+    r.execute_command("DEBUG", "SLEEP", "0.25")
+    assert r.execute_command("LATENCY", "LATEST") == []
+
+
+def test_latency_of_a_blocked_command_is_not_recorded(monitor):
+    assert monitor.blpop("nothing", timeout=0.3) is None
+    assert monitor.execute_command("LATENCY", "LATEST") == []
+
+
+def test_forks_are_timed(r):
+    before = r.info("stats")["total_forks"]
+    r.bgsave()
+    deadline = time.time() + 10
+    while r.info("persistence")["rdb_bgsave_in_progress"] and time.time() < deadline:
+        time.sleep(0.02)
+    stats = r.info("stats")
+    assert stats["total_forks"] == before + 1
+    assert stats["latest_fork_usec"] > 0
+
+
+# ---- item 12: DEBUG LOADAOF and DEBUG RELOAD's options ----
+
+def wait_aof_rewritten(r, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        info = r.info("persistence")
+        if not info["aof_rewrite_in_progress"] and not info.get("aof_rewrite_scheduled", 0):
+            return
+        time.sleep(0.02)
+    raise AssertionError("the AOF rewrite did not end")
+
+
+@pytest.fixture
+def aof_on(r):
+    r.config_set("appendonly", "yes")
+    wait_aof_rewritten(r)
+    yield r
+    r.config_set("appendonly", "no")
+
+
+def test_debug_loadaof_reloads_the_dataset_from_the_aof(aof_on):
+    r = aof_on
+    r.set("a", "1")
+    r.rpush("l", "x", "y")
+    r.hset("h", mapping={"f": "v"})
+    digest = r.execute_command("DEBUG", "DIGEST")
+    assert r.execute_command("DEBUG", "LOADAOF") in (b"OK", True)
+    assert r.execute_command("DEBUG", "DIGEST") == digest
+    assert r.get("a") == b"1" and r.lrange("l", 0, -1) == [b"x", b"y"]
+    # a write just before it, in the same batch, is written first, not lost
+    pipe = r.pipeline(transaction=False)
+    pipe.set("b", "2")
+    pipe.execute_command("DEBUG", "LOADAOF")
+    pipe.execute()
+    assert r.get("b") == b"2"
+    # and the reload itself adds nothing to the AOF
+    size = r.info("persistence")["aof_current_size"]
+    r.execute_command("DEBUG", "LOADAOF")
+    assert r.info("persistence")["aof_current_size"] == size
+
+
+@runnel_only
+def test_debug_loadaof_refused_without_aof(r):
+    r.set("a", "1")
+    with pytest.raises(redis.ResponseError, match="appendonly yes"):
+        r.execute_command("DEBUG", "LOADAOF")
+    assert r.get("a") == b"1"
+
+
+def test_debug_reload_noflush_merge(r):
+    r.set("a", "1")
+    r.save()
+    r.set("a", "2")
+    r.set("b", "2")
+    assert r.execute_command("DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE") in (b"OK", True)
+    assert r.mget("a", "b") == [b"1", b"2"]  # the file's value wins, other keys stay
+    r.set("a", "3")
+    assert r.execute_command("DEBUG", "RELOAD", "NOSAVE", "MERGE") in (b"OK", True)
+    assert r.mget("a", "b") == [b"1", None]  # flushed first: MERGE changes nothing
+    with pytest.raises(redis.ResponseError, match="^DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.$"):
+        r.execute_command("DEBUG", "RELOAD", "xyz")
+
+
+@runnel_only
+def test_debug_reload_noflush_over_the_same_key_fails_without_crashing(r):
+    # Redis stops with "Duplicate key" here
+    r.set("a", "1")
+    r.save()
+    with pytest.raises(redis.ResponseError, match="^Error trying to load the RDB dump"):
+        r.execute_command("DEBUG", "RELOAD", "NOSAVE", "NOFLUSH")
+    assert r.ping()

@@ -770,7 +770,7 @@ Test(config, set_unknown_duplicate_immutable_protected)
                           "duplicate parameter");
     mem_free(err);
 
-    static const char *immutable[] = {"daemonize", "databases", "bind", "unixsocket", "io-threads", "pidfile",
+    static const char *immutable[] = {"daemonize", "databases", "unixsocket", "io-threads", "pidfile",
                                       "logfile", "appenddirname", "appendfilename", "tcp-backlog",
                                       "enable-debug-command", "enable-protected-configs"};
     for (size_t i = 0; i < sizeof(immutable) / sizeof(immutable[0]); i++) {

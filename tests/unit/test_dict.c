@@ -72,6 +72,19 @@ static int fill_until_rehashing(struct dict *d, int from)
     return i;
 }
 
+/* Empties d, fills it with keys 0..59, then adds keys until a rehash has
+ * begun, and pauses it with the safe iterator `pause` (done by the caller);
+ * returns the number of keys. */
+static int hold_mid_rehash(struct dict *d, struct dict_iter *pause)
+{
+    dict_clear(d);
+    add_range(d, 0, 60);
+    while (dict_rehash_ms(d, 10)) {}
+    int n = fill_until_rehashing(d, 60);
+    dict_iter_init(pause, d, true);
+    return n;
+}
+
 Test(dict, add_find_delete)
 {
     struct dict *d = dict_create(&owning_vals);
@@ -574,14 +587,10 @@ Test(dict, random_entries)
     }
     for (int i = 0; i < N; i++) cr_assert_gt(seen[i], 0, "key:%d never picked", i);
 
-    /* Only live entries, while rehashing and after deletes. */
-    dict_clear(d);
-    add_range(d, 0, 60);
-    while (dict_rehash_ms(d, 10)) {}
-    int n = fill_until_rehashing(d, 60);
-    /* A safe iterator pauses rehashing so the deletes leave it in progress. */
+    /* Only live entries, while rehashing and after deletes. A safe
+     * iterator pauses rehashing so the deletes leave it in progress. */
     struct dict_iter pause;
-    dict_iter_init(&pause, d, true);
+    int n = hold_mid_rehash(d, &pause);
     for (int i = 0; i < n; i += 2) delete_i(d, i);
     int64_t idx = d->rehash_index;
     cr_assert_neq(idx, -1);
@@ -603,6 +612,35 @@ Test(dict, random_entries)
     for (int i = 1; i < 5000; i++) delete_i(d, i);
     while (dict_rehash_ms(d, 10)) {}
     cr_assert_eq(key_index(dict_random(d)), 0);
+    dict_release(d);
+}
+
+/* Pearson's statistic of counts[0..n) against `draws` uniform draws. */
+static double chi_square(const int *counts, int n, int draws)
+{
+    double expected = (double)draws / n, sum = 0;
+    for (int i = 0; i < n; i++) sum += (counts[i] - expected) * (counts[i] - expected) / expected;
+    return sum;
+}
+
+Test(dict, random_entries_are_uniform)
+{
+    /* 10 keys in 16 buckets share some, which the chain walk favoured
+     * against; 9 degrees of freedom, so 40 is passed once in 10^5 runs. */
+    struct dict *d = dict_create(&owning);
+    add_range(d, 0, 10);
+    int counts[10] = {0};
+    for (int r = 0; r < 10000; r++) counts[key_index(dict_random(d))]++;
+    cr_assert_lt(chi_square(counts, 10, 10000), 40);
+
+    /* The same in the middle of a rehash (both tables hold entries). */
+    struct dict_iter pause;
+    int n = hold_mid_rehash(d, &pause);
+    cr_assert_lt(n, 128);
+    int many[128] = {0};
+    for (int r = 0; r < 200 * n; r++) many[key_index(dict_random(d))]++;
+    cr_assert_lt(chi_square(many, n, 200 * n), 2 * n + 20, "n=%d", n);
+    dict_iter_done(&pause);
     dict_release(d);
 }
 

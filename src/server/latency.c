@@ -1,0 +1,359 @@
+/* latency: event series and the LATENCY commands (LATEST, HISTORY, RESET,
+ * GRAPH, DOCTOR). See latency.h for what is recorded. */
+#include "server/latency.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db/db.h"
+#include "protocol/reply.h"
+#include "server/config.h"
+#include "util/str.h"
+
+#define LATENCY_SAMPLES 160
+#define LATENCY_EVENTS 32
+#define GRAPH_COLUMNS 80
+#define GRAPH_ROWS 4
+
+struct latency_sample {
+    int64_t time; /* unix seconds; 0: an unused slot */
+    uint32_t ms;
+};
+
+struct latency_series {
+    const char *event; /* NULL: an unused entry */
+    int next;          /* slot the next sample goes to */
+    uint32_t max;      /* highest ever */
+    struct latency_sample samples[LATENCY_SAMPLES];
+};
+
+static struct latency_series series[LATENCY_EVENTS];
+static long long last_fork_usec, total_forks;
+
+static struct latency_series *series_find(const char *event, size_t len)
+{
+    for (int i = 0; i < LATENCY_EVENTS; i++)
+        if (series[i].event && strlen(series[i].event) == len && memcmp(series[i].event, event, len) == 0)
+            return &series[i];
+    return NULL;
+}
+
+static struct latency_series *series_get(const char *event)
+{
+    struct latency_series *s = series_find(event, strlen(event));
+    for (int i = 0; !s && i < LATENCY_EVENTS; i++)
+        if (!series[i].event) s = &series[i];
+    if (s && !s->event) s->event = event;
+    return s;
+}
+
+static const struct latency_sample *series_last(const struct latency_series *s)
+{
+    return &s->samples[(s->next + LATENCY_SAMPLES - 1) % LATENCY_SAMPLES];
+}
+
+void latency_add_sample_if_needed(const char *event, long long ms)
+{
+    if (cfg.latency_monitor_threshold <= 0 || ms < cfg.latency_monitor_threshold) return;
+    struct latency_series *s = series_get(event);
+    if (!s) return; /* more event names than slots: never with the server's own */
+    uint32_t v = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+    int64_t now = (int64_t)time(NULL);
+    if (v > s->max) s->max = v;
+    struct latency_sample *last = &s->samples[(s->next + LATENCY_SAMPLES - 1) % LATENCY_SAMPLES];
+    if (last->time == now) {
+        if (v > last->ms) last->ms = v;
+        return;
+    }
+    s->samples[s->next] = (struct latency_sample){now, v};
+    s->next = (s->next + 1) % LATENCY_SAMPLES;
+}
+
+pid_t latency_fork(void)
+{
+    long long start = db_monotonic_us();
+    pid_t pid = fork();
+    if (pid <= 0) return pid;
+    last_fork_usec = db_monotonic_us() - start;
+    total_forks++;
+    latency_add_sample_if_needed("fork", last_fork_usec / 1000);
+    return pid;
+}
+
+long long latency_last_fork_usec(void)
+{
+    return last_fork_usec;
+}
+
+long long latency_total_forks(void)
+{
+    return total_forks;
+}
+
+/* Calls fn on each sample of s, oldest first. */
+static void series_each(const struct latency_series *s, void (*fn)(const struct latency_sample *, void *), void *ctx)
+{
+    for (int i = 0; i < LATENCY_SAMPLES; i++) {
+        const struct latency_sample *x = &s->samples[(s->next + i) % LATENCY_SAMPLES];
+        if (x->time) fn(x, ctx);
+    }
+}
+
+static void count_sample(const struct latency_sample *x, void *ctx)
+{
+    (void)x;
+    (*(int *)ctx)++;
+}
+
+static int series_count(const struct latency_series *s)
+{
+    int n = 0;
+    series_each(s, count_sample, &n);
+    return n;
+}
+
+/* ---- LATENCY LATEST | HISTORY | RESET ---- */
+
+static void cmd_latency_latest(struct request *req)
+{
+    int n = 0;
+    for (int i = 0; i < LATENCY_EVENTS; i++) n += series[i].event != NULL;
+    reply_array(req->out, n);
+    for (int i = 0; i < LATENCY_EVENTS; i++) {
+        const struct latency_series *s = &series[i];
+        if (!s->event) continue;
+        const struct latency_sample *last = series_last(s);
+        reply_array(req->out, 4);
+        reply_bulk(req->out, s->event, strlen(s->event));
+        reply_int(req->out, last->time);
+        reply_int(req->out, last->ms);
+        reply_int(req->out, s->max);
+    }
+}
+
+static void reply_sample(const struct latency_sample *x, void *ctx)
+{
+    struct outbuf *out = ctx;
+    reply_array(out, 2);
+    reply_int(out, x->time);
+    reply_int(out, x->ms);
+}
+
+static void cmd_latency_history(struct request *req)
+{
+    const struct latency_series *s = series_find(req->argv[2].ptr, req->argv[2].len);
+    if (!s) {
+        reply_empty_array(req->out);
+        return;
+    }
+    reply_array(req->out, series_count(s));
+    series_each(s, reply_sample, req->out);
+}
+
+/* LATENCY RESET [event ...]: the number of series dropped. */
+static void cmd_latency_reset(struct request *req)
+{
+    long long dropped = 0;
+    for (int i = 0; i < LATENCY_EVENTS; i++) {
+        struct latency_series *s = &series[i];
+        if (!s->event) continue;
+        bool named = req->argc == 2;
+        for (int a = 2; a < req->argc && !named; a++)
+            named = strlen(s->event) == req->argv[a].len && memcmp(s->event, req->argv[a].ptr, req->argv[a].len) == 0;
+        if (!named) continue;
+        memset(s, 0, sizeof(*s));
+        dropped++;
+    }
+    reply_int(req->out, dropped);
+}
+
+/* ---- LATENCY GRAPH ---- */
+
+struct graph {
+    uint32_t low, high;
+    int64_t first, last;
+    int columns;
+    uint32_t values[GRAPH_COLUMNS];
+};
+
+/* Keeps the newest GRAPH_COLUMNS samples (older ones shift out). */
+static void graph_add(const struct latency_sample *x, void *ctx)
+{
+    struct graph *g = ctx;
+    if (g->columns == GRAPH_COLUMNS) {
+        memmove(g->values, g->values + 1, sizeof(g->values[0]) * (GRAPH_COLUMNS - 1));
+        g->columns--;
+    }
+    g->values[g->columns++] = x->ms;
+    g->last = x->time;
+}
+
+static void graph_range(struct graph *g)
+{
+    g->low = UINT32_MAX;
+    for (int i = 0; i < g->columns; i++) {
+        if (g->values[i] < g->low) g->low = g->values[i];
+        if (g->values[i] > g->high) g->high = g->values[i];
+    }
+}
+
+/* Rows of '#' scaled between the lowest and highest sample shown (a sample
+ * always gets at least one), then where the columns lie in time. */
+static str graph_render(const struct latency_series *s, const struct graph *g)
+{
+    str out = str_append_printf(str_empty(1024), "%s - high %u ms, low %u ms (all time high %u ms)\n", s->event,
+                                g->high, g->low, s->max);
+    for (int i = 0; i < GRAPH_COLUMNS; i++) out = str_append(out, "-", 1);
+    out = str_append(out, "\n", 1);
+    for (int row = GRAPH_ROWS; row >= 1; row--) {
+        for (int c = 0; c < g->columns; c++) {
+            uint32_t span = g->high - g->low;
+            int height = span ? 1 + (int)((uint64_t)(g->values[c] - g->low) * (GRAPH_ROWS - 1) / span) : GRAPH_ROWS;
+            out = str_append(out, height >= row ? "#" : " ", 1);
+        }
+        out = str_append(out, "\n", 1);
+    }
+    long long now = (long long)time(NULL);
+    return str_append_printf(out, "%d samples, one per column, from %llds ago to %llds ago\n", g->columns,
+                             now - (long long)g->first, now - (long long)g->last);
+}
+
+static void cmd_latency_graph(struct request *req)
+{
+    const struct latency_series *s = series_find(req->argv[2].ptr, req->argv[2].len);
+    if (!s) {
+        reply_errorf(req->out, "ERR No samples available for event '%.*s'", (int)req->argv[2].len,
+                     req->argv[2].ptr);
+        return;
+    }
+    struct graph g = {0};
+    series_each(s, graph_add, &g);
+    int skipped = series_count(s) - g.columns;
+    for (int i = 0, seen = 0; i < LATENCY_SAMPLES; i++) {
+        const struct latency_sample *x = &s->samples[(s->next + i) % LATENCY_SAMPLES];
+        if (x->time && seen++ == skipped) g.first = x->time;
+    }
+    graph_range(&g);
+    str text = graph_render(s, &g);
+    reply_verbatim(req->out, text, str_len(text), "txt");
+    str_free(text);
+}
+
+/* ---- LATENCY DOCTOR ---- */
+
+struct series_stats {
+    int count;
+    double sum, deviation, mean;
+    int64_t first, last;
+};
+
+static void stats_add(const struct latency_sample *x, void *ctx)
+{
+    struct series_stats *st = ctx;
+    if (!st->count) st->first = x->time;
+    st->last = x->time;
+    st->count++;
+    st->sum += x->ms;
+}
+
+static void stats_deviate(const struct latency_sample *x, void *ctx)
+{
+    struct series_stats *st = ctx;
+    double d = x->ms - st->mean;
+    st->deviation += d < 0 ? -d : d;
+}
+
+/* What to look at for an event, by the part of the server that reports it. */
+static const char *doctor_advice(const char *event)
+{
+    if (strcmp(event, "command") == 0)
+        return "SLOWLOG GET names the slow commands; O(N) commands on big keys (KEYS, SMEMBERS, LRANGE of a "
+               "whole list...) are the usual cause.";
+    if (strcmp(event, "fast-command") == 0)
+        return "O(1) and O(log N) commands were slow: the machine may be overloaded, swapping, or the "
+               "process paused by its host.";
+    if (strcmp(event, "fork") == 0)
+        return "Forking for BGSAVE or an AOF rewrite stops the server for a time that grows with the memory "
+               "used; INFO's latest_fork_usec shows the last one.";
+    if (strcmp(event, "expire-cycle") == 0)
+        return "Many keys expired together; spreading their deadlines (a random part in each TTL) helps.";
+    if (strncmp(event, "aof-", 4) == 0)
+        return "The disk was slow to take the append-only file; appendfsync everysec, or a disk of its own, "
+               "keeps it off the commands' path.";
+    return "See the documentation of the latency monitor for this event.";
+}
+
+static str doctor_report(void)
+{
+    str out = str_empty(1024);
+    int n = 0;
+    for (int i = 0; i < LATENCY_EVENTS; i++) {
+        const struct latency_series *s = &series[i];
+        if (!s->event) continue;
+        struct series_stats st = {0};
+        series_each(s, stats_add, &st);
+        st.mean = st.count ? st.sum / st.count : 0;
+        series_each(s, stats_deviate, &st);
+        long long period = st.count > 1 ? (long long)(st.last - st.first) / (st.count - 1) : 0;
+        out = str_append_printf(out,
+                                "%d. %s: %d latency spikes (average %.0f ms, mean deviation %.0f ms, period %lld s). "
+                                "Worst all time event %u ms.\n   %s\n",
+                                ++n, s->event, st.count, st.mean, st.count ? st.deviation / st.count : 0, period,
+                                s->max, doctor_advice(s->event));
+    }
+    if (n) return out;
+    if (cfg.latency_monitor_threshold <= 0)
+        return str_append_printf(out, "I have no latency reports to show you at this moment. Latency monitoring "
+                                      "is disabled unless latency-monitor-threshold is set.\n");
+    return str_append_printf(out, "No latency spike of %lld ms or more has been recorded since the server "
+                                  "started or the last LATENCY RESET.\n",
+                             cfg.latency_monitor_threshold);
+}
+
+static void cmd_latency_doctor(struct request *req)
+{
+    str text = doctor_report();
+    reply_verbatim(req->out, text, str_len(text), "txt");
+    str_free(text);
+}
+
+static void cmd_latency_help(struct request *req)
+{
+    static const char *const lines[] = {
+        "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "DOCTOR",
+        "    Return a human readable latency analysis report.",
+        "GRAPH <event>",
+        "    Return an ASCII latency graph for the <event> class.",
+        "HISTORY <event>",
+        "    Return time-latency samples for the <event> class.",
+        "LATEST",
+        "    Return the latest latency samples for all events.",
+        "RESET [<event> ...]",
+        "    Reset latency data of one or more <event> classes.",
+        "    (default: reset all data for all event classes)",
+        "HELP",
+        "    Print this help.",
+    };
+    reply_help(req->out, lines, sizeof(lines) / sizeof(lines[0]));
+}
+
+#define LATENCY_FLAGS (CMD_ADMIN | CMD_LOADING | CMD_STALE)
+struct command latency_subcommands[] = {
+    {"latest", cmd_latency_latest, 2, LATENCY_FLAGS, 0, 0, 0, "@admin @slow @dangerous", "server",
+     "Returns the latest latency samples for all events.", "2.8.13", "O(1)"},
+    {"history", cmd_latency_history, 3, LATENCY_FLAGS, 0, 0, 0, "@admin @slow @dangerous", "server",
+     "Returns timestamp-latency samples for an event.", "2.8.13", "O(1)"},
+    {"reset", cmd_latency_reset, -2, LATENCY_FLAGS, 0, 0, 0, "@admin @slow @dangerous", "server",
+     "Resets the latency data for one or more events.", "2.8.13", "O(1)"},
+    {"graph", cmd_latency_graph, 3, LATENCY_FLAGS, 0, 0, 0, "@admin @slow @dangerous", "server",
+     "Returns a latency graph for an event.", "2.8.13", "O(1)"},
+    {"doctor", cmd_latency_doctor, 2, LATENCY_FLAGS, 0, 0, 0, "@admin @slow @dangerous", "server",
+     "Returns a human-readable latency analysis report.", "2.8.13", "O(1)"},
+    {"help", cmd_latency_help, 2, CMD_LOADING | CMD_STALE, 0, 0, 0, "@slow", "server",
+     "Returns helpful text about the different subcommands.", "2.8.13", "O(1)"},
+    {0},
+};

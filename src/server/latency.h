@@ -1,0 +1,28 @@
+/* latency: the latency monitor. Code that can stall the server reports how
+ * long it took under an event name ("command", "fast-command", "fork",
+ * "expire-cycle", "aof-write", "aof-fsync-always"...); a report of at least
+ * `latency-monitor-threshold` ms (when that is not 0) becomes a sample of
+ * the event's series: one sample per second (the highest of that second),
+ * the last 160 seconds that had one, and the highest ever. The LATENCY
+ * commands read them. */
+#ifndef RUNNEL_SERVER_LATENCY_H
+#define RUNNEL_SERVER_LATENCY_H
+
+#include <sys/types.h>
+
+#include "protocol/command.h"
+
+/* Records `ms` for `event` (a string literal or one that outlives the
+ * server) if the monitor is on and ms reaches its threshold. */
+void latency_add_sample_if_needed(const char *event, long long ms);
+
+/* fork(), timing the parent's pause: INFO's latest_fork_usec, total_forks
+ * and the "fork" event. In the child it returns 0 as fork() does. */
+pid_t latency_fork(void);
+/* INFO's fork fields. */
+long long latency_last_fork_usec(void);
+long long latency_total_forks(void);
+
+extern struct command latency_subcommands[];
+
+#endif
