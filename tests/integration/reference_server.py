@@ -51,5 +51,12 @@ def compare(r, ref, commands):
         assert mine == theirs, f"{args!r}: runnel {mine!r}, redis {theirs!r}"
 
 
+def error_of(client, *args):
+    """The text of the error a command must fail with."""
+    with pytest.raises(redis.ResponseError) as e:
+        client.execute_command(*args)
+    return str(e.value)
+
+
 def seeded(seed):
     return random.Random(seed)

@@ -4,18 +4,11 @@ Fixed cases check replies and errors as redis-server 7.0 gives them; the
 random cases send the same commands to a redis-server beside Runnel
 (reference_server.py) and compare every reply."""
 import pytest
-import redis
 
 from test_aof import restart
-from reference_server import compare, reference, seeded  # noqa: F401 (fixture)
+from reference_server import compare, error_of, reference, seeded  # noqa: F401 (fixture)
 
 OFFSET_ERR = "bit offset is not an integer or out of range"
-
-
-def error_of(r, *args):
-    with pytest.raises(redis.ResponseError) as e:
-        r.execute_command(*args)
-    return str(e.value)
 
 
 def test_setbit_getbit(r):
