@@ -30,6 +30,7 @@
 #include "server/server.h"
 #include "server/subscriptions.h"
 #include "types/hash.h"
+#include "types/hll.h"
 #include "types/list.h"
 #include "types/set.h"
 #include "types/stream.h"
@@ -151,6 +152,7 @@ static int apply_type_tunables(const char **err)
     set_max_listpack_value = cfg.set_max_listpack_value;
     zset_max_listpack_entries = cfg.zset_max_listpack_entries;
     zset_max_listpack_value = cfg.zset_max_listpack_value;
+    hll_sparse_max_bytes = cfg.hll_sparse_max_bytes;
     object_lfu_policy = cfg.maxmemory_policy == MAXMEMORY_ALLKEYS_LFU || cfg.maxmemory_policy == MAXMEMORY_VOLATILE_LFU;
     object_lfu_log_factor = cfg.lfu_log_factor;
     object_lfu_decay_time = cfg.lfu_decay_time;
@@ -232,6 +234,7 @@ static void server_init(void)
     config_set_apply_hook("set-max-intset-entries", apply_type_tunables);
     config_set_apply_hook("set-max-listpack-entries", apply_type_tunables);
     config_set_apply_hook("set-max-listpack-value", apply_type_tunables);
+    config_set_apply_hook("hll-sparse-max-bytes", apply_type_tunables);
     apply_type_tunables(NULL);
     event_loop_set_before_sleep(server.loop, server_before_sleep);
 }

@@ -231,6 +231,7 @@ static struct directive directives[] = {
     INT("set-max-listpack-entries", NULL, set_max_listpack_entries, "128", 0, INT_MAX, 0),
     INT("set-max-listpack-value", NULL, set_max_listpack_value, "64", 0, INT_MAX, F_MEMORY),
     INT("zset-max-listpack-entries", "zset-max-ziplist-entries", zset_max_listpack_entries, "128", 0, INT_MAX, 0),
+    LL("hll-sparse-max-bytes", hll_sparse_max_bytes, "3000", 0, LLONG_MAX, F_MEMORY),
     INT("zset-max-listpack-value", "zset-max-ziplist-value", zset_max_listpack_value, "64", 0, INT_MAX, F_MEMORY),
 };
 

@@ -97,6 +97,7 @@ struct server_config {
     int set_max_listpack_value;
     int zset_max_listpack_entries;
     int zset_max_listpack_value;
+    long long hll_sparse_max_bytes;
     int lazyfree_lazy_user_del;
     int lazyfree_lazy_user_flush;
     int lazyfree_lazy_expire;

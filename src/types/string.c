@@ -345,9 +345,7 @@ static void cmd_msetnx(struct request *req)
 
 /* ---- in-place edits ---- */
 
-/* Makes a string value private and raw so its bytes can be edited,
- * replacing the key's value (keeping its TTL). */
-static struct object *string_unshare(struct request *req, struct arg *key, struct object *o)
+struct object *string_unshare(struct request *req, struct arg *key, struct object *o)
 {
     if (o->encoding == ENC_RAW) return o;
     char buf[24];
