@@ -8,6 +8,10 @@
 /* Binds the configured addresses; returns -1 (logged) if none could be bound. */
 int listeners_open(void);
 void listeners_close(void);
+/* A non-blocking TCP socket listening on addr:port ("*" and "::*" mean
+ * every IPv4 or IPv6 address), or -1 with errno set. The HTTP endpoint
+ * binds its own port with it. */
+int listener_bind(const char *addr, int port);
 
 /* A client for a connection, or with fd -1 a socketless one (AOF and
  * snapshot loading, scripts): that one is not in the client list, so CLIENT

@@ -1,0 +1,14 @@
+/* metrics_keys: the per-key families of /metrics — streams and their
+ * consumer groups (redis_exporter's names and labels), and lists matching
+ * metrics-list-patterns as queues — from one walk over every database.
+ * The walk costs O(keys) on the server's thread; at most
+ * metrics-max-series keys are reported, the rest counted. */
+#ifndef RUNNEL_HTTP_METRICS_KEYS_H
+#define RUNNEL_HTTP_METRICS_KEYS_H
+
+#include "util/str.h"
+
+/* Appends the per-key families and runnel_metrics_series_omitted. */
+str metrics_keys_render(str s);
+
+#endif
