@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http/api.h"
 #include "http/http_auth.h"
 #include "http/http_request.h"
 #include "http/metrics.h"
@@ -104,16 +105,18 @@ static void conn_route(struct http_conn *c, const struct http_request *r)
         conn_respond_text(c, 401, "Unauthorized", "WWW-Authenticate: Basic realm=\"runnel\", charset=\"UTF-8\"\r\n");
         return;
     }
-    if (!path_is(r, "/metrics")) {
-        conn_respond_text(c, 404, "Not Found", "");
-        return;
-    }
     if (!head && !method_is(r, "GET")) {
         conn_respond_text(c, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n");
         return;
     }
-    str body = metrics_render();
-    conn_respond(c, 200, "OK", "", "text/plain; version=0.0.4; charset=utf-8", body, str_len(body), head);
+    bool metrics = path_is(r, "/metrics");
+    str body = metrics ? metrics_render() : api_render(r->path, r->path_len);
+    if (!body) {
+        conn_respond_text(c, 404, "Not Found", "");
+        return;
+    }
+    const char *type = metrics ? "text/plain; version=0.0.4; charset=utf-8" : "application/json";
+    conn_respond(c, 200, "OK", "", type, body, str_len(body), head);
     str_free(body);
 }
 

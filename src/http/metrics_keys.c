@@ -4,14 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "db/db.h"
+#include "http/keys_walk.h"
 #include "http/metrics_text.h"
-#include "server/config.h"
-#include "types/list.h"
 #include "types/stream.h"
 #include "types/stream_group.h"
 #include "types/stream_index.h"
-#include "util/glob.h"
 
 enum {
     FAM_STREAM_LENGTH,
@@ -44,8 +41,6 @@ struct walk {
     char db_label[16];
     const char *key;
     size_t key_len;
-    long long reported; /* keys reported so far */
-    long long omitted;  /* keys left out by metrics-max-series */
 };
 
 /* Starts a sample of family f: "name{db="dbN",stream="key"" (the caller
@@ -89,7 +84,7 @@ static void report_group(struct walk *w, struct stream *s, const struct stream_c
     group_sample(w, FAM_GROUP_PENDING, g, (double)stream_index_size(g->pel));
     long long lag;
     if (stream_group_lag(s, g, &lag)) group_sample(w, FAM_GROUP_LAG, g, (double)lag);
-    group_sample(w, FAM_GROUP_ENTRIES_READ, g, (double)g->entries_read);
+    if (g->entries_read >= 0) group_sample(w, FAM_GROUP_ENTRIES_READ, g, (double)g->entries_read);
     for (size_t i = 0; i < g->consumer_count; i++) {
         const struct stream_consumer *c = g->consumers[i];
         sample_begin(w, FAM_CONSUMER_PENDING, "stream");
@@ -108,61 +103,33 @@ static void report_stream(struct walk *w, struct stream *s)
     for (size_t i = 0; i < s->groups->count; i++) report_group(w, s, s->groups->items[i]);
 }
 
-/* Whether the key matches one of the space-separated patterns. */
-static bool matches_list_patterns(const char *key, size_t len)
+static void on_stream(void *ctx, int db, const char *key, size_t len, struct stream *s)
 {
-    const char *p = cfg.metrics_list_patterns;
-    while (p && *p) {
-        while (*p == ' ') p++;
-        size_t n = strcspn(p, " ");
-        if (n && glob_match(p, n, key, len, false)) return true;
-        p += n;
-    }
-    return false;
-}
-
-/* Reports one key if it is a stream or a queue list, within the bound. */
-static void visit_key(struct walk *w, const char *key, size_t len, struct object *o)
-{
-    bool stream = o->type == OBJ_STREAM;
-    if (!stream && !(o->type == OBJ_LIST && matches_list_patterns(key, len))) return;
-    if (w->reported >= cfg.metrics_max_series) {
-        w->omitted++;
-        return;
-    }
-    w->reported++;
+    struct walk *w = ctx;
+    snprintf(w->db_label, sizeof(w->db_label), "db%d", db);
     w->key = key;
     w->key_len = len;
-    if (stream) {
-        report_stream(w, o->v.ptr);
-        return;
-    }
-    sample_begin(w, FAM_LIST_LENGTH, "key");
-    sample_end(w, FAM_LIST_LENGTH, (double)list_object_length(o));
+    report_stream(w, s);
 }
 
-static void walk_db(struct walk *w, struct db *db)
+static void on_list(void *ctx, int db, const char *key, size_t len, size_t length)
 {
-    if (db_size(db) == 0) return;
-    snprintf(w->db_label, sizeof(w->db_label), "db%d", db->id);
-    struct dict_iter it;
-    dict_iter_init(&it, db->keys, false);
-    struct dict_entry *e;
-    while ((e = dict_iter_next(&it))) {
-        size_t len;
-        const char *key = dict_entry_key(db->keys, e, &len);
-        visit_key(w, key, len, e->v.ptr);
-    }
-    dict_iter_done(&it);
+    struct walk *w = ctx;
+    snprintf(w->db_label, sizeof(w->db_label), "db%d", db);
+    w->key = key;
+    w->key_len = len;
+    sample_begin(w, FAM_LIST_LENGTH, "key");
+    sample_end(w, FAM_LIST_LENGTH, (double)length);
 }
 
 str metrics_keys_render(str s)
 {
     struct walk w = {0};
     memcpy(w.fam, family_defs, sizeof(family_defs));
-    for (int i = 0; i < db_count; i++) walk_db(&w, db_by_index(i));
+    struct keys_visitor v = {on_stream, on_list, &w};
+    long long omitted = keys_walk(&v);
     for (int f = 0; f < FAM_COUNT; f++) s = metrics_family_flush(s, &w.fam[f]);
     return metrics_text_single(s, "runnel_metrics_series_omitted", "gauge",
                                "Keys (streams, queue lists) this scrape left out: over metrics-max-series.",
-                               (double)w.omitted);
+                               (double)omitted);
 }

@@ -1,8 +1,7 @@
 /* metrics_keys: the per-key families of /metrics — streams and their
  * consumer groups (redis_exporter's names and labels), and lists matching
- * metrics-list-patterns as queues — from one walk over every database.
- * The walk costs O(keys) on the server's thread; at most
- * metrics-max-series keys are reported, the rest counted. */
+ * metrics-list-patterns as queues — from one keys_walk (at most
+ * metrics-max-series keys, the rest counted). */
 #ifndef RUNNEL_HTTP_METRICS_KEYS_H
 #define RUNNEL_HTTP_METRICS_KEYS_H
 

@@ -2,6 +2,7 @@
 prometheus_client and checked against the server's own INFO and XINFO
 replies, the cardinality bound, password checks and the endpoint's limits."""
 import base64
+import json
 import http.client
 import socket
 import time
@@ -257,3 +258,48 @@ def test_off_by_default():
         assert "HTTP endpoint" not in out
     finally:
         proc.stop()
+
+
+def get_json(port, path):
+    resp, body = get(port, path)
+    assert resp.status == 200, body
+    assert resp.getheader("Content-Type") == "application/json"
+    return json.loads(body)
+
+
+def test_api_gives_the_same_facts_as_json(metrics_server):
+    r = metrics_server.client()
+    fill(r)
+    port = metrics_server.http_port
+    overview = get_json(port, "/api/overview")
+    info = r.info()
+    assert overview["info"]["server"]["redis_version"] == info["redis_version"]
+    assert overview["info"]["clients"]["connected_clients"] == info["connected_clients"]
+    assert overview["info"]["memory"]["used_memory"] > 0
+    assert {"db": 0, "keys": r.dbsize(), "expires": 1} in overview["databases"]
+    assert {"db": 3, "keys": 1, "expires": 0} in overview["databases"]
+
+    streams = get_json(port, "/api/streams")
+    assert streams["omitted"] == 0
+    by_key = {(s["db"], s["key"]): s for s in streams["streams"]}
+    assert set(by_key) == {(0, "orders"), (0, 'we"ird\\key'), (3, "events")}
+    orders = by_key[(0, "orders")]
+    xinfo = r.xinfo_stream("orders")
+    assert orders["length"] == xinfo["length"]
+    assert orders["entries_added"] == xinfo["entries-added"]
+    assert orders["first_id"] == xinfo["first-entry"][0].decode()
+    assert orders["last_id"] == xinfo["last-generated-id"].decode()
+    groups = {g["name"]: g for g in orders["groups"]}
+    for g in r.xinfo_groups("orders"):
+        mine = groups[g["name"].decode()]
+        assert mine["pending"] == g["pending"]
+        assert mine["lag"] == g["lag"]
+        assert mine["entries_read"] == g["entries-read"]
+        assert mine["last_delivered_id"] == g["last-delivered-id"].decode()
+        consumers = {c["name"].decode(): c["pending"] for c in r.xinfo_consumers("orders", g["name"])}
+        assert {c["name"]: c["pending"] for c in mine["consumers"]} == consumers
+
+    queues = get_json(port, "/api/queues")
+    assert sorted((q["key"], q["length"]) for q in queues["queues"]) == [("jobs", 1), ("queue:email", 3)]
+    assert queues["omitted"] == 0
+    assert get(port, "/api/nothing")[0].status == 404
