@@ -44,9 +44,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librunnel.a
 deps:
 	@scripts/install-deps
 
+# The default configuration, plus the HTTP endpoint (Prometheus metrics) on
+# 127.0.0.1:9121; the server logs its address at start-up.
 run: deps
 	@$(MAKE) --no-print-directory $(BUILD)/runnel-server
-	$(BUILD)/runnel-server
+	$(BUILD)/runnel-server --http-port 9121 --http-bind 127.0.0.1
 
 # A local etcd and a six-node cluster on ports 30001-30006 (docs/cluster.md).
 cluster-run: deps

@@ -12,6 +12,7 @@
 
 #include "db/dict.h"
 #include "cluster/cluster.h"
+#include "http/http_server.h"
 #include "persistence/aof.h"
 #include "persistence/info.h"
 #include "persistence/loading.h"
@@ -248,6 +249,7 @@ static void server_shutdown(void)
 {
     log_warning("User requested shutdown...");
     listeners_close();
+    http_server_stop();
     replication_shutdown();
     aof_shutdown();
     connections_flush_pending();
@@ -329,6 +331,7 @@ int main(int argc, char **argv)
     }
     config_set_apply_hook("port", listeners_port_hook);
     config_set_apply_hook("bind", listeners_bind_hook);
+    if (http_server_start(server.loop) != 0) return 1;
     write_pidfile();
     log_notice("Runnel %s started, pid=%ld, port=%d", RUNNEL_VERSION, (long)getpid(), cfg.port);
     if (load_dataset() != 0) {

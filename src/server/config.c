@@ -170,6 +170,11 @@ static struct directive directives[] = {
     LL("slowlog-log-slower-than", slowlog_log_slower_than, "10000", -1, LLONG_MAX, 0),
     INT("slowlog-max-len", NULL, slowlog_max_len, "128", 0, INT_MAX, 0),
     LL("latency-monitor-threshold", latency_monitor_threshold, "0", 0, LLONG_MAX, 0),
+    INT("http-port", NULL, http_port, "0", 0, 65535, F_IMMUTABLE),
+    STRING("http-bind", http_bind, "127.0.0.1", F_IMMUTABLE, NULL),
+    INT("http-timeout", NULL, http_timeout, "10", 1, 3600, 0),
+    STRING("metrics-list-patterns", metrics_list_patterns, "", 0, NULL),
+    INT("metrics-max-series", NULL, metrics_max_series, "1000", 0, INT_MAX, 0),
     /* Append-only file */
     BOOL("appendonly", NULL, appendonly, "no", F_DENY_LOADING),
     STRING("appendfilename", appendfilename, "appendonly.aof", F_IMMUTABLE, check_appendfilename),

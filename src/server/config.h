@@ -64,6 +64,12 @@ struct server_config {
     long long slowlog_log_slower_than;
     int slowlog_max_len;
     long long latency_monitor_threshold;
+    /* the HTTP endpoint (http/) */
+    int http_port;  /* 0: off */
+    char *http_bind;
+    int http_timeout;             /* seconds a connection may sit on an unfinished request or idle */
+    char *metrics_list_patterns;  /* space-separated globs; "": no list metrics */
+    int metrics_max_series;       /* per-key series /metrics reports at most */
     struct {
         long long hard, soft;
         int soft_seconds;

@@ -65,7 +65,7 @@ static bool addr_is_loopback(const char *addr)
            strncmp(addr, "::ffff:127.0.0.1:", 17) == 0;
 }
 
-static int listener_bind(const char *addr, int port)
+int listener_bind(const char *addr, int port)
 {
     char portstr[16];
     snprintf(portstr, sizeof(portstr), "%d", port);

@@ -14,6 +14,10 @@ void listeners_close(void);
  * rolls the call back, which rebinds the old values). */
 int listeners_port_hook(const char **err);
 int listeners_bind_hook(const char **err);
+/* A non-blocking TCP socket listening on addr:port ("*" and "::*" mean
+ * every IPv4 or IPv6 address), or -1 with errno set. The HTTP endpoint
+ * binds its own port with it. */
+int listener_bind(const char *addr, int port);
 
 /* A client for a connection, or with fd -1 a socketless one (AOF and
  * snapshot loading, scripts): that one is not in the client list, so CLIENT

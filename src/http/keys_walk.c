@@ -1,0 +1,59 @@
+/* keys_walk: see keys_walk.h. */
+#include "http/keys_walk.h"
+
+#include <string.h>
+
+#include "db/db.h"
+#include "server/config.h"
+#include "types/list.h"
+#include "util/glob.h"
+
+/* Whether the key matches one of the space-separated patterns. */
+static bool matches_list_patterns(const char *key, size_t len)
+{
+    const char *p = cfg.metrics_list_patterns;
+    while (p && *p) {
+        while (*p == ' ') p++;
+        size_t n = strcspn(p, " ");
+        if (n && glob_match(p, n, key, len, false)) return true;
+        p += n;
+    }
+    return false;
+}
+
+struct walk {
+    const struct keys_visitor *v;
+    long long reported, omitted;
+};
+
+static void visit_key(struct walk *w, int db, const char *key, size_t len, struct object *o)
+{
+    bool stream = o->type == OBJ_STREAM;
+    if (stream ? !w->v->stream : !(w->v->list && o->type == OBJ_LIST && matches_list_patterns(key, len))) return;
+    if (w->reported >= cfg.metrics_max_series) {
+        w->omitted++;
+        return;
+    }
+    w->reported++;
+    if (stream) w->v->stream(w->v->ctx, db, key, len, o->v.ptr);
+    else w->v->list(w->v->ctx, db, key, len, list_object_length(o));
+}
+
+long long keys_walk(const struct keys_visitor *v)
+{
+    struct walk w = {v, 0, 0};
+    for (int i = 0; i < db_count; i++) {
+        struct db *db = db_by_index(i);
+        if (db_size(db) == 0) continue;
+        struct dict_iter it;
+        dict_iter_init(&it, db->keys, false);
+        struct dict_entry *e;
+        while ((e = dict_iter_next(&it))) {
+            size_t len;
+            const char *key = dict_entry_key(db->keys, e, &len);
+            visit_key(&w, i, key, len, e->v.ptr);
+        }
+        dict_iter_done(&it);
+    }
+    return w.omitted;
+}

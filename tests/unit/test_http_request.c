@@ -1,0 +1,131 @@
+/* Unit tests for http/http_request.c (the request-head parser) and
+ * http/http_auth.c (the password check of the HTTP endpoint). */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "http/http_auth.h"
+#include "http/http_request.h"
+
+static const struct http_limits limits = {512, 4};
+
+static enum http_parse_result parse(const char *text, struct http_request *r)
+{
+    return http_request_parse(text, strlen(text), &limits, r);
+}
+
+Test(http_request, parses_a_get_with_headers)
+{
+    struct http_request r;
+    const char *text = "GET /metrics?x=1 HTTP/1.1\r\nHost: a\r\nAuthorization:  Bearer s3cret \r\n\r\nGET";
+    cr_assert_eq(parse(text, &r), HTTP_PARSE_DONE);
+    cr_assert_eq(r.method_len, 3);
+    cr_assert(strncmp(r.method, "GET", 3) == 0);
+    cr_assert_eq(r.path_len, 8);
+    cr_assert(strncmp(r.path, "/metrics", 8) == 0);
+    cr_assert_eq(r.authorization_len, 13);
+    cr_assert(strncmp(r.authorization, "Bearer s3cret", 13) == 0);
+    cr_assert_eq(r.minor_version, 1);
+    cr_assert(r.keep_alive);
+    cr_assert_eq(r.header_count, 2);
+    cr_assert_eq(r.head_len, strlen(text) - 3, "the pipelined bytes after the head are not consumed");
+}
+
+Test(http_request, keep_alive_follows_version_and_connection_header)
+{
+    struct http_request r;
+    cr_assert_eq(parse("GET / HTTP/1.0\r\n\r\n", &r), HTTP_PARSE_DONE);
+    cr_assert_not(r.keep_alive);
+    cr_assert_eq(parse("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", &r), HTTP_PARSE_DONE);
+    cr_assert(r.keep_alive);
+    cr_assert_eq(parse("GET / HTTP/1.1\r\nconnection: close\r\n\r\n", &r), HTTP_PARSE_DONE);
+    cr_assert_not(r.keep_alive);
+}
+
+Test(http_request, refuses_malformed_heads)
+{
+    struct http_request r;
+    const char *bad[] = {
+        "GET\r\n\r\n",
+        "GET  / HTTP/1.1\r\n\r\n",
+        "GET metrics HTTP/1.1\r\n\r\n",
+        "GET / HTTP/1.1 \r\n\r\n",
+        "GET / HTTP/11\r\n\r\n",
+        "GET / FTP/1.1\r\n\r\n",
+        "G(T / HTTP/1.1\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost : a\r\n\r\n",
+        "GET / HTTP/1.1\r\nNo colon\r\n\r\n",
+        "GET / HTTP/1.1\r\nX: a\nY: b\r\n\r\n",
+        "GET / HTTP/1.1\r\nX: a\rb\r\n\r\n",
+        "GET / HTTP/1.1\r\nX: \x01\r\n\r\n",
+        "GET / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n",
+        "GET / HTTP/1.1\r\nAuthorization: a\r\nAuthorization: b\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        cr_assert_eq(parse(bad[i], &r), HTTP_PARSE_BAD, "accepted: %s", bad[i]);
+}
+
+/* Heads that are incomplete, of another version, or carry a body. */
+Test(http_request, results_by_input)
+{
+    static const struct {
+        const char *text;
+        enum http_parse_result result;
+    } cases[] = {
+        {"", HTTP_PARSE_MORE},
+        {"GET / HTTP/1.1\r\nHost: a\r\n", HTTP_PARSE_MORE},
+        {"GET / HTTP/1.1\r\nHost: a\r\n\r", HTTP_PARSE_MORE},
+        {"GET / HTTP/1.1\r\n\r\n", HTTP_PARSE_DONE},
+        {"GET / HTTP/2.0\r\n\r\n", HTTP_PARSE_BAD_VERSION},
+        {"GET / HTTP/1.2\r\n\r\n", HTTP_PARSE_BAD_VERSION},
+        {"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n", HTTP_PARSE_HAS_BODY},
+        {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", HTTP_PARSE_HAS_BODY},
+        {"GET / HTTP/1.1\r\nContent-Length: 00\r\n\r\n", HTTP_PARSE_DONE},
+    };
+    struct http_request r;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        cr_assert_eq(parse(cases[i].text, &r), cases[i].result, "case %zu: %s", i, cases[i].text);
+}
+
+Test(http_request, enforces_the_limits)
+{
+    struct http_request r;
+    cr_assert_eq(parse("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n", &r), HTTP_PARSE_DONE);
+    cr_assert_eq(parse("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\n\r\n", &r), HTTP_PARSE_TOO_MANY);
+    char big[600];
+    memset(big, 'a', sizeof(big));
+    memcpy(big, "GET /", 5);
+    cr_assert_eq(http_request_parse(big, 511, &limits, &r), HTTP_PARSE_MORE);
+    cr_assert_eq(http_request_parse(big, 512, &limits, &r), HTTP_PARSE_TOO_LARGE);
+    cr_assert_eq(http_request_parse(big, sizeof(big), &limits, &r), HTTP_PARSE_TOO_LARGE);
+    const char *reason;
+    cr_assert_eq(http_parse_status(HTTP_PARSE_TOO_LARGE, &reason), 431);
+    cr_assert_eq(http_parse_status(HTTP_PARSE_HAS_BODY, &reason), 413);
+    cr_assert_eq(http_parse_status(HTTP_PARSE_BAD_VERSION, &reason), 505);
+    cr_assert_eq(http_parse_status(HTTP_PARSE_BAD, &reason), 400);
+    cr_assert_str_eq(reason, "Bad Request");
+}
+
+static bool auth(const char *header, const char *password)
+{
+    return http_auth_check(header, header ? strlen(header) : 0, password);
+}
+
+Test(http_auth, accepts_the_password_as_bearer_or_basic)
+{
+    cr_assert(auth(NULL, NULL), "no password: everything passes");
+    cr_assert(auth(NULL, ""));
+    cr_assert_not(auth(NULL, "pw"));
+    cr_assert(auth("Bearer pw", "pw"));
+    cr_assert(auth("bearer pw", "pw"));
+    cr_assert_not(auth("Bearer pw2", "pw"));
+    cr_assert_not(auth("Bearer p", "pw"));
+    cr_assert_not(auth("Bearer ", "pw"));
+    cr_assert_not(auth("Bearerpw", "pw"));
+    cr_assert(auth("Basic ZGVmYXVsdDpwdw==", "pw"), "default:pw");
+    cr_assert(auth("Basic YW55b25lOnB3", "pw"), "anyone:pw");
+    cr_assert(auth("Basic OnB3", "pw"), ":pw");
+    cr_assert_not(auth("Basic ZGVmYXVsdDpwdzI=", "pw"), "default:pw2");
+    cr_assert_not(auth("Basic cHc=", "pw"), "no colon");
+    cr_assert_not(auth("Basic !!!!", "pw"));
+    cr_assert_not(auth("Digest pw", "pw"));
+}
