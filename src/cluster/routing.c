@@ -39,23 +39,32 @@ void cluster_client_set_asking(struct client *c)
     c->flags |= CLIENT_ASKING;
 }
 
-/* The slot every key of the command is in (-1 when it has none, -2 when
- * they are in different slots), and how many of the keys exist here. */
-static int command_slot(struct client *c, struct command *cmd, int argc, struct arg *argv, int *present, int *total)
+/* The slot every key of the command is in: -1 when it has none, -2 when
+ * they are in different slots. */
+static int command_slot(struct command *cmd, int argc, struct arg *argv)
 {
     static int positions[MAX_ROUTED_KEYS];
     int n = command_key_positions(cmd, argv, argc, positions, MAX_ROUTED_KEYS);
     int slot = -1;
-    *present = 0;
-    *total = n;
     for (int i = 0; i < n; i++) {
         struct arg *k = &argv[positions[i]];
         int s = cluster_key_slot(k->ptr, k->len);
         if (slot >= 0 && s != slot) return -2;
         slot = s;
-        if (db_peek(c->db, k->ptr, k->len)) (*present)++;
     }
     return slot;
+}
+
+/* How many of the command's keys this node holds (asked only while their
+ * slot is migrating). */
+static int keys_present(struct client *c, struct command *cmd, int argc, struct arg *argv, int *total)
+{
+    static int positions[MAX_ROUTED_KEYS];
+    int n = command_key_positions(cmd, argv, argc, positions, MAX_ROUTED_KEYS), present = 0;
+    for (int i = 0; i < n; i++)
+        if (db_peek(c->db, argv[positions[i]].ptr, argv[positions[i]].len)) present++;
+    *total = n;
+    return present;
 }
 
 static bool cluster_down_for(uint32_t flags)
@@ -82,8 +91,7 @@ const char *cluster_route(struct client *c, struct command *cmd, int argc, struc
     if (!strcmp(cmd->full_name, "select") && argc == 2 && strcmp(argv[1].ptr, "0") != 0)
         return "ERR SELECT is not allowed in cluster mode";
     if (!strcmp(cmd->full_name, "swapdb")) return "ERR SWAPDB is not allowed in cluster mode";
-    int present, total;
-    int slot = command_slot(c, cmd, argc, argv, &present, &total);
+    int slot = command_slot(cmd, argc, argv);
     bool asking = (c->flags & CLIENT_ASKING) || !strcmp(cmd->full_name, "restore-asking");
     c->flags &= ~CLIENT_ASKING; /* good for the next command only */
     if (slot == -1) return NULL;
@@ -97,7 +105,9 @@ const char *cluster_route(struct client *c, struct command *cmd, int argc, struc
     if (owner == cl.view.myself) {
         if ((cmd->flags & CMD_WRITE) && cluster_fenced()) return "CLUSTERDOWN The cluster is down";
         const char *target = migration_target(slot);
-        return target ? route_migrating(slot, target, present, total, buf, size) : NULL;
+        if (!target) return NULL;
+        int total, present = keys_present(c, cmd, argc, argv, &total);
+        return route_migrating(slot, target, present, total, buf, size);
     }
     if (asking && migration_importing(slot)) return NULL;
     if (owner < 0) return "CLUSTERDOWN Hash slot not served";
