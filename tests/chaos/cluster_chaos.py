@@ -122,7 +122,13 @@ def main():
     time.sleep(5)
     live = [n for n in nodes if n.proc.poll() is None]
     slot = int(live[0].client().execute_command("CLUSTER", "KEYSLOT", "{chaos}:s"))
-    owner = wait_until(lambda: owner_of(live, slot), 20, "an owner of the slot")
+    try:
+        owner = wait_until(lambda: owner_of(live, slot), 60, "an owner of the slot")
+    except AssertionError:
+        for n in live:
+            log(f":{n.port} {n.client().info('replication').get('role')}\n" +
+                n.client().execute_command("CLUSTER", "NODES").decode())
+        raise
     c = owner.client()
     stream = [int(e[1][b"seq"]) for e in c.xrange("{chaos}:s")]
     lst = [int(x) for x in c.lrange("{chaos}:l", 0, -1)]

@@ -66,10 +66,15 @@ def wait_until(predicate, timeout=10, what="condition"):
 
 
 def start_node(etcd, name="t", *args, dir_=None):
+    """A cluster node; with dir_ it runs in that directory (a restart keeps
+    its node id and files), and .dir says so for the next restart."""
     extra = ["--dir", dir_] if dir_ else []
     url = etcd if isinstance(etcd, str) else etcd.url
-    return RunnelProcess("--cluster-enabled", "yes", "--cluster-etcd-endpoints", url, "--cluster-name", name,
+    node = RunnelProcess("--cluster-enabled", "yes", "--cluster-etcd-endpoints", url, "--cluster-name", name,
                          "--repl-diskless-sync-delay", "0", "--cluster-node-timeout", "2000", *extra, *args)
+    if dir_:
+        node.dir = dir_
+    return node
 
 
 def create_cluster(nodes, replicas=1):
