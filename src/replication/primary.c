@@ -3,6 +3,7 @@
  * synchronisation, feeding the stream from the operation log, their ACKs,
  * and the limits on how far one may fall behind. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -16,7 +17,7 @@
 #include "server/server.h"
 #include "util/log.h"
 #include "util/mem.h"
-#include <stdlib.h>
+#include "util/numbers.h"
 
 struct replica {
     struct client *c;
@@ -126,8 +127,10 @@ void primary_replica_set_online(struct replica *r)
 void primary_replconf_option(struct client *c, const char *name, const char *value)
 {
     struct replica *r = primary_replica_of(c, true);
-    if (!strcasecmp(name, "listening-port")) r->listening_port = atoi(value);
-    else if (!strcasecmp(name, "ip-address")) snprintf(r->announced_ip, sizeof(r->announced_ip), "%s", value);
+    long long port;
+    if (!strcasecmp(name, "listening-port") && parse_ll(value, strlen(value), &port) && port >= 0 && port <= 65535)
+        r->listening_port = (int)port;
+    if (!strcasecmp(name, "ip-address")) snprintf(r->announced_ip, sizeof(r->announced_ip), "%s", value);
 }
 
 void primary_ack(struct client *c, long long offset, long long aof_offset)
