@@ -41,7 +41,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FRAMEWORKS = os.path.join(ROOT, "tests", "integration", "frameworks")
 sys.path.insert(0, FRAMEWORKS)
 PYTHON = "/usr/bin/python3"
-DEFAULT_JOBS = {"rq": 2000, "celery": 3000, "sidekiq": 10000}
+DEFAULT_JOBS = {"rq": 2000, "celery": 3000, "sidekiq": 10000, "bullmq": 50000}
 PHASE_TIMEOUT = 120
 
 
@@ -171,8 +171,27 @@ def run_sidekiq(server, n, workdir):
     return enqueue, process, spread_rate(n, stamps)
 
 
-RUNNERS = {"rq": run_rq, "celery": run_celery, "sidekiq": run_sidekiq}
-NAMES = {"rq": "RQ", "celery": "Celery", "sidekiq": "Sidekiq"}
+NODE_DIR = os.path.join(FRAMEWORKS, "node")
+
+
+def run_bullmq(server, n, workdir):
+    """Adds n jobs one by one (timed inside Node, without its start-up), then
+    4 workers with concurrency 8 run them; the rate comes from the first and
+    last completion."""
+    import json
+    with Phase(server) as enqueue:
+        out = subprocess.run(["node", "bullmq_bench.js", "enqueue", str(server.port), str(n)], cwd=NODE_DIR,
+                             check=True, timeout=PHASE_TIMEOUT, capture_output=True, text=True)
+    enqueue.wall = json.loads(out.stdout)["seconds"]
+    with Phase(server) as process:
+        out = subprocess.run(["node", "bullmq_bench.js", "work", str(server.port), str(n)], cwd=NODE_DIR,
+                             check=True, timeout=PHASE_TIMEOUT, capture_output=True, text=True)
+    stamps = json.loads(out.stdout)
+    return enqueue, process, (n - 1) / max((stamps["last"] - stamps["first"]) / 1000, 1e-3)
+
+
+RUNNERS = {"rq": run_rq, "celery": run_celery, "sidekiq": run_sidekiq, "bullmq": run_bullmq}
+NAMES = {"rq": "RQ", "celery": "Celery", "sidekiq": "Sidekiq", "bullmq": "BullMQ"}
 
 
 # ---------------------------------------------------------------- running
@@ -253,7 +272,7 @@ def mix_table(results):
 def main():
     ap = argparse.ArgumentParser(description="RQ, Celery and Sidekiq on Runnel and redis-server.")
     ap.add_argument("--jobs", type=int, help="jobs per run (default: rq 2000, celery 3000, sidekiq 10000)")
-    ap.add_argument("--only", default="rq,celery,sidekiq", help="comma-separated frameworks")
+    ap.add_argument("--only", default="rq,celery,sidekiq,bullmq", help="comma-separated frameworks")
     ap.add_argument("--rounds", type=int, default=2, help="times to run Runnel, Redis, Redis, Runnel")
     ap.add_argument("--mix", action="store_true", help="print each server's command mix")
     ap.add_argument("--runnel", default=os.path.join(ROOT, "build", "runnel-server"))
