@@ -51,6 +51,18 @@ def start(cmd, cwd):
     return subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
 
 
+def start_etcd(work):
+    """A single-member etcd on loopback, its data in `work`: (process, client URL)."""
+    port, peer = cluster_port(), cluster_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = start(["etcd", "--data-dir", os.path.join(work, "etcd"), "--listen-client-urls", url,
+                  "--advertise-client-urls", url, "--listen-peer-urls", f"http://127.0.0.1:{peer}",
+                  "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
+                  "--initial-cluster", f"default=http://127.0.0.1:{peer}"], work)
+    time.sleep(2)
+    return proc, url
+
+
 class Nodes:
     def __init__(self, side, path, count, workdir, etcd_url=None):
         self.procs, self.ports = [], []
@@ -161,13 +173,7 @@ def main():
     ap.add_argument("-k", type=int, default=100000)
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="bench-cluster-")
-    etcd_port, peer = free_port(), free_port()
-    etcd_url = f"http://127.0.0.1:{etcd_port}"
-    etcd = start(["etcd", "--data-dir", os.path.join(work, "etcd"), "--listen-client-urls", etcd_url,
-                  "--advertise-client-urls", etcd_url, "--listen-peer-urls", f"http://127.0.0.1:{peer}",
-                  "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
-                  "--initial-cluster", f"default=http://127.0.0.1:{peer}"], work)
-    time.sleep(2)
+    etcd, etcd_url = start_etcd(work)
     best = {}
     try:
         for side in ORDER:

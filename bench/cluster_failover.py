@@ -22,7 +22,7 @@ import time
 import redis
 from redis.cluster import RedisCluster
 
-from cluster import cluster_port, start
+from cluster import cluster_port, start, start_etcd
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -85,13 +85,7 @@ def main():
     ap.add_argument("--redis-timeouts", default="2000,15000")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="bench-failover-")
-    etcd_port, peer = cluster_port(), cluster_port()
-    etcd_url = f"http://127.0.0.1:{etcd_port}"
-    etcd = start(["etcd", "--data-dir", os.path.join(work, "etcd"), "--listen-client-urls", etcd_url,
-                  "--advertise-client-urls", etcd_url, "--listen-peer-urls", f"http://127.0.0.1:{peer}",
-                  "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
-                  "--initial-cluster", f"default=http://127.0.0.1:{peer}"], work)
-    time.sleep(2)
+    etcd, etcd_url = start_etcd(work)
     rows = []
     try:
         for side, timeouts in (("runnel", args.runnel_timeouts), ("redis", args.redis_timeouts)):
