@@ -61,6 +61,9 @@ struct command {
     long long usec;
     long long rejected_calls;
     long long failed_calls;
+    /* scripting: whether redis.call may run it, decided at its first call
+     * (0: not yet, 1: allowed, -1: refused) */
+    signed char script_verdict;
 };
 
 #endif
