@@ -41,7 +41,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FRAMEWORKS = os.path.join(ROOT, "tests", "integration", "frameworks")
 sys.path.insert(0, FRAMEWORKS)
 PYTHON = "/usr/bin/python3"
-DEFAULT_JOBS = {"rq": 2000, "celery": 3000, "sidekiq": 10000, "bullmq": 50000}
+DEFAULT_JOBS = {"rq": 2000, "celery": 3000, "sidekiq": 10000, "bullmq": 50000, "bull": 50000, "bee": 50000}
 PHASE_TIMEOUT = 120
 
 
@@ -174,24 +174,40 @@ def run_sidekiq(server, n, workdir):
 NODE_DIR = os.path.join(FRAMEWORKS, "node")
 
 
-def run_bullmq(server, n, workdir):
-    """Adds n jobs one by one (timed inside Node, without its start-up), then
-    4 workers with concurrency 8 run them; the rate comes from the first and
-    last completion."""
+def run_node(script_args, server, n):
+    """A Node queue library: adds n jobs one by one (timed inside Node,
+    without its start-up), then processes them with 32 jobs in flight; the
+    rate comes from the first and last completion."""
     import json
+
+    def phase(name):
+        out = subprocess.run(["node", *script_args, name, str(server.port), str(n)], cwd=NODE_DIR, check=True,
+                             timeout=PHASE_TIMEOUT, capture_output=True, text=True)
+        return json.loads(out.stdout)
+
     with Phase(server) as enqueue:
-        out = subprocess.run(["node", "bullmq_bench.js", "enqueue", str(server.port), str(n)], cwd=NODE_DIR,
-                             check=True, timeout=PHASE_TIMEOUT, capture_output=True, text=True)
-    enqueue.wall = json.loads(out.stdout)["seconds"]
+        enqueue.wall = phase("enqueue")["seconds"]
     with Phase(server) as process:
-        out = subprocess.run(["node", "bullmq_bench.js", "work", str(server.port), str(n)], cwd=NODE_DIR,
-                             check=True, timeout=PHASE_TIMEOUT, capture_output=True, text=True)
-    stamps = json.loads(out.stdout)
+        stamps = phase("work")
     return enqueue, process, (n - 1) / max((stamps["last"] - stamps["first"]) / 1000, 1e-3)
 
 
-RUNNERS = {"rq": run_rq, "celery": run_celery, "sidekiq": run_sidekiq, "bullmq": run_bullmq}
-NAMES = {"rq": "RQ", "celery": "Celery", "sidekiq": "Sidekiq", "bullmq": "BullMQ"}
+def run_bullmq(server, n, workdir):
+    return run_node(["bullmq_bench.js"], server, n)  # 4 workers x concurrency 8
+
+
+def run_bull(server, n, workdir):
+    return run_node(["bull_bench.js", "bull"], server, n)
+
+
+def run_bee(server, n, workdir):
+    return run_node(["bull_bench.js", "bee"], server, n)
+
+
+RUNNERS = {"rq": run_rq, "celery": run_celery, "sidekiq": run_sidekiq, "bullmq": run_bullmq, "bull": run_bull,
+           "bee": run_bee}
+NAMES = {"rq": "RQ", "celery": "Celery", "sidekiq": "Sidekiq", "bullmq": "BullMQ", "bull": "Bull",
+         "bee": "bee-queue"}
 
 
 # ---------------------------------------------------------------- running
@@ -272,7 +288,7 @@ def mix_table(results):
 def main():
     ap = argparse.ArgumentParser(description="RQ, Celery and Sidekiq on Runnel and redis-server.")
     ap.add_argument("--jobs", type=int, help="jobs per run (default: rq 2000, celery 3000, sidekiq 10000)")
-    ap.add_argument("--only", default="rq,celery,sidekiq,bullmq", help="comma-separated frameworks")
+    ap.add_argument("--only", default="rq,celery,sidekiq,bullmq,bull,bee", help="comma-separated frameworks")
     ap.add_argument("--rounds", type=int, default=2, help="times to run Runnel, Redis, Redis, Runnel")
     ap.add_argument("--mix", action="store_true", help="print each server's command mix")
     ap.add_argument("--runnel", default=os.path.join(ROOT, "build", "runnel-server"))
