@@ -99,7 +99,20 @@ def main():
     log = lambda msg: print(f"[{time.time() - started:7.1f}s] {msg}", flush=True)
     log(f"seed {args.seed}, {args.minutes} minutes")
     etcd = Etcd()
-    nodes = [start_node(etcd, "chaos", "--appendonly", "yes") for _ in range(6)]
+    nodes = []
+    try:
+        nodes += [start_node(etcd, "chaos", "--appendonly", "yes") for _ in range(6)]
+        ok = exercise(nodes, etcd, rng, args, started, log)
+    finally:  # whatever happened, nothing is left running
+        for n in nodes:
+            n.stop()
+        etcd.stop()
+        shutil.rmtree(etcd.dir, ignore_errors=True)
+    sys.exit(0 if ok else 1)
+
+
+def exercise(nodes, etcd, rng, args, started, log):
+    """The workload and the faults; True when nothing confirmed was lost or reordered."""
     create_cluster(nodes)
     producers = [Producer(nodes[0].port, "stream"), Producer(nodes[0].port, "list")]
     for p in producers:
@@ -144,11 +157,7 @@ def main():
             f"unconfirmed not present {unconfirmed_lost}, client errors {producer.errors}")
         ok = ok and not lost and not reordered
     log(f"{faults} faults; {'PASS' if ok else 'FAIL'}")
-    for n in nodes:
-        n.stop()
-    etcd.stop()
-    shutil.rmtree(etcd.dir, ignore_errors=True)
-    sys.exit(0 if ok else 1)
+    return ok
 
 
 if __name__ == "__main__":
