@@ -198,14 +198,10 @@ void cluster_refresh_now(void)
     }
     session.refreshing = true;
     log_verbose("etcd: reading the cluster");
-    str key = etcd_b64(cl.prefix, strlen(cl.prefix));
-    str end_raw = etcd_prefix_end(cl.prefix);
-    str end = etcd_b64(end_raw, str_len(end_raw));
-    str body = str_append_printf(str_empty(256), "{\"key\":%s,\"range_end\":%s}", key, end);
+    str range = etcd_prefix_range(cl.prefix);
+    str body = str_append_printf(str_empty(256), "{%s}", range);
     etcd_post("/v3/kv/range", body, 0, on_range, NULL);
-    str_free(key);
-    str_free(end_raw);
-    str_free(end);
+    str_free(range);
     str_free(body);
 }
 
@@ -238,16 +234,11 @@ static void on_watch_ended(void *ctx, int status, const char *body, size_t len)
 
 static void watch_start(void)
 {
-    str key = etcd_b64(cl.prefix, strlen(cl.prefix));
-    str end_raw = etcd_prefix_end(cl.prefix);
-    str end = etcd_b64(end_raw, str_len(end_raw));
-    str body = str_append_printf(str_empty(256),
-                                 "{\"create_request\":{\"key\":%s,\"range_end\":%s,\"start_revision\":%lld}}", key,
-                                 end, session.watch_from);
+    str range = etcd_prefix_range(cl.prefix);
+    str body = str_append_printf(str_empty(256), "{\"create_request\":{%s,\"start_revision\":%lld}}", range,
+                                 session.watch_from);
     session.watch = etcd_stream_open("/v3/watch", body, on_watch_message, on_watch_ended, NULL);
-    str_free(key);
-    str_free(end_raw);
-    str_free(end);
+    str_free(range);
     str_free(body);
     cluster_refresh_now(); /* what changed while nobody watched */
 }
@@ -332,22 +323,26 @@ static void on_registered(void *ctx, int status, const char *body, size_t len)
     retry_later(lease_grant);
 }
 
+static str prefixed_key(const char *name);
+
 static void register_alive(bool overwrite)
 {
-    char name[64], value[96], full[400];
+    char name[64], value[96];
     snprintf(name, sizeof(name), "alive/%s", cl.myid);
     snprintf(value, sizeof(value), "%s %d", cl.ip, cl.port);
-    snprintf(full, sizeof(full), "%s%s", cl.prefix, name);
-    str key = etcd_b64(full, strlen(full));
     str ops = cluster_txn_put(str_empty(256), name, value, true);
-    str body = overwrite ? str_append_printf(str_empty(512), "{\"success\":[%s]}", ops)
-                         : str_append_printf(str_empty(512),
-                                             "{\"compare\":[{\"key\":%s,\"target\":\"CREATE\",\"result\":\"EQUAL\","
-                                             "\"create_revision\":0}],\"success\":[%s],\"failure\":[{\"requestRange\":"
-                                             "{\"key\":%s}}]}",
-                                             key, ops, key);
+    str body;
+    if (overwrite) {
+        body = str_append_printf(str_empty(512), "{\"success\":[%s]}", ops);
+    } else {
+        str compare = cluster_txn_absent(name), key = prefixed_key(name);
+        body = str_append_printf(str_empty(512),
+                                 "{\"compare\":[%s],\"success\":[%s],\"failure\":[{\"requestRange\":{\"key\":%s}}]}",
+                                 compare, ops, key);
+        str_free(compare);
+        str_free(key);
+    }
     etcd_post("/v3/kv/txn", body, 0, on_registered, NULL);
-    str_free(key);
     str_free(ops);
     str_free(body);
 }
@@ -395,11 +390,26 @@ static void retry_later(void (*fn)(void))
 
 /* ---- changes ---- */
 
-static str put_op(str ops, const char *name, const char *value, bool with_lease, bool del)
+/* The JSON of the key `name` under the cluster's prefix. */
+static str prefixed_key(const char *name)
 {
     char full[512];
     snprintf(full, sizeof(full), "%s%s", cl.prefix, name);
-    str key = etcd_b64(full, strlen(full));
+    return etcd_b64(full, strlen(full));
+}
+
+str cluster_txn_absent(const char *name)
+{
+    str key = prefixed_key(name);
+    str c = str_append_printf(str_empty(128),
+                              "{\"key\":%s,\"target\":\"CREATE\",\"result\":\"EQUAL\",\"create_revision\":0}", key);
+    str_free(key);
+    return c;
+}
+
+static str put_op(str ops, const char *name, const char *value, bool with_lease, bool del)
+{
+    str key = prefixed_key(name);
     if (str_len(ops) > 0) ops = str_append(ops, ",", 1);
     if (del) {
         ops = str_append_printf(ops, "{\"requestDeleteRange\":{\"key\":%s}}", key);
@@ -428,19 +438,14 @@ str cluster_txn_delete(str ops, const char *name)
  * the view was read (`compare` may add more). */
 str cluster_txn_wrap(str compare, str ops)
 {
-    str key = etcd_b64(cl.prefix, strlen(cl.prefix));
-    str end_raw = etcd_prefix_end(cl.prefix);
-    str end = etcd_b64(end_raw, str_len(end_raw));
+    str range = etcd_prefix_range(cl.prefix);
     str body = str_append_printf(str_empty(str_len(ops) + 256), "{");
     if (str_len(compare) > 0 || cl.view.revision > 0)
         body = str_append_printf(body,
-                                 "\"compare\":[{\"key\":%s,\"range_end\":%s,\"target\":\"MOD\",\"result\":\"LESS\","
-                                 "\"mod_revision\":%lld}%s%s],",
-                                 key, end, cl.view.revision + 1, str_len(compare) ? "," : "", compare);
+                                 "\"compare\":[{%s,\"target\":\"MOD\",\"result\":\"LESS\",\"mod_revision\":%lld}%s%s],",
+                                 range, cl.view.revision + 1, str_len(compare) ? "," : "", compare);
     body = str_append_printf(body, "\"success\":[%s]}", ops);
-    str_free(key);
-    str_free(end_raw);
-    str_free(end);
+    str_free(range);
     str_free(compare);
     str_free(ops);
     return body;

@@ -38,6 +38,8 @@ void cluster_change(struct client *c, cluster_txn_fn *build, void *arg);
 str cluster_txn_put(str ops, const char *name, const char *value, bool with_lease);
 str cluster_txn_delete(str ops, const char *name);
 str cluster_txn_wrap(str compare, str ops);
+/* A compare that the key `name` (under the prefix) does not exist. */
+str cluster_txn_absent(const char *name);
 /* "member/<id>" record for a node as the view has it, with a role and shard. */
 str cluster_member_value(const struct cluster_node *n, bool primary, const char *shard);
 /* The node this node replicates changed (or it became a primary). */
@@ -89,7 +91,6 @@ void links_sync(void);
 /* PUBLISH goes to every other node; SPUBLISH (shard_only) to the other
  * nodes of this node's shard. */
 void links_forward_publish(bool shard_only, const char *channel, size_t clen, const char *msg, size_t mlen);
-int links_count(void);
 void links_reply(struct outbuf *o);
 
 #endif

@@ -68,18 +68,6 @@ static void post(const char *what, str body)
     str_free(body);
 }
 
-/* A compare that the key does not exist. */
-static str absent(const char *name)
-{
-    char full[512];
-    snprintf(full, sizeof(full), "%s%s", cl.prefix, name);
-    str key = etcd_b64(full, strlen(full));
-    str c = str_append_printf(str_empty(128), "{\"key\":%s,\"target\":\"CREATE\",\"result\":\"EQUAL\",\"create_revision\":0}",
-                              key);
-    str_free(key);
-    return c;
-}
-
 static str txn(str compare, str ops)
 {
     str body = str_append_printf(str_empty(str_len(ops) + 256), "{\"compare\":[%s],\"success\":[%s]}", compare, ops);
@@ -93,7 +81,7 @@ static void take_primary_key(const struct cluster_node *me)
 {
     char name[64];
     snprintf(name, sizeof(name), "primary/%s", me->shard);
-    post("took the shard's primary key", txn(absent(name), cluster_txn_put(str_empty(256), name, cl.myid, true)));
+    post("took the shard's primary key", txn(cluster_txn_absent(name), cluster_txn_put(str_empty(256), name, cl.myid, true)));
 }
 
 /* Taking a shard over: its primary key, this node's master record and the
@@ -125,7 +113,7 @@ static void claim_shard(const struct cluster_node *me)
     log_warning("Cluster: the primary of shard %.8s is gone; taking over with offset %lld", me->shard,
                 replication_offset());
     snprintf(name, sizeof(name), "primary/%s", me->shard);
-    post("won the election: this node is the shard's primary now", txn(absent(name), takeover_ops(me)));
+    post("won the election: this node is the shard's primary now", txn(cluster_txn_absent(name), takeover_ops(me)));
 }
 
 static void stand(const struct cluster_node *me)
@@ -227,7 +215,7 @@ static void claim_from(const struct cluster_node *me, const char *holder)
         str_free(key);
         str_free(value);
     } else {
-        compare = absent(name);
+        compare = cluster_txn_absent(name);
     }
     post("manual failover: this node is the shard's primary now", txn(compare, takeover_ops(me)));
 }

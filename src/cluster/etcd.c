@@ -52,11 +52,16 @@ str etcd_b64(const char *bytes, size_t len)
     return q;
 }
 
-str etcd_prefix_end(const char *prefix)
+str etcd_prefix_range(const char *prefix)
 {
-    str end = str_new(prefix, strlen(prefix));
-    end[str_len(end) - 1]++;
-    return end;
+    str end_raw = str_new(prefix, strlen(prefix));
+    end_raw[str_len(end_raw) - 1]++; /* the first key past every key with the prefix */
+    str key = etcd_b64(prefix, strlen(prefix)), end = etcd_b64(end_raw, str_len(end_raw));
+    str fields = str_append_printf(str_empty(128), "\"key\":%s,\"range_end\":%s", key, end);
+    str_free(end_raw);
+    str_free(key);
+    str_free(end);
+    return fields;
 }
 
 /* ---- finishing requests ---- */

@@ -37,7 +37,7 @@ const char *etcd_endpoint(void);
 
 /* The JSON string of `len` bytes base64-encoded, quoted, ready to splice. */
 str etcd_b64(const char *bytes, size_t len);
-/* The key that ends a prefix range (the prefix with its last byte + 1). */
-str etcd_prefix_end(const char *prefix);
+/* `"key":…,"range_end":…` selecting every key that starts with prefix. */
+str etcd_prefix_range(const char *prefix);
 
 #endif

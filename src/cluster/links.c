@@ -46,13 +46,6 @@ static struct link *links[MAX_LINKS];
 static int nlinks;
 long long links_dropped;
 
-int links_count(void)
-{
-    int n = 0;
-    for (int i = 0; i < nlinks; i++) n += links[i]->connected;
-    return n;
-}
-
 static void link_close(struct link *l)
 {
     if (l->fd >= 0) {

@@ -34,13 +34,6 @@ int topology_find(const struct topology *t, const char *id)
     return -1;
 }
 
-int topology_find_addr(const struct topology *t, const char *ip, int port)
-{
-    for (int i = 0; i < t->count; i++)
-        if (t->nodes[i].port == port && strcmp(t->nodes[i].ip, ip) == 0) return i;
-    return -1;
-}
-
 const struct cluster_node *topology_myself(const struct topology *t)
 {
     return t->myself >= 0 ? &t->nodes[t->myself] : NULL;
@@ -371,12 +364,6 @@ str topology_node_line(const struct topology *t, int i, str out)
                             n->alive ? "connected" : "disconnected");
     if (n->primary) slot_ranges(t, i, append_range, &out);
     return str_append(out, "\n", 1);
-}
-
-str topology_nodes_text(const struct topology *t, str out)
-{
-    for (int i = 0; i < t->count; i++) out = topology_node_line(t, i, out);
-    return out;
 }
 
 static void reply_node(struct outbuf *o, const struct cluster_node *n)

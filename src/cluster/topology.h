@@ -72,7 +72,6 @@ bool topology_load(struct topology *t, const char *prefix, const struct topology
                    char *err, size_t errlen);
 
 int topology_find(const struct topology *t, const char *id);
-int topology_find_addr(const struct topology *t, const char *ip, int port);
 /* A running node at this address, member or not, or NULL. */
 const struct cluster_node *topology_running_at(const struct topology *t, const char *ip, int port);
 const struct cluster_node *topology_myself(const struct topology *t);
@@ -95,7 +94,6 @@ int topology_primaries_with_slots(const struct topology *t);
 typedef char topology_slot_map[CLUSTER_SLOTS][CLUSTER_ID_LEN + 1];
 str topology_encode_map(const topology_slot_map map);
 
-str topology_nodes_text(const struct topology *t, str out);
 /* One node's CLUSTER NODES line, with its newline. */
 str topology_node_line(const struct topology *t, int i, str out);
 void topology_reply_slots(const struct topology *t, struct outbuf *o);

@@ -67,12 +67,7 @@ static void send_to_receivers(const char *bytes, size_t len)
     outblock_append(b, bytes, len);
     for (struct replica *r = primary_replica_next(NULL); r; r = primary_replica_next(r)) {
         if (primary_replica_state(r) != REPLICA_SEND_SNAPSHOT) continue;
-        struct client *c = primary_replica_client(r);
-        bool muted = c->out.muted;
-        c->out.muted = false;
-        outbuf_append_shared(&c->out, b);
-        c->out.muted = muted;
-        client_mark_pending_write(c);
+        client_send_block(primary_replica_client(r), b);
     }
     outblock_release(b);
 }
@@ -195,16 +190,11 @@ static void announce(long long pos)
     char line[160];
     for (struct replica *r = primary_replica_next(NULL); r; r = primary_replica_next(r)) {
         if (primary_replica_state(r) != REPLICA_WAIT_SNAPSHOT) continue;
-        struct client *c = primary_replica_client(r);
         int n = 0;
         if (primary_replica_wants_fullresync_line(r))
             n = snprintf(line, sizeof(line), "+FULLRESYNC %s %lld\r\n", repl.replid, pos);
         if (!job.disk) n += snprintf(line + n, sizeof(line) - (size_t)n, "$EOF:%s\r\n", job.mark);
-        bool muted = c->out.muted;
-        c->out.muted = false;
-        outbuf_append(&c->out, line, (size_t)n);
-        c->out.muted = muted;
-        client_mark_pending_write(c);
+        client_send_raw(primary_replica_client(r), line, (size_t)n);
         primary_replica_start_snapshot(r, pos);
     }
 }

@@ -160,16 +160,6 @@ static bool psync_can_continue(const char *replid, long long pos)
     return (same || previous) && repl_buffer_covers(pos);
 }
 
-/* Writes a reply that must reach the replica though its replies are off. */
-static void send_line(struct client *c, const char *line)
-{
-    bool muted = c->out.muted;
-    c->out.muted = false;
-    outbuf_append(&c->out, line, strlen(line));
-    c->out.muted = muted;
-    client_mark_pending_write(c);
-}
-
 void primary_psync(struct client *c, const char *replid, long long psync_offset)
 {
     struct replica *r = primary_replica_of(c, true);
@@ -179,7 +169,7 @@ void primary_psync(struct client *c, const char *replid, long long psync_offset)
         char line[64];
         snprintf(line, sizeof(line), "+CONTINUE %s\r\n", repl.replid);
         become_replica(c, r);
-        send_line(c, line);
+        client_send_raw(c, line, strlen(line));
         r->cursor.pos = pos;
         primary_replica_set_online(r);
         repl.sync_partial_ok++;

@@ -114,7 +114,5 @@ void replica_role_reply(struct outbuf *o);
 /* Snapshot aux fields: the id and offset a restarted replica continues from. */
 void replica_aux_loaded(const char *replid, long long offset);
 bool replica_same_primary(const char *host, int port);
-/* The primary's host (and port), or NULL when not a replica. */
-const char *replica_primary_host(int *port);
 
 #endif

@@ -147,10 +147,9 @@ static bool send_step(enum handshake_step step)
         const char *a[] = {"PING"};
         return send_command(1, a);
     }
-    case STEP_AUTH: {
-        const char *a[] = {"AUTH", cfg.masteruser ? cfg.masteruser : cfg.masterauth, cfg.masterauth};
-        return cfg.masteruser ? send_command(3, a) : send_command(2, (const char *[]){"AUTH", cfg.masterauth});
-    }
+    case STEP_AUTH:
+        if (cfg.masteruser) return send_command(3, (const char *[]){"AUTH", cfg.masteruser, cfg.masterauth});
+        return send_command(2, (const char *[]){"AUTH", cfg.masterauth});
     case STEP_PORT: {
         snprintf(num, sizeof(num), "%d", cfg.replica_announce_port ? cfg.replica_announce_port : cfg.port);
         const char *a[] = {"REPLCONF", "listening-port", num};
@@ -556,12 +555,8 @@ void replica_send_ack(void)
     snprintf(off, sizeof(off), "%lld", offset);
     snprintf(fack, sizeof(fack), "%lld", aof.on ? uplink.fsynced_offset : 0LL);
     str cmd = encode_command(str_empty(96), 5, (const char *[]){"REPLCONF", "ACK", off, "FACK", fack}, NULL);
-    bool muted = c->out.muted;
-    c->out.muted = false;
-    outbuf_append(&c->out, cmd, str_len(cmd));
-    c->out.muted = muted;
+    client_send_raw(c, cmd, str_len(cmd));
     str_free(cmd);
-    client_mark_pending_write(c);
     uplink.last_ack_ms = event_now_ms();
 }
 
@@ -669,13 +664,6 @@ void replica_set_primary(const char *host, int port)
 bool replica_same_primary(const char *host, int port)
 {
     return uplink.state != LINK_NONE && uplink.port == port && strcasecmp(uplink.host, host) == 0;
-}
-
-const char *replica_primary_host(int *port)
-{
-    if (uplink.state == LINK_NONE) return NULL;
-    *port = uplink.port;
-    return uplink.host;
 }
 
 void replica_aux_loaded(const char *replid, long long offset)

@@ -439,6 +439,24 @@ static void client_on_readable(struct event_loop *loop, int fd, void *data, int 
     client_process_input(c);
 }
 
+void client_send_raw(struct client *c, const void *bytes, size_t len)
+{
+    bool muted = c->out.muted;
+    c->out.muted = false;
+    outbuf_append(&c->out, bytes, len);
+    c->out.muted = muted;
+    client_mark_pending_write(c);
+}
+
+void client_send_block(struct client *c, struct outblock *b)
+{
+    bool muted = c->out.muted;
+    c->out.muted = false;
+    outbuf_append_shared(&c->out, b);
+    c->out.muted = muted;
+    client_mark_pending_write(c);
+}
+
 void client_feed_input(struct client *c, const char *bytes, size_t len)
 {
     if (c->qcap - c->qlen < len) {

@@ -36,6 +36,11 @@ void client_process_input(struct client *c);
  * and runs the commands they complete (a replica's first stream bytes,
  * read with the primary's reply). */
 void client_feed_input(struct client *c, const char *bytes, size_t len);
+/* Queues bytes for the client's socket even while its replies are off
+ * (CLIENT_REPLY_OFF): what the server itself sends a replica (its snapshot,
+ * shared by all receivers as one block) or a primary (ACKs). */
+void client_send_raw(struct client *c, const void *bytes, size_t len);
+void client_send_block(struct client *c, struct outblock *b);
 /* Bytes the client is owed: replies, and for a replica its unsent stream. */
 size_t client_output_pending(struct client *c);
 /* Flushes every pending client; registers EV_WRITE for those whose socket is full. */
