@@ -546,12 +546,9 @@ void cluster_follow_role(void)
     if (replication_following(primary->ip, primary->port)) return;
     bool was_primary = !replication_is_replica();
     replication_follow(primary->ip, primary->port);
-    if (was_primary && server.pause_until_ms) {
-        /* writes held by a manual failover's pause may go on now: this node
-         * knows it is a replica, so they are redirected, never applied */
-        server.pause_until_ms = 0;
-        server.resume_paused = true;
-    }
+    /* writes held by a manual failover's pause may go on now: this node
+     * knows it is a replica, so they are redirected, never applied */
+    if (was_primary && server.pause_until_ms) server_unpause();
 }
 
 static bool forward_publish(bool shard, const char *channel, size_t clen, const char *msg, size_t mlen)

@@ -45,13 +45,8 @@ bool failover_target_requested(void)
 
 static void hold_writes(bool on)
 {
-    if (on) {
-        server.pause_until_ms = LLONG_MAX;
-        server.pause_writes_only = true;
-        return;
-    }
-    server.pause_until_ms = 0;
-    server.resume_paused = true;
+    if (on) server_pause(LLONG_MAX, true);
+    else server_unpause();
 }
 
 static void failover_end(const char *why, bool ok)

@@ -446,24 +446,34 @@ static void cmd_client_pause(struct request *req)
         return;
     }
     long long until = event_now_ms() + ms;
-    /* Over a pause in force, the later end and the stricter mode each win,
-     * as in Redis: ALL then WRITE stays ALL until the later end. */
-    bool active = server.pause_until_ms && event_now_ms() < server.pause_until_ms;
-    if (!active) {
-        server.pause_until_ms = until;
-        server.pause_writes_only = writes_only;
-    } else {
-        if (until > server.pause_until_ms) server.pause_until_ms = until;
-        if (!writes_only) server.pause_writes_only = false;
-    }
+    server_pause(until, writes_only);
     event_timer_at(server.loop, until + 1, pause_timer_fired, NULL);
     reply_ok(req->out);
 }
 
-static void cmd_client_unpause(struct request *req)
+/* Over a pause in force, the later end and the stricter mode each win, as
+ * in Redis: ALL then WRITE stays ALL until the later end. */
+void server_pause(long long until_ms, bool writes_only)
+{
+    bool active = server.pause_until_ms && event_now_ms() < server.pause_until_ms;
+    if (!active) {
+        server.pause_until_ms = until_ms;
+        server.pause_writes_only = writes_only;
+        return;
+    }
+    if (until_ms > server.pause_until_ms) server.pause_until_ms = until_ms;
+    if (!writes_only) server.pause_writes_only = false;
+}
+
+void server_unpause(void)
 {
     server.pause_until_ms = 0;
-    server.resume_paused = true;
+    server.resume_paused = true; /* held commands run before the loop sleeps */
+}
+
+static void cmd_client_unpause(struct request *req)
+{
+    server_unpause();
     reply_ok(req->out);
 }
 

@@ -130,6 +130,12 @@ extern struct server_cluster_hooks server_cluster_hooks;
  * deleted read as missing. Set by replication/. */
 extern bool server_is_replica;
 
+/* CLIENT PAUSE and its other users (FAILOVER holding writes): a pause
+ * until a monotonic time, of everything or of writes only; the end of any
+ * pause lets held commands run before the loop sleeps. */
+void server_pause(long long until_ms, bool writes_only);
+void server_unpause(void);
+
 /* DEBUG SET-ACTIVE-EXPIRE: whether the cron expires keys actively. */
 extern bool server_active_expire_enabled;
 
