@@ -21,6 +21,7 @@
 #include "scripting/functions.h"
 #include "scripting/script_timeout.h"
 #include "scripting/scripting.h"
+#include "server/acl.h"
 #include "server/blocked.h"
 #include "server/command_table.h"
 #include "server/config.h"
@@ -324,6 +325,11 @@ int main(int argc, char **argv)
     command_table_add(replication_commands);
     if (cluster_init() != 0) return 1;
     command_table_add(cluster_enabled() ? cluster_commands : cluster_disabled_commands);
+    char *acl_err = NULL;
+    if (acl_init(&acl_err) != 0) {
+        log_warning("Aborting Runnel startup because of ACL errors: %s", acl_err);
+        return 1;
+    }
     script_timeout_on_shutdown(exit_without_saving);
     if (listeners_open() != 0) {
         log_warning("No listening socket: aborting.");

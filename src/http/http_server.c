@@ -11,6 +11,7 @@
 #include "http/http_auth.h"
 #include "http/http_request.h"
 #include "http/metrics.h"
+#include "server/acl.h"
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/event_loop.h"
@@ -101,7 +102,7 @@ static bool method_is(const struct http_request *r, const char *m)
 static void conn_route(struct http_conn *c, const struct http_request *r)
 {
     bool head = method_is(r, "HEAD");
-    if (!http_auth_check(r->authorization, r->authorization_len, cfg.requirepass)) {
+    if (!http_auth_check(r->authorization, r->authorization_len, acl_default_user_open(), acl_credentials_ok)) {
         conn_respond_text(c, 401, "Unauthorized", "WWW-Authenticate: Basic realm=\"runnel\", charset=\"UTF-8\"\r\n");
         return;
     }

@@ -64,6 +64,14 @@ struct command {
     /* scripting: whether redis.call may run it, decided at its first call
      * (0: not yet, 1: allowed, -1: refused) */
     signed char script_verdict;
+    /* ACL (server/acl_rules.c fills them once every table is known): the
+     * command's number in users' command bitmaps, its category bits, and
+     * what its keys need (enum acl_perm bits) by key-spec index, the last
+     * entry standing for every later key */
+    int acl_id;
+    uint64_t acl_cats;
+    uint8_t acl_key_perms[4];
+    uint8_t acl_traits; /* enum acl_traits of server/acl_user.h */
 };
 
 #endif

@@ -16,6 +16,7 @@
 
 struct waiter;
 struct event_timer;
+struct acl_user;
 
 enum client_flags {
     CLIENT_CLOSE_AFTER_REPLY = 1 << 0, /* QUIT, protocol error: flush, then close */
@@ -106,6 +107,7 @@ struct client {
     unsigned long long stream_upto; /* oplog_stream_total after its last write (WAIT) */
     void *replication; /* replication/: a replica's or the primary link's state */
     int multi_slot;    /* cluster: the slot a transaction's queued commands use, -1: none yet */
+    struct acl_user *user; /* server/acl.c: whose permissions apply; NULL: none checked (loaders, the primary) */
 };
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "server/acl.h"
 #include "server/blocked.h"
 #include "server/commands.h"
 #include "server/config.h"
@@ -60,39 +61,24 @@ static void cmd_select(struct request *req)
     reply_ok(req->out);
 }
 
-static bool password_matches(const char *given, size_t len)
-{
-    const char *pass = cfg.requirepass ? cfg.requirepass : "";
-    size_t plen = strlen(pass);
-    /* compare every byte so timing does not reveal the matching prefix */
-    unsigned diff = (unsigned)(plen ^ len);
-    for (size_t i = 0; i < len; i++) diff |= (unsigned char)given[i] ^ (unsigned char)pass[i % (plen ? plen : 1)];
-    return diff == 0 && plen > 0;
-}
-
-/* Checks a username/password pair; replies the refusal when it fails. */
+/* Checks a username/password pair (no user: the default user) and binds
+ * the client to the user; replies the refusal when it fails. */
 static bool auth_check(struct request *req, struct arg *user, struct arg *pass)
 {
     struct client *c = req_client(req);
-    bool no_password = !cfg.requirepass || !cfg.requirepass[0];
-    if (user && !(user->len == 7 && memcmp(user->ptr, "default", 7) == 0)) {
-        reply_error(req->out, "WRONGPASS invalid username-password pair or user is disabled.");
-        return false;
-    }
-    if (no_password) {
-        if (!user) {
+    static struct arg default_name = {"default", 7};
+    if (!user) {
+        if (acl_default_user_nopass()) {
             reply_error(req->out, "ERR AUTH <password> called without any password configured for the default "
                                   "user. Are you sure your configuration is correct?");
             return false;
         }
-        c->flags |= CLIENT_AUTHENTICATED;
-        return true;
+        user = &default_name;
     }
-    if (!password_matches(pass->ptr, pass->len)) {
+    if (acl_authenticate(c, user->ptr, user->len, pass->ptr, pass->len) != ACL_AUTH_OK) {
         reply_error(req->out, "WRONGPASS invalid username-password pair or user is disabled.");
         return false;
     }
-    c->flags |= CLIENT_AUTHENTICATED;
     return true;
 }
 
@@ -197,7 +183,7 @@ static void cmd_reset(struct request *req)
     c->out.muted = false; /* RESET's own reply is sent even after CLIENT REPLY OFF */
     str_free(c->name);
     c->name = NULL;
-    if (cfg.requirepass && cfg.requirepass[0]) c->flags &= ~CLIENT_AUTHENTICATED;
+    acl_client_init(c);
     reply_simple(req->out, "RESET");
 }
 

@@ -80,6 +80,9 @@ static const struct enum_name diskless_load_names[] = {{"disabled", DISKLESS_LOA
                                                        {"swapdb", DISKLESS_LOAD_SWAPDB},
                                                        {NULL, 0}};
 
+/* The values are acl_user.h's selector flags: 0, or ACL_SEL_ALLCHANNELS. */
+static const struct enum_name pubsub_default_names[] = {{"allchannels", 4}, {"resetchannels", 0}, {NULL, 0}};
+
 static const struct enum_name permit_names[] = {
     {"no", CONFIG_PERMIT_NO}, {"yes", CONFIG_PERMIT_YES}, {"local", CONFIG_PERMIT_LOCAL}, {NULL, 0}};
 
@@ -131,6 +134,9 @@ static struct directive directives[] = {
     STRING("unixsocket", unixsocket, "", F_IMMUTABLE | F_EMPTY_NULL, NULL),
     BOOL("protected-mode", NULL, protected_mode, "yes", 0),
     STRING("requirepass", requirepass, "", F_EMPTY_NULL, NULL),
+    STRING("aclfile", aclfile, "", F_IMMUTABLE, NULL),
+    ENUM("acl-pubsub-default", acl_pubsub_default, "resetchannels", pubsub_default_names, 0),
+    INT("acllog-max-len", NULL, acllog_max_len, "128", 0, INT_MAX, 0),
     INT("maxclients", NULL, maxclients, "10000", 1, INT_MAX, 0),
     INT("timeout", NULL, timeout, "0", 0, INT_MAX, 0),
     INT("tcp-keepalive", NULL, tcp_keepalive, "300", 0, INT_MAX, 0),
@@ -565,6 +571,8 @@ static bool directive_at_default(size_t i)
 
 /* --- Defaults ----------------------------------------------------------- */
 
+static void forget_user_lines(void);
+
 void config_init_defaults(void)
 {
     for (size_t i = 0; i < NDIRECTIVES; i++) {
@@ -578,6 +586,7 @@ void config_init_defaults(void)
     }
     mem_free(config_path);
     config_path = NULL;
+    forget_user_lines();
 }
 
 /* --- Loading: file and command line -------------------------------------- */
@@ -671,9 +680,52 @@ static char **split_line(const char *line, int *argc)
     return argv;
 }
 
+/* `user` lines: kept as read for the ACL, which applies them once every
+ * command is known. They are not a directive of the table (CONFIG GET does
+ * not show them, as in Redis). */
+static struct {
+    char **words;
+    int count;
+} *user_lines;
+static int user_lines_count;
+
+static int add_user_line(int argc, char **argv, const char **reason)
+{
+    if (argc < 1) {
+        *reason = "wrong number of arguments";
+        return -1;
+    }
+    user_lines = mem_realloc(user_lines, sizeof(*user_lines) * (size_t)(user_lines_count + 1));
+    char **words = mem_alloc(sizeof(char *) * (size_t)argc);
+    for (int i = 0; i < argc; i++) words[i] = mem_strdup(argv[i]);
+    user_lines[user_lines_count].words = words;
+    user_lines[user_lines_count++].count = argc;
+    return 0;
+}
+
+static void forget_user_lines(void)
+{
+    for (int i = 0; i < user_lines_count; i++) config_free_args(user_lines[i].words, user_lines[i].count);
+    mem_free(user_lines);
+    user_lines = NULL;
+    user_lines_count = 0;
+}
+
+int config_user_lines_count(void)
+{
+    return user_lines_count;
+}
+
+char *const *config_user_line(int i, int *argc)
+{
+    *argc = user_lines[i].count;
+    return user_lines[i].words;
+}
+
 /* Applies one directive read at start-up: argv[0] is its name. */
 static int apply_loaded(int argc, char **argv, const char **reason)
 {
+    if (strcasecmp(argv[0], "user") == 0) return add_user_line(argc - 1, argv + 1, reason);
     const struct directive *d = directive_lookup(argv[0]);
     if (!d) {
         *reason = "Bad directive or wrong number of arguments";

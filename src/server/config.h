@@ -44,6 +44,9 @@ struct server_config {
     int bind_count;
     int protected_mode;
     char *requirepass; /* NULL: no password */
+    char *aclfile;     /* "": users come from `user` lines, or are the default user alone */
+    int acl_pubsub_default; /* 0 (resetchannels) or ACL_SEL_ALLCHANNELS: new users' channels */
+    int acllog_max_len;
     int databases;
     int maxclients;
     int timeout;
@@ -182,6 +185,11 @@ int config_load_file(const char *path, char **err);
  * a lone `--save` means `save ""`. Errors as config_load_file, with
  * "(command line): 'name args': reason". */
 int config_load_args(int argc, char **argv, char **err);
+
+/* The `user` lines read from the file or command line, in order: each
+ * its words after "user" (the name first). */
+int config_user_lines_count(void);
+char *const *config_user_line(int i, int *argc);
 
 /* CONFIG GET: calls emit(ctx, name, value) once for every directive that any
  * of the patterns matches (case-insensitive glob, aliases included). A

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "db/oplog.h"
+#include "server/acl.h"
 #include "server/config.h"
 #include "server/dispatch.h"
 #include "server/server.h"
@@ -122,7 +123,7 @@ static void accept_one(int fd)
     }
     char addr[64];
     socket_describe(fd, false, addr, sizeof(addr));
-    if (cfg.protected_mode && (!cfg.requirepass || !cfg.requirepass[0]) && !addr_is_loopback(addr)) {
+    if (cfg.protected_mode && acl_default_user_nopass() && !addr_is_loopback(addr)) {
         reject_connection(fd, protected_mode_message);
         return;
     }
@@ -260,7 +261,7 @@ struct client *client_create(int fd)
             return NULL;
         }
     }
-    if (!cfg.requirepass || !cfg.requirepass[0]) c->flags |= CLIENT_AUTHENTICATED;
+    acl_client_init(c);
     if (fd < 0) return c; /* socketless: not listed, not a connection */
     client_link(c);
     server.stats.total_connections++;
@@ -724,13 +725,13 @@ str client_info_line(struct client *c, str s)
         s,
         "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%d psub=%d ssub=%d "
         "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu obl=0 oll=%u omem=%zu "
-        "tot-mem=%zu events=%s cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
+        "tot-mem=%zu events=%s cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s",
         (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "", (now - c->ctime_ms) / 1000,
         (now - c->last_interaction_ms) / 1000, client_flags_string(c, flags), c->db_index, sub, psub, ssub,
         (c->flags & CLIENT_MULTI) ? c->multi_count : -1, client_qbuf_used(c), c->qcap - c->qlen,
         (size_t)c->argc * sizeof(struct arg), c->qcap, c->qbuf_peak, c->out.count, c->out.pending,
         sizeof(*c) + c->qcap + outbuf_memory(&c->out),
-        (c->flags & CLIENT_WRITE_WATCHED) ? "rw" : "r", cmd, c->resp, c->lib_name ? c->lib_name : "",
+        (c->flags & CLIENT_WRITE_WATCHED) ? "rw" : "r", cmd, acl_client_user_name(c), c->resp, c->lib_name ? c->lib_name : "",
         c->lib_ver ? c->lib_ver : "");
 }
 

@@ -9,6 +9,7 @@
 #include "db/db.h"
 #include "db/oplog.h"
 #include "messaging/blocking.h"
+#include "server/acl.h"
 #include "server/blocked.h"
 #include "server/command_table.h"
 #include "server/config.h"
@@ -123,6 +124,8 @@ static const char *dispatch_refusal(struct client *c, struct command *cmd, char 
         return buf;
     }
     if ((c->flags & CLIENT_MULTI) && (cmd->flags & CMD_NO_MULTI)) return "ERR Command not allowed inside a transaction";
+    const char *noperm = acl_refusal(c, cmd, c->argc, c->argv, buf, size);
+    if (noperm) return noperm;
     if (server_cluster_hooks.refusal) {
         const char *moved = server_cluster_hooks.refusal(c, cmd, buf, size);
         if (moved) return moved;
@@ -214,6 +217,8 @@ static bool dispatch_find_secrets(struct command *cmd, int argc, struct arg *arg
                 i++;
             }
         }
+    } else if (strcmp(cmd->full_name, "acl|setuser") == 0) {
+        for (int i = 2; i < argc; i++) hide[i] = any = true; /* the name too, as Redis hides it */
     } else if (strcmp(cmd->full_name, "config|set") == 0) {
         for (int i = 2; i + 1 < argc; i += 2)
             if (arg_is(&argv[i], "requirepass") || arg_is(&argv[i], "masterauth")) hide[i + 1] = any = true;

@@ -105,27 +105,36 @@ Test(http_request, enforces_the_limits)
     cr_assert_str_eq(reason, "Bad Request");
 }
 
-static bool auth(const char *header, const char *password)
+/* Users for the checks: default with password "pw", and worker with "wpw". */
+static bool verify(const char *user, size_t ulen, const char *pass, size_t plen)
 {
-    return http_auth_check(header, header ? strlen(header) : 0, password);
+    if (ulen == 7 && !memcmp(user, "default", 7)) return plen == 2 && !memcmp(pass, "pw", 2);
+    if (ulen == 6 && !memcmp(user, "worker", 6)) return plen == 3 && !memcmp(pass, "wpw", 3);
+    return false;
 }
 
-Test(http_auth, accepts_the_password_as_bearer_or_basic)
+static bool auth(const char *header, bool open)
 {
-    cr_assert(auth(NULL, NULL), "no password: everything passes");
-    cr_assert(auth(NULL, ""));
-    cr_assert_not(auth(NULL, "pw"));
-    cr_assert(auth("Bearer pw", "pw"));
-    cr_assert(auth("bearer pw", "pw"));
-    cr_assert_not(auth("Bearer pw2", "pw"));
-    cr_assert_not(auth("Bearer p", "pw"));
-    cr_assert_not(auth("Bearer ", "pw"));
-    cr_assert_not(auth("Bearerpw", "pw"));
-    cr_assert(auth("Basic ZGVmYXVsdDpwdw==", "pw"), "default:pw");
-    cr_assert(auth("Basic YW55b25lOnB3", "pw"), "anyone:pw");
-    cr_assert(auth("Basic OnB3", "pw"), ":pw");
-    cr_assert_not(auth("Basic ZGVmYXVsdDpwdzI=", "pw"), "default:pw2");
-    cr_assert_not(auth("Basic cHc=", "pw"), "no colon");
-    cr_assert_not(auth("Basic !!!!", "pw"));
-    cr_assert_not(auth("Digest pw", "pw"));
+    return http_auth_check(header, header ? strlen(header) : 0, open, verify);
+}
+
+Test(http_auth, checks_bearer_and_basic_pairs_against_the_users)
+{
+    cr_assert(auth(NULL, true), "default user without a password: everything passes");
+    cr_assert_not(auth(NULL, false));
+    cr_assert(auth("Bearer pw", false));
+    cr_assert(auth("bearer pw", false));
+    cr_assert_not(auth("Bearer pw2", false));
+    cr_assert_not(auth("Bearer p", false));
+    cr_assert_not(auth("Bearer ", false));
+    cr_assert_not(auth("Bearerpw", false));
+    cr_assert(auth("Basic ZGVmYXVsdDpwdw==", false), "default:pw");
+    cr_assert(auth("Basic d29ya2VyOndwdw==", false), "worker:wpw");
+    cr_assert_not(auth("Basic d29ya2VyOnB3", false), "worker:pw");
+    cr_assert_not(auth("Basic YW55b25lOnB3", false), "anyone:pw");
+    cr_assert(auth("Basic OnB3", false), ":pw is the default user");
+    cr_assert_not(auth("Basic ZGVmYXVsdDpwdzI=", false), "default:pw2");
+    cr_assert_not(auth("Basic cHc=", false), "no colon");
+    cr_assert_not(auth("Basic !!!!", false));
+    cr_assert_not(auth("Digest pw", false));
 }
