@@ -564,6 +564,13 @@ static bool user_add_selector(struct acl_user *u, const char *op, size_t len, co
         while (p < end && *p == ' ') p++;
         const char *w = p;
         while (p < end && *p != ' ') p++;
+        /* a rule ending in ')' would end the selector early when its
+         * description is read back (ACL SAVE, then LOAD): refused */
+        if (p > w && p[-1] == ')') {
+            *err = RULE_ERR_SYNTAX;
+            selector_free(s);
+            return false;
+        }
         if (p > w && !selector_apply(s, w, (size_t)(p - w), err)) {
             selector_free(s);
             return false;
@@ -668,7 +675,10 @@ bool acl_user_apply_all(struct acl_user *u, int argc, const struct arg *argv, co
 str acl_selector_describe_commands(str out, const struct acl_selector *s)
 {
     out = str_append_printf(out, "%s", bit_get(s, ACL_FUTURE_BIT) ? "+@all" : "-@all");
-    if (str_len(s->rules)) out = str_append_printf(out, " %s", s->rules);
+    if (str_len(s->rules)) {
+        out = str_append(out, " ", 1);
+        out = str_append(out, s->rules, str_len(s->rules)); /* binary: a first argument may hold any byte */
+    }
     return out;
 }
 
