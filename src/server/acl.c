@@ -50,6 +50,11 @@ struct acl_user *acl_user_find(const char *name, size_t len)
     return i >= 0 ? users[i] : NULL;
 }
 
+bool acl_user_exists(const char *name, size_t len)
+{
+    return acl_user_find(name, len) != NULL;
+}
+
 struct acl_user *acl_default_user(void)
 {
     return default_user;

@@ -29,6 +29,8 @@ const char *acl_client_user_name(const struct client *c);
 /* True when the default user is on and needs no password (protected mode's
  * test, and whether new connections start authenticated). */
 bool acl_default_user_open(void);
+/* Whether a user of that name exists (CLIENT KILL USER). */
+bool acl_user_exists(const char *name, size_t len);
 /* True when the default user is nopass (AUTH <password> is then an error). */
 bool acl_default_user_nopass(void);
 /* Whether c's user may run the call; records nothing (redis.acl_check_cmd). */

@@ -304,7 +304,7 @@ static bool kill_filter_match(const struct kill_filter *f, struct client *c, str
     if (f->id && (uint64_t)f->id != c->id) return false;
     if (f->addr && strcmp(f->addr, c->addr) != 0) return false;
     if (f->laddr && strcmp(f->laddr, c->laddr) != 0) return false;
-    if (f->user && strcmp(f->user, "default") != 0) return false;
+    if (f->user && strcmp(f->user, acl_client_user_name(c)) != 0) return false;
     if (f->type >= 0 && client_type_of(c) != f->type) return false;
     if (f->skipme && c == self) return false;
     return true;
@@ -341,7 +341,7 @@ static bool kill_parse_filters(struct request *req, struct kill_filter *f)
             f->laddr = v;
         } else if (ARG_IS(req, i, "USER")) {
             f->user = v;
-            if (strcmp(v, "default") != 0) {
+            if (!acl_user_exists(v, req->argv[i + 1].len)) {
                 reply_errorf(req->out, "ERR No such user '%s'", v);
                 return false;
             }

@@ -5,6 +5,7 @@ file and config-file users, disconnections when users change, AUTH and
 HELLO AUTH. Where the reply can be compared, the same commands run against
 redis-server 7.0.15 side by side (the `reference` fixture)."""
 import hashlib
+import time
 
 import pytest
 import redis
@@ -729,3 +730,41 @@ def test_same_replies_as_redis(server, admin, reference):
     auths = [RawConnection(server.port), RawConnection(reference.port)]
     assert auths[0].call("AUTH", "alice", "bad") == auths[1].call("AUTH", "alice", "bad")
     assert auths[0].call("AUTH", "pw") == auths[1].call("AUTH", "pw")
+
+
+def test_client_kill_by_user(server, admin):
+    admin.execute_command("ACL", "SETUSER", "k", "on", ">pw", "+@all")
+    victim = RawConnection(server.port)
+    assert victim.call("AUTH", "k", "pw") == "OK"
+    bystander = RawConnection(server.port)
+    assert admin.execute_command("CLIENT", "KILL", "USER", "k") == 1
+    assert victim.closed()
+    assert bystander.call("PING") == "PONG"
+    assert error_of(admin, "CLIENT", "KILL", "USER", "nobody") == "No such user 'nobody'"
+
+
+def test_replica_authenticates_with_masteruser():
+    from replication_helpers import start_primary, start_replica, wait_link_up
+    primary = start_primary(config_text="user default on >adminpw ~* &* +@all\n"
+                                        "user repl on >replpw +psync +replconf +ping\n")
+    replica = weak = None
+    try:
+        replica = start_replica(primary, "--masteruser", "repl", "--masterauth", "replpw")
+        wait_link_up(replica)
+        p = primary.client(password="adminpw")
+        p.set("k", "v")
+        deadline = time.time() + 10
+        while replica.client().get("k") != b"v" and time.time() < deadline:
+            time.sleep(0.05)
+        assert replica.client().get("k") == b"v"
+        # a user without PSYNC cannot replicate: the link stays down
+        p.execute_command("ACL", "SETUSER", "weak", "on", ">w", "+replconf", "+ping")
+        weak = start_replica(primary, "--masteruser", "weak", "--masterauth", "w")
+        time.sleep(1.5)
+        assert weak.client().info("replication")["master_link_status"] == "down"
+        log = [dict(zip(e[::2], e[1::2])) for e in p.execute_command("ACL", "LOG")]
+        assert any(e[b"object"] == b"psync" and e[b"username"] == b"weak" for e in log)
+    finally:
+        for s in (weak, replica, primary):
+            if s:
+                s.stop()
