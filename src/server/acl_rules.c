@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "server/acl_keys.h"
 #include "server/command_table.h"
 #include "server/key_flags.h"
 #include "util/glob.h"
@@ -153,10 +154,17 @@ static void selector_reset_firstargs(struct acl_selector *s, int id)
     s->nfirstargs = kept;
 }
 
+static void selector_index_keys(struct acl_selector *s)
+{
+    acl_key_index_free(s->key_index);
+    s->key_index = s->nkeys ? acl_key_index_build(s->keys, s->nkeys) : NULL;
+}
+
 static void selector_reset_keys(struct acl_selector *s)
 {
     for (int i = 0; i < s->nkeys; i++) str_free(s->keys[i].pattern);
     s->nkeys = 0;
+    selector_index_keys(s);
 }
 
 static void selector_reset_channels(struct acl_selector *s)
@@ -194,6 +202,7 @@ static struct acl_selector *selector_copy(const struct acl_selector *from)
         for (int i = 0; i < from->nkeys; i++)
             s->keys[i] = (struct acl_keypat){from->keys[i].perm, str_dup(from->keys[i].pattern)};
         s->nkeys = from->nkeys;
+        selector_index_keys(s);
     }
     if (from->nchannels) {
         s->channels = mem_alloc(sizeof(*s->channels) * (size_t)from->nchannels);
@@ -346,6 +355,7 @@ static bool selector_add_key(struct acl_selector *s, const char *op, size_t len,
             return true;
     s->keys = mem_realloc(s->keys, sizeof(*s->keys) * (size_t)(s->nkeys + 1));
     s->keys[s->nkeys++] = (struct acl_keypat){perm, str_new(pat, plen)};
+    selector_index_keys(s);
     return true;
 }
 
@@ -768,12 +778,7 @@ static bool selector_command_ok(const struct acl_selector *s, const struct comma
 
 static bool selector_key_ok(const struct acl_selector *s, const char *key, size_t len, uint8_t perm)
 {
-    for (int i = 0; i < s->nkeys; i++) {
-        const struct acl_keypat *k = &s->keys[i];
-        if ((k->perm & perm) != perm) continue;
-        if (glob_match(k->pattern, str_len(k->pattern), key, len, false)) return true;
-    }
-    return false;
+    return s->key_index && acl_key_index_match(s->key_index, s->keys, key, len, perm);
 }
 
 static uint8_t key_perm(const struct command *cmd, const struct arg *argv, int argc, int index)

@@ -67,6 +67,8 @@ struct acl_firstarg {
     str arg;
 };
 
+struct acl_key_index;
+
 struct acl_selector {
     uint32_t flags; /* enum acl_selector_flags */
     uint64_t allowed[ACL_WORDS];
@@ -74,6 +76,7 @@ struct acl_selector {
     int nfirstargs;
     struct acl_keypat *keys;
     int nkeys;
+    struct acl_key_index *key_index; /* keys by literal prefix (acl_keys.c); NULL while there are none */
     str *channels;
     int nchannels;
     str rules; /* command rules as given ("+get -@list"), without +@all/-@all */

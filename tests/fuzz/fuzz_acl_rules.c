@@ -14,8 +14,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "server/acl_keys.h"
 #include "server/acl_user.h"
 #include "server/command_table.h"
+#include "util/glob.h"
 #include "util/mem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -115,6 +117,24 @@ static int split(char *text, size_t len, struct arg *words)
     return n;
 }
 
+/* The prefix index must say what trying every pattern would. */
+static void check_key_index(const struct acl_selector *s, struct arg *words, int n)
+{
+    for (int w = 0; w < n; w++) {
+        for (uint8_t perm = 0; perm <= ACL_PERM_ALL; perm++) {
+            bool linear = false;
+            for (int i = 0; i < s->nkeys && !linear; i++)
+                linear = (s->keys[i].perm & perm) == perm &&
+                         glob_match(s->keys[i].pattern, str_len(s->keys[i].pattern), words[w].ptr, words[w].len, false);
+            bool indexed = s->key_index && acl_key_index_match(s->key_index, s->keys, words[w].ptr, words[w].len, perm);
+            if (linear != indexed) {
+                fprintf(stderr, "key index says %d, patterns say %d\n", indexed, linear);
+                abort();
+            }
+        }
+    }
+}
+
 static void check_calls(const struct acl_user *a, const struct acl_user *b, struct arg *words, int n)
 {
     static const char *const names[] = {"get", "set", "mset", "lmove", "select", "publish", "subscribe",
@@ -172,6 +192,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         }
         check_calls(u, v, words, n);
+        for (int i = 0; i < u->nselectors; i++) check_key_index(u->selectors[i], words, n);
         str_free(second);
         acl_user_free(v);
         str_free(line);

@@ -3,9 +3,11 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "server/acl_keys.h"
 #include "server/acl_user.h"
 #include "server/command_table.h"
 #include "server/server.h"
+#include "util/glob.h"
 #include "util/mem.h"
 
 /* Defined by main.c in the server binary; the command table reaches them. */
@@ -227,5 +229,27 @@ Test(acl_rules, copy_is_deep)
     assert_described(u, "on #30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4 ~a resetchannels &b "
                         "-@all +get (~c resetchannels -@all +set)");
     acl_user_free(c);
+    acl_user_free(u);
+}
+
+/* The key patterns' prefix index answers as trying every pattern would,
+ * including patterns without a literal prefix and prefixes of many lengths. */
+Test(acl_rules, key_index_agrees_with_every_pattern)
+{
+    struct acl_user *u = user_with("+@all ~k1:* ~k19:* ~key:* %R~key:ro:* ~exact ~*mid* ~a?c ~[xy]z ~esc\\* ~p1* ~p22* "
+                                   "~p333* ~p4444* ~p55555* ~p666666* ~p7777777* ~p88888888* ~p999999999*");
+    const char *const keys[] = {"key:1", "k1:", "k19:x", "k2:x", "exact", "exactly", "xmidy", "abc", "yz", "esc*",
+                                "esc1", "p999999999z", "p8888888", "", "key:ro:1", "ke"};
+    const struct acl_selector *s = u->selectors[0];
+    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+        for (uint8_t perm = 0; perm <= ACL_PERM_ALL; perm++) {
+            bool linear = false;
+            for (int i = 0; i < s->nkeys && !linear; i++)
+                linear = (s->keys[i].perm & perm) == perm &&
+                         glob_match(s->keys[i].pattern, str_len(s->keys[i].pattern), keys[k], strlen(keys[k]), false);
+            cr_assert_eq(acl_key_index_match(s->key_index, s->keys, keys[k], strlen(keys[k]), perm), linear,
+                         "key %s perm %d", keys[k], perm);
+        }
+    }
     acl_user_free(u);
 }
