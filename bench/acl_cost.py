@@ -7,7 +7,7 @@ and, for reference, on redis-server 7.0.15 with the same user.
 
 Each server runs once; the two users alternate A B B A and each keeps its
 best rate. CPU per request is the server's utime + stime over the requests.
-Usage: bench/acl_cost.py [--requests N] [--clients C]"""
+Usage: bench/acl_cost.py [--requests N] [--clients C] [--rounds R] [--sides runnel,redis]"""
 
 import argparse
 import os
@@ -37,9 +37,11 @@ def run_benchmark(port, test, pipeline, requests, clients, user):
     raise RuntimeError(f"no {test} row in: {out!r}")
 
 
-def measure(server, test, pipeline, requests, clients):
+def measure(server, test, pipeline, requests, clients, rounds):
+    """Best rate of each user over `rounds` A B B A rounds, with the CPU per
+    request of that best run."""
     best = {}
-    for who in ORDER:
+    for who in ORDER * rounds:
         before = cpu_seconds(server.proc.pid)
         rate = run_benchmark(server.port, test, pipeline, requests, clients, who == "acl")
         cpu_us = (cpu_seconds(server.proc.pid) - before) * 1e6 / requests
@@ -52,9 +54,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=500000)
     ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--rounds", type=int, default=1, help="A B B A rounds per row (best of all)")
+    ap.add_argument("--sides", default="runnel,redis")
     args = ap.parse_args()
-    sides = [("runnel", os.path.join(ROOT, "build", "runnel-server")),
-             ("redis", shutil.which("redis-server") or "/usr/bin/redis-server")]
+    paths = {"runnel": os.path.join(ROOT, "build", "runnel-server"),
+             "redis": shutil.which("redis-server") or "/usr/bin/redis-server"}
+    sides = [(side, paths[side]) for side in args.sides.split(",")]
     workdir = tempfile.mkdtemp(prefix="bench-acl-")
     rows = []
     try:
@@ -68,7 +73,7 @@ def main():
             for test in ("set", "get"):
                 for pipeline in (1, 32):
                     n = args.requests * (4 if pipeline > 1 else 1)
-                    best = measure(srv, test, pipeline, n, args.clients)
+                    best = measure(srv, test, pipeline, n, args.clients, args.rounds)
                     (d_rate, d_cpu), (a_rate, a_cpu) = best["default"], best["acl"]
                     rows.append((side, f"{test.upper()} -P {pipeline}", d_rate, a_rate, a_rate / d_rate, d_cpu,
                                  a_cpu))

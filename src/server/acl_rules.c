@@ -783,7 +783,10 @@ static bool selector_key_ok(const struct acl_selector *s, const char *key, size_
 
 static uint8_t key_perm(const struct command *cmd, const struct arg *argv, int argc, int index)
 {
-    if (cmd->acl_traits & ACL_TRAIT_KEYS_BY_ARGS) {
+    /* the cached permissions are those of a call without options (SET k v);
+     * only a call with more arguments can differ (SET k v GET) */
+    int min_argc = cmd->arity < 0 ? -cmd->arity : cmd->arity;
+    if ((cmd->acl_traits & ACL_TRAIT_KEYS_BY_ARGS) && argc > min_argc) {
         size_t len;
         const char *spec = key_flags_of(cmd, argv, argc, index, &len);
         return perm_of_spec(spec, len);
