@@ -768,3 +768,19 @@ def test_replica_authenticates_with_masteruser():
         for s in (weak, replica, primary):
             if s:
                 s.stop()
+
+
+def test_monitor_never_shows_passwords(server, admin):
+    mon = RawConnection(server.port)
+    assert mon.call("MONITOR") == "OK"
+    admin.execute_command("ACL", "SETUSER", "m", "on", ">hidden1", "~*", "+@all")
+    c = RawConnection(server.port)
+    assert c.call("AUTH", "m", "hidden1") == "OK"
+    assert c.call("HELLO", "2", "AUTH", "m", "hidden1")[0] == b"server"
+    assert c.call("SET", "after", "1") == "OK"
+    seen = []
+    while not any("after" in line for line in seen):
+        seen.append(mon.read_line().decode())
+    text = "\n".join(seen)
+    assert "hidden1" not in text and "SETUSER" not in text.upper()
+    assert '"AUTH" "(redacted)" "(redacted)"' in text
