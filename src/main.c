@@ -328,6 +328,7 @@ int main(int argc, char **argv)
     char *acl_err = NULL;
     if (acl_init(&acl_err) != 0) {
         log_warning("Aborting Runnel startup because of ACL errors: %s", acl_err);
+        mem_free(acl_err);
         return 1;
     }
     script_timeout_on_shutdown(exit_without_saving);
