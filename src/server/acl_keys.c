@@ -37,11 +37,19 @@ struct acl_key_index {
     int nunprefixed;
 };
 
+/* FNV-1a: a key's prefixes of every indexed length are hashed in one pass,
+ * since the hash of n bytes continues from that of the first n - 1. */
+#define HASH_START 2166136261u
+
+static uint32_t hash_more(uint32_t h, const char *p, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++) h = (h ^ (unsigned char)p[i]) * 16777619u;
+    return h;
+}
+
 static uint32_t prefix_hash(const char *p, size_t len)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)p[i]) * 16777619u;
-    return h;
+    return hash_more(HASH_START, p, 0, len);
 }
 
 static size_t literal_prefix(const char *p, size_t len)
@@ -51,7 +59,7 @@ static size_t literal_prefix(const char *p, size_t len)
     return i;
 }
 
-static struct slot *slot_find(const struct acl_key_index *ix, const char *p, size_t len, uint32_t h)
+static inline struct slot *slot_find(const struct acl_key_index *ix, const char *p, size_t len, uint32_t h)
 {
     for (uint32_t i = h & ix->mask;; i = (i + 1) & ix->mask) {
         struct slot *s = &ix->slots[i];
@@ -59,12 +67,16 @@ static struct slot *slot_find(const struct acl_key_index *ix, const char *p, siz
     }
 }
 
+/* Keeps the distinct prefix lengths in ascending order. */
 static bool note_length(struct acl_key_index *ix, size_t len)
 {
-    for (int i = 0; i < ix->nlengths; i++)
-        if (ix->lengths[i] == len) return true;
+    int at = 0;
+    while (at < ix->nlengths && ix->lengths[at] < len) at++;
+    if (at < ix->nlengths && ix->lengths[at] == len) return true;
     if (ix->nlengths == MAX_LENGTHS) return false;
-    ix->lengths[ix->nlengths++] = len;
+    memmove(ix->lengths + at + 1, ix->lengths + at, sizeof(ix->lengths[0]) * (size_t)(ix->nlengths - at));
+    ix->lengths[at] = len;
+    ix->nlengths++;
     return true;
 }
 
@@ -132,10 +144,14 @@ static bool pattern_matches(const struct acl_key_index *ix, const struct acl_key
 bool acl_key_index_match(const struct acl_key_index *ix, const struct acl_keypat *pats, const char *key, size_t len,
                          uint8_t perm)
 {
+    uint32_t h = HASH_START;
+    size_t hashed = 0;
     for (int l = 0; l < ix->nlengths; l++) {
         size_t plen = ix->lengths[l];
-        if (plen > len) continue;
-        const struct slot *s = slot_find(ix, key, plen, prefix_hash(key, plen));
+        if (plen > len) break;
+        h = hash_more(h, key, hashed, plen);
+        hashed = plen;
+        const struct slot *s = slot_find(ix, key, plen, h);
         if (!s->prefix) continue;
         for (int i = s->first; i >= 0; i = ix->next[i]) {
             if ((pats[i].perm & perm) != perm) continue;

@@ -796,9 +796,26 @@ static uint8_t key_perm(const struct command *cmd, const struct arg *argv, int a
 
 #define ACL_KEYS_ON_STACK 64
 
+/* Keys at fixed positions (most commands): walked in place. */
+static enum acl_denial selector_fixed_keys_check(const struct acl_selector *s, const struct command *cmd,
+                                                 const struct arg *argv, int argc, int *pos)
+{
+    if (cmd->first_key <= 0) return ACL_OK;
+    int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
+    int step = cmd->key_step > 0 ? cmd->key_step : 1;
+    for (int i = cmd->first_key, j = 0; i <= last && i < argc; i += step, j++) {
+        if (!selector_key_ok(s, argv[i].ptr, argv[i].len, key_perm(cmd, argv, argc, j))) {
+            *pos = i;
+            return ACL_DENIED_KEY;
+        }
+    }
+    return ACL_OK;
+}
+
 static enum acl_denial selector_keys_check(const struct acl_selector *s, struct command *cmd, struct arg *argv,
                                            int argc, int *pos)
 {
+    if (!cmd->keys) return selector_fixed_keys_check(s, cmd, argv, argc, pos);
     int stack[ACL_KEYS_ON_STACK];
     int *positions = stack;
     int n = command_key_positions(cmd, argv, argc, positions, ACL_KEYS_ON_STACK);
