@@ -388,6 +388,10 @@ static enum acl_denial check_and_log(struct client *c, struct client *logged, st
 const char *acl_refusal(struct client *c, struct command *cmd, int argc, struct arg *argv, char *buf, size_t size)
 {
     if (!c->user || c->user->unrestricted) return NULL;
+    int pos;
+    /* the usual user has no selectors: an allowed call asks its own rules once */
+    if (c->user->nselectors == 1 && acl_selector_check(c->user->selectors[0], cmd, argv, argc, &pos) == ACL_OK)
+        return NULL;
     enum acl_log_context context = (c->flags & CLIENT_MULTI) ? ACL_LOG_MULTI : ACL_LOG_TOPLEVEL;
     switch (check_and_log(c, c, cmd, argc, argv, context)) {
     case ACL_OK: return NULL;

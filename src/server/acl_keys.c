@@ -23,7 +23,11 @@ struct slot {
     uint32_t hash;
     uint32_t len;
     const char *prefix; /* NULL: empty slot */
-    int first;          /* first pattern with this prefix; chained through `next` */
+    int first;          /* first pattern with this prefix needing more than the prefix; chained through `next`, -1 */
+    /* bit `need` (a set of enum acl_perm bits, 0..3) is set when a pattern
+     * that is this prefix then '*' grants at least `need`: such a pattern
+     * matches any key with the prefix, so its chain need not be walked */
+    uint8_t prefix_grants;
 };
 
 struct acl_key_index {
@@ -59,11 +63,19 @@ static size_t literal_prefix(const char *p, size_t len)
     return i;
 }
 
+/* Prefixes are short: compared in place rather than through a memcmp call. */
+static inline bool same_bytes(const char *a, const char *b, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (a[i] != b[i]) return false;
+    return true;
+}
+
 static inline struct slot *slot_find(const struct acl_key_index *ix, const char *p, size_t len, uint32_t h)
 {
     for (uint32_t i = h & ix->mask;; i = (i + 1) & ix->mask) {
         struct slot *s = &ix->slots[i];
-        if (!s->prefix || (s->hash == h && s->len == len && !memcmp(s->prefix, p, len))) return s;
+        if (!s->prefix || (s->hash == h && s->len == len && same_bytes(s->prefix, p, len))) return s;
     }
 }
 
@@ -109,8 +121,10 @@ struct acl_key_index *acl_key_index_build(const struct acl_keypat *pats, int n)
         }
         uint32_t h = prefix_hash(p, lit);
         struct slot *s = slot_find(ix, p, lit, h);
-        if (!s->prefix) {
-            *s = (struct slot){h, (uint32_t)lit, p, i};
+        if (!s->prefix) *s = (struct slot){h, (uint32_t)lit, p, -1, 0};
+        if (ix->kind[i] == KIND_PREFIX) {
+            for (uint8_t need = 0; need <= ACL_PERM_ALL; need++)
+                if ((pats[i].perm & need) == need) s->prefix_grants |= (uint8_t)(1 << need);
             continue;
         }
         int *link = &s->first;
@@ -153,6 +167,7 @@ bool acl_key_index_match(const struct acl_key_index *ix, const struct acl_keypat
         hashed = plen;
         const struct slot *s = slot_find(ix, key, plen, h);
         if (!s->prefix) continue;
+        if ((s->prefix_grants >> perm) & 1) return true;
         for (int i = s->first; i >= 0; i = ix->next[i]) {
             if ((pats[i].perm & perm) != perm) continue;
             if (pattern_matches(ix, pats, i, key, len, plen)) return true;
