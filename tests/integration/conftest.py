@@ -48,6 +48,8 @@ class RunnelProcess(LoggedProcess):
     `host` is the address it is reached at; `prefix` comes before the
     command (a network namespace: `ip netns exec NAME`)."""
 
+    host = "127.0.0.1"  # also for instances made without __init__ (restarts in place)
+
     def __init__(self, *args, config_text=None, host="127.0.0.1", prefix=()):
         self.port = free_port()
         self.host = host
