@@ -20,9 +20,8 @@ import argparse
 import os
 import subprocess
 
-from servers import ORDER, ScratchServer, cpu_seconds
+from servers import ORDER, ScratchServer, cpu_seconds, add_server_paths
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 SMALL = 1000
 LIST_SCRIPT = "redis.call('LPUSH', KEYS[1], ARGV[1]) return redis.call('RPOP', KEYS[1])"
 STREAM_SCRIPT = ("redis.call('XADD', KEYS[1], '*', 'f', ARGV[1]) "
@@ -78,8 +77,7 @@ def measure(srv, args, seconds):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runnel", default=os.path.join(HERE, "..", "build", "runnel-server"))
-    ap.add_argument("--redis", default="/usr/bin/redis-server")
+    add_server_paths(ap)
     ap.add_argument("--large", type=int, default=10_000_000)
     ap.add_argument("--seconds", type=float, default=2.0)
     args = ap.parse_args()

@@ -18,6 +18,8 @@ import time
 
 import redis
 
+from servers import add_server_paths
+
 
 def free_port():
     with socket.socket() as s:
@@ -82,8 +84,7 @@ def measure(path, shape, n):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--entries", type=int, default=1000000)
-    ap.add_argument("--runnel", default=os.path.join(os.path.dirname(__file__), "..", "build", "runnel-server"))
-    ap.add_argument("--redis", default="/usr/bin/redis-server")
+    add_server_paths(ap)
     ap.add_argument("shapes", nargs="*", default=list(ADD))
     a = ap.parse_args()
     for shape in a.shapes:

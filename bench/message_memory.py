@@ -19,9 +19,8 @@ import argparse
 import os
 import socket
 
-from servers import ORDER, ScratchServer
+from servers import ORDER, ScratchServer, add_server_paths
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 SIZES = (16, 64, 256, 1024)
 BATCH = 5000
 
@@ -72,8 +71,7 @@ def measure(name, path, n):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runnel", default=os.path.join(HERE, "..", "build", "runnel-server"))
-    ap.add_argument("--redis", default="/usr/bin/redis-server")
+    add_server_paths(ap)
     ap.add_argument("-n", type=int, default=1_000_000)
     args = ap.parse_args()
     paths = {"runnel": args.runnel, "redis": args.redis}

@@ -25,7 +25,7 @@ import time
 
 import redis
 
-from servers import ORDER, Server
+from servers import ORDER, Server, add_server_paths
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.join(HERE, "..", "build", "runnel-bench")
@@ -74,8 +74,7 @@ def open_loop(server, workload, rate, seconds, job=None):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runnel", default=os.path.join(HERE, "..", "build", "runnel-server"))
-    ap.add_argument("--redis", default="/usr/bin/redis-server")
+    add_server_paths(ap)
     ap.add_argument("--seconds", type=float, default=5)
     args = ap.parse_args()
     paths = {"runnel": args.runnel, "redis": args.redis}
