@@ -17,7 +17,6 @@ Usage: bench/backlog.py [--runnel PATH] [--redis PATH] [--large N] [--seconds S]
 """
 
 import argparse
-import os
 import subprocess
 
 from servers import ORDER, ScratchServer, cpu_seconds, add_server_paths

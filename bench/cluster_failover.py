@@ -11,7 +11,6 @@ Usage: bench/cluster_failover.py [--runs N] [--runnel-timeouts MS,...] [--redis-
 """
 
 import argparse
-import os
 import shutil
 import signal
 import statistics

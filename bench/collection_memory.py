@@ -21,7 +21,6 @@ Python 3 standard library and redis-py only.
 """
 
 import argparse
-import os
 import socket
 
 from servers import ScratchServer as Server, add_server_paths

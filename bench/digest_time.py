@@ -13,7 +13,6 @@ Python 3 standard library and redis-py only.
 """
 
 import argparse
-import os
 import time
 
 from servers import ORDER, add_server_paths

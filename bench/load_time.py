@@ -9,7 +9,6 @@ elements), smallhashes (N/10 hashes of 10 fields).
 
 Usage: bench/load_time.py [--entries N] [--runnel PATH] [--redis PATH] shape..."""
 import argparse
-import os
 import shutil
 import socket
 import subprocess

@@ -16,7 +16,6 @@ Usage: bench/message_memory.py [--runnel PATH] [--redis PATH] [-n N]
 """
 
 import argparse
-import os
 import socket
 
 from servers import ORDER, ScratchServer, add_server_paths

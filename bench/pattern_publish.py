@@ -13,7 +13,6 @@ Usage: bench/pattern_publish.py [--runnel PATH] [--redis PATH] [--seconds S]
 """
 
 import argparse
-import os
 import socket
 import subprocess
 import threading

@@ -25,7 +25,6 @@ library and redis-py only.
 """
 
 import argparse
-import os
 import resource
 import socket
 import sys

@@ -24,7 +24,6 @@ Python 3 standard library and redis-py; redis-benchmark on PATH.
 """
 
 import argparse
-import os
 import subprocess
 import threading
 import time
