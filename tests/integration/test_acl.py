@@ -784,3 +784,30 @@ def test_monitor_never_shows_passwords(server, admin):
     text = "\n".join(seen)
     assert "hidden1" not in text and "SETUSER" not in text.upper()
     assert '"AUTH" "(redacted)" "(redacted)"' in text
+
+
+def command_categories(port):
+    """{command or "cmd|sub": sorted categories} from COMMAND."""
+    c = RawConnection(port)
+    out = {}
+    for entry in c.call("COMMAND"):
+        rows = [entry] + list(entry[9] if len(entry) > 9 else [])
+        for row in rows:
+            cats = row[6][1] if isinstance(row[6], tuple) else row[6]
+            out[row[0].decode()] = sorted(x.decode() if isinstance(x, bytes) else x for x in cats)
+    c.close()
+    return out
+
+
+def test_every_command_is_in_redis_categories(server, reference):
+    """Each command both servers know is in the same ACL categories, so
+    +@category rules grant the same commands on both."""
+    mine, theirs = command_categories(server.port), command_categories(reference.port)
+    common = set(mine) & set(theirs)
+    assert len(common) > 300
+    differ = {name: (mine[name], theirs[name]) for name in common if mine[name] != theirs[name]}
+    assert differ == {}
+    admin = server.client()
+    for cat in ("read", "write", "admin", "dangerous", "fast", "slow", "connection", "scripting", "stream"):
+        listed = {x.decode() for x in admin.execute_command("ACL", "CAT", cat)}
+        assert {n for n in common if "@" + cat in mine[n]} <= listed, cat
