@@ -299,6 +299,7 @@ int acl_init(char **err)
     if (cfg.requirepass && cfg.requirepass[0]) acl_apply_requirepass();
     if (acl_file_startup(err) != 0) return -1;
     if (cfg.requirepass && cfg.requirepass[0]) acl_apply_requirepass();
+    config_rewrite_users = acl_file_rewrite_users;
     config_set_apply_hook("requirepass", requirepass_hook);
     config_set_apply_hook("acl-pubsub-default", pubsub_default_hook);
     config_set_apply_hook("acllog-max-len", log_max_len_hook);

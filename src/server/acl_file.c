@@ -223,6 +223,30 @@ char *acl_file_save(void)
     return err;
 }
 
+str acl_file_rewrite_users(str out, bool had_lines)
+{
+    if (aclfile_set()) return out;
+    bool only_default = acl_users_count() == 1;
+    if (only_default && !had_lines) {
+        /* an untouched default user needs no line (requirepass says its password) */
+        struct acl_user *fresh = acl_user_new_default();
+        str a = acl_user_describe(str_empty(64), acl_default_user());
+        str b = acl_user_describe(str_empty(64), fresh);
+        bool same = str_len(a) == str_len(b) && !memcmp(a, b, str_len(a));
+        str_free(a);
+        str_free(b);
+        acl_user_free(fresh);
+        if (same || (cfg.requirepass && cfg.requirepass[0])) return out;
+    }
+    for (int i = 0; i < acl_users_count(); i++) {
+        struct acl_user *u = acl_user_at(i);
+        out = str_append_printf(out, "user %s ", u->name);
+        out = acl_user_describe(out, u);
+        out = str_append(out, "\n", 1);
+    }
+    return out;
+}
+
 int acl_file_startup(char **err)
 {
     if (config_user_lines_count() && aclfile_set()) {

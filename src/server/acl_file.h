@@ -3,6 +3,10 @@
 #ifndef RUNNEL_SERVER_ACL_FILE_H
 #define RUNNEL_SERVER_ACL_FILE_H
 
+#include <stdbool.h>
+
+#include "util/str.h"
+
 struct client;
 
 /* At start-up (acl_init): the config's users, or the aclfile. -1 with *err
@@ -14,6 +18,8 @@ const char *acl_file_not_configured(void);
  * in which case nothing changed. Clients of replaced users are
  * disconnected (`caller` after its reply). */
 char *acl_file_load(struct client *caller);
+/* CONFIG REWRITE's user lines (installed as config_rewrite_users). */
+str acl_file_rewrite_users(str out, bool had_lines);
 /* Writes every user to the aclfile (a temporary file renamed over it);
  * NULL or the error (malloc'd). */
 char *acl_file_save(void);

@@ -1106,7 +1106,11 @@ static void rewrite_free(struct rewrite_state *st)
     mem_free(st->owner);
 }
 
-/* Which directive a line of the old file sets, or -1. */
+/* `user` lines: their own owner index, after the table's. */
+#define USER_LINES_OWNER ((int)NDIRECTIVES)
+
+/* Which directive a line of the old file sets (USER_LINES_OWNER for a
+ * `user` line), or -1. */
 static int line_owner(const char *line)
 {
     while (isspace((unsigned char)*line)) line++;
@@ -1116,8 +1120,21 @@ static int line_owner(const char *line)
     if (!argv) return -1;
     const struct directive *d = argc > 0 ? directive_lookup(argv[0]) : NULL;
     if (d) owner = (int)(d - directives);
+    else if (argc > 0 && strcasecmp(argv[0], "user") == 0) owner = USER_LINES_OWNER;
     config_free_args(argv, argc);
     return owner;
+}
+
+str (*config_rewrite_users)(str out, bool had_lines);
+
+/* The users' lines, in place of the old ones (see config_rewrite_users). */
+static void rewrite_lines(struct rewrite_state *st, int owner, str text);
+
+static void rewrite_users(struct rewrite_state *st)
+{
+    bool in_file = false;
+    for (int k = 0; k < st->count && !in_file; k++) in_file = st->owner[k] == USER_LINES_OWNER;
+    rewrite_lines(st, USER_LINES_OWNER, config_rewrite_users ? config_rewrite_users(str_empty(256), in_file) : NULL);
 }
 
 /* Reads the old file; a file that no longer exists reads as empty. */
@@ -1171,16 +1188,22 @@ static void rewrite_directive(struct rewrite_state *st, int i)
     bool in_file = false;
     for (int k = 0; k < st->count && !in_file; k++) in_file = st->owner[k] == i;
     if (!in_file && !(directives[i].flags & F_ALWAYS_REWRITE) && directive_at_default((size_t)i)) return;
-    str text = rewrite_text(&directives[i]);
+    rewrite_lines(st, i, rewrite_text(&directives[i]));
+}
+
+/* Puts text's lines (freed here; NULL: none) in place of owner's old lines,
+ * dropping the old lines left over. */
+static void rewrite_lines(struct rewrite_state *st, int owner, str text)
+{
     int pos = 0;
-    for (const char *p = text; *p;) {
+    for (const char *p = text ? text : ""; *p;) {
         size_t len = strcspn(p, "\n");
-        rewrite_place(st, i, p, len, &pos);
+        rewrite_place(st, owner, p, len, &pos);
         p += len + (p[len] == '\n');
     }
     str_free(text);
     for (int k = 0; k < st->count; k++) {
-        if (st->owner[k] != i) continue;
+        if (st->owner[k] != owner) continue;
         mem_free(st->lines[k]);
         st->lines[k] = NULL;
         st->owner[k] = -1;
@@ -1247,6 +1270,7 @@ int config_rewrite(char **err)
     struct rewrite_state st = {0};
     if (rewrite_read(&st, config_path, err) != 0) return -1;
     for (size_t i = 0; i < NDIRECTIVES; i++) rewrite_directive(&st, (int)i);
+    rewrite_users(&st);
     str text = str_empty(4096);
     for (int k = 0; k < st.count; k++)
         if (st.lines[k]) text = str_append_printf(text, "%s\n", st.lines[k]);

@@ -191,6 +191,11 @@ int config_load_args(int argc, char **argv, char **err);
 int config_user_lines_count(void);
 char *const *config_user_line(int i, int *argc);
 
+/* Set by the ACL: appends the `user` lines CONFIG REWRITE writes ("user
+ * <name> <rules>\n" each; none when users live in an aclfile, or when
+ * there is only an unchanged default user and the file had no user lines). */
+extern str (*config_rewrite_users)(str out, bool had_lines);
+
 /* CONFIG GET: calls emit(ctx, name, value) once for every directive that any
  * of the patterns matches (case-insensitive glob, aliases included). A
  * directive matched by an exact name is reported under that name as typed,

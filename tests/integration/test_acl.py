@@ -811,3 +811,37 @@ def test_every_command_is_in_redis_categories(server, reference):
     for cat in ("read", "write", "admin", "dangerous", "fast", "slow", "connection", "scripting", "stream"):
         listed = {x.decode() for x in admin.execute_command("ACL", "CAT", cat)}
         assert {n for n in common if "@" + cat in mine[n]} <= listed, cat
+
+
+def test_config_rewrite_writes_the_users():
+    proc = RunnelProcess(config_text="user alice on >apw ~a:* +@string\n")
+    try:
+        admin = proc.client()
+        admin.execute_command("ACL", "SETUSER", "bob", "on", ">bpw", "~b:*", "+get")
+        admin.execute_command("ACL", "DELUSER", "alice")
+        assert admin.execute_command("CONFIG", "REWRITE") == b"OK"
+        with open(proc.config_path) as f:
+            users = [line for line in f.read().splitlines() if line.startswith("user ")]
+        assert users == [line.decode() for line in admin.execute_command("ACL", "LIST")]
+        assert not any(line.startswith("user alice") for line in users)
+    finally:
+        proc.stop()
+    again = RunnelProcess(config_text=open(proc.config_path).read())
+    try:
+        assert again.client().execute_command("ACL", "USERS") == [b"bob", b"default"]
+        assert as_user(again, "bob", "bpw").get("b:1") is None
+    finally:
+        again.stop()
+
+
+def test_config_rewrite_without_users_adds_no_user_line():
+    proc = RunnelProcess(config_text="maxclients 100\n")
+    try:
+        admin = proc.client()
+        admin.config_set("requirepass", "s")
+        admin = proc.client(password="s")
+        assert admin.execute_command("CONFIG", "REWRITE") == b"OK"
+        text = open(proc.config_path).read()
+        assert "\nuser " not in text and "requirepass" in text
+    finally:
+        proc.stop()
