@@ -8,6 +8,10 @@
 #include <unistd.h>
 
 #include "http/api.h"
+#include "http/api_console.h"
+#include "http/console.h"
+#include "http/console_exec.h"
+#include "http/console_history.h"
 #include "http/http_auth.h"
 #include "http/http_request.h"
 #include "http/metrics.h"
@@ -97,6 +101,44 @@ static bool method_is(const struct http_request *r, const char *m)
     return r->method_len == strlen(m) && memcmp(r->method, m, r->method_len) == 0;
 }
 
+/* Headers of the console's pages: its own files only, never framed. */
+static const char console_headers[] =
+    "Cache-Control: no-cache\r\n"
+    "X-Content-Type-Options: nosniff\r\n"
+    "X-Frame-Options: DENY\r\n"
+    "Referrer-Policy: no-referrer\r\n"
+    "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'\r\n";
+
+static void conn_respond_json(struct http_conn *c, int status, const char *reason, str body, bool head)
+{
+    conn_respond(c, status, reason, "Cache-Control: no-store\r\n", "application/json", body, str_len(body), head);
+    str_free(body);
+}
+
+/* POST /api/action/...: the console's guard, then the action. */
+static void conn_route_action(struct http_conn *c, const struct http_request *r)
+{
+    if (!method_is(r, "POST")) {
+        conn_respond_text(c, 405, "Method Not Allowed", "Allow: POST\r\n");
+        return;
+    }
+    const char *refusal = console_action_refusal(r);
+    if (refusal) {
+        json_object *doc = json_object_new_object();
+        json_object_object_add(doc, "error", json_object_new_string(refusal));
+        conn_respond_json(c, 403, "Forbidden", api_json_text(doc), false);
+        return;
+    }
+    int status;
+    str body = api_console_action(r->path, r->path_len, r->query, r->query_len, &status);
+    if (!body) {
+        conn_respond_text(c, 404, "Not Found", "");
+        return;
+    }
+    conn_respond_json(c, status, status == 200 ? "OK" : "Bad Request", body, false);
+}
+
 /* Answers one parsed request. */
 static void conn_route(struct http_conn *c, const struct http_request *r)
 {
@@ -105,19 +147,35 @@ static void conn_route(struct http_conn *c, const struct http_request *r)
         conn_respond_text(c, 401, "Unauthorized", "WWW-Authenticate: Basic realm=\"runnel\", charset=\"UTF-8\"\r\n");
         return;
     }
+    static const char action_prefix[] = "/api/action/";
+    if (r->path_len >= sizeof(action_prefix) - 1 && memcmp(r->path, action_prefix, sizeof(action_prefix) - 1) == 0) {
+        conn_route_action(c, r);
+        return;
+    }
     if (!head && !method_is(r, "GET")) {
         conn_respond_text(c, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n");
         return;
     }
-    bool metrics = path_is(r, "/metrics");
-    str body = metrics ? metrics_render() : api_render(r->path, r->path_len);
-    if (!body) {
-        conn_respond_text(c, 404, "Not Found", "");
+    if (path_is(r, "/metrics")) {
+        str body = metrics_render();
+        conn_respond(c, 200, "OK", "", "text/plain; version=0.0.4; charset=utf-8", body, str_len(body), head);
+        str_free(body);
         return;
     }
-    const char *type = metrics ? "text/plain; version=0.0.4; charset=utf-8" : "application/json";
-    conn_respond(c, 200, "OK", "", type, body, str_len(body), head);
-    str_free(body);
+    str body = path_is(r, "/api/session") ? console_session_render() : api_render(r->path, r->path_len);
+    if (!body) body = api_console_render(r->path, r->path_len, r->query, r->query_len);
+    if (body) {
+        conn_respond_json(c, 200, "OK", body, head);
+        return;
+    }
+    const char *type;
+    const unsigned char *data;
+    size_t len;
+    if (console_asset_find(r->path, r->path_len, &type, &data, &len)) {
+        conn_respond(c, 200, "OK", console_headers, type, (const char *)data, len, head);
+        return;
+    }
+    conn_respond_text(c, 404, "Not Found", "");
 }
 
 /* Writes what it can of the response; false if the connection was closed. */
@@ -242,13 +300,18 @@ int http_server_start(struct event_loop *loop)
         return -1;
     }
     event_loop_watch(loop, http.listen_fd, EV_READ, listener_on_readable, NULL);
-    log_notice("HTTP endpoint: Prometheus metrics at http://%s:%d/metrics", cfg.http_bind, cfg.http_port);
+    console_init();
+    console_history_start(loop);
+    log_notice("HTTP endpoint: console at http://%s:%d/, Prometheus metrics at http://%s:%d/metrics", cfg.http_bind,
+               cfg.http_port, cfg.http_bind, cfg.http_port);
     return 0;
 }
 
 void http_server_stop(void)
 {
     while (http.conns) conn_close(http.conns);
+    console_history_stop();
+    console_exec_shutdown();
     if (http.listen_fd < 0) return;
     event_loop_unwatch(http.loop, http.listen_fd, EV_READ);
     close(http.listen_fd);
