@@ -45,7 +45,9 @@ static bool read_blob(struct reader *r, const char **s, long long *len)
     if (*len < 0) return *len == -1;
     if ((size_t)*len > r->len - r->pos || r->len - r->pos - (size_t)*len < 2) return false;
     *s = r->buf + r->pos;
-    r->pos += (size_t)*len + 2;
+    r->pos += (size_t)*len;
+    if (r->buf[r->pos] != '\r' || r->buf[r->pos + 1] != '\n') return false;
+    r->pos += 2;
     return true;
 }
 
@@ -92,14 +94,15 @@ bad:
     return false;
 }
 
+/* On failure *out is NULL and nothing is left allocated. */
 static bool read_value(struct reader *r, int depth, json_object **out)
 {
+    *out = NULL;
     if (r->pos >= r->len) return false;
     char type = r->buf[r->pos++];
     const char *s;
     size_t n;
     long long v;
-    *out = NULL;
     switch (type) {
     case '+':
         if (!read_line(r, &s, &n)) return false;
@@ -153,11 +156,8 @@ bool resp_json_parse(const char *buf, size_t len, size_t *used, json_object **ou
 {
     struct reader r = {buf, len, 0};
     *used = 0;
-    if (!read_value(&r, 0, out)) {
-        json_object_put(*out);
-        *out = NULL;
-        return false;
-    }
+    *out = NULL;
+    if (!read_value(&r, 0, out)) return false;
     *used = r.pos;
     return true;
 }
