@@ -56,7 +56,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librunnel.a
 deps:
 	@scripts/install-deps
 
-# The default configuration, plus the HTTP endpoint (Prometheus metrics) on
+# The default configuration, plus the HTTP endpoint (the console at /, Prometheus metrics) on
 # 127.0.0.1:9121; the server logs its address at start-up.
 run: deps
 	@$(MAKE) --no-print-directory $(BUILD)/runnel-server

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -87,8 +88,41 @@ static bool same_origin(const struct http_request *r)
     return host_len == r->host_len && memcmp(host, r->host, host_len) == 0;
 }
 
+/* The Host without its port: "[::1]:9121" -> "::1", "a.b:80" -> "a.b". */
+static size_t host_name(const char *h, size_t len, const char **name)
+{
+    if (len && h[0] == '[') {
+        const char *close = memchr(h, ']', len);
+        *name = h + 1;
+        return close ? (size_t)(close - h - 1) : 0;
+    }
+    const char *colon = memchr(h, ':', len);
+    *name = h;
+    return colon ? (size_t)(colon - h) : len;
+}
+
+bool console_host_allowed(const struct http_request *r)
+{
+    if (cfg.requirepass && cfg.requirepass[0]) return true;
+    if (!r->host) return false;
+    const char *name;
+    size_t len = host_name(r->host, r->host_len, &name);
+    if (len == 0) return false;
+    if (len == 9 && strncasecmp(name, "localhost", 9) == 0) return true;
+    /* an address literal: digits and dots (IPv4) or hex digits and colons (IPv6) */
+    bool v6 = name > r->host; /* it was bracketed */
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        bool ok = (c >= '0' && c <= '9') || c == '.' ||
+                  (v6 && (c == ':' || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')));
+        if (!ok) return false;
+    }
+    return true;
+}
+
 const char *console_action_refusal(const struct http_request *r)
 {
+    if (!console_host_allowed(r)) return CONSOLE_HOST_REFUSAL;
     if (!same_origin(r)) return "cross-origin request refused: Origin must match Host";
     if (!r->csrf_token || !same_token(r->csrf_token, r->csrf_token_len)) return "missing or wrong X-CSRF-Token";
     if (!user_may_write(r)) return "this user may not write";

@@ -21,6 +21,15 @@ bool console_asset_find(const char *path, size_t len, const char **type, const u
 /* The JSON text of GET /api/session. */
 str console_session_render(void);
 
+/* Without a password, a web page elsewhere could reach the console through
+ * a name it re-points at this host (DNS rebinding): then the console answers
+ * only requests sent to an address (127.0.0.1:9121, [::1]:9121) or to
+ * "localhost". With requirepass set, any Host is fine (such a page has no
+ * password to send). */
+bool console_host_allowed(const struct http_request *r);
+#define CONSOLE_HOST_REFUSAL \
+    "the console is reached by address or localhost only while no password is set (requirepass)"
+
 /* Why a POST action must be refused (a 403's reason), or NULL when it may
  * run: the origin check, the token, the user's write permission. */
 const char *console_action_refusal(const struct http_request *r);

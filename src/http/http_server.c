@@ -162,17 +162,23 @@ static void conn_route(struct http_conn *c, const struct http_request *r)
         str_free(body);
         return;
     }
-    str body = path_is(r, "/api/session") ? console_session_render() : api_render(r->path, r->path_len);
-    if (!body) body = api_console_render(r->path, r->path_len, r->query, r->query_len);
-    if (body) {
-        conn_respond_json(c, 200, "OK", body, head);
-        return;
-    }
+    bool session = path_is(r, "/api/session");
     const char *type;
     const unsigned char *data;
     size_t len;
-    if (console_asset_find(r->path, r->path_len, &type, &data, &len)) {
+    bool asset = !session && console_asset_find(r->path, r->path_len, &type, &data, &len);
+    if ((session || asset) && !console_host_allowed(r)) {
+        conn_respond_text(c, 403, "Forbidden", "");
+        return;
+    }
+    if (asset) {
         conn_respond(c, 200, "OK", console_headers, type, (const char *)data, len, head);
+        return;
+    }
+    str body = session ? console_session_render() : api_render(r->path, r->path_len);
+    if (!body) body = api_console_render(r->path, r->path_len, r->query, r->query_len);
+    if (body) {
+        conn_respond_json(c, 200, "OK", body, head);
         return;
     }
     conn_respond_text(c, 404, "Not Found", "");

@@ -380,3 +380,22 @@ def test_pages_are_bounded(open_server):
     finally:
         for s in socks:
             s.close()
+
+
+def test_without_a_password_the_console_answers_addresses_and_localhost_only(open_server, console_server):
+    """A page elsewhere could point a name of its own at this host (DNS
+    rebinding); without a password the console refuses Host names."""
+    port = open_server.http_port
+    for host in ("evil.example", f"evil.example:{port}", "127.0.0.1.evil.example", ""):
+        for path in ("/", "/ui/app.js", "/api/session"):
+            assert request(port, path, headers={"Host": host})[0].status == 403, (host, path)
+        status, doc = action(port, "/api/action/trim?key=s&strategy=maxlen&threshold=0",
+                             {"Host": host, "Origin": f"http://{host}", "X-CSRF-Token": "x"})
+        assert status == 403 and "requirepass" in doc["error"]
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", "LOCALHOST"):
+        assert request(port, "/", headers={"Host": host})[0].status == 200, host
+    # /metrics and the data documents keep answering whatever the name (scrapers use names)
+    assert request(port, "/metrics", headers={"Host": "runnel-1:9121"})[0].status == 200
+    # with a password any name is fine: the page would need the password
+    resp, _ = request(console_server.http_port, "/", headers=dict(auth_header(), Host="runnel.internal"))
+    assert resp.status == 200

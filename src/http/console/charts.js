@@ -1,7 +1,7 @@
 /* Runnel console: line charts drawn as SVG text, no library. */
 'use strict';
 var Charts = (function () {
-  var W = 600, H = 150, L = 46, R = 8, T = 8, B = 20;
+  var W = 600, H = 150, L = 2, R = 6, T = 8, B = 22;
 
   /* A "nice" top for the y axis: 1, 2 or 5 times a power of ten. */
   function niceMax(v) {
@@ -18,7 +18,9 @@ var Charts = (function () {
   }
 
   /* opts: {t: [unix ms], series: [{name, values}], fmt: number -> text, label}.
-   * Returns the chart (an <svg>) and its legend as HTML text. */
+   * Returns the chart and its legend as HTML text. The SVG stretches to its
+   * box (lines keep their width); the axis labels are HTML laid over it, so
+   * text is never stretched with it. */
   function line(opts) {
     var t = opts.t || [], n = t.length, fmt = opts.fmt || String;
     var max = 0;
@@ -28,16 +30,18 @@ var Charts = (function () {
     if (t1 <= t0) t1 = t0 + 1;
     function x(ms) { return L + (W - L - R) * (ms - t0) / (t1 - t0); }
     function y(v) { return T + (H - T - B) * (1 - v / max); }
-    var svg = ['<svg class="chart" viewBox="0 0 ' + W + ' ' + H + '" preserveAspectRatio="none" role="img" aria-label="' +
-      (opts.label || '') + '">'];
+    var svg = ['<div class="chartbox"><svg class="chart" viewBox="0 0 ' + W + ' ' + H +
+      '" preserveAspectRatio="none" role="img" aria-label="' + (opts.label || '') + '">'];
+    var labels = [];
     for (var g = 0; g <= 4; g++) {
-      var gv = max * g / 4, gy = y(gv).toFixed(1);
-      svg.push('<line class="grid" x1="' + L + '" x2="' + (W - R) + '" y1="' + gy + '" y2="' + gy + '"/>');
-      svg.push('<text class="axis" x="' + (L - 4) + '" y="' + (Number(gy) + 3) + '" text-anchor="end">' + fmt(gv) + '</text>');
+      var gv = max * g / 4, gy = y(gv);
+      svg.push('<line class="grid" vector-effect="non-scaling-stroke" x1="' + L + '" x2="' + (W - R) + '" y1="' +
+        gy.toFixed(1) + '" y2="' + gy.toFixed(1) + '"/>');
+      labels.push('<span class="ylab" style="top:' + (gy / H * 100).toFixed(1) + '%">' + fmt(gv) + '</span>');
     }
     if (n) {
-      svg.push('<text class="axis" x="' + L + '" y="' + (H - 4) + '">' + clock(t0) + '</text>');
-      svg.push('<text class="axis" x="' + (W - R) + '" y="' + (H - 4) + '" text-anchor="end">' + clock(t1) + '</text>');
+      labels.push('<span class="xlab">' + clock(t0) + '</span>');
+      labels.push('<span class="xlab end">' + clock(t1) + '</span>');
     }
     opts.series.forEach(function (s, i) {
       if (!n) return;
@@ -48,7 +52,7 @@ var Charts = (function () {
       }
       svg.push('<polyline class="l' + i + '" vector-effect="non-scaling-stroke" points="' + pts.join(' ') + '"/>');
     });
-    svg.push('</svg>');
+    svg.push('</svg>' + labels.join('') + '</div>');
     var legend = '<div class="legend">' + opts.series.map(function (s, i) {
       var last = s.values.length ? fmt(s.values[s.values.length - 1]) : '-';
       return '<span><i class="c' + i + '"></i>' + s.name + ': <b>' + last + '</b></span>';
