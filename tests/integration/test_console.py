@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from conftest import RunnelProcess, free_port
+from conftest import RunnelProcess, assert_no_sanitizer_report, free_port
 
 CONSOLE_DIR = os.path.join(os.path.dirname(__file__), "console")
 PASSWORD = "s3cret-console"
@@ -37,14 +37,14 @@ def start(*args):
 def console_server():
     proc = start("--requirepass", PASSWORD)
     yield proc
-    proc.stop()
+    assert_no_sanitizer_report(proc)
 
 
 @pytest.fixture
 def open_server():
     proc = start()
     yield proc
-    proc.stop()
+    assert_no_sanitizer_report(proc)
 
 
 def auth_header(password=PASSWORD, user="default"):
