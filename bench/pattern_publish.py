@@ -13,15 +13,13 @@ Usage: bench/pattern_publish.py [--runnel PATH] [--redis PATH] [--seconds S]
 """
 
 import argparse
-import os
 import socket
 import subprocess
 import threading
 import time
 
-from servers import ORDER, ScratchServer, cpu_seconds
+from servers import ORDER, ScratchServer, cpu_seconds, add_server_paths
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 PATTERNS = (1, 10000)
 CHANNELS = ("user:5000:login", "news:1")
 
@@ -99,8 +97,7 @@ def run_side(name, path, seconds, results):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runnel", default=os.path.join(HERE, "..", "build", "runnel-server"))
-    ap.add_argument("--redis", default="/usr/bin/redis-server")
+    add_server_paths(ap)
     ap.add_argument("--seconds", type=float, default=3.0)
     args = ap.parse_args()
     paths = {"runnel": args.runnel, "redis": args.redis}
