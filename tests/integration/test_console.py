@@ -158,6 +158,10 @@ def test_console_pages_match_the_server(console_server):
     keep, slow_id = fill(r)
     try:
         ack_id = r.xpending_range("orders", "billing", "-", "+", 1)[0]["message_id"]
+        # a few slow-log entries, then a threshold nothing the console runs reaches
+        r.config_set("slowlog-log-slower-than", 0)
+        r.set("marker", "slow-log-marker")
+        r.config_set("slowlog-log-slower-than", 10000000)
         # the server's own replies, read before the browser acknowledges an entry
         want = {
             "info": r.info(), "dbsize": r.dbsize(), "clients": {int(c["id"]) for c in r.client_list()},
@@ -169,6 +173,7 @@ def test_console_pages_match_the_server(console_server):
             "pending": [p["message_id"] for p in r.xpending_range("orders", "billing", "-", "+", 20)],
             "entries": [e[0] for e in r.xrevrange("orders", count=20)],
             "numsub": dict(r.pubsub_numsub(*r.pubsub_channels())), "numpat": r.pubsub_numpat(),
+            "slowlog": [(e["id"], e["command"].decode()) for e in r.slowlog_get(128)],
             "slow_omem": next(int(c["omem"]) for c in r.client_list() if int(c["id"]) == slow_id),
         }
         out = shots_dir()
@@ -231,6 +236,11 @@ def test_console_pages_match_the_server(console_server):
         # clients: CLIENT LIST's ids (the browser opens no connection to the server)
         shown_clients = {int(row["attrs"]["id"]) for row in rows(pages["clients"], "client-row")}
         assert shown_clients == want["clients"]
+
+        # slow log: SLOWLOG GET's ids and commands, newest first
+        shown_slow = [(int(row["cells"]["slowlog-id"]), row["cells"]["slowlog-command"])
+                      for row in rows(pages["slowlog"], "slowlog-row")]
+        assert shown_slow == want["slowlog"] and ("SET marker slow-log-marker") in [c for _, c in shown_slow]
 
         # topology
         assert pages["topology"]["values"]["topology-role"] == "master"
@@ -328,8 +338,52 @@ def test_actions_need_same_origin_and_the_token(open_server):
     status, doc = action(port, "/api/action/trim?key=s&strategy=sideways&threshold=1", good)
     assert status == 400
     assert action(port, "/api/action/explode?key=s", good)[0] == 404
-    # what the console did is propagated like any client's command
+    # what the console did is counted like any client's command
     assert r.info("commandstats")["cmdstat_xtrim"]["calls"] == 1
+    # CLIENT PAUSE WRITE: actions are refused, not queued; reads go on
+    r.client_pause(3000, all=False)
+    try:
+        status, doc = action(port, "/api/action/trim?key=s&strategy=maxlen&threshold=1", good)
+        assert status == 400 and "paused" in doc["error"]
+        assert get_json(port, "/api/stream?key=s")["info"]["length"] == 3
+    finally:
+        r.client_unpause()
+    assert action(port, "/api/action/trim?key=s&strategy=maxlen&threshold=1", good) == (200, {"trimmed": 2})
+
+
+def test_actions_reach_the_aof_and_replicas(tmp_path):
+    """An action is logged like a client's command: a replica applies it."""
+    primary = start()
+    replica = start("--replicaof", "127.0.0.1", str(primary.port))
+    try:
+        r, rr = primary.client(decode_responses=True), replica.client(decode_responses=True)
+        r.xadd("s", {"f": "v"}, id="1-0")
+        r.xadd("s", {"f": "v"}, id="2-0")
+        r.xgroup_create("s", "g", id="0")
+        r.xreadgroup("g", "c", {"s": ">"})
+        deadline = time.time() + 10
+        while time.time() < deadline and rr.exists("s") == 0:
+            time.sleep(0.05)
+        port = primary.http_port
+        token = get_json(port, "/api/session")["csrf_token"]
+        host = f"127.0.0.1:{port}"
+        good = {"Origin": f"http://{host}", "Host": host, "X-CSRF-Token": token}
+        assert action(port, "/api/action/delete?key=s&group=g&id=1-0", good)[0] == 200
+        deadline = time.time() + 10
+        while time.time() < deadline and rr.xlen("s") != 1:
+            time.sleep(0.05)
+        assert rr.xlen("s") == 1 and rr.xpending("s", "g")["pending"] == 1
+        # on the replica the same action is refused by the command itself
+        rport = replica.http_port
+        rtoken = get_json(rport, "/api/session")["csrf_token"]
+        rhost = f"127.0.0.1:{rport}"
+        status, doc = action(rport, "/api/action/ack?key=s&group=g&id=2-0",
+                             {"Origin": f"http://{rhost}", "Host": rhost, "X-CSRF-Token": rtoken})
+        assert status == 400 and doc["error"].startswith("READONLY")
+        assert get_json(rport, "/api/topology")["replication"]["role"] == "slave"
+    finally:
+        replica.stop()
+        primary.stop()
 
 
 def test_history_ring_has_per_second_samples(open_server):

@@ -226,9 +226,9 @@
     load: function () { return App.get('/api/slowlog'); },
     render: function (d) {
       var slow = (Array.isArray(d.slowlog) ? d.slowlog : []).map(function (e) {
-        return '<tr data-test="slowlog-row"><td class="n">' + esc(e[0]) + '</td><td>' +
+        return '<tr data-test="slowlog-row"><td class="n" data-test="slowlog-id">' + esc(e[0]) + '</td><td>' +
           esc(new Date(e[1] * 1000).toLocaleTimeString()) + '</td><td class="n">' + num(e[2]) +
-          '</td><td class="mono key">' + esc((e[3] || []).join(' ')) + '</td><td class="mono hide-sm">' + esc(e[4]) +
+          '</td><td class="mono key" data-test="slowlog-command">' + esc((e[3] || []).join(' ')) + '</td><td class="mono hide-sm">' + esc(e[4]) +
           ' ' + esc(e[5]) + '</td></tr>';
       });
       var lat = (Array.isArray(d.latency) ? d.latency : []).map(function (e) {
