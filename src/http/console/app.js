@@ -110,6 +110,15 @@ var App = (function () {
     return { name: name, params: params };
   }
 
+  /* A table heading: a leading '~' hides the column on a phone (its cells
+   * carry class hide-sm), then a '#' right-aligns it (numbers). */
+  function th(h) {
+    var cls = [];
+    if (h.charAt(0) === '~') { cls.push('hide-sm'); h = h.slice(1); }
+    if (h.charAt(0) === '#') { cls.push('n'); h = h.slice(1); }
+    return '<th' + (cls.length ? ' class="' + cls.join(' ') + '"' : '') + '>' + esc(h) + '</th>';
+  }
+
   function link(page, params) {
     return '#/' + page + (params ? '?' + query(params) : '');
   }
@@ -174,6 +183,6 @@ var App = (function () {
 
   return {
     pages: pages, get: get, action: action, canWrite: canWrite, esc: esc, num: num, bytes: bytes,
-    compact: compact, duration: duration, link: link, toast: toast, refresh: function () { refresh(false); }
+    compact: compact, duration: duration, link: link, th: th, toast: toast, refresh: function () { refresh(false); }
   };
 })();

@@ -19,10 +19,8 @@
 
   function table(head, rows, empty) {
     if (!rows.length) return '<p class="empty">' + esc(empty || 'None.') + '</p>';
-    return '<div class="scroll"><table><thead><tr>' + head.map(function (h) {
-      var cls = h.charAt(0) === '#' ? ' class="n"' : '';
-      return '<th' + cls + '>' + esc(h.replace(/^#/, '')) + '</th>';
-    }).join('') + '</tr></thead><tbody>' + rows.join('') + '</tbody></table></div>';
+    return '<div class="scroll"><table><thead><tr>' + head.map(App.th).join('') + '</tr></thead><tbody>' +
+      rows.join('') + '</tbody></table></div>';
   }
 
   function status(v) {
@@ -87,19 +85,24 @@
     }
   };
 
+  /* How fast a counter moves between two refreshes of a page: store keeps
+   * each id's last reading; '-' until there are two. */
+  function rate(store, id, value) {
+    var now = Date.now(), prev = store[id], text = '-';
+    if (prev && now > prev.at) text = ((value - prev.value) * 1000 / (now - prev.at)).toFixed(1);
+    if (!prev || now - prev.at > 1500) store[id] = { value: value, at: now };
+    return text;
+  }
+
   /* --- queues: lists matching metrics-list-patterns --- */
-  var lastLengths = {}; /* key -> {length, at} for the change rate */
+  var lastLengths = {};
   P.queues = {
     load: function () { return loadWithHistory('/api/queues'); },
     render: function (d) {
-      var now = Date.now();
       var rows = d.doc.queues.map(function (q) {
-        var id = q.db + '/' + q.key, prev = lastLengths[id], rate = '';
-        if (prev && now > prev.at) rate = ((q.length - prev.length) * 1000 / (now - prev.at)).toFixed(1);
-        if (!prev || now - prev.at > 1500) lastLengths[id] = { length: q.length, at: now };
         return '<tr data-test="queue-row" data-key="' + esc(q.key) + '"><td class="key mono">' + esc(q.key) +
           '</td><td class="n">' + q.db + '</td><td class="n" data-test="queue-length">' + num(q.length) +
-          '</td><td class="n">' + (rate === '' ? '-' : esc(rate)) + '</td></tr>';
+          '</td><td class="n">' + rate(lastLengths, q.db + '/' + q.key, q.length) + '</td></tr>';
       });
       return '<h1>Queues</h1>' +
         '<div class="grid2">' + chart('Pushes and pops per second (all lists)', d.hist, ['pushes', 'pops'], ['pushes', 'pops']) +
@@ -111,6 +114,7 @@
   };
 
   /* --- streams --- */
+  var lastAdded = {};
   P.streams = {
     load: function () { return loadWithHistory('/api/streams'); },
     render: function (d) {
@@ -125,13 +129,15 @@
           App.link('stream', { key: s.key, db: s.db }) + '">' + esc(s.key) + '</a></td><td class="n">' + s.db +
           '</td><td class="n" data-test="stream-length">' + num(s.length) + '</td><td class="n" data-test="stream-groups">' +
           s.groups.length + '</td><td class="n">' + consumers + '</td><td class="n" data-test="stream-pending">' +
-          num(pending) + '</td><td class="n">' + (lagKnown ? num(lag) : '?') + '</td><td class="mono hide-sm">' +
-          esc(s.last_id) + '</td></tr>';
+          num(pending) + '</td><td class="n">' + (lagKnown ? num(lag) : '?') + '</td><td class="n">' +
+          rate(lastAdded, s.db + '/' + s.key, s.entries_added) + '</td><td class="mono hide-sm">' + esc(s.last_id) +
+          '</td></tr>';
       });
       return '<h1>Streams</h1><div class="grid2">' +
         chart('Entries added and read per second', d.hist, ['XADD', 'XREADGROUP'], ['xadds', 'xreadgroups']) +
         chart('Acknowledgements per second', d.hist, ['XACK'], ['xacks']) + '</div><div style="height:14px"></div>' +
-        panel('Streams', table(['Stream', '#DB', '#Length', '#Groups', '#Consumers', '#Pending', '#Lag', 'Last ID'],
+        panel('Streams', table(['Stream', '#DB', '#Length', '#Groups', '#Consumers', '#Pending', '#Lag', '#Added/s',
+          '~Last ID'],
           rows, 'No streams.') +
           (d.doc.omitted ? '<p class="empty">' + num(d.doc.omitted) + ' more left out (metrics-max-series).</p>' : ''));
     }
@@ -198,7 +204,7 @@
       });
       return '<p class="empty" data-test="clients-count">' + num(d.matched) + ' of ' + num(d.total) + ' clients' +
         (d.matched > d.clients.length ? ', first ' + d.clients.length + ' shown' : '') + '</p>' +
-        table(['#ID', 'Address', 'Name', 'Type', '#Age', '#Idle', '#DB', '#Sub/psub', 'Last command', '#Out mem', 'Flags'],
+        table(['#ID', 'Address', 'Name', 'Type', '#Age', '#Idle', '#DB', '~#Sub/psub', 'Last command', '#Out mem', 'Flags'],
           rows, 'No client matches.');
     },
     bind: function (view) {
@@ -242,7 +248,7 @@
       });
       return '<h1>Slow log and latency</h1>' +
         panel('Slow log (' + num(d.slowlog_len) + ' entries, newest first)',
-          table(['#ID', 'Time', '#µs', 'Command', 'Client'], slow, 'The slow log is empty.')) +
+          table(['#ID', 'Time', '#µs', 'Command', '~Client'], slow, 'The slow log is empty.')) +
         '<div class="grid2">' +
         panel('Latency events (LATENCY LATEST, ms)', table(['Event', 'Last', '#Latest', '#Max'], lat,
           'No latency event recorded (latency-monitor-threshold).')) +

@@ -6,6 +6,15 @@
 (function () {
   var esc = App.esc, num = App.num, PAGE = 20;
   var state = null; /* per opened stream: paging cursors and the chosen group */
+  var lastRead = {}; /* group -> {value, at}: entries-read between refreshes */
+
+  function readRate(id, value) {
+    var now = Date.now(), prev = lastRead[id], text = '-';
+    if (value === null || value === undefined) return text;
+    if (prev && now > prev.at) text = ((value - prev.value) * 1000 / (now - prev.at)).toFixed(1);
+    if (!prev || now - prev.at > 1500) lastRead[id] = { value: value, at: now };
+    return text;
+  }
 
   function fresh(params) {
     return { key: params.key, db: params.db || 0, group: null, pend: { start: '-', back: [] },
@@ -24,9 +33,8 @@
 
   function table(head, rows, empty) {
     if (!rows.length) return '<p class="empty">' + esc(empty) + '</p>';
-    return '<div class="scroll"><table><thead><tr>' + head.map(function (h) {
-      return '<th' + (h.charAt(0) === '#' ? ' class="n"' : '') + '>' + esc(h.replace(/^#/, '')) + '</th>';
-    }).join('') + '</tr></thead><tbody>' + rows.join('') + '</tbody></table></div>';
+    return '<div class="scroll"><table><thead><tr>' + head.map(App.th).join('') + '</tr></thead><tbody>' +
+      rows.join('') + '</tbody></table></div>';
   }
 
   function summary(doc) {
@@ -49,17 +57,18 @@
         '</b></td><td class="n" data-test="group-consumers">' + consumers.length + '</td><td class="n" ' +
         'data-test="group-pending">' + num(g.pending) + '</td><td class="n" data-test="group-lag">' +
         (g.lag === null ? '?' : num(g.lag)) + '</td><td class="mono">' + esc(g['last-delivered-id']) +
-        '</td><td class="n hide-sm">' + num(g['entries-read']) + '</td></tr>');
+        '</td><td class="n hide-sm">' + num(g['entries-read']) + '</td><td class="n">' +
+        readRate(state.db + '/' + state.key + '/' + g.name, g['entries-read']) + '</td></tr>');
       consumers.forEach(function (c) {
         rows.push('<tr class="sub" data-test="consumer-row" data-group="' + esc(g.name) + '" data-consumer="' +
           esc(c.name) + '"><td class="mono key">&nbsp;&nbsp;&#8627; ' + esc(c.name) + '</td><td></td><td class="n" ' +
-          'data-test="consumer-pending">' + num(c.pending) + '</td><td class="n" colspan="3">idle ' +
+          'data-test="consumer-pending">' + num(c.pending) + '</td><td class="n" colspan="4">idle ' +
           App.duration(c.idle) + (c.inactive !== undefined && c.inactive >= 0 ? ', inactive ' +
           App.duration(c.inactive) : '') + '</td></tr>');
       });
     });
     return panel('Consumer groups', table(['Group / consumer', '#Consumers', '#Pending', '#Lag', 'Last delivered',
-      '#Entries read'], rows, 'No consumer groups.') + (doc.groups_omitted ? '<p class="empty">' +
+      '~#Entries read', '#Read/s'], rows, 'No consumer groups.') + (doc.groups_omitted ? '<p class="empty">' +
       num(doc.groups_omitted) + ' more groups not shown.</p>' : ''));
   }
 
