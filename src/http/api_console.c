@@ -154,17 +154,19 @@ static json_object *pending_doc(const struct params *p)
     char count_text[24];
     snprintf(count_text, sizeof(count_text), "%lld", count);
     json_object *summary = run(db, 3, (const char *[]){"XPENDING", key, group});
-    if (console_exec_failed(summary)) {
-        str_free(key), str_free(group), str_free(start), str_free(consumer);
-        return summary;
+    json_object *doc = summary;
+    if (!console_exec_failed(summary)) {
+        const char *argv[] = {"XPENDING", key, group, start ? start : "-", "+", count_text, consumer};
+        bool one = consumer && str_len(consumer) > 0;
+        doc = json_object_new_object();
+        json_object_object_add(doc, "summary", summary);
+        json_object_object_add(doc, "entries", run(db, one ? 7 : 6, argv));
+        json_object_object_add(doc, "count", json_object_new_int64(count));
     }
-    const char *argv[] = {"XPENDING", key, group, start ? start : "-", "+", count_text, consumer};
-    bool one = consumer && str_len(consumer) > 0;
-    json_object *doc = json_object_new_object();
-    json_object_object_add(doc, "summary", summary);
-    json_object_object_add(doc, "entries", run(db, one ? 7 : 6, argv));
-    json_object_object_add(doc, "count", json_object_new_int64(count));
-    str_free(key), str_free(group), str_free(start), str_free(consumer);
+    str_free(key);
+    str_free(group);
+    str_free(start);
+    str_free(consumer);
     return doc;
 }
 
@@ -375,8 +377,8 @@ struct action_args {
 
 static void action_args_free(struct action_args *a)
 {
-    str_free(a->key), str_free(a->group), str_free(a->id), str_free(a->consumer);
-    str_free(a->strategy), str_free(a->threshold);
+    str *all[] = {&a->key, &a->group, &a->id, &a->consumer, &a->strategy, &a->threshold};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) str_free(*all[i]);
 }
 
 static json_object *write_cmd(const struct action_args *a, int argc, const char *const *argv)

@@ -453,3 +453,27 @@ def test_without_a_password_the_console_answers_addresses_and_localhost_only(ope
     # with a password any name is fine: the page would need the password
     resp, _ = request(console_server.http_port, "/", headers=dict(auth_header(), Host="runnel.internal"))
     assert resp.status == 200
+
+
+@pytest.mark.skipif(not shutil.which("etcd"), reason="etcd-server is installed by scripts/install-deps")
+def test_topology_shows_the_cluster():
+    from cluster_helpers import Etcd, create_cluster, start_node
+    etcd = Etcd()
+    http_port = free_port()
+    nodes = [start_node(etcd, "console", "--http-port", str(http_port))] + [start_node(etcd, "console")
+                                                                             for _ in range(2)]
+    try:
+        create_cluster(nodes, replicas=0)
+        doc = get_json(http_port, "/api/topology")
+        assert doc["cluster_enabled"] is True and doc["replication"]["role"] == "master"
+        assert "cluster_state:ok" in doc["cluster_info"]
+
+        def ids_and_slots(text):
+            return sorted((f[0], f[1].split("@")[0], " ".join(f[8:])) for f in (l.split() for l in text.splitlines()) if f)
+        want = nodes[0].client().execute_command("CLUSTER", "NODES").decode()
+        assert ids_and_slots(doc["cluster_nodes"]) == ids_and_slots(want)
+        assert len(ids_and_slots(want)) == 3
+    finally:
+        for n in nodes:
+            n.stop()
+        etcd.stop()
