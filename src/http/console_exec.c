@@ -46,7 +46,7 @@ static bool exec_paused(bool writes)
     return writes || !server.pause_writes_only;
 }
 
-json_object *console_exec_take_reply(struct outbuf *o)
+str console_exec_take_bytes(struct outbuf *o)
 {
     str bytes = str_empty(256);
     for (uint32_t i = 0; i < o->count; i++) {
@@ -54,6 +54,12 @@ json_object *console_exec_take_reply(struct outbuf *o)
         if (s->block) bytes = str_append(bytes, s->block->data + s->start, s->end - s->start);
     }
     outbuf_clear(o);
+    return bytes;
+}
+
+json_object *console_exec_take_reply(struct outbuf *o)
+{
+    str bytes = console_exec_take_bytes(o);
     json_object *reply = NULL;
     size_t used;
     if (!resp_json_parse(bytes, str_len(bytes), &used, &reply)) reply = error_reply("ERR unreadable reply");

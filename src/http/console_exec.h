@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util/str.h"
+
 /* The reply to argv[0..argc) (C strings) run in database `db`, converted
  * by resp_json_parse; an error reply, or a refusal (CLIENT PAUSE holding
  * this command), is {"error": "<text>"}. The caller owns the result. */
@@ -19,6 +21,8 @@ struct outbuf;
 /* The one reply queued in `o` as JSON (as console_exec gives it), and `o`
  * emptied: for replies written straight by a lower layer's function. */
 json_object *console_exec_take_reply(struct outbuf *o);
+/* The bytes queued in `o` (a new str), and `o` emptied. */
+str console_exec_take_bytes(struct outbuf *o);
 
 /* True when the document is an {"error": ...} reply. */
 bool console_exec_failed(json_object *reply);

@@ -477,3 +477,22 @@ def test_topology_shows_the_cluster():
         for n in nodes:
             n.stop()
         etcd.stop()
+
+
+def test_pubsub_lists_at_most_500_names_with_exact_totals(open_server):
+    s = socket.create_connection(("127.0.0.1", open_server.port))
+    try:
+        send(s, "SUBSCRIBE", *[f"chan:{i}" for i in range(600)])
+        send(s, "PSUBSCRIBE", "p:*", "q:*")
+        r = open_server.client()
+        deadline = time.time() + 5
+        while r.pubsub_numpat() < 2 and time.time() < deadline:
+            time.sleep(0.02)
+        doc = get_json(open_server.http_port, "/api/pubsub")
+        assert doc["totals"] == {"channels": 600, "patterns": 2, "shard_channels": 0}
+        assert len(doc["channels"]) == 500
+        assert all(c["subscribers"] == 1 and c["name"].startswith("chan:") for c in doc["channels"])
+        assert sorted(p["name"] for p in doc["patterns"]) == ["p:*", "q:*"]
+        assert doc["subscribed_clients"] == 1 and doc["subscribers"][0]["sub"] == "600"
+    finally:
+        s.close()
