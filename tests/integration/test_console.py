@@ -254,6 +254,11 @@ def test_console_pages_match_the_server(console_server):
         assert ack_id not in [p["message_id"] for p in r.xpending_range("orders", "billing", "-", "+", 100)]
         assert ack_id not in [row["attrs"]["id"] for row in rows(result["after_ack"], "pending-row")]
 
+        # a browser without the password
+        assert "ERR_INVALID_AUTH_CREDENTIALS" in result["without_password"]["navigation"]
+        assert result["without_password"]["status"] == 401
+        assert result["without_password"]["challenge"].startswith("Basic")
+
         for name in ("overview", "queues", "streams", "stream", "pubsub", "clients", "slowlog", "topology"):
             for theme in ("light", "dark"):
                 assert os.path.getsize(os.path.join(out, f"{name}-{theme}.png")) > 5000

@@ -8,7 +8,8 @@
 // For every page: wait until it has loaded, read every element marked
 // data-test (rows with their cells), save a light and a dark screenshot;
 // then on a phone-sized viewport check that no page scrolls sideways; then
-// acknowledge one pending entry with the stream page's Ack button.
+// acknowledge one pending entry with the stream page's Ack button; with a
+// password, check that a browser without it gets 401.
 'use strict';
 const path = require('path');
 const { chromium } = require('playwright-core');
@@ -103,6 +104,22 @@ async function main() {
     await page.waitForSelector(row, { state: 'detached', timeout: 10000 });
     result.after_ack = await page.evaluate(readPage);
     await context.close();
+
+    // a browser without the password is refused before anything is shown
+    if (config.password) {
+      // (headless Chromium answers the Basic challenge by failing the navigation)
+      const anon = await browser.newContext();
+      let navigation = 'loaded';
+      try {
+        await (await anon.newPage()).goto(config.base + '/');
+      } catch (e) {
+        navigation = String(e.message).split('\n')[0];
+      }
+      const resp = await anon.request.get(config.base + '/');
+      result.without_password = { navigation, status: resp.status(),
+        challenge: resp.headers()['www-authenticate'] || null };
+      await anon.close();
+    }
   } finally {
     await browser.close();
   }
