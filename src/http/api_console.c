@@ -105,8 +105,8 @@ static json_object *stream_doc(const struct params *p)
         json_object_object_add(g, "consumers", run(db, 4, argv));
     }
     json_object_object_add(doc, "groups", groups);
-    json_object_object_add(doc, "groups_omitted",
-                           json_object_new_int64(n > API_CONSOLE_MAX_GROUPS ? (int64_t)(n - API_CONSOLE_MAX_GROUPS) : 0));
+    int64_t omitted = n > API_CONSOLE_MAX_GROUPS ? (int64_t)(n - API_CONSOLE_MAX_GROUPS) : 0;
+    json_object_object_add(doc, "groups_omitted", json_object_new_int64(omitted));
     str_free(key);
     return doc;
 }

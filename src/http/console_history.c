@@ -132,19 +132,21 @@ void console_history_stop(void)
     hist.timer = NULL;
 }
 
+/* One series of the ring as an array, oldest first. */
+static json_object *series_json(const long long *values, int first)
+{
+    json_object *arr = json_object_new_array_ext(hist.count);
+    for (int k = 0; k < hist.count; k++)
+        json_object_array_add(arr, json_object_new_int64(values[(first + k) % CONSOLE_HISTORY_SECONDS]));
+    return arr;
+}
+
 json_object *console_history_json(void)
 {
     json_object *doc = json_object_new_object();
     json_object_object_add(doc, "interval_ms", json_object_new_int(1000));
     int first = (hist.next - hist.count + CONSOLE_HISTORY_SECONDS) % CONSOLE_HISTORY_SECONDS;
-    json_object *t = json_object_new_array_ext(hist.count);
-    for (int k = 0; k < hist.count; k++) json_object_array_add(t, json_object_new_int64(hist.t[(first + k) % CONSOLE_HISTORY_SECONDS]));
-    json_object_object_add(doc, "t", t);
-    for (int s = 0; s < S_COUNT; s++) {
-        json_object *arr = json_object_new_array_ext(hist.count);
-        for (int k = 0; k < hist.count; k++)
-            json_object_array_add(arr, json_object_new_int64(hist.v[s][(first + k) % CONSOLE_HISTORY_SECONDS]));
-        json_object_object_add(doc, series_names[s], arr);
-    }
+    json_object_object_add(doc, "t", series_json(hist.t, first));
+    for (int s = 0; s < S_COUNT; s++) json_object_object_add(doc, series_names[s], series_json(hist.v[s], first));
     return doc;
 }

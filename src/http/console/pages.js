@@ -75,7 +75,10 @@
           ['Last snapshot', ps.rdb_last_save_time ? esc(new Date(ps.rdb_last_save_time * 1000).toLocaleString()) : '-'],
           ['Last snapshot status', status(ps.rdb_last_bgsave_status)],
           ['Changes since snapshot', num(ps.rdb_changes_since_last_save)]
-        ].map(function (r) { return '<tr><td>' + r[0] + '</td><td data-test="persist-' + r[0].replace(/\W+/g, '-').toLowerCase() + '">' + r[1] + '</td></tr>'; }))) +
+        ].map(function (r) {
+          var test = 'persist-' + r[0].replace(/\W+/g, '-').toLowerCase();
+          return '<tr><td>' + r[0] + '</td><td data-test="' + test + '">' + r[1] + '</td></tr>';
+        }))) +
         panel('Replication', table(['Field', 'Value'], Object.keys(rep).filter(function (k) {
           return !/^master_replid|^second_repl|^repl_backlog_first/.test(k);
         }).map(function (k) {
@@ -105,7 +108,8 @@
           '</td><td class="n">' + rate(lastLengths, q.db + '/' + q.key, q.length) + '</td></tr>';
       });
       return '<h1>Queues</h1>' +
-        '<div class="grid2">' + chart('Pushes and pops per second (all lists)', d.hist, ['pushes', 'pops'], ['pushes', 'pops']) +
+        '<div class="grid2">' +
+        chart('Pushes and pops per second (all lists)', d.hist, ['pushes', 'pops'], ['pushes', 'pops']) +
         chart('Blocked clients', d.hist, ['blocked'], ['blocked']) + '</div><div style="height:14px"></div>' +
         panel('Lists matching metrics-list-patterns', table(['Key', '#DB', '#Length', '#Change/s'], rows,
           'No list matches metrics-list-patterns.') +
@@ -127,7 +131,8 @@
         });
         return '<tr data-test="stream-row" data-key="' + esc(s.key) + '"><td class="key mono"><a href="' +
           App.link('stream', { key: s.key, db: s.db }) + '">' + esc(s.key) + '</a></td><td class="n">' + s.db +
-          '</td><td class="n" data-test="stream-length">' + num(s.length) + '</td><td class="n" data-test="stream-groups">' +
+          '</td><td class="n" data-test="stream-length">' + num(s.length) +
+          '</td><td class="n" data-test="stream-groups">' +
           s.groups.length + '</td><td class="n">' + consumers + '</td><td class="n" data-test="stream-pending">' +
           num(pending) + '</td><td class="n">' + (lagKnown ? num(lag) : '?') + '</td><td class="n">' +
           rate(lastAdded, s.db + '/' + s.key, s.entries_added) + '</td><td class="mono hide-sm">' + esc(s.last_id) +
@@ -204,7 +209,8 @@
       });
       return '<p class="empty" data-test="clients-count">' + num(d.matched) + ' of ' + num(d.total) + ' clients' +
         (d.matched > d.clients.length ? ', first ' + d.clients.length + ' shown' : '') + '</p>' +
-        table(['#ID', 'Address', 'Name', 'Type', '#Age', '#Idle', '#DB', '~#Sub/psub', 'Last command', '#Out mem', 'Flags'],
+        table(['#ID', 'Address', 'Name', 'Type', '#Age', '#Idle', '#DB', '~#Sub/psub', 'Last command', '#Out mem',
+          'Flags'],
           rows, 'No client matches.');
     },
     bind: function (view) {
@@ -234,7 +240,8 @@
       var slow = (Array.isArray(d.slowlog) ? d.slowlog : []).map(function (e) {
         return '<tr data-test="slowlog-row"><td class="n" data-test="slowlog-id">' + esc(e[0]) + '</td><td>' +
           esc(new Date(e[1] * 1000).toLocaleTimeString()) + '</td><td class="n">' + num(e[2]) +
-          '</td><td class="mono key" data-test="slowlog-command">' + esc((e[3] || []).join(' ')) + '</td><td class="mono hide-sm">' + esc(e[4]) +
+          '</td><td class="mono key" data-test="slowlog-command">' + esc((e[3] || []).join(' ')) +
+          '</td><td class="mono hide-sm">' + esc(e[4]) +
           ' ' + esc(e[5]) + '</td></tr>';
       });
       var lat = (Array.isArray(d.latency) ? d.latency : []).map(function (e) {
