@@ -112,7 +112,8 @@ static const char console_headers[] =
 
 static void conn_respond_json(struct http_conn *c, int status, const char *reason, str body, bool head)
 {
-    conn_respond(c, status, reason, "Cache-Control: no-store\r\n", "application/json", body, str_len(body), head);
+    conn_respond(c, status, reason, "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n", "application/json",
+                 body, str_len(body), head);
     str_free(body);
 }
 
