@@ -24,6 +24,8 @@ from conftest import RunnelProcess, assert_no_sanitizer_report, free_port
 
 CONSOLE_DIR = os.path.join(os.path.dirname(__file__), "console")
 PASSWORD = "s3cret-console"
+# a key that needs escaping in URLs, HTML and JSON alike
+ORDERS = "orders &<é>#?"
 
 
 def start(*args):
@@ -84,12 +86,12 @@ def fill(r):
     r.rpush("queue:reports", *[f"r{i}" for i in range(7)])
     r.rpush("not-a-queue", "x")
     for i in range(45):
-        r.xadd("orders", {"item": f"widget-{i}", "qty": i})
-    r.xgroup_create("orders", "billing", id="0")
-    r.xgroup_create("orders", "shipping", id="0")
-    r.xreadgroup("billing", "alice", {"orders": ">"}, count=5)
-    r.xreadgroup("billing", "bob", {"orders": ">"}, count=3)
-    r.xreadgroup("shipping", "carol", {"orders": ">"}, count=10)
+        r.xadd(ORDERS, {"item": f"widget-{i}", "qty": i})
+    r.xgroup_create(ORDERS, "billing", id="0")
+    r.xgroup_create(ORDERS, "shipping", id="0")
+    r.xreadgroup("billing", "alice", {ORDERS: ">"}, count=5)
+    r.xreadgroup("billing", "bob", {ORDERS: ">"}, count=3)
+    r.xreadgroup("shipping", "carol", {ORDERS: ">"}, count=10)
     r.xadd("events", {"type": "click"})
     keep = []
     for channels in (["news", "sports"], ["news"]):
@@ -157,7 +159,7 @@ def test_console_pages_match_the_server(console_server):
     r = console_server.client(password=PASSWORD, decode_responses=True)
     keep, slow_id = fill(r)
     try:
-        ack_id = r.xpending_range("orders", "billing", "-", "+", 1)[0]["message_id"]
+        ack_id = r.xpending_range(ORDERS, "billing", "-", "+", 1)[0]["message_id"]
         # a few slow-log entries, then a threshold nothing the console runs reaches
         r.config_set("slowlog-log-slower-than", 0)
         r.set("marker", "slow-log-marker")
@@ -166,19 +168,19 @@ def test_console_pages_match_the_server(console_server):
         want = {
             "info": r.info(), "dbsize": r.dbsize(), "clients": {int(c["id"]) for c in r.client_list()},
             "llen": {k: r.llen(k) for k in ("queue:emails", "queue:reports")},
-            "xlen": {k: r.xlen(k) for k in ("orders", "events")},
-            "groups": {k: r.xinfo_groups(k) for k in ("orders", "events")},
-            "consumers": {g: r.xinfo_consumers("orders", g) for g in ("billing", "shipping")},
-            "xinfo": r.xinfo_stream("orders"),
-            "pending": [p["message_id"] for p in r.xpending_range("orders", "billing", "-", "+", 20)],
-            "entries": [e[0] for e in r.xrevrange("orders", count=20)],
+            "xlen": {k: r.xlen(k) for k in (ORDERS, "events")},
+            "groups": {k: r.xinfo_groups(k) for k in (ORDERS, "events")},
+            "consumers": {g: r.xinfo_consumers(ORDERS, g) for g in ("billing", "shipping")},
+            "xinfo": r.xinfo_stream(ORDERS),
+            "pending": [p["message_id"] for p in r.xpending_range(ORDERS, "billing", "-", "+", 20)],
+            "entries": [e[0] for e in r.xrevrange(ORDERS, count=20)],
             "numsub": dict(r.pubsub_numsub(*r.pubsub_channels())), "numpat": r.pubsub_numpat(),
             "slowlog": [(e["id"], e["command"].decode()) for e in r.slowlog_get(128)],
             "slow_omem": next(int(c["omem"]) for c in r.client_list() if int(c["id"]) == slow_id),
         }
         out = shots_dir()
         result = run_browser({"base": f"http://127.0.0.1:{console_server.http_port}", "out": out,
-                              "password": PASSWORD, "stream": "orders",
+                              "password": PASSWORD, "stream": ORDERS,
                               "ack": {"group": "billing", "id": ack_id}})
         assert result["errors"] == [], result["errors"]
         pages = result["pages"]
@@ -194,7 +196,7 @@ def test_console_pages_match_the_server(console_server):
 
         # streams: XLEN, the groups and their pending entries
         streams = {row["attrs"]["key"]: row["cells"] for row in rows(pages["streams"], "stream-row")}
-        assert set(streams) == {"orders", "events"}
+        assert set(streams) == {ORDERS, "events"}
         for key, cells in streams.items():
             groups = want["groups"][key]
             assert number(cells["stream-length"]) == want["xlen"][key]
@@ -209,7 +211,7 @@ def test_console_pages_match_the_server(console_server):
         assert page["values"]["stream-last-id"] == xinfo["last-entry"][0]
         shown_groups = {row["attrs"]["group"]: row["cells"] for row in rows(page, "group-row")}
         assert set(shown_groups) == {"billing", "shipping"}
-        for g in want["groups"]["orders"]:
+        for g in want["groups"][ORDERS]:
             cells = shown_groups[g["name"]]
             assert number(cells["group-pending"]) == g["pending"]
             assert number(cells["group-lag"]) == g["lag"]
@@ -251,7 +253,7 @@ def test_console_pages_match_the_server(console_server):
 
         # the action: the Ack button acknowledged the entry on the server
         assert result["ack"] == {"status": 200, "body": {"acknowledged": 1}}
-        assert ack_id not in [p["message_id"] for p in r.xpending_range("orders", "billing", "-", "+", 100)]
+        assert ack_id not in [p["message_id"] for p in r.xpending_range(ORDERS, "billing", "-", "+", 100)]
         assert ack_id not in [row["attrs"]["id"] for row in rows(result["after_ack"], "pending-row")]
 
         # a browser without the password
