@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "db/oplog.h"
 #include "http/api.h"
 #include "http/api_console.h"
 #include "http/console.h"
@@ -29,6 +30,9 @@ struct http_conn {
     size_t out_sent;
     bool close_after; /* close once out is written */
     struct event_timer *timer;
+    /* an action's answer waits until the log is durable this far */
+    unsigned long long durable_upto;
+    struct event_timer *hold_timer;
     struct http_conn *prev, *next;
     char in[HTTP_MAX_REQUEST];
 };
@@ -49,6 +53,7 @@ static void conn_close(struct http_conn *c)
     event_loop_unwatch(http.loop, c->fd, EV_READ | EV_WRITE);
     close(c->fd);
     if (c->timer) event_timer_cancel(http.loop, c->timer);
+    if (c->hold_timer) event_timer_cancel(http.loop, c->hold_timer);
     if (c->prev) c->prev->next = c->next;
     else http.conns = c->next;
     if (c->next) c->next->prev = c->prev;
@@ -133,6 +138,7 @@ static void conn_route_action(struct http_conn *c, const struct http_request *r)
     }
     int status;
     str body = api_console_action(r->path, r->path_len, r->query, r->query_len, &status);
+    c->durable_upto = oplog_logged_total();
     if (!body) {
         conn_respond_text(c, 404, "Not Found", "");
         return;
@@ -214,6 +220,30 @@ static bool conn_write(struct http_conn *c)
     return true;
 }
 
+static void conn_process(struct http_conn *c);
+static void conn_on_hold(struct event_loop *loop, void *data);
+
+/* An action's answer waits until what it wrote is durable, as a client's
+ * reply does (with appendfsync always: until the fsync at the end of this
+ * loop iteration). True while it waits: reading stops, and a 1 ms timer
+ * looks again; http-timeout closes a connection held that long. */
+static bool conn_hold(struct http_conn *c)
+{
+    if (c->durable_upto <= oplog_durable_total) return false;
+    event_loop_unwatch(http.loop, c->fd, EV_READ);
+    if (!c->hold_timer) c->hold_timer = event_timer_at(http.loop, event_now_ms() + 1, conn_on_hold, c);
+    return true;
+}
+
+static void conn_on_hold(struct event_loop *loop, void *data)
+{
+    (void)loop;
+    struct http_conn *c = data;
+    c->hold_timer = NULL;
+    if (conn_hold(c)) return;
+    if (conn_write(c)) conn_process(c);
+}
+
 /* Answers the requests complete in the input, one at a time (a pipelined
  * one waits until the answer before it is written). */
 static void conn_process(struct http_conn *c)
@@ -234,7 +264,7 @@ static void conn_process(struct http_conn *c)
             c->in_len -= r.head_len;
             conn_arm_timer(c);
         }
-        if (!conn_write(c)) return;
+        if (conn_hold(c) || !conn_write(c)) return;
     }
 }
 

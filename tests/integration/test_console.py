@@ -9,6 +9,7 @@ light and dark, go to $RUNNEL_BUILD/test-output/console (or a temporary
 directory). Also, without the browser: the assets, the password, the CSRF
 guard of the actions, the history ring and the bounded pages."""
 import base64
+import glob
 import http.client
 import json
 import os
@@ -503,3 +504,56 @@ def test_pubsub_lists_at_most_500_names_with_exact_totals(open_server):
         assert doc["subscribed_clients"] == 1 and doc["subscribers"][0]["sub"] == "600"
     finally:
         s.close()
+
+
+def test_an_action_is_answered_once_its_write_is_durable():
+    """appendfsync always on a full disk: the AOF cannot take the action's
+    XACK, so its answer waits (as a client's reply would) until space is
+    freed and the write is fsynced. Needs root to mount a 2 MB tmpfs."""
+    scratch = tempfile.mkdtemp(prefix="runnel-console-disk-")
+    mnt = os.path.join(scratch, "mnt")
+    os.mkdir(mnt)
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt], capture_output=True, text=True)
+    if res.returncode != 0:
+        pytest.skip("cannot mount a tmpfs (needs root): " + res.stderr.strip())
+    srv = None
+    try:
+        srv = start("--dir", mnt, "--appendonly", "yes", "--appendfsync", "always")
+        r = srv.client(decode_responses=True)
+        r.xadd("s", {"f": "v"}, id="1-0")
+        r.xgroup_create("s", "g", id="0")
+        r.xreadgroup("g", "c", {"s": ">"})
+        port = srv.http_port
+        token = get_json(port, "/api/session")["csrf_token"]
+        # fill the disk, then the AOF's last page, so that its next append fails
+        filler = os.path.join(mnt, "filler")
+        with open(filler, "wb", buffering=0) as f:
+            with pytest.raises(OSError):
+                while True:
+                    f.write(b"x" * 4096)
+        aof = max(glob.glob(os.path.join(mnt, "appendonlydir", "*.incr.aof")), key=os.path.getsize)
+        room = -os.path.getsize(aof) % 4096
+        if room:
+            size = next(n for n in range(room) if len(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%d\r\n" % n) + n + 2 == room)
+            assert r.set("k", "y" * size)
+        assert os.path.getsize(aof) % 4096 == 0
+
+        host = f"127.0.0.1:{port}"
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        conn.request("POST", "/api/action/ack?key=s&group=g&id=1-0",
+                     headers={"Host": host, "Origin": f"http://{host}", "X-CSRF-Token": token})
+        with pytest.raises(socket.timeout):
+            conn.getresponse()
+        assert r.xpending("s", "g")["pending"] == 0  # it ran; its answer waits for the disk
+        os.unlink(filler)
+        conn.sock.settimeout(10)
+        resp = conn.getresponse()
+        assert resp.status == 200 and json.loads(resp.read()) == {"acknowledged": 1}
+        with open(aof, "rb") as f:
+            assert b"XACK" in f.read()
+    finally:
+        if srv:
+            srv.stop()
+        if subprocess.run(["umount", mnt], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", mnt], capture_output=True)
+        shutil.rmtree(scratch, ignore_errors=True)
