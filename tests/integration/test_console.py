@@ -410,6 +410,11 @@ def test_history_ring_has_per_second_samples(open_server):
     assert sum(hist["pushes"]) >= 2 and sum(hist["pops"]) >= 2
     assert all(b - a >= 900 for a, b in zip(hist["t"], hist["t"][1:]))
     assert hist["memory"][-1] > 0 and hist["clients"][-1] == 1
+    # CONFIG RESETSTAT takes the counters back: no negative rate
+    r.config_resetstat()
+    time.sleep(1.1)
+    hist = get_json(port, "/api/history")
+    assert all(v >= 0 for series in ("ops", "pushes", "pops", "net_in", "net_out") for v in hist[series])
 
 
 def test_pages_are_bounded(open_server):
