@@ -130,7 +130,9 @@ static const struct {
     {"xreadgroup", "RO access"},
     /* Redis 8's stream commands, by the nearest 7.0 command */
     {"xackdel", "RW update"},
+    {"xcfgset", "RW update"},
     {"xdelex", "RW delete"},
+    {"xidmprecord", "RW update"},
     {"xnack", "RW update"},
 };
 

@@ -29,6 +29,7 @@
 #include "types/keyspace_events.h"
 #include "types/stream_digest.h"
 #include "types/stream_group.h"
+#include "types/stream_idmp.h"
 #include "types/stream_oplog.h"
 #include "types/stream_save.h"
 #include "util/mem.h"
@@ -62,6 +63,7 @@ void stream_free(struct stream *s)
     if (!s) return;
     stream_index_free(s->blocks, free_block);
     stream_groups_free(s->groups);
+    stream_idmp_free(s->idmp);
     mem_free(s);
 }
 
@@ -82,6 +84,7 @@ struct stream *stream_copy(const struct stream *s)
     c->first_id = s->first_id;
     c->max_deleted_id = s->max_deleted_id;
     c->groups = stream_groups_copy(s->groups);
+    c->idmp = stream_idmp_copy(s->idmp);
     return c;
 }
 
@@ -91,7 +94,7 @@ size_t stream_memory(const struct stream *s)
     struct stream_index_iter it;
     for (bool ok = stream_index_first(s->blocks, &it); ok; ok = stream_index_next(&it))
         n += stream_block_memory(stream_index_value(&it));
-    return n + stream_groups_memory(s->groups);
+    return n + stream_groups_memory(s->groups) + stream_idmp_memory(s->idmp);
 }
 
 static void stream_object_free(struct object *o)
@@ -630,7 +633,33 @@ struct add_options {
     bool id_given;
     bool seq_given;
     struct stream_id id;
+    int idmp_pid;  /* argv index of IDMP's or IDMPAUTO's producer ID, 0: neither */
+    int idmp_iid;  /* argv index of IDMP's idempotent ID, 0: IDMPAUTO (or neither) */
 };
+
+/* IDMP producer-id idempotent-id / IDMPAUTO producer-id at argv[*i];
+ * advances *i past it. */
+static bool parse_idmp(struct request *req, int *i, struct add_options *o)
+{
+    bool automatic = ARG_IS(req, *i, "IDMPAUTO");
+    if (o->idmp_pid) {
+        reply_error(req->out, "ERR IDMP/IDMPAUTO specified multiple times");
+        return false;
+    }
+    o->idmp_pid = ++(*i);
+    if (req->argv[o->idmp_pid].len == 0) {
+        reply_error(req->out, automatic ? "ERR IDMPAUTO requires a non-empty producer ID"
+                                        : "ERR IDMP requires a non-empty producer ID");
+        return false;
+    }
+    if (automatic) return true;
+    o->idmp_iid = ++(*i);
+    if (req->argv[o->idmp_iid].len == 0) {
+        reply_error(req->out, "ERR IDMP requires a non-empty idempotent ID");
+        return false;
+    }
+    return true;
+}
 
 /* Reads "[=|~] threshold" at argv[*i + 1]; advances *i past it. */
 static bool parse_threshold(struct request *req, int *i, struct stream_trim *t)
@@ -710,12 +739,18 @@ static int parse_add_or_trim(struct request *req, bool xadd, struct stream_trim 
             continue;
         } else if (xadd && ARG_IS(req, i, "NOMKSTREAM")) {
             o->nomkstream = true;
+        } else if (xadd && ((ARG_IS(req, i, "IDMP") && req->argc - 1 - i >= 2) || (ARG_IS(req, i, "IDMPAUTO") && more))) {
+            if (!parse_idmp(req, &i, o)) return -1;
         } else if (xadd) {
             if (!stream_parse_id(&req->argv[i], 0, true, &o->id, &o->seq_given)) {
                 reply_error(req->out, ERR_INVALID_ID);
                 return -1;
             }
             o->id_given = true;
+            if (o->idmp_pid) {
+                reply_error(req->out, "ERR IDMP/IDMPAUTO can be used only with auto-generated IDs");
+                return -1;
+            }
             break;
         } else {
             reply_syntax_error(req->out);
@@ -777,6 +812,22 @@ static void xadd_propagate(struct request *req, const struct add_options *opt, c
     if (argv != small) mem_free(argv);
 }
 
+/* An XADD ... IDMP whose pair is known: replies the original entry's ID
+ * and adds nothing. Only the duplicates counter changed; it is logged as
+ * XSETID ... IDMPDUPLICATES so that replicas and replays count the same. */
+static bool xadd_duplicate(struct request *req, struct stream *s, const struct arg *pid, const struct arg *iid)
+{
+    struct stream_id id;
+    if (!stream_idmp_lookup(s, pid->ptr, pid->len, iid->ptr, iid->len, db_now_ms, &id)) return false;
+    stream_reply_id(req->out, &id);
+    char last[48], dups[24];
+    struct arg argv[5] = {{"XSETID", 6}, req->argv[1], {last, stream_id_format(last, &s->last_id)},
+                          {"IDMPDUPLICATES", 14}, {dups, format_ull(dups, stream_idmp_duplicates(s))}};
+    oplog_propagate(req, 5, argv);
+    req->dirty++;
+    return true;
+}
+
 /* ---- commands ---- */
 
 static void cmd_xadd(struct request *req)
@@ -806,6 +857,17 @@ static void cmd_xadd(struct request *req)
         reply_error(req->out, "ERR Elements are too large to be stored");
         return;
     }
+    unsigned char auto_iid[STREAM_IDMP_AUTO_LEN];
+    struct arg iid = {0};
+    if (opt.idmp_pid) {
+        if (opt.idmp_iid) {
+            iid = req->argv[opt.idmp_iid];
+        } else {
+            stream_idmp_auto_iid(pairs, (size_t)fields / 2, auto_iid);
+            iid = (struct arg){(char *)auto_iid, sizeof(auto_iid)};
+        }
+        if (s && xadd_duplicate(req, s, &req->argv[opt.idmp_pid], &iid)) return;
+    }
     if (!s) {
         s = stream_new();
         db_add(req->db, key->ptr, key->len, object_new(OBJ_STREAM, ENC_STREAM, s));
@@ -823,7 +885,16 @@ static void cmd_xadd(struct request *req)
     stream_reply_id(req->out, &id);
     key_changed(req, key->ptr, key->len, NOTIFY_STREAM, "xadd");
     if (stream_trim(s, &trim) > 0) notify_keyspace_event(req->db->id, key->ptr, key->len, NOTIFY_STREAM, "xtrim");
-    xadd_propagate(req, &opt, &trim, s, id, pairs, fields);
+    if (opt.idmp_pid) {
+        struct arg *pid = &req->argv[opt.idmp_pid];
+        oplog_multi_begin();
+        xadd_propagate(req, &opt, &trim, s, id, pairs, fields);
+        bool created = stream_idmp_record(s, pid->ptr, pid->len, iid.ptr, iid.len, id, db_now_ms);
+        stream_idmp_propagate(req, s, created, pid, &iid, id, db_now_ms);
+        oplog_multi_end();
+    } else {
+        xadd_propagate(req, &opt, &trim, s, id, pairs, fields);
+    }
     blocking_key_ready(req->db, key->ptr, key->len);
 }
 
@@ -927,11 +998,13 @@ struct setid_options {
     struct stream_id id;
     struct stream_id max_deleted;
     long long entries_added; /* -1: not given */
+    long long idmp_added;    /* IDMPADDED (Runnel's, for replays), -1: not given */
+    long long idmp_duplicates; /* IDMPDUPLICATES, -1: not given */
 };
 
 static bool parse_setid(struct request *req, struct setid_options *o)
 {
-    *o = (struct setid_options){.entries_added = -1};
+    *o = (struct setid_options){.entries_added = -1, .idmp_added = -1, .idmp_duplicates = -1};
     if (!stream_parse_id_or_reply(req, 2, 0, true, &o->id)) return false;
     for (int i = 3; i < req->argc; i += 2) {
         bool more = i + 1 < req->argc;
@@ -941,6 +1014,9 @@ static bool parse_setid(struct request *req, struct setid_options *o)
                 reply_error(req->out, "ERR entries_added must be positive");
                 return false;
             }
+        } else if ((ARG_IS(req, i, "IDMPADDED") || ARG_IS(req, i, "IDMPDUPLICATES")) && more) {
+            long long *v = ARG_IS(req, i, "IDMPADDED") ? &o->idmp_added : &o->idmp_duplicates;
+            if (!request_ll_range(req, i + 1, 0, LLONG_MAX, v, "ERR IDMP counters must be positive")) return false;
         } else if (ARG_IS(req, i, "MAXDELETEDID") && more) {
             if (!stream_parse_id_or_reply(req, i + 1, 0, true, &o->max_deleted)) return false;
             if (stream_id_cmp(&o->id, &o->max_deleted) < 0) {
@@ -995,6 +1071,7 @@ static void cmd_xsetid(struct request *req)
     s->last_id = o.id;
     if (o.entries_added != -1) s->entries_added = (uint64_t)o.entries_added;
     if (!stream_id_is_zero(&o.max_deleted)) s->max_deleted_id = o.max_deleted;
+    if (o.idmp_added != -1 || o.idmp_duplicates != -1) stream_idmp_set_counters(s, o.idmp_added, o.idmp_duplicates);
     reply_ok(req->out);
     key_changed(req, req->argv[1].ptr, req->argv[1].len, NOTIFY_STREAM, "xsetid");
 }

@@ -25,6 +25,7 @@ extern struct command stream_group_commands[];
 extern struct command stream_info_commands[];
 
 struct stream_groups;
+struct stream_idmp;
 
 struct stream {
     struct stream_index *blocks;     /* each block's first ID -> struct stream_block * */
@@ -34,6 +35,7 @@ struct stream {
     struct stream_id first_id;       /* first live entry; 0-0 when empty */
     struct stream_id max_deleted_id; /* greatest ID removed by XDEL */
     struct stream_groups *groups;    /* consumer groups (stream_group.c); NULL when none */
+    struct stream_idmp *idmp;        /* idempotent production (stream_idmp.c); NULL when unused */
 };
 
 /* Registers the "stream" value type with the keyspace (types_init). */
