@@ -1094,6 +1094,15 @@ bool stream_read_parse(struct request *req, bool group, struct stream_read_args 
         } else if (ARG_IS(req, i, "COUNT") && more) {
             if (!request_ll(req, ++i, &a->count)) return false;
             if (a->count < 0) a->count = 0;
+        } else if ((ARG_IS(req, i, "MAXCOUNT") || ARG_IS(req, i, "MAXSIZE")) && more) {
+            bool size = ARG_IS(req, i, "MAXSIZE");
+            long long *v = size ? &a->maxsize : &a->maxcount;
+            if (!request_ll(req, ++i, v)) return false;
+            if (*v <= 0) {
+                reply_error(req->out, size ? "ERR MAXSIZE must be a positive integer"
+                                           : "ERR MAXCOUNT must be a positive integer");
+                return false;
+            }
         } else if (ARG_IS(req, i, "STREAMS") && more) {
             a->streams_arg = i + 1;
             int n = req->argc - a->streams_arg;
@@ -1132,7 +1141,68 @@ bool stream_read_parse(struct request *req, bool group, struct stream_read_args 
         reply_error(req->out, "ERR Missing GROUP option for XREADGROUP");
         return false;
     }
+    if (a->maxcount && a->count > a->maxcount) {
+        reply_error(req->out, "ERR MAXCOUNT must be greater than or equal to COUNT");
+        return false;
+    }
     return true;
+}
+
+struct stream_budget stream_budget_of(const struct stream_read_args *a)
+{
+    return (struct stream_budget){.maxcount = a->maxcount, .maxsize = a->maxsize};
+}
+
+static size_t bulk_size(size_t len)
+{
+    char digits[24];
+    return 1 + format_ull(digits, len) + 2 + len + 2;
+}
+
+/* The bytes of an entry's reply: [id, [field, value...]] (RESP2 and
+ * RESP3 alike), with CLAIM's two numbers counted as small integers. */
+static size_t entry_reply_size(const struct stream_entry *e, const struct stream_id *id, bool meta)
+{
+    char buf[48];
+    size_t n = 4 + bulk_size(stream_id_format(buf, e ? &e->id : id));
+    if (!e) return n + 5;
+    n += 1 + format_ull(buf, 2ULL * e->field_count) + 2;
+    struct stream_field_cursor c;
+    const char *f, *v;
+    size_t fl, vl;
+    stream_entry_fields(e, &c);
+    while (stream_field_next(&c, &f, &fl, &v, &vl)) n += bulk_size(fl) + bulk_size(vl);
+    return meta ? n + 2 * 8 : n;
+}
+
+static bool budget_check(struct stream_budget *b, const struct stream_entry *e, const struct stream_id *id, bool meta,
+                         bool take)
+{
+    if (b->full) return false;
+    if (b->maxcount && b->entries >= b->maxcount) {
+        b->full = true;
+        return false;
+    }
+    if (b->maxsize) {
+        long long size = (long long)entry_reply_size(e, id, meta);
+        if (b->entries > 0 && b->bytes + size > b->maxsize) {
+            b->full = true;
+            return false;
+        }
+        if (take) b->bytes += size;
+    }
+    if (take) b->entries++;
+    return true;
+}
+
+bool stream_budget_take(struct stream_budget *b, const struct stream_entry *e, const struct stream_id *id, bool meta)
+{
+    return budget_check(b, e, id, meta, true);
+}
+
+bool stream_budget_fits(struct stream_budget *b, const struct stream_entry *e, const struct stream_id *id, bool meta)
+{
+    return budget_check(b, e, id, meta, false);
 }
 
 void stream_read_reply_key(struct outbuf *out, const char *key, size_t len)
@@ -1145,6 +1215,7 @@ void stream_read_reply_key(struct outbuf *out, const char *key, size_t len)
  * which entries are wanted, and how many to send. */
 struct xread_wait {
     long long count;
+    long long maxcount, maxsize;
     struct stream_id ids[];
 };
 
@@ -1153,16 +1224,30 @@ static void xread_wait_free(void *p)
     mem_free(p);
 }
 
-/* Replies the entries of s after *after for one key, when there are any. */
-static bool xread_serve_key(struct outbuf *out, struct stream *s, const struct arg *key, struct stream_id after,
-                            long long count)
+/* Finds the first entry of s after `after` into it/e; false when there is
+ * none or it does not fit the budget (the key is then left out). */
+static bool xread_first(struct stream *s, struct stream_id after, struct stream_budget *b, struct stream_iter *it,
+                        struct stream_entry *e)
 {
-    struct stream_id last;
-    if (!s || !stream_last_live(s, &last) || stream_id_cmp(&last, &after) <= 0) return false;
-    stream_id_incr(&after);
+    if (!s || !stream_id_incr(&after)) return false;
+    stream_iter_init(it, s, after, ID_MAX, false);
+    return stream_iter_next(it, e) && stream_budget_fits(b, e, NULL, false);
+}
+
+/* Replies one key: its name and up to count (0: all) entries from e on,
+ * within the budget. */
+static void xread_reply_key(struct outbuf *out, const struct arg *key, struct stream_iter *it, struct stream_entry *e,
+                            long long count, struct stream_budget *b)
+{
     stream_read_reply_key(out, key->ptr, key->len);
-    stream_reply_range(out, s, after, ID_MAX, count, false);
-    return true;
+    outbuf_mark mark = reply_defer(out);
+    long long n = 0;
+    do {
+        if (!stream_budget_take(b, e, NULL, false)) break;
+        stream_reply_entry(out, e);
+        n++;
+    } while ((count == 0 || n < count) && stream_iter_next(it, e));
+    reply_deferred_array(out, mark, n);
 }
 
 static enum serve_result xread_serve(struct waiter *w, struct request *req, const char *key, size_t len)
@@ -1177,7 +1262,11 @@ static enum serve_result xread_serve(struct waiter *w, struct request *req, cons
     if (req->out->resp == 2) reply_array(req->out, 1);
     else reply_map(req->out, 1);
     struct arg k = {(char *)key, len};
-    xread_serve_key(req->out, o->v.ptr, &k, st->ids[i], st->count);
+    struct stream_budget b = {.maxcount = st->maxcount, .maxsize = st->maxsize};
+    struct stream_iter it;
+    struct stream_entry e;
+    xread_first(o->v.ptr, st->ids[i], &b, &it, &e);
+    xread_reply_key(req->out, &k, &it, &e, st->count, &b);
     return SERVE_DONE;
 }
 
@@ -1225,13 +1314,15 @@ static void cmd_xread(struct request *req)
     }
     outbuf_mark mark = 0;
     long long served = 0;
-    for (int i = 0; i < a.nstreams; i++) {
+    struct stream_budget b = stream_budget_of(&a);
+    for (int i = 0; i < a.nstreams && !b.full; i++) {
         struct arg *key = &req->argv[a.streams_arg + i];
         struct object *o = db_find(req->db, key->ptr, key->len);
-        struct stream_id last;
-        if (!o || !stream_last_live(o->v.ptr, &last) || stream_id_cmp(&last, &st->ids[i]) <= 0) continue;
+        struct stream_iter it;
+        struct stream_entry e;
+        if (!o || !xread_first(o->v.ptr, st->ids[i], &b, &it, &e)) continue;
         if (served++ == 0) mark = reply_defer(req->out);
-        xread_serve_key(req->out, o->v.ptr, key, st->ids[i], a.count);
+        xread_reply_key(req->out, key, &it, &e, a.count, &b);
     }
     if (served > 0) {
         if (req->out->resp == 2) reply_deferred_array(req->out, mark, served);
@@ -1243,6 +1334,8 @@ static void cmd_xread(struct request *req)
         return;
     }
     if (st->count == 0) st->count = XREAD_BLOCKED_DEFAULT_COUNT;
+    st->maxcount = a.maxcount;
+    st->maxsize = a.maxsize;
     struct blocking_spec spec = {
         .serve = xread_serve, .timeout = xread_timeout, .state = st, .state_free = xread_wait_free};
     blocking_wait(req, &req->argv[a.streams_arg], a.nstreams, a.timeout_ms, &spec);
