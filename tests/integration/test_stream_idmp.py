@@ -19,11 +19,8 @@ TWICE = ("error", "ERR IDMP/IDMPAUTO specified multiple times")
 
 
 @pytest.fixture
-def raw(r, server):
-    """A raw connection to an emptied server."""
-    conn = server.raw()
-    yield conn
-    conn.close()
+def raw(raw_flushed):
+    return raw_flushed
 
 
 def info(raw, key, *extra):
