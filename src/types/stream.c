@@ -885,14 +885,18 @@ static void cmd_xadd(struct request *req)
     stream_reply_id(req->out, &id);
     key_changed(req, key->ptr, key->len, NOTIFY_STREAM, "xadd");
     if (stream_trim(s, &trim) > 0) notify_keyspace_event(req->db->id, key->ptr, key->len, NOTIFY_STREAM, "xtrim");
+    bool created = false;
     if (opt.idmp_pid) {
         struct arg *pid = &req->argv[opt.idmp_pid];
+        created = stream_idmp_record(s, pid->ptr, pid->len, iid.ptr, iid.len, id, db_now_ms);
+    }
+    /* Nothing reads the log without an AOF or replicas: skip formatting. */
+    if (oplog_enabled && opt.idmp_pid) {
         oplog_multi_begin();
         xadd_propagate(req, &opt, &trim, s, id, pairs, fields);
-        bool created = stream_idmp_record(s, pid->ptr, pid->len, iid.ptr, iid.len, id, db_now_ms);
-        stream_idmp_propagate(req, s, created, pid, &iid, id, db_now_ms);
+        stream_idmp_propagate(req, s, created, &req->argv[opt.idmp_pid], &iid, id, db_now_ms);
         oplog_multi_end();
-    } else {
+    } else if (oplog_enabled) {
         xadd_propagate(req, &opt, &trim, s, id, pairs, fields);
     }
     blocking_key_ready(req->db, key->ptr, key->len);

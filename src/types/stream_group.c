@@ -379,19 +379,25 @@ static bool claimable(const struct stream_nack *n, long long min_idle)
     return !n->consumer || db_now_ms - n->delivery_time >= min_idle;
 }
 
+/* An entry CLAIM picked: its PEL entry and the stream entry (valid until
+ * the stream changes, which a claim does not do). */
+struct claim_pick {
+    struct stream_nack *nack;
+    struct stream_entry e;
+};
+
 /* Picks up to `most` entries CLAIM may take, in idle order, into out.
  * Those gone from the stream leave the PEL on the way (logged as XACK), as
  * XAUTOCLAIM does with them. Returns how many it picked. */
-static size_t pick_claimable(struct request *req, const struct group_read *r, struct stream_nack **out, size_t most,
+static size_t pick_claimable(struct request *req, const struct group_read *r, struct claim_pick *out, size_t most,
                              struct stream_pel_log *log)
 {
     size_t n = 0;
     struct stream_nack *x = stream_pel_idlest(r->g, NULL);
     while (x && n < most && claimable(x, r->claim)) {
         struct stream_nack *next = stream_pel_idlest(r->g, x);
-        struct stream_entry e;
-        if (stream_lookup(r->s, x->id, &e)) {
-            out[n++] = x;
+        if (stream_lookup(r->s, x->id, &out[n].e)) {
+            out[n++].nack = x;
         } else {
             stream_pel_log_dropped(log, x->id);
             stream_pel_remove(r->g, x);
@@ -413,25 +419,24 @@ static long long read_claimed(struct request *req, const struct group_read *r)
     stream_pel_log_init(&log, req, r->key, r->g, false);
     size_t pending = stream_index_size(r->g->pel);
     size_t most = r->count && (size_t)r->count < pending ? (size_t)r->count : pending;
-    struct stream_nack **picked = mem_alloc(sizeof(*picked) * (most + 1));
+    struct claim_pick small[16];
+    struct claim_pick *picked = most <= 16 ? small : mem_alloc(sizeof(*picked) * most);
     size_t picks = pick_claimable(req, r, picked, most, &log), n = 0;
     for (; n < picks; n++) {
-        struct stream_nack *x = picked[n];
+        struct stream_nack *x = picked[n].nack;
         long long idle = stream_nack_idle(x, db_now_ms), deliveries = (long long)x->delivery_count;
-        struct stream_entry e;
-        stream_lookup(r->s, x->id, &e);
-        if (!stream_budget_take(r->budget, &e, NULL, true)) break;
+        if (!stream_budget_take(r->budget, &picked[n].e, NULL, true)) break;
         stream_pel_assign(r->g, x, r->c, db_now_ms);
         stream_nack_count_delivery(x);
         stream_pel_log_claimed(&log, x->id, x);
-        stream_reply_entry_meta(req->out, &e, idle, deliveries);
+        stream_reply_entry_meta(req->out, &picked[n].e, idle, deliveries);
     }
     if (n > 0) {
         r->c->active_time = db_now_ms;
         req->dirty += (long long)n;
     }
     stream_pel_log_flush(&log);
-    mem_free(picked);
+    if (picked != small) mem_free(picked);
     return (long long)n;
 }
 
@@ -587,6 +592,7 @@ static bool first_fits(const struct read_target *t, struct stream_consumer *c, l
                        struct stream_budget *b)
 {
     struct stream_entry e;
+    if (!b->maxcount && !b->maxsize) return true;
     if (b->full) return false;
     if (t->history) {
         struct stream_id after = t->after;

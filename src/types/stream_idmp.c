@@ -1,12 +1,16 @@
 /* stream_idmp: idempotent production (see stream_idmp.h).
  *
  * Per stream: a dict of producers by producer ID, kept also in a list in
- * creation order (for saving and rewriting). Per producer: the recorded
- * pairs in a ring, oldest first, and a dict from idempotent ID to its
- * record. A record holds the entry ID XADD returned and the time it was
- * recorded; a producer's times never go down (a record takes the later of
- * the clock and the previous record's time), so the expired records are
- * always the oldest ones.
+ * creation order (for saving and rewriting), and the last producer used
+ * (most streams have few, so most XADDs skip the dict). Per producer: the
+ * recorded pairs in a ring, oldest first, and an open-addressing table
+ * (linear probing, deletion by backward shift) of the same records by the
+ * hash of their idempotent ID. A record is one allocation: the entry ID
+ * XADD returned, the time it was recorded, the ID's hash and its bytes, so
+ * an XADD ... IDMP that records a pair and evicts the oldest hashes once
+ * and allocates and frees once. A producer's times never go down (a record
+ * takes the later of the clock and the previous record's time), so the
+ * expired records are always the oldest ones.
  *
  * What the table answers depends only on the records and the clock: a
  * pair is known while its record is among the producer's last `maxsize`
@@ -35,12 +39,15 @@ int stream_idmp_default_maxsize = 100;
 struct idmp_record {
     struct stream_id id;
     long long time; /* ms when recorded */
-    str iid;        /* the key of the producer's dict */
+    uint64_t hash;  /* of the idempotent ID */
+    uint32_t len;
+    char iid[];
 };
 
 struct idmp_producer {
     str pid;
-    struct dict *index;         /* iid -> struct idmp_record * */
+    struct idmp_record **slots; /* the table: NULL or a record; nslots a power of two */
+    uint32_t nslots;
     struct idmp_record **ring;  /* records, oldest at head */
     uint32_t cap, head, count;
 };
@@ -53,6 +60,7 @@ struct stream_idmp {
     struct dict *producers; /* pid -> struct idmp_producer * */
     struct idmp_producer **list;
     size_t nprod, capprod;
+    struct idmp_producer *last; /* the producer found last, or NULL */
 };
 
 static const struct dict_type idmp_dict_type = {0};
@@ -79,20 +87,66 @@ static void ring_push(struct idmp_producer *p, struct idmp_record *r)
     p->count++;
 }
 
-static void record_free(struct idmp_record *r)
+/* ---- a producer's table ---- */
+
+static bool record_is(const struct idmp_record *r, uint64_t hash, const char *iid, size_t len)
 {
-    str_free(r->iid);
-    mem_free(r);
+    return r->hash == hash && r->len == len && memcmp(r->iid, iid, len) == 0;
+}
+
+static struct idmp_record *table_find(const struct idmp_producer *p, uint64_t hash, const char *iid, size_t len)
+{
+    if (p->nslots == 0) return NULL;
+    uint32_t mask = p->nslots - 1;
+    for (uint32_t i = (uint32_t)hash & mask; p->slots[i]; i = (i + 1) & mask)
+        if (record_is(p->slots[i], hash, iid, len)) return p->slots[i];
+    return NULL;
+}
+
+static void table_put(struct idmp_producer *p, struct idmp_record *r)
+{
+    uint32_t mask = p->nslots - 1, i = (uint32_t)r->hash & mask;
+    while (p->slots[i]) i = (i + 1) & mask;
+    p->slots[i] = r;
+}
+
+/* Keeps the table at most half full: rebuilt twice as large from the ring. */
+static void table_reserve(struct idmp_producer *p, uint32_t records)
+{
+    if (p->nslots >= 2 * records && p->nslots > 0) return;
+    uint32_t n = p->nslots ? p->nslots : 8;
+    while (n < 2 * records) n *= 2;
+    mem_free(p->slots);
+    p->slots = mem_calloc(sizeof(*p->slots) * n);
+    p->nslots = n;
+    for (uint32_t i = 0; i < p->count; i++) table_put(p, p->ring[(p->head + i) % p->cap]);
+}
+
+/* Takes r out of the table, moving later records of its probe run back so
+ * that every record stays reachable from its home slot. */
+static void table_remove(struct idmp_producer *p, const struct idmp_record *r)
+{
+    uint32_t mask = p->nslots - 1, i = (uint32_t)r->hash & mask;
+    while (p->slots[i] != r) i = (i + 1) & mask;
+    for (uint32_t j = (i + 1) & mask; p->slots[j]; j = (j + 1) & mask) {
+        uint32_t home = (uint32_t)p->slots[j]->hash & mask;
+        /* slots[j] may fill the hole at i unless its home lies in (i, j] */
+        bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (stays) continue;
+        p->slots[i] = p->slots[j];
+        i = j;
+    }
+    p->slots[i] = NULL;
 }
 
 /* Drops the oldest record. */
 static void producer_pop(struct idmp_producer *p)
 {
     struct idmp_record *r = ring_at(p, 0);
-    dict_delete(p->index, r->iid, str_len(r->iid));
+    table_remove(p, r);
     p->head = (p->head + 1) % p->cap;
     p->count--;
-    record_free(r);
+    mem_free(r);
 }
 
 /* Drops one record wherever it is in the ring (rare: a pair recorded
@@ -103,8 +157,8 @@ static void producer_remove(struct idmp_producer *p, struct idmp_record *r)
     while (ring_at(p, at) != r) at++;
     for (uint32_t i = at; i + 1 < p->count; i++) p->ring[(p->head + i) % p->cap] = ring_at(p, i + 1);
     p->count--;
-    dict_delete(p->index, r->iid, str_len(r->iid));
-    record_free(r);
+    table_remove(p, r);
+    mem_free(r);
 }
 
 static bool record_live(const struct stream_idmp *t, const struct idmp_record *r, long long now)
@@ -130,22 +184,24 @@ static struct idmp_producer *producer_new(const char *pid, size_t len)
 {
     struct idmp_producer *p = mem_calloc(sizeof(*p));
     p->pid = str_new(pid, len);
-    p->index = dict_create(&idmp_dict_type);
     return p;
 }
 
 static void producer_free(struct idmp_producer *p)
 {
-    while (p->count > 0) producer_pop(p);
-    dict_release(p->index);
+    for (uint32_t i = 0; i < p->count; i++) mem_free(ring_at(p, i));
+    mem_free(p->slots);
     mem_free(p->ring);
     str_free(p->pid);
     mem_free(p);
 }
 
-static struct idmp_producer *producer_find(const struct stream_idmp *t, const char *pid, size_t len)
+static struct idmp_producer *producer_find(struct stream_idmp *t, const char *pid, size_t len)
 {
+    struct idmp_producer *p = t->last;
+    if (p && str_len(p->pid) == len && memcmp(p->pid, pid, len) == 0) return p;
     struct dict_entry *e = dict_find(t->producers, pid, len);
+    if (e) t->last = e->v.ptr;
     return e ? e->v.ptr : NULL;
 }
 
@@ -169,17 +225,19 @@ static void producer_drop(struct stream_idmp *t, struct idmp_producer *p)
     while (t->list[i] != p) i++;
     memmove(t->list + i, t->list + i + 1, sizeof(*t->list) * (t->nprod - i - 1));
     t->nprod--;
+    if (t->last == p) t->last = NULL;
     producer_free(p);
 }
 
-static void record_add(struct idmp_producer *p, const char *iid, size_t len, struct stream_id id, long long time)
+static void record_add(struct idmp_producer *p, uint64_t hash, const char *iid, size_t len, struct stream_id id,
+                       long long time)
 {
-    struct idmp_record *r = mem_alloc(sizeof(*r));
-    r->id = id;
-    r->iid = str_new(iid, len);
-    r->time = time;
+    struct idmp_record *r = mem_alloc(sizeof(*r) + len);
+    *r = (struct idmp_record){.id = id, .time = time, .hash = hash, .len = (uint32_t)len};
+    memcpy(r->iid, iid, len);
     if (p->count > 0 && ring_at(p, p->count - 1)->time > time) r->time = ring_at(p, p->count - 1)->time;
-    dict_add(p->index, r->iid, r);
+    table_reserve(p, p->count + 1);
+    table_put(p, r);
     ring_push(p, r);
 }
 
@@ -208,6 +266,7 @@ static void idmp_clear(struct stream_idmp *t)
 {
     for (size_t i = 0; i < t->nprod; i++) producer_free(t->list[i]);
     t->nprod = 0;
+    t->last = NULL;
     dict_clear(t->producers);
 }
 
@@ -231,7 +290,7 @@ struct stream_idmp *stream_idmp_copy(const struct stream_idmp *t)
         struct idmp_producer *q = producer_add(c, p->pid, str_len(p->pid));
         for (uint32_t j = 0; j < p->count; j++) {
             const struct idmp_record *r = ring_at(p, j);
-            record_add(q, r->iid, str_len(r->iid), r->id, r->time);
+            record_add(q, r->hash, r->iid, r->len, r->id, r->time);
         }
     }
     return c;
@@ -243,11 +302,15 @@ size_t stream_idmp_memory(const struct stream_idmp *t)
     size_t n = sizeof(*t) + sizeof(*t->list) * t->capprod + dict_buckets(t->producers) * sizeof(void *);
     for (size_t i = 0; i < t->nprod; i++) {
         const struct idmp_producer *p = t->list[i];
-        n += sizeof(*p) + str_len(p->pid) + sizeof(*p->ring) * p->cap + dict_buckets(p->index) * sizeof(void *);
-        for (uint32_t j = 0; j < p->count; j++)
-            n += sizeof(struct idmp_record) + sizeof(struct dict_entry) + str_len(ring_at(p, j)->iid) + 8;
+        n += sizeof(*p) + str_len(p->pid) + sizeof(*p->ring) * p->cap + sizeof(*p->slots) * p->nslots;
+        for (uint32_t j = 0; j < p->count; j++) n += sizeof(struct idmp_record) + ring_at(p, j)->len;
     }
     return n;
+}
+
+static uint64_t iid_hash(const char *iid, size_t len)
+{
+    return dict_hash(iid, len);
 }
 
 bool stream_idmp_lookup(struct stream *s, const char *pid, size_t plen, const char *iid, size_t ilen, long long now,
@@ -255,13 +318,10 @@ bool stream_idmp_lookup(struct stream *s, const char *pid, size_t plen, const ch
 {
     struct stream_idmp *t = s->idmp;
     struct idmp_producer *p = t ? producer_find(t, pid, plen) : NULL;
-    if (!p) return false;
-    struct dict_entry *e = dict_find(p->index, iid, ilen);
-    if (!e) return false;
+    const struct idmp_record *r = p ? table_find(p, iid_hash(iid, ilen), iid, ilen) : NULL;
     /* A producer never holds more than maxsize records (XCFGSET empties
      * it when maxsize changes), so only the time can make one unknown. */
-    const struct idmp_record *r = e->v.ptr;
-    if (!record_live(t, r, now)) return false;
+    if (!r || !record_live(t, r, now)) return false;
     *id = r->id;
     t->duplicates++;
     return true;
@@ -274,9 +334,10 @@ bool stream_idmp_record(struct stream *s, const char *pid, size_t plen, const ch
     struct stream_idmp *t = idmp_ensure(s, &created);
     struct idmp_producer *p = producer_find(t, pid, plen);
     if (!p) p = producer_add(t, pid, plen);
-    struct dict_entry *e = dict_find(p->index, iid, ilen);
-    if (e) producer_remove(p, e->v.ptr);
-    record_add(p, iid, ilen, id, time);
+    uint64_t hash = iid_hash(iid, ilen);
+    struct idmp_record *old = table_find(p, hash, iid, ilen);
+    if (old) producer_remove(p, old);
+    record_add(p, hash, iid, ilen, id, time);
     producer_prune(t, p, time);
     if (p->count == 0) producer_drop(t, p);
     t->added++;
@@ -417,7 +478,7 @@ static void save_producer(void *ctx, const struct idmp_producer *p, uint32_t liv
 
 static void save_record(void *ctx, const struct idmp_record *r)
 {
-    codec_put_bytes(ctx, r->iid, str_len(r->iid));
+    codec_put_bytes(ctx, r->iid, r->len);
     codec_put_varint(ctx, r->id.ms);
     codec_put_varint(ctx, r->id.seq);
     codec_put_svarint(ctx, r->time);
@@ -454,9 +515,11 @@ static bool load_producer(struct codec_in *in, struct stream_idmp *t)
         if (!codec_get_bytes(in, &iid, &ilen) || !codec_get_varint(in, &id.ms) || !codec_get_varint(in, &id.seq) ||
             !codec_get_svarint(in, &time))
             return false;
-        if (ilen == 0 || dict_find(p->index, iid, ilen) || (p->count > 0 && ring_at(p, p->count - 1)->time > time))
+        uint64_t hash = iid_hash(iid, ilen);
+        if (ilen == 0 || ilen > UINT32_MAX || table_find(p, hash, iid, ilen) ||
+            (p->count > 0 && ring_at(p, p->count - 1)->time > time))
             return codec_fail(in, "corrupt stream: a bad, repeated or out-of-order idempotent ID");
-        record_add(p, iid, ilen, id, time);
+        record_add(p, hash, iid, ilen, id, time);
     }
     return true;
 }
@@ -487,7 +550,7 @@ static void digest_producer(void *ctx, const struct idmp_producer *p, uint32_t l
 
 static void digest_record(void *ctx, const struct idmp_record *r)
 {
-    digest_seq_bytes(ctx, r->iid, str_len(r->iid));
+    digest_seq_bytes(ctx, r->iid, r->len);
     digest_seq_u64(ctx, r->id.ms);
     digest_seq_u64(ctx, r->id.seq);
     digest_seq_i64(ctx, r->time);
@@ -540,7 +603,7 @@ static void rewrite_producer(void *ctx, const struct idmp_producer *p, uint32_t 
 static void rewrite_record(void *ctx, const struct idmp_record *r)
 {
     struct rewrite_ctx *rw = ctx;
-    struct arg iid = arg_str(r->iid);
+    struct arg iid = {(char *)r->iid, r->len};
     emit_record(rw->key, &rw->pid, &iid, r->id, r->time, rw->emit, rw->ctx);
 }
 
@@ -660,9 +723,8 @@ static void cmd_xidmprecord(struct request *req)
         return;
     }
     struct idmp_producer *p = s->idmp ? producer_find(s->idmp, pid->ptr, pid->len) : NULL;
-    struct dict_entry *known = p ? dict_find(p->index, iid->ptr, iid->len) : NULL;
-    if (known && record_live(s->idmp, known->v.ptr, db_now_ms)) {
-        const struct idmp_record *r = known->v.ptr;
+    const struct idmp_record *r = p ? table_find(p, iid_hash(iid->ptr, iid->len), iid->ptr, iid->len) : NULL;
+    if (r && record_live(s->idmp, r, db_now_ms)) {
         if (stream_id_cmp(&r->id, &id) != 0) reply_error(req->out, "ERR The pair already maps to another stream ID");
         else reply_ok(req->out);
         return;

@@ -177,6 +177,28 @@ def test_maxsize_keeps_the_newest_ids_per_producer(raw):
     assert (i["iids-tracked"], i["iids-added"], i["iids-duplicates"]) == (4, 9, 5)
 
 
+def test_many_pairs_against_a_model(raw):
+    """Random pairs (many repeats) under maxsize 50: the table must answer
+    as a list of each producer's last 50 pairs does."""
+    import random
+    rnd = random.Random(7)
+    raw.call("XADD", "s", "*", "f", "v")
+    raw.call("XCFGSET", "s", "IDMP-MAXSIZE", "50")
+    known = {"p": [], "q": []}  # per producer: [(iid, id)] oldest first
+    for _ in range(3000):
+        pid = rnd.choice("pq")
+        iid = "i%d" % rnd.randrange(120)
+        got = raw.call("XADD", "s", "IDMP", pid, iid, "*", "f", "v")
+        hit = [e for e in known[pid] if e[0] == iid]
+        if hit:
+            assert got == hit[0][1]
+        else:
+            known[pid].append((iid, got))
+            known[pid] = known[pid][-50:]
+    i = idmp_info(raw, "s")
+    assert i["iids-tracked"] == 100 and i["pids-tracked"] == 2
+
+
 def test_duration_expires_ids(raw):
     raw.call("XADD", "s", "*", "f", "v")
     assert raw.call("XCFGSET", "s", "IDMP-DURATION", "1") == "OK"
