@@ -815,10 +815,10 @@ static void xadd_propagate(struct request *req, const struct add_options *opt, c
 /* An XADD ... IDMP whose pair is known: replies the original entry's ID
  * and adds nothing. Only the duplicates counter changed; it is logged as
  * XSETID ... IDMPDUPLICATES so that replicas and replays count the same. */
-static bool xadd_duplicate(struct request *req, struct stream *s, const struct arg *pid, const struct arg *iid)
+static bool xadd_duplicate(struct request *req, struct stream *s, const struct stream_idmp_pair *pair)
 {
     struct stream_id id;
-    if (!stream_idmp_lookup(s, pid->ptr, pid->len, iid->ptr, iid->len, db_now_ms, &id)) return false;
+    if (!stream_idmp_lookup(s, pair, db_now_ms, &id)) return false;
     stream_reply_id(req->out, &id);
     char last[48], dups[24];
     struct arg argv[5] = {{"XSETID", 6}, req->argv[1], {last, stream_id_format(last, &s->last_id)},
@@ -858,15 +858,13 @@ static void cmd_xadd(struct request *req)
         return;
     }
     unsigned char auto_iid[STREAM_IDMP_AUTO_LEN];
-    struct arg iid = {0};
+    struct stream_idmp_pair pair;
     if (opt.idmp_pid) {
-        if (opt.idmp_iid) {
-            iid = req->argv[opt.idmp_iid];
-        } else {
-            stream_idmp_auto_iid(pairs, (size_t)fields / 2, auto_iid);
-            iid = (struct arg){(char *)auto_iid, sizeof(auto_iid)};
-        }
-        if (s && xadd_duplicate(req, s, &req->argv[opt.idmp_pid], &iid)) return;
+        struct arg iid = {(char *)auto_iid, sizeof(auto_iid)};
+        if (opt.idmp_iid) iid = req->argv[opt.idmp_iid];
+        else stream_idmp_auto_iid(pairs, (size_t)fields / 2, auto_iid);
+        stream_idmp_pair_init(&pair, &req->argv[opt.idmp_pid], &iid);
+        if (s && xadd_duplicate(req, s, &pair)) return;
     }
     if (!s) {
         s = stream_new();
@@ -885,16 +883,12 @@ static void cmd_xadd(struct request *req)
     stream_reply_id(req->out, &id);
     key_changed(req, key->ptr, key->len, NOTIFY_STREAM, "xadd");
     if (stream_trim(s, &trim) > 0) notify_keyspace_event(req->db->id, key->ptr, key->len, NOTIFY_STREAM, "xtrim");
-    bool created = false;
-    if (opt.idmp_pid) {
-        struct arg *pid = &req->argv[opt.idmp_pid];
-        created = stream_idmp_record(s, pid->ptr, pid->len, iid.ptr, iid.len, id, db_now_ms);
-    }
+    bool created = opt.idmp_pid && stream_idmp_record(s, &pair, id, db_now_ms);
     /* Nothing reads the log without an AOF or replicas: skip formatting. */
     if (oplog_enabled && opt.idmp_pid) {
         oplog_multi_begin();
         xadd_propagate(req, &opt, &trim, s, id, pairs, fields);
-        stream_idmp_propagate(req, s, created, &req->argv[opt.idmp_pid], &iid, id, db_now_ms);
+        stream_idmp_propagate(req, s, created, &pair.pid, &pair.iid, id, db_now_ms);
         oplog_multi_end();
     } else if (oplog_enabled) {
         xadd_propagate(req, &opt, &trim, s, id, pairs, fields);

@@ -44,9 +44,16 @@ struct idmp_record {
     char iid[];
 };
 
+/* A table slot keeps the hash beside the record, so probing reads no record
+ * until the hashes match. */
+struct idmp_slot {
+    uint64_t hash;
+    struct idmp_record *r;
+};
+
 struct idmp_producer {
     str pid;
-    struct idmp_record **slots; /* the table: NULL or a record; nslots a power of two */
+    struct idmp_slot *slots;    /* the table: record NULL when free; nslots a power of two */
     uint32_t nslots;
     struct idmp_record **ring;  /* records, oldest at head */
     uint32_t cap, head, count;
@@ -89,25 +96,22 @@ static void ring_push(struct idmp_producer *p, struct idmp_record *r)
 
 /* ---- a producer's table ---- */
 
-static bool record_is(const struct idmp_record *r, uint64_t hash, const char *iid, size_t len)
-{
-    return r->hash == hash && r->len == len && memcmp(r->iid, iid, len) == 0;
-}
-
 static struct idmp_record *table_find(const struct idmp_producer *p, uint64_t hash, const char *iid, size_t len)
 {
     if (p->nslots == 0) return NULL;
     uint32_t mask = p->nslots - 1;
-    for (uint32_t i = (uint32_t)hash & mask; p->slots[i]; i = (i + 1) & mask)
-        if (record_is(p->slots[i], hash, iid, len)) return p->slots[i];
+    for (uint32_t i = (uint32_t)hash & mask; p->slots[i].r; i = (i + 1) & mask) {
+        const struct idmp_record *r = p->slots[i].r;
+        if (p->slots[i].hash == hash && r->len == len && memcmp(r->iid, iid, len) == 0) return p->slots[i].r;
+    }
     return NULL;
 }
 
 static void table_put(struct idmp_producer *p, struct idmp_record *r)
 {
     uint32_t mask = p->nslots - 1, i = (uint32_t)r->hash & mask;
-    while (p->slots[i]) i = (i + 1) & mask;
-    p->slots[i] = r;
+    while (p->slots[i].r) i = (i + 1) & mask;
+    p->slots[i] = (struct idmp_slot){r->hash, r};
 }
 
 /* Keeps the table at most half full: rebuilt twice as large from the ring. */
@@ -127,16 +131,16 @@ static void table_reserve(struct idmp_producer *p, uint32_t records)
 static void table_remove(struct idmp_producer *p, const struct idmp_record *r)
 {
     uint32_t mask = p->nslots - 1, i = (uint32_t)r->hash & mask;
-    while (p->slots[i] != r) i = (i + 1) & mask;
-    for (uint32_t j = (i + 1) & mask; p->slots[j]; j = (j + 1) & mask) {
-        uint32_t home = (uint32_t)p->slots[j]->hash & mask;
+    while (p->slots[i].r != r) i = (i + 1) & mask;
+    for (uint32_t j = (i + 1) & mask; p->slots[j].r; j = (j + 1) & mask) {
+        uint32_t home = (uint32_t)p->slots[j].hash & mask;
         /* slots[j] may fill the hole at i unless its home lies in (i, j] */
         bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
         if (stays) continue;
         p->slots[i] = p->slots[j];
         i = j;
     }
-    p->slots[i] = NULL;
+    p->slots[i] = (struct idmp_slot){0, NULL};
 }
 
 /* Drops the oldest record. */
@@ -313,31 +317,38 @@ static uint64_t iid_hash(const char *iid, size_t len)
     return dict_hash(iid, len);
 }
 
-bool stream_idmp_lookup(struct stream *s, const char *pid, size_t plen, const char *iid, size_t ilen, long long now,
-                        struct stream_id *id)
+void stream_idmp_pair_init(struct stream_idmp_pair *pair, const struct arg *pid, const struct arg *iid)
 {
-    struct stream_idmp *t = s->idmp;
-    struct idmp_producer *p = t ? producer_find(t, pid, plen) : NULL;
-    const struct idmp_record *r = p ? table_find(p, iid_hash(iid, ilen), iid, ilen) : NULL;
+    *pair = (struct stream_idmp_pair){*pid, *iid, iid_hash(iid->ptr, iid->len)};
+}
+
+/* The pair's record if its producer holds one (live or not). */
+static struct idmp_record *pair_find(struct stream_idmp *t, const struct stream_idmp_pair *pair)
+{
+    struct idmp_producer *p = t ? producer_find(t, pair->pid.ptr, pair->pid.len) : NULL;
+    return p ? table_find(p, pair->hash, pair->iid.ptr, pair->iid.len) : NULL;
+}
+
+bool stream_idmp_lookup(struct stream *s, const struct stream_idmp_pair *pair, long long now, struct stream_id *id)
+{
+    const struct idmp_record *r = pair_find(s->idmp, pair);
     /* A producer never holds more than maxsize records (XCFGSET empties
      * it when maxsize changes), so only the time can make one unknown. */
-    if (!r || !record_live(t, r, now)) return false;
+    if (!r || !record_live(s->idmp, r, now)) return false;
     *id = r->id;
-    t->duplicates++;
+    s->idmp->duplicates++;
     return true;
 }
 
-bool stream_idmp_record(struct stream *s, const char *pid, size_t plen, const char *iid, size_t ilen,
-                        struct stream_id id, long long time)
+bool stream_idmp_record(struct stream *s, const struct stream_idmp_pair *pair, struct stream_id id, long long time)
 {
     bool created;
     struct stream_idmp *t = idmp_ensure(s, &created);
-    struct idmp_producer *p = producer_find(t, pid, plen);
-    if (!p) p = producer_add(t, pid, plen);
-    uint64_t hash = iid_hash(iid, ilen);
-    struct idmp_record *old = table_find(p, hash, iid, ilen);
+    struct idmp_producer *p = producer_find(t, pair->pid.ptr, pair->pid.len);
+    if (!p) p = producer_add(t, pair->pid.ptr, pair->pid.len);
+    struct idmp_record *old = table_find(p, pair->hash, pair->iid.ptr, pair->iid.len);
     if (old) producer_remove(p, old);
-    record_add(p, hash, iid, ilen, id, time);
+    record_add(p, pair->hash, pair->iid.ptr, pair->iid.len, id, time);
     producer_prune(t, p, time);
     if (p->count == 0) producer_drop(t, p);
     t->added++;
@@ -722,14 +733,15 @@ static void cmd_xidmprecord(struct request *req)
         reply_error(req->out, "ERR The stream ID does not refer to an existing entry");
         return;
     }
-    struct idmp_producer *p = s->idmp ? producer_find(s->idmp, pid->ptr, pid->len) : NULL;
-    const struct idmp_record *r = p ? table_find(p, iid_hash(iid->ptr, iid->len), iid->ptr, iid->len) : NULL;
+    struct stream_idmp_pair pair;
+    stream_idmp_pair_init(&pair, pid, iid);
+    const struct idmp_record *r = pair_find(s->idmp, &pair);
     if (r && record_live(s->idmp, r, db_now_ms)) {
         if (stream_id_cmp(&r->id, &id) != 0) reply_error(req->out, "ERR The pair already maps to another stream ID");
         else reply_ok(req->out);
         return;
     }
-    stream_idmp_record(s, pid->ptr, pid->len, iid->ptr, iid->len, id, time);
+    stream_idmp_record(s, &pair, id, time);
     reply_ok(req->out);
     req->dirty++;
 }

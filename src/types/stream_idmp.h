@@ -37,14 +37,20 @@ void stream_idmp_free(struct stream_idmp *t);
 struct stream_idmp *stream_idmp_copy(const struct stream_idmp *t);
 size_t stream_idmp_memory(const struct stream_idmp *t);
 
+/* A producer-id/idempotent-id pair, with the idempotent ID's hash
+ * (computed once for the lookup and the record). */
+struct stream_idmp_pair {
+    struct arg pid, iid;
+    uint64_t hash;
+};
+void stream_idmp_pair_init(struct stream_idmp_pair *pair, const struct arg *pid, const struct arg *iid);
+
 /* XADD's side, in order: look the pair up (true and *id: a duplicate,
  * counted), and after appending the entry, record it. `now` is the clock
  * in ms. stream_idmp_record returns true when it created the stream's
  * state (the caller then logs the configuration first). */
-bool stream_idmp_lookup(struct stream *s, const char *pid, size_t plen, const char *iid, size_t ilen, long long now,
-                        struct stream_id *id);
-bool stream_idmp_record(struct stream *s, const char *pid, size_t plen, const char *iid, size_t ilen,
-                        struct stream_id id, long long time);
+bool stream_idmp_lookup(struct stream *s, const struct stream_idmp_pair *pair, long long now, struct stream_id *id);
+bool stream_idmp_record(struct stream *s, const struct stream_idmp_pair *pair, struct stream_id id, long long time);
 /* Logs what stream_idmp_record did for the running XADD (after the XADD
  * itself): XCFGSET when the state was created, then XIDMPRECORD ... TIME. */
 void stream_idmp_propagate(struct request *req, const struct stream *s, bool created, const struct arg *pid,
