@@ -55,7 +55,7 @@ struct idmp_producer {
     str pid;
     struct idmp_slot *slots;    /* the table: record NULL when free; nslots a power of two */
     uint32_t nslots;
-    struct idmp_record **ring;  /* records, oldest at head */
+    struct idmp_record **ring;  /* records, oldest at head; cap a power of two */
     uint32_t cap, head, count;
 };
 
@@ -76,7 +76,7 @@ static const struct dict_type idmp_dict_type = {0};
 
 static struct idmp_record *ring_at(const struct idmp_producer *p, uint32_t i)
 {
-    return p->ring[(p->head + i) % p->cap];
+    return p->ring[(p->head + i) & (p->cap - 1)];
 }
 
 static void ring_push(struct idmp_producer *p, struct idmp_record *r)
@@ -90,7 +90,7 @@ static void ring_push(struct idmp_producer *p, struct idmp_record *r)
         p->cap = cap;
         p->head = 0;
     }
-    p->ring[(p->head + p->count) % p->cap] = r;
+    p->ring[(p->head + p->count) & (p->cap - 1)] = r;
     p->count++;
 }
 
@@ -123,7 +123,7 @@ static void table_reserve(struct idmp_producer *p, uint32_t records)
     mem_free(p->slots);
     p->slots = mem_calloc(sizeof(*p->slots) * n);
     p->nslots = n;
-    for (uint32_t i = 0; i < p->count; i++) table_put(p, p->ring[(p->head + i) % p->cap]);
+    for (uint32_t i = 0; i < p->count; i++) table_put(p, p->ring[(p->head + i) & (p->cap - 1)]);
 }
 
 /* Takes r out of the table, moving later records of its probe run back so
@@ -143,14 +143,20 @@ static void table_remove(struct idmp_producer *p, const struct idmp_record *r)
     p->slots[i] = (struct idmp_slot){0, NULL};
 }
 
-/* Drops the oldest record. */
-static void producer_pop(struct idmp_producer *p)
+/* Takes the oldest record out of the producer; the caller frees it. */
+static struct idmp_record *producer_take_oldest(struct idmp_producer *p)
 {
     struct idmp_record *r = ring_at(p, 0);
     table_remove(p, r);
-    p->head = (p->head + 1) % p->cap;
+    p->head = (p->head + 1) & (p->cap - 1);
     p->count--;
-    mem_free(r);
+    return r;
+}
+
+/* Drops the oldest record. */
+static void producer_pop(struct idmp_producer *p)
+{
+    mem_free(producer_take_oldest(p));
 }
 
 /* Drops one record wherever it is in the ring (rare: a pair recorded
@@ -159,7 +165,7 @@ static void producer_remove(struct idmp_producer *p, struct idmp_record *r)
 {
     uint32_t at = 0;
     while (ring_at(p, at) != r) at++;
-    for (uint32_t i = at; i + 1 < p->count; i++) p->ring[(p->head + i) % p->cap] = ring_at(p, i + 1);
+    for (uint32_t i = at; i + 1 < p->count; i++) p->ring[(p->head + i) & (p->cap - 1)] = ring_at(p, i + 1);
     p->count--;
     table_remove(p, r);
     mem_free(r);
@@ -233,10 +239,11 @@ static void producer_drop(struct stream_idmp *t, struct idmp_producer *p)
     producer_free(p);
 }
 
+/* Adds a record, in `spare`'s memory when given (an evicted record). */
 static void record_add(struct idmp_producer *p, uint64_t hash, const char *iid, size_t len, struct stream_id id,
-                       long long time)
+                       long long time, struct idmp_record *spare)
 {
-    struct idmp_record *r = mem_alloc(sizeof(*r) + len);
+    struct idmp_record *r = mem_realloc(spare, sizeof(*r) + len);
     *r = (struct idmp_record){.id = id, .time = time, .hash = hash, .len = (uint32_t)len};
     memcpy(r->iid, iid, len);
     if (p->count > 0 && ring_at(p, p->count - 1)->time > time) r->time = ring_at(p, p->count - 1)->time;
@@ -294,7 +301,7 @@ struct stream_idmp *stream_idmp_copy(const struct stream_idmp *t)
         struct idmp_producer *q = producer_add(c, p->pid, str_len(p->pid));
         for (uint32_t j = 0; j < p->count; j++) {
             const struct idmp_record *r = ring_at(p, j);
-            record_add(q, r->hash, r->iid, r->len, r->id, r->time);
+            record_add(q, r->hash, r->iid, r->len, r->id, r->time, NULL);
         }
     }
     return c;
@@ -348,7 +355,14 @@ bool stream_idmp_record(struct stream *s, const struct stream_idmp_pair *pair, s
     if (!p) p = producer_add(t, pair->pid.ptr, pair->pid.len);
     struct idmp_record *old = table_find(p, pair->hash, pair->iid.ptr, pair->iid.len);
     if (old) producer_remove(p, old);
-    record_add(p, pair->hash, pair->iid.ptr, pair->iid.len, id, time);
+    /* Room for one more, by time and by count: the oldest record evicted
+     * (one, in the steady state) lends its memory to the new one. */
+    struct idmp_record *spare = NULL;
+    while (p->count > 0 && (p->count >= t->maxsize || !record_live(t, ring_at(p, 0), time))) {
+        mem_free(spare);
+        spare = producer_take_oldest(p);
+    }
+    record_add(p, pair->hash, pair->iid.ptr, pair->iid.len, id, time, spare);
     producer_prune(t, p, time);
     if (p->count == 0) producer_drop(t, p);
     t->added++;
@@ -530,7 +544,7 @@ static bool load_producer(struct codec_in *in, struct stream_idmp *t)
         if (ilen == 0 || ilen > UINT32_MAX || table_find(p, hash, iid, ilen) ||
             (p->count > 0 && ring_at(p, p->count - 1)->time > time))
             return codec_fail(in, "corrupt stream: a bad, repeated or out-of-order idempotent ID");
-        record_add(p, hash, iid, ilen, id, time);
+        record_add(p, hash, iid, ilen, id, time, NULL);
     }
     return true;
 }
