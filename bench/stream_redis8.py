@@ -18,7 +18,7 @@ Every row runs in a fresh server, in the order A B B A for the pair it
 compares (each side's best is kept), with -c 50 -P 16; CPU per call is the
 server's utime + stime over the run divided by the calls.
 
-Usage: bench/stream_redis8.py [--runnel PATH] [--redis PATH] [-n N] [--pending N]
+Usage: bench/stream_redis8.py [--runnel PATH] [--redis PATH] [-n N] [--claim-n N] [--pending N]
 Python 3 standard library and redis-py only.
 """
 
@@ -110,11 +110,12 @@ def main():
     ap.add_argument("--runnel", default=os.path.join(ROOT, "build", "runnel-server"))
     ap.add_argument("--redis", default="/usr/bin/redis-server")
     ap.add_argument("-n", type=int, default=1000000)
+    ap.add_argument("--claim-n", type=int, default=200000, help="calls per claim row")
     ap.add_argument("--pending", type=int, default=10000)
     a = ap.parse_args()
     print("| row | calls or iterations/s (best) | server CPU us per call (that run) | runs |")
     print("|---|---:|---:|---|")
-    for rows in (claim_rows(a.runnel, a.redis, a.n, a.pending), idmp_rows(a.runnel, a.n)):
+    for rows in (claim_rows(a.runnel, a.redis, a.claim_n, a.pending), idmp_rows(a.runnel, a.n)):
         for label, results in rows.items():
             rate, cpu = max(results, key=lambda r: r[0])
             runs = ", ".join("%.0f" % r[0] for r in results)
