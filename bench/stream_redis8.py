@@ -23,13 +23,10 @@ Python 3 standard library and redis-py only.
 """
 
 import argparse
-import os
 import re
 import subprocess
 
-from servers import ScratchServer, cpu_seconds
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from servers import ScratchServer, add_server_paths, cpu_seconds
 
 
 def redis_benchmark(port, n, args, rand=0):
@@ -107,8 +104,7 @@ def idmp_rows(runnel, n):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runnel", default=os.path.join(ROOT, "build", "runnel-server"))
-    ap.add_argument("--redis", default="/usr/bin/redis-server")
+    add_server_paths(ap)
     ap.add_argument("-n", type=int, default=1000000)
     ap.add_argument("--claim-n", type=int, default=200000, help="calls per claim row")
     ap.add_argument("--pending", type=int, default=10000)
