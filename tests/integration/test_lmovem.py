@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from conftest import RunnelProcess, wait_blocked
+from conftest import wait_blocked
 from test_notifications import Watcher, expand
 
 SYNTAX = ("error", "ERR syntax error")
