@@ -281,3 +281,27 @@ def test_moves_replay_from_the_aof(fresh_server):
     assert r.execute_command("DEBUG", "LOADAOF") in (b"OK", "OK", True)
     assert {k: r.lrange(k, 0, -1) for k in ("s", "d", "e")} == before
     assert r.execute_command("DEBUG", "DIGEST") == digest
+
+
+def test_moves_reach_a_replica(fresh_server):
+    from replication_helpers import FAST_SYNC, wait_caught_up, wait_link_up
+    primary = fresh_server(*FAST_SYNC)
+    replica = fresh_server(*FAST_SYNC, "--replicaof", "127.0.0.1", str(primary.port))
+    wait_link_up(replica)
+    r = primary.client()
+    r.rpush("s", *[str(i) for i in range(10)])
+    r.execute_command("LMOVEM", "s", "d", "RIGHT", "LEFT", "COUNT", "3", "OBO")
+    waiter = primary.raw()
+    try:
+        waiter.command("BLMOVEM", "q", "d", "LEFT", "LEFT", "0", "EXACTLY", "2", "BULK")
+        wait_blocked(r, 1)
+        r.rpush("q", "a")
+        r.rpush("q", "b", "c")
+        assert waiter.read_reply() == [b"a", b"b"]
+    finally:
+        waiter.close()
+    wait_caught_up(primary, replica)
+    rr = replica.client()
+    for k in ("s", "d", "q"):
+        assert rr.lrange(k, 0, -1) == r.lrange(k, 0, -1)
+    assert rr.execute_command("DEBUG", "DIGEST") == r.execute_command("DEBUG", "DIGEST")
