@@ -15,8 +15,10 @@
    the producer's 100) and XADD s IDMPAUTO p * f <random>. Runnel only.
 
 Every row runs in a fresh server, in the order A B B A for the pair it
-compares (each side's best is kept), with -c 50 -P 16; CPU per call is the
-server's utime + stime over the run divided by the calls.
+compares (each side's best is kept), with -c 50 -P 16 (the XADD rows also
+-P 1); CPU per call is the server's utime + stime over the run divided by
+the calls, the least of a row's runs (on a shared machine the rate swings
+more than the CPU a call costs).
 
 Usage: bench/stream_redis8.py [--runnel PATH] [--redis PATH] [-n N] [--claim-n N] [--pending N]
 Python 3 standard library and redis-py only.
@@ -29,8 +31,8 @@ import subprocess
 from servers import ScratchServer, add_server_paths, cpu_seconds
 
 
-def redis_benchmark(port, n, args, rand=0):
-    argv = ["redis-benchmark", "-p", str(port), "-c", "50", "-P", "16", "-n", str(n), "-q"]
+def redis_benchmark(port, n, args, rand=0, pipeline=16):
+    argv = ["redis-benchmark", "-p", str(port), "-c", "50", "-P", str(pipeline), "-n", str(n), "-q"]
     if rand:
         argv += ["-r", str(rand)]
     out = subprocess.run(argv + list(args), capture_output=True, text=True, timeout=600).stdout
@@ -40,13 +42,13 @@ def redis_benchmark(port, n, args, rand=0):
     return float(m[-1])
 
 
-def run(side, path, prepare, n, args, rand=0):
+def run(side, path, prepare, n, args, rand=0, pipeline=16):
     """A fresh server: prepare(client), then the benchmark; (calls/s, CPU us per call)."""
     srv = ScratchServer(side, path)
     try:
         prepare(srv.client)
         before = cpu_seconds(srv.proc.pid)
-        rate = redis_benchmark(srv.port, n, args, rand)
+        rate = redis_benchmark(srv.port, n, args, rand, pipeline)
         used = cpu_seconds(srv.proc.pid) - before
         return rate, used / n * 1e6
     finally:
@@ -91,14 +93,19 @@ def claim_rows(runnel, redis, n, pending):
 
 
 def idmp_rows(runnel, n):
+    """XADD against XADD IDMP (and IDMPAUTO), and against XADD with one more
+    field carrying the same random bytes (what parsing the extra arguments
+    costs), pipelined (-P 16) and not (-P 1, n / 5 calls)."""
     rows = {}
     plain = ["XADD", "s", "*", "f", "v"]
+    wide = ["XADD", "s", "*", "f", "v", "x", "__rand_int__"]
     idmp = ["XADD", "s", "IDMP", "p", "__rand_int__", "*", "f", "v"]
     auto = ["XADD", "s", "IDMPAUTO", "p", "*", "f", "__rand_int__"]
-    for label, args in (("XADD", plain), ("XADD IDMP", idmp), ("XADD IDMP", idmp), ("XADD", plain)):
-        rows.setdefault(label, []).append(run("runnel", runnel, nothing, n, args, rand=100000000))
-    for label, args in (("XADD", plain), ("XADD IDMPAUTO", auto), ("XADD IDMPAUTO", auto), ("XADD", plain)):
-        rows.setdefault(label, []).append(run("runnel", runnel, nothing, n, args, rand=100000000))
+    for pipeline, calls in ((16, n), (1, n // 5)):
+        for other, args in (("XADD IDMP", idmp), ("XADD f v x <rand>", wide), ("XADD IDMPAUTO", auto)):
+            for label, a in (("XADD", plain), (other, args), (other, args), ("XADD", plain)):
+                key = "%s -P%d" % (label, pipeline)
+                rows.setdefault(key, []).append(run("runnel", runnel, nothing, calls, a, 100000000, pipeline))
     return rows
 
 
@@ -109,13 +116,14 @@ def main():
     ap.add_argument("--claim-n", type=int, default=200000, help="calls per claim row")
     ap.add_argument("--pending", type=int, default=10000)
     a = ap.parse_args()
-    print("| row | calls or iterations/s (best) | server CPU us per call (that run) | runs |")
+    print("| row | calls or iterations/s (best) | server CPU us per call (least) | rates of the runs |")
     print("|---|---:|---:|---|")
     for rows in (claim_rows(a.runnel, a.redis, a.claim_n, a.pending), idmp_rows(a.runnel, a.n)):
         for label, results in rows.items():
-            rate, cpu = max(results, key=lambda r: r[0])
+            rate = max(r[0] for r in results)
+            cpu = min(r[1] for r in results)
             runs = ", ".join("%.0f" % r[0] for r in results)
-            print("| %s | %.0f | %.2f | %s |" % (label, rate, cpu, runs))
+            print("| %s | %.0f | %.3f | %s |" % (label, rate, cpu, runs), flush=True)
 
 
 if __name__ == "__main__":

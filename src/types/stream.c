@@ -742,7 +742,8 @@ static int parse_add_or_trim(struct request *req, bool xadd, struct stream_trim 
             continue;
         } else if (xadd && ARG_IS(req, i, "NOMKSTREAM")) {
             o->nomkstream = true;
-        } else if (xadd && ((ARG_IS(req, i, "IDMP") && req->argc - 1 - i >= 2) || (ARG_IS(req, i, "IDMPAUTO") && more))) {
+        } else if (xadd && ((ARG_IS(req, i, "IDMP") && req->argc - 1 - i >= 2) ||
+                            (ARG_IS(req, i, "IDMPAUTO") && more))) {
             if (!parse_idmp(req, &i, o)) return -1;
         } else if (xadd) {
             if (!stream_parse_id(&req->argv[i], 0, true, &o->id, &o->seq_given)) {
