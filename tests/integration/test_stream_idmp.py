@@ -464,3 +464,23 @@ def test_replica_gets_the_state_exactly(servers):
     assert rraw.call("REPLICAOF", "NO", "ONE") == "OK"
     assert rraw.call("XADD", "s", "IDMP", "p", "5", "*", "n", "again") == known["5"]
     assert rraw.call("XADD", "s", "IDMP", "p", "1", "*", "n", "again") != known["1"]
+
+
+# A DUMP of a stream written before idempotent production (stream encoding 1):
+# x holds 1-0 (a 1) and 2-0 (b 2), group g delivered 1-0 to alice.
+V1_PAYLOAD = bytes.fromhex(
+    "06460102020200010000000101000200010310010161020001310404000101620132070101670100020105616c696365aab9b392"
+    "ca68aab9b392ca68010100aab9b392ca68010100000200bd323d5681b58e43")
+
+
+def test_stream_encoding_1_still_loads(raw):
+    assert raw.call("RESTORE", "x", "0", V1_PAYLOAD) == "OK"
+    assert raw.call("XRANGE", "x", "-", "+") == [[b"1-0", [b"a", b"1"]], [b"2-0", [b"b", b"2"]]]
+    assert raw.call("XPENDING", "x", "g")[0] == 1
+    assert idmp_info(raw, "x") == {"idmp-duration": 100, "idmp-maxsize": 100, "pids-tracked": 0,
+                                   "iids-tracked": 0, "iids-added": 0, "iids-duplicates": 0}
+    a = raw.call("XADD", "x", "IDMP", "p", "i", "*", "f", "v")
+    assert raw.call("XADD", "x", "IDMP", "p", "i", "*", "f", "v") == a
+    # and a DUMP now writes encoding 2, which loads back with the pair
+    assert raw.call("RESTORE", "y", "0", raw.call("DUMP", "x")) == "OK"
+    assert raw.call("XADD", "y", "IDMP", "p", "i", "*", "f", "v") == a
