@@ -484,3 +484,24 @@ def test_stream_encoding_1_still_loads(raw):
     # and a DUMP now writes encoding 2, which loads back with the pair
     assert raw.call("RESTORE", "y", "0", raw.call("DUMP", "x")) == "OK"
     assert raw.call("XADD", "y", "IDMP", "p", "i", "*", "f", "v") == a
+
+
+def test_a_replayed_pair_expires_when_the_original_would(servers):
+    """The AOF carries the time a pair was recorded: replayed later, it is
+    forgotten at the original deadline, not the replay's."""
+    srv = RunnelProcess("--appendonly", "yes")
+    servers.append(srv)
+    raw = srv.raw()
+    raw.call("XADD", "s", "*", "f", "v")
+    raw.call("XCFGSET", "s", "IDMP-DURATION", "2")
+    t0 = time.time()
+    a = raw.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v")
+    raw.close()
+    time.sleep(1.3)
+    srv = restart(srv)
+    servers.append(srv)
+    raw = srv.raw()
+    assert raw.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v") == a  # still inside the window
+    time.sleep(max(0, t0 + 2.3 - time.time()))
+    assert raw.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v") != a
+    raw.close()
