@@ -709,9 +709,10 @@ def test_same_replies_as_redis(server, admin, reference):
     both(admin, ref, "ACL", "GENPASS", "0")
     both(admin, ref, "ACL", "LOG", "x")
     both(admin, ref, "ACL", "HELP")
+    known_to_both = {n.encode() for n in set(command_categories(server.port)) & set(command_categories(reference.port))}
     for name in ("set", "list", "hash", "transaction", "pubsub", "blocking", "keyspace", "bitmap"):
-        mine = set(admin.execute_command("ACL", "CAT", name))
-        theirs = set(ref.execute_command("ACL", "CAT", name))
+        mine = set(admin.execute_command("ACL", "CAT", name)) & known_to_both
+        theirs = set(ref.execute_command("ACL", "CAT", name)) & known_to_both
         assert mine == theirs, name
     # denials as seen by the user, and the log entries they leave
     clients = [as_user(server, "alice", "p1"), redis.Redis(port=reference.port, username="alice", password="p1")]
