@@ -170,6 +170,7 @@ static struct directive directives[] = {
     LL("slowlog-log-slower-than", slowlog_log_slower_than, "10000", -1, LLONG_MAX, 0),
     INT("slowlog-max-len", NULL, slowlog_max_len, "128", 0, INT_MAX, 0),
     LL("latency-monitor-threshold", latency_monitor_threshold, "0", 0, LLONG_MAX, 0),
+    BOOL("latency-tracking", NULL, latency_tracking, "yes", 0),
     INT("http-port", NULL, http_port, "0", 0, 65535, F_IMMUTABLE),
     STRING("http-bind", http_bind, "127.0.0.1", F_IMMUTABLE, NULL),
     INT("http-timeout", NULL, http_timeout, "10", 1, 3600, 0),

@@ -189,6 +189,7 @@ static void dispatch_account(struct command *cmd, long long usec, bool failed)
     cmd->usec += usec;
     if (failed) cmd->failed_calls++;
     server.stats.total_commands++;
+    latency_histogram_record(cmd, usec);
 }
 
 static bool arg_is(const struct arg *a, const char *literal)

@@ -23,6 +23,10 @@ pid_t latency_fork(void);
 long long latency_last_fork_usec(void);
 long long latency_total_forks(void);
 
+/* Counts one call of cmd that took usec in its latency histogram (when
+ * latency-tracking is on). */
+void latency_histogram_record(struct command *cmd, long long usec);
+
 extern struct command latency_subcommands[];
 
 #endif
