@@ -30,6 +30,7 @@ static void cron_active_expire(void)
     for (int i = 0; i < server.db_count; i++) {
         struct db *db = &server.dbs[(next_db + i) % server.db_count];
         db_active_expire(db, deadline, cfg.active_expire_effort);
+        db_active_expire_items(db, deadline);
         if (db_monotonic_us() >= deadline) break;
     }
     next_db = (next_db + 1) % server.db_count;

@@ -178,6 +178,7 @@ static str info_stats(str s)
         "instantaneous_output_kbps:%.2f\r\n"
         "rejected_connections:%lld\r\n"
         "expired_keys:%lld\r\n"
+        "expired_subkeys:%lld\r\n"
         "expired_stale_perc:0.00\r\n"
         "expired_time_cap_reached_count:0\r\n"
         "evicted_keys:0\r\n"
@@ -200,7 +201,7 @@ static str info_stats(str s)
         st->total_connections, st->total_commands, stats_instantaneous_ops(), st->net_input_bytes,
         st->net_output_bytes, stats_instantaneous(st->net_in_samples) / 1024,
         stats_instantaneous(st->net_out_samples) / 1024, st->rejected_connections, db_stats.expired_keys,
-        db_stats.keyspace_hits, db_stats.keyspace_misses, info_pubsub_counts[0] ? info_pubsub_counts[0]() : 0LL,
+        db_stats.expired_subkeys,        db_stats.keyspace_hits, db_stats.keyspace_misses, info_pubsub_counts[0] ? info_pubsub_counts[0]() : 0LL,
         info_pubsub_counts[1] ? info_pubsub_counts[1]() : 0LL, info_pubsub_counts[2] ? info_pubsub_counts[2]() : 0LL,
         latency_last_fork_usec(), latency_total_forks(), st->client_query_buffer_limit_disconnections,
         st->client_output_buffer_limit_disconnections[0] + st->client_output_buffer_limit_disconnections[1] +
@@ -267,8 +268,8 @@ static str info_keyspace(str s)
     for (int i = 0; i < server.db_count; i++) {
         struct db *db = &server.dbs[i];
         if (db_size(db) == 0) continue;
-        s = str_append_printf(s, "db%d:keys=%zu,expires=%zu,avg_ttl=%lld\r\n", i, db_size(db), db_expires_size(db),
-                              db->avg_ttl);
+        s = str_append_printf(s, "db%d:keys=%zu,expires=%zu,avg_ttl=%lld,subexpiry=%zu\r\n", i, db_size(db),
+                              db_expires_size(db), db->avg_ttl, db_hexpires_size(db));
     }
     return s;
 }

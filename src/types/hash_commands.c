@@ -24,16 +24,19 @@
 
 /* ---- helpers ---- */
 
-/* Looks up key for a hash command (db_find for writes, db_find_read for
- * reads); replies WRONGTYPE and returns false when it holds another type.
- * *out is NULL when the key is missing. */
-static bool hash_lookup(struct request *req, const struct arg *key, bool write, struct object **out)
+/* Fields removed per lookup; the rest read as missing until the next
+ * lookup or the cron's cycle takes them. */
+#define LOOKUP_EXPIRE_MAX 1000
+
+bool hash_lookup(struct request *req, const struct arg *key, bool write, struct object **out)
 {
     struct object *o = write ? db_find(req->db, key->ptr, key->len) : db_find_read(req->db, key->ptr, key->len);
     if (o && o->type != OBJ_HASH) {
         reply_wrong_type(req->out);
         return false;
     }
+    if (o && hash_object_has_deadlines(o) && hash_expire_fields(req->db, key->ptr, key->len, o, LOOKUP_EXPIRE_MAX))
+        o = db_peek(req->db, key->ptr, key->len);
     *out = o;
     return true;
 }
@@ -178,7 +181,7 @@ static void reply_all(struct request *req, int parts)
 {
     struct object *o;
     if (!hash_lookup(req, &req->argv[1], false, &o)) return;
-    long long n = o ? (long long)hash_object_length(o) : 0;
+    long long n = o ? (long long)hash_object_live_length(o) : 0;
     if (parts == (WALK_FIELDS | WALK_VALUES)) reply_map(req->out, n);
     else reply_array(req->out, n);
     if (!o) return;
@@ -239,7 +242,7 @@ static void cmd_hincrby(struct request *req)
     char buf[24];
     size_t n = format_ll(buf, value);
     hash_lookup_create(req, key, &o);
-    hash_object_set(o, f->ptr, f->len, buf, n);
+    hash_object_update(o, f->ptr, f->len, buf, n);
     key_changed(req, key->ptr, key->len, NOTIFY_HASH, "hincrby");
     reply_int(req->out, value);
 }
@@ -271,11 +274,17 @@ static void cmd_hincrbyfloat(struct request *req)
     char buf[5200];
     size_t n = format_ld(buf, sizeof(buf), value);
     hash_lookup_create(req, key, &o);
-    hash_object_set(o, f->ptr, f->len, buf, n);
+    hash_object_update(o, f->ptr, f->len, buf, n);
     key_changed(req, key->ptr, key->len, NOTIFY_HASH, "hincrbyfloat");
-    /* the formatted result, so a replay does not redo the float arithmetic */
-    struct arg as_set[4] = {{"HSET", 4}, *key, *f, {buf, n}};
-    oplog_propagate(req, 4, as_set);
+    /* the formatted result, so a replay does not redo the float arithmetic
+     * (keeping the field's deadline, when the hash has deadlines) */
+    if (hash_object_has_deadlines(o)) {
+        struct arg as_setex[7] = {{"HSETEX", 6}, *key, {"KEEPTTL", 7}, {"FIELDS", 6}, {"1", 1}, *f, {buf, n}};
+        oplog_propagate(req, 7, as_setex);
+    } else {
+        struct arg as_set[4] = {{"HSET", 4}, *key, *f, {buf, n}};
+        oplog_propagate(req, 4, as_set);
+    }
     reply_bulk(req->out, buf, n);
 }
 
@@ -298,7 +307,8 @@ static void randfield_with_count(struct request *req, long long count, bool with
         return;
     }
     bool repeat = count < 0;
-    size_t n = (size_t)(repeat ? -count : count), len = hash_object_length(o);
+    /* fields past their deadline not yet removed (a replica) do not count */
+    size_t n = (size_t)(repeat ? -count : count), len = hash_object_live_length(o);
     if (!repeat && n > len) n = len;
     /* In RESP3 each pair is an array of its own; in RESP2 the pairs are flat. */
     bool resp3 = req->out->resp >= 3;
