@@ -49,6 +49,10 @@ struct db_hooks {
      * key (a hash's fields), reporting and logging them; the key may be
      * deleted. Returns how many went. Installed by the hash type. */
     size_t (*items_expire)(struct db *db, const char *key, size_t len, struct object *o, size_t max);
+    /* WATCH's path, shared: a key changed (after the change), or a whole
+     * database was emptied (before). Client-side caching's invalidations. */
+    void (*key_touched)(struct db *db, const char *key, size_t len);
+    void (*db_flushed)(struct db *db);
 };
 
 /* Told of every key that enters or leaves a database's table, whatever

@@ -106,6 +106,7 @@ struct client {
     unsigned long long stream_upto; /* oplog_stream_total after its last write (WAIT) */
     void *replication; /* replication/: a replica's or the primary link's state */
     int multi_slot;    /* cluster: the slot a transaction's queued commands use, -1: none yet */
+    void *tracking;    /* server/tracking.c: CLIENT TRACKING state, NULL when off */
 };
 
 #endif

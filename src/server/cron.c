@@ -1,4 +1,5 @@
 #include "server/cron.h"
+#include "server/tracking.h"
 
 #include <time.h>
 
@@ -92,6 +93,7 @@ void server_before_sleep(struct event_loop *loop)
     }
     blocked_resume_unblocked();
     /* the AOF drains the log, which hands it to replication on its way */
+    tracking_before_sleep();
     if (server_persistence_hooks.before_flush) server_persistence_hooks.before_flush();
     if (server_replication_hooks.before_flush) server_replication_hooks.before_flush();
     connections_flush_pending();

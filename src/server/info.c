@@ -9,6 +9,7 @@
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/info.h"
+#include "server/tracking.h"
 #include "server/latency.h"
 #include "server/server.h"
 #include "server/stats.h"
@@ -84,14 +85,15 @@ static str info_clients(str s)
                              "client_recent_max_input_buffer:%zu\r\n"
                              "client_recent_max_output_buffer:%zu\r\n"
                              "blocked_clients:%lld\r\n"
-                             "tracking_clients:0\r\n"
+                             "tracking_clients:%lld\r\n"
                              "pubsub_clients:%lld\r\n"
                              "watching_clients:%lld\r\n"
                              "clients_in_timeout_table:%lld\r\n"
                              "total_watched_keys:%lld\r\n"
                              "total_blocking_keys:%lld\r\n"
                              "total_blocking_keys_on_nokey:0\r\n",
-                             server.client_count, cfg.maxclients, biggest_in, biggest_out, blocked, pubsub, watching,
+                             server.client_count, cfg.maxclients, biggest_in, biggest_out, blocked,
+                             tracking_clients_count(), pubsub, watching,
                              in_timeout_table, watched_keys, info_blocking_keys ? info_blocking_keys() : 0LL);
 }
 
@@ -208,6 +210,7 @@ static str info_stats(str s)
             st->client_output_buffer_limit_disconnections[2],
         st->client_output_buffer_limit_disconnections[0], st->client_output_buffer_limit_disconnections[2],
         st->total_error_replies, st->io_reads, st->io_writes);
+    s = tracking_info_stats(s);
     return info_stats_extension ? info_stats_extension(s) : s;
 }
 
