@@ -324,15 +324,6 @@ static void cmd_latency_doctor(struct request *req)
 
 /* ---- per-command histograms ---- */
 
-void latency_histogram_record(struct command *cmd, long long usec)
-{
-    if (!cfg.latency_tracking) return;
-    /* bucket b: 2^(b-1) < usec <= 2^b; 0 and 1 µs share bucket 0 */
-    int b = usec <= 1 ? 0 : 64 - __builtin_clzll((unsigned long long)(usec - 1));
-    if (b >= COMMAND_LATENCY_BUCKETS) b = COMMAND_LATENCY_BUCKETS - 1;
-    cmd->latency_hist[b]++;
-}
-
 static long long histogram_calls(const struct command *cmd)
 {
     long long n = 0;

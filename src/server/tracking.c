@@ -85,10 +85,24 @@ static struct bcast_prefix *prefixes;
 static size_t nprefixes;
 
 static long long tracking_clients;
+bool tracking_active;
 static struct client *caller;    /* the client whose command runs (the outermost) */
 static bool flush_pending;
 
 #define TRACKING_CHANNEL "__redis__:invalidate"
+
+static void key_touched(struct db *db, const char *key, size_t len);
+static void db_flushed(struct db *db);
+
+/* The hooks are installed while some client tracks, or a command that ran
+ * while one did has not finished (its caller is set), or BCAST keys wait
+ * to be sent: otherwise writes and reads pay nothing for tracking. */
+static void tracking_update_active(void)
+{
+    tracking_active = tracking_clients > 0;
+    db_hooks.key_touched = tracking_active ? key_touched : NULL;
+    db_hooks.db_flushed = tracking_active ? db_flushed : NULL;
+}
 
 static struct tracking_state *state_of(const struct client *c)
 {
@@ -316,17 +330,18 @@ static void remember_keys(struct client *c, struct command *cmd, int argc, struc
     if (pos != small) mem_free(pos);
 }
 
-struct client *tracking_caller_push(struct client *c)
+struct client *tracking_push(struct client *c)
 {
     struct client *outer = caller;
     if (!outer) caller = c;
     return outer;
 }
 
-void tracking_caller_pop(struct client *outer, struct client *c, struct command *cmd, int argc, struct arg *argv)
+void tracking_pop(struct client *outer, struct client *c, struct command *cmd, int argc, struct arg *argv)
 {
     if (!tracking_clients) {
         caller = outer;
+        if (!outer) tracking_update_active();
         return;
     }
     struct client *who = caller ? caller : c;
@@ -517,6 +532,7 @@ void cmd_client_tracking(struct request *req)
         t = mem_calloc(sizeof(*t));
         c->tracking = t;
         tracking_clients++;
+        tracking_update_active();
         if (!table) table = dict_create(&table_type);
     }
     t->flags = (t->flags & TRACK_BCAST) | options;
@@ -631,6 +647,5 @@ str tracking_info_stats(str s)
 
 void tracking_init(void)
 {
-    db_hooks.key_touched = key_touched;
-    db_hooks.db_flushed = db_flushed;
+    tracking_update_active();
 }

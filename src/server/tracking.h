@@ -12,6 +12,7 @@
 #ifndef RUNNEL_SERVER_TRACKING_H
 #define RUNNEL_SERVER_TRACKING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "protocol/command.h"
@@ -26,8 +27,22 @@ void tracking_init(void);
  * read-only command read for the caller, ends a CLIENT CACHING yes/no that
  * applied to this command, and after the outermost command delivers what
  * the caller is owed (its own invalidations come after its reply). */
-struct client *tracking_caller_push(struct client *c);
-void tracking_caller_pop(struct client *outer, struct client *c, struct command *cmd, int argc, struct arg *argv);
+struct client *tracking_push(struct client *c);
+void tracking_pop(struct client *outer, struct client *c, struct command *cmd, int argc, struct arg *argv);
+/* Whether any client tracks (or a command began while one did): without
+ * one, commands pay nothing but this test. */
+extern bool tracking_active;
+
+static inline struct client *tracking_caller_push(struct client *c)
+{
+    return tracking_active ? tracking_push(c) : NULL;
+}
+
+static inline void tracking_caller_pop(struct client *outer, struct client *c, struct command *cmd, int argc,
+                                       struct arg *argv)
+{
+    if (tracking_active) tracking_pop(outer, c, cmd, argc, argv);
+}
 
 /* Before the loop sleeps: BCAST invalidations collected this iteration, and
  * a flush's nulls. */
