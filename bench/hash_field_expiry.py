@@ -17,8 +17,7 @@ figure. Usage: bench/hash_field_expiry.py [--runnel PATH] [--redis PATH] [-n N]
 import argparse
 import os
 
-from collection_memory import load, resp
-from servers import ScratchServer as Server
+from collection_memory import measure, resp
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -39,22 +38,6 @@ def workload(name, n):
     return cmds, keys * 20, "hs:0"
 
 
-def measure(name, path, workloads, n):
-    server = Server(name, path)
-    try:
-        out = {}
-        for w in workloads:
-            commands, fields, key = workload(w, n)
-            server.client.flushall()
-            before = server.used_memory()
-            load(server, commands)
-            after = server.used_memory()
-            out[w] = ((after - before) / fields, server.client.object("encoding", key).decode())
-        return out
-    finally:
-        server.stop()
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--runnel", default=os.path.join(ROOT, "build", "runnel-server"))
@@ -65,7 +48,7 @@ def main():
     every = plain + ["big-ttl", "small-ttl"]
     best = {}
     for name, path in (("runnel", args.runnel), ("redis", args.redis), ("redis", args.redis), ("runnel", args.runnel)):
-        for w, (per, enc) in measure(name, path, every if name == "runnel" else plain, args.n).items():
+        for w, (per, enc) in measure(name, path, every if name == "runnel" else plain, args.n, workload).items():
             print("%-7s %-10s %7.1f B/field (%s)" % (name, w, per, enc), flush=True)
             if (name, w) not in best or per < best[(name, w)][0]:
                 best[(name, w)] = (per, enc)
