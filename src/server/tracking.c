@@ -86,6 +86,20 @@ static size_t nprefixes;
 
 static long long tracking_clients;
 bool tracking_active;
+/* Tracking clients by id (8 bytes -> the client pointer), so an
+ * invalidation finds its client without walking the client list. */
+static const struct dict_type trackers_type = {.layout = DICT_EMBED_KEY_VALUE};
+static struct dict *trackers;
+
+static struct client *tracker_by_id(uint64_t id)
+{
+    struct dict_entry *e = trackers ? dict_find(trackers, &id, sizeof(id)) : NULL;
+    if (!e) return NULL;
+    size_t len;
+    struct client *c;
+    memcpy(&c, dict_entry_value(e, &len), sizeof(c));
+    return c;
+}
 static struct client *caller;    /* the client whose command runs (the outermost) */
 static bool flush_pending;
 
@@ -200,7 +214,7 @@ static void key_touched(struct db *db, const char *key, size_t len)
             struct id_list *l = e->v.ptr;
             table_items -= (long long)l->count;
             for (size_t i = 0; i < l->count; i++) {
-                struct client *c = client_by_id(l->ids[i]);
+                struct client *c = tracker_by_id(l->ids[i]);
                 struct tracking_state *t = c ? state_of(c) : NULL;
                 if (!t || (t->flags & TRACK_BCAST)) continue;
                 if ((t->flags & TRACK_NOLOOP) && c == caller) continue;
@@ -283,7 +297,7 @@ static void send_bcast_prefix(struct bcast_prefix *p)
     }
     str *keys = mem_alloc(n * sizeof(str));
     for (size_t j = 0; p->clients && j < p->clients->count; j++) {
-        struct client *c = client_by_id(p->clients->ids[j]);
+        struct client *c = tracker_by_id(p->clients->ids[j]);
         if (!c || !state_of(c)) continue;
         bool noloop = state_of(c)->flags & TRACK_NOLOOP;
         size_t m = 0;
@@ -409,6 +423,7 @@ static void tracking_disable(struct client *c)
     mem_free(t);
     c->tracking = NULL;
     tracking_clients--;
+    dict_delete(trackers, &c->id, sizeof(c->id));
 }
 
 void tracking_client_closing(struct client *c)
@@ -533,6 +548,8 @@ void cmd_client_tracking(struct request *req)
         c->tracking = t;
         tracking_clients++;
         tracking_update_active();
+        if (!trackers) trackers = dict_create(&trackers_type);
+        dict_put_value(trackers, &c->id, sizeof(c->id), &c, sizeof(c));
         if (!table) table = dict_create(&table_type);
     }
     t->flags = (t->flags & TRACK_BCAST) | options;

@@ -340,7 +340,7 @@ static void hit_visit(void *ctx, const char *member, size_t len, double score)
     }
     struct geo_hit *it = &h->items[h->count];
     it->member = mem_alloc(len ? len : 1);
-    memcpy(it->member, member, len);
+    if (len) memcpy(it->member, member, len);
     it->len = len;
     it->score = score;
     it->dist = dist;
@@ -474,7 +474,8 @@ static void geo_search(struct request *req, const struct geo_variant *v)
     if (q.count && !q.sort && !q.any) q.sort = 1;
     struct geo_hits hits = {.q = &q};
     search_points(o, &q, &hits);
-    if (q.sort) qsort(hits.items, hits.count, sizeof(*hits.items), q.sort > 0 ? by_distance_asc : by_distance_desc);
+    if (q.sort && hits.count > 1)
+        qsort(hits.items, hits.count, sizeof(*hits.items), q.sort > 0 ? by_distance_asc : by_distance_desc);
     size_t n = q.count && (size_t)q.count < hits.count ? (size_t)q.count : hits.count;
     if (q.store) store_hits(req, &q, &hits, n);
     else reply_hits(req, &q, &hits, n);

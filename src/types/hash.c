@@ -228,7 +228,7 @@ static void collect_name(void *ctx, const char *member, size_t len, double score
     (void)score;
     struct expired_names *en = ctx;
     en->names[en->count] = mem_alloc(len ? len : 1);
-    memcpy(en->names[en->count], member, len);
+    if (len) memcpy(en->names[en->count], member, len);
     en->lens[en->count++] = len;
 }
 
