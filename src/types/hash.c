@@ -348,7 +348,8 @@ size_t hash_object_length(const struct object *o)
 }
 
 /* Sets the value, leaving any deadline of the field as it is. */
-static bool set_value(struct object *o, const char *field, size_t flen, const char *value, size_t vlen)
+static inline __attribute__((always_inline)) bool set_value(struct object *o, const char *field, size_t flen,
+                                                            const char *value, size_t vlen)
 {
     if (is_packed(o)) {
         struct list_node *n = packed(o);
@@ -370,11 +371,19 @@ static bool set_value(struct object *o, const char *field, size_t flen, const ch
     return dict_put_value(table(o), field, flen, value, vlen);
 }
 
-bool hash_object_set(struct object *o, const char *field, size_t flen, const char *value, size_t vlen)
+/* The hot path of a plain hash is set_value alone; a hash with deadlines
+ * also drops the field's (out of line). */
+static bool set_value_ex(struct object *o, const char *field, size_t flen, const char *value, size_t vlen)
 {
     bool added = set_value(o, field, flen, value, vlen);
-    if (!added && is_ex(o)) hash_object_persist(o, field, flen);
+    if (!added) hash_object_persist(o, field, flen);
     return added;
+}
+
+bool hash_object_set(struct object *o, const char *field, size_t flen, const char *value, size_t vlen)
+{
+    if (__builtin_expect(is_ex(o), 0)) return set_value_ex(o, field, flen, value, vlen);
+    return set_value(o, field, flen, value, vlen);
 }
 
 bool hash_object_update(struct object *o, const char *field, size_t flen, const char *value, size_t vlen)
@@ -382,20 +391,33 @@ bool hash_object_update(struct object *o, const char *field, size_t flen, const 
     return set_value(o, field, flen, value, vlen);
 }
 
-bool hash_object_get(const struct object *o, const char *field, size_t flen, struct hash_value *out)
+/* A lookup in the packed node or dict `data` (a plain hash's v.ptr). */
+static inline __attribute__((always_inline)) bool get_value(void *data, bool is_node, const char *field, size_t flen,
+                                                            struct hash_value *out)
 {
-    if (is_ex(o) && field_expired(o, field, flen)) return false;
-    if (is_packed(o)) {
-        const struct list_node *n = packed(o);
+    if (is_node) {
+        const struct list_node *n = data;
         size_t off = packed_find(n, field, flen);
         if (off == SIZE_MAX) return false;
         out->p = list_node_get(n, list_node_next(n, off), out->buf, &out->len);
         return true;
     }
-    struct dict_entry *e = dict_find(table(o), field, flen);
+    struct dict_entry *e = dict_find(data, field, flen);
     if (!e) return false;
     out->p = dict_entry_value(e, &out->len);
     return true;
+}
+
+static bool get_value_ex(const struct object *o, const char *field, size_t flen, struct hash_value *out)
+{
+    if (field_expired(o, field, flen)) return false;
+    return get_value(ex_of(o)->data, o->encoding == ENC_LISTPACK_EX, field, flen, out);
+}
+
+bool hash_object_get(const struct object *o, const char *field, size_t flen, struct hash_value *out)
+{
+    if (__builtin_expect(is_ex(o), 0)) return get_value_ex(o, field, flen, out);
+    return get_value(o->v.ptr, o->encoding == ENC_LISTPACK, field, flen, out);
 }
 
 bool hash_object_delete(struct object *o, const char *field, size_t flen)
