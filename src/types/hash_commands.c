@@ -236,7 +236,8 @@ static void cmd_hincrby(struct request *req)
     struct object *o;
     if (!lookup_hash(req, key, true, &o)) return;
     struct hash_value cur;
-    if (o && hash_object_get(o, f->ptr, f->len, &cur) && !parse_ll(cur.p, cur.len, &value)) {
+    bool found = o && hash_object_get(o, f->ptr, f->len, &cur);
+    if (found && !parse_ll(cur.p, cur.len, &value)) {
         reply_error(req->out, "ERR hash value is not an integer");
         return;
     }
@@ -248,7 +249,9 @@ static void cmd_hincrby(struct request *req)
     char buf[24];
     size_t n = format_ll(buf, value);
     hash_lookup_create(req, key, &o);
-    hash_object_update(o, f->ptr, f->len, buf, n);
+    /* a live field keeps its deadline; one past it (not removed yet) starts anew */
+    if (found) hash_object_update(o, f->ptr, f->len, buf, n);
+    else hash_object_set(o, f->ptr, f->len, buf, n);
     key_changed(req, key->ptr, key->len, NOTIFY_HASH, "hincrby");
     reply_int(req->out, value);
 }
@@ -268,7 +271,8 @@ static void cmd_hincrbyfloat(struct request *req)
     struct object *o;
     if (!lookup_hash(req, key, true, &o)) return;
     struct hash_value cur;
-    if (o && hash_object_get(o, f->ptr, f->len, &cur) && !parse_ld(cur.p, cur.len, &value)) {
+    bool found = o && hash_object_get(o, f->ptr, f->len, &cur);
+    if (found && !parse_ld(cur.p, cur.len, &value)) {
         reply_error(req->out, "ERR hash value is not a float");
         return;
     }
@@ -280,7 +284,8 @@ static void cmd_hincrbyfloat(struct request *req)
     char buf[5200];
     size_t n = format_ld(buf, sizeof(buf), value);
     hash_lookup_create(req, key, &o);
-    hash_object_update(o, f->ptr, f->len, buf, n);
+    if (found) hash_object_update(o, f->ptr, f->len, buf, n);
+    else hash_object_set(o, f->ptr, f->len, buf, n);
     key_changed(req, key->ptr, key->len, NOTIFY_HASH, "hincrbyfloat");
     /* the formatted result, so a replay does not redo the float arithmetic
      * (keeping the field's deadline, when the hash has deadlines) */

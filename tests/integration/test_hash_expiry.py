@@ -444,3 +444,20 @@ def test_replica_gets_absolute_deadlines_and_waits_for_the_primarys_hdel():
     finally:
         replica.stop()
         primary.stop()
+
+
+def test_increment_of_a_field_past_its_deadline_starts_anew(r):
+    """A lookup removes at most 1,000 expired fields; one left behind still
+    reads as missing, and HINCRBY on it starts from 0 without a deadline."""
+    r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", 0)
+    try:
+        fields = ["f%04d" % i for i in range(1001)]
+        r.hset("h", mapping={**{f: 10 for f in fields}, "keep": 1})
+        r.execute_command("HPEXPIRE", "h", 20, "FIELDS", len(fields), *fields)
+        time.sleep(0.1)
+        assert r.hincrby("h", "f1000", 5) == 5
+        assert r.execute_command("HTTL", "h", "FIELDS", 1, "f1000") == [-1]
+        assert r.hincrbyfloat("h", "keep", 1) == 2.0
+        assert r.hgetall("h") == {b"f1000": b"5", b"keep": b"2"}
+    finally:
+        r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", 1)
