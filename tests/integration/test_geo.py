@@ -320,3 +320,44 @@ def test_survives_restart(fresh_server):
     assert c.execute_command("GEOHASH", "g", "Palermo") == [b"sqc8b49rny0"]
     with pytest.raises(redis.ResponseError):
         c.execute_command("GEOADD", "g", 500, 0, "x")
+
+
+def raw_bytes(port, commands):
+    """The raw RESP3 bytes a server answers to each command."""
+    from conftest import RawConnection
+    import time as _time
+    c = RawConnection(port)
+    c.call("HELLO", "3")
+    out = []
+    for args in commands:
+        c.command(*args)
+        _time.sleep(0.02)
+        c.sock.settimeout(0.2)
+        data = b""
+        try:
+            while True:
+                chunk = c.sock.recv(65536)
+                data += chunk
+                if len(chunk) < 65536:
+                    break
+        except OSError:
+            pass
+        out.append(data)
+    c.close()
+    return out
+
+
+def test_resp3_bytes_match_reference(server, reference):  # noqa: F811
+    rng = seeded(11)
+    cmds = [["DEL", "g3"]]
+    add = ["GEOADD", "g3"]
+    for i in range(60):
+        add += ["%.6f" % rng.uniform(5, 15), "%.6f" % rng.uniform(40, 50), "m%d" % i]
+    cmds.append(add)
+    cmds += [["GEOPOS", "g3", "m1", "m2", "nope"], ["GEODIST", "g3", "m1", "m2", "km"], ["GEOHASH", "g3", "m3", "x"],
+             ["GEOSEARCH", "g3", "FROMMEMBER", "m4", "BYRADIUS", 300, "km", "ASC", "WITHCOORD", "WITHDIST", "WITHHASH"],
+             ["GEOSEARCH", "g3", "FROMLONLAT", 10, 45, "BYBOX", 500, 400, "km", "DESC", "COUNT", 5, "WITHCOORD"],
+             ["GEORADIUS_RO", "g3", 10, 45, 200, "mi", "WITHDIST", "COUNT", 3],
+             ["GEOSEARCH", "nokey", "FROMLONLAT", 10, 45, "BYRADIUS", 1, "km"],
+             ["GEOSEARCHSTORE", "g4", "g3", "FROMLONLAT", 10, 45, "BYRADIUS", 250, "km", "STOREDIST"]]
+    assert raw_bytes(server.port, cmds) == raw_bytes(reference.port, cmds)
