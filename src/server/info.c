@@ -304,6 +304,7 @@ static const struct info_section sections[] = {
     {"modules", info_modules, true},
     {"commandstats", info_commandstats, false},
     {"errorstats", info_errorstats, true},
+    {"latencystats", latency_info_stats, false},
     {"cluster", info_cluster, true},
     {"keyspace", info_keyspace, true},
 };

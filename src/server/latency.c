@@ -3,6 +3,7 @@
 #include "server/latency.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -403,6 +404,47 @@ static void cmd_latency_histogram(struct request *req)
     reply_map(req->out, (long long)pick.count);
     for (size_t i = 0; i < pick.count; i++) histogram_reply_one(req->out, pick.cmds[i], histogram_calls(pick.cmds[i]));
     mem_free(pick.cmds);
+}
+
+/* One INFO latencystats line: the bound of the bucket holding each
+ * configured percentile of the command's calls. */
+static void info_stats_line(struct command *cmd, void *ctx)
+{
+    if (cmd->subcommands) {
+        for (struct command *sub = cmd->subcommands; sub->name; sub++) info_stats_line(sub, ctx);
+        return;
+    }
+    long long calls = histogram_calls(cmd);
+    if (!calls) return;
+    str *s = ctx;
+    *s = str_append_printf(*s, "latency_percentiles_usec_%s:", cmd->full_name ? cmd->full_name : cmd->name);
+    const char *p = cfg.latency_tracking_info_percentiles ? cfg.latency_tracking_info_percentiles : "";
+    bool first = true;
+    while (*p) {
+        while (*p == ' ') p++;
+        if (!*p) break;
+        char *end;
+        double pct = strtod(p, &end);
+        p = end;
+        /* the smallest bucket whose cumulative count reaches pct of the calls */
+        double want = pct / 100.0 * (double)calls;
+        long long cumulative = 0;
+        int b = 0;
+        for (; b < COMMAND_LATENCY_BUCKETS - 1; b++) {
+            cumulative += cmd->latency_hist[b];
+            if (cumulative > 0 && (double)cumulative >= want) break;
+        }
+        *s = str_append_printf(*s, "%sp%g=%.3f", first ? "" : ",", pct, (double)(1LL << b));
+        first = false;
+    }
+    *s = str_append(*s, "\r\n", 2);
+}
+
+str latency_info_stats(str s)
+{
+    s = str_append(s, "# Latencystats\r\n", 16);
+    if (cfg.latency_tracking) command_table_each(info_stats_line, &s);
+    return s;
 }
 
 static void cmd_latency_help(struct request *req)

@@ -12,6 +12,7 @@
 
 #include "protocol/command.h"
 #include "server/config.h"
+#include "util/str.h"
 
 /* Records `ms` for `event` (a string literal or one that outlives the
  * server) if the monitor is on and ms reaches its threshold. */
@@ -34,6 +35,11 @@ static inline void latency_histogram_record(struct command *cmd, long long usec)
     if (b >= COMMAND_LATENCY_BUCKETS) b = COMMAND_LATENCY_BUCKETS - 1;
     cmd->latency_hist[b]++;
 }
+
+/* INFO latencystats: for each command with calls, the configured
+ * percentiles of its latency (the bound of the histogram bucket each falls
+ * in). */
+str latency_info_stats(str s);
 
 extern struct command latency_subcommands[];
 

@@ -123,3 +123,31 @@ def test_calls_match_commandstats(server, proto):
     calls = reply["incr"]["calls"] if proto == 3 else pairs(reply[1])["calls"]
     assert calls == 7
     conn.close()
+
+
+def test_info_latencystats(raw):
+    reset(raw)
+    for _ in range(3):
+        raw.call("GET", "k")
+    text = raw.call("INFO", "latencystats").decode()
+    assert text.startswith("# Latencystats\r\n")
+    line = [l for l in text.split("\r\n") if l.startswith("latency_percentiles_usec_get:")][0]
+    # the bound of the power-of-two bucket each percentile falls in
+    parts = dict(p.split("=") for p in line.split(":", 1)[1].split(","))
+    assert list(parts) == ["p50", "p99", "p99.9"]
+    assert all(float(v) >= 1 and (int(float(v)) & (int(float(v)) - 1)) == 0 for v in parts.values())
+    assert "latency_percentiles_usec_rpush" not in text
+    # not part of the default INFO, as in Redis
+    assert "Latencystats" not in raw.call("INFO").decode()
+    assert "Latencystats" in raw.call("INFO", "everything").decode()
+    try:
+        assert raw.call("CONFIG", "SET", "latency-tracking-info-percentiles", "0 100") == "OK"
+        assert ":p0=" in raw.call("INFO", "latencystats").decode()
+        assert raw.call("CONFIG", "SET", "latency-tracking-info-percentiles", "")
+        assert "latency_percentiles_usec_get:\r\n" in raw.call("INFO", "latencystats").decode()
+        err = raw.call("CONFIG", "SET", "latency-tracking-info-percentiles", "101")
+        assert err[1].endswith("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
+        err = raw.call("CONFIG", "SET", "latency-tracking-info-percentiles", "abc")
+        assert err[1].endswith("Invalid latency-tracking-info-percentiles parameters")
+    finally:
+        raw.call("CONFIG", "SET", "latency-tracking-info-percentiles", "50 99 99.9")
