@@ -461,3 +461,119 @@ def test_increment_of_a_field_past_its_deadline_starts_anew(r):
         assert r.hgetall("h") == {b"f1000": b"5", b"keep": b"2"}
     finally:
         r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", 1)
+
+
+class Model:
+    """What the hash commands must answer, for deadlines far in the future
+    (so no field expires during the test): field -> [value, deadline ms or None]."""
+
+    def __init__(self):
+        self.h = {}
+
+    def hset(self, f, v):
+        added = f not in self.h
+        self.h[f] = [v, None]
+        return int(added)
+
+    def hexpireat(self, when, cond, fields):
+        out = []
+        for f in fields:
+            if f not in self.h:
+                out.append(-2)
+                continue
+            prev = self.h[f][1]
+            if prev is None:
+                if cond in ("XX", "GT"):
+                    out.append(0)
+                    continue
+            elif cond == "NX" or (cond == "GT" and prev >= when) or (cond == "LT" and prev <= when):
+                out.append(0)
+                continue
+            self.h[f][1] = when
+            out.append(1)
+        return out
+
+    def hpexpiretime(self, fields):
+        return [-2 if f not in self.h else (-1 if self.h[f][1] is None else self.h[f][1]) for f in fields]
+
+    def hpersist(self, fields):
+        out = []
+        for f in fields:
+            if f not in self.h:
+                out.append(-2)
+            elif self.h[f][1] is None:
+                out.append(-1)
+            else:
+                self.h[f][1] = None
+                out.append(1)
+        return out
+
+    def hincrby(self, f, n):
+        if f in self.h:
+            self.h[f][0] = str(int(self.h[f][0]) + n)
+        else:
+            self.h[f] = [str(n), None]
+        return int(self.h[f][0])
+
+    def hgetdel(self, fields):
+        out = []
+        for f in fields:
+            out.append(self.h.pop(f)[0].encode() if f in self.h else None)
+        return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_commands_against_a_model(r, seed):
+    """Random HSET/HEXPIREAT (every condition)/HPERSIST/HINCRBY/HGETDEL/HSETEX
+    on one hash that grows past the packed limits and shrinks, with DEBUG
+    RELOAD now and then: every reply and every deadline as the model says."""
+    import random
+    rng = random.Random(seed)
+    m = Model()
+    base = now_ms() + 10 ** 8
+    names = ["f%d" % i for i in range(300)] + ["long-field-name-" + "x" * 70]
+    for step in range(3000):
+        op = rng.random()
+        if op < 0.3:
+            f, v = rng.choice(names), str(rng.randint(0, 99))
+            assert r.hset("h", f, v) == m.hset(f, v), step
+        elif op < 0.55:
+            when = base + rng.randint(0, 1000)
+            cond = rng.choice([None, "NX", "XX", "GT", "LT"])
+            fields = rng.sample(names, rng.randint(1, 5))
+            args = ["HPEXPIREAT", "h", when] + ([cond] if cond else []) + ["FIELDS", len(fields)] + fields
+            expected = m.hexpireat(when, cond, fields) if m.h else [-2] * len(fields)
+            assert r.execute_command(*args) == expected, (step, args)
+        elif op < 0.65:
+            fields = rng.sample(names, rng.randint(1, 4))
+            assert r.execute_command("HPERSIST", "h", "FIELDS", len(fields), *fields) == m.hpersist(fields), step
+        elif op < 0.75:
+            f = rng.choice(names)
+            assert r.hincrby("h", f, 2) == m.hincrby(f, 2), step
+        elif op < 0.82:
+            fields = rng.sample(names, rng.randint(1, 3))
+            assert r.execute_command("HGETDEL", "h", "FIELDS", len(fields), *fields) == m.hgetdel(fields), step
+        elif op < 0.9:
+            f, v = rng.choice(names), str(rng.randint(0, 99))
+            keep = rng.random() < 0.5
+            args = ["HSETEX", "h"] + (["KEEPTTL"] if keep else []) + ["FIELDS", 1, f, v]
+            assert r.execute_command(*args) == 1
+            if f in m.h and keep:
+                m.h[f][0] = v
+            else:
+                m.hset(f, v)
+        elif op < 0.9015:
+            r.execute_command("DEBUG", "RELOAD")
+        else:
+            fields = rng.sample(names, 6)
+            assert r.execute_command("HPEXPIRETIME", "h", "FIELDS", 6, *fields) == m.hpexpiretime(fields), step
+        if step % 500 == 0:
+            got = {k.decode(): v.decode() for k, v in r.hgetall("h").items()}
+            assert got == {k: v[0] for k, v in m.h.items()}, step
+            assert r.execute_command("HPEXPIRETIME", "h", "FIELDS", len(names), *names) == m.hpexpiretime(names)
+            has = any(v[1] is not None for v in m.h.values())
+            if m.h:
+                enc = r.object("encoding", "h")
+                assert (enc in (b"listpackex", b"hashtable")) if has else (enc in (b"listpack", b"hashtable"))
+    r.execute_command("DEBUG", "RELOAD")
+    assert r.execute_command("HPEXPIRETIME", "h", "FIELDS", len(names), *names) == m.hpexpiretime(names)
