@@ -8,7 +8,8 @@
  *
  * Keys reach it through the same path as WATCH: db/watch.c calls
  * db_hooks.key_touched for every changed key and db_hooks.db_flushed for
- * every emptied database, and tracking_init installs both. */
+ * every emptied database; both are installed only while some client
+ * tracks, so that nobody else pays for them. */
 #ifndef RUNNEL_SERVER_TRACKING_H
 #define RUNNEL_SERVER_TRACKING_H
 

@@ -127,8 +127,8 @@ static bool parse_fields(struct request *req, int at, const char *count_error, i
     return true;
 }
 
-/* The lookup every command here starts with: for writing it also removes
- * fields past their deadline first. */
+/* The lookup every command here starts with (hash_lookup: on a primary it
+ * removes fields past their deadline first). */
 static bool lookup(struct request *req, bool write, struct object **o)
 {
     return hash_lookup(req, &req->argv[1], write, o);
