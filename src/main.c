@@ -31,6 +31,7 @@
 #include "server/info.h"
 #include "server/server.h"
 #include "server/subscriptions.h"
+#include "server/tracking.h"
 #include "types/hash.h"
 #include "types/hll.h"
 #include "types/list.h"
@@ -221,6 +222,7 @@ static void server_init(void)
     types_init();
     blocked_init();
     subscriptions_init();
+    tracking_init();
     command_table_init();
     string_max_len = cfg.proto_max_bulk_len;
     config_set_apply_hook("loglevel", apply_logging_hook);

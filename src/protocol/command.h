@@ -31,6 +31,11 @@ enum command_flags {
     CMD_MOVABLE_KEYS = 1 << 18,
 };
 
+/* Per-command latency histogram (LATENCY HISTOGRAM): bucket b counts calls
+ * that took at most 2^b microseconds and more than 2^(b-1); the last bucket
+ * also takes everything slower (about a second and above). */
+#define COMMAND_LATENCY_BUCKETS 21
+
 struct command;
 /* Finds the key argument positions of a request whose keys move with its
  * arguments (numkeys, STREAMS ...); fills up to `max` positions, returns the count. */
@@ -61,6 +66,7 @@ struct command {
     long long usec;
     long long rejected_calls;
     long long failed_calls;
+    long long latency_hist[COMMAND_LATENCY_BUCKETS];
     /* scripting: whether redis.call may run it, decided at its first call
      * (0: not yet, 1: allowed, -1: refused) */
     signed char script_verdict;

@@ -110,6 +110,7 @@ struct client {
     void *replication; /* replication/: a replica's or the primary link's state */
     int multi_slot;    /* cluster: the slot a transaction's queued commands use, -1: none yet */
     struct acl_user *user; /* server/acl.c: whose permissions apply; NULL: none checked (loaders, the primary) */
+    void *tracking;    /* server/tracking.c: CLIENT TRACKING state, NULL when off */
 };
 
 #endif

@@ -13,6 +13,7 @@
 #include "server/monitor.h"
 #include "server/multi.h"
 #include "server/server.h"
+#include "server/tracking.h"
 #include "util/mem.h"
 
 static struct client *req_client(struct request *req)
@@ -515,6 +516,15 @@ static void cmd_client_help(struct request *req)
         "    Protect the current client connection from eviction.",
         "NO-TOUCH (ON|OFF)",
         "    Will not touch LRU/LFU stats when this mode is on.",
+        "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+        "         [OPTIN] [OPTOUT] [NOLOOP]",
+        "    Control server assisted client side caching.",
+        "TRACKINGINFO",
+        "    Report tracking status for the current connection.",
+        "CACHING (YES|NO)",
+        "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+        "GETREDIR",
+        "    Return the client ID we are redirecting to when tracking is enabled.",
         "HELP",
         "    Print this help.",
     };
@@ -551,6 +561,15 @@ static struct command client_subcommands[] = {
     {"unblock", cmd_client_unblock, -3, CLIENT_FLAGS | CMD_ADMIN, 0, 0, 0, "@admin @slow @dangerous @connection",
      "connection", "Unblocks a client blocked by a blocking command from a different connection.", "5.0.0",
      "O(log N) where N is the number of client connections"},
+    {"tracking", cmd_client_tracking, -3, CLIENT_FLAGS, 0, 0, 0, "@slow @connection", "connection",
+     "Controls server-assisted client-side caching for the connection.", "6.0.0",
+     "O(1). Some options may introduce additional complexity."},
+    {"caching", cmd_client_caching, 3, CLIENT_FLAGS, 0, 0, 0, "@slow @connection", "connection",
+     "Instructs the server whether to track the keys in the next request.", "6.0.0", "O(1)"},
+    {"getredir", cmd_client_getredir, 2, CLIENT_FLAGS, 0, 0, 0, "@slow @connection", "connection",
+     "Returns the client ID to which the connection's tracking notifications are redirected.", "6.0.0", "O(1)"},
+    {"trackinginfo", cmd_client_trackinginfo, 2, CLIENT_FLAGS, 0, 0, 0, "@slow @connection", "connection",
+     "Returns information about server-assisted client-side caching for the connection.", "6.2.0", "O(1)"},
     {"help", cmd_client_help, 2, CMD_LOADING | CMD_STALE, 0, 0, 0, "@slow @connection", "connection",
      "Returns helpful text about the different subcommands.", "5.0.0", "O(1)"},
     {0},

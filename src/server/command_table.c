@@ -10,6 +10,7 @@
 #include "server/acl.h"
 #include "server/commands.h"
 #include "types/dump.h"
+#include "types/geo.h"
 #include "types/hash.h"
 #include "types/keys.h"
 #include "types/list.h"
@@ -64,7 +65,7 @@ void command_table_add(struct command *table)
 static struct command *const all_command_tables[] = {
     connection_commands, acl_commands, server_commands, introspection_commands, multi_commands, keys_commands, dump_commands,
     string_commands,     bitmap_commands, bitfield_commands, hyperloglog_commands, sort_commands, lcs_commands, pubsub_commands, list_commands, list_blocking_commands, stream_commands, stream_group_commands, stream_info_commands, stream_refs_commands, stream_nack_commands,
-    stream_idmp_commands, zset_commands, zset_store_commands, zset_blocking_commands, hash_commands, set_commands, NULL,
+    stream_idmp_commands, zset_commands, zset_store_commands, zset_blocking_commands, geo_commands, hash_commands, hash_expiry_commands, set_commands, NULL,
 };
 
 void command_table_init(void)

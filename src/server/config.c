@@ -103,6 +103,22 @@ static const char *check_appenddirname(const char *v)
     return strchr(v, '/') ? "appenddirname can't be a path, just a dirname" : NULL;
 }
 
+/* Space-separated percentiles between 0 and 100 (possibly none). */
+static const char *check_percentiles(const char *v)
+{
+    const char *p = v;
+    while (*p) {
+        while (*p == ' ') p++;
+        if (!*p) break;
+        char *end;
+        double d = strtod(p, &end);
+        if (end == p || (*end && *end != ' ')) return "Invalid latency-tracking-info-percentiles parameters";
+        if (!(d >= 0 && d <= 100)) return "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]";
+        p = end;
+    }
+    return NULL;
+}
+
 static const char *check_cluster_name(const char *v)
 {
     if (!v[0]) return "cluster-name can't be empty";
@@ -176,6 +192,9 @@ static struct directive directives[] = {
     LL("slowlog-log-slower-than", slowlog_log_slower_than, "10000", -1, LLONG_MAX, 0),
     INT("slowlog-max-len", NULL, slowlog_max_len, "128", 0, INT_MAX, 0),
     LL("latency-monitor-threshold", latency_monitor_threshold, "0", 0, LLONG_MAX, 0),
+    BOOL("latency-tracking", NULL, latency_tracking, "yes", 0),
+    STRING("latency-tracking-info-percentiles", latency_tracking_info_percentiles, "50 99 99.9", 0,
+           check_percentiles),
     INT("http-port", NULL, http_port, "0", 0, 65535, F_IMMUTABLE),
     STRING("http-bind", http_bind, "127.0.0.1", F_IMMUTABLE, NULL),
     INT("http-timeout", NULL, http_timeout, "10", 1, 3600, 0),

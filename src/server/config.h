@@ -67,6 +67,8 @@ struct server_config {
     long long slowlog_log_slower_than;
     int slowlog_max_len;
     long long latency_monitor_threshold;
+    int latency_tracking; /* per-command histograms (LATENCY HISTOGRAM) */
+    char *latency_tracking_info_percentiles; /* "50 99 99.9": INFO latencystats */
     /* the HTTP endpoint (http/) */
     int http_port;  /* 0: off */
     char *http_bind;

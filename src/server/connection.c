@@ -1,4 +1,5 @@
 #include "server/connection.h"
+#include "server/tracking.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -700,6 +701,7 @@ static char *client_flags_string(struct client *c, char *buf)
     if (c->flags & CLIENT_MASTER) *p++ = 'M';
     if (c->flags & CLIENT_MULTI) *p++ = 'x';
     if (c->flags & (CLIENT_BLOCKED | CLIENT_PAUSED)) *p++ = 'b';
+    p = tracking_client_flags(c, p);
     if (c->flags & CLIENT_PUBSUB) *p++ = 'P';
     if (c->flags & CLIENT_MONITOR) *p++ = 'O';
     if (c->flags & CLIENT_DIRTY_EXEC) *p++ = 'd';
@@ -731,13 +733,14 @@ str client_info_line(struct client *c, str s)
         s,
         "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%d psub=%d ssub=%d "
         "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu obl=0 oll=%u omem=%zu "
-        "tot-mem=%zu events=%s cmd=%s user=%s redir=-1 resp=%d lib-name=%s lib-ver=%s",
+        "tot-mem=%zu events=%s cmd=%s user=%s redir=%lld resp=%d lib-name=%s lib-ver=%s",
         (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "", (now - c->ctime_ms) / 1000,
         (now - c->last_interaction_ms) / 1000, client_flags_string(c, flags), c->db_index, sub, psub, ssub,
         (c->flags & CLIENT_MULTI) ? c->multi_count : -1, client_qbuf_used(c), c->qcap - c->qlen,
         (size_t)c->argc * sizeof(struct arg), c->qcap, c->qbuf_peak, c->out.count, c->out.pending,
         sizeof(*c) + c->qcap + outbuf_memory(&c->out),
-        (c->flags & CLIENT_WRITE_WATCHED) ? "rw" : "r", cmd, acl_client_user_name(c), c->resp, c->lib_name ? c->lib_name : "",
+        (c->flags & CLIENT_WRITE_WATCHED) ? "rw" : "r", cmd, acl_client_user_name(c), tracking_redirect_id(c), c->resp,
+        c->lib_name ? c->lib_name : "",
         c->lib_ver ? c->lib_ver : "");
 }
 

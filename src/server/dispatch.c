@@ -18,6 +18,7 @@
 #include "server/multi.h"
 #include "server/server.h"
 #include "server/latency.h"
+#include "server/tracking.h"
 #include "server/slowlog.h"
 #include "server/subscriptions.h"
 #include "messaging/pubsub.h"
@@ -192,6 +193,7 @@ static void dispatch_account(struct command *cmd, long long usec, bool failed)
     cmd->usec += usec;
     if (failed) cmd->failed_calls++;
     server.stats.total_commands++;
+    latency_histogram_record(cmd, usec);
 }
 
 static bool arg_is(const struct arg *a, const char *literal)
@@ -312,7 +314,9 @@ void dispatch_call(struct client *c, struct command *cmd, int argc, struct arg *
     bool was_executing = c->flags & CLIENT_EXECUTING;
     c->flags |= CLIENT_EXECUTING;
     dispatch_depth++;
+    struct client *tracking_outer = tracking_caller_push(c);
     cmd->proc(&req);
+    tracking_caller_pop(tracking_outer, c, cmd, argc, argv);
     dispatch_depth--;
     db_lazy_delete = lazy_delete;
     db_expiry_ignored = expiry_ignored;
@@ -411,6 +415,7 @@ void dispatch_client_closing(struct client *c)
     subscriptions_client_closing(c);
     multi_discard(c);
     monitor_remove(c);
+    tracking_client_closing(c);
 }
 
 void dispatch_subscription_counts(struct client *c, int *sub, int *psub, int *ssub)
