@@ -30,6 +30,7 @@
 #include "server/info.h"
 #include "server/server.h"
 #include "server/subscriptions.h"
+#include "server/tls_config.h"
 #include "types/hash.h"
 #include "types/hll.h"
 #include "types/list.h"
@@ -325,6 +326,7 @@ int main(int argc, char **argv)
     if (cluster_init() != 0) return 1;
     command_table_add(cluster_enabled() ? cluster_commands : cluster_disabled_commands);
     script_timeout_on_shutdown(exit_without_saving);
+    if (tls_config_init() != 0) return 1;
     if (listeners_open() != 0) {
         log_warning("No listening socket: aborting.");
         return 1;

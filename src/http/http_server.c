@@ -13,7 +13,7 @@
 #include "http/metrics.h"
 #include "server/config.h"
 #include "server/connection.h"
-#include "server/event_loop.h"
+#include "net/event_loop.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/str.h"
