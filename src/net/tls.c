@@ -305,16 +305,19 @@ static void tls_on_event(struct event_loop *loop, int fd, void *data, int mask)
     net_conn_leave(c);
 }
 
-/* Reads whole records while they fit, so that OpenSSL is left holding
- * nothing that readiness would not report (see net_tls_process_pending for
- * when a caller's buffer is smaller than a record). */
+/* Reads one record, and what OpenSSL already decrypted of it if the first
+ * call did not take it all. Without read-ahead OpenSSL takes one record at
+ * a time off the socket, so the next one still shows as readable; asking
+ * for it here would cost a read that finds nothing when the client sent
+ * one command. What a caller's too-small buffer leaves decrypted is
+ * served by net_tls_process_pending. */
 static ssize_t tls_read(struct net_conn *c, void *buf, size_t len)
 {
     struct tls_conn *t = (struct tls_conn *)c;
     size_t total = 0;
     while (total < len) {
         size_t room = len - total;
-        if (total > 0 && room < TLS_RECORD_MAX && SSL_pending(t->ssl) == 0) break;
+        if (total > 0 && SSL_pending(t->ssl) == 0) break;
         ERR_clear_error();
         int n = SSL_read(t->ssl, (char *)buf + total, room > (size_t)INT32_MAX ? INT32_MAX : (int)room);
         if (n > 0) {
