@@ -490,3 +490,45 @@ def test_replica_with_untrusted_certificate_cannot_sync(certs):
         if replica:
             replica.stop()
         primary.stop()
+
+
+# ---- ports ----
+
+
+def test_tls_port_instead_of_port(certs):
+    """port 0: TLS only; nothing listens in the clear."""
+    from conftest import SERVER, LoggedProcess
+    tls_port = free_port()
+    d = tempfile.mkdtemp(prefix="runnel-test-")
+    p = LoggedProcess([SERVER, "--port", "0", "--tls-port", str(tls_port), "--dir", d, "--save", "",
+                       "--tls-cert-file", certs("server.crt"), "--tls-key-file", certs("server.key"),
+                       "--tls-ca-cert-file", certs("ca.crt")], os.path.join(d, "stdout.log"))
+    try:
+        c = redis.Redis(host="127.0.0.1", port=tls_port, ssl=True, ssl_ca_certs=certs("ca.crt"),
+                        ssl_certfile=certs("client.crt"), ssl_keyfile=certs("client.key"), socket_timeout=5)
+        wait_for(lambda: not refused(c.ping), 10, "the TLS port")
+        assert c.config_get("port")["port"] == "0"
+        assert c.set("only", "tls")
+        # with no TCP port either, there would be nothing to connect to
+        with pytest.raises(redis.ResponseError):
+            c.config_set("tls-port", "0")
+        assert c.ping()
+    finally:
+        p.stop()
+
+
+def test_config_set_tls_port_moves_the_listener(srv):
+    admin = srv.client()
+    old = srv.tls_port
+    new = free_port()
+    admin.config_set("tls-port", str(new))
+    try:
+        srv.tls_port = new
+        assert srv.tls_client().ping()
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", old), timeout=1).close()
+        assert admin.ping()  # the plain port stays
+    finally:
+        admin.config_set("tls-port", str(old))
+        srv.tls_port = old
+    assert srv.tls_client().ping()
