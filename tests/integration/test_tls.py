@@ -415,6 +415,25 @@ def test_pubsub_big_fanout_over_tls(srv):
         s.close()
 
 
+def test_output_limit_closes_a_slow_tls_subscriber(srv):
+    admin = srv.client()
+    admin.config_set("client-output-buffer-limit", "pubsub 256kb 0 0")
+    try:
+        s = srv.tls_socket()
+        s.sendall(b"*2\r\n$9\r\nSUBSCRIBE\r\n$4\r\nslow\r\n")
+        time.sleep(0.2)
+        before = admin.info("stats")["client_output_buffer_limit_disconnections"]
+        p = admin.pipeline(transaction=False)
+        for _ in range(3000):  # 30 MB the subscriber never reads: more than the sockets hold
+            p.publish("slow", b"x" * 10000)
+        p.execute()
+        wait_for(lambda: admin.pubsub_numsub("slow")[0][1] == 0, 5, "the slow subscriber to be closed")
+        assert admin.info("stats")["client_output_buffer_limit_disconnections"] == before + 1
+        s.close()
+    finally:
+        admin.config_set("client-output-buffer-limit", "pubsub 32mb 8mb 60")
+
+
 # ---- tools ----
 
 
