@@ -82,7 +82,6 @@ void net_conn_process_pending(void)
     net_tls_process_pending();
 }
 
-/* Starts a non-blocking TCP connect; the type watches EV_WRITE for its end. */
 int net_tcp_start_connect(struct net_conn *c, const char *host, int port)
 {
     char portstr[16];
@@ -107,8 +106,6 @@ int net_tcp_start_connect(struct net_conn *c, const char *host, int port)
     return 0;
 }
 
-/* The result of a non-blocking connect once the socket is writable: 0, or
- * -1 with c->error. */
 int net_tcp_finish_connect(struct net_conn *c)
 {
     int err = 0;

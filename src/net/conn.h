@@ -94,6 +94,11 @@ void net_conn_process_pending(void);
  * net_conn_leave returns false if it was closed (and is now freed). */
 void net_conn_enter(struct net_conn *c);
 bool net_conn_leave(struct net_conn *c);
+/* For the types: starts a non-blocking TCP connect (state CONNECTING, the
+ * socket in c->fd; -1 with c->error), and its result once the socket is
+ * writable (0, or -1 with c->error). */
+int net_tcp_start_connect(struct net_conn *c, const char *host, int port);
+int net_tcp_finish_connect(struct net_conn *c);
 /* For the types: watches exactly `mask` (EV_READ|EV_WRITE) with cb. */
 void net_conn_watch_mask(struct net_conn *c, int mask, void (*cb)(struct event_loop *, int, void *, int));
 

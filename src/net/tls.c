@@ -259,9 +259,6 @@ static void tls_accept(struct net_conn *c)
     net_conn_leave(c);
 }
 
-int net_tcp_start_connect(struct net_conn *c, const char *host, int port);
-int net_tcp_finish_connect(struct net_conn *c);
-
 static int tls_connect(struct net_conn *c, const char *host, int port)
 {
     struct tls_conn *t = (struct tls_conn *)c;
@@ -270,7 +267,10 @@ static int tls_connect(struct net_conn *c, const char *host, int port)
         return -1;
     }
     if (net_tcp_start_connect(c, host, port) < 0) return -1;
-    tls_attach(t, client_ctx);
+    if (tls_attach(t, client_ctx) < 0) {
+        c->error = "can't create a TLS connection";
+        return -1;
+    }
     SSL_set_connect_state(t->ssl);
     tls_update_events(c);
     return 0;
