@@ -28,24 +28,25 @@ bool net_conn_leave(struct net_conn *c)
     return false;
 }
 
-void net_conn_watch_mask(struct net_conn *c, int mask, void (*cb)(struct event_loop *, int, void *, int))
+int net_conn_watch_mask(struct net_conn *c, int mask, void (*cb)(struct event_loop *, int, void *, int))
 {
-    if (c->fd < 0) return;
+    if (c->fd < 0) return 0;
     int now = event_loop_mask(c->loop, c->fd);
-    if (mask & ~now) event_loop_watch(c->loop, c->fd, mask & ~now, cb, c);
     if (now & ~mask) event_loop_unwatch(c->loop, c->fd, now & ~mask);
+    if ((mask & ~now) && event_loop_watch(c->loop, c->fd, mask & ~now, cb, c) < 0) return -1;
+    return 0;
 }
 
-void net_conn_set_read_handler(struct net_conn *c, net_conn_fn *fn)
+int net_conn_set_read_handler(struct net_conn *c, net_conn_fn *fn)
 {
     c->on_read = fn;
-    c->type->update_events(c);
+    return c->type->update_events(c);
 }
 
-void net_conn_set_write_handler(struct net_conn *c, net_conn_fn *fn)
+int net_conn_set_write_handler(struct net_conn *c, net_conn_fn *fn)
 {
     c->on_write = fn;
-    c->type->update_events(c);
+    return c->type->update_events(c);
 }
 
 ssize_t net_conn_write(struct net_conn *c, const void *buf, size_t len)
@@ -134,12 +135,12 @@ static void tcp_on_event(struct event_loop *loop, int fd, void *data, int mask)
     net_conn_leave(c);
 }
 
-static void tcp_update_events(struct net_conn *c)
+static int tcp_update_events(struct net_conn *c)
 {
     int mask = 0;
     if (c->state == NET_CONN_CONNECTING) mask = EV_WRITE;
     else if (c->state == NET_CONN_OPEN) mask = (c->on_read ? EV_READ : 0) | (c->on_write ? EV_WRITE : 0);
-    net_conn_watch_mask(c, mask, tcp_on_event);
+    return net_conn_watch_mask(c, mask, tcp_on_event);
 }
 
 static void tcp_accept(struct net_conn *c)
@@ -153,8 +154,9 @@ static void tcp_accept(struct net_conn *c)
 static int tcp_connect(struct net_conn *c, const char *host, int port)
 {
     if (net_tcp_start_connect(c, host, port) < 0) return -1;
-    tcp_update_events(c);
-    return 0;
+    if (tcp_update_events(c) == 0) return 0;
+    c->error = "too many open descriptors";
+    return -1;
 }
 
 static ssize_t tcp_read(struct net_conn *c, void *buf, size_t len)

@@ -31,7 +31,7 @@ struct net_conn_type {
     int (*connect)(struct net_conn *c, const char *host, int port);
     ssize_t (*read)(struct net_conn *c, void *buf, size_t len);
     ssize_t (*writev)(struct net_conn *c, const struct iovec *iov, int iovcnt);
-    void (*update_events)(struct net_conn *c);
+    int (*update_events)(struct net_conn *c); /* 0, or -1 if the loop refused the descriptor */
     void (*free)(struct net_conn *c);
 };
 
@@ -62,9 +62,10 @@ void net_conn_accept(struct net_conn *c, net_conn_fn *on_open);
 int net_conn_connect(struct net_conn *c, const char *host, int port, net_conn_fn *on_open);
 
 /* Handlers for readable and writable (NULL stops watching); each is called
- * with the connection, whose `data` is the user's. */
-void net_conn_set_read_handler(struct net_conn *c, net_conn_fn *fn);
-void net_conn_set_write_handler(struct net_conn *c, net_conn_fn *fn);
+ * with the connection, whose `data` is the user's. -1 if the event loop
+ * can't watch the descriptor (past its size). */
+int net_conn_set_read_handler(struct net_conn *c, net_conn_fn *fn);
+int net_conn_set_write_handler(struct net_conn *c, net_conn_fn *fn);
 
 /* As read(2) and writev(2): bytes, 0 at end of stream (read), or -1 with
  * errno (EAGAIN: try again when the handler is called). */
@@ -99,7 +100,8 @@ bool net_conn_leave(struct net_conn *c);
  * writable (0, or -1 with c->error). */
 int net_tcp_start_connect(struct net_conn *c, const char *host, int port);
 int net_tcp_finish_connect(struct net_conn *c);
-/* For the types: watches exactly `mask` (EV_READ|EV_WRITE) with cb. */
-void net_conn_watch_mask(struct net_conn *c, int mask, void (*cb)(struct event_loop *, int, void *, int));
+/* For the types: watches exactly `mask` (EV_READ|EV_WRITE) with cb; -1 if
+ * the loop refused. */
+int net_conn_watch_mask(struct net_conn *c, int mask, void (*cb)(struct event_loop *, int, void *, int));
 
 #endif

@@ -182,7 +182,7 @@ static const char *tls_error_text(int ssl_error)
     return buf;
 }
 
-static void tls_update_events(struct net_conn *c)
+static int tls_update_events(struct net_conn *c)
 {
     struct tls_conn *t = (struct tls_conn *)c;
     int mask = 0;
@@ -190,7 +190,7 @@ static void tls_update_events(struct net_conn *c)
     else if (c->state == NET_CONN_HANDSHAKE) mask = EV_READ | (queue_waiting(t) ? EV_WRITE : 0);
     else if (c->state == NET_CONN_OPEN)
         mask = (c->on_read ? EV_READ : 0) | ((c->on_write || queue_waiting(t)) ? EV_WRITE : 0);
-    net_conn_watch_mask(c, mask, tls_on_event);
+    return net_conn_watch_mask(c, mask, tls_on_event);
 }
 
 /* The handshake ended (state OPEN or FAILED): the user decides what next. */
@@ -214,7 +214,7 @@ static void tls_handshake_step(struct tls_conn *t)
     }
     int e = SSL_get_error(t->ssl, rc);
     if ((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) && !t->write_errno) {
-        tls_update_events(&t->conn);
+        if (tls_update_events(&t->conn) < 0) tls_handshake_done(t, NET_CONN_FAILED, "too many open descriptors");
         return;
     }
     tls_handshake_done(t, NET_CONN_FAILED, tls_error_text(e));
@@ -272,8 +272,9 @@ static int tls_connect(struct net_conn *c, const char *host, int port)
         return -1;
     }
     SSL_set_connect_state(t->ssl);
-    tls_update_events(c);
-    return 0;
+    if (tls_update_events(c) == 0) return 0;
+    c->error = "too many open descriptors";
+    return -1;
 }
 
 static void tls_on_event(struct event_loop *loop, int fd, void *data, int mask)

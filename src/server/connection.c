@@ -203,7 +203,7 @@ int listeners_open(void)
 {
     if ((cfg.port > 0 && listeners_open_port(cfg.port, false) < 0) ||
         (cfg.tls_port > 0 && listeners_open_port(cfg.tls_port, true) < 0) || server.listen_count == 0) {
-        if (server.listen_count == 0) log_warning("Neither port nor tls-port is set: nothing to listen on.");
+        if (cfg.port == 0 && cfg.tls_port == 0) log_warning("Neither port nor tls-port is set: nothing to listen on.");
         listeners_close();
         return -1;
     }
@@ -288,7 +288,13 @@ struct client *client_create(struct net_conn *conn)
         socket_describe(fd, false, c->addr, sizeof(c->addr));
         socket_describe(fd, true, c->laddr, sizeof(c->laddr));
         conn->data = c;
-        net_conn_set_read_handler(conn, client_on_read);
+        if (net_conn_set_read_handler(conn, client_on_read) < 0) {
+            conn->data = NULL;
+            outbuf_free(&c->out);
+            resp_parser_free(&c->parser);
+            mem_free(c);
+            return NULL;
+        }
     }
     if (!cfg.requirepass || !cfg.requirepass[0]) c->flags |= CLIENT_AUTHENTICATED;
     if (fd < 0) return c; /* socketless: not listed, not a connection */
