@@ -205,6 +205,82 @@ def test_protocols(srv, certs):
         srv.client().config_set("tls-protocols", "")
 
 
+def test_session_resumption_follows_session_caching(srv, certs):
+    def reused():
+        ctx = ssl.create_default_context(cafile=certs("ca.crt"))
+        ctx.load_cert_chain(certs("client.crt"), certs("client.key"))
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2  # the session is known right after the handshake
+        first = ctx.wrap_socket(socket.create_connection(("127.0.0.1", srv.tls_port), timeout=5),
+                                server_hostname="localhost")
+        first.sendall(b"PING\r\n")
+        assert first.recv(100) == b"+PONG\r\n"
+        session = first.session
+        first.close()
+        again = ctx.wrap_socket(socket.create_connection(("127.0.0.1", srv.tls_port), timeout=5),
+                                server_hostname="localhost", session=session)
+        again.sendall(b"PING\r\n")
+        assert again.recv(100) == b"+PONG\r\n"
+        result = again.session_reused
+        again.close()
+        return result
+
+    assert reused()
+    srv.client().config_set("tls-session-caching", "no")
+    try:
+        assert not reused()
+    finally:
+        srv.client().config_set("tls-session-caching", "yes")
+
+
+def test_ciphersuites_and_ciphers(srv):
+    admin = srv.client()
+    admin.config_set("tls-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256")
+    try:
+        s = srv.tls_socket()
+        assert s.cipher()[0] == "TLS_CHACHA20_POLY1305_SHA256"
+        s.close()
+    finally:
+        admin.config_set("tls-ciphersuites", "")
+    admin.config_set("tls-protocols", "TLSv1.2", "tls-ciphers", "ECDHE-RSA-AES128-GCM-SHA256")
+    try:
+        s = srv.tls_socket()
+        assert s.version() == "TLSv1.2"
+        assert s.cipher()[0] == "ECDHE-RSA-AES128-GCM-SHA256"
+        s.close()
+        with pytest.raises(redis.ResponseError, match="Unable to update TLS configuration"):
+            admin.config_set("tls-ciphers", "NO-SUCH-CIPHER")
+    finally:
+        admin.config_set("tls-protocols", "", "tls-ciphers", "")
+
+
+def test_encrypted_key_with_passphrase_and_ca_dir(certs):
+    d = os.path.dirname(certs("ca.crt"))
+    subprocess.run(["openssl", "pkey", "-in", "server.key", "-aes256", "-passout", "pass:s3cret", "-out",
+                    "server-enc.key"], cwd=d, check=True, capture_output=True)
+    cadir = os.path.join(d, "cadir")
+    os.makedirs(cadir, exist_ok=True)
+    shutil.copy(certs("ca.crt"), os.path.join(cadir, "ca.pem"))
+    subprocess.run(["openssl", "rehash", cadir], check=True, capture_output=True)
+    tls_port = free_port()
+    s = RunnelProcess("--tls-port", str(tls_port), "--tls-cert-file", certs("server.crt"),
+                      "--tls-key-file", certs("server-enc.key"), "--tls-key-file-pass", "s3cret",
+                      "--tls-ca-cert-dir", cadir)
+    try:
+        c = redis.Redis(host="127.0.0.1", port=tls_port, ssl=True, ssl_ca_certs=certs("ca.crt"),
+                        ssl_certfile=certs("client.crt"), ssl_keyfile=certs("client.key"), socket_timeout=5)
+        assert c.ping()
+        assert refused(redis.Redis(host="127.0.0.1", port=tls_port, ssl=True, ssl_ca_certs=certs("ca.crt"),
+                                   ssl_certfile=certs("untrusted.crt"), ssl_keyfile=certs("untrusted.key"),
+                                   socket_timeout=5).ping)
+        # a wrong passphrase is refused at run time, the old key stays
+        with pytest.raises(redis.ResponseError, match="Unable to update TLS configuration"):
+            s.client().config_set("tls-key-file-pass", "wrong")
+        assert c.ping()
+    finally:
+        s.stop()
+        assert_no_sanitizer_report(s)
+
+
 # ---- hostile or stalled peers ----
 
 
