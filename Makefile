@@ -14,7 +14,11 @@ PYTHON   := /usr/bin/python3
 
 SRCS      := $(shell find src -name '*.c' | sort)
 LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
-LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+# The console's files, turned into a C table by scripts/embed-assets (generated, in $(BUILD)/gen).
+CONSOLE_FILES := $(sort $(wildcard src/http/console/*))
+CONSOLE_GEN   := $(BUILD)/gen/console_assets.c
+CONSOLE_OBJ   := $(BUILD)/obj/gen/console_assets.o
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(CONSOLE_OBJ)
 MAIN_OBJ  := $(BUILD)/obj/src/main.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -27,6 +31,14 @@ all: $(BUILD)/runnel-server tools
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(CONSOLE_GEN): $(CONSOLE_FILES) scripts/embed-assets
+	@mkdir -p $(dir $@)
+	$(PYTHON) scripts/embed-assets src/http/console $@
+
+$(CONSOLE_OBJ): $(CONSOLE_GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/librunnel.a: $(LIB_OBJS)
 	@rm -f $@
@@ -44,7 +56,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librunnel.a
 deps:
 	@scripts/install-deps
 
-# The default configuration, plus the HTTP endpoint (Prometheus metrics) on
+# The default configuration, plus the HTTP endpoint (the console at /, Prometheus metrics) on
 # 127.0.0.1:9121; the server logs its address at start-up.
 run: deps
 	@$(MAKE) --no-print-directory $(BUILD)/runnel-server

@@ -36,6 +36,7 @@
 #include "types/list.h"
 #include "types/set.h"
 #include "types/stream.h"
+#include "types/stream_idmp.h"
 #include "types/string.h"
 #include "types/types.h"
 #include "types/zset.h"
@@ -147,6 +148,8 @@ static int apply_type_tunables(const char **err)
     list_compress_depth = cfg.list_compress_depth;
     stream_node_max_bytes = cfg.stream_node_max_bytes;
     stream_node_max_entries = cfg.stream_node_max_entries;
+    stream_idmp_default_duration = cfg.stream_idmp_duration;
+    stream_idmp_default_maxsize = cfg.stream_idmp_maxsize;
     hash_max_listpack_entries = cfg.hash_max_listpack_entries;
     hash_max_listpack_value = cfg.hash_max_listpack_value;
     set_max_intset_entries = cfg.set_max_intset_entries;
@@ -227,6 +230,8 @@ static void server_init(void)
     config_set_apply_hook("maxmemory-policy", apply_type_tunables);
     config_set_apply_hook("stream-node-max-bytes", apply_type_tunables);
     config_set_apply_hook("stream-node-max-entries", apply_type_tunables);
+    config_set_apply_hook("stream-idmp-duration", apply_type_tunables);
+    config_set_apply_hook("stream-idmp-maxsize", apply_type_tunables);
     config_set_apply_hook("zset-max-listpack-entries", apply_type_tunables);
     config_set_apply_hook("zset-max-listpack-value", apply_type_tunables);
     config_set_apply_hook("lfu-log-factor", apply_type_tunables);

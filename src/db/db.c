@@ -175,6 +175,24 @@ void db_set(struct db *db, const char *key, size_t len, struct object *val, bool
     if (!keep_ttl) dict_delete(db->expires, key, len);
 }
 
+void db_report_overwrite(struct db *db, const char *key, size_t len, int old_type, int new_type)
+{
+    if (db_hooks.key_overwritten) db_hooks.key_overwritten(db, key, len, old_type, new_type);
+}
+
+void db_overwrite(struct db *db, const char *key, size_t len, struct object *val, bool keep_ttl)
+{
+    struct dict_entry *e = db_entry(db, key, len);
+    if (!e) {
+        db_add(db, key, len, val);
+        return;
+    }
+    int old_type = ((struct object *)e->v.ptr)->type;
+    db_replace(db, e, val);
+    if (!keep_ttl) dict_delete(db->expires, key, len);
+    db_report_overwrite(db, key, len, old_type, val->type);
+}
+
 bool db_delete(struct db *db, const char *key, size_t len)
 {
     if (dict_size(db->expires) > 0) dict_delete(db->expires, key, len);

@@ -39,6 +39,9 @@ struct db_hooks {
     void (*key_added)(struct db *db, const char *key, size_t len);
     /* A read looked for a key that is not there ("keymiss" notifications). */
     void (*key_missed)(struct db *db, const char *key, size_t len);
+    /* A key's value was replaced whole ("overwritten", and "type_changed"
+     * when the types differ). */
+    void (*key_overwritten)(struct db *db, const char *key, size_t len, int old_type, int new_type);
 };
 
 /* Told of every key that enters or leaves a database's table, whatever
@@ -96,6 +99,12 @@ bool db_add_loaded(struct db *db, const char *key, size_t len, struct object *va
 /* Sets a key to a value, freeing any old value; the TTL is dropped unless
  * keep_ttl. */
 void db_set(struct db *db, const char *key, size_t len, struct object *val, bool keep_ttl);
+/* db_set for a write that replaces a key's value whole (SET, the *STORE
+ * commands): an existing key is reported through key_overwritten. Writes
+ * that change a value (INCR, APPEND) use db_set. */
+void db_overwrite(struct db *db, const char *key, size_t len, struct object *val, bool keep_ttl);
+/* Reports an overwrite made another way (RENAME, COPY, RESTORE REPLACE). */
+void db_report_overwrite(struct db *db, const char *key, size_t len, int old_type, int new_type);
 /* Replaces the value of an existing key in place, keeping its TTL. */
 void db_replace(struct db *db, struct dict_entry *e, struct object *val);
 struct dict_entry *db_entry(struct db *db, const char *key, size_t len);

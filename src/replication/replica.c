@@ -52,7 +52,7 @@ enum link_state {
     LINK_CONNECTED,  /* the primary's stream runs through uplink.master */
 };
 
-enum handshake_step { STEP_PING, STEP_AUTH, STEP_PORT, STEP_IP, STEP_CAPA, STEP_PSYNC };
+enum handshake_step { STEP_PING, STEP_AUTH, STEP_PORT, STEP_IP, STEP_CAPA, STEP_TERM, STEP_PSYNC };
 
 static struct {
     char host[256];
@@ -161,6 +161,11 @@ static bool send_step(enum handshake_step step)
         const char *a[] = {"REPLCONF", "capa", "eof", "capa", "psync2"};
         return send_command(5, a);
     }
+    case STEP_TERM: {
+        snprintf(num, sizeof(num), "%lld", repl.term);
+        const char *a[] = {"REPLCONF", "term", num};
+        return send_command(3, a);
+    }
     case STEP_PSYNC: {
         const char *id = uplink.have_history ? repl.replid : "?";
         if (uplink.have_history) snprintf(num, sizeof(num), "%lld", repl_buffer_end() + 1);
@@ -179,6 +184,7 @@ static enum handshake_step next_step(enum handshake_step step)
     if (step <= STEP_AUTH) return STEP_PORT;
     if (step == STEP_PORT && cfg.replica_announce_ip) return STEP_IP;
     if (step <= STEP_IP) return STEP_CAPA;
+    if (step == STEP_CAPA && repl.term > 0) return STEP_TERM; /* in a cluster */
     return STEP_PSYNC;
 }
 
@@ -402,6 +408,14 @@ static void handshake_reply(const char *line)
     case STEP_IP:
     case STEP_CAPA:
         if (!ok) log_notice("(Non critical) Primary does not understand REPLCONF: %s", line);
+        break;
+    case STEP_TERM:
+        /* a primary that a newer one has replaced must not be followed */
+        if (!ok && strstr(line, "Stale primary")) {
+            log_warning("Not replicating a stale primary: %s", line + 1);
+            link_drop(NULL);
+            return;
+        }
         break;
     case STEP_PSYNC:
         if (strncmp(line, "+FULLRESYNC", 11) == 0 && parse_fullresync(line)) {

@@ -253,6 +253,8 @@ static struct directive directives[] = {
     INT("list-compress-depth", NULL, list_compress_depth, "0", 0, INT_MAX, 0),
     LL("stream-node-max-bytes", stream_node_max_bytes, "4096", 0, LLONG_MAX, F_MEMORY),
     INT("stream-node-max-entries", NULL, stream_node_max_entries, "100", 0, INT_MAX, 0),
+    INT("stream-idmp-duration", NULL, stream_idmp_duration, "100", 1, 86400, 0),
+    INT("stream-idmp-maxsize", NULL, stream_idmp_maxsize, "100", 1, 10000, 0),
     INT("hash-max-listpack-entries", "hash-max-ziplist-entries", hash_max_listpack_entries, "128", 0, INT_MAX, 0),
     INT("hash-max-listpack-value", "hash-max-ziplist-value", hash_max_listpack_value, "64", 0, INT_MAX, F_MEMORY),
     INT("set-max-intset-entries", NULL, set_max_intset_entries, "512", 0, INT_MAX, 0),

@@ -96,6 +96,8 @@ struct server_config {
     int list_compress_depth;
     long long stream_node_max_bytes;
     int stream_node_max_entries;
+    int stream_idmp_duration;
+    int stream_idmp_maxsize;
     int hash_max_listpack_entries;
     int hash_max_listpack_value;
     int set_max_intset_entries;

@@ -17,6 +17,7 @@ static const struct {
 } key_flags_table[] = {
     {"append", "RW insert"},
     {"blmove", "RW access delete|RW insert"},
+    {"blmovem", "RW access delete|RW insert"},
     {"blmpop", "RW access delete"},
     {"blpop", "RW access delete"},
     {"brpop", "RW access delete"},
@@ -51,6 +52,7 @@ static const struct {
     {"linsert", "RW insert"},
     {"llen", "RO"},
     {"lmove", "RW access delete|RW insert"},
+    {"lmovem", "RW access delete|RW insert"},
     {"lmpop", "RW access delete"},
     {"lpop", "RW access delete"},
     {"lpush", "RW insert"},
@@ -130,7 +132,9 @@ static const struct {
     {"xreadgroup", "RO access"},
     /* Redis 8's stream commands, by the nearest 7.0 command */
     {"xackdel", "RW update"},
+    {"xcfgset", "RW update"},
     {"xdelex", "RW delete"},
+    {"xidmprecord", "RW update"},
     {"xnack", "RW update"},
 };
 

@@ -82,7 +82,7 @@ void zset_store_result(struct request *req, const struct arg *dst, struct object
         reply_int(req->out, 0);
         return;
     }
-    db_set(req->db, dst->ptr, dst->len, result, false);
+    db_overwrite(req->db, dst->ptr, dst->len, result, false);
     key_changed(req, dst->ptr, dst->len, NOTIFY_ZSET, event);
     reply_int(req->out, (long long)n);
 }

@@ -173,3 +173,34 @@ def test_losing_one_of_three_etcd_members_changes_nothing():
             n.stop()
         for m in members:
             m.stop()
+
+
+def shard_term(node):
+    info = node.client().execute_command("CLUSTER", "INFO").decode()
+    return int(next(l.split(":")[1] for l in info.split("\r\n") if l.startswith("cluster_shard_term:")))
+
+
+def test_the_shard_term_grows_at_a_failover_and_a_stale_primary_is_refused(cluster):
+    """The term is the etcd revision at which the shard's primary took its
+    key; replicas tell theirs in the handshake (REPLCONF term), and a
+    primary older than what a replica knows refuses it."""
+    nodes = cluster
+    primary = owner_of(nodes, 7092)
+    replica = replica_of(nodes, primary)
+    wait_until(lambda: replica.client().info("replication")["master_link_status"] == "up", what="the link")
+    term = shard_term(primary)
+    assert term > 0 and shard_term(replica) == term
+    c = primary.client()
+    assert c.execute_command("REPLCONF", "term", term) == b"OK"
+    with pytest.raises(redis.ResponseError, match="Stale primary: my term %d is older than the replica's %d"
+                       % (term, term + 1)):
+        c.execute_command("REPLCONF", "term", term + 1)
+    with pytest.raises(redis.ResponseError, match="Invalid term"):
+        c.execute_command("REPLCONF", "term", "x")
+    os.kill(primary.proc.pid, signal.SIGKILL)
+    others = [n for n in nodes if n is not primary]
+    wait_until(lambda: owner_of(others, 7092) is replica, timeout=15, what="the failover")
+    wait_until(lambda: shard_term(replica) > term, what="a newer term")
+    new = replica.client()
+    with pytest.raises(redis.ResponseError, match="Stale primary"):
+        new.execute_command("REPLCONF", "term", shard_term(replica) + 5)
