@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <string.h>
@@ -490,6 +491,23 @@ static int ctx_load_pair(SSL_CTX *ctx, const char *cert, const char *key, const 
     return ok ? 0 : -1;
 }
 
+/* The DHE parameters from a PEM file, or OpenSSL's own sized to the
+ * certificate's key when none is given. */
+static int ctx_load_dh_params(SSL_CTX *ctx, const char *path)
+{
+    if (!set(path)) return SSL_CTX_set_dh_auto(ctx, 1) == 1 ? 0 : -1;
+    BIO *bio = BIO_new_file(path, "r");
+    if (!bio) return -1;
+    EVP_PKEY *params = PEM_read_bio_Parameters(bio, NULL);
+    BIO_free(bio);
+    if (!params) return -1;
+    if (SSL_CTX_set0_tmp_dh_pkey(ctx, params) != 1) {
+        EVP_PKEY_free(params);
+        return -1;
+    }
+    return 0;
+}
+
 /* One context, for accepting (server) or connecting; NULL with *err. */
 static SSL_CTX *ctx_build(const struct net_tls_config *conf, bool server, const char **err)
 {
@@ -535,6 +553,10 @@ static SSL_CTX *ctx_build(const struct net_tls_config *conf, bool server, const 
         SSL_CTX_load_verify_locations(ctx, set(conf->ca_cert_file) ? conf->ca_cert_file : NULL,
                                       set(conf->ca_cert_dir) ? conf->ca_cert_dir : NULL) != 1) {
         *err = "can't load the CA certificates";
+        goto fail;
+    }
+    if (server && ctx_load_dh_params(ctx, conf->dh_params_file) < 0) {
+        *err = "can't load tls-dh-params-file";
         goto fail;
     }
     if (server) {

@@ -18,6 +18,7 @@ struct net_tls_config {
     const char *cert_file, *key_file, *key_file_pass;
     const char *client_cert_file, *client_key_file, *client_key_file_pass; /* default: cert_file, key_file */
     const char *ca_cert_file, *ca_cert_dir;
+    const char *dh_params_file; /* DH parameters (PEM) for DHE ciphers; OpenSSL's built-in ones when unset */
     const char *protocols;    /* "TLSv1.2 TLSv1.3" (the default when empty) */
     const char *ciphers;      /* TLSv1.2 and below, OpenSSL's cipher-list syntax */
     const char *ciphersuites; /* TLSv1.3 */

@@ -237,6 +237,7 @@ static struct directive directives[] = {
     STRING("tls-client-key-file-pass", tls_client_key_file_pass, "", 0, NULL),
     STRING("tls-ca-cert-file", tls_ca_cert_file, "", 0, NULL),
     STRING("tls-ca-cert-dir", tls_ca_cert_dir, "", 0, NULL),
+    STRING("tls-dh-params-file", tls_dh_params_file, "", 0, NULL),
     STRING("tls-protocols", tls_protocols, "", 0, NULL),
     STRING("tls-ciphers", tls_ciphers, "", 0, NULL),
     STRING("tls-ciphersuites", tls_ciphersuites, "", 0, NULL),

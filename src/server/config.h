@@ -160,6 +160,7 @@ struct server_config {
     char *tls_cert_file, *tls_key_file, *tls_key_file_pass;
     char *tls_client_cert_file, *tls_client_key_file, *tls_client_key_file_pass;
     char *tls_ca_cert_file, *tls_ca_cert_dir;
+    char *tls_dh_params_file;
     char *tls_protocols, *tls_ciphers, *tls_ciphersuites;
     int tls_auth_clients; /* enum net_tls_auth: 0 no, 1 yes, 2 optional */
     int tls_prefer_server_ciphers;

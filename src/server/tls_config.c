@@ -25,6 +25,7 @@ static int tls_config_apply(const char **err)
         .client_key_file_pass = cfg.tls_client_key_file_pass,
         .ca_cert_file = cfg.tls_ca_cert_file,
         .ca_cert_dir = cfg.tls_ca_cert_dir,
+        .dh_params_file = cfg.tls_dh_params_file,
         .protocols = cfg.tls_protocols,
         .ciphers = cfg.tls_ciphers,
         .ciphersuites = cfg.tls_ciphersuites,
@@ -53,7 +54,7 @@ int tls_config_init(void)
 {
     static const char *const names[] = {
         "tls-cert-file", "tls-key-file", "tls-key-file-pass", "tls-client-cert-file", "tls-client-key-file",
-        "tls-client-key-file-pass", "tls-ca-cert-file", "tls-ca-cert-dir", "tls-protocols", "tls-ciphers",
+        "tls-client-key-file-pass", "tls-ca-cert-file", "tls-ca-cert-dir", "tls-dh-params-file", "tls-protocols", "tls-ciphers",
         "tls-ciphersuites", "tls-auth-clients", "tls-prefer-server-ciphers", "tls-session-caching",
         "tls-session-cache-size", "tls-session-cache-timeout", "tls-replication", "tls-cluster",
         "tls-handshake-timeout"};

@@ -122,6 +122,7 @@ def test_default_tls_settings_as_redis(srv):
     assert got["tls-prefer-server-ciphers"] == "no"
     assert got["tls-replication"] == "no"
     assert got["tls-cluster"] == "no"
+    assert got["tls-dh-params-file"] == ""
     assert got["tls-port"] == str(srv.tls_port)
 
 
@@ -279,6 +280,25 @@ def test_encrypted_key_with_passphrase_and_ca_dir(certs):
     finally:
         s.stop()
         assert_no_sanitizer_report(s)
+
+
+def test_dh_params_file(srv, certs):
+    d = os.path.dirname(certs("ca.crt"))
+    subprocess.run(["openssl", "dhparam", "-dsaparam", "-out", "dh.pem", "2048"], cwd=d, check=True,
+                   capture_output=True)
+    admin = srv.client()
+    with pytest.raises(redis.ResponseError, match="Unable to update TLS configuration"):
+        admin.config_set("tls-dh-params-file", certs("ca.crt"))  # not DH parameters
+    admin.config_set("tls-dh-params-file", certs("dh.pem"), "tls-protocols", "TLSv1.2",
+                     "tls-ciphers", "DHE-RSA-AES128-GCM-SHA256")
+    try:
+        s = srv.tls_socket()
+        assert s.cipher()[0] == "DHE-RSA-AES128-GCM-SHA256"
+        s.sendall(b"PING\r\n")
+        assert s.recv(100) == b"+PONG\r\n"
+        s.close()
+    finally:
+        admin.config_set("tls-dh-params-file", "", "tls-protocols", "", "tls-ciphers", "")
 
 
 # ---- hostile or stalled peers ----
