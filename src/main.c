@@ -31,6 +31,7 @@
 #include "server/info.h"
 #include "server/server.h"
 #include "server/subscriptions.h"
+#include "server/tls_config.h"
 #include "server/tracking.h"
 #include "types/hash.h"
 #include "types/hll.h"
@@ -339,6 +340,7 @@ int main(int argc, char **argv)
         return 1;
     }
     script_timeout_on_shutdown(exit_without_saving);
+    if (tls_config_init() != 0) return 1;
     if (listeners_open() != 0) {
         log_warning("No listening socket: aborting.");
         return 1;

@@ -19,7 +19,7 @@
 #include "protocol/outbuf.h"
 #include "server/client.h"
 #include "server/connection.h"
-#include "server/event_loop.h"
+#include "net/event_loop.h"
 #include "server/info.h"
 #include "server/server.h"
 #include "util/mem.h"

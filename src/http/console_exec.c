@@ -7,7 +7,7 @@
 #include "server/client.h"
 #include "server/connection.h"
 #include "server/dispatch.h"
-#include "server/event_loop.h"
+#include "net/event_loop.h"
 #include "server/server.h"
 #include "util/mem.h"
 #include "util/str.h"
@@ -22,7 +22,7 @@ static struct client *console_client;
 static struct client *exec_client(void)
 {
     if (console_client) return console_client;
-    console_client = client_create(-1);
+    console_client = client_create(NULL);
     console_client->flags |= CLIENT_AUTHENTICATED;
     console_client->resp = 3;
     console_client->out.resp = 3;

@@ -6,7 +6,7 @@
 
 #include "server/blocked.h"
 #include "server/command_table.h"
-#include "server/event_loop.h"
+#include "net/event_loop.h"
 #include "server/server.h"
 #include "util/mem.h"
 

@@ -19,7 +19,7 @@
 #include "server/acl.h"
 #include "server/config.h"
 #include "server/connection.h"
-#include "server/event_loop.h"
+#include "net/event_loop.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/str.h"

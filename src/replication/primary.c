@@ -13,7 +13,7 @@
 #include "replication/repl_state.h"
 #include "server/config.h"
 #include "server/connection.h"
-#include "server/event_loop.h"
+#include "net/event_loop.h"
 #include "server/server.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -261,7 +261,7 @@ long primary_stream_write(struct client *c)
 {
     struct replica *r = c->replication;
     if (!r || r->state != REPLICA_ONLINE) return 0;
-    return (long)repl_cursor_write(&r->cursor, c->fd);
+    return (long)repl_cursor_write(&r->cursor, c->conn);
 }
 
 static void replica_ip(const struct replica *r, char *out, size_t size)

@@ -692,7 +692,7 @@ int script_lua_load(lua_State *L, const char *body, size_t len, const char *chun
  * freed. */
 void script_client_init(void)
 {
-    struct client *c = client_create(-1);
+    struct client *c = client_create(NULL);
     c->flags |= CLIENT_AUTHENTICATED;
     snprintf(c->addr, sizeof(c->addr), "lua");
     script_client = c;

@@ -2,11 +2,11 @@
 
 #include <string.h>
 
+#include "net/event_loop.h"
 #include "protocol/reply.h"
 #include "server/client.h"
 #include "server/config.h"
 #include "server/connection.h"
-#include "server/event_loop.h"
 #include "util/mem.h"
 
 /* Entries within this many ms of each other with the same reason, context,

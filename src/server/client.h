@@ -15,6 +15,7 @@
 #include "util/str.h"
 
 struct waiter;
+struct net_conn;
 struct event_timer;
 struct acl_user;
 
@@ -32,7 +33,7 @@ enum client_flags {
     CLIENT_REPLY_SKIP_NEXT = 1 << 10,
     CLIENT_REPLY_SKIP = 1 << 11,
     CLIENT_AUTHENTICATED = 1 << 12,
-    CLIENT_WRITE_WATCHED = 1 << 13,    /* EV_WRITE registered: socket was full */
+    CLIENT_WRITE_WATCHED = 1 << 13,    /* write handler set: the connection was full */
     CLIENT_PROTECTED = 1 << 14,        /* must not be freed right now */
     CLIENT_NO_TOUCH = 1 << 15,
     CLIENT_PAUSED = 1 << 16,           /* held back by CLIENT PAUSE */
@@ -54,7 +55,8 @@ struct queued_command {
 
 struct client {
     uint64_t id;
-    int fd;
+    int fd;                /* the connection's socket (CLIENT LIST fd=), -1: socketless */
+    struct net_conn *conn; /* what carries it (net/conn.h), NULL: socketless */
     uint32_t flags;
     char addr[64];
     char laddr[64];

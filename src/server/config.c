@@ -82,6 +82,7 @@ static const struct enum_name diskless_load_names[] = {{"disabled", DISKLESS_LOA
 
 /* The values are acl_user.h's selector flags: 0, or ACL_SEL_ALLCHANNELS. */
 static const struct enum_name pubsub_default_names[] = {{"allchannels", 4}, {"resetchannels", 0}, {NULL, 0}};
+static const struct enum_name tls_auth_names[] = {{"no", 0}, {"yes", 1}, {"optional", 2}, {NULL, 0}};
 
 static const struct enum_name permit_names[] = {
     {"no", CONFIG_PERMIT_NO}, {"yes", CONFIG_PERMIT_YES}, {"local", CONFIG_PERMIT_LOCAL}, {NULL, 0}};
@@ -250,6 +251,28 @@ static struct directive directives[] = {
     BOOL("cluster-require-full-coverage", NULL, cluster_require_full_coverage, "yes", 0),
     BOOL("cluster-allow-reads-when-down", NULL, cluster_allow_reads_when_down, "no", 0),
     BOOL("cluster-replica-no-failover", "cluster-slave-no-failover", cluster_replica_no_failover, "no", 0),
+    /* TLS */
+    INT("tls-port", NULL, tls_port, "0", 0, 65535, 0),
+    STRING("tls-cert-file", tls_cert_file, "", 0, NULL),
+    STRING("tls-key-file", tls_key_file, "", 0, NULL),
+    STRING("tls-key-file-pass", tls_key_file_pass, "", 0, NULL),
+    STRING("tls-client-cert-file", tls_client_cert_file, "", 0, NULL),
+    STRING("tls-client-key-file", tls_client_key_file, "", 0, NULL),
+    STRING("tls-client-key-file-pass", tls_client_key_file_pass, "", 0, NULL),
+    STRING("tls-ca-cert-file", tls_ca_cert_file, "", 0, NULL),
+    STRING("tls-ca-cert-dir", tls_ca_cert_dir, "", 0, NULL),
+    STRING("tls-dh-params-file", tls_dh_params_file, "", 0, NULL),
+    STRING("tls-protocols", tls_protocols, "", 0, NULL),
+    STRING("tls-ciphers", tls_ciphers, "", 0, NULL),
+    STRING("tls-ciphersuites", tls_ciphersuites, "", 0, NULL),
+    ENUM("tls-auth-clients", tls_auth_clients, "yes", tls_auth_names, 0),
+    BOOL("tls-prefer-server-ciphers", NULL, tls_prefer_server_ciphers, "no", 0),
+    BOOL("tls-session-caching", NULL, tls_session_caching, "yes", 0),
+    INT("tls-session-cache-size", NULL, tls_session_cache_size, "20480", 0, INT_MAX, 0),
+    INT("tls-session-cache-timeout", NULL, tls_session_cache_timeout, "300", 0, INT_MAX, 0),
+    BOOL("tls-replication", NULL, tls_replication, "no", 0),
+    BOOL("tls-cluster", NULL, tls_cluster, "no", 0),
+    INT("tls-handshake-timeout", NULL, tls_handshake_timeout, "10000", 0, INT_MAX, 0),
     /* Encodings */
     INT("list-max-listpack-size", "list-max-ziplist-size", list_max_listpack_size, "-2", -5, INT_MAX, 0),
     INT("list-compress-depth", NULL, list_compress_depth, "0", 0, INT_MAX, 0),

@@ -160,6 +160,21 @@ struct server_config {
     int cluster_require_full_coverage;
     int cluster_allow_reads_when_down;
     int cluster_replica_no_failover;
+    /* TLS (server/tls.c hands them to net/tls.c); strings "" when unset */
+    int tls_port; /* 0: none */
+    char *tls_cert_file, *tls_key_file, *tls_key_file_pass;
+    char *tls_client_cert_file, *tls_client_key_file, *tls_client_key_file_pass;
+    char *tls_ca_cert_file, *tls_ca_cert_dir;
+    char *tls_dh_params_file;
+    char *tls_protocols, *tls_ciphers, *tls_ciphersuites;
+    int tls_auth_clients; /* enum net_tls_auth: 0 no, 1 yes, 2 optional */
+    int tls_prefer_server_ciphers;
+    int tls_session_caching;
+    int tls_session_cache_size;
+    int tls_session_cache_timeout;
+    int tls_replication;
+    int tls_cluster;
+    int tls_handshake_timeout; /* ms */
 };
 
 enum repl_diskless_load { DISKLESS_LOAD_DISABLED, DISKLESS_LOAD_ON_EMPTY_DB, DISKLESS_LOAD_SWAPDB };

@@ -3,7 +3,8 @@
 
 #include <time.h>
 
-#include "server/event_loop.h"
+#include "net/conn.h"
+#include "net/event_loop.h"
 
 #include "server/blocked.h"
 #include "server/config.h"
@@ -92,6 +93,8 @@ void server_before_sleep(struct event_loop *loop)
         dispatch_resume_paused();
     }
     blocked_resume_unblocked();
+    /* input a TLS connection decrypted but its client has not read yet */
+    net_conn_process_pending();
     /* the AOF drains the log, which hands it to replication on its way */
     tracking_before_sleep();
     if (server_persistence_hooks.before_flush) server_persistence_hooks.before_flush();
