@@ -27,13 +27,6 @@ struct pattern_index {
     size_t size;
 };
 
-static size_t literal_prefix_len(const char *p, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (p[i] == '*' || p[i] == '?' || p[i] == '[' || p[i] == '\\') return i;
-    return len;
-}
-
 /* Index of the child for byte b, or of where it would be inserted. */
 static size_t kid_slot(const struct pi_node *n, unsigned char b, bool *found)
 {
@@ -103,7 +96,7 @@ size_t pattern_index_size(const struct pattern_index *idx)
 
 void pattern_index_add(struct pattern_index *idx, const char *pattern, size_t len, void *value)
 {
-    size_t plen = literal_prefix_len(pattern, len);
+    size_t plen = glob_literal_prefix(pattern, len);
     struct pi_node *n = &idx->root;
     for (size_t i = 0; i < plen; i++) n = kid_find_or_add(n, (unsigned char)pattern[i]);
     if (n->nentries == n->ecap) {
@@ -157,7 +150,7 @@ static void chain_cut(struct pi_node *n, unsigned char b)
  * another branch). */
 bool pattern_index_remove(struct pattern_index *idx, const char *pattern, size_t len, void *value)
 {
-    size_t plen = literal_prefix_len(pattern, len);
+    size_t plen = glob_literal_prefix(pattern, len);
     struct pi_node *n = &idx->root, *keep = n;
     size_t keep_depth = 0;
     for (size_t i = 0; i < plen; i++) {

@@ -56,13 +56,6 @@ static uint32_t prefix_hash(const char *p, size_t len)
     return hash_more(HASH_START, p, 0, len);
 }
 
-static size_t literal_prefix(const char *p, size_t len)
-{
-    size_t i = 0;
-    while (i < len && p[i] != '*' && p[i] != '?' && p[i] != '[' && p[i] != '\\') i++;
-    return i;
-}
-
 /* Prefixes are short: compared in place rather than through a memcmp call. */
 static inline bool same_bytes(const char *a, const char *b, size_t len)
 {
@@ -105,14 +98,14 @@ struct acl_key_index *acl_key_index_build(const struct acl_keypat *pats, int n)
     bool indexed = true;
     for (int i = 0; i < n && indexed; i++) {
         size_t plen = str_len(pats[i].pattern);
-        size_t lit = literal_prefix(pats[i].pattern, plen);
+        size_t lit = glob_literal_prefix(pats[i].pattern, plen);
         if (lit > 0) indexed = note_length(ix, lit);
     }
     if (!indexed) ix->nlengths = 0;
     for (int i = 0; i < n; i++) {
         size_t plen = str_len(pats[i].pattern);
         const char *p = pats[i].pattern;
-        size_t lit = literal_prefix(p, plen);
+        size_t lit = glob_literal_prefix(p, plen);
         ix->kind[i] = lit == plen ? KIND_EXACT : (lit + 1 == plen && p[lit] == '*') ? KIND_PREFIX : KIND_GLOB;
         ix->next[i] = -1;
         if (lit == 0 || !indexed) {

@@ -92,3 +92,10 @@ bool glob_match(const char *pattern, size_t plen, const char *string, size_t sle
     while (pi < plen && p[pi] == '*') pi++;
     return pi == plen;
 }
+
+size_t glob_literal_prefix(const char *pattern, size_t len)
+{
+    size_t i = 0;
+    while (i < len && pattern[i] != '*' && pattern[i] != '?' && pattern[i] != '[' && pattern[i] != '\\') i++;
+    return i;
+}

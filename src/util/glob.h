@@ -14,4 +14,8 @@
  * a hostile pattern cannot make it exponential. */
 bool glob_match(const char *pattern, size_t plen, const char *string, size_t slen, bool nocase);
 
+/* Length of the pattern's literal prefix: the bytes before its first `*`,
+ * `?`, `[` or `\`. Any string the pattern matches starts with them. */
+size_t glob_literal_prefix(const char *pattern, size_t len);
+
 #endif
