@@ -39,9 +39,28 @@ bool dump_payload_trailer_ok(const void *payload, size_t len, unsigned version);
 /* The payload of o; NULL when its type has no save hook. */
 str dump_payload_create(const struct object *o);
 
+/* Payloads in another format (Redis's RDB value encoding), installed by
+ * persistence/ at start-up: `load` is tried when a payload's trailer is not
+ * Runnel's and answers as dump_payload_load does; `create` makes DUMP's
+ * payload when `use_for_dump` says so (dump-payload-format redis). Members may
+ * be NULL. */
+struct dump_payload_foreign {
+    enum dump_payload_result (*load)(const void *payload, size_t len, struct object **out, char *err, size_t errlen);
+    str (*create)(const struct object *o);
+    bool (*use_for_dump)(void);
+};
+extern struct dump_payload_foreign dump_payload_foreign;
+
 /* Checks the trailer, then decodes the value into *out (a new object the
  * caller owns). On DUMP_PAYLOAD_BAD_DATA err holds the decoder's reason. */
 enum dump_payload_result dump_payload_load(const void *payload, size_t len, struct object **out, char *err,
                                            size_t errlen);
+
+/* The end of a decode: o (NULL when it failed, the reason in the reader)
+ * must have used every byte up to the trailer. Hands it to *out, or frees
+ * it and copies the reader's reason into err. */
+struct codec_in;
+enum dump_payload_result dump_payload_finish(struct codec_in *in, struct object *o, struct object **out, char *err,
+                                             size_t errlen);
 
 #endif
