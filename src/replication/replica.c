@@ -160,8 +160,9 @@ static bool send_step(enum handshake_step step)
         return send_command(3, a);
     }
     case STEP_CAPA: {
-        const char *a[] = {"REPLCONF", "capa", "eof", "capa", "psync2"};
-        return send_command(5, a);
+        /* capa runnel: Runnel's own snapshot format (a Redis primary ignores it) */
+        const char *a[] = {"REPLCONF", "capa", "eof", "capa", "psync2", "capa", "runnel"};
+        return send_command(7, a);
     }
     case STEP_PSYNC: {
         const char *id = uplink.have_history ? repl.replid : "?";
