@@ -473,3 +473,47 @@ def test_redis_server_replicates_from_runnel(env):
     assert pending(r) == [i for i in pending(b) if i != b"1000-12"]
     assert "left out of the RDB" in open(dst.log_path).read()
     assert dataset(r, seen_times=False).keys() == dataset(b, seen_times=False).keys()
+
+
+@pytest.mark.parametrize("diskless,load", [("yes", "disabled"), ("no", "on-empty-db")],
+                         ids=["eof-marked-to-file", "sized-to-memory"])
+def test_runnel_replicates_from_redis_then_promotes(env, diskless, load):
+    src = env.redis("--repl-diskless-sync-delay", "0", "--repl-diskless-sync", diskless)
+    a = src.client()
+    populate(a)
+    dst = env.runnel(None, "--replicaof", "127.0.0.1", str(src.port), "--repl-diskless-load", load)
+    b = dst.client()
+    wait_for(lambda: b.info("replication")["master_link_status"] == "up", what="the link")
+    wait_for(lambda: dataset(b) == dataset(a), what="the full sync")
+    assert functions(b) == functions(a)
+    # the stream: plain writes, MULTI/EXEC, scripts, functions, groups, expiry (as DEL)
+    a.set("live", 1)
+    with a.pipeline(transaction=True) as p:
+        p.incr("counter").rpush("l:small", "tail").zadd("z:small", {"new": 7})
+        p.execute()
+    a.eval("redis.call('hset', KEYS[1], 'f', ARGV[1])", 1, "h:script", "v")
+    a.fcall("rdb_echo", 0, "x")
+    a.xadd("x:s", {"live": "entry"}, id="4000-0")
+    a.xreadgroup("g1", "erin", {"x:s": ">"}, count=1)
+    a.set("short", 1, px=100)
+    time.sleep(0.3)
+    a.get("short")
+    assert a.wait(1, 5000) == 1  # REPLCONF GETACK answered
+    wait_for(lambda: dataset(b, seen_times=False) == dataset(a, seen_times=False), what="the stream")
+    # a dropped link continues where it stopped (PSYNC partial resync)
+    partial = a.info("stats")["sync_partial_ok"]
+    b.execute_command("CLIENT", "KILL", "TYPE", "master")
+    a.set("after-drop", "yes")
+    wait_for(lambda: b.get("after-drop") == b"yes", what="the resumed stream")
+    assert a.info("stats")["sync_partial_ok"] == partial + 1
+    assert a.info("stats")["sync_full"] == 1
+    wait_for(lambda: a.info("replication")["master_repl_offset"] == b.info("replication")["master_repl_offset"],
+             what="equal offsets")
+    # the cut-over: Redis stops taking writes, Runnel takes over
+    assert b.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
+    assert b.info("replication")["role"] == "master"
+    b.set("on-runnel", 1)
+    before = b.xlen("x:s")
+    b.xadd("x:s", {"after": "switch"})
+    assert b.xlen("x:s") == before + 1
+    assert dataset(b, seen_times=False).keys() >= dataset(a, seen_times=False).keys()
