@@ -13,7 +13,8 @@ import time
 import pytest
 import redis
 
-from conftest import SERVER, RunnelProcess, free_port
+import rdb_builder as rb
+from conftest import SERVER, free_port
 from reference_server import REDIS_SERVER
 from test_snapshot import start_in
 
@@ -325,7 +326,7 @@ def test_damaged_rdb_in_debug_reload_keeps_the_dataset(env):
 def test_module_type_refused_with_key_and_offset(env):
     body = b"REDIS0010" + b"\xfe\x00" + b"\x07" + b"\x04modk" + b"\x00" * 10 + b"\xff"
     import struct
-    from_crc = crc64(body)
+    from_crc = rb.crc64(body)
     data = body + struct.pack("<Q", from_crc)
     d = tempfile.mkdtemp(prefix="runnel-rdb-mod-")
     with open(os.path.join(d, "dump.rdb"), "wb") as f:
@@ -337,15 +338,6 @@ def test_module_type_refused_with_key_and_offset(env):
     assert "key 'modk'" in out and "module" in out and "offset 11" in out, out
 
 
-def crc64(data):
-    """CRC-64/Jones, reflected, as Redis computes it."""
-    poly = 0x95AC9329AC4BC9B5
-    crc = 0
-    for b in data:
-        crc ^= b
-        for _ in range(8):
-            crc = (crc >> 1) ^ poly if crc & 1 else crc >> 1
-    return crc
 
 
 def all_keys(c):
@@ -517,3 +509,93 @@ def test_runnel_replicates_from_redis_then_promotes(env, diskless, load):
     b.xadd("x:s", {"after": "switch"})
     assert b.xlen("x:s") == before + 1
     assert dataset(b, seen_times=False).keys() >= dataset(a, seen_times=False).keys()
+
+
+def write_rdb(data):
+    d = tempfile.mkdtemp(prefix="runnel-rdb-made-")
+    with open(os.path.join(d, "dump.rdb"), "wb") as f:
+        f.write(data)
+    return d
+
+
+def test_redis6_encodings_load_as_redis_loads_them(env):
+    """A version 9 file in the encodings Redis 6 wrote (ziplists, quicklists
+    of ziplists, the first stream format, text scores, expiry in seconds):
+    Runnel and redis-server 7.0 load the same dataset from it."""
+    when = int(time.time()) + 3600
+    v1 = rb.stream(1, [(1, 1, {b"a": 1, b"b": 2}, False), (1, 2, {b"a": 3, b"b": 4}, True),
+                       (2, 0, {b"c": b"five"}, False)], (2, 0),
+                   [(b"g", (1, 1), None, [((1, 1), 1000, 2)], [(b"c1", 2000, None, [(1, 1)])]),
+                    (b"late", (2, 0), None, [], [])])
+    data = rb.rdb_file(9, [
+        (10, "zl:list", rb.string(rb.ziplist([b"a", 1, -5, 300, 70000, -9000000, 5000000000, b"x" * 70, b""]))),
+        (14, "ql:list", rb.length(2) + rb.string(rb.ziplist([b"n1", 12])) + rb.string(rb.ziplist([b"y" * 300]))),
+        (13, "zl:hash", rb.string(rb.ziplist([b"f", b"v", b"n", 12, b"big", 1 << 40]))),
+        (12, "zl:zset", rb.string(rb.ziplist([b"c", -3, b"a", 1, b"b", b"2.5", b"d", b"inf"]))),
+        (11, "is:set", rb.string(rb.intset([1, -2, 70000, 1 << 40]))),
+        (3, "old:zset", rb.length(2) + rb.string(b"m1") + b"\x031.5" + rb.string(b"m2") + b"\xfe"),
+        (1, "old:list", rb.length(2) + rb.string(b"x") + rb.string(b"y")),
+        (2, "old:set", rb.length(2) + rb.string(b"p") + rb.string(b"q")),
+        (4, "old:hash", rb.length(1) + rb.string(b"f") + rb.string(b"v")),
+        (15, "x:v1", v1),
+        (0, "exp:s", rb.string(b"v"), ("s", when)),
+    ])
+    d = write_rdb(data)
+    b = env.runnel(d).client()
+    red_dir = tempfile.mkdtemp(prefix="redis-rdb-made-")
+    shutil.copy(os.path.join(d, "dump.rdb"), os.path.join(red_dir, "dump.rdb"))
+    a = Redis(red_dir)
+    try:
+        want = dataset(a.client(), dbs=(0,))
+    finally:
+        a.stop()
+    assert len(want) == 11
+    assert dataset(b, dbs=(0,)) == want
+    assert b.pexpiretime("exp:s") == when * 1000
+    assert b.lrange("zl:list", 0, -1)[6] == b"5000000000"
+
+
+def test_redis72_encodings_load(env):
+    """Version 11 (Redis 7.2): listpack sets, streams v3 with consumers'
+    active times, quicklists with plain nodes."""
+    v3 = rb.stream(3, [(5, 1, {b"f": b"v"}, False), (5, 2, {b"f": b"w"}, False)], (5, 2),
+                   [(b"g", (5, 1), 1, [((5, 1), 7000, 3)], [(b"c", 8000, 7500, [(5, 1)])])],
+                   first=(5, 1), max_deleted=(4, 0), added=9)
+    data = rb.rdb_file(11, [
+        (20, "lp:set", rb.string(rb.listpack([b"a", b"b", 5]))),
+        (18, "ql2:list", rb.length(2) + rb.length(1) + rb.string(b"plain" * 30) + rb.length(2) +
+         rb.string(rb.listpack([b"a", 1, -4000, 100000]))),
+        (16, "lp:hash", rb.string(rb.listpack([b"f", 1, b"g", b"h"]))),
+        (17, "lp:zset", rb.string(rb.listpack([b"m", b"1.25", b"n", 3]))),
+        (21, "x:v3", v3),
+    ])
+    b = env.runnel(write_rdb(data)).client()
+    assert sorted(b.smembers("lp:set")) == [b"5", b"a", b"b"]
+    assert b.lrange("ql2:list", 0, -1) == [b"plain" * 30, b"a", b"1", b"-4000", b"100000"]
+    assert b.hgetall("lp:hash") == {b"f": b"1", b"g": b"h"}
+    assert b.zrange("lp:zset", 0, -1, withscores=True) == [(b"m", 1.25), (b"n", 3.0)]
+    full = b.execute_command("XINFO", "STREAM", "x:v3", "FULL")
+    info = dict(zip(full[::2], full[1::2]))
+    assert info[b"entries-added"] == 9 and info[b"max-deleted-entry-id"] == b"4-0"
+    group = dict(zip(info[b"groups"][0][::2], info[b"groups"][0][1::2]))
+    assert group[b"entries-read"] == 1 and group[b"pending"] == [[b"5-1", b"c", 7000, 3]]
+    consumer = dict(zip(group[b"consumers"][0][::2], group[b"consumers"][0][1::2]))
+    assert consumer[b"seen-time"] == 8000 and consumer[b"active-time"] == 7500
+
+
+@pytest.mark.parametrize("case", ["version-12", "duplicate-member", "unknown-opcode", "pel-without-owner"])
+def test_bad_made_files_refused(case):
+    if case == "version-12":
+        data, why = rb.rdb_file(12, [(0, "k", rb.string(b"v"))]), "RDB version 12 is not supported"
+    elif case == "duplicate-member":
+        data, why = rb.rdb_file(9, [(2, "s", rb.length(2) + rb.string(b"a") + rb.string(b"a"))]), "key 's': a set member repeats"
+    elif case == "unknown-opcode":
+        data, why = rb.rdb_file(9, [(0, "k", rb.string(b"v")), (40, "x", b"")]), "unknown opcode or value type 40"
+    else:
+        v = rb.stream(2, [(1, 1, {b"a": b"b"}, False)], (1, 1), [(b"g", (1, 1), 1, [((1, 1), 5, 1)], [])])
+        data, why = rb.rdb_file(10, [(19, "x", v)]), "key 'x': a pending entry has no owner"
+    d = write_rdb(data)
+    res = subprocess.run([SERVER, "--port", str(free_port()), "--dir", d, "--save", ""], capture_output=True,
+                         text=True, timeout=30)
+    out = res.stdout + res.stderr
+    assert res.returncode != 0 and why in out and "offset" in out, out
