@@ -1,6 +1,6 @@
 /* dump_payload: one value as DUMP hands it out and RESTORE takes it back.
- * Runnel's own format (Redis cannot load it, nor Runnel Redis's), laid out
- * as Redis lays out its payloads:
+ * Runnel's own format (Redis cannot load it; Redis's payloads go through
+ * dump_payload_foreign), laid out as Redis lays out its payloads:
  *
  *   u8:type       enum object_type
  *   value         the framed codec value of object_save_framed (db/codec.h)
