@@ -112,7 +112,8 @@ int snapshot_load_file(const char *path, unsigned flags, struct snapshot_load_re
 /* Empties every database, telling WATCH (DEBUG RELOAD and LOADAOF). */
 void snapshot_empty_databases(void);
 /* Whether the file at path starts with a snapshot's signature (an AOF base
- * written with aof-use-rdb-preamble yes). */
+ * written with aof-use-rdb-preamble yes), Runnel's or a Redis RDB file's
+ * (the base of an appendonlydir written by Redis 7). */
 bool snapshot_file_is_snapshot(const char *path);
 /* Writes the dataset as a snapshot to path (created or truncated) and
  * fsyncs it; aof_base marks it as an AOF base. 0, or -1 after logging. */

@@ -255,7 +255,8 @@ bool snapshot_file_is_snapshot(const char *path)
     char head[SNAPSHOT_MAGIC_LEN];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return false;
-    bool yes = read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) && memcmp(head, SNAPSHOT_MAGIC, sizeof(head)) == 0;
+    bool yes = read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) &&
+               (memcmp(head, SNAPSHOT_MAGIC, sizeof(head)) == 0 || rdb_image_is_rdb(head, sizeof(head)));
     close(fd);
     return yes;
 }

@@ -693,3 +693,24 @@ def test_live_switch_under_load_exactly_once(env, direction):
     print("%s: write pause at the switch %.3f s; %d messages, %d deliveries" % (direction, pause, len(want),
                                                                               len(consumed)))
     assert pause is not None and pause < 5
+
+
+def test_redis_appendonlydir_loads(env):
+    """Redis 7's multi-part AOF: an RDB base (aof-use-rdb-preamble) and
+    incremental files of commands, under Redis's manifest."""
+    src = env.redis("--appendonly", "yes")
+    a = src.client()
+    populate(a)
+    a.bgrewriteaof()
+    wait_for(lambda: a.info("persistence")["aof_rewrite_in_progress"] == 0 and
+             a.info("persistence")["aof_rewrite_scheduled"] == 0, what="the rewrite")
+    a.rpush("l:small", "after-rewrite")
+    a.xadd("x:s", {"after": "rewrite"}, id="5000-0")
+    want, libs = dataset(a), functions(a)
+    src.stop()
+    d = tempfile.mkdtemp(prefix="runnel-rdb-aof-")
+    shutil.copytree(os.path.join(src.dir, "appendonlydir"), os.path.join(d, "appendonlydir"))
+    assert any(f.endswith(".base.rdb") for f in os.listdir(os.path.join(d, "appendonlydir")))
+    b = env.runnel(d, "--appendonly", "yes").client()
+    assert dataset(b) == want
+    assert functions(b) == libs
