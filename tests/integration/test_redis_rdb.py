@@ -714,3 +714,18 @@ def test_redis_appendonlydir_loads(env):
     b = env.runnel(d, "--appendonly", "yes").client()
     assert dataset(b) == want
     assert functions(b) == libs
+
+
+def test_migrate_from_runnel_into_redis_with_redis_payloads(env):
+    src, dst = loaded_runnel(env, SMALL, "--dump-payload-format", "redis")
+    b = dst.client()
+    keys = all_keys(b)
+    want = {k: canonical(b, k) for k in keys}
+    other = env.redis("--sanitize-dump-payload", "yes")
+    assert b.execute_command("MIGRATE", "127.0.0.1", other.port, "", 0, 5000, "KEYS", *keys) == b"OK"
+    assert all_keys(b) == []
+    o = other.client()
+    for k in keys:
+        got = canonical(o, k)
+        assert got[:2] == want[k][:2], k
+        assert (got[2] == -1) == (want[k][2] == -1) and abs(got[2] - want[k][2]) < 2000, k
