@@ -26,9 +26,8 @@ import time
 import redis
 from redis.cluster import RedisCluster
 
-from servers import ORDER, free_port, ping
+from servers import ORDER, free_port, ping, add_server_paths
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def cluster_port():
@@ -167,8 +166,7 @@ def slot_move(nodes, keys):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runnel", default=os.path.join(ROOT, "build", "runnel-server"))
-    ap.add_argument("--redis", default="/usr/bin/redis-server")
+    add_server_paths(ap)
     ap.add_argument("-n", type=int, default=2000000)
     ap.add_argument("-k", type=int, default=100000)
     args = ap.parse_args()

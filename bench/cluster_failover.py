@@ -11,7 +11,6 @@ Usage: bench/cluster_failover.py [--runs N] [--runnel-timeouts MS,...] [--redis-
 """
 
 import argparse
-import os
 import shutil
 import signal
 import statistics
@@ -20,11 +19,12 @@ import tempfile
 import time
 
 import redis
+
+from servers import add_server_paths
 from redis.cluster import RedisCluster
 
 from cluster import cluster_port, start, start_etcd
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def one_run(side, path, timeout_ms, etcd_url, work):
@@ -78,8 +78,7 @@ def one_run(side, path, timeout_ms, etcd_url, work):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runnel", default=os.path.join(ROOT, "build", "runnel-server"))
-    ap.add_argument("--redis", default="/usr/bin/redis-server")
+    add_server_paths(ap)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--runnel-timeouts", default="2000,5000")
     ap.add_argument("--redis-timeouts", default="2000,15000")

@@ -21,12 +21,10 @@ Python 3 standard library and redis-py only.
 """
 
 import argparse
-import os
 import socket
 
-from servers import ScratchServer as Server
+from servers import ScratchServer as Server, add_server_paths
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BATCH = 10000
 
 
@@ -88,8 +86,7 @@ def measure(name, path, workloads, n):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--runnel", default=os.path.join(ROOT, "build", "runnel-server"))
-    p.add_argument("--redis", default="/usr/bin/redis-server")
+    add_server_paths(p)
     p.add_argument("-n", type=int, default=1000000)
     p.add_argument("--workloads", default="hash,set,zset,small-zsets")
     args = p.parse_args()

@@ -13,13 +13,11 @@ Python 3 standard library and redis-py only.
 """
 
 import argparse
-import os
 import time
 
-from servers import ORDER
+from servers import ORDER, add_server_paths
 from servers import ScratchServer as Server
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHUNK = 10000
 
 
@@ -52,8 +50,7 @@ def measure(name, path, n):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runnel", default=os.path.join(ROOT, "build", "runnel-server"))
-    ap.add_argument("--redis", default="/usr/bin/redis-server")
+    add_server_paths(ap)
     ap.add_argument("-n", type=int, default=500000)
     a = ap.parse_args()
     best = {"runnel": float("inf"), "redis": float("inf")}

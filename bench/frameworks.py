@@ -35,7 +35,7 @@ import time
 
 import redis
 
-from servers import ORDER, Server, cpu_seconds, log
+from servers import ORDER, Server, cpu_seconds, log, add_server_paths
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FRAMEWORKS = os.path.join(ROOT, "tests", "integration", "frameworks")
@@ -291,8 +291,7 @@ def main():
     ap.add_argument("--only", default="rq,celery,sidekiq,bullmq,bull,bee", help="comma-separated frameworks")
     ap.add_argument("--rounds", type=int, default=2, help="times to run Runnel, Redis, Redis, Runnel")
     ap.add_argument("--mix", action="store_true", help="print each server's command mix")
-    ap.add_argument("--runnel", default=os.path.join(ROOT, "build", "runnel-server"))
-    ap.add_argument("--redis", default="/usr/bin/redis-server")
+    add_server_paths(ap)
     args = ap.parse_args()
     paths = {"runnel": os.path.abspath(args.runnel), "redis": args.redis}
     results = {}

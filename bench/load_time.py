@@ -9,7 +9,6 @@ elements), smallhashes (N/10 hashes of 10 fields).
 
 Usage: bench/load_time.py [--entries N] [--runnel PATH] [--redis PATH] shape..."""
 import argparse
-import os
 import shutil
 import socket
 import subprocess
@@ -17,6 +16,8 @@ import tempfile
 import time
 
 import redis
+
+from servers import add_server_paths
 
 
 def free_port():
@@ -82,8 +83,7 @@ def measure(path, shape, n):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--entries", type=int, default=1000000)
-    ap.add_argument("--runnel", default=os.path.join(os.path.dirname(__file__), "..", "build", "runnel-server"))
-    ap.add_argument("--redis", default="/usr/bin/redis-server")
+    add_server_paths(ap)
     ap.add_argument("shapes", nargs="*", default=list(ADD))
     a = ap.parse_args()
     for shape in a.shapes:

@@ -25,15 +25,13 @@ library and redis-py only.
 """
 
 import argparse
-import os
 import resource
 import socket
 import sys
 import time
 
-from servers import ScratchServer as Server
+from servers import ScratchServer as Server, add_server_paths
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHANNEL = b"bench:slow"
 
 
@@ -140,8 +138,7 @@ def measure(name, path, args):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--runnel", default=os.path.join(ROOT, "build", "runnel-server"))
-    p.add_argument("--redis", default="/usr/bin/redis-server")
+    add_server_paths(p)
     p.add_argument("--subscribers", type=int, default=1000)
     p.add_argument("--mb", type=int, default=10)
     p.add_argument("--size", type=int, default=1024)

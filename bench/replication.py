@@ -24,14 +24,12 @@ Python 3 standard library and redis-py; redis-benchmark on PATH.
 """
 
 import argparse
-import os
 import subprocess
 import threading
 import time
 
-from servers import ORDER, ScratchServer, cpu_seconds
+from servers import ORDER, ScratchServer, cpu_seconds, add_server_paths
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAST = ["--repl-diskless-sync-delay", "0", "--repl-diskless-sync", "yes"]
 WORKLOADS = {"LPUSH": ["LPUSH", "q", "v"], "XADD": ["XADD", "s", "*", "f", "v"]}
 
@@ -153,8 +151,7 @@ def better(a, b):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runnel", default=os.path.join(ROOT, "build", "runnel-server"))
-    ap.add_argument("--redis", default="/usr/bin/redis-server")
+    add_server_paths(ap)
     ap.add_argument("-n", type=int, default=2000000)
     ap.add_argument("-s", type=int, default=1000000)
     args = ap.parse_args()

@@ -15,7 +15,7 @@ import time
 
 import redis
 
-from servers import free_port
+from servers import free_port, add_server_paths
 
 
 def start(path, port, workdir):
@@ -84,8 +84,7 @@ def measure(path, n):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--entries", type=int, default=1000000)
-    ap.add_argument("--runnel", default=os.path.join(os.path.dirname(__file__), "..", "build", "runnel-server"))
-    ap.add_argument("--redis", default="/usr/bin/redis-server")
+    add_server_paths(ap)
     a = ap.parse_args()
     results = {"runnel": [], "redis": []}
     for side in ("runnel", "redis", "redis", "runnel"):

@@ -23,9 +23,8 @@ import time
 import redis
 from redis.sentinel import Sentinel
 
-from servers import ORDER, free_port, ping
+from servers import ORDER, free_port, ping, add_server_paths
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def start(argv, cwd):
@@ -95,8 +94,7 @@ def one_run(path, down_after):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runnel", default=os.path.join(ROOT, "build", "runnel-server"))
-    ap.add_argument("--redis", default="/usr/bin/redis-server")
+    add_server_paths(ap)
     ap.add_argument("--down-after", type=int, default=1000)
     args = ap.parse_args()
     times = {"runnel": [], "redis": []}

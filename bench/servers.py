@@ -28,6 +28,13 @@ MODES = {
     "always": ["--appendonly", "yes", "--appendfsync", "always"],
 }
 
+def add_server_paths(parser):
+    """The --runnel and --redis options every comparison script takes."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    parser.add_argument("--runnel", default=os.path.join(root, "build", "runnel-server"))
+    parser.add_argument("--redis", default="/usr/bin/redis-server")
+
+
 def log(msg):
     print(msg, file=sys.stderr, flush=True)
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "db/dict.h"
+#include "messaging/pattern_index.h"
 #include "protocol/reply.h"
 #include "util/glob.h"
 #include "util/mem.h"
@@ -46,10 +47,14 @@ static void subscribers_free(void *p)
 static const struct dict_type registry_type = {.nocase = false, .owns_keys = true, .val_free = subscribers_free};
 static const struct dict_type client_subs_type = {.nocase = false, .owns_keys = true, .val_free = NULL};
 static struct dict *registry[PUBSUB_KINDS];
+/* The patterns again, by literal prefix: a PUBLISH matches only the
+ * patterns whose prefix the channel starts with. */
+static struct pattern_index *patterns;
 
 void pubsub_init(void)
 {
     for (int k = 0; k < PUBSUB_KINDS; k++) registry[k] = dict_create(&registry_type);
+    patterns = pattern_index_create();
 }
 
 long long pubsub_registry_size(enum pubsub_kind kind)
@@ -111,7 +116,10 @@ static bool subscribe(struct pubsub_client *pc, enum pubsub_kind kind, const cha
     struct dict_entry *mine = dict_add_or_find(pc->subs[kind], name, len, NULL, &existed);
     if (existed) return false;
     struct dict_entry *e = dict_add_or_find(registry[kind], name, len, NULL, &existed);
-    if (!existed) e->v.ptr = mem_calloc(sizeof(struct subscribers));
+    if (!existed) {
+        e->v.ptr = mem_calloc(sizeof(struct subscribers));
+        if (kind == PUBSUB_PATTERN) pattern_index_add(patterns, name, len, e->v.ptr);
+    }
     struct subscribers *s = e->v.ptr;
     if (s->count == s->capacity) {
         s->capacity = s->capacity ? s->capacity * 2 : 4;
@@ -137,7 +145,10 @@ static bool unsubscribe(struct pubsub_client *pc, enum pubsub_kind kind, const c
         s->items[index] = last;
         dict_find(last->subs[kind], name, len)->v.i64 = (int64_t)index;
     }
-    if (s->count == 0) dict_delete(registry[kind], name, len);
+    if (s->count == 0) {
+        if (kind == PUBSUB_PATTERN) pattern_index_remove(patterns, name, len, s);
+        dict_delete(registry[kind], name, len);
+    }
     return true;
 }
 
@@ -281,23 +292,26 @@ static long long deliver(struct subscribers *s, struct message_frames *f)
     return (long long)s->count;
 }
 
+struct pattern_delivery {
+    const char *channel, *msg;
+    size_t clen, mlen;
+    long long receivers;
+};
+
+static void deliver_to_pattern(const char *pattern, size_t plen, void *subscribers, void *ctx)
+{
+    struct pattern_delivery *d = ctx;
+    struct message_frames f = {.kind_name = kinds[PUBSUB_PATTERN].message, .pattern = pattern, .plen = plen,
+                               .channel = d->channel, .clen = d->clen, .msg = d->msg, .mlen = d->mlen};
+    d->receivers += deliver(subscribers, &f);
+    frames_release(&f);
+}
+
 static long long deliver_to_patterns(const char *channel, size_t clen, const char *msg, size_t mlen)
 {
-    if (dict_size(registry[PUBSUB_PATTERN]) == 0) return 0;
-    long long receivers = 0;
-    struct dict_iter it;
-    dict_iter_init(&it, registry[PUBSUB_PATTERN], true);
-    struct dict_entry *e;
-    while ((e = dict_iter_next(&it))) {
-        size_t plen = str_len(e->key);
-        if (!glob_match(e->key, plen, channel, clen, false)) continue;
-        struct message_frames f = {.kind_name = kinds[PUBSUB_PATTERN].message, .pattern = e->key, .plen = plen,
-                                   .channel = channel, .clen = clen, .msg = msg, .mlen = mlen};
-        receivers += deliver(e->v.ptr, &f);
-        frames_release(&f);
-    }
-    dict_iter_done(&it);
-    return receivers;
+    struct pattern_delivery d = {.channel = channel, .clen = clen, .msg = msg, .mlen = mlen};
+    pattern_index_match(patterns, channel, clen, deliver_to_pattern, &d);
+    return d.receivers;
 }
 
 long long pubsub_publish(enum pubsub_kind kind, const char *channel, size_t clen, const char *msg, size_t mlen)

@@ -240,6 +240,20 @@ static bool psync_can_continue(const char *replid, long long pos)
     return (same || previous) && repl_buffer_covers(pos);
 }
 
+/* A replica asking to continue the previous history past the point where
+ * this primary took over holds writes it never saw (a fenced or cut-off
+ * former primary); the full resync about to start drops them. */
+static void note_divergence(struct client *c, const char *replid, long long pos)
+{
+    if (!replid || repl.second_pos < 0 || strcasecmp(replid, repl.replid2) != 0 || pos <= repl.second_pos) return;
+    long long lost = pos - repl.second_pos;
+    repl.sync_diverged++;
+    repl.sync_diverged_bytes += lost;
+    log_warning("Replica %s has %lld bytes of history after offset %lld that this primary never had (written "
+                "on the previous primary after the switch); the full resync discards them",
+                c->addr, lost, repl.second_pos + 1);
+}
+
 void primary_psync(struct client *c, const char *replid, long long psync_offset)
 {
     struct replica *r = primary_replica_of(c, true);
@@ -260,6 +274,7 @@ void primary_psync(struct client *c, const char *replid, long long psync_offset)
         return;
     }
     if (replid && strcmp(replid, "?") != 0) repl.sync_partial_err++;
+    note_divergence(c, replid, pos);
     r->plain_sync = replid == NULL;
     log_notice("Replica %s asks for synchronization; full resync", c->addr);
     become_replica(c, r);

@@ -19,6 +19,9 @@ struct repl_state {
     long long second_pos;          /* replid2 is valid for positions up to here; -1: none */
     long long stream_base;         /* on a primary: offset = oplog_stream_total() + base */
     long long sync_full, sync_partial_ok, sync_partial_err;
+    /* replicas that came back with history this primary never had (a
+     * former primary that went on accepting writes), and its bytes */
+    long long sync_diverged, sync_diverged_bytes;
 };
 extern struct repl_state repl;
 

@@ -113,8 +113,11 @@ static str info_section(str s)
 
 static str info_stats(str s)
 {
-    return str_append_printf(s, "sync_full:%lld\r\nsync_partial_ok:%lld\r\nsync_partial_err:%lld\r\n", repl.sync_full,
-                             repl.sync_partial_ok, repl.sync_partial_err);
+    return str_append_printf(s,
+                             "sync_full:%lld\r\nsync_partial_ok:%lld\r\nsync_partial_err:%lld\r\n"
+                             "sync_diverged:%lld\r\nsync_diverged_bytes:%lld\r\n",
+                             repl.sync_full, repl.sync_partial_ok, repl.sync_partial_err, repl.sync_diverged,
+                             repl.sync_diverged_bytes);
 }
 
 /* ---- the history a snapshot records ---- */

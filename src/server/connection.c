@@ -286,6 +286,7 @@ static void client_remove_pending(struct client *c)
 
 static void client_free(struct client *c)
 {
+    if (c->flags & CLIENT_CLOSE_ASAP) server.closing_count--;
     dispatch_client_closing(c);
     if (c->fd >= 0) {
         event_loop_unwatch(server.loop, c->fd, EV_READ | EV_WRITE);
@@ -304,9 +305,13 @@ static void client_free(struct client *c)
     mem_free(c);
 }
 
+/* Counted, so that the loop's reaping walks the clients only when one
+ * is waiting to close. */
 void client_close_async(struct client *c)
 {
+    if (c->flags & CLIENT_CLOSE_ASAP) return;
     c->flags |= CLIENT_CLOSE_ASAP;
+    server.closing_count++;
 }
 
 void client_close(struct client *c)
@@ -588,7 +593,7 @@ void client_process_input(struct client *c)
                         "commands to Runnel. This is likely due to an attacker attempting to use Cross Protocol "
                         "Scripting to compromise your Runnel instance. Connection from %s aborted.",
                         c->addr);
-            c->flags |= CLIENT_CLOSE_ASAP;
+            client_close_async(c);
             break;
         }
         dispatch_command(c);
@@ -652,6 +657,7 @@ void connections_flush_pending(void)
 
 void connections_reap(void)
 {
+    if (server.closing_count == 0) return;
     struct client *c = server.clients;
     while (c) {
         struct client *next = c->next;

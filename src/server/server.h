@@ -61,6 +61,7 @@ struct server {
 
     struct client *clients; /* doubly linked, newest first */
     size_t client_count;
+    size_t closing_count; /* clients flagged CLIENT_CLOSE_ASAP, not yet freed */
     uint64_t next_client_id;
     struct client **pending_writes;
     size_t pending_count;

@@ -138,12 +138,15 @@ static bool next_auto_id(const struct stream *s, struct stream_id *id)
     return stream_id_incr(id);
 }
 
-/* Whether the last block takes one more entry of `size` bytes. */
+/* Whether the last block takes one more entry of `size` bytes. The byte
+ * limit counts the block's header too: a sealed block is shrunk to its
+ * size, and one just over a power of two (4096 + a header) would fall into
+ * the allocator's next size class and waste up to a fifth of itself. */
 static bool block_has_room(const struct stream_block *b, struct stream_id id, size_t size)
 {
     if (!stream_block_can_hold(b, id)) return false;
     if ((uint64_t)b->used + size > UINT32_MAX / 2) return false;
-    if (stream_node_max_bytes > 0 && (long long)(b->used + size) >= stream_node_max_bytes) return false;
+    if (stream_node_max_bytes > 0 && (long long)(sizeof(*b) + b->used + size) > stream_node_max_bytes) return false;
     if (stream_node_max_entries > 0 && b->entries >= (uint32_t)stream_node_max_entries) return false;
     return true;
 }

@@ -18,10 +18,10 @@ class Etcd(LoggedProcess):
     """One etcd member; several with `members` (name, client port, peer
     port) form one etcd cluster."""
 
-    def __init__(self, name="default", port=None, peer=None, members=None):
+    def __init__(self, name="default", port=None, peer=None, members=None, host="127.0.0.1"):
         self.dir = tempfile.mkdtemp(prefix="runnel-etcd-")
         self.port, peer = port or free_port(), peer or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         members = members or [(name, self.port, peer)]
         initial = ",".join(f"{n}=http://127.0.0.1:{p}" for n, _, p in members)
         super().__init__([ETCD, "--name", name, "--data-dir", os.path.join(self.dir, "data"),
@@ -65,20 +65,25 @@ def wait_until(predicate, timeout=10, what="condition"):
     raise AssertionError("timed out waiting for " + what)
 
 
-def start_node(etcd, name="t", *args, dir_=None):
+def start_node(etcd, name="t", *args, dir_=None, host=None):
     """A cluster node; with dir_ it runs in that directory (a restart keeps
-    its node id and files), and .dir says so for the next restart."""
+    its node id and files), and .dir says so for the next restart. With a
+    netlab host it runs in that host's namespace, bound to its address."""
     extra = ["--dir", dir_] if dir_ else []
     url = etcd if isinstance(etcd, str) else etcd.url
+    where = {}
+    if host is not None:
+        extra += ["--bind", host.addr, "--protected-mode", "no"]
+        where = {"host": host.addr, "prefix": host.command()}
     node = RunnelProcess("--cluster-enabled", "yes", "--cluster-etcd-endpoints", url, "--cluster-name", name,
-                         "--repl-diskless-sync-delay", "0", "--cluster-node-timeout", "2000", *extra, *args)
+                         "--repl-diskless-sync-delay", "0", "--cluster-node-timeout", "2000", *extra, *args, **where)
     if dir_:
         node.dir = dir_
     return node
 
 
 def create_cluster(nodes, replicas=1):
-    addrs = [f"127.0.0.1:{n.port}" for n in nodes]
+    addrs = [f"{n.host}:{n.port}" for n in nodes]
     out = subprocess.run(["redis-cli", "--cluster", "create", *addrs, "--cluster-replicas", str(replicas),
                           "--cluster-yes"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr

@@ -44,12 +44,17 @@ class LoggedProcess:
 
 
 class RunnelProcess(LoggedProcess):
-    """One server process on a free port, with its own working directory."""
+    """One server process on a free port, with its own working directory.
+    `host` is the address it is reached at; `prefix` comes before the
+    command (a network namespace: `ip netns exec NAME`)."""
 
-    def __init__(self, *args, config_text=None):
+    host = "127.0.0.1"  # also for instances made without __init__ (restarts in place)
+
+    def __init__(self, *args, config_text=None, host="127.0.0.1", prefix=()):
         self.port = free_port()
+        self.host = host
         self.dir = tempfile.mkdtemp(prefix="runnel-test-")
-        cmd = [SERVER]
+        cmd = [*prefix, SERVER]
         if config_text is not None:
             self.config_path = os.path.join(self.dir, "runnel.conf")
             with open(self.config_path, "w") as f:
@@ -74,14 +79,14 @@ class RunnelProcess(LoggedProcess):
 
     def _accepts(self):
         try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+            socket.create_connection((self.host, self.port), timeout=0.2).close()
             return True
         except OSError:
             return False
 
     def client(self, **kw):
         kw.setdefault("socket_timeout", 10)
-        return redis.Redis(host="127.0.0.1", port=self.port, **kw)
+        return redis.Redis(host=self.host, port=self.port, **kw)
 
     def raw(self):
         return RawConnection(self.port)
@@ -245,7 +250,7 @@ class ExternalServer:
 
     def client(self, **kw):
         kw.setdefault("socket_timeout", 10)
-        return redis.Redis(host="127.0.0.1", port=self.port, **kw)
+        return redis.Redis(host=self.host, port=self.port, **kw)
 
     def raw(self):
         return RawConnection(self.port)

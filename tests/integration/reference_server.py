@@ -14,6 +14,8 @@ REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
 class ReferenceServer(LoggedProcess):
+    host = "127.0.0.1"
+
     def __init__(self, directory):
         self.port = free_port()
         cmd = [REDIS_SERVER, "--port", str(self.port), "--save", "", "--appendonly", "no", "--dir", directory]

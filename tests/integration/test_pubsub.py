@@ -906,3 +906,45 @@ def test_pubsub_limit_does_not_apply_to_normal_clients(fresh_server):
     assert got == want
     s.close()
     r.close()
+
+
+# ---- many patterns (the prefix index) ----
+
+def test_many_patterns_each_message_reaches_exactly_its_patterns(server, r):
+    """Thousands of `user:<n>:*` patterns beside short, empty-prefix and
+    escaped ones: a message reaches the patterns glob matching picks, no
+    more, and unsubscribing gives them up one by one."""
+    conn = connect(server)
+    names = ["user:%d:*" % i for i in range(2000)] + ["user:*", "*:login", "user:1?:*", "user:\\*", "[u]ser:7:*"]
+    conn.command("PSUBSCRIBE", *names)
+    read_frames(conn, len(names))
+    assert r.execute_command("PUBSUB", "NUMPAT") == len(names)
+    cases = {
+        "user:7:login": {"user:7:*", "user:*", "*:login", "[u]ser:7:*"},
+        "user:12:x": {"user:12:*", "user:*", "user:1?:*"},
+        "user:*": {"user:*", "user:\\*"},
+        "users": set(),
+        "other:login": {"*:login"},
+    }
+    for channel, want in cases.items():
+        assert r.publish(channel, "m") == len(want), channel
+        got = {f[1].decode() for f in read_frames(conn, len(want))}
+        assert got == want, channel
+        assert silent(conn, 0.05)
+    conn.command("PUNSUBSCRIBE", *names[:1999])
+    read_frames(conn, 1999)
+    assert r.publish("user:7:login", "m") == 3
+    assert r.publish("user:1999:a", "m") == 2
+    conn.command("PUNSUBSCRIBE")
+    read_frames(conn, 6)
+    assert r.execute_command("PUBSUB", "NUMPAT") == 0
+    assert r.publish("user:7:login", "m") == 0
+
+
+def test_pattern_shared_by_clients_survives_one_leaving(server, r):
+    a, b = connect(server), connect(server, 3)
+    subscribe(a, "PSUBSCRIBE", "job.*")
+    subscribe(b, "PSUBSCRIBE", "job.*")
+    a.close()
+    wait_until(lambda: r.publish("job.1", "x") == 1)
+    assert b.read_reply() == frame(3, "pmessage", "job.*", "job.1", "x")

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 void result_add(struct bench_result *r, const char *name, const char *label, double value)
 {
@@ -29,6 +30,14 @@ void result_fail(struct bench_result *r, int status, const char *fmt, ...)
     va_end(ap);
 }
 
+void result_note_rate(struct bench_result *r, const struct bench_opts *o)
+{
+    if (o->rate <= 0)
+        return;
+    size_t used = strlen(r->params);
+    snprintf(r->params + used, sizeof(r->params) - used, ", open loop at %.0f/s", o->rate);
+}
+
 void bench_progress(const struct bench_opts *o, const char *fmt, ...)
 {
     if (o->quiet)
@@ -46,4 +55,25 @@ bool bench_time_up(const struct bench_opts *o, uint64_t start_ns)
     if (o->messages)
         return false;
     return (double)(now_ns() - start_ns) / 1e9 >= o->seconds;
+}
+
+void pacer_init(struct bench_pacer *p, uint64_t start_ns, double per_second)
+{
+    p->start_ns = start_ns;
+    p->interval_ns = 1e9 / per_second;
+    p->next = 0;
+}
+
+uint64_t pacer_due(struct bench_pacer *p, uint64_t now)
+{
+    uint64_t due = p->start_ns + (uint64_t)((double)p->next * p->interval_ns);
+    if (due > now)
+        return 0;
+    p->next++;
+    return due ? due : 1;
+}
+
+int bench_tick_us(const struct bench_opts *o, int closed_us)
+{
+    return o->rate > 0 ? 100 : closed_us;
 }

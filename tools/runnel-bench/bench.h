@@ -33,6 +33,7 @@ struct bench_opts {
     int pipeline;         /* commands in flight per connection */
     int connections;      /* ping, echo-limit */
     double drain_seconds; /* how long to wait for stragglers at the end */
+    double rate;          /* open loop: messages per second over all senders; 0: closed loop */
     bool quiet;           /* no progress lines */
 };
 
@@ -62,8 +63,27 @@ void result_add_count(struct bench_result *r, const char *name, const char *labe
 void result_fail(struct bench_result *r, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Appends ", open loop at N/s" to the result's parameters when paced. */
+void result_note_rate(struct bench_result *r, const struct bench_opts *o);
 /* Prints one progress line on stderr unless opts->quiet. */
 void bench_progress(const struct bench_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Open-loop pacing (--rate): a sender's k-th message is due at start +
+ * k * interval whatever the server answers, and its latency counts from
+ * that due time, so a stall delays every message due behind it instead of
+ * hiding them (no coordinated omission). */
+struct bench_pacer {
+    uint64_t start_ns;
+    double interval_ns;
+    uint64_t next; /* index of the next message */
+};
+void pacer_init(struct bench_pacer *p, uint64_t start_ns, double per_second);
+/* The due time of the next message if it is due by `now` (and counts it
+ * sent), else 0. */
+uint64_t pacer_due(struct bench_pacer *p, uint64_t now);
+/* The loop's tick: every 100 us when paced (senders are woken by the clock,
+ * not by replies), else `closed_us`. */
+int bench_tick_us(const struct bench_opts *o, int closed_us);
 
 /* Deadline bookkeeping shared by the time- or count-bounded workloads. */
 bool bench_time_up(const struct bench_opts *o, uint64_t start_ns);

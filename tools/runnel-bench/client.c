@@ -289,18 +289,21 @@ static void loop_handle(struct epoll_event *ev)
         conn_lost(c, "hang-up");
 }
 
-int loop_run(struct bench_loop *l, int tick_ms, loop_tick_fn tick, void *ud)
+/* epoll_pwait2 takes a nanosecond timeout: paced senders tick every
+ * 100 us, which epoll_wait's milliseconds cannot express. */
+int loop_run(struct bench_loop *l, int tick_us, loop_tick_fn tick, void *ud)
 {
     struct epoll_event events[MAX_EVENTS];
-    uint64_t period = (uint64_t)tick_ms * 1000000ull;
+    uint64_t period = (uint64_t)tick_us * 1000ull;
     uint64_t next_tick = now_ns() + period;
     while (!l->stop) {
         loop_flush(l);
         uint64_t now = now_ns();
-        int timeout = now >= next_tick ? 0 : (int)((next_tick - now + 999999) / 1000000);
-        int n = epoll_wait(l->epfd, events, MAX_EVENTS, timeout);
+        uint64_t wait = now >= next_tick ? 0 : next_tick - now;
+        struct timespec timeout = {(time_t)(wait / 1000000000ull), (long)(wait % 1000000000ull)};
+        int n = epoll_pwait2(l->epfd, events, MAX_EVENTS, &timeout, NULL);
         if (n < 0 && errno != EINTR) {
-            loop_fail(l, "epoll_wait: %s", strerror(errno));
+            loop_fail(l, "epoll_pwait2: %s", strerror(errno));
             break;
         }
         for (int i = 0; i < n && !l->failed; i++)

@@ -22,7 +22,7 @@ struct bench_loop;
 
 /* Called once per reply or push; the reply is freed when it returns. */
 typedef void (*conn_reply_fn)(struct bench_conn *c, redisReply *reply);
-/* Called every tick_ms while the loop runs. */
+/* Called every tick_us while the loop runs. */
 typedef void (*loop_tick_fn)(struct bench_loop *l, void *ud);
 
 struct bench_conn {
@@ -55,8 +55,8 @@ uint64_t now_ns(void);
 int loop_init(struct bench_loop *l);
 void loop_free(struct bench_loop *l);
 /* Runs until l->stop is set (by a callback, a tick or loop_fail); calls tick
- * every tick_ms. Returns 0, or -1 if the loop failed. */
-int loop_run(struct bench_loop *l, int tick_ms, loop_tick_fn tick, void *ud);
+ * every tick_us microseconds. Returns 0, or -1 if the loop failed. */
+int loop_run(struct bench_loop *l, int tick_us, loop_tick_fn tick, void *ud);
 /* Records the first error (later ones are dropped) and stops the loop. */
 void loop_fail(struct bench_loop *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

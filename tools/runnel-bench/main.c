@@ -42,6 +42,8 @@ static void usage(FILE *f)
                "  --pipeline N      commands in flight per connection [16; ping/echo-limit 32]\n"
                "  --connections N   ping/echo-limit connections [50]\n"
                "  --drain S         seconds to wait for stragglers at the end [5]\n"
+               "  --rate N          open loop (pubsub, queue, stream): N messages/s over all senders,\n"
+               "                    latency from each message's due time [off: closed loop]\n"
                "  --quiet           no progress on stderr\n"
                "exit status: 0 ok, 1 error, 2 usage, 3 lost/duplicated/pending messages\n");
 }
@@ -61,6 +63,7 @@ enum {
     OPT_PIPELINE,
     OPT_CONNECTIONS,
     OPT_DRAIN,
+    OPT_RATE,
     OPT_QUIET,
     OPT_SELF_TEST,
     OPT_HELP,
@@ -81,6 +84,7 @@ static const struct option long_opts[] = {
     {"pipeline", required_argument, NULL, OPT_PIPELINE},
     {"connections", required_argument, NULL, OPT_CONNECTIONS},
     {"drain", required_argument, NULL, OPT_DRAIN},
+    {"rate", required_argument, NULL, OPT_RATE},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"self-test", no_argument, NULL, OPT_SELF_TEST},
     {"help", no_argument, NULL, OPT_HELP},
@@ -130,6 +134,7 @@ static bool apply_option(struct bench_opts *o, int c, const char *arg, bool *sel
     case OPT_PIPELINE: o->pipeline = parse_int("--pipeline", arg, 1, 100000); break;
     case OPT_CONNECTIONS: o->connections = parse_int("--connections", arg, 1, 10000); break;
     case OPT_DRAIN: o->drain_seconds = parse_number("--drain", arg, 0, 3600); break;
+    case OPT_RATE: o->rate = parse_number("--rate", arg, 1, 1e9); break;
     case OPT_QUIET: o->quiet = true; break;
     case OPT_SELF_TEST: *self_test = true; break;
     default: return false;

@@ -131,7 +131,7 @@ static int ping_drive(const struct bench_opts *o, const struct bench_target *t, 
         pr->start_ns = pr->last_report_ns = now_ns();
         for (int i = 0; i < o->connections; i++)
             ping_fill(pr, &pr->conns[i]);
-        if (loop_run(&pr->loop, 50, ping_tick, pr) != 0)
+        if (loop_run(&pr->loop, 50000, ping_tick, pr) != 0)
             result_fail(r, BENCH_EXIT_ERROR, "%s", pr->loop.error);
         ping_report(pr, r);
         r->latency = malloc(sizeof(*r->latency));

@@ -180,7 +180,7 @@ static bool mem_open_stuck(struct memory *m)
         conn_command(m->subs[j], 2, argv, lens);
     }
     if (!m->loop.failed && m->o->subscribers > 0)
-        loop_run(&m->loop, 10000, mem_sub_tick, m);
+        loop_run(&m->loop, 10000000, mem_sub_tick, m);
     if (m->loop.failed)
         snprintf(m->err, sizeof(m->err), "%s", m->loop.error);
     return !m->loop.failed;

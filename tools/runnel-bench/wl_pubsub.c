@@ -21,6 +21,7 @@ struct ps_pub {
     struct bench_conn *conn;
     uint64_t sent, acked;
     unsigned inflight;
+    struct bench_pacer pacer; /* --rate */
 };
 
 struct ps_sub {
@@ -48,11 +49,14 @@ struct pubsub {
     struct histogram hist;
 };
 
+static bool ps_budget_left(const struct pubsub *ps)
+{
+    return ps->phase == PS_RUNNING && (!ps->o->messages || ps->sent < ps->o->messages);
+}
+
 static bool ps_may_send(struct pubsub *ps)
 {
-    if (ps->phase != PS_RUNNING)
-        return false;
-    if (ps->o->messages && ps->sent >= ps->o->messages)
+    if (!ps_budget_left(ps))
         return false;
     uint64_t window = (uint64_t)PS_WINDOW_PER_SUB * (uint64_t)(ps->o->subscribers ? ps->o->subscribers : 1);
     if (ps->expected - ps->delivered >= window) {
@@ -62,22 +66,34 @@ static bool ps_may_send(struct pubsub *ps)
     return true;
 }
 
-/* Fills publisher i's pipeline, within the message budget and the window. */
+static void ps_send(struct pubsub *ps, int i, uint64_t stamp_ns)
+{
+    struct ps_pub *p = &ps->pubs[i];
+    int channel = (int)(p->sent % (uint64_t)ps->o->channels);
+    struct msg_header h = {stamp_ns, (uint32_t)i, p->sent};
+    size_t len = msg_format(ps->payload, ps->o->size, &h, false);
+    const char *argv[3] = {"PUBLISH", ps->channel[channel], ps->payload};
+    size_t lens[3] = {7, strlen(ps->channel[channel]), len};
+    conn_command(p->conn, 3, argv, lens);
+    p->sent++;
+    p->inflight++;
+    ps->sent++;
+    ps->expected += (uint64_t)ps->subs_on[channel];
+}
+
+/* Closed loop: fills publisher i's pipeline, within the message budget and
+ * the window. Open loop: sends what the clock says is due. */
 static void ps_fill(struct pubsub *ps, int i)
 {
     struct ps_pub *p = &ps->pubs[i];
-    while (p->inflight < (unsigned)ps->o->pipeline && ps_may_send(ps)) {
-        int channel = (int)(p->sent % (uint64_t)ps->o->channels);
-        struct msg_header h = {now_ns(), (uint32_t)i, p->sent};
-        size_t len = msg_format(ps->payload, ps->o->size, &h, false);
-        const char *argv[3] = {"PUBLISH", ps->channel[channel], ps->payload};
-        size_t lens[3] = {7, strlen(ps->channel[channel]), len};
-        conn_command(p->conn, 3, argv, lens);
-        p->sent++;
-        p->inflight++;
-        ps->sent++;
-        ps->expected += (uint64_t)ps->subs_on[channel];
+    if (ps->o->rate > 0) {
+        uint64_t due, now = now_ns();
+        while (ps_budget_left(ps) && (due = pacer_due(&p->pacer, now)))
+            ps_send(ps, i, due);
+        return;
     }
+    while (p->inflight < (unsigned)ps->o->pipeline && ps_may_send(ps))
+        ps_send(ps, i, now_ns());
 }
 
 static void ps_fill_all(struct pubsub *ps)
@@ -107,6 +123,8 @@ static void ps_start(struct pubsub *ps)
 {
     ps->phase = PS_RUNNING;
     ps->start_ns = ps->last_report_ns = ps->last_ack_ns = ps->last_delivery_ns = now_ns();
+    for (int i = 0; i < ps->o->publishers && ps->o->rate > 0; i++)
+        pacer_init(&ps->pubs[i].pacer, ps->start_ns, ps->o->rate / ps->o->publishers);
     ps_fill_all(ps);
 }
 
@@ -185,6 +203,8 @@ static void ps_tick(struct bench_loop *l, void *ud)
     }
     if (now - ps->last_report_ns >= 1000000000ull)
         ps_progress(ps, now);
+    if (ps->o->rate > 0 && ps->phase == PS_RUNNING)
+        ps_fill_all(ps);
     bool budget_done = ps->o->messages && ps->sent >= ps->o->messages;
     if (ps->phase == PS_RUNNING && (budget_done || bench_time_up(ps->o, ps->start_ns))) {
         ps->phase = PS_DRAINING;
@@ -261,6 +281,7 @@ static void ps_report(struct pubsub *ps, struct bench_result *r)
     snprintf(r->params, sizeof(r->params),
              "%d publishers, %d subscribers, %d %s, pipeline %d, %zu-byte payloads", o->publishers,
              o->subscribers, o->channels, o->patterns ? "patterns" : "channels", o->pipeline, o->size);
+    result_note_rate(r, o);
     r->elapsed = del_s > pub_s ? del_s : pub_s;
     r->ops = ps->acked;
     result_add(r, "throughput", "delivered/s", del_s > 0 ? (double)ps->delivered / del_s : 0);
@@ -313,7 +334,7 @@ int wl_pubsub_run(const struct bench_opts *o, struct bench_result *r)
     }
     if (o->subscribers == 0)
         ps_start(ps);
-    int rc = loop_run(&ps->loop, 100, ps_tick, ps);
+    int rc = loop_run(&ps->loop, bench_tick_us(o, 100000), ps_tick, ps);
     if (rc != 0)
         result_fail(r, BENCH_EXIT_ERROR, "%s", ps->loop.error);
     if (ps->phase != PS_SUBSCRIBING)

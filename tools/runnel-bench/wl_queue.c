@@ -24,6 +24,7 @@ enum q_phase { Q_RUNNING, Q_DRAINING };
 struct q_producer {
     struct bench_conn *conn;
     unsigned inflight;
+    struct bench_pacer pacer; /* --rate */
 };
 
 struct q_consumer {
@@ -62,17 +63,30 @@ static bool q_window_open(struct queue *q)
     return false;
 }
 
+static void q_send(struct queue *q, int i, uint64_t stamp_ns)
+{
+    struct q_producer *p = &q->prods[i];
+    struct msg_header h = {stamp_ns, (uint32_t)i, msg_ledger_next(&q->ledger, (uint32_t)i)};
+    size_t len = msg_format(q->payload, q->o->size, &h, false);
+    const char *argv[3] = {"LPUSH", QUEUE_KEY, q->payload};
+    size_t lens[3] = {5, sizeof(QUEUE_KEY) - 1, len};
+    conn_command(p->conn, 3, argv, lens);
+    p->inflight++;
+}
+
+/* Closed loop: keeps `pipeline` LPUSHes in flight within the window.
+ * Open loop: sends what the clock says is due, whatever is in flight. */
 static void q_produce(struct queue *q, int i)
 {
     struct q_producer *p = &q->prods[i];
-    while (p->inflight < (unsigned)q->o->pipeline && q_may_produce(q) && q_window_open(q)) {
-        struct msg_header h = {now_ns(), (uint32_t)i, msg_ledger_next(&q->ledger, (uint32_t)i)};
-        size_t len = msg_format(q->payload, q->o->size, &h, false);
-        const char *argv[3] = {"LPUSH", QUEUE_KEY, q->payload};
-        size_t lens[3] = {5, sizeof(QUEUE_KEY) - 1, len};
-        conn_command(p->conn, 3, argv, lens);
-        p->inflight++;
+    if (q->o->rate > 0) {
+        uint64_t due, now = now_ns();
+        while (q_may_produce(q) && (due = pacer_due(&p->pacer, now)))
+            q_send(q, i, due);
+        return;
     }
+    while (p->inflight < (unsigned)q->o->pipeline && q_may_produce(q) && q_window_open(q))
+        q_send(q, i, now_ns());
 }
 
 static void q_on_producer_reply(struct bench_conn *c, redisReply *reply)
@@ -182,6 +196,9 @@ static void q_tick(struct bench_loop *l, void *ud)
         q->last_acked = q->acked;
         q->last_consumed = q->consumed;
     }
+    if (q->o->rate > 0)
+        for (int i = 0; i < q->o->producers; i++)
+            q_produce(q, i);
     if (q->phase == Q_RUNNING && (!q_may_produce(q) || bench_time_up(q->o, q->start_ns))) {
         q->phase = Q_DRAINING;
         q->drain_ns = now;
@@ -251,6 +268,7 @@ static void q_report(struct queue *q, struct bench_result *r, uint64_t left, uin
     double cons_s = (double)(q->last_consume_ns - q->start_ns) / 1e9;
     snprintf(r->params, sizeof(r->params), "%d producers, %d consumers (%s), pipeline %d, %zu-byte payloads",
              o->producers, o->consumers, o->reliable ? "BLMOVE + LREM" : "BRPOP", o->pipeline, o->size);
+    result_note_rate(r, o);
     r->elapsed = cons_s > prod_s ? cons_s : prod_s;
     r->ops = q->consumed;
     result_add(r, "throughput", "consumed/s", cons_s > 0 ? (double)q->consumed / cons_s : 0);
@@ -305,11 +323,13 @@ int wl_queue_run(const struct bench_opts *o, struct bench_result *r)
         return r->status;
     }
     q->start_ns = q->last_report_ns = q->last_ack_ns = q->last_consume_ns = now_ns();
+    for (int i = 0; i < o->producers && o->rate > 0; i++)
+        pacer_init(&q->prods[i].pacer, q->start_ns, o->rate / o->producers);
     for (int j = 0; j < o->consumers; j++)
         q_pop(q, j);
     for (int i = 0; i < o->producers; i++)
         q_produce(q, i);
-    if (loop_run(&q->loop, 100, q_tick, q) != 0)
+    if (loop_run(&q->loop, bench_tick_us(o, 100000), q_tick, q) != 0)
         result_fail(r, BENCH_EXIT_ERROR, "%s", q->loop.error);
     for (int j = 0; j < o->consumers; j++)
         conn_close(q->cons[j].conn); /* release their blocked pops first */

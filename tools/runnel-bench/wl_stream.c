@@ -22,6 +22,7 @@ enum s_phase { S_RUNNING, S_DRAINING };
 struct s_producer {
     struct bench_conn *conn;
     unsigned inflight;
+    struct bench_pacer pacer; /* --rate */
 };
 
 struct s_consumer {
@@ -64,17 +65,30 @@ static bool s_window_open(struct stream *s)
     return false;
 }
 
+static void s_send(struct stream *s, int i, uint64_t stamp_ns)
+{
+    struct s_producer *p = &s->prods[i];
+    struct msg_header h = {stamp_ns, (uint32_t)i, msg_ledger_next(&s->ledger, (uint32_t)i)};
+    size_t len = msg_format(s->payload, s->o->size, &h, false);
+    const char *argv[5] = {"XADD", STREAM_KEY, "*", "d", s->payload};
+    size_t lens[5] = {4, sizeof(STREAM_KEY) - 1, 1, 1, len};
+    conn_command(p->conn, 5, argv, lens);
+    p->inflight++;
+}
+
+/* Closed loop: keeps `pipeline` XADDs in flight within the window.
+ * Open loop: sends what the clock says is due, whatever is in flight. */
 static void s_produce(struct stream *s, int i)
 {
     struct s_producer *p = &s->prods[i];
-    while (p->inflight < (unsigned)s->o->pipeline && s_may_produce(s) && s_window_open(s)) {
-        struct msg_header h = {now_ns(), (uint32_t)i, msg_ledger_next(&s->ledger, (uint32_t)i)};
-        size_t len = msg_format(s->payload, s->o->size, &h, false);
-        const char *argv[5] = {"XADD", STREAM_KEY, "*", "d", s->payload};
-        size_t lens[5] = {4, sizeof(STREAM_KEY) - 1, 1, 1, len};
-        conn_command(p->conn, 5, argv, lens);
-        p->inflight++;
+    if (s->o->rate > 0) {
+        uint64_t due, now = now_ns();
+        while (s_may_produce(s) && (due = pacer_due(&p->pacer, now)))
+            s_send(s, i, due);
+        return;
     }
+    while (p->inflight < (unsigned)s->o->pipeline && s_may_produce(s) && s_window_open(s))
+        s_send(s, i, now_ns());
 }
 
 static void s_on_producer_reply(struct bench_conn *c, redisReply *reply)
@@ -214,6 +228,9 @@ static void s_tick(struct bench_loop *l, void *ud)
         s->last_acked = s->acked;
         s->last_consumed = s->consumed;
     }
+    if (s->o->rate > 0)
+        for (int i = 0; i < s->o->producers; i++)
+            s_produce(s, i);
     if (s->phase == S_RUNNING && (!s_may_produce(s) || bench_time_up(s->o, s->start_ns))) {
         s->phase = S_DRAINING;
         s->drain_ns = now;
@@ -295,6 +312,7 @@ static void s_report(struct stream *s, struct bench_result *r, long long pending
     snprintf(r->params, sizeof(r->params),
              "%d producers, group of %d consumers, pipeline/COUNT %d, %zu-byte payloads", o->producers,
              o->consumers, o->pipeline, o->size);
+    result_note_rate(r, o);
     r->elapsed = cons_s > add_s ? cons_s : add_s;
     r->ops = s->consumed;
     result_add(r, "throughput", "consumed/s", cons_s > 0 ? (double)s->consumed / cons_s : 0);
@@ -347,11 +365,13 @@ int wl_stream_run(const struct bench_opts *o, struct bench_result *r)
         return r->status;
     }
     s->start_ns = s->last_report_ns = s->last_add_ns = s->last_consume_ns = now_ns();
+    for (int i = 0; i < o->producers && o->rate > 0; i++)
+        pacer_init(&s->prods[i].pacer, s->start_ns, o->rate / o->producers);
     for (int j = 0; j < o->consumers; j++)
         s_read(s, j);
     for (int i = 0; i < o->producers; i++)
         s_produce(s, i);
-    if (loop_run(&s->loop, 100, s_tick, s) != 0)
+    if (loop_run(&s->loop, bench_tick_us(o, 100000), s_tick, s) != 0)
         result_fail(r, BENCH_EXIT_ERROR, "%s", s->loop.error);
     for (int j = 0; j < o->consumers; j++)
         conn_close(s->cons[j].conn);
