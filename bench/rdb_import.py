@@ -9,7 +9,9 @@ LOADING; its CPU (utime+stime from /proc) is read then. Runs alternate
 Runnel-RDB, Redis, Redis, Runnel-RDB, Runnel-own, Runnel-own; each side's
 best is reported.
 
-Usage: bench/rdb_import.py [--scale N] [--runnel PATH] [--redis PATH]"""
+Usage: bench/rdb_import.py [--scale N | --rdb FILE] [--keep FILE] [--runnel PATH] [--redis PATH]
+(--rdb: time an existing RDB file instead of making one; --keep: copy the
+made one there for later runs)"""
 import argparse
 import os
 import shutil
@@ -118,15 +120,23 @@ def main():
     ap.add_argument("--scale", type=int, default=1)
     ap.add_argument("--runnel", default=os.path.join(os.path.dirname(__file__), "..", "build", "runnel-server"))
     ap.add_argument("--redis", default="/usr/bin/redis-server")
+    ap.add_argument("--rdb", help="an RDB file to time instead of making one")
+    ap.add_argument("--keep", help="where to keep a copy of the made RDB file")
     a = ap.parse_args()
-    rdb, keys = make_dataset(a.redis, a.scale)
-    print("dataset: %d keys, RDB file %.1f MB" % (keys, os.path.getsize(rdb) / 1e6))
+    if a.rdb:
+        rdb, keys = a.rdb, None
+    else:
+        rdb, keys = make_dataset(a.redis, a.scale)
+        if a.keep:
+            shutil.copy(rdb, a.keep)
+    print("dataset: %s keys, RDB file %.1f MB" % (keys, os.path.getsize(rdb) / 1e6))
     results = {"runnel-rdb": [], "redis": [], "runnel-own": []}
     own = None
     for side in ["runnel-rdb", "redis", "redis", "runnel-rdb"]:
         binary = a.redis if side == "redis" else a.runnel
         wall, cpu, n, saved = timed(binary, rdb, keep=own is None and side == "runnel-rdb")
         own = own or saved
+        keys = keys or n
         assert n == keys, (side, n, keys)
         results[side].append((wall, cpu))
     print("Runnel's own snapshot: %.1f MB" % (os.path.getsize(own) / 1e6))
