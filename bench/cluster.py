@@ -11,6 +11,8 @@ For each side (Runnel, Redis, Redis, Runnel; each keeps its best):
               loops SET/GET on them through redis-py's RedisCluster while
               redis-cli --cluster reshard moves the slot (pipeline 10): the
               move's duration, the client's p99 and max latency during it.
+              On Runnel the slot then moves back with CLUSTER MIGRATESLOTS
+              (atomic slot migration), measured the same way.
 
 Usage: bench/cluster.py [--runnel PATH] [--redis PATH] [-n N] [-k K]
 """
@@ -106,7 +108,7 @@ def benchmark(port, n, cluster):
     return rates
 
 
-def slot_move(nodes, keys):
+def fill_slot(nodes, keys):
     rc = RedisCluster(host="127.0.0.1", port=nodes.ports[0])
     pipe = rc.pipeline()
     for i in range(keys):
@@ -114,11 +116,46 @@ def slot_move(nodes, keys):
         if i % 1000 == 999:
             pipe.execute()
     pipe.execute()
+    rc.close()
+
+
+def slot_owner(nodes, slot=7092):
     slots = redis.Redis(port=nodes.ports[0]).execute_command("CLUSTER", "SLOTS")
-    owner = next(e for e in slots if e[0] <= 7092 <= e[1])[2][1]
+    return next(e for e in slots if e[0] <= slot <= e[1])[2][1]
+
+
+def reshard_move(src_port, dst_port, ports):
+    """What redis-cli --cluster reshard does for each slot, for slot 7092 alone."""
+    src, dst = redis.Redis(port=src_port), redis.Redis(port=dst_port)
+    src_id = src.execute_command("CLUSTER", "MYID").decode()
+    dst_id = dst.execute_command("CLUSTER", "MYID").decode()
+    dst.execute_command("CLUSTER", "SETSLOT", 7092, "IMPORTING", src_id)
+    src.execute_command("CLUSTER", "SETSLOT", 7092, "MIGRATING", dst_id)
+    while src.execute_command("CLUSTER", "COUNTKEYSINSLOT", 7092):
+        ks = src.execute_command("CLUSTER", "GETKEYSINSLOT", 7092, 10)
+        src.execute_command("MIGRATE", "127.0.0.1", dst_port, "", 0, 5000, "KEYS", *ks)
+    for p in ports:
+        redis.Redis(port=p).execute_command("CLUSTER", "SETSLOT", 7092, "NODE", dst_id)
+
+
+def atomic_move(src_port, dst_port, ports):
+    """CLUSTER MIGRATESLOTS, polled until the source reports the job done."""
+    src = redis.Redis(port=src_port)
+    dst_id = redis.Redis(port=dst_port).execute_command("CLUSTER", "MYID").decode()
+    src.execute_command("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", 7092, 7092, "NODE", dst_id)
+    while True:
+        job = dict(zip(*[iter(src.execute_command("CLUSTER", "GETSLOTMIGRATIONS")[0])] * 2))
+        if job[b"state"] in (b"success", b"failed", b"cancelled"):
+            assert job[b"state"] == b"success", job
+            return
+        time.sleep(0.001)
+
+
+def timed_move(nodes, keys, mover):
+    """Moves slot 7092 with `mover` while a redis-py RedisCluster client
+    loops SET + GET on its keys; the move's time and the pairs' latency."""
+    owner = slot_owner(nodes)
     target = next(p for p in nodes.ports if p != owner)
-    src_id = redis.Redis(port=owner).execute_command("CLUSTER", "MYID").decode()
-    dst_id = redis.Redis(port=target).execute_command("CLUSTER", "MYID").decode()
     latencies, errors, stop = [], [], threading.Event()
 
     def client():
@@ -138,25 +175,16 @@ def slot_move(nodes, keys):
             latencies.append(time.monotonic() - t)
             i += 1
 
-    # what redis-cli --cluster reshard does for each slot, for slot 7092 alone
     t = threading.Thread(target=client)
     t.start()
     time.sleep(0.3)
     before = len(latencies)
     started = time.monotonic()
-    src, dst = redis.Redis(port=owner), redis.Redis(port=target)
-    dst.execute_command("CLUSTER", "SETSLOT", 7092, "IMPORTING", src_id)
-    src.execute_command("CLUSTER", "SETSLOT", 7092, "MIGRATING", dst_id)
-    while src.execute_command("CLUSTER", "COUNTKEYSINSLOT", 7092):
-        ks = src.execute_command("CLUSTER", "GETKEYSINSLOT", 7092, 10)
-        src.execute_command("MIGRATE", "127.0.0.1", target, "", 0, 5000, "KEYS", *ks)
-    for p in nodes.ports:
-        redis.Redis(port=p).execute_command("CLUSTER", "SETSLOT", 7092, "NODE", dst_id)
+    mover(owner, target, nodes.ports)
     took = time.monotonic() - started
     during = sorted(latencies[before:])
     stop.set()
     t.join()
-    rc.close()
     p99 = during[int(len(during) * 0.99)] if during else 0
     if errors:
         print(f"  client errors during the move: {len(errors)}, first {errors[0]}", flush=True)
@@ -181,21 +209,25 @@ def main():
             one.stop()
             three = Nodes(side, path, 3, work, etcd_url)
             multi = benchmark(three.ports[0], args.n, True)
-            move = slot_move(three, args.k)
+            fill_slot(three, args.k)
+            move = timed_move(three, args.k, reshard_move)
+            # Runnel only: the same slot moved back with CLUSTER MIGRATESLOTS
+            atomic = timed_move(three, args.k, atomic_move) if side == "runnel" else {}
             three.stop()
             r = {"SET 1 node": single.get("SET", 0), "GET 1 node": single.get("GET", 0),
-                 "SET 3 primaries": multi.get("SET", 0), "GET 3 primaries": multi.get("GET", 0), **move}
+                 "SET 3 primaries": multi.get("SET", 0), "GET 3 primaries": multi.get("GET", 0), **move,
+                 **{"atomic " + k: v for k, v in atomic.items()}}
             print(side, r, flush=True)
             b = best.setdefault(side, r)
             for k, v in r.items():
-                b[k] = max(b[k], v) if "node" in k or "primaries" in k or k == "ops" else min(b[k], v)
+                b[k] = max(b[k], v) if "node" in k or "primaries" in k or k.endswith("ops") else min(b[k], v)
     finally:
         etcd.terminate()
         etcd.wait()
         shutil.rmtree(work, ignore_errors=True)
     print("\n| figure | Runnel | Redis | Runnel/Redis |\n|---|---|---|---|")
     for k in best["runnel"]:
-        a, b = best["runnel"][k], best["redis"][k]
+        a, b = best["runnel"][k], best["redis"].get(k, 0)
         print(f"| {k} | {a:,.2f} | {b:,.2f} | {a / b if b else float('nan'):.2f} |")
 
 

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -457,23 +458,18 @@ str cluster_member_value(const struct cluster_node *n, bool primary, const char 
 }
 
 struct change {
-    uint64_t client_id;
+    cluster_change_done_fn *done; /* with the error, or NULL once the view shows the change */
+    void *done_ctx;
     cluster_txn_fn *build;
     void *arg;
     int attempts;
-    bool done_ok;
 };
 
 static void change_attempt(void *arg);
 
 static void change_finish(struct change *ch, const char *err)
 {
-    struct client *c = client_by_id(ch->client_id);
-    if (c) {
-        if (err) reply_error(&c->out, err);
-        else reply_ok(&c->out);
-        blocked_release(c);
-    }
+    ch->done(ch->done_ctx, err);
     mem_free(ch->arg);
     mem_free(ch);
 }
@@ -518,14 +514,30 @@ static void change_attempt(void *arg)
     str_free(body);
 }
 
-void cluster_change(struct client *c, cluster_txn_fn *build, void *arg)
+void cluster_change_then(cluster_txn_fn *build, void *arg, cluster_change_done_fn *done, void *done_ctx)
 {
     struct change *ch = mem_calloc(sizeof(*ch));
-    ch->client_id = c->id;
+    ch->done = done;
+    ch->done_ctx = done_ctx;
     ch->build = build;
     ch->arg = arg;
-    blocked_hold(c);
     change_attempt(ch);
+}
+
+/* The client that asked for a change gets its outcome, if still there. */
+static void reply_to_client(void *ctx, const char *err)
+{
+    struct client *c = client_by_id((uint64_t)(uintptr_t)ctx);
+    if (!c) return;
+    if (err) reply_error(&c->out, err);
+    else reply_ok(&c->out);
+    blocked_release(c);
+}
+
+void cluster_change(struct client *c, cluster_txn_fn *build, void *arg)
+{
+    blocked_hold(c);
+    cluster_change_then(build, arg, reply_to_client, (void *)(uintptr_t)c->id);
 }
 
 /* ---- following the view ---- */

@@ -469,6 +469,11 @@ static void cmd_asking(struct request *req)
      "O(N) where N is the total size of the keys transferred", NULL, cluster_migrate_keys}
 #define CL_ADMIN (CMD_ADMIN | CMD_NOSCRIPT | CMD_STALE)
 
+static void cmd_getslotmigrations(struct request *req)
+{
+    slot_jobs_reply(req->out);
+}
+
 static struct command cluster_subcommands[] = {
     {"info", cmd_info, 2, CL_FLAGS, 0, 0, 0, "@slow", "cluster", "Returns information about the state of a node.",
      "3.0.0", "O(1)"},
@@ -520,6 +525,16 @@ static struct command cluster_subcommands[] = {
      "Forces a replica to perform a manual failover of its master.", "3.0.0", "O(1)"},
     {"setslot", cluster_cmd_setslot, -4, CL_ADMIN, 0, 0, 0, "@admin @slow @dangerous", "cluster",
      "Binds a hash slot to a node.", "3.0.0", "O(1)"},
+    {"migrateslots", cluster_cmd_migrateslots, -6, CL_ADMIN, 0, 0, 0, "@admin @slow @dangerous", "cluster",
+     "Moves slot ranges to other primaries atomically: their keys and the writes made meanwhile, then the "
+     "ownership in one etcd transaction.", "9.0.0", "O(N) where N is the total number of slots"},
+    {"getslotmigrations", cmd_getslotmigrations, 2, CL_ADMIN, 0, 0, 0, "@admin @slow @dangerous", "cluster",
+     "Lists the atomic slot migrations in progress and the recent ones.", "9.0.0",
+     "O(N) where N is the number of slot migrations kept"},
+    {"cancelslotmigrations", cluster_cmd_cancelslotmigrations, 2, CL_ADMIN, 0, 0, 0, "@admin @slow @dangerous",
+     "cluster", "Cancels the atomic slot migrations this node started.", "9.0.0", "O(N)"},
+    {"syncslots", cluster_cmd_syncslots, -3, CL_ADMIN, 0, 0, 0, "@admin @slow @dangerous", "cluster",
+     "The link of an atomic slot migration (sent by the source to the target).", "9.0.0", "O(1)"},
     {"publish", cmd_cluster_publish, 4, CMD_PUBSUB | CMD_FAST | CMD_LOADING | CMD_STALE, 0, 0, 0, "@pubsub @fast",
      "cluster", "Delivers a message another node of the cluster published (a link between nodes sends it).",
      "7.2.4", "O(N+M)"},

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "cluster/topology.h"
@@ -34,6 +35,10 @@ typedef str cluster_txn_fn(void *arg, const char **err);
  * if the view was stale, the view is re-read and the change built again.
  * The client gets +OK once the view shows the change, or the error. */
 void cluster_change(struct client *c, cluster_txn_fn *build, void *arg);
+/* The same for the server's own changes: `done` gets NULL once the view
+ * shows the change, or the error's text. `arg` is freed after. */
+typedef void cluster_change_done_fn(void *ctx, const char *err);
+void cluster_change_then(cluster_txn_fn *build, void *arg, cluster_change_done_fn *done, void *done_ctx);
 /* Pieces of transactions. */
 str cluster_txn_put(str ops, const char *name, const char *value, bool with_lease);
 str cluster_txn_delete(str ops, const char *name);
@@ -78,6 +83,47 @@ str migration_nodes_suffix(str out);
 void cluster_cmd_setslot(struct request *req);
 void cluster_cmd_migrate(struct request *req);
 int cluster_migrate_keys(const struct command *cmd, struct arg *argv, int argc, int *positions, int max);
+
+/* ---- slot_jobs.c: atomic slot migration's jobs, as CLUSTER GETSLOTMIGRATIONS shows them ---- */
+enum slot_job_state {
+    SLOT_JOB_CONNECTING, SLOT_JOB_SNAPSHOT, SLOT_JOB_HANDOFF, SLOT_JOB_COMMITTING, SLOT_JOB_CLEANUP,
+    SLOT_JOB_IMPORTING, SLOT_JOB_LINK_LOST, SLOT_JOB_SUCCESS, SLOT_JOB_FAILED, SLOT_JOB_CANCELLED,
+};
+struct slot_job {
+    char name[CLUSTER_ID_LEN + 1];
+    bool export; /* else import */
+    uint8_t slots[CLUSTER_SLOTS / 8];
+    char source[CLUSTER_ID_LEN + 1], target[CLUSTER_ID_LEN + 1];
+    enum slot_job_state state;
+    char message[160];
+    long long create_time, update_time, ack_time; /* unix seconds */
+    long long keys_sent;
+    void *impl; /* the export's or the import's own state */
+    struct slot_job *next;
+};
+struct slot_job *slot_job_new(bool export, const char *name);
+void slot_job_set_state(struct slot_job *j, enum slot_job_state state, const char *message);
+bool slot_job_active(const struct slot_job *j);
+static inline bool slot_job_has(const struct slot_job *j, int slot)
+{
+    return j->slots[slot >> 3] & (1u << (slot & 7));
+}
+/* "0-10 20-29" */
+str slot_job_ranges(const struct slot_job *j, str out);
+/* The jobs, newest first (finished ones beyond the log's length are dropped). */
+struct slot_job *slot_jobs_all(void);
+void slot_jobs_reply(struct outbuf *out);
+
+/* ---- slot_export.c: the source side ---- */
+void cluster_cmd_migrateslots(struct request *req);
+void cluster_cmd_cancelslotmigrations(struct request *req);
+/* A write to this slot waits (-TRYAGAIN) while its export hands over. */
+bool slot_export_paused(int slot);
+
+/* ---- slot_import.c: the target side (CLUSTER SYNCSLOTS, the source's link) ---- */
+void cluster_cmd_syncslots(struct request *req);
+/* Deletes this node's keys of the job's slots a batch at a time, logged as DELs; true when none is left. */
+bool slot_purge_step(const struct slot_job *j, int budget);
 
 /* ---- peer.c ---- */
 /* A blocking-with-timeout connection to another server (TCP_NODELAY). */

@@ -6,7 +6,8 @@
  * - When the key is gone (the primary's lease lapsed) and the recorded
  *   master is not running, each eligible replica of the shard stands:
  *   candidate/<shard>/<id> = <replication offset>, bound to its lease.
- *   After ELECTION_WINDOW_MS the most up-to-date standing candidate (ties:
+ *   After ELECTION_WINDOW_MS (or as soon as every running replica of the
+ *   shard stands) the most up-to-date standing candidate (ties:
  *   lowest id) takes the primary key and makes itself the shard's master
  *   (and the old master a replica) in one transaction; the others follow
  *   it, continuing the same history (PSYNC2).
@@ -142,6 +143,21 @@ static bool recorded_master_running(const char *shard)
     return false;
 }
 
+/* Every running replica of the shard stands: no better candidate can
+ * still join, so the best one need not wait out the window (which is
+ * there for replicas that have not noticed yet). */
+static bool all_replicas_standing(const char *shard)
+{
+    int replicas = 0, standing = 0;
+    for (int i = 0; i < cl.view.count; i++) {
+        const struct cluster_node *n = &cl.view.nodes[i];
+        if (!n->primary && n->alive && !strcmp(n->shard, shard)) replicas++;
+    }
+    for (int i = 0; i < cl.view.candidate_count; i++)
+        if (!strcmp(cl.view.candidates[i].shard, shard)) standing++;
+    return standing >= replicas;
+}
+
 static void replica_tick(const struct cluster_node *me)
 {
     bool eligible = !cfg.cluster_replica_no_failover && cfg.replica_priority != 0;
@@ -153,7 +169,7 @@ static void replica_tick(const struct cluster_node *me)
         if (!el.standing_since_ms || event_now_ms() - el.standing_since_ms > 4 * ELECTION_WINDOW_MS) stand(me);
         return;
     }
-    if (event_now_ms() - el.standing_since_ms < ELECTION_WINDOW_MS) return;
+    if (event_now_ms() - el.standing_since_ms < ELECTION_WINDOW_MS && !all_replicas_standing(me->shard)) return;
     const struct shard_claim *best = topology_best_candidate(&cl.view, me->shard);
     if (best && !strcmp(best->node, cl.myid)) claim_shard(me);
 }

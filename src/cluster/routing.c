@@ -87,7 +87,7 @@ static const char *route_migrating(int slot, const char *target, int present, in
 
 const char *cluster_route(struct client *c, struct command *cmd, int argc, struct arg *argv, char *buf, size_t size)
 {
-    if (c->flags & (CLIENT_MASTER | CLIENT_LOADER)) return NULL;
+    if (c->flags & (CLIENT_MASTER | CLIENT_LOADER | CLIENT_SLOT_IMPORT)) return NULL;
     if (!strcmp(cmd->full_name, "select") && argc == 2 && strcmp(argv[1].ptr, "0") != 0)
         return "ERR SELECT is not allowed in cluster mode";
     if (!strcmp(cmd->full_name, "swapdb")) return "ERR SWAPDB is not allowed in cluster mode";
@@ -104,6 +104,8 @@ const char *cluster_route(struct client *c, struct command *cmd, int argc, struc
     int owner = cl.view.owner[slot];
     if (owner == cl.view.myself) {
         if ((cmd->flags & CMD_WRITE) && cluster_fenced()) return "CLUSTERDOWN The cluster is down";
+        if ((cmd->flags & CMD_WRITE) && slot_export_paused(slot))
+            return "TRYAGAIN The slot is being handed over to another node, try again";
         const char *target = migration_target(slot);
         if (!target) return NULL;
         int total, present = keys_present(c, cmd, argc, argv, &total);

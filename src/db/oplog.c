@@ -21,6 +21,7 @@ struct skip_range {
 static struct skip_range *skips;
 static size_t skip_count, skip_cap, skip_bytes;
 static void (*drain_tap)(const char *bytes, size_t len);
+static void (*observer)(int db, int argc, const struct arg *argv);
 static int selected_db = -1;
 static int multi_depth;
 static bool multi_opened;
@@ -135,6 +136,7 @@ void oplog_append(int db, int argc, const struct arg *argv)
     prepare_for(db);
     append_header(argc);
     for (int i = 0; i < argc; i++) append_bulk(argv[i].ptr, argv[i].len);
+    if (observer) observer(db, argc, argv);
 }
 
 void oplog_append_cstr(int db, int argc, const char *const *argv)
@@ -143,6 +145,16 @@ void oplog_append_cstr(int db, int argc, const char *const *argv)
     prepare_for(db);
     append_header(argc);
     for (int i = 0; i < argc; i++) append_bulk(argv[i], strlen(argv[i]));
+    if (!observer) return;
+    struct arg small[8], *args = argc <= 8 ? small : mem_alloc(sizeof(*args) * (size_t)argc);
+    for (int i = 0; i < argc; i++) args[i] = (struct arg){(char *)argv[i], strlen(argv[i])};
+    observer(db, argc, args);
+    if (args != small) mem_free(args);
+}
+
+void oplog_set_observer(void (*fn)(int db, int argc, const struct arg *argv))
+{
+    observer = fn;
 }
 
 void oplog_propagate(struct request *req, int argc, const struct arg *argv)

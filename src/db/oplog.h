@@ -21,7 +21,7 @@ extern bool oplog_enabled;
 
 /* Who reads the log: the AOF, and a primary's replication stream. The log
  * is enabled while either does. */
-enum oplog_consumer { OPLOG_AOF = 1 << 0, OPLOG_REPL = 1 << 1 };
+enum oplog_consumer { OPLOG_AOF = 1 << 0, OPLOG_REPL = 1 << 1, OPLOG_OBSERVER = 1 << 2 };
 void oplog_consumer_set(enum oplog_consumer who, bool on);
 bool oplog_feeds_replication(void);
 
@@ -59,6 +59,12 @@ unsigned long long oplog_stream_total(void);
 /* Called with every batch as it leaves the log (drain, exchange or
  * discard), whole, replica-only commands included: replication's feed. */
 void oplog_set_tap(void (*tap)(const char *bytes, size_t len));
+
+/* Called with every command as it is logged (not the SELECTs, MULTIs and
+ * EXECs the log adds around them, nor replica-only commands); the observer
+ * must also be set as the OPLOG_OBSERVER consumer so that logging is on.
+ * The cluster's slot migration forwards the writes of the slots it moves. */
+void oplog_set_observer(void (*observer)(int db, int argc, const struct arg *argv));
 
 /* Takes everything logged so far, without the replica-only commands
  * (NULL when empty); the caller frees it. */

@@ -42,6 +42,7 @@ enum client_flags {
     CLIENT_HELD = 1 << 21,             /* CLIENT_BLOCKED by WAIT/WAITAOF or a cluster change, not on keys */
     CLIENT_READONLY_ROUTE = 1 << 22,   /* cluster READONLY: reads served by a replica of the slot's shard */
     CLIENT_ASKING = 1 << 23,           /* cluster ASKING: the next command may use an importing slot */
+    CLIENT_SLOT_IMPORT = 1 << 24,      /* a slot migration's source: its writes are admitted, unanswered */
 };
 
 struct queued_command {
@@ -102,6 +103,7 @@ struct client {
     long long total_net_in;
     long long total_net_out;
     long long commands_processed;
+    long long commands_failed; /* commands that ended in an error reply, refusals included */
     unsigned long long wrote_upto; /* oplog offset its last write reached */
     unsigned long long stream_upto; /* oplog_stream_total after its last write (WAIT) */
     void *replication; /* replication/: a replica's or the primary link's state */

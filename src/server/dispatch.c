@@ -319,6 +319,7 @@ void dispatch_call(struct client *c, struct command *cmd, int argc, struct arg *
      * own calls and taken off the counter; what is left is this command's. */
     uint32_t errors = c->out.errors - errors_before;
     c->out.errors = errors_before;
+    c->commands_failed += errors > 0;
     if (c->flags & CLIENT_BLOCKED) c->blocked_errors_base = errors_before;
     /* Commands replayed from the AOF or a snapshot are nobody's requests:
      * they stay out of INFO commandstats and errorstats, the slow log and
@@ -359,6 +360,7 @@ static void reply_mode_end(struct client *c)
  * transaction being queued is doomed to EXECABORT. */
 static void dispatch_refused(struct client *c, uint32_t errors_before)
 {
+    c->commands_failed += c->out.errors > errors_before;
     dispatch_count_errors(c->out.last_error, c->out.errors - errors_before);
     c->out.errors = errors_before;
     if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;

@@ -1,6 +1,7 @@
 """Helpers for cluster tests: an etcd of the test's own on free loopback
 ports, Runnel nodes pointed at it, and a cluster built with redis-cli
 --cluster create, as a user would."""
+import contextlib
 import os
 import shutil
 import subprocess
@@ -92,6 +93,21 @@ def create_cluster(nodes, replicas=1):
         wait_until(lambda: b"cluster_state:ok" in n.client().execute_command("CLUSTER", "INFO"), 10,
                    "every node to see the cluster")
     return out.stdout
+
+
+@contextlib.contextmanager
+def running_cluster(name, count=6, replicas=1):
+    """An etcd of its own and `count` nodes made into a cluster (a replica
+    for each primary by default); everything stops afterwards."""
+    etcd = Etcd()
+    nodes = [start_node(etcd, name) for _ in range(count)]
+    try:
+        create_cluster(nodes, replicas)
+        yield nodes
+    finally:
+        for n in nodes:
+            n.stop()
+        etcd.stop()
 
 
 def owner_of(nodes, slot):

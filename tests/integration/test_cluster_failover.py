@@ -12,22 +12,15 @@ import pytest
 import redis
 from redis.cluster import RedisCluster
 
-from cluster_helpers import ETCD, Etcd, create_cluster, owner_of, start_node, wait_until
+from cluster_helpers import ETCD, create_cluster, owner_of, running_cluster, start_node, wait_until
 
 pytestmark = pytest.mark.skipif(ETCD is None or shutil.which("redis-cli") is None, reason="etcd is not installed")
 
 
 @pytest.fixture
 def cluster():
-    etcd = Etcd()
-    nodes = [start_node(etcd, "fo") for _ in range(6)]
-    try:
-        create_cluster(nodes)
+    with running_cluster("fo") as nodes:
         yield nodes
-    finally:
-        for n in nodes:
-            n.stop()
-        etcd.stop()
 
 
 def replica_of(nodes, primary):
