@@ -31,6 +31,11 @@ str dump_payload_create(const struct object *o)
 {
     struct dump_payload_foreign *f = &dump_payload_foreign;
     if (f->create && f->use_for_dump && f->use_for_dump()) return f->create(o);
+    return dump_payload_create_native(o);
+}
+
+str dump_payload_create_native(const struct object *o)
+{
     str s = str_empty(64);
     struct codec_out out;
     codec_out_init(&out, str_sink, &s);

@@ -36,8 +36,13 @@ str dump_payload_sign(str s, unsigned version);
  * checksum matches. */
 bool dump_payload_trailer_ok(const void *payload, size_t len, unsigned version);
 
-/* The payload of o; NULL when its type has no save hook. */
+/* The payload of o for DUMP and MIGRATE: Runnel's format, or the foreign
+ * one when dump-payload-format asks for it; NULL when its type has no save
+ * hook. */
 str dump_payload_create(const struct object *o);
+/* Always Runnel's format, whatever the setting: payloads only Runnel reads
+ * (a slot migration between Runnel nodes), which keep everything. */
+str dump_payload_create_native(const struct object *o);
 
 /* Payloads in another format (Redis's RDB value encoding), installed by
  * persistence/ at start-up: `load` is tried when a payload's trailer is not
