@@ -39,7 +39,9 @@ struct rdb_loader {
     bool *staged_used;
     int db;            /* the SELECTed database */
     size_t reported;   /* offset loading progress was last reported at */
-    char key_name[80]; /* the key being read, for the error */
+    char key_name[64]; /* the start of the key being read, for the error */
+    size_t key_len;
+    bool in_key; /* a key is being read: a failure names it */
 };
 
 bool rdb_image_is_rdb(const void *data, size_t size)
@@ -132,7 +134,9 @@ static bool read_key(struct rdb_loader *l, unsigned type, struct key_attrs *a)
     struct rdb_string key;
     size_t at = codec_in_offset(in);
     if (!rdb_get_string(in, &key)) return false;
-    snprintf(l->key_name, sizeof(l->key_name), "%.*s", (int)(key.len > 64 ? 64 : key.len), key.p);
+    l->key_len = key.len < sizeof(l->key_name) ? key.len : sizeof(l->key_name);
+    memcpy(l->key_name, key.p, l->key_len); /* not formatted: this runs for every key */
+    l->in_key = true;
     bool ok = true, empty = false;
     struct object *o = NULL;
     if (!rdb_type_supported(type)) {
@@ -163,7 +167,7 @@ static bool read_key(struct rdb_loader *l, unsigned type, struct key_attrs *a)
         l->res->keys_expired++;
     }
     rdb_string_release(&key);
-    if (ok) l->key_name[0] = '\0'; /* a failure names it */
+    if (ok) l->in_key = false;
     *a = (struct key_attrs){.expire_ms = -1, .idle_s = -1, .freq = -1};
     size_t now = codec_in_offset(in);
     loading_progress(now - l->reported);
@@ -296,7 +300,7 @@ bool rdb_load_image(const void *data, size_t size, unsigned flags, struct snapsh
     for (int id = 0; id < server.db_count; id++)
         if (l.staged_used[id]) db_release(&l.staged[id]);
     if (!ok) {
-        if (l.key_name[0]) snprintf(err, errlen, "key '%s': %s", l.key_name, l.in.err);
+        if (l.in_key) snprintf(err, errlen, "key '%.*s': %s", (int)l.key_len, l.key_name, l.in.err);
         else snprintf(err, errlen, "%s", l.in.err);
         *res = (struct snapshot_load_result){0};
     }
