@@ -9,12 +9,16 @@ CFLAGS   := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-init
             $(OPT) -g -fno-strict-aliasing -Isrc -I/usr/include/lua5.1 $(SANITIZE) $(EXTRA_CFLAGS)
 # Debian's lua-cjson and lua-bitop, linked statically: scripts' cjson and bit.
 LUA_LIBS := -l:liblua5.1-cjson.a -l:liblua5.1-bitop.a
-LDLIBS   := $(LUA_LIBS) -ljemalloc -llua5.1 -lcurl -ljson-c -lm -lpthread
+LDLIBS   := $(LUA_LIBS) -ljemalloc -llua5.1 -lcurl -ljson-c -lssl -lcrypto -lm -lpthread
 PYTHON   := /usr/bin/python3
 
 SRCS      := $(shell find src -name '*.c' | sort)
 LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
-LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+# The console's files, turned into a C table by scripts/embed-assets (generated, in $(BUILD)/gen).
+CONSOLE_FILES := $(sort $(wildcard src/http/console/*))
+CONSOLE_GEN   := $(BUILD)/gen/console_assets.c
+CONSOLE_OBJ   := $(BUILD)/obj/gen/console_assets.o
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(CONSOLE_OBJ)
 MAIN_OBJ  := $(BUILD)/obj/src/main.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -27,6 +31,14 @@ all: $(BUILD)/runnel-server tools
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(CONSOLE_GEN): $(CONSOLE_FILES) scripts/embed-assets
+	@mkdir -p $(dir $@)
+	$(PYTHON) scripts/embed-assets src/http/console $@
+
+$(CONSOLE_OBJ): $(CONSOLE_GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/librunnel.a: $(LIB_OBJS)
 	@rm -f $@
@@ -44,7 +56,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librunnel.a
 deps:
 	@scripts/install-deps
 
-# The default configuration, plus the HTTP endpoint (Prometheus metrics) on
+# The default configuration, plus the HTTP endpoint (the console at /, Prometheus metrics) on
 # 127.0.0.1:9121; the server logs its address at start-up.
 run: deps
 	@$(MAKE) --no-print-directory $(BUILD)/runnel-server

@@ -19,11 +19,10 @@ import tempfile
 import time
 
 import redis
-
-from servers import add_server_paths
 from redis.cluster import RedisCluster
 
 from cluster import cluster_port, start, start_etcd
+from servers import add_server_paths
 
 
 

@@ -67,12 +67,15 @@ def workload(name, n):
     raise ValueError(name)
 
 
-def measure(name, path, workloads, n):
+def measure(name, path, workloads, n, make=None):
+    """{workload: (bytes per element, encoding)} on a fresh server; `make`
+    builds a workload's commands (this file's workload by default)."""
+    make = make or workload
     server = Server(name, path)
     try:
         out = {}
         for w in workloads:
-            commands, elements, key = workload(w, n)
+            commands, elements, key = make(w, n)
             server.client.flushall()
             before = server.used_memory()
             load(server, commands)

@@ -22,6 +22,7 @@
 #include "scripting/functions.h"
 #include "scripting/script_timeout.h"
 #include "scripting/scripting.h"
+#include "server/acl.h"
 #include "server/blocked.h"
 #include "server/command_table.h"
 #include "server/config.h"
@@ -31,11 +32,14 @@
 #include "server/info.h"
 #include "server/server.h"
 #include "server/subscriptions.h"
+#include "server/tls_config.h"
+#include "server/tracking.h"
 #include "types/hash.h"
 #include "types/hll.h"
 #include "types/list.h"
 #include "types/set.h"
 #include "types/stream.h"
+#include "types/stream_idmp.h"
 #include "types/string.h"
 #include "types/types.h"
 #include "types/zset.h"
@@ -147,6 +151,8 @@ static int apply_type_tunables(const char **err)
     list_compress_depth = cfg.list_compress_depth;
     stream_node_max_bytes = cfg.stream_node_max_bytes;
     stream_node_max_entries = cfg.stream_node_max_entries;
+    stream_idmp_default_duration = cfg.stream_idmp_duration;
+    stream_idmp_default_maxsize = cfg.stream_idmp_maxsize;
     hash_max_listpack_entries = cfg.hash_max_listpack_entries;
     hash_max_listpack_value = cfg.hash_max_listpack_value;
     set_max_intset_entries = cfg.set_max_intset_entries;
@@ -224,6 +230,7 @@ static void server_init(void)
     types_init();
     blocked_init();
     subscriptions_init();
+    tracking_init();
     command_table_init();
     string_max_len = cfg.proto_max_bulk_len;
     config_set_apply_hook("loglevel", apply_logging_hook);
@@ -233,6 +240,8 @@ static void server_init(void)
     config_set_apply_hook("maxmemory-policy", apply_type_tunables);
     config_set_apply_hook("stream-node-max-bytes", apply_type_tunables);
     config_set_apply_hook("stream-node-max-entries", apply_type_tunables);
+    config_set_apply_hook("stream-idmp-duration", apply_type_tunables);
+    config_set_apply_hook("stream-idmp-maxsize", apply_type_tunables);
     config_set_apply_hook("zset-max-listpack-entries", apply_type_tunables);
     config_set_apply_hook("zset-max-listpack-value", apply_type_tunables);
     config_set_apply_hook("lfu-log-factor", apply_type_tunables);
@@ -331,7 +340,14 @@ int main(int argc, char **argv)
     command_table_add(replication_commands);
     if (cluster_init() != 0) return 1;
     command_table_add(cluster_enabled() ? cluster_commands : cluster_disabled_commands);
+    char *acl_err = NULL;
+    if (acl_init(&acl_err) != 0) {
+        log_warning("Aborting Runnel startup because of ACL errors: %s", acl_err);
+        mem_free(acl_err);
+        return 1;
+    }
     script_timeout_on_shutdown(exit_without_saving);
+    if (tls_config_init() != 0) return 1;
     if (listeners_open() != 0) {
         log_warning("No listening socket: aborting.");
         return 1;

@@ -157,6 +157,25 @@ static void release_lost_slots(bool *was_mine)
     release_blocked_in(was_mine);
 }
 
+/* The term this node knows for its shard. Within a shard terms only grow
+ * (etcd revisions do): a view read while the shard has no primary key does
+ * not make an older primary acceptable again. A node moved to another
+ * shard (a new primary made a replica by CLUSTER REPLICATE) starts over. */
+static void note_term(void)
+{
+    static char shard[CLUSTER_ID_LEN + 1];
+    static long long seen;
+    const struct cluster_node *me = topology_myself(&cl.view);
+    if (!me || !me->member) return;
+    long long term = topology_shard_term(&cl.view, me->shard);
+    if (strcmp(shard, me->shard) != 0) {
+        memcpy(shard, me->shard, sizeof(shard));
+        seen = 0;
+    }
+    if (term > seen) seen = term;
+    replication_set_term(seen);
+}
+
 static void on_range(void *ctx, int status, const char *body, size_t len)
 {
     (void)ctx, (void)len;
@@ -176,6 +195,7 @@ static void on_range(void *ctx, int status, const char *body, size_t len)
     } else {
         release_lost_slots(was_mine);
         links_sync();
+        note_term();
         cluster_follow_role();
         if (!session.watch) {
             session.watch_from = cl.view.revision + 1;

@@ -11,6 +11,7 @@
 #include "cluster/etcd.h"
 #include "db/db.h"
 #include "messaging/pubsub.h"
+#include "replication/replication.h"
 #include "server/server.h"
 #include "util/mem.h"
 #include "util/numbers.h"
@@ -71,11 +72,12 @@ static void cmd_info(struct request *req)
                               "cluster_size:%d\r\ncluster_current_epoch:%lld\r\ncluster_my_epoch:%lld\r\n"
                               "cluster_stats_messages_sent:%lld\r\ncluster_stats_messages_received:%lld\r\n"
                               "total_cluster_links_buffer_limit_exceeded:0\r\n"
-                              "cluster_etcd_endpoint:%s\r\ncluster_etcd_reachable:%d\r\n",
+                              "cluster_etcd_endpoint:%s\r\ncluster_etcd_reachable:%d\r\ncluster_shard_term:%lld\r\n",
                               topology_covered(&cl.view) ? "ok" : "fail", assigned, assigned - failed, failed,
                               cl.view.count,
                               topology_primaries_with_slots(&cl.view), cl.view.revision, me ? me->epoch : 0LL,
-                              cl.messages_sent, cl.messages_received, etcd_endpoint(), cl.etcd_up ? 1 : 0);
+                              cl.messages_sent, cl.messages_received, etcd_endpoint(), cl.etcd_up ? 1 : 0,
+                              replication_term());
     reply_verbatim(req->out, s, str_len(s), "txt");
     str_free(s);
 }

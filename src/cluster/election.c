@@ -26,7 +26,7 @@
 #include "protocol/encode.h"
 #include "replication/replication.h"
 #include "server/config.h"
-#include "server/event_loop.h"
+#include "net/event_loop.h"
 #include "server/server.h"
 #include "util/log.h"
 #include "util/mem.h"

@@ -21,7 +21,7 @@
 #include "db/db.h"
 #include "protocol/reply.h"
 #include "server/config.h"
-#include "server/event_loop.h"
+#include "net/event_loop.h"
 #include "server/server.h"
 #include "util/log.h"
 #include "util/mem.h"

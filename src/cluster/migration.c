@@ -22,7 +22,7 @@
 #include "db/dump_payload.h"
 #include "db/oplog.h"
 #include "protocol/encode.h"
-#include "server/event_loop.h"
+#include "net/event_loop.h"
 #include "server/server.h"
 #include "util/mem.h"
 #include "util/numbers.h"

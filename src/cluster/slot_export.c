@@ -31,7 +31,7 @@
 #include "protocol/encode.h"
 #include "protocol/reply.h"
 #include "server/command_table.h"
-#include "server/event_loop.h"
+#include "net/event_loop.h"
 #include "server/server.h"
 #include "util/log.h"
 #include "util/mem.h"

@@ -20,7 +20,7 @@
 #include "db/oplog.h"
 #include "protocol/reply.h"
 #include "server/connection.h"
-#include "server/event_loop.h"
+#include "net/event_loop.h"
 #include "server/server.h"
 #include "util/log.h"
 #include "util/mem.h"

@@ -46,6 +46,13 @@ const char *topology_lease_holder(const struct topology *t, const char *shard)
     return NULL;
 }
 
+long long topology_shard_term(const struct topology *t, const char *shard)
+{
+    for (int i = 0; i < t->lease_count; i++)
+        if (!strcmp(t->leases[i].shard, shard)) return t->leases[i].offset;
+    return 0;
+}
+
 const struct shard_claim *topology_best_candidate(const struct topology *t, const char *shard)
 {
     const struct shard_claim *best = NULL;
@@ -152,12 +159,12 @@ static void claim_add(struct shard_claim **list, int *count, const char *shard, 
 }
 
 /* primary/<shard> = <node id>; candidate/<shard>/<id> = <offset>. */
-static bool parse_claim(struct topology *t, const char *name, const char *value)
+static bool parse_claim(struct topology *t, const char *name, const char *value, long long revision)
 {
     if (strncmp(name, "primary/", 8) == 0) {
         const char *shard = name + 8;
         if (!valid_id(shard, strlen(shard)) || !valid_id(value, strlen(value))) return false;
-        claim_add(&t->leases, &t->lease_count, shard, value, 0);
+        claim_add(&t->leases, &t->lease_count, shard, value, revision);
         return true;
     }
     const char *shard = name + 10, *slash = strchr(shard, '/');
@@ -201,7 +208,7 @@ static bool apply_kv(struct topology *t, const char *prefix, json_object *kv, in
         n->alive = true;
         if (!n->member) sscanf(value, "%63s %d", n->ip, &n->port);
     } else if (strncmp(name, "primary/", 8) == 0 || strncmp(name, "candidate/", 10) == 0) {
-        ok = parse_claim(t, name, value);
+        ok = parse_claim(t, name, value, mod);
     } else if (strcmp(name, "slots") == 0) {
         ok = parse_slots(t, value);
         t->slots_revision = mod;

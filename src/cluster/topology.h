@@ -38,7 +38,8 @@ struct cluster_node {
 struct shard_claim {
     char shard[CLUSTER_ID_LEN + 1];
     char node[CLUSTER_ID_LEN + 1];
-    long long offset;
+    long long offset; /* a candidate's replication offset; for primary/<shard>, the
+                       * revision at which the key was taken: the shard's term */
 };
 
 struct topology {
@@ -77,6 +78,8 @@ const struct cluster_node *topology_running_at(const struct topology *t, const c
 const struct cluster_node *topology_myself(const struct topology *t);
 /* The node holding the shard's primary key, or NULL. */
 const char *topology_lease_holder(const struct topology *t, const char *shard);
+/* The shard's term: the etcd revision at which its primary took its key (0: none held). */
+long long topology_shard_term(const struct topology *t, const char *shard);
 /* The standing candidate with the highest offset (ties: lowest id), or NULL. */
 const struct shard_claim *topology_best_candidate(const struct topology *t, const char *shard);
 bool topology_is_candidate(const struct topology *t, const char *shard, const char *id);

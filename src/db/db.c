@@ -49,6 +49,8 @@ void db_init(struct db *db, int id)
     db->keys = dict_create(&db_keys_type);
     db->expires = dict_create(&db_expires_type);
     db->watched = watch_table_create();
+    db->hexpires = dict_create(&db_expires_type);
+    db->hexpire_cursor = 0;
     db->expire_cursor = 0;
     db->avg_ttl = 0;
 }
@@ -56,6 +58,7 @@ void db_init(struct db *db, int id)
 void db_release(struct db *db)
 {
     dict_release(db->expires);
+    dict_release(db->hexpires);
     dict_release(db->keys);
     dict_release(db->watched);
 }
@@ -133,6 +136,7 @@ void db_add(struct db *db, const char *key, size_t len, struct object *val)
     str name = str_new(key, len);
     dict_add(db->keys, name, val);
     if (db_key_index.inserted) db_key_index.inserted(db, name);
+    if (object_has_item_deadlines(val)) dict_add_or_find(db->hexpires, key, len, name, NULL);
     if (db_hooks.key_added) db_hooks.key_added(db, key, len);
 }
 
@@ -149,6 +153,7 @@ bool db_add_loaded(struct db *db, const char *key, size_t len, struct object *va
     if (existed) return false;
     e->v.ptr = val;
     if (db_key_index.inserted) db_key_index.inserted(db, e->key);
+    if (object_has_item_deadlines(val)) dict_add_or_find(db->hexpires, key, len, e->key, NULL);
     if (expire_ms != -1) {
         struct dict_entry *x = dict_add_or_find(db->expires, key, len, e->key, NULL);
         x->v.i64 = expire_ms;
@@ -158,9 +163,9 @@ bool db_add_loaded(struct db *db, const char *key, size_t len, struct object *va
 
 void db_replace(struct db *db, struct dict_entry *e, struct object *val)
 {
-    (void)db;
     struct object *old = e->v.ptr;
     e->v.ptr = val;
+    if (object_has_item_deadlines(val)) dict_add_or_find(db->hexpires, e->key, str_len(e->key), e->key, NULL);
     if (old != val) object_free(old);
 }
 
@@ -175,9 +180,28 @@ void db_set(struct db *db, const char *key, size_t len, struct object *val, bool
     if (!keep_ttl) dict_delete(db->expires, key, len);
 }
 
+void db_report_overwrite(struct db *db, const char *key, size_t len, int old_type, int new_type)
+{
+    if (db_hooks.key_overwritten) db_hooks.key_overwritten(db, key, len, old_type, new_type);
+}
+
+void db_overwrite(struct db *db, const char *key, size_t len, struct object *val, bool keep_ttl)
+{
+    struct dict_entry *e = db_entry(db, key, len);
+    if (!e) {
+        db_add(db, key, len, val);
+        return;
+    }
+    int old_type = ((struct object *)e->v.ptr)->type;
+    db_replace(db, e, val);
+    if (!keep_ttl) dict_delete(db->expires, key, len);
+    db_report_overwrite(db, key, len, old_type, val->type);
+}
+
 bool db_delete(struct db *db, const char *key, size_t len)
 {
     if (dict_size(db->expires) > 0) dict_delete(db->expires, key, len);
+    if (dict_size(db->hexpires) > 0) dict_delete(db->hexpires, key, len);
     if (db_key_index.removed && dict_find(db->keys, key, len)) db_key_index.removed(db, key, len);
     return dict_delete(db->keys, key, len);
 }
@@ -234,7 +258,9 @@ long long db_empty(struct db *db)
     long long n = (long long)dict_size(db->keys);
     if (db_key_index.emptied) db_key_index.emptied(db);
     dict_clear(db->expires);
+    dict_clear(db->hexpires);
     dict_clear(db->keys);
+    db->hexpire_cursor = 0;
     db->avg_ttl = 0;
     db->expire_cursor = 0;
     return n;
@@ -242,15 +268,18 @@ long long db_empty(struct db *db)
 
 void db_swap(struct db *a, struct db *b)
 {
-    struct dict *keys = a->keys, *expires = a->expires;
+    struct dict *keys = a->keys, *expires = a->expires, *hexpires = a->hexpires;
     long long avg = a->avg_ttl;
     a->keys = b->keys;
     a->expires = b->expires;
+    a->hexpires = b->hexpires;
     a->avg_ttl = b->avg_ttl;
     b->keys = keys;
     b->expires = expires;
+    b->hexpires = hexpires;
     b->avg_ttl = avg;
     a->expire_cursor = b->expire_cursor = 0;
+    a->hexpire_cursor = b->hexpire_cursor = 0;
 }
 
 /* Each expired key met is deleted, so this ends once a live key turns up or
@@ -318,6 +347,61 @@ long long db_active_expire(struct db *db, long long deadline_us, int effort)
         }
         int sampled = s.count + s.ttl_count;
         if (sampled == 0 || s.count * 4 < sampled) break;
+        if (db_monotonic_us() >= deadline_us) break;
+    }
+    return expired;
+}
+
+void db_hexpires_add(struct db *db, const char *key, size_t len)
+{
+    struct dict_entry *k = dict_find(db->keys, key, len);
+    if (k) dict_add_or_find(db->hexpires, key, len, k->key, NULL);
+}
+
+size_t db_hexpires_size(const struct db *db)
+{
+    return dict_size(db->hexpires);
+}
+
+struct hexpire_sample {
+    str names[16];
+    int count;
+};
+
+static void db_collect_hexpire(void *ctx, struct dict_entry *e)
+{
+    struct hexpire_sample *s = ctx;
+    if (s->count < 16) s->names[s->count++] = str_dup(e->key);
+}
+
+/* Items removed per key per visit, so that one huge hash cannot take the
+ * whole slice: the rest waits for the next visit. */
+#define ITEMS_PER_VISIT 200
+
+long long db_active_expire_items(struct db *db, long long deadline_us)
+{
+    if (!db_hooks.items_expire) return 0;
+    long long expired = 0;
+    uint64_t start = db->hexpire_cursor;
+    bool wrapped = false;
+    while (dict_size(db->hexpires) > 0 && !wrapped) {
+        struct hexpire_sample s = {.count = 0};
+        do {
+            db->hexpire_cursor = dict_scan(db->hexpires, db->hexpire_cursor, db_collect_hexpire, &s);
+        } while (db->hexpire_cursor != 0 && s.count < 8);
+        wrapped = db->hexpire_cursor == 0 || db->hexpire_cursor == start;
+        for (int i = 0; i < s.count; i++) {
+            size_t len = str_len(s.names[i]);
+            struct dict_entry *e = dict_find(db->keys, s.names[i], len);
+            struct object *o = e ? e->v.ptr : NULL;
+            if (o && object_has_item_deadlines(o)) {
+                expired += (long long)db_hooks.items_expire(db, s.names[i], len, o, ITEMS_PER_VISIT);
+                e = dict_find(db->keys, s.names[i], len); /* the key may have gone with its items */
+                o = e ? e->v.ptr : NULL;
+            }
+            if (!o || !object_has_item_deadlines(o)) dict_delete(db->hexpires, s.names[i], len);
+            str_free(s.names[i]);
+        }
         if (db_monotonic_us() >= deadline_us) break;
     }
     return expired;

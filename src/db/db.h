@@ -20,6 +20,11 @@ struct db {
     struct dict *keys;    /* owns the key strings */
     struct dict *expires; /* shares them; value is the deadline in ms */
     struct dict *watched; /* key -> watchers (db/watch.c) */
+    /* keys whose values hold items with deadlines of their own (hashes
+     * with expiring fields); shares the key strings, may hold keys whose
+     * items have since lost them (the field-expiry cycle drops those) */
+    struct dict *hexpires;
+    uint64_t hexpire_cursor;
     uint64_t expire_cursor;
     long long avg_ttl;
 };
@@ -30,6 +35,7 @@ struct db_stats {
     long long expired_keys;
     long long expired_stale_perc;
     long long expire_cycle_time_used_us;
+    long long expired_subkeys; /* hash fields removed at their deadline */
 };
 
 struct db_hooks {
@@ -39,6 +45,17 @@ struct db_hooks {
     void (*key_added)(struct db *db, const char *key, size_t len);
     /* A read looked for a key that is not there ("keymiss" notifications). */
     void (*key_missed)(struct db *db, const char *key, size_t len);
+    /* Removes up to `max` items past their deadline from the value o of
+     * key (a hash's fields), reporting and logging them; the key may be
+     * deleted. Returns how many went. Installed by the hash type. */
+    size_t (*items_expire)(struct db *db, const char *key, size_t len, struct object *o, size_t max);
+    /* WATCH's path, shared: a key changed (after the change), or a whole
+     * database was emptied (before). Client-side caching's invalidations. */
+    void (*key_touched)(struct db *db, const char *key, size_t len);
+    void (*db_flushed)(struct db *db);
+    /* A key's value was replaced whole ("overwritten", and "type_changed"
+     * when the types differ). */
+    void (*key_overwritten)(struct db *db, const char *key, size_t len, int old_type, int new_type);
 };
 
 /* Told of every key that enters or leaves a database's table, whatever
@@ -96,6 +113,12 @@ bool db_add_loaded(struct db *db, const char *key, size_t len, struct object *va
 /* Sets a key to a value, freeing any old value; the TTL is dropped unless
  * keep_ttl. */
 void db_set(struct db *db, const char *key, size_t len, struct object *val, bool keep_ttl);
+/* db_set for a write that replaces a key's value whole (SET, the *STORE
+ * commands): an existing key is reported through key_overwritten. Writes
+ * that change a value (INCR, APPEND) use db_set. */
+void db_overwrite(struct db *db, const char *key, size_t len, struct object *val, bool keep_ttl);
+/* Reports an overwrite made another way (RENAME, COPY, RESTORE REPLACE). */
+void db_report_overwrite(struct db *db, const char *key, size_t len, int old_type, int new_type);
 /* Replaces the value of an existing key in place, keeping its TTL. */
 void db_replace(struct db *db, struct dict_entry *e, struct object *val);
 struct dict_entry *db_entry(struct db *db, const char *key, size_t len);
@@ -124,6 +147,17 @@ void db_swap(struct db *a, struct db *b);
 /* A random live key, or NULL when there is none; deletes the expired ones
  * it meets. */
 struct dict_entry *db_random_key(struct db *db);
+
+/* The value under key now holds items with deadlines (a hash field got
+ * one): the field-expiry cycle will visit it. */
+void db_hexpires_add(struct db *db, const char *key, size_t len);
+/* Keys listed for the field-expiry cycle (INFO keyspace's subexpiry). */
+size_t db_hexpires_size(const struct db *db);
+/* One slice of the field-expiry cycle: visits a few listed keys from where
+ * the last slice stopped, removing items past their deadline through
+ * db_hooks.items_expire, until `deadline_us` or one pass over the list.
+ * Returns the number of items removed. */
+long long db_active_expire_items(struct db *db, long long deadline_us);
 
 /* One slice of active expiry for this db: samples volatile keys and deletes
  * the expired ones, stopping at `deadline_us` (monotonic µs). Returns the

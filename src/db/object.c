@@ -51,6 +51,8 @@ const char *object_encoding_name(const struct object *o)
     case ENC_QUICKLIST: return "quicklist";
     case ENC_STREAM: return "stream";
     case ENC_LISTPACK: return "listpack";
+    case ENC_LISTPACK_EX: return "listpackex";
+    case ENC_HASHTABLE_EX: return "hashtable";
     default: return "unknown";
     }
 }

@@ -35,6 +35,10 @@ enum object_encoding {
     ENC_QUICKLIST = 9,
     ENC_STREAM = 10,
     ENC_LISTPACK = 11,
+    /* a hash with fields that expire: its packed or table encoding plus the
+     * fields' deadlines (types/hash.c) */
+    ENC_LISTPACK_EX = 12,
+    ENC_HASHTABLE_EX = 13,
 };
 
 struct object {
@@ -71,6 +75,12 @@ struct object_ops {
 };
 
 void object_register_type(enum object_type type, const struct object_ops *ops);
+/* Whether o holds items with deadlines of their own (a hash with expiring
+ * fields). */
+static inline bool object_has_item_deadlines(const struct object *o)
+{
+    return o->encoding == ENC_LISTPACK_EX || o->encoding == ENC_HASHTABLE_EX;
+}
 const struct object_ops *object_ops_of(const struct object *o);
 const char *object_type_name(const struct object *o);
 const char *object_encoding_name(const struct object *o);

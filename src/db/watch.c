@@ -95,6 +95,7 @@ static void watch_ref_key_gone(struct watch_ref *ref)
 
 void watch_touch(struct db *db, const char *key, size_t len)
 {
+    if (db_hooks.key_touched) db_hooks.key_touched(db, key, len);
     if (dict_size(db->watched) == 0) return;
     struct dict_entry *e = dict_find(db->watched, key, len);
     if (!e) return;
@@ -131,6 +132,7 @@ static void watch_ref_db_replaced(struct watch_ref *ref, struct db *db, struct d
 
 void watch_touch_db(struct db *db, struct db *incoming)
 {
+    if (!incoming && db_hooks.db_flushed) db_hooks.db_flushed(db);
     if (dict_size(db->watched) == 0) return;
     struct dict_iter it;
     dict_iter_init(&it, db->watched, false);

@@ -24,11 +24,11 @@ static json_object *info_json_value(const char *v)
     return json_object_new_string(v);
 }
 
-/* {"server": {"redis_version": "7.2.4", ...}, "clients": {...}, ...}, from INFO's own text. */
-static json_object *info_sections(void)
+json_object *api_info_sections(const char *name)
 {
     json_object *root = json_object_new_object(), *section = NULL;
-    str info = info_generate(NULL, 0);
+    struct arg arg = {(char *)name, name ? strlen(name) : 0};
+    str info = info_generate(name ? &arg : NULL, name ? 1 : 0);
     for (char *line = strtok(info, "\r\n"); line; line = strtok(NULL, "\r\n")) {
         if (line[0] == '#') {
             char name[64];
@@ -142,22 +142,26 @@ static bool path_is(const char *path, size_t len, const char *want)
     return len == strlen(want) && memcmp(path, want, len) == 0;
 }
 
+str api_json_text(json_object *doc)
+{
+    size_t n;
+    const char *text = json_object_to_json_string_length(doc, JSON_C_TO_STRING_PLAIN, &n);
+    str out = str_new(text, n);
+    json_object_put(doc);
+    return str_append(out, "\n", 1);
+}
+
 str api_render(const char *path, size_t len)
 {
     json_object *doc = NULL;
     if (path_is(path, len, "/api/overview")) {
         doc = json_object_new_object();
-        json_object_object_add(doc, "info", info_sections());
+        json_object_object_add(doc, "info", api_info_sections(NULL));
         json_object_object_add(doc, "databases", databases());
     } else if (path_is(path, len, "/api/streams")) {
         doc = keys_document("streams", true);
     } else if (path_is(path, len, "/api/queues")) {
         doc = keys_document("queues", false);
     }
-    if (!doc) return NULL;
-    size_t n;
-    const char *text = json_object_to_json_string_length(doc, JSON_C_TO_STRING_PLAIN, &n);
-    str out = str_new(text, n);
-    json_object_put(doc);
-    return str_append(out, "\n", 1);
+    return doc ? api_json_text(doc) : NULL;
 }

@@ -45,6 +45,10 @@ static enum http_parse_result parse_request_line(const char *line, size_t len, s
     req->path = line + t;
     const char *query = memchr(line + t, '?', i - t);
     req->path_len = query ? (size_t)(query - (line + t)) : i - t;
+    if (query) {
+        req->query = query + 1;
+        req->query_len = (size_t)(line + i - req->query);
+    }
     const char *version = line + i + 1;
     size_t vlen = len - i - 1;
     if (vlen != 8 || strncmp(version, "HTTP/", 5) != 0 || version[6] != '.' || version[5] < '0' || version[5] > '9' ||
@@ -56,15 +60,26 @@ static enum http_parse_result parse_request_line(const char *line, size_t len, s
     return HTTP_PARSE_DONE;
 }
 
+/* Keeps a header's value; a second one of the same name is malformed. */
+static enum http_parse_result keep_once(const char **slot, size_t *slot_len, const char *value, size_t vlen)
+{
+    if (*slot) return HTTP_PARSE_BAD;
+    *slot = value;
+    *slot_len = vlen;
+    return HTTP_PARSE_DONE;
+}
+
 /* Acts on one header the endpoint cares about; others are only checked. */
 static enum http_parse_result use_header(const char *name, size_t nlen, const char *value, size_t vlen,
                                          struct http_request *req)
 {
-    if (equals_nocase(name, nlen, "authorization")) {
-        if (req->authorization) return HTTP_PARSE_BAD;
-        req->authorization = value;
-        req->authorization_len = vlen;
-    } else if (equals_nocase(name, nlen, "connection")) {
+    if (equals_nocase(name, nlen, "authorization"))
+        return keep_once(&req->authorization, &req->authorization_len, value, vlen);
+    if (equals_nocase(name, nlen, "host")) return keep_once(&req->host, &req->host_len, value, vlen);
+    if (equals_nocase(name, nlen, "origin")) return keep_once(&req->origin, &req->origin_len, value, vlen);
+    if (equals_nocase(name, nlen, "x-csrf-token"))
+        return keep_once(&req->csrf_token, &req->csrf_token_len, value, vlen);
+    if (equals_nocase(name, nlen, "connection")) {
         if (equals_nocase(value, vlen, "close")) req->keep_alive = false;
         else if (equals_nocase(value, vlen, "keep-alive")) req->keep_alive = true;
     } else if (equals_nocase(name, nlen, "transfer-encoding")) {
@@ -126,4 +141,50 @@ int http_parse_status(enum http_parse_result r, const char **reason)
     case HTTP_PARSE_BAD_VERSION: *reason = "HTTP Version Not Supported"; return 505;
     default: *reason = "Bad Request"; return 400;
     }
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') return (c | 0x20) - 'a' + 10;
+    return -1;
+}
+
+/* Decodes one query component (%XX, '+' as space); NULL on a bad escape. */
+static str query_decode(const char *p, size_t len)
+{
+    str out = str_empty(len);
+    for (size_t i = 0; i < len; i++) {
+        char c = p[i];
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%') {
+            int hi = i + 2 < len ? hex_digit(p[i + 1]) : -1;
+            int lo = i + 2 < len ? hex_digit(p[i + 2]) : -1;
+            if (hi < 0 || lo < 0) {
+                str_free(out);
+                return NULL;
+            }
+            c = (char)(hi * 16 + lo);
+            i += 2;
+        }
+        out = str_append(out, &c, 1);
+    }
+    return out;
+}
+
+str http_query_param(const char *query, size_t len, const char *name)
+{
+    size_t nlen = strlen(name);
+    const char *end = query + len;
+    for (const char *p = query; query && p < end;) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(stop - p));
+        const char *key_end = eq ? eq : stop;
+        if ((size_t)(key_end - p) == nlen && memcmp(p, name, nlen) == 0)
+            return eq ? query_decode(eq + 1, (size_t)(stop - eq - 1)) : str_empty(0);
+        p = stop + 1;
+    }
+    return NULL;
 }

@@ -2,12 +2,15 @@
  * line and headers), with limits on its size and header count. It keeps no
  * state between calls: the caller hands it everything read so far and
  * calls again after each read until it stops asking for more. Bodies are
- * refused: the endpoint serves GET and HEAD only. */
+ * refused: GET and HEAD carry none, and the console's POST actions take
+ * their parameters in the query string. */
 #ifndef RUNNEL_HTTP_HTTP_REQUEST_H
 #define RUNNEL_HTTP_HTTP_REQUEST_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "util/str.h"
 
 enum http_parse_result {
     HTTP_PARSE_MORE,        /* no complete head yet, and still within the size limit */
@@ -31,6 +34,14 @@ struct http_request {
     size_t method_len;
     const char *path; /* the target without its query string */
     size_t path_len;
+    const char *query; /* after the '?', NULL when there is none */
+    size_t query_len;
+    const char *host; /* the Host value, NULL when absent */
+    size_t host_len;
+    const char *origin; /* the Origin value, NULL when absent */
+    size_t origin_len;
+    const char *csrf_token; /* the X-CSRF-Token value, NULL when absent */
+    size_t csrf_token_len;
     const char *authorization; /* the Authorization value, NULL when absent */
     size_t authorization_len;
     int minor_version; /* 0 or 1 */
@@ -45,5 +56,9 @@ enum http_parse_result http_request_parse(const char *buf, size_t len, const str
 
 /* The status code and reason phrase that answer a failed parse. */
 int http_parse_status(enum http_parse_result r, const char **reason);
+
+/* The value of parameter `name` in a query string ("a=1&b=x%20y"), with
+ * %XX and '+' decoded, into a new str; NULL when absent or badly encoded. */
+str http_query_param(const char *query, size_t len, const char *name);
 
 #endif

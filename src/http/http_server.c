@@ -7,13 +7,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "db/oplog.h"
 #include "http/api.h"
+#include "http/api_console.h"
+#include "http/console.h"
+#include "http/console_exec.h"
+#include "http/console_history.h"
 #include "http/http_auth.h"
 #include "http/http_request.h"
 #include "http/metrics.h"
+#include "server/acl.h"
 #include "server/config.h"
 #include "server/connection.h"
-#include "server/event_loop.h"
+#include "net/event_loop.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/str.h"
@@ -25,6 +31,9 @@ struct http_conn {
     size_t out_sent;
     bool close_after; /* close once out is written */
     struct event_timer *timer;
+    /* an action's answer waits until the log is durable this far */
+    unsigned long long durable_upto;
+    struct event_timer *hold_timer;
     struct http_conn *prev, *next;
     char in[HTTP_MAX_REQUEST];
 };
@@ -45,6 +54,7 @@ static void conn_close(struct http_conn *c)
     event_loop_unwatch(http.loop, c->fd, EV_READ | EV_WRITE);
     close(c->fd);
     if (c->timer) event_timer_cancel(http.loop, c->timer);
+    if (c->hold_timer) event_timer_cancel(http.loop, c->hold_timer);
     if (c->prev) c->prev->next = c->next;
     else http.conns = c->next;
     if (c->next) c->next->prev = c->prev;
@@ -97,27 +107,89 @@ static bool method_is(const struct http_request *r, const char *m)
     return r->method_len == strlen(m) && memcmp(r->method, m, r->method_len) == 0;
 }
 
+/* Headers of the console's pages: its own files only, never framed. */
+static const char console_headers[] =
+    "Cache-Control: no-cache\r\n"
+    "X-Content-Type-Options: nosniff\r\n"
+    "X-Frame-Options: DENY\r\n"
+    "Referrer-Policy: no-referrer\r\n"
+    "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'\r\n";
+
+static void conn_respond_json(struct http_conn *c, int status, const char *reason, str body, bool head)
+{
+    conn_respond(c, status, reason, "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n", "application/json",
+                 body, str_len(body), head);
+    str_free(body);
+}
+
+/* POST /api/action/...: the console's guard, then the action. */
+static void conn_route_action(struct http_conn *c, const struct http_request *r)
+{
+    if (!method_is(r, "POST")) {
+        conn_respond_text(c, 405, "Method Not Allowed", "Allow: POST\r\n");
+        return;
+    }
+    const char *refusal = console_action_refusal(r);
+    if (refusal) {
+        json_object *doc = json_object_new_object();
+        json_object_object_add(doc, "error", json_object_new_string(refusal));
+        conn_respond_json(c, 403, "Forbidden", api_json_text(doc), false);
+        return;
+    }
+    int status;
+    str body = api_console_action(r->path, r->path_len, r->query, r->query_len, &status);
+    c->durable_upto = oplog_logged_total();
+    if (!body) {
+        conn_respond_text(c, 404, "Not Found", "");
+        return;
+    }
+    conn_respond_json(c, status, status == 200 ? "OK" : "Bad Request", body, false);
+}
+
 /* Answers one parsed request. */
 static void conn_route(struct http_conn *c, const struct http_request *r)
 {
     bool head = method_is(r, "HEAD");
-    if (!http_auth_check(r->authorization, r->authorization_len, cfg.requirepass)) {
+    if (!http_auth_check(r->authorization, r->authorization_len, acl_default_user_open(), acl_credentials_ok)) {
         conn_respond_text(c, 401, "Unauthorized", "WWW-Authenticate: Basic realm=\"runnel\", charset=\"UTF-8\"\r\n");
+        return;
+    }
+    static const char action_prefix[] = "/api/action/";
+    if (r->path_len >= sizeof(action_prefix) - 1 && memcmp(r->path, action_prefix, sizeof(action_prefix) - 1) == 0) {
+        conn_route_action(c, r);
         return;
     }
     if (!head && !method_is(r, "GET")) {
         conn_respond_text(c, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n");
         return;
     }
-    bool metrics = path_is(r, "/metrics");
-    str body = metrics ? metrics_render() : api_render(r->path, r->path_len);
-    if (!body) {
-        conn_respond_text(c, 404, "Not Found", "");
+    if (path_is(r, "/metrics")) {
+        str body = metrics_render();
+        conn_respond(c, 200, "OK", "", "text/plain; version=0.0.4; charset=utf-8", body, str_len(body), head);
+        str_free(body);
         return;
     }
-    const char *type = metrics ? "text/plain; version=0.0.4; charset=utf-8" : "application/json";
-    conn_respond(c, 200, "OK", "", type, body, str_len(body), head);
-    str_free(body);
+    bool session = path_is(r, "/api/session");
+    const char *type;
+    const unsigned char *data;
+    size_t len;
+    bool asset = !session && console_asset_find(r->path, r->path_len, &type, &data, &len);
+    if ((session || asset) && !console_host_allowed(r)) {
+        conn_respond_text(c, 403, "Forbidden", "");
+        return;
+    }
+    if (asset) {
+        conn_respond(c, 200, "OK", console_headers, type, (const char *)data, len, head);
+        return;
+    }
+    str body = session ? console_session_render() : api_render(r->path, r->path_len);
+    if (!body) body = api_console_render(r->path, r->path_len, r->query, r->query_len);
+    if (body) {
+        conn_respond_json(c, 200, "OK", body, head);
+        return;
+    }
+    conn_respond_text(c, 404, "Not Found", "");
 }
 
 /* Writes what it can of the response; false if the connection was closed. */
@@ -149,6 +221,30 @@ static bool conn_write(struct http_conn *c)
     return true;
 }
 
+static void conn_process(struct http_conn *c);
+static void conn_on_hold(struct event_loop *loop, void *data);
+
+/* An action's answer waits until what it wrote is durable, as a client's
+ * reply does (with appendfsync always: until the fsync at the end of this
+ * loop iteration). True while it waits: reading stops, and a 1 ms timer
+ * looks again; http-timeout closes a connection held that long. */
+static bool conn_hold(struct http_conn *c)
+{
+    if (c->durable_upto <= oplog_durable_total) return false;
+    event_loop_unwatch(http.loop, c->fd, EV_READ);
+    if (!c->hold_timer) c->hold_timer = event_timer_at(http.loop, event_now_ms() + 1, conn_on_hold, c);
+    return true;
+}
+
+static void conn_on_hold(struct event_loop *loop, void *data)
+{
+    (void)loop;
+    struct http_conn *c = data;
+    c->hold_timer = NULL;
+    if (conn_hold(c)) return;
+    if (conn_write(c)) conn_process(c);
+}
+
 /* Answers the requests complete in the input, one at a time (a pipelined
  * one waits until the answer before it is written). */
 static void conn_process(struct http_conn *c)
@@ -169,7 +265,7 @@ static void conn_process(struct http_conn *c)
             c->in_len -= r.head_len;
             conn_arm_timer(c);
         }
-        if (!conn_write(c)) return;
+        if (conn_hold(c) || !conn_write(c)) return;
     }
 }
 
@@ -242,13 +338,18 @@ int http_server_start(struct event_loop *loop)
         return -1;
     }
     event_loop_watch(loop, http.listen_fd, EV_READ, listener_on_readable, NULL);
-    log_notice("HTTP endpoint: Prometheus metrics at http://%s:%d/metrics", cfg.http_bind, cfg.http_port);
+    console_init();
+    console_history_start(loop);
+    log_notice("HTTP endpoint: console at http://%s:%d/, Prometheus metrics at http://%s:%d/metrics", cfg.http_bind,
+               cfg.http_port, cfg.http_bind, cfg.http_port);
     return 0;
 }
 
 void http_server_stop(void)
 {
     while (http.conns) conn_close(http.conns);
+    console_history_stop();
+    console_exec_shutdown();
     if (http.listen_fd < 0) return;
     event_loop_unwatch(http.loop, http.listen_fd, EV_READ);
     close(http.listen_fd);

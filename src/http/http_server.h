@@ -1,8 +1,10 @@
 /* http_server: a small HTTP/1.1 server on the server's event loop, on
- * http-bind:http-port. It answers GET (and HEAD) /metrics and /api/...,
- * and nothing that could block: a request is read whole before anything runs, the answer is
+ * http-bind:http-port. It answers GET (and HEAD) /metrics, /api/... and
+ * the console's files, and the console's POST /api/action/..., and nothing
+ * that could block: a request is read whole before anything runs, the answer is
  * built at once and written without waiting. Limits: a request head of at
- * most HTTP_MAX_REQUEST bytes and HTTP_MAX_HEADERS headers, no body,
+ * most HTTP_MAX_REQUEST bytes and HTTP_MAX_HEADERS headers, no body (an
+ * action's parameters are in its query string),
  * HTTP_MAX_CONNECTIONS connections, and http-timeout seconds to send a
  * request or between requests. With requirepass set every request must
  * carry it (bearer token, or basic auth with any user name). */

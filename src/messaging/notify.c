@@ -56,13 +56,15 @@ int notify_parse_classes(const char *classes)
         case 'm': flags |= NOTIFY_KEY_MISS; break;
         case 'd': flags |= NOTIFY_MODULE; break;
         case 'n': flags |= NOTIFY_NEW; break;
+        case 'o': flags |= NOTIFY_OVERWRITTEN; break;
+        case 'c': flags |= NOTIFY_TYPE_CHANGED; break;
         default: return -1;
         }
     }
     return flags;
 }
 
-/* Redis's order: classes (or A), n, then K E m. Redis drops 'n' when 'A' is
+/* Redis's order: classes (or A), n, o, c, then K E m. Redis drops 'n' when 'A' is
  * shown, so CONFIG REWRITE would lose it; it is kept here. */
 void notify_format_classes(int flags, char *buf)
 {
@@ -79,6 +81,8 @@ void notify_format_classes(int flags, char *buf)
             if (flags & letters[i].flag) *p++ = letters[i].letter;
     }
     if (flags & NOTIFY_NEW) *p++ = 'n';
+    if (flags & NOTIFY_OVERWRITTEN) *p++ = 'o';
+    if (flags & NOTIFY_TYPE_CHANGED) *p++ = 'c';
     if (flags & NOTIFY_KEYSPACE) *p++ = 'K';
     if (flags & NOTIFY_KEYEVENT) *p++ = 'E';
     if (flags & NOTIFY_KEY_MISS) *p++ = 'm';

@@ -22,6 +22,8 @@ enum notify_class {
     NOTIFY_LOADED = 1 << 12,  /* module key loaded; unused */
     NOTIFY_MODULE = 1 << 13,  /* d */
     NOTIFY_NEW = 1 << 14,     /* n (not part of A) */
+    NOTIFY_OVERWRITTEN = 1 << 15,  /* o: a key's value replaced whole (not part of A) */
+    NOTIFY_TYPE_CHANGED = 1 << 16, /* c: ... by a value of another type (not part of A) */
     NOTIFY_ALL = NOTIFY_GENERIC | NOTIFY_STRING | NOTIFY_LIST | NOTIFY_SET | NOTIFY_HASH | NOTIFY_ZSET |
                  NOTIFY_EXPIRED | NOTIFY_EVICTED | NOTIFY_STREAM | NOTIFY_MODULE, /* A */
 };

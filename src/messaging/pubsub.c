@@ -81,6 +81,24 @@ long long pubsub_client_count(void *const *slot, enum pubsub_kind kind)
     return pc ? (long long)dict_size(pc->subs[kind]) : 0;
 }
 
+bool pubsub_client_all(void *const *slot, enum pubsub_kind kind, bool (*fn)(const char *name, size_t len, void *ctx),
+                       void *ctx)
+{
+    const struct pubsub_client *pc = *slot;
+    if (!pc || dict_size(pc->subs[kind]) == 0) return true;
+    struct dict_iter it;
+    dict_iter_init(&it, pc->subs[kind], false);
+    struct dict_entry *e;
+    bool all = true;
+    while (all && (e = dict_iter_next(&it))) {
+        size_t len;
+        const char *name = dict_entry_key(pc->subs[kind], e, &len);
+        all = fn(name, len, ctx);
+    }
+    dict_iter_done(&it);
+    return all;
+}
+
 /* The count a (un)subscribe reply reports: classic channels and patterns
  * together, sharded channels on their own (as Redis does). */
 static long long reply_count(struct pubsub_client *pc, enum pubsub_kind kind)

@@ -34,6 +34,10 @@ void pubsub_init(void);
 void pubsub_client_release(void **slot);
 /* Subscription counts of a client, for CLIENT LIST. */
 long long pubsub_client_count(void *const *slot, enum pubsub_kind kind);
+/* True when fn holds for every name of `kind` the client owning `slot` is
+ * subscribed to (stops at the first that does not): ACL re-checks. */
+bool pubsub_client_all(void *const *slot, enum pubsub_kind kind, bool (*fn)(const char *name, size_t len, void *ctx),
+                       void *ctx);
 
 /* Delivers a message to subscribers of `channel` (and, for classic channels,
  * of matching patterns); returns how many deliveries were made. */

@@ -193,7 +193,7 @@ static bool aof_load_file(const char *dir, const char *name, bool last_file, str
 
 int aof_load(const char *dir, struct aof_manifest *m)
 {
-    struct client *client = client_create(-1);
+    struct client *client = client_create(NULL);
     client->flags |= CLIENT_AUTHENTICATED | CLIENT_REPLY_OFF | CLIENT_LOADER;
     db_loading = true;
     long long start = db_monotonic_us();

@@ -2,7 +2,7 @@
 
 #include <time.h>
 
-#include "server/event_loop.h"
+#include "net/event_loop.h"
 #include "server/server.h"
 
 static struct {

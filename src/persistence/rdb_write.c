@@ -248,8 +248,46 @@ static bool hash_pair_plain(void *ctx, const char *f, size_t flen, const char *v
     return true;
 }
 
+/* A hash with field deadlines (which Redis 7.0 cannot hold): its live
+ * fields, without their deadlines. */
+struct live_fields {
+    const struct object *o;
+    long long now;
+    bool counting;
+    size_t count;
+    struct codec_out *out;
+};
+
+static bool hash_pair_live(void *ctx, const char *f, size_t flen, const char *v, size_t vlen)
+{
+    struct live_fields *l = ctx;
+    long long when = hash_object_deadline(l->o, f, flen);
+    if (when == HASH_FIELD_MISSING || (when >= 0 && when <= l->now)) return true;
+    if (l->counting) l->count++;
+    else hash_pair_plain(l->out, f, flen, v, vlen);
+    return true;
+}
+
+static void put_hash_with_deadlines(struct codec_out *out, const struct object *o)
+{
+    struct live_fields l = {.o = o, .now = db_wall_ms(), .counting = true, .out = out};
+    hash_object_each(o, hash_pair_live, &l);
+    put_len(out, l.count);
+    l.counting = false;
+    hash_object_each(o, hash_pair_live, &l);
+    static long long last_warning;
+    if (l.now - last_warning > 60000) {
+        last_warning = l.now;
+        log_warning("Hash fields' deadlines are left out of an RDB file: Redis 7.0 has no field expiry");
+    }
+}
+
 static void put_hash(struct codec_out *out, const struct object *o)
 {
+    if (hash_object_has_deadlines(o)) {
+        put_hash_with_deadlines(out, o);
+        return;
+    }
     if (o->encoding == ENC_LISTPACK) {
         struct lp lp;
         lp_init(&lp);
@@ -510,7 +548,8 @@ static int value_type(const struct object *o)
     switch (o->type) {
     case OBJ_STRING: return RDB_TYPE_STRING;
     case OBJ_LIST: return RDB_TYPE_LIST_QUICKLIST_2;
-    case OBJ_HASH: return o->encoding == ENC_LISTPACK ? RDB_TYPE_HASH_LISTPACK : RDB_TYPE_HASH;
+    case OBJ_HASH:
+        return o->encoding == ENC_LISTPACK && !hash_object_has_deadlines(o) ? RDB_TYPE_HASH_LISTPACK : RDB_TYPE_HASH;
     case OBJ_SET: return o->encoding == ENC_INTSET ? RDB_TYPE_SET_INTSET : RDB_TYPE_SET;
     case OBJ_ZSET: return o->encoding == ENC_LISTPACK ? RDB_TYPE_ZSET_LISTPACK : RDB_TYPE_ZSET_2;
     case OBJ_STREAM: return RDB_TYPE_STREAM_LISTPACKS_2;

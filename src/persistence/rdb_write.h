@@ -7,7 +7,8 @@
  * dump-payload-format redis.
  *
  * What Redis 7.0 cannot represent is left out and logged: pending entries
- * released by XNACK (they have no owner there). */
+ * released by XNACK (they have no owner there) and hash fields' deadlines
+ * (the live fields go without them). */
 #ifndef RUNNEL_PERSISTENCE_RDB_WRITE_H
 #define RUNNEL_PERSISTENCE_RDB_WRITE_H
 

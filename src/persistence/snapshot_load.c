@@ -126,7 +126,7 @@ static bool check_rebuilt(struct loader *l, struct codec_in *in, const struct sn
 static bool apply_v1_value(struct loader *l, struct codec_in *in, const struct snapshot_key *k, bool run)
 {
     if (!l->client) {
-        l->client = client_create(-1);
+        l->client = client_create(NULL);
         l->client->flags |= CLIENT_AUTHENTICATED | CLIENT_REPLY_OFF | CLIENT_LOADER;
         l->client->out.muted = true;
         client_select_db(l->client, l->db->id);

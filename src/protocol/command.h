@@ -31,6 +31,11 @@ enum command_flags {
     CMD_MOVABLE_KEYS = 1 << 18,
 };
 
+/* Per-command latency histogram (LATENCY HISTOGRAM): bucket b counts calls
+ * that took at most 2^b microseconds and more than 2^(b-1); the last bucket
+ * also takes everything slower (about a second and above). */
+#define COMMAND_LATENCY_BUCKETS 21
+
 struct command;
 /* Finds the key argument positions of a request whose keys move with its
  * arguments (numkeys, STREAMS ...); fills up to `max` positions, returns the count. */
@@ -61,9 +66,18 @@ struct command {
     long long usec;
     long long rejected_calls;
     long long failed_calls;
+    long long latency_hist[COMMAND_LATENCY_BUCKETS];
     /* scripting: whether redis.call may run it, decided at its first call
      * (0: not yet, 1: allowed, -1: refused) */
     signed char script_verdict;
+    /* ACL (server/acl_rules.c fills them once every table is known): the
+     * command's number in users' command bitmaps, its category bits, and
+     * what its keys need (enum acl_perm bits) by key-spec index, the last
+     * entry standing for every later key */
+    int acl_id;
+    uint64_t acl_cats;
+    uint8_t acl_key_perms[4];
+    uint8_t acl_traits; /* enum acl_traits of server/acl_user.h */
 };
 
 #endif

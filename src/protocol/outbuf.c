@@ -222,7 +222,7 @@ static void outbuf_consume(struct outbuf *o, size_t n)
     }
 }
 
-ssize_t outbuf_write_fd(struct outbuf *o, int fd)
+ssize_t outbuf_write_conn(struct outbuf *o, struct net_conn *conn)
 {
     struct iovec iov[OUTBUF_MAX_IOV];
     size_t total = 0;
@@ -239,7 +239,7 @@ ssize_t outbuf_write_fd(struct outbuf *o, int fd)
             n++;
         }
         if (n == 0) break;
-        ssize_t w = writev(fd, iov, n);
+        ssize_t w = net_conn_writev(conn, iov, n);
         if (w < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) break;

@@ -8,7 +8,7 @@
  *
  * Each queue keeps one private "home" block that it reuses once flushed, so
  * small replies cost no allocation. The queue knows nothing of sockets; the
- * server flushes it with outbuf_write_fd. */
+ * server flushes it with outbuf_write_conn. */
 #ifndef RUNNEL_PROTOCOL_OUTBUF_H
 #define RUNNEL_PROTOCOL_OUTBUF_H
 
@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "net/conn.h"
 
 #define OUTBLOCK_SIZE (16 * 1024)
 
@@ -74,9 +76,9 @@ typedef uint32_t outbuf_mark;
 outbuf_mark outbuf_defer(struct outbuf *o);
 void outbuf_fill_deferred(struct outbuf *o, outbuf_mark mark, const void *data, size_t len);
 
-/* Writes as much as the socket takes with writev; returns bytes written, 0
+/* Writes as much as the connection takes (one writev of the segments); returns bytes written, 0
  * when the socket is full (EAGAIN), or -1 on a socket error. */
-ssize_t outbuf_write_fd(struct outbuf *o, int fd);
+ssize_t outbuf_write_conn(struct outbuf *o, struct net_conn *conn);
 
 /* Gives back the home block and the segment ring while nothing is queued
  * (idle clients then cost a few hundred bytes, not 16 KB). */

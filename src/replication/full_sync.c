@@ -27,7 +27,7 @@
 #include "server/connection.h"
 #include "server/latency.h"
 #include "server/server.h"
-#include "server/event_loop.h"
+#include "net/event_loop.h"
 #include "util/log.h"
 
 #define SYNC_READ_CHUNK (64 * 1024)

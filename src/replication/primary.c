@@ -13,7 +13,7 @@
 #include "replication/repl_state.h"
 #include "server/config.h"
 #include "server/connection.h"
-#include "server/event_loop.h"
+#include "net/event_loop.h"
 #include "server/server.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -41,11 +41,15 @@ static bool feeding;
 
 /* ---- what a redis-server replica cannot apply ---- */
 
-/* Commands Runnel logs that Redis 7.0 does not have, and the reference
- * policies of XADD and XTRIM (Redis 8.2's) that it refuses as syntax. */
+/* Write commands Runnel has that Redis 7.0 does not (Redis 7.4's and 8's
+ * hash field expiry and stream additions, Runnel's own), and the options of
+ * XADD and XTRIM (Redis 8.2's reference policies, 8.6's idempotent adds)
+ * that it refuses as syntax. */
 static bool redis_unknown_command(const char *name, size_t len)
 {
-    static const char *const unknown[] = {"xnack", "xdelex", "xackdel"};
+    static const char *const unknown[] = {"xnack",   "xdelex",     "xackdel",  "xcfgset",   "xidmprecord",
+                                          "hexpire", "hpexpire",   "hexpireat", "hpexpireat", "hpersist",
+                                          "hgetex",  "hsetex",     "hgetdel",  "lmovem",    "blmovem"};
     for (size_t i = 0; i < sizeof(unknown) / sizeof(*unknown); i++)
         if (len == strlen(unknown[i]) && !strncasecmp(name, unknown[i], len)) return true;
     return false;
@@ -54,8 +58,10 @@ static bool redis_unknown_command(const char *name, size_t len)
 static bool redis_unknown_option(const char *cmd, size_t clen, const char *arg, size_t alen)
 {
     bool stream_cmd = (clen == 4 && !strncasecmp(cmd, "xadd", 4)) || (clen == 5 && !strncasecmp(cmd, "xtrim", 5));
-    return stream_cmd && ((alen == 7 && !strncasecmp(arg, "keepref", 7)) ||
-                          (alen == 6 && !strncasecmp(arg, "delref", 6)) || (alen == 5 && !strncasecmp(arg, "acked", 5)));
+    static const char *const options[] = {"keepref", "delref", "acked", "idmp", "idmpauto"};
+    for (size_t i = 0; stream_cmd && i < sizeof(options) / sizeof(*options); i++)
+        if (alen == strlen(options[i]) && !strncasecmp(arg, options[i], alen)) return true;
+    return false;
 }
 
 /* The first command of a logged batch that a redis-server could not apply
@@ -342,7 +348,7 @@ long primary_stream_write(struct client *c)
 {
     struct replica *r = c->replication;
     if (!r || r->state != REPLICA_ONLINE) return 0;
-    return (long)repl_cursor_write(&r->cursor, c->fd);
+    return (long)repl_cursor_write(&r->cursor, c->conn);
 }
 
 static void replica_ip(const struct replica *r, char *out, size_t size)

@@ -124,7 +124,7 @@ long long repl_cursor_pending(const struct repl_cursor *c)
     return buf.end - c->pos;
 }
 
-ssize_t repl_cursor_write(struct repl_cursor *c, int fd)
+ssize_t repl_cursor_write(struct repl_cursor *c, struct net_conn *conn)
 {
     if (c->pos >= buf.end) return 0;
     if (!c->block) repl_cursor_seek(c, c->pos);
@@ -139,7 +139,7 @@ ssize_t repl_cursor_write(struct repl_cursor *c, int fd)
     }
     ssize_t w;
     do {
-        w = writev(fd, iov, n);
+        w = net_conn_writev(conn, iov, n);
     } while (w < 0 && errno == EINTR);
     if (w < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
     c->pos += w;

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "net/conn.h"
+
 struct repl_block;
 
 struct repl_cursor {
@@ -42,8 +44,8 @@ void repl_buffer_trim(long long backlog_size, long long oldest_cursor);
 void repl_cursor_seek(struct repl_cursor *c, long long pos);
 /* Bytes from the cursor to the end. */
 long long repl_cursor_pending(const struct repl_cursor *c);
-/* Writes from the cursor to fd (writev) and advances it: bytes written, 0
+/* Writes from the cursor to the connection (writev) and advances it: bytes written, 0
  * when the socket is full, -1 on a socket error. */
-ssize_t repl_cursor_write(struct repl_cursor *c, int fd);
+ssize_t repl_cursor_write(struct repl_cursor *c, struct net_conn *conn);
 
 #endif

@@ -65,6 +65,20 @@ static void cmd_replconf(struct request *req)
             if (c->flags & CLIENT_MASTER) replica_send_ack();
             return;
         }
+        if (!strcasecmp(name, "term")) {
+            /* the replica knows of a newer primary than this one: refuse it */
+            long long theirs;
+            if (!parse_ll(value, strlen(value), &theirs) || theirs < 0) {
+                reply_error(req->out, "ERR Invalid term");
+                return;
+            }
+            if (repl.term > 0 && theirs > repl.term) {
+                reply_errorf(req->out, "ERR Stale primary: my term %lld is older than the replica's %lld", repl.term,
+                             theirs);
+                return;
+            }
+            continue;
+        }
         if (strcasecmp(name, "listening-port") && strcasecmp(name, "ip-address") && strcasecmp(name, "capa") &&
             strcasecmp(name, "rdb-only") && strcasecmp(name, "rdb-filter-only") && strcasecmp(name, "version")) {
             reply_errorf(req->out, "ERR Unrecognized REPLCONF option: %s", name);

@@ -22,6 +22,7 @@ struct repl_state {
     /* replicas that came back with history this primary never had (a
      * former primary that went on accepting writes), and its bytes */
     long long sync_diverged, sync_diverged_bytes;
+    long long term; /* the shard's term this node knows (cluster); 0: none */
 };
 extern struct repl_state repl;
 

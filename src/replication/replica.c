@@ -25,6 +25,7 @@
 #include "db/db.h"
 #include "db/oplog.h"
 #include "db/watch.h"
+#include "net/conn.h"
 #include "messaging/blocking.h"
 #include "persistence/aof.h"
 #include "persistence/aof_state.h"
@@ -51,13 +52,13 @@ enum link_state {
     LINK_CONNECTED,  /* the primary's stream runs through uplink.master */
 };
 
-enum handshake_step { STEP_PING, STEP_AUTH, STEP_PORT, STEP_IP, STEP_CAPA, STEP_PSYNC };
+enum handshake_step { STEP_PING, STEP_AUTH, STEP_PORT, STEP_IP, STEP_CAPA, STEP_TERM, STEP_PSYNC };
 
 static struct {
     char host[256];
     int port;
     enum link_state state;
-    int fd;
+    struct net_conn *conn; /* until it becomes the primary's client */
     enum handshake_step step;
     char in[LINE_MAX_BYTES];
     size_t in_len;
@@ -82,7 +83,7 @@ static struct {
     int resume_db;
     long long last_ack_ms;
     long long fsynced_offset;
-} uplink = {.fd = -1, .file_fd = -1, .resume_db = 0};
+} uplink = {.file_fd = -1, .resume_db = 0};
 
 bool replica_is_replica(void)
 {
@@ -111,11 +112,8 @@ static void transfer_discard(void)
 static void link_drop(const char *why)
 {
     if (why) log_warning("Replication link with %s:%d: %s", uplink.host, uplink.port, why);
-    if (uplink.fd >= 0) {
-        event_loop_unwatch(server.loop, uplink.fd, EV_READ | EV_WRITE);
-        close(uplink.fd);
-    }
-    uplink.fd = -1;
+    if (uplink.conn) net_conn_close(uplink.conn);
+    uplink.conn = NULL;
     uplink.in_len = 0;
     transfer_discard();
     if (!uplink.down_since_ms) uplink.down_since_ms = event_now_ms();
@@ -131,7 +129,7 @@ static bool send_command(int argc, const char *const *argv)
     str cmd = encode_command(str_empty(128), argc, argv, NULL);
     ssize_t n;
     do {
-        n = write(uplink.fd, cmd, str_len(cmd));
+        n = net_conn_write(uplink.conn, cmd, str_len(cmd));
     } while (n < 0 && errno == EINTR);
     bool ok = n == (ssize_t)str_len(cmd);
     str_free(cmd);
@@ -164,6 +162,11 @@ static bool send_step(enum handshake_step step)
         const char *a[] = {"REPLCONF", "capa", "eof", "capa", "psync2", "capa", "runnel"};
         return send_command(7, a);
     }
+    case STEP_TERM: {
+        snprintf(num, sizeof(num), "%lld", repl.term);
+        const char *a[] = {"REPLCONF", "term", num};
+        return send_command(3, a);
+    }
     case STEP_PSYNC: {
         const char *id = uplink.have_history ? repl.replid : "?";
         if (uplink.have_history) snprintf(num, sizeof(num), "%lld", repl_buffer_end() + 1);
@@ -182,6 +185,7 @@ static enum handshake_step next_step(enum handshake_step step)
     if (step <= STEP_AUTH) return STEP_PORT;
     if (step == STEP_PORT && cfg.replica_announce_ip) return STEP_IP;
     if (step <= STEP_IP) return STEP_CAPA;
+    if (step == STEP_CAPA && repl.term > 0) return STEP_TERM; /* in a cluster */
     return STEP_PSYNC;
 }
 
@@ -200,10 +204,12 @@ static void client_reads_stream(struct client *c)
  * past the reply are the start of the stream. */
 static void link_become_client(const char *extra, size_t len)
 {
-    event_loop_unwatch(server.loop, uplink.fd, EV_READ | EV_WRITE);
-    struct client *c = client_create(uplink.fd);
-    uplink.fd = -1;
+    struct net_conn *conn = uplink.conn;
+    net_conn_set_read_handler(conn, NULL);
+    uplink.conn = NULL;
+    struct client *c = client_create(conn);
     if (!c) {
+        net_conn_close(conn);
         link_drop("can't create the primary's client");
         return;
     }
@@ -404,6 +410,14 @@ static void handshake_reply(const char *line)
     case STEP_CAPA:
         if (!ok) log_notice("(Non critical) Primary does not understand REPLCONF: %s", line);
         break;
+    case STEP_TERM:
+        /* a primary that a newer one has replaced must not be followed */
+        if (!ok && strstr(line, "Stale primary")) {
+            log_warning("Not replicating a stale primary: %s", line + 1);
+            link_drop(NULL);
+            return;
+        }
+        break;
     case STEP_PSYNC:
         if (strncmp(line, "+FULLRESYNC", 11) == 0 && parse_fullresync(line)) {
             log_notice("Full resync from primary: %s:%lld", uplink.sync_replid, uplink.sync_offset);
@@ -473,35 +487,27 @@ static void process_bytes(const char *p, size_t n)
     }
 }
 
-static void on_link_event(struct event_loop *loop, int fd, void *data, int mask);
+static void on_link_readable(struct net_conn *conn);
 
-static void on_connected(void)
+/* The connection (and its TLS handshake, with tls-replication) is done. */
+static void on_connected(struct net_conn *conn)
 {
-    int err = 0;
-    socklen_t len = sizeof(err);
-    getsockopt(uplink.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err) {
-        log_warning("Error condition on socket for SYNC: %s", strerror(err));
+    if (conn->state != NET_CONN_OPEN) {
+        log_warning("Error condition on socket for SYNC: %s", conn->error ? conn->error : "?");
         link_drop(NULL);
         return;
     }
     log_notice("PRIMARY <-> REPLICA sync started");
-    event_loop_unwatch(server.loop, uplink.fd, EV_WRITE);
-    event_loop_watch(server.loop, uplink.fd, EV_READ, on_link_event, NULL);
+    net_conn_set_read_handler(conn, on_link_readable);
     uplink.state = LINK_HANDSHAKE;
     uplink.last_io_ms = event_now_ms();
     if (!send_step(STEP_PING)) link_drop("write error during the handshake");
 }
 
-static void on_link_event(struct event_loop *loop, int fd, void *data, int mask)
+static void on_link_readable(struct net_conn *conn)
 {
-    (void)loop, (void)data, (void)mask;
-    if (uplink.state == LINK_CONNECTING) {
-        on_connected();
-        return;
-    }
     char buf[TRANSFER_READ_CHUNK];
-    ssize_t n = read(fd, buf, sizeof(buf));
+    ssize_t n = net_conn_read(conn, buf, sizeof(buf));
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
     if (n <= 0) {
         link_drop(n == 0 ? "connection lost" : strerror(errno));
@@ -512,29 +518,20 @@ static void on_link_event(struct event_loop *loop, int fd, void *data, int mask)
     process_bytes(buf, (size_t)n);
 }
 
+/* Starts a non-blocking connect (TLS with tls-replication). */
 static void link_connect(void)
 {
-    char port[16];
-    snprintf(port, sizeof(port), "%d", uplink.port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res;
     uplink.last_io_ms = event_now_ms();
-    if (getaddrinfo(uplink.host, port, &hints, &res) != 0) {
-        log_warning("Unable to resolve the primary %s", uplink.host);
-        return;
-    }
-    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    int rc = fd < 0 ? -1 : connect(fd, res->ai_addr, res->ai_addrlen);
-    freeaddrinfo(res);
-    if (fd < 0 || (rc < 0 && errno != EINPROGRESS)) {
-        log_warning("Unable to connect to PRIMARY: %s", strerror(errno));
-        if (fd >= 0) close(fd);
+    struct net_conn *conn = net_conn_create(server.loop, -1, cfg.tls_replication);
+    if (net_conn_connect(conn, uplink.host, uplink.port, on_connected) < 0) {
+        log_warning("Unable to connect to PRIMARY: %s", conn->error ? conn->error : "?");
+        net_conn_close(conn);
         return;
     }
     int one = 1;
-    if (!cfg.repl_disable_tcp_nodelay) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    uplink.fd = fd;
+    if (!cfg.repl_disable_tcp_nodelay) setsockopt(conn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    uplink.conn = conn;
     uplink.state = LINK_CONNECTING;
-    event_loop_watch(server.loop, fd, EV_WRITE, on_link_event, NULL);
     log_notice("Connecting to PRIMARY %s:%d", uplink.host, uplink.port);
 }
 

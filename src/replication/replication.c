@@ -111,6 +111,16 @@ static str info_section(str s)
                              active ? repl_buffer_end() - repl_buffer_start() : 0LL);
 }
 
+void replication_set_term(long long term)
+{
+    repl.term = term;
+}
+
+long long replication_term(void)
+{
+    return repl.term;
+}
+
 static str info_stats(str s)
 {
     return str_append_printf(s,

@@ -30,6 +30,12 @@ void replication_debug_install(void);
 void replication_follow(const char *host, int port);
 bool replication_following(const char *host, int port);
 bool replication_is_replica(void);
+/* The term of this node's shard as the cluster knows it (the etcd revision
+ * at which its primary took the shard; 0 outside a cluster). A primary
+ * refuses a replica that knows a newer term (it is a stale primary), and a
+ * replica tells its term in the handshake, so it never follows one. */
+void replication_set_term(long long term);
+long long replication_term(void);
 /* The offset of this server's replication history (applied, on a replica). */
 long long replication_offset(void);
 

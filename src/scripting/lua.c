@@ -26,6 +26,7 @@
 #include "db/oplog.h"
 #include "scripting/lua_convert.h"
 #include "scripting/lua_libs.h"
+#include "server/acl.h"
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/connection.h"
@@ -382,6 +383,8 @@ static const char *call_check(struct script_run *r, int argc, struct command **o
     if (cmd->arity > 0 ? argc != cmd->arity : argc < -cmd->arity)
         return "Wrong number of args calling Redis command from script";
     if (refused_in_script(cmd)) return "This Redis command is not allowed from script";
+    const char *noperm = acl_script_refusal(r->req ? r->req->client : NULL, cmd, argc, call_argv);
+    if (noperm) return noperm;
     bool writes = cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE);
     if (writes && r->read_only) return "Write commands are not allowed from read-only scripts.";
     if ((cmd->flags & CMD_WRITE) && oplog_sink_error) return misconf_text(buf, size);
@@ -557,9 +560,14 @@ static int redis_acl_check_cmd(lua_State *L)
     if (argc < 1) return raise_error(L, "Please specify at least one argument for this redis lib call");
     if (!call_collect_args(L, argc))
         return raise_error(L, "Lua redis lib command arguments must be strings or integers");
-    if (!command_lookup(call_argv[0].ptr, call_argv[0].len))
-        return raise_error(L, "Invalid command passed to redis.acl_check_cmd()");
-    lua_pushboolean(L, 1);
+    struct command *cmd = command_lookup(call_argv[0].ptr, call_argv[0].len);
+    if (!cmd) return raise_error(L, "Invalid command passed to redis.acl_check_cmd()");
+    if (cmd->subcommands && argc >= 2) {
+        struct command *sub = command_lookup_sub(cmd, call_argv[1].ptr, call_argv[1].len);
+        if (sub) cmd = sub;
+    }
+    struct client *caller = script_running && script_running->req ? script_running->req->client : NULL;
+    lua_pushboolean(L, !caller || acl_may_run(caller, cmd, argc, call_argv));
     return 1;
 }
 
@@ -684,7 +692,7 @@ int script_lua_load(lua_State *L, const char *body, size_t len, const char *chun
  * freed. */
 void script_client_init(void)
 {
-    struct client *c = client_create(-1);
+    struct client *c = client_create(NULL);
     c->flags |= CLIENT_AUTHENTICATED;
     snprintf(c->addr, sizeof(c->addr), "lua");
     script_client = c;

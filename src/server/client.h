@@ -15,7 +15,9 @@
 #include "util/str.h"
 
 struct waiter;
+struct net_conn;
 struct event_timer;
+struct acl_user;
 
 enum client_flags {
     CLIENT_CLOSE_AFTER_REPLY = 1 << 0, /* QUIT, protocol error: flush, then close */
@@ -31,7 +33,7 @@ enum client_flags {
     CLIENT_REPLY_SKIP_NEXT = 1 << 10,
     CLIENT_REPLY_SKIP = 1 << 11,
     CLIENT_AUTHENTICATED = 1 << 12,
-    CLIENT_WRITE_WATCHED = 1 << 13,    /* EV_WRITE registered: socket was full */
+    CLIENT_WRITE_WATCHED = 1 << 13,    /* write handler set: the connection was full */
     CLIENT_PROTECTED = 1 << 14,        /* must not be freed right now */
     CLIENT_NO_TOUCH = 1 << 15,
     CLIENT_PAUSED = 1 << 16,           /* held back by CLIENT PAUSE */
@@ -53,7 +55,8 @@ struct queued_command {
 
 struct client {
     uint64_t id;
-    int fd;
+    int fd;                /* the connection's socket (CLIENT LIST fd=), -1: socketless */
+    struct net_conn *conn; /* what carries it (net/conn.h), NULL: socketless */
     uint32_t flags;
     char addr[64];
     char laddr[64];
@@ -108,6 +111,8 @@ struct client {
     unsigned long long stream_upto; /* oplog_stream_total after its last write (WAIT) */
     void *replication; /* replication/: a replica's or the primary link's state */
     int multi_slot;    /* cluster: the slot a transaction's queued commands use, -1: none yet */
+    struct acl_user *user; /* server/acl.c: whose permissions apply; NULL: none checked (loaders, the primary) */
+    void *tracking;    /* server/tracking.c: CLIENT TRACKING state, NULL when off */
 };
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "server/acl.h"
 #include "server/blocked.h"
 #include "server/commands.h"
 #include "server/config.h"
@@ -12,6 +13,7 @@
 #include "server/monitor.h"
 #include "server/multi.h"
 #include "server/server.h"
+#include "server/tracking.h"
 #include "util/mem.h"
 
 static struct client *req_client(struct request *req)
@@ -60,39 +62,24 @@ static void cmd_select(struct request *req)
     reply_ok(req->out);
 }
 
-static bool password_matches(const char *given, size_t len)
-{
-    const char *pass = cfg.requirepass ? cfg.requirepass : "";
-    size_t plen = strlen(pass);
-    /* compare every byte so timing does not reveal the matching prefix */
-    unsigned diff = (unsigned)(plen ^ len);
-    for (size_t i = 0; i < len; i++) diff |= (unsigned char)given[i] ^ (unsigned char)pass[i % (plen ? plen : 1)];
-    return diff == 0 && plen > 0;
-}
-
-/* Checks a username/password pair; replies the refusal when it fails. */
+/* Checks a username/password pair (no user: the default user) and binds
+ * the client to the user; replies the refusal when it fails. */
 static bool auth_check(struct request *req, struct arg *user, struct arg *pass)
 {
     struct client *c = req_client(req);
-    bool no_password = !cfg.requirepass || !cfg.requirepass[0];
-    if (user && !(user->len == 7 && memcmp(user->ptr, "default", 7) == 0)) {
-        reply_error(req->out, "WRONGPASS invalid username-password pair or user is disabled.");
-        return false;
-    }
-    if (no_password) {
-        if (!user) {
+    static struct arg default_name = {"default", 7};
+    if (!user) {
+        if (acl_default_user_nopass()) {
             reply_error(req->out, "ERR AUTH <password> called without any password configured for the default "
                                   "user. Are you sure your configuration is correct?");
             return false;
         }
-        c->flags |= CLIENT_AUTHENTICATED;
-        return true;
+        user = &default_name;
     }
-    if (!password_matches(pass->ptr, pass->len)) {
+    if (acl_authenticate(c, user->ptr, user->len, pass->ptr, pass->len) != ACL_AUTH_OK) {
         reply_error(req->out, "WRONGPASS invalid username-password pair or user is disabled.");
         return false;
     }
-    c->flags |= CLIENT_AUTHENTICATED;
     return true;
 }
 
@@ -197,7 +184,7 @@ static void cmd_reset(struct request *req)
     c->out.muted = false; /* RESET's own reply is sent even after CLIENT REPLY OFF */
     str_free(c->name);
     c->name = NULL;
-    if (cfg.requirepass && cfg.requirepass[0]) c->flags &= ~CLIENT_AUTHENTICATED;
+    acl_client_init(c);
     reply_simple(req->out, "RESET");
 }
 
@@ -318,7 +305,7 @@ static bool kill_filter_match(const struct kill_filter *f, struct client *c, str
     if (f->id && (uint64_t)f->id != c->id) return false;
     if (f->addr && strcmp(f->addr, c->addr) != 0) return false;
     if (f->laddr && strcmp(f->laddr, c->laddr) != 0) return false;
-    if (f->user && strcmp(f->user, "default") != 0) return false;
+    if (f->user && strcmp(f->user, acl_client_user_name(c)) != 0) return false;
     if (f->type >= 0 && client_type_of(c) != f->type) return false;
     if (f->skipme && c == self) return false;
     return true;
@@ -355,7 +342,7 @@ static bool kill_parse_filters(struct request *req, struct kill_filter *f)
             f->laddr = v;
         } else if (ARG_IS(req, i, "USER")) {
             f->user = v;
-            if (strcmp(v, "default") != 0) {
+            if (!acl_user_exists(v, req->argv[i + 1].len)) {
                 reply_errorf(req->out, "ERR No such user '%s'", v);
                 return false;
             }
@@ -529,6 +516,15 @@ static void cmd_client_help(struct request *req)
         "    Protect the current client connection from eviction.",
         "NO-TOUCH (ON|OFF)",
         "    Will not touch LRU/LFU stats when this mode is on.",
+        "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+        "         [OPTIN] [OPTOUT] [NOLOOP]",
+        "    Control server assisted client side caching.",
+        "TRACKINGINFO",
+        "    Report tracking status for the current connection.",
+        "CACHING (YES|NO)",
+        "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+        "GETREDIR",
+        "    Return the client ID we are redirecting to when tracking is enabled.",
         "HELP",
         "    Print this help.",
     };
@@ -565,6 +561,15 @@ static struct command client_subcommands[] = {
     {"unblock", cmd_client_unblock, -3, CLIENT_FLAGS | CMD_ADMIN, 0, 0, 0, "@admin @slow @dangerous @connection",
      "connection", "Unblocks a client blocked by a blocking command from a different connection.", "5.0.0",
      "O(log N) where N is the number of client connections"},
+    {"tracking", cmd_client_tracking, -3, CLIENT_FLAGS, 0, 0, 0, "@slow @connection", "connection",
+     "Controls server-assisted client-side caching for the connection.", "6.0.0",
+     "O(1). Some options may introduce additional complexity."},
+    {"caching", cmd_client_caching, 3, CLIENT_FLAGS, 0, 0, 0, "@slow @connection", "connection",
+     "Instructs the server whether to track the keys in the next request.", "6.0.0", "O(1)"},
+    {"getredir", cmd_client_getredir, 2, CLIENT_FLAGS, 0, 0, 0, "@slow @connection", "connection",
+     "Returns the client ID to which the connection's tracking notifications are redirected.", "6.0.0", "O(1)"},
+    {"trackinginfo", cmd_client_trackinginfo, 2, CLIENT_FLAGS, 0, 0, 0, "@slow @connection", "connection",
+     "Returns information about server-assisted client-side caching for the connection.", "6.2.0", "O(1)"},
     {"help", cmd_client_help, 2, CMD_LOADING | CMD_STALE, 0, 0, 0, "@slow @connection", "connection",
      "Returns helpful text about the different subcommands.", "5.0.0", "O(1)"},
     {0},

@@ -374,7 +374,20 @@ static struct command config_subcommands[] = {
     {0},
 };
 
+/* LOLWUT [VERSION n]: the server's version line. Redis draws art for some
+ * versions; Runnel answers the line alone whatever the version. */
+static void cmd_lolwut(struct request *req)
+{
+    long long version;
+    for (int i = 1; i + 1 < req->argc; i += 2)
+        if (ARG_IS(req, i, "VERSION") && !request_ll(req, i + 1, &version)) return;
+    static const char line[] = "Runnel ver. " RUNNEL_VERSION "\n";
+    reply_verbatim(req->out, line, sizeof(line) - 1, "txt");
+}
+
 struct command server_commands[] = {
+    {"lolwut", cmd_lolwut, -1, CMD_READONLY | CMD_FAST, 0, 0, 0, "@read @fast", "server",
+     "Displays computer art and the Redis version", "5.0.0", "N/A"},
     {"dbsize", cmd_dbsize, 1, CMD_READONLY | CMD_FAST, 0, 0, 0, "@keyspace @read @fast", "server",
      "Returns the number of keys in the database.", "1.0.0", "O(1)"},
     {"flushdb", cmd_flushdb, -1, CMD_WRITE, 0, 0, 0, "@keyspace @write @slow @dangerous", "server",

@@ -7,13 +7,16 @@
 
 #include "db/dict.h"
 #include "messaging/pubsub.h"
+#include "server/acl.h"
 #include "server/commands.h"
 #include "types/dump.h"
+#include "types/geo.h"
 #include "types/hash.h"
 #include "types/keys.h"
 #include "types/list.h"
 #include "types/set.h"
 #include "types/stream.h"
+#include "types/stream_idmp.h"
 #include "types/stream_nack.h"
 #include "types/stream_refs.h"
 #include "types/string.h"
@@ -60,8 +63,9 @@ void command_table_add(struct command *table)
 
 /* Every module's table; a new command family adds its table here. */
 static struct command *const all_command_tables[] = {
-    connection_commands, server_commands, introspection_commands, multi_commands, keys_commands, dump_commands,
-    string_commands,     bitmap_commands, bitfield_commands, hyperloglog_commands, sort_commands, lcs_commands, pubsub_commands, list_commands, list_blocking_commands, stream_commands, stream_group_commands, stream_info_commands, stream_refs_commands, stream_nack_commands, zset_commands, zset_store_commands, zset_blocking_commands, hash_commands, set_commands, NULL,
+    connection_commands, acl_commands, server_commands, introspection_commands, multi_commands, keys_commands, dump_commands,
+    string_commands,     bitmap_commands, bitfield_commands, hyperloglog_commands, sort_commands, lcs_commands, pubsub_commands, list_commands, list_blocking_commands, stream_commands, stream_group_commands, stream_info_commands, stream_refs_commands, stream_nack_commands,
+    stream_idmp_commands, zset_commands, zset_store_commands, zset_blocking_commands, geo_commands, hash_commands, hash_expiry_commands, set_commands, NULL,
 };
 
 void command_table_init(void)

@@ -83,6 +83,10 @@ static const struct enum_name diskless_load_names[] = {{"disabled", DISKLESS_LOA
                                                        {"swapdb", DISKLESS_LOAD_SWAPDB},
                                                        {NULL, 0}};
 
+/* The values are acl_user.h's selector flags: 0, or ACL_SEL_ALLCHANNELS. */
+static const struct enum_name pubsub_default_names[] = {{"allchannels", 4}, {"resetchannels", 0}, {NULL, 0}};
+static const struct enum_name tls_auth_names[] = {{"no", 0}, {"yes", 1}, {"optional", 2}, {NULL, 0}};
+
 static const struct enum_name permit_names[] = {
     {"no", CONFIG_PERMIT_NO}, {"yes", CONFIG_PERMIT_YES}, {"local", CONFIG_PERMIT_LOCAL}, {NULL, 0}};
 
@@ -101,6 +105,22 @@ static const char *check_appendfilename(const char *v)
 static const char *check_appenddirname(const char *v)
 {
     return strchr(v, '/') ? "appenddirname can't be a path, just a dirname" : NULL;
+}
+
+/* Space-separated percentiles between 0 and 100 (possibly none). */
+static const char *check_percentiles(const char *v)
+{
+    const char *p = v;
+    while (*p) {
+        while (*p == ' ') p++;
+        if (!*p) break;
+        char *end;
+        double d = strtod(p, &end);
+        if (end == p || (*end && *end != ' ')) return "Invalid latency-tracking-info-percentiles parameters";
+        if (!(d >= 0 && d <= 100)) return "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]";
+        p = end;
+    }
+    return NULL;
 }
 
 static const char *check_cluster_name(const char *v)
@@ -134,6 +154,9 @@ static struct directive directives[] = {
     STRING("unixsocket", unixsocket, "", F_IMMUTABLE | F_EMPTY_NULL, NULL),
     BOOL("protected-mode", NULL, protected_mode, "yes", 0),
     STRING("requirepass", requirepass, "", F_EMPTY_NULL, NULL),
+    STRING("aclfile", aclfile, "", F_IMMUTABLE, NULL),
+    ENUM("acl-pubsub-default", acl_pubsub_default, "resetchannels", pubsub_default_names, 0),
+    INT("acllog-max-len", NULL, acllog_max_len, "128", 0, INT_MAX, 0),
     INT("maxclients", NULL, maxclients, "10000", 1, INT_MAX, 0),
     INT("timeout", NULL, timeout, "0", 0, INT_MAX, 0),
     INT("tcp-keepalive", NULL, tcp_keepalive, "300", 0, INT_MAX, 0),
@@ -173,6 +196,9 @@ static struct directive directives[] = {
     LL("slowlog-log-slower-than", slowlog_log_slower_than, "10000", -1, LLONG_MAX, 0),
     INT("slowlog-max-len", NULL, slowlog_max_len, "128", 0, INT_MAX, 0),
     LL("latency-monitor-threshold", latency_monitor_threshold, "0", 0, LLONG_MAX, 0),
+    BOOL("latency-tracking", NULL, latency_tracking, "yes", 0),
+    STRING("latency-tracking-info-percentiles", latency_tracking_info_percentiles, "50 99 99.9", 0,
+           check_percentiles),
     INT("http-port", NULL, http_port, "0", 0, 65535, F_IMMUTABLE),
     STRING("http-bind", http_bind, "127.0.0.1", F_IMMUTABLE, NULL),
     INT("http-timeout", NULL, http_timeout, "10", 1, 3600, 0),
@@ -229,11 +255,35 @@ static struct directive directives[] = {
     BOOL("cluster-require-full-coverage", NULL, cluster_require_full_coverage, "yes", 0),
     BOOL("cluster-allow-reads-when-down", NULL, cluster_allow_reads_when_down, "no", 0),
     BOOL("cluster-replica-no-failover", "cluster-slave-no-failover", cluster_replica_no_failover, "no", 0),
+    /* TLS */
+    INT("tls-port", NULL, tls_port, "0", 0, 65535, 0),
+    STRING("tls-cert-file", tls_cert_file, "", 0, NULL),
+    STRING("tls-key-file", tls_key_file, "", 0, NULL),
+    STRING("tls-key-file-pass", tls_key_file_pass, "", 0, NULL),
+    STRING("tls-client-cert-file", tls_client_cert_file, "", 0, NULL),
+    STRING("tls-client-key-file", tls_client_key_file, "", 0, NULL),
+    STRING("tls-client-key-file-pass", tls_client_key_file_pass, "", 0, NULL),
+    STRING("tls-ca-cert-file", tls_ca_cert_file, "", 0, NULL),
+    STRING("tls-ca-cert-dir", tls_ca_cert_dir, "", 0, NULL),
+    STRING("tls-dh-params-file", tls_dh_params_file, "", 0, NULL),
+    STRING("tls-protocols", tls_protocols, "", 0, NULL),
+    STRING("tls-ciphers", tls_ciphers, "", 0, NULL),
+    STRING("tls-ciphersuites", tls_ciphersuites, "", 0, NULL),
+    ENUM("tls-auth-clients", tls_auth_clients, "yes", tls_auth_names, 0),
+    BOOL("tls-prefer-server-ciphers", NULL, tls_prefer_server_ciphers, "no", 0),
+    BOOL("tls-session-caching", NULL, tls_session_caching, "yes", 0),
+    INT("tls-session-cache-size", NULL, tls_session_cache_size, "20480", 0, INT_MAX, 0),
+    INT("tls-session-cache-timeout", NULL, tls_session_cache_timeout, "300", 0, INT_MAX, 0),
+    BOOL("tls-replication", NULL, tls_replication, "no", 0),
+    BOOL("tls-cluster", NULL, tls_cluster, "no", 0),
+    INT("tls-handshake-timeout", NULL, tls_handshake_timeout, "10000", 0, INT_MAX, 0),
     /* Encodings */
     INT("list-max-listpack-size", "list-max-ziplist-size", list_max_listpack_size, "-2", -5, INT_MAX, 0),
     INT("list-compress-depth", NULL, list_compress_depth, "0", 0, INT_MAX, 0),
     LL("stream-node-max-bytes", stream_node_max_bytes, "4096", 0, LLONG_MAX, F_MEMORY),
     INT("stream-node-max-entries", NULL, stream_node_max_entries, "100", 0, INT_MAX, 0),
+    INT("stream-idmp-duration", NULL, stream_idmp_duration, "100", 1, 86400, 0),
+    INT("stream-idmp-maxsize", NULL, stream_idmp_maxsize, "100", 1, 10000, 0),
     INT("hash-max-listpack-entries", "hash-max-ziplist-entries", hash_max_listpack_entries, "128", 0, INT_MAX, 0),
     INT("hash-max-listpack-value", "hash-max-ziplist-value", hash_max_listpack_value, "64", 0, INT_MAX, F_MEMORY),
     INT("set-max-intset-entries", NULL, set_max_intset_entries, "512", 0, INT_MAX, 0),
@@ -569,6 +619,8 @@ static bool directive_at_default(size_t i)
 
 /* --- Defaults ----------------------------------------------------------- */
 
+static void forget_user_lines(void);
+
 void config_init_defaults(void)
 {
     for (size_t i = 0; i < NDIRECTIVES; i++) {
@@ -582,6 +634,7 @@ void config_init_defaults(void)
     }
     mem_free(config_path);
     config_path = NULL;
+    forget_user_lines();
 }
 
 /* --- Loading: file and command line -------------------------------------- */
@@ -675,9 +728,52 @@ static char **split_line(const char *line, int *argc)
     return argv;
 }
 
+/* `user` lines: kept as read for the ACL, which applies them once every
+ * command is known. They are not a directive of the table (CONFIG GET does
+ * not show them, as in Redis). */
+static struct {
+    char **words;
+    int count;
+} *user_lines;
+static int user_lines_count;
+
+static int add_user_line(int argc, char **argv, const char **reason)
+{
+    if (argc < 1) {
+        *reason = "wrong number of arguments";
+        return -1;
+    }
+    user_lines = mem_realloc(user_lines, sizeof(*user_lines) * (size_t)(user_lines_count + 1));
+    char **words = mem_alloc(sizeof(char *) * (size_t)argc);
+    for (int i = 0; i < argc; i++) words[i] = mem_strdup(argv[i]);
+    user_lines[user_lines_count].words = words;
+    user_lines[user_lines_count++].count = argc;
+    return 0;
+}
+
+static void forget_user_lines(void)
+{
+    for (int i = 0; i < user_lines_count; i++) config_free_args(user_lines[i].words, user_lines[i].count);
+    mem_free(user_lines);
+    user_lines = NULL;
+    user_lines_count = 0;
+}
+
+int config_user_lines_count(void)
+{
+    return user_lines_count;
+}
+
+char *const *config_user_line(int i, int *argc)
+{
+    *argc = user_lines[i].count;
+    return user_lines[i].words;
+}
+
 /* Applies one directive read at start-up: argv[0] is its name. */
 static int apply_loaded(int argc, char **argv, const char **reason)
 {
+    if (strcasecmp(argv[0], "user") == 0) return add_user_line(argc - 1, argv + 1, reason);
     const struct directive *d = directive_lookup(argv[0]);
     if (!d) {
         *reason = "Bad directive or wrong number of arguments";
@@ -1058,7 +1154,11 @@ static void rewrite_free(struct rewrite_state *st)
     mem_free(st->owner);
 }
 
-/* Which directive a line of the old file sets, or -1. */
+/* `user` lines: their own owner index, after the table's. */
+#define USER_LINES_OWNER ((int)NDIRECTIVES)
+
+/* Which directive a line of the old file sets (USER_LINES_OWNER for a
+ * `user` line), or -1. */
 static int line_owner(const char *line)
 {
     while (isspace((unsigned char)*line)) line++;
@@ -1068,8 +1168,21 @@ static int line_owner(const char *line)
     if (!argv) return -1;
     const struct directive *d = argc > 0 ? directive_lookup(argv[0]) : NULL;
     if (d) owner = (int)(d - directives);
+    else if (argc > 0 && strcasecmp(argv[0], "user") == 0) owner = USER_LINES_OWNER;
     config_free_args(argv, argc);
     return owner;
+}
+
+str (*config_rewrite_users)(str out, bool had_lines);
+
+/* The users' lines, in place of the old ones (see config_rewrite_users). */
+static void rewrite_lines(struct rewrite_state *st, int owner, str text);
+
+static void rewrite_users(struct rewrite_state *st)
+{
+    bool in_file = false;
+    for (int k = 0; k < st->count && !in_file; k++) in_file = st->owner[k] == USER_LINES_OWNER;
+    rewrite_lines(st, USER_LINES_OWNER, config_rewrite_users ? config_rewrite_users(str_empty(256), in_file) : NULL);
 }
 
 /* Reads the old file; a file that no longer exists reads as empty. */
@@ -1123,16 +1236,22 @@ static void rewrite_directive(struct rewrite_state *st, int i)
     bool in_file = false;
     for (int k = 0; k < st->count && !in_file; k++) in_file = st->owner[k] == i;
     if (!in_file && !(directives[i].flags & F_ALWAYS_REWRITE) && directive_at_default((size_t)i)) return;
-    str text = rewrite_text(&directives[i]);
+    rewrite_lines(st, i, rewrite_text(&directives[i]));
+}
+
+/* Puts text's lines (freed here; NULL: none) in place of owner's old lines,
+ * dropping the old lines left over. */
+static void rewrite_lines(struct rewrite_state *st, int owner, str text)
+{
     int pos = 0;
-    for (const char *p = text; *p;) {
+    for (const char *p = text ? text : ""; *p;) {
         size_t len = strcspn(p, "\n");
-        rewrite_place(st, i, p, len, &pos);
+        rewrite_place(st, owner, p, len, &pos);
         p += len + (p[len] == '\n');
     }
     str_free(text);
     for (int k = 0; k < st->count; k++) {
-        if (st->owner[k] != i) continue;
+        if (st->owner[k] != owner) continue;
         mem_free(st->lines[k]);
         st->lines[k] = NULL;
         st->owner[k] = -1;
@@ -1199,6 +1318,7 @@ int config_rewrite(char **err)
     struct rewrite_state st = {0};
     if (rewrite_read(&st, config_path, err) != 0) return -1;
     for (size_t i = 0; i < NDIRECTIVES; i++) rewrite_directive(&st, (int)i);
+    rewrite_users(&st);
     str text = str_empty(4096);
     for (int k = 0; k < st.count; k++)
         if (st.lines[k]) text = str_append_printf(text, "%s\n", st.lines[k]);

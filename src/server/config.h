@@ -44,6 +44,9 @@ struct server_config {
     int bind_count;
     int protected_mode;
     char *requirepass; /* NULL: no password */
+    char *aclfile;     /* "": users come from `user` lines, or are the default user alone */
+    int acl_pubsub_default; /* 0 (resetchannels) or ACL_SEL_ALLCHANNELS: new users' channels */
+    int acllog_max_len;
     int databases;
     int maxclients;
     int timeout;
@@ -64,6 +67,8 @@ struct server_config {
     long long slowlog_log_slower_than;
     int slowlog_max_len;
     long long latency_monitor_threshold;
+    int latency_tracking; /* per-command histograms (LATENCY HISTOGRAM) */
+    char *latency_tracking_info_percentiles; /* "50 99 99.9": INFO latencystats */
     /* the HTTP endpoint (http/) */
     int http_port;  /* 0: off */
     char *http_bind;
@@ -96,6 +101,8 @@ struct server_config {
     int list_compress_depth;
     long long stream_node_max_bytes;
     int stream_node_max_entries;
+    int stream_idmp_duration;
+    int stream_idmp_maxsize;
     int hash_max_listpack_entries;
     int hash_max_listpack_value;
     int set_max_intset_entries;
@@ -154,6 +161,21 @@ struct server_config {
     int cluster_require_full_coverage;
     int cluster_allow_reads_when_down;
     int cluster_replica_no_failover;
+    /* TLS (server/tls.c hands them to net/tls.c); strings "" when unset */
+    int tls_port; /* 0: none */
+    char *tls_cert_file, *tls_key_file, *tls_key_file_pass;
+    char *tls_client_cert_file, *tls_client_key_file, *tls_client_key_file_pass;
+    char *tls_ca_cert_file, *tls_ca_cert_dir;
+    char *tls_dh_params_file;
+    char *tls_protocols, *tls_ciphers, *tls_ciphersuites;
+    int tls_auth_clients; /* enum net_tls_auth: 0 no, 1 yes, 2 optional */
+    int tls_prefer_server_ciphers;
+    int tls_session_caching;
+    int tls_session_cache_size;
+    int tls_session_cache_timeout;
+    int tls_replication;
+    int tls_cluster;
+    int tls_handshake_timeout; /* ms */
 };
 
 enum repl_diskless_load { DISKLESS_LOAD_DISABLED, DISKLESS_LOAD_ON_EMPTY_DB, DISKLESS_LOAD_SWAPDB };
@@ -185,6 +207,16 @@ int config_load_file(const char *path, char **err);
  * a lone `--save` means `save ""`. Errors as config_load_file, with
  * "(command line): 'name args': reason". */
 int config_load_args(int argc, char **argv, char **err);
+
+/* The `user` lines read from the file or command line, in order: each
+ * its words after "user" (the name first). */
+int config_user_lines_count(void);
+char *const *config_user_line(int i, int *argc);
+
+/* Set by the ACL: appends the `user` lines CONFIG REWRITE writes ("user
+ * <name> <rules>\n" each; none when users live in an aclfile, or when
+ * there is only an unchanged default user and the file had no user lines). */
+extern str (*config_rewrite_users)(str out, bool had_lines);
 
 /* CONFIG GET: calls emit(ctx, name, value) once for every directive that any
  * of the patterns matches (case-insensitive glob, aliases included). A

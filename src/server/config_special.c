@@ -214,7 +214,7 @@ static int notify_parse(int argc, char **argv, bool loading, const char **err)
     (void)loading;
     int flags = argc == 1 ? notify_parse_classes(argv[0]) : -1;
     if (flags < 0) {
-        *err = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+        *err = "Invalid event class character. Use 'Ag$lshzxeKEtmdnoc'.";
         return -1;
     }
     notify_flags = flags;

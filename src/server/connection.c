@@ -1,4 +1,5 @@
 #include "server/connection.h"
+#include "server/tracking.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,6 +14,8 @@
 #include <unistd.h>
 
 #include "db/oplog.h"
+#include "net/conn.h"
+#include "server/acl.h"
 #include "server/config.h"
 #include "server/dispatch.h"
 #include "server/server.h"
@@ -24,7 +27,8 @@
 #define BIG_ARG_READ (32 * 1024)
 #define MAX_ACCEPTS_PER_CALL 1000
 
-static void client_on_readable(struct event_loop *loop, int fd, void *data, int mask);
+static void client_on_read(struct net_conn *conn);
+static void client_on_write(struct net_conn *conn);
 static void client_bind_args(struct client *c);
 
 static int socket_set_nonblocking(int fd)
@@ -114,24 +118,41 @@ static const char protected_mode_message[] =
     "option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above "
     "things in order for the server to start accepting connections from the outside.\r\n";
 
-static void accept_one(int fd)
+/* A connection is open (at once for TCP, after its handshake for TLS): it
+ * becomes a client, or is closed if its handshake failed. */
+static void connection_on_open(struct net_conn *conn)
+{
+    if (conn->state != NET_CONN_OPEN) {
+        char addr[64];
+        socket_describe(conn->fd, false, addr, sizeof(addr));
+        log_verbose("Error accepting a client connection: %s (addr=%s)", conn->error ? conn->error : "?", addr);
+        net_conn_close(conn);
+        return;
+    }
+    if (!client_create(conn)) net_conn_close(conn);
+}
+
+/* A rejection's text goes out in the clear, so a TLS connection is just
+ * closed (as in Redis, whose reply can't pass the handshake either). */
+static void accept_one(int fd, bool tls)
 {
     if (server.client_count >= (size_t)cfg.maxclients) {
-        reject_connection(fd, "-ERR max number of clients reached\r\n");
+        reject_connection(fd, tls ? "" : "-ERR max number of clients reached\r\n");
         return;
     }
     char addr[64];
     socket_describe(fd, false, addr, sizeof(addr));
-    if (cfg.protected_mode && (!cfg.requirepass || !cfg.requirepass[0]) && !addr_is_loopback(addr)) {
-        reject_connection(fd, protected_mode_message);
+    if (cfg.protected_mode && acl_default_user_nopass() && !addr_is_loopback(addr)) {
+        reject_connection(fd, tls ? "" : protected_mode_message);
         return;
     }
-    if (!client_create(fd)) close(fd);
+    net_conn_accept(net_conn_create(server.loop, fd, tls), connection_on_open);
 }
 
+/* data: non-NULL for a TLS listener. */
 static void listener_on_readable(struct event_loop *loop, int fd, void *data, int mask)
 {
-    (void)loop, (void)data, (void)mask;
+    (void)loop, (void)mask;
     for (int i = 0; i < MAX_ACCEPTS_PER_CALL; i++) {
         int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (cfd < 0) {
@@ -139,7 +160,7 @@ static void listener_on_readable(struct event_loop *loop, int fd, void *data, in
                 log_warning("Accepting client connection: %s", strerror(errno));
             return;
         }
-        accept_one(cfd);
+        accept_one(cfd, data != NULL);
     }
 }
 
@@ -149,30 +170,43 @@ static str listeners_bound;
 
 static str listeners_signature(void)
 {
-    str sig = str_append_printf(str_empty(64), "%d", cfg.port);
+    str sig = str_append_printf(str_empty(64), "%d %d", cfg.port, cfg.tls_port);
     for (int i = 0; i < cfg.bind_count; i++) sig = str_append_printf(sig, " %s", cfg.bind[i]);
     return sig;
 }
 
-int listeners_open(void)
+/* Binds every configured address on one port; -1 (logged) when a
+ * required address fails or none binds. */
+static int listeners_open_port(int port, bool tls)
 {
+    int before = server.listen_count;
     for (int i = 0; i < cfg.bind_count && server.listen_count < MAX_LISTENERS; i++) {
         const char *addr = cfg.bind[i];
         bool optional = addr[0] == '-';
         if (optional) addr++;
-        int fd = listener_bind(addr, cfg.port);
+        int fd = listener_bind(addr, port);
         if (fd < 0) {
             if (optional) continue;
-            log_warning("Warning: Could not create server TCP listening socket %s:%d: %s", addr, cfg.port,
+            log_warning("Warning: Could not create server TCP listening socket %s:%d: %s", addr, port,
                         strerror(errno));
-            listeners_close();
             return -1;
         }
-        event_loop_watch(server.loop, fd, EV_READ, listener_on_readable, NULL);
+        event_loop_watch(server.loop, fd, EV_READ, listener_on_readable, tls ? (void *)&server : NULL);
         server.listen_fds[server.listen_count++] = fd;
     }
-    if (server.listen_count == 0) {
-        log_warning("Failed listening on port %d (tcp).", cfg.port);
+    if (server.listen_count == before) {
+        log_warning("Failed listening on port %d (%s).", port, tls ? "tls" : "tcp");
+        return -1;
+    }
+    return 0;
+}
+
+int listeners_open(void)
+{
+    if ((cfg.port > 0 && listeners_open_port(cfg.port, false) < 0) ||
+        (cfg.tls_port > 0 && listeners_open_port(cfg.tls_port, true) < 0) || server.listen_count == 0) {
+        if (cfg.port == 0 && cfg.tls_port == 0) log_warning("Neither port nor tls-port is set: nothing to listen on.");
+        listeners_close();
         return -1;
     }
     str_free(listeners_bound);
@@ -191,18 +225,18 @@ void listeners_close(void)
     listeners_bound = NULL;
 }
 
-/* Rebinds to the configured port and addresses if they changed. As in
+/* Rebinds to the configured ports and addresses if they changed. As in
  * Redis, the old sockets close first (so an address kept from the old list
  * can be bound again); when the new ones fail, CONFIG SET's rollback calls
- * this again with the old values. Port 0 (no TCP, in Redis) would leave
- * nothing to connect to, since Runnel has no unix socket: refused. */
+ * this again with the old values. Port 0 (no TCP, in Redis) is refused
+ * unless tls-port is set, since Runnel has no unix socket. */
 static int listeners_rebind(void)
 {
     str wanted = listeners_signature();
     bool same = listeners_bound && strcmp(wanted, listeners_bound) == 0;
     str_free(wanted);
     if (same) return 0;
-    if (cfg.port == 0) return -1;
+    if (cfg.port == 0 && cfg.tls_port == 0) return -1;
     listeners_close();
     return listeners_open();
 }
@@ -237,10 +271,12 @@ static void client_unlink(struct client *c)
     server.client_count--;
 }
 
-struct client *client_create(int fd)
+struct client *client_create(struct net_conn *conn)
 {
+    int fd = conn ? conn->fd : -1;
     struct client *c = mem_calloc(sizeof(*c));
     c->fd = fd;
+    c->conn = conn;
     c->id = ++server.next_client_id;
     c->resp = 2;
     outbuf_init(&c->out);
@@ -253,14 +289,16 @@ struct client *client_create(int fd)
         if (cfg.tcp_keepalive > 0) setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
         socket_describe(fd, false, c->addr, sizeof(c->addr));
         socket_describe(fd, true, c->laddr, sizeof(c->laddr));
-        if (event_loop_watch(server.loop, fd, EV_READ, client_on_readable, c) < 0) {
+        conn->data = c;
+        if (net_conn_set_read_handler(conn, client_on_read) < 0) {
+            conn->data = NULL;
             outbuf_free(&c->out);
             resp_parser_free(&c->parser);
             mem_free(c);
             return NULL;
         }
     }
-    if (!cfg.requirepass || !cfg.requirepass[0]) c->flags |= CLIENT_AUTHENTICATED;
+    acl_client_init(c);
     if (fd < 0) return c; /* socketless: not listed, not a connection */
     client_link(c);
     server.stats.total_connections++;
@@ -288,10 +326,7 @@ static void client_free(struct client *c)
 {
     if (c->flags & CLIENT_CLOSE_ASAP) server.closing_count--;
     dispatch_client_closing(c);
-    if (c->fd >= 0) {
-        event_loop_unwatch(server.loop, c->fd, EV_READ | EV_WRITE);
-        close(c->fd);
-    }
+    if (c->conn) net_conn_close(c->conn);
     client_remove_pending(c);
     if (c->fd >= 0) client_unlink(c);
     watch_clear(&c->watch);
@@ -382,7 +417,7 @@ static ssize_t client_write_output(struct client *c)
 {
     ssize_t total = 0;
     if (c->out.pending > 0) {
-        total = outbuf_write_fd(&c->out, c->fd);
+        total = outbuf_write_conn(&c->out, c->conn);
         if (total < 0 || c->out.pending > 0) return total;
     }
     if ((c->flags & CLIENT_REPLICA) && server_replication_hooks.stream_write) {
@@ -393,30 +428,31 @@ static ssize_t client_write_output(struct client *c)
     return total;
 }
 
-static void client_on_readable(struct event_loop *loop, int fd, void *data, int mask)
+static void client_on_write(struct net_conn *conn)
 {
-    (void)loop;
-    struct client *c = data;
-    if (mask & EV_WRITE) {
-        ssize_t w = client_write_output(c);
-        if (w < 0) {
-            client_close(c);
-            return;
-        }
-        server.stats.net_output_bytes += w;
-        c->total_net_out += w;
-        if (client_output_pending(c) == 0) {
-            event_loop_unwatch(server.loop, fd, EV_WRITE);
-            c->flags &= ~CLIENT_WRITE_WATCHED;
-            if (c->flags & CLIENT_CLOSE_AFTER_REPLY) client_close(c);
-        }
+    struct client *c = conn->data;
+    ssize_t w = client_write_output(c);
+    if (w < 0) {
+        client_close(c);
         return;
     }
+    server.stats.net_output_bytes += w;
+    c->total_net_out += w;
+    if (client_output_pending(c) == 0) {
+        net_conn_set_write_handler(conn, NULL);
+        c->flags &= ~CLIENT_WRITE_WATCHED;
+        if (c->flags & CLIENT_CLOSE_AFTER_REPLY) client_close(c);
+    }
+}
+
+static void client_on_read(struct net_conn *conn)
+{
+    struct client *c = conn->data;
     /* its command is still running (a busy script serving the others):
      * its arguments point into the query buffer, which must stay put */
     if (c->flags & CLIENT_PROTECTED) return;
     size_t room = client_prepare_read(c);
-    ssize_t n = read(fd, c->qbuf + c->qlen, room);
+    ssize_t n = net_conn_read(conn, c->qbuf + c->qlen, room);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
         log_verbose("Reading from client: %s", strerror(errno));
@@ -622,7 +658,7 @@ static void client_flush(struct client *c)
     }
     if (client_output_pending(c) > 0) {
         if (!client_check_output_limits(c)) {
-            event_loop_watch(server.loop, c->fd, EV_WRITE, client_on_readable, c);
+            net_conn_set_write_handler(c->conn, client_on_write);
             c->flags |= CLIENT_WRITE_WATCHED;
         }
         return;
@@ -699,6 +735,7 @@ static char *client_flags_string(struct client *c, char *buf)
     if (c->flags & CLIENT_MASTER) *p++ = 'M';
     if (c->flags & CLIENT_MULTI) *p++ = 'x';
     if (c->flags & (CLIENT_BLOCKED | CLIENT_PAUSED)) *p++ = 'b';
+    p = tracking_client_flags(c, p);
     if (c->flags & CLIENT_PUBSUB) *p++ = 'P';
     if (c->flags & CLIENT_MONITOR) *p++ = 'O';
     if (c->flags & CLIENT_DIRTY_EXEC) *p++ = 'd';
@@ -730,13 +767,14 @@ str client_info_line(struct client *c, str s)
         s,
         "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%d psub=%d ssub=%d "
         "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu obl=0 oll=%u omem=%zu "
-        "tot-mem=%zu events=%s cmd=%s user=default redir=-1 resp=%d lib-name=%s lib-ver=%s",
+        "tot-mem=%zu events=%s cmd=%s user=%s redir=%lld resp=%d lib-name=%s lib-ver=%s",
         (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "", (now - c->ctime_ms) / 1000,
         (now - c->last_interaction_ms) / 1000, client_flags_string(c, flags), c->db_index, sub, psub, ssub,
         (c->flags & CLIENT_MULTI) ? c->multi_count : -1, client_qbuf_used(c), c->qcap - c->qlen,
         (size_t)c->argc * sizeof(struct arg), c->qcap, c->qbuf_peak, c->out.count, c->out.pending,
         sizeof(*c) + c->qcap + outbuf_memory(&c->out),
-        (c->flags & CLIENT_WRITE_WATCHED) ? "rw" : "r", cmd, c->resp, c->lib_name ? c->lib_name : "",
+        (c->flags & CLIENT_WRITE_WATCHED) ? "rw" : "r", cmd, acl_client_user_name(c), tracking_redirect_id(c), c->resp,
+        c->lib_name ? c->lib_name : "",
         c->lib_ver ? c->lib_ver : "");
 }
 

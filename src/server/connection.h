@@ -5,11 +5,11 @@
 
 #include "server/client.h"
 
-/* Binds the configured addresses; returns -1 (logged, nothing left open)
+/* Binds the configured addresses on port and tls-port; returns -1 (logged, nothing left open)
  * when a required one or every one fails. */
 int listeners_open(void);
 void listeners_close(void);
-/* CONFIG SET hooks of port and bind: rebind when the values changed; -1
+/* CONFIG SET hooks of port, tls-port and bind: rebind when the values changed; -1
  * with Redis's reason when the new sockets could not be opened (the caller
  * rolls the call back, which rebinds the old values). */
 int listeners_port_hook(const char **err);
@@ -19,11 +19,11 @@ int listeners_bind_hook(const char **err);
  * binds its own port with it. */
 int listener_bind(const char *addr, int port);
 
-/* A client for a connection, or with fd -1 a socketless one (AOF and
- * snapshot loading, scripts): that one is not in the client list, so CLIENT
- * LIST does not show it, CLIENT KILL can't free it under its owner, and it
- * does not count as a connection. */
-struct client *client_create(int fd);
+/* A client for an open connection (which it then owns), or with NULL a
+ * socketless one (AOF and snapshot loading, scripts): that one is not in
+ * the client list, so CLIENT LIST does not show it, CLIENT KILL can't free
+ * it under its owner, and it does not count as a connection. */
+struct client *client_create(struct net_conn *conn);
 /* Frees now, or later if the client is executing a command. */
 void client_close(struct client *c);
 void client_close_async(struct client *c);

@@ -1,8 +1,10 @@
 #include "server/cron.h"
+#include "server/tracking.h"
 
 #include <time.h>
 
-#include "server/event_loop.h"
+#include "net/conn.h"
+#include "net/event_loop.h"
 
 #include "server/blocked.h"
 #include "server/config.h"
@@ -30,6 +32,7 @@ static void cron_active_expire(void)
     for (int i = 0; i < server.db_count; i++) {
         struct db *db = &server.dbs[(next_db + i) % server.db_count];
         db_active_expire(db, deadline, cfg.active_expire_effort);
+        db_active_expire_items(db, deadline);
         if (db_monotonic_us() >= deadline) break;
     }
     next_db = (next_db + 1) % server.db_count;
@@ -90,7 +93,10 @@ void server_before_sleep(struct event_loop *loop)
         dispatch_resume_paused();
     }
     blocked_resume_unblocked();
+    /* input a TLS connection decrypted but its client has not read yet */
+    net_conn_process_pending();
     /* the AOF drains the log, which hands it to replication on its way */
+    tracking_before_sleep();
     if (server_persistence_hooks.before_flush) server_persistence_hooks.before_flush();
     if (server_replication_hooks.before_flush) server_replication_hooks.before_flush();
     connections_flush_pending();

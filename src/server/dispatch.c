@@ -9,6 +9,7 @@
 #include "db/db.h"
 #include "db/oplog.h"
 #include "messaging/blocking.h"
+#include "server/acl.h"
 #include "server/blocked.h"
 #include "server/command_table.h"
 #include "server/config.h"
@@ -17,6 +18,7 @@
 #include "server/multi.h"
 #include "server/server.h"
 #include "server/latency.h"
+#include "server/tracking.h"
 #include "server/slowlog.h"
 #include "server/subscriptions.h"
 #include "messaging/pubsub.h"
@@ -123,6 +125,8 @@ static const char *dispatch_refusal(struct client *c, struct command *cmd, char 
         return buf;
     }
     if ((c->flags & CLIENT_MULTI) && (cmd->flags & CMD_NO_MULTI)) return "ERR Command not allowed inside a transaction";
+    const char *noperm = acl_refusal(c, cmd, c->argc, c->argv, buf, size);
+    if (noperm) return noperm;
     if (server_cluster_hooks.refusal) {
         const char *moved = server_cluster_hooks.refusal(c, cmd, buf, size);
         if (moved) return moved;
@@ -189,6 +193,7 @@ static void dispatch_account(struct command *cmd, long long usec, bool failed)
     cmd->usec += usec;
     if (failed) cmd->failed_calls++;
     server.stats.total_commands++;
+    latency_histogram_record(cmd, usec);
 }
 
 static bool arg_is(const struct arg *a, const char *literal)
@@ -214,6 +219,8 @@ static bool dispatch_find_secrets(struct command *cmd, int argc, struct arg *arg
                 i++;
             }
         }
+    } else if (strcmp(cmd->full_name, "acl|setuser") == 0) {
+        for (int i = 2; i < argc; i++) hide[i] = any = true; /* the name too, as Redis hides it */
     } else if (strcmp(cmd->full_name, "config|set") == 0) {
         for (int i = 2; i + 1 < argc; i += 2)
             if (arg_is(&argv[i], "requirepass") || arg_is(&argv[i], "masterauth")) hide[i + 1] = any = true;
@@ -307,7 +314,9 @@ void dispatch_call(struct client *c, struct command *cmd, int argc, struct arg *
     bool was_executing = c->flags & CLIENT_EXECUTING;
     c->flags |= CLIENT_EXECUTING;
     dispatch_depth++;
+    struct client *tracking_outer = tracking_caller_push(c);
     cmd->proc(&req);
+    tracking_caller_pop(tracking_outer, c, cmd, argc, argv);
     dispatch_depth--;
     db_lazy_delete = lazy_delete;
     db_expiry_ignored = expiry_ignored;
@@ -406,6 +415,7 @@ void dispatch_client_closing(struct client *c)
     subscriptions_client_closing(c);
     multi_discard(c);
     monitor_remove(c);
+    tracking_client_closing(c);
 }
 
 void dispatch_subscription_counts(struct client *c, int *sub, int *psub, int *ssub)

@@ -9,6 +9,7 @@
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/info.h"
+#include "server/tracking.h"
 #include "server/latency.h"
 #include "server/server.h"
 #include "server/stats.h"
@@ -84,14 +85,15 @@ static str info_clients(str s)
                              "client_recent_max_input_buffer:%zu\r\n"
                              "client_recent_max_output_buffer:%zu\r\n"
                              "blocked_clients:%lld\r\n"
-                             "tracking_clients:0\r\n"
+                             "tracking_clients:%lld\r\n"
                              "pubsub_clients:%lld\r\n"
                              "watching_clients:%lld\r\n"
                              "clients_in_timeout_table:%lld\r\n"
                              "total_watched_keys:%lld\r\n"
                              "total_blocking_keys:%lld\r\n"
                              "total_blocking_keys_on_nokey:0\r\n",
-                             server.client_count, cfg.maxclients, biggest_in, biggest_out, blocked, pubsub, watching,
+                             server.client_count, cfg.maxclients, biggest_in, biggest_out, blocked,
+                             tracking_clients_count(), pubsub, watching,
                              in_timeout_table, watched_keys, info_blocking_keys ? info_blocking_keys() : 0LL);
 }
 
@@ -178,6 +180,7 @@ static str info_stats(str s)
         "instantaneous_output_kbps:%.2f\r\n"
         "rejected_connections:%lld\r\n"
         "expired_keys:%lld\r\n"
+        "expired_subkeys:%lld\r\n"
         "expired_stale_perc:0.00\r\n"
         "expired_time_cap_reached_count:0\r\n"
         "evicted_keys:0\r\n"
@@ -200,13 +203,14 @@ static str info_stats(str s)
         st->total_connections, st->total_commands, stats_instantaneous_ops(), st->net_input_bytes,
         st->net_output_bytes, stats_instantaneous(st->net_in_samples) / 1024,
         stats_instantaneous(st->net_out_samples) / 1024, st->rejected_connections, db_stats.expired_keys,
-        db_stats.keyspace_hits, db_stats.keyspace_misses, info_pubsub_counts[0] ? info_pubsub_counts[0]() : 0LL,
+        db_stats.expired_subkeys,        db_stats.keyspace_hits, db_stats.keyspace_misses, info_pubsub_counts[0] ? info_pubsub_counts[0]() : 0LL,
         info_pubsub_counts[1] ? info_pubsub_counts[1]() : 0LL, info_pubsub_counts[2] ? info_pubsub_counts[2]() : 0LL,
         latency_last_fork_usec(), latency_total_forks(), st->client_query_buffer_limit_disconnections,
         st->client_output_buffer_limit_disconnections[0] + st->client_output_buffer_limit_disconnections[1] +
             st->client_output_buffer_limit_disconnections[2],
         st->client_output_buffer_limit_disconnections[0], st->client_output_buffer_limit_disconnections[2],
         st->total_error_replies, st->io_reads, st->io_writes);
+    s = tracking_info_stats(s);
     return info_stats_extension ? info_stats_extension(s) : s;
 }
 
@@ -267,8 +271,8 @@ static str info_keyspace(str s)
     for (int i = 0; i < server.db_count; i++) {
         struct db *db = &server.dbs[i];
         if (db_size(db) == 0) continue;
-        s = str_append_printf(s, "db%d:keys=%zu,expires=%zu,avg_ttl=%lld\r\n", i, db_size(db), db_expires_size(db),
-                              db->avg_ttl);
+        s = str_append_printf(s, "db%d:keys=%zu,expires=%zu,avg_ttl=%lld,subexpiry=%zu\r\n", i, db_size(db),
+                              db_expires_size(db), db->avg_ttl, db_hexpires_size(db));
     }
     return s;
 }
@@ -300,6 +304,7 @@ static const struct info_section sections[] = {
     {"modules", info_modules, true},
     {"commandstats", info_commandstats, false},
     {"errorstats", info_errorstats, true},
+    {"latencystats", latency_info_stats, false},
     {"cluster", info_cluster, true},
     {"keyspace", info_keyspace, true},
 };

@@ -3,6 +3,7 @@
 #include "server/latency.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -10,7 +11,9 @@
 
 #include "db/db.h"
 #include "protocol/reply.h"
+#include "server/command_table.h"
 #include "server/config.h"
+#include "util/mem.h"
 #include "util/str.h"
 
 #define LATENCY_SAMPLES 160
@@ -320,6 +323,130 @@ static void cmd_latency_doctor(struct request *req)
     str_free(text);
 }
 
+/* ---- per-command histograms ---- */
+
+static long long histogram_calls(const struct command *cmd)
+{
+    long long n = 0;
+    for (int b = 0; b < COMMAND_LATENCY_BUCKETS; b++) n += cmd->latency_hist[b];
+    return n;
+}
+
+/* One command's entry: its full name, then {calls, histogram_usec} with the
+ * cumulative count at every bucket that added calls, as Redis 7 replies. */
+static void histogram_reply_one(struct outbuf *out, const struct command *cmd, long long calls)
+{
+    const char *name = cmd->full_name ? cmd->full_name : cmd->name;
+    reply_bulk(out, name, strlen(name));
+    reply_map(out, 2);
+    reply_bulk(out, "calls", 5);
+    reply_int(out, calls);
+    reply_bulk(out, "histogram_usec", 14);
+    int used = 0;
+    for (int b = 0; b < COMMAND_LATENCY_BUCKETS; b++) used += cmd->latency_hist[b] != 0;
+    reply_map(out, used);
+    long long cumulative = 0;
+    for (int b = 0; b < COMMAND_LATENCY_BUCKETS; b++) {
+        if (!cmd->latency_hist[b]) continue;
+        cumulative += cmd->latency_hist[b];
+        reply_int(out, 1LL << b);
+        reply_int(out, cumulative);
+    }
+}
+
+/* The commands a LATENCY HISTOGRAM reply holds: a command with calls, and
+ * for a command with subcommands, each of them that has calls. */
+struct histogram_pick {
+    const struct command **cmds;
+    size_t count, cap;
+};
+
+static void histogram_pick_add(struct histogram_pick *p, const struct command *cmd)
+{
+    if (cmd->subcommands) {
+        for (const struct command *sub = cmd->subcommands; sub->name; sub++) histogram_pick_add(p, sub);
+        return;
+    }
+    if (histogram_calls(cmd) == 0) return;
+    if (p->count == p->cap) {
+        p->cap = p->cap ? 2 * p->cap : 64;
+        p->cmds = mem_realloc(p->cmds, p->cap * sizeof(*p->cmds));
+    }
+    p->cmds[p->count++] = cmd;
+}
+
+static void histogram_pick_each(struct command *cmd, void *ctx)
+{
+    histogram_pick_add(ctx, cmd);
+}
+
+/* A name as LATENCY HISTOGRAM takes it: "set", or "config|get". */
+static const struct command *histogram_lookup(const struct arg *a)
+{
+    const char *bar = memchr(a->ptr, '|', a->len);
+    if (!bar) return command_lookup(a->ptr, a->len);
+    struct command *parent = command_lookup(a->ptr, (size_t)(bar - a->ptr));
+    if (!parent || !parent->subcommands) return NULL;
+    return command_lookup_sub(parent, bar + 1, a->len - (size_t)(bar - a->ptr) - 1);
+}
+
+static void cmd_latency_histogram(struct request *req)
+{
+    struct histogram_pick pick = {0};
+    if (req->argc == 2) {
+        command_table_each(histogram_pick_each, &pick);
+    } else {
+        for (int i = 2; i < req->argc; i++) {
+            const struct command *cmd = histogram_lookup(&req->argv[i]);
+            if (cmd) histogram_pick_add(&pick, cmd);
+        }
+    }
+    reply_map(req->out, (long long)pick.count);
+    for (size_t i = 0; i < pick.count; i++) histogram_reply_one(req->out, pick.cmds[i], histogram_calls(pick.cmds[i]));
+    mem_free(pick.cmds);
+}
+
+/* One INFO latencystats line: the bound of the bucket holding each
+ * configured percentile of the command's calls. */
+static void info_stats_line(struct command *cmd, void *ctx)
+{
+    if (cmd->subcommands) {
+        for (struct command *sub = cmd->subcommands; sub->name; sub++) info_stats_line(sub, ctx);
+        return;
+    }
+    long long calls = histogram_calls(cmd);
+    if (!calls) return;
+    str *s = ctx;
+    *s = str_append_printf(*s, "latency_percentiles_usec_%s:", cmd->full_name ? cmd->full_name : cmd->name);
+    const char *p = cfg.latency_tracking_info_percentiles ? cfg.latency_tracking_info_percentiles : "";
+    bool first = true;
+    while (*p) {
+        while (*p == ' ') p++;
+        if (!*p) break;
+        char *end;
+        double pct = strtod(p, &end);
+        p = end;
+        /* the smallest bucket whose cumulative count reaches pct of the calls */
+        double want = pct / 100.0 * (double)calls;
+        long long cumulative = 0;
+        int b = 0;
+        for (; b < COMMAND_LATENCY_BUCKETS - 1; b++) {
+            cumulative += cmd->latency_hist[b];
+            if (cumulative > 0 && (double)cumulative >= want) break;
+        }
+        *s = str_append_printf(*s, "%sp%g=%.3f", first ? "" : ",", pct, (double)(1LL << b));
+        first = false;
+    }
+    *s = str_append(*s, "\r\n", 2);
+}
+
+str latency_info_stats(str s)
+{
+    s = str_append(s, "# Latencystats\r\n", 16);
+    if (cfg.latency_tracking) command_table_each(info_stats_line, &s);
+    return s;
+}
+
 static void cmd_latency_help(struct request *req)
 {
     static const char *const lines[] = {
@@ -335,8 +462,11 @@ static void cmd_latency_help(struct request *req)
         "RESET [<event> ...]",
         "    Reset latency data of one or more <event> classes.",
         "    (default: reset all data for all event classes)",
+        "HISTOGRAM [COMMAND ...]",
+        "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
+        "    If no commands are specified then all histograms are replied.",
         "HELP",
-        "    Print this help.",
+        "    Prints this help.",
     };
     reply_help(req->out, lines, sizeof(lines) / sizeof(lines[0]));
 }
@@ -353,6 +483,9 @@ struct command latency_subcommands[] = {
      "Returns a latency graph for an event.", "2.8.13", "O(1)"},
     {"doctor", cmd_latency_doctor, 2, LATENCY_FLAGS, 0, 0, 0, "@admin @slow @dangerous", "server",
      "Returns a human-readable latency analysis report.", "2.8.13", "O(1)"},
+    {"histogram", cmd_latency_histogram, -2, LATENCY_FLAGS, 0, 0, 0, "@admin @slow @dangerous", "server",
+     "Returns the cumulative distribution of latencies of a subset or all commands.", "7.0.0",
+     "O(N) where N is the number of commands with latency information being retrieved."},
     {"help", cmd_latency_help, 2, CMD_LOADING | CMD_STALE, 0, 0, 0, "@slow", "server",
      "Returns helpful text about the different subcommands.", "2.8.13", "O(1)"},
     {0},

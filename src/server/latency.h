@@ -11,6 +11,8 @@
 #include <sys/types.h>
 
 #include "protocol/command.h"
+#include "server/config.h"
+#include "util/str.h"
 
 /* Records `ms` for `event` (a string literal or one that outlives the
  * server) if the monitor is on and ms reaches its threshold. */
@@ -22,6 +24,22 @@ pid_t latency_fork(void);
 /* INFO's fork fields. */
 long long latency_last_fork_usec(void);
 long long latency_total_forks(void);
+
+/* Counts one call of cmd that took usec in its latency histogram (when
+ * latency-tracking is on): bucket b holds 2^(b-1) < usec <= 2^b, 0 and
+ * 1 µs share bucket 0. Inline: dispatch calls it for every command. */
+static inline void latency_histogram_record(struct command *cmd, long long usec)
+{
+    if (!cfg.latency_tracking) return;
+    int b = usec <= 1 ? 0 : 64 - __builtin_clzll((unsigned long long)(usec - 1));
+    if (b >= COMMAND_LATENCY_BUCKETS) b = COMMAND_LATENCY_BUCKETS - 1;
+    cmd->latency_hist[b]++;
+}
+
+/* INFO latencystats: for each command with calls, the configured
+ * percentiles of its latency (the bound of the histogram bucket each falls
+ * in). */
+str latency_info_stats(str s);
 
 extern struct command latency_subcommands[];
 

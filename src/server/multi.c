@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "db/oplog.h"
+#include "server/acl.h"
 #include "server/dispatch.h"
 #include "server/server.h"
 #include "util/mem.h"
@@ -92,7 +93,10 @@ static void cmd_exec(struct request *req)
     reply_array(req->out, count);
     oplog_multi_begin();
     for (int i = 0; i < count; i++) {
-        dispatch_call(c, queue[i].cmd, queue[i].argc, queue[i].argv, REQ_IN_MULTI);
+        char buf[512];
+        const char *noperm = acl_exec_refusal(c, queue[i].cmd, queue[i].argc, queue[i].argv, buf, sizeof(buf));
+        if (noperm) reply_error(req->out, noperm);
+        else dispatch_call(c, queue[i].cmd, queue[i].argc, queue[i].argv, REQ_IN_MULTI);
         for (int j = 0; j < queue[i].argc; j++) mem_free(queue[i].argv[j].ptr);
         mem_free(queue[i].argv);
     }

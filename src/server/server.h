@@ -12,7 +12,7 @@
 
 #include "db/db.h"
 #include "server/client.h"
-#include "server/event_loop.h"
+#include "net/event_loop.h"
 
 /* The newest Redis whose features Runnel serves: INFO's redis_version,
  * HELLO's version, redis.REDIS_VERSION. Clients and queue frameworks
@@ -111,7 +111,7 @@ struct server_replication_hooks {
     void (*cron)(void);
     /* Why this replica refuses the command (READONLY, MASTERDOWN), or NULL. */
     const char *(*refusal)(struct client *c, uint32_t cmd_flags);
-    /* A replica's unsent stream: bytes owed, and writing some (as outbuf_write_fd). */
+    /* A replica's unsent stream: bytes owed, and writing some (as outbuf_write_conn). */
     size_t (*stream_pending)(struct client *c);
     long (*stream_write)(struct client *c);
     /* The primary link ran one command: its bytes in the query buffer. */

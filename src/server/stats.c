@@ -70,6 +70,7 @@ static void reset_command_stats(struct command *cmd, void *ctx)
 {
     (void)ctx;
     cmd->calls = cmd->usec = cmd->rejected_calls = cmd->failed_calls = 0;
+    memset(cmd->latency_hist, 0, sizeof(cmd->latency_hist));
     if (!cmd->subcommands) return;
     for (struct command *sub = cmd->subcommands; sub->name; sub++) reset_command_stats(sub, NULL);
 }

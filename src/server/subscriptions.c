@@ -39,6 +39,12 @@ static void hook_key_added(struct db *db, const char *key, size_t len)
     notify_keyspace_event(db->id, key, len, NOTIFY_NEW, "new");
 }
 
+static void hook_key_overwritten(struct db *db, const char *key, size_t len, int old_type, int new_type)
+{
+    notify_keyspace_event(db->id, key, len, NOTIFY_OVERWRITTEN, "overwritten");
+    if (old_type != new_type) notify_keyspace_event(db->id, key, len, NOTIFY_TYPE_CHANGED, "type_changed");
+}
+
 static void hook_key_missed(struct db *db, const char *key, size_t len)
 {
     notify_keyspace_event(db->id, key, len, NOTIFY_KEY_MISS, "keymiss");
@@ -67,6 +73,7 @@ void subscriptions_init(void)
     db_hooks.key_expired = hook_key_expired;
     db_hooks.key_added = hook_key_added;
     db_hooks.key_missed = hook_key_missed;
+    db_hooks.key_overwritten = hook_key_overwritten;
     info_pubsub_counts[0] = info_channels;
     info_pubsub_counts[1] = info_patterns;
     info_pubsub_counts[2] = info_shard_channels;

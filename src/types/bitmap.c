@@ -252,7 +252,7 @@ static void bitop_store(struct request *req, str result)
         str_free(result);
         if (db_delete(req->db, dest->ptr, dest->len)) key_changed(req, dest->ptr, dest->len, NOTIFY_GENERIC, "del");
     } else {
-        db_set(req->db, dest->ptr, dest->len, object_new(OBJ_STRING, ENC_RAW, result), false);
+        db_overwrite(req->db, dest->ptr, dest->len, object_new(OBJ_STRING, ENC_RAW, result), false);
         key_changed(req, dest->ptr, dest->len, NOTIFY_STRING, "set");
     }
     reply_int(req->out, (long long)n);

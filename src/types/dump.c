@@ -124,6 +124,8 @@ static void cmd_restore(struct request *req)
     if (!parse_restore(req, &a)) return;
     struct object *o = decode_payload(req);
     if (!o) return;
+    struct object *old = a.replace ? db_find(req->db, k->ptr, k->len) : NULL;
+    int old_type = old ? (int)old->type : -1;
     bool deleted = a.replace && db_delete(req->db, k->ptr, k->len);
     long long deadline = a.ttl;
     if (deadline && !a.absttl) deadline = a.ttl > LLONG_MAX - db_now_ms ? LLONG_MAX : a.ttl + db_now_ms;
@@ -145,6 +147,7 @@ static void cmd_restore(struct request *req)
         db_set_expire(req->db, k->ptr, k->len, deadline);
         if (!a.absttl) propagate_absolute(req, deadline);
     }
+    if (old_type != -1) db_report_overwrite(req->db, k->ptr, k->len, old_type, o->type);
     key_changed(req, k->ptr, k->len, NOTIFY_GENERIC, "restore");
     reply_ok(req->out);
 }

@@ -14,7 +14,17 @@
  * entry, 32 with jemalloc). Replacing a value reallocates the entry.
  *
  * A hash never converts back to listpack, as in Redis. An empty hash is
- * never stored: the commands delete the key instead. */
+ * never stored: the commands delete the key instead.
+ *
+ * Field expiry: a hash one of whose fields has a deadline takes encoding
+ * ENC_LISTPACK_EX or ENC_HASHTABLE_EX; v.ptr then points to a struct hash_ex
+ * holding the usual listpack or dict and a sorted set of the deadlines
+ * (member: the field, score: its deadline in ms, exact in a double up to
+ * 2^53), so the earliest deadlines are its first members. Hashes without
+ * deadlines keep the plain encodings untouched; the last deadline removed
+ * turns the hash plain again. A field past its deadline reads as missing
+ * (hash_object_get, _each, _scan skip it) until the commands, the cron or
+ * the primary's HDEL remove it. */
 #include "types/hash.h"
 
 #include <limits.h>
@@ -25,12 +35,15 @@
 #include <unistd.h>
 
 #include "db/codec.h"
+#include "db/db.h"
 #include "db/dict.h"
 #include "db/object.h"
 #include "types/list_node.h"
+#include "types/zset.h"
 #include "db/rewrite_batch.h"
 #include "util/digest.h"
 #include "util/mem.h"
+#include "util/numbers.h"
 
 int hash_max_listpack_entries = 128;
 int hash_max_listpack_value = 64;
@@ -41,16 +54,225 @@ int hash_max_listpack_value = 64;
 
 static const struct dict_type field_dict_type = {.layout = DICT_EMBED_KEY_VALUE};
 
-/* ---- listpack helpers ---- */
+/* ---- encodings ---- */
 
-static struct list_node *packed(const struct object *o)
+/* What v.ptr points to in a hash with expiring fields. */
+struct hash_ex {
+    void *data;               /* the list_node or dict a plain hash keeps in v.ptr */
+    struct object *deadlines; /* sorted set: field -> deadline (ms) */
+};
+
+static bool is_ex(const struct object *o)
+{
+    return o->encoding == ENC_LISTPACK_EX || o->encoding == ENC_HASHTABLE_EX;
+}
+
+static bool is_packed(const struct object *o)
+{
+    return o->encoding == ENC_LISTPACK || o->encoding == ENC_LISTPACK_EX;
+}
+
+static struct hash_ex *ex_of(const struct object *o)
 {
     return o->v.ptr;
 }
 
+static void *data_of(const struct object *o)
+{
+    return is_ex(o) ? ex_of(o)->data : o->v.ptr;
+}
+
+static void set_data(struct object *o, void *p)
+{
+    if (is_ex(o)) ex_of(o)->data = p;
+    else o->v.ptr = p;
+}
+
+static struct list_node *packed(const struct object *o)
+{
+    return data_of(o);
+}
+
 static struct dict *table(const struct object *o)
 {
-    return o->v.ptr;
+    return data_of(o);
+}
+
+/* ---- deadlines ---- */
+
+/* Whether deadlines count now: not while a file loads (its HDELs follow)
+ * nor while a replica applies its primary's stream (the primary decides). */
+static bool expiry_applies(void)
+{
+    return !db_loading && !db_expiry_ignored;
+}
+
+static bool score_at_most(const void *ctx, double score, const char *member, size_t len)
+{
+    (void)member;
+    (void)len;
+    return score <= *(const double *)ctx;
+}
+
+/* How many fields are past their deadline (0 when deadlines do not count). */
+static size_t expired_count(const struct object *o)
+{
+    if (!is_ex(o) || !expiry_applies()) return 0;
+    double now = (double)db_now_ms;
+    return zset_object_count_prefix(ex_of(o)->deadlines, score_at_most, &now);
+}
+
+static bool any_expired(const struct object *o)
+{
+    long long first = hash_object_first_deadline(o);
+    return first >= 0 && first <= db_now_ms && expiry_applies();
+}
+
+static bool field_expired(const struct object *o, const char *field, size_t flen)
+{
+    if (!any_expired(o)) return false;
+    double when;
+    return zset_object_score(ex_of(o)->deadlines, field, flen, &when) && when <= (double)db_now_ms;
+}
+
+/* Passes only the fields not past their deadline on to fn. */
+struct live_filter {
+    const struct object *o;
+    hash_visit_fn *fn;
+    void *ctx;
+};
+
+static bool live_visit(void *ctx, const char *f, size_t flen, const char *v, size_t vlen)
+{
+    struct live_filter *lf = ctx;
+    if (field_expired(lf->o, f, flen)) return true;
+    return lf->fn(lf->ctx, f, flen, v, vlen);
+}
+
+/* Turns a plain hash into one with deadlines (taking `deadlines`). */
+static void make_ex(struct object *o, struct object *deadlines)
+{
+    struct hash_ex *ex = mem_alloc(sizeof(*ex));
+    ex->data = o->v.ptr;
+    ex->deadlines = deadlines;
+    o->v.ptr = ex;
+    o->encoding = o->encoding == ENC_LISTPACK ? ENC_LISTPACK_EX : ENC_HASHTABLE_EX;
+}
+
+/* The last deadline is gone: back to the plain encoding. */
+static void make_plain(struct object *o)
+{
+    struct hash_ex *ex = ex_of(o);
+    o->v.ptr = ex->data;
+    o->encoding = o->encoding == ENC_LISTPACK_EX ? ENC_LISTPACK : ENC_HASHTABLE;
+    object_free(ex->deadlines);
+    mem_free(ex);
+}
+
+bool hash_object_has_deadlines(const struct object *o)
+{
+    return is_ex(o);
+}
+
+static void first_visit(void *ctx, const char *member, size_t len, double score)
+{
+    (void)member;
+    (void)len;
+    *(long long *)ctx = (long long)score;
+}
+
+long long hash_object_first_deadline(const struct object *o)
+{
+    if (!is_ex(o)) return -1;
+    long long when = -1;
+    zset_object_range(ex_of(o)->deadlines, 0, 0, false, first_visit, &when);
+    return when;
+}
+
+long long hash_object_deadline(const struct object *o, const char *field, size_t flen)
+{
+    struct hash_value v;
+    if (!hash_object_get(o, field, flen, &v)) return HASH_FIELD_MISSING;
+    double when;
+    if (!is_ex(o) || !zset_object_score(ex_of(o)->deadlines, field, flen, &when)) return HASH_FIELD_PERSISTENT;
+    return (long long)when;
+}
+
+void hash_object_set_deadline(struct object *o, const char *field, size_t flen, long long when_ms)
+{
+    if (!is_ex(o)) make_ex(o, zset_object_create(1, flen));
+    double ignored;
+    zset_object_add(ex_of(o)->deadlines, (double)when_ms, field, flen, 0, &ignored);
+}
+
+bool hash_object_persist(struct object *o, const char *field, size_t flen)
+{
+    if (!is_ex(o) || !zset_object_remove(ex_of(o)->deadlines, field, flen)) return false;
+    if (zset_object_length(ex_of(o)->deadlines) == 0) make_plain(o);
+    return true;
+}
+
+size_t hash_object_live_length(const struct object *o)
+{
+    return hash_object_length(o) - expired_count(o);
+}
+
+struct expired_names {
+    char **names;
+    size_t *lens;
+    size_t count;
+};
+
+static void collect_name(void *ctx, const char *member, size_t len, double score)
+{
+    (void)score;
+    struct expired_names *en = ctx;
+    en->names[en->count] = mem_alloc(len ? len : 1);
+    if (len) memcpy(en->names[en->count], member, len);
+    en->lens[en->count++] = len;
+}
+
+size_t hash_object_remove_expired(struct object *o, long long now, size_t max, hash_field_fn *fn, void *ctx)
+{
+    if (!is_ex(o)) return 0;
+    double limit = (double)now;
+    size_t n = zset_object_count_prefix(ex_of(o)->deadlines, score_at_most, &limit);
+    if (n > max) n = max;
+    if (n == 0) return 0;
+    struct expired_names en = {mem_alloc(n * sizeof(char *)), mem_alloc(n * sizeof(size_t)), 0};
+    zset_object_range(ex_of(o)->deadlines, 0, n - 1, false, collect_name, &en);
+    for (size_t i = 0; i < en.count; i++) {
+        /* the last removal can make the hash plain: it is deleted by then */
+        fn(ctx, en.names[i], en.lens[i]);
+        hash_object_delete(o, en.names[i], en.lens[i]);
+        mem_free(en.names[i]);
+    }
+    mem_free(en.names);
+    mem_free(en.lens);
+    return n;
+}
+
+/* Every deadline belongs to a field (tests, DEBUG, loading). */
+struct deadline_check {
+    const struct object *o;
+    bool ok;
+};
+
+static bool raw_has_field(const struct object *o, const char *field, size_t flen);
+
+static void check_deadline(void *ctx, const char *member, size_t len, double score)
+{
+    struct deadline_check *dc = ctx;
+    if (score < 0 || !raw_has_field(dc->o, member, len)) dc->ok = false;
+}
+
+static bool deadlines_valid(const struct object *o)
+{
+    struct object *z = ex_of(o)->deadlines;
+    if (z->type != OBJ_ZSET || zset_object_length(z) == 0 || !zset_object_validate(z)) return false;
+    struct deadline_check dc = {o, true};
+    zset_object_each(z, check_deadline, &dc);
+    return dc.ok;
 }
 
 /* Hands a hashtable entry's field and value to fn; returns what fn does. */
@@ -70,6 +292,12 @@ static size_t packed_find(const struct list_node *n, const char *f, size_t flen)
     for (size_t off = 0; off < n->bytes; off = list_node_next(n, list_node_next(n, off)))
         if (list_node_matches(n, off, &nd)) return off;
     return SIZE_MAX;
+}
+
+static bool raw_has_field(const struct object *o, const char *field, size_t flen)
+{
+    if (is_packed(o)) return packed_find(packed(o), field, flen) != SIZE_MAX;
+    return dict_find(table(o), field, flen) != NULL;
 }
 
 /* Reads the pair whose field is at `off` into the two buffers' views. */
@@ -97,8 +325,8 @@ static void convert_to_table(struct object *o)
         dict_put_value(d, pv.f, pv.flen, pv.v, pv.vlen);
     }
     list_node_free(n);
-    o->v.ptr = d;
-    o->encoding = ENC_HASHTABLE;
+    set_data(o, d);
+    o->encoding = is_ex(o) ? ENC_HASHTABLE_EX : ENC_HASHTABLE;
 }
 
 static bool too_long(size_t len)
@@ -115,24 +343,26 @@ struct object *hash_object_create(void)
 
 size_t hash_object_length(const struct object *o)
 {
-    if (o->encoding == ENC_LISTPACK) return packed(o)->count / 2;
+    if (is_packed(o)) return packed(o)->count / 2;
     return dict_size(table(o));
 }
 
-bool hash_object_set(struct object *o, const char *field, size_t flen, const char *value, size_t vlen)
+/* Sets the value, leaving any deadline of the field as it is. */
+static inline __attribute__((always_inline)) bool set_value(struct object *o, const char *field, size_t flen,
+                                                            const char *value, size_t vlen)
 {
-    if (o->encoding == ENC_LISTPACK) {
+    if (is_packed(o)) {
         struct list_node *n = packed(o);
         if (too_long(flen) || too_long(vlen) || n->bytes + flen + vlen + 32 > PACKED_MAX_BYTES) {
             convert_to_table(o);
         } else {
             size_t off = packed_find(n, field, flen);
             if (off != SIZE_MAX) {
-                o->v.ptr = list_node_replace(n, list_node_next(n, off), value, vlen);
+                set_data(o, list_node_replace(n, list_node_next(n, off), value, vlen));
                 return false;
             }
             n = list_node_append(n, field, flen);
-            o->v.ptr = list_node_append(n, value, vlen);
+            set_data(o, list_node_append(n, value, vlen));
             if (hash_object_length(o) > (size_t)(hash_max_listpack_entries < 0 ? 0 : hash_max_listpack_entries))
                 convert_to_table(o);
             return true;
@@ -141,38 +371,74 @@ bool hash_object_set(struct object *o, const char *field, size_t flen, const cha
     return dict_put_value(table(o), field, flen, value, vlen);
 }
 
-bool hash_object_get(const struct object *o, const char *field, size_t flen, struct hash_value *out)
+/* The hot path of a plain hash is set_value alone; a hash with deadlines
+ * also drops the field's (out of line). */
+static bool set_value_ex(struct object *o, const char *field, size_t flen, const char *value, size_t vlen)
 {
-    if (o->encoding == ENC_LISTPACK) {
-        const struct list_node *n = packed(o);
+    bool added = set_value(o, field, flen, value, vlen);
+    if (!added) hash_object_persist(o, field, flen);
+    return added;
+}
+
+bool hash_object_set(struct object *o, const char *field, size_t flen, const char *value, size_t vlen)
+{
+    if (__builtin_expect(is_ex(o), 0)) return set_value_ex(o, field, flen, value, vlen);
+    return set_value(o, field, flen, value, vlen);
+}
+
+bool hash_object_update(struct object *o, const char *field, size_t flen, const char *value, size_t vlen)
+{
+    return set_value(o, field, flen, value, vlen);
+}
+
+/* A lookup in the packed node or dict `data` (a plain hash's v.ptr). */
+static inline __attribute__((always_inline)) bool get_value(void *data, bool is_node, const char *field, size_t flen,
+                                                            struct hash_value *out)
+{
+    if (is_node) {
+        const struct list_node *n = data;
         size_t off = packed_find(n, field, flen);
         if (off == SIZE_MAX) return false;
         out->p = list_node_get(n, list_node_next(n, off), out->buf, &out->len);
         return true;
     }
-    struct dict_entry *e = dict_find(table(o), field, flen);
+    struct dict_entry *e = dict_find(data, field, flen);
     if (!e) return false;
     out->p = dict_entry_value(e, &out->len);
     return true;
 }
 
+static bool get_value_ex(const struct object *o, const char *field, size_t flen, struct hash_value *out)
+{
+    if (field_expired(o, field, flen)) return false;
+    return get_value(ex_of(o)->data, o->encoding == ENC_LISTPACK_EX, field, flen, out);
+}
+
+bool hash_object_get(const struct object *o, const char *field, size_t flen, struct hash_value *out)
+{
+    if (__builtin_expect(is_ex(o), 0)) return get_value_ex(o, field, flen, out);
+    return get_value(o->v.ptr, o->encoding == ENC_LISTPACK, field, flen, out);
+}
+
 bool hash_object_delete(struct object *o, const char *field, size_t flen)
 {
-    if (o->encoding == ENC_LISTPACK) {
+    if (is_packed(o)) {
         struct list_node *n = packed(o);
         size_t off = packed_find(n, field, flen);
         if (off == SIZE_MAX) return false;
-        o->v.ptr = list_node_delete(n, off, 2);
-        return true;
+        set_data(o, list_node_delete(n, off, 2));
+    } else {
+        if (!dict_delete(table(o), field, flen)) return false;
+        dict_shrink_if_sparse(table(o));
     }
-    if (!dict_delete(table(o), field, flen)) return false;
-    dict_shrink_if_sparse(table(o));
+    if (is_ex(o)) hash_object_persist(o, field, flen);
     return true;
 }
 
-void hash_object_each(const struct object *o, hash_visit_fn *fn, void *ctx)
+/* Every field, those past their deadline too (saving, copying, rewriting). */
+static void each_all(const struct object *o, hash_visit_fn *fn, void *ctx)
 {
-    if (o->encoding == ENC_LISTPACK) {
+    if (is_packed(o)) {
         const struct list_node *n = packed(o);
         struct pair_view pv;
         for (size_t off = 0; off < n->bytes;) {
@@ -188,6 +454,16 @@ void hash_object_each(const struct object *o, hash_visit_fn *fn, void *ctx)
     while ((e = dict_iter_next(&it)))
         if (!visit_entry(d, e, fn, ctx)) break;
     dict_iter_done(&it);
+}
+
+void hash_object_each(const struct object *o, hash_visit_fn *fn, void *ctx)
+{
+    if (!is_ex(o) || !any_expired(o)) {
+        each_all(o, fn, ctx);
+        return;
+    }
+    struct live_filter lf = {o, fn, ctx};
+    each_all(o, live_visit, &lf);
 }
 
 /* Random numbers for the random-member commands: splitmix64, seeded from
@@ -216,7 +492,7 @@ static void visit_packed_at(const struct list_node *n, size_t off, hash_visit_fn
 
 void hash_object_random(const struct object *o, hash_visit_fn *fn, void *ctx)
 {
-    if (o->encoding == ENC_LISTPACK) {
+    if (is_packed(o)) {
         const struct list_node *n = packed(o);
         size_t i = (size_t)(random_u64() % (n->count / 2));
         visit_packed_at(n, list_node_seek(n, 2 * i), fn, ctx);
@@ -242,7 +518,7 @@ static const struct dict_type seen_dict_type = {.layout = DICT_EMBED_KEY};
 void hash_object_sample(const struct object *o, size_t count, hash_visit_fn *fn, void *ctx)
 {
     size_t len = hash_object_length(o);
-    if (o->encoding == ENC_LISTPACK) {
+    if (is_packed(o)) {
         const struct list_node *n = packed(o);
         size_t *offs = mem_alloc(len * sizeof(*offs));
         size_t i = 0;
@@ -300,7 +576,7 @@ static void scan_collect(void *ctx, struct dict_entry *e)
 
 void hash_object_scan(struct object *o, uint64_t *cursor, long long count, hash_visit_fn *fn, void *ctx)
 {
-    if (o->encoding == ENC_LISTPACK) {
+    if (is_packed(o)) {
         *cursor = 0;
         hash_object_each(o, fn, ctx);
         return;
@@ -312,14 +588,17 @@ void hash_object_scan(struct object *o, uint64_t *cursor, long long count, hash_
         c = dict_scan(table(o), c, scan_collect, &b);
     } while (c && max_iterations-- && (long long)b.count < count);
     *cursor = c;
-    for (size_t i = 0; i < b.count; i++) visit_entry(table(o), b.entries[i], fn, ctx);
+    struct live_filter lf = {o, fn, ctx};
+    bool filter = is_ex(o) && any_expired(o);
+    for (size_t i = 0; i < b.count; i++) visit_entry(table(o), b.entries[i], filter ? live_visit : fn, filter ? (void *)&lf : ctx);
     mem_free(b.entries);
 }
 
 bool hash_object_validate(const struct object *o)
 {
     if (o->type != OBJ_HASH) return false;
-    if (o->encoding == ENC_LISTPACK) {
+    if (is_ex(o) && !deadlines_valid(o)) return false;
+    if (is_packed(o)) {
         const struct list_node *n = packed(o);
         if (!list_node_validate(n) || n->count % 2 != 0) return false;
         /* fields are distinct */
@@ -334,15 +613,19 @@ bool hash_object_validate(const struct object *o)
         }
         return true;
     }
-    return o->encoding == ENC_HASHTABLE && dict_validate(table(o));
+    return (o->encoding == ENC_HASHTABLE || o->encoding == ENC_HASHTABLE_EX) && dict_validate(table(o));
 }
 
 /* ---- object ops ---- */
 
 static void hash_free(struct object *o)
 {
-    if (o->encoding == ENC_LISTPACK) list_node_free(packed(o));
+    if (is_packed(o)) list_node_free(packed(o));
     else dict_release(table(o));
+    if (is_ex(o)) {
+        object_free(ex_of(o)->deadlines);
+        mem_free(ex_of(o));
+    }
 }
 
 static bool copy_field(void *ctx, const char *f, size_t flen, const char *v, size_t vlen)
@@ -353,10 +636,16 @@ static bool copy_field(void *ctx, const char *f, size_t flen, const char *v, siz
 
 static struct object *hash_copy(const struct object *o)
 {
-    if (o->encoding == ENC_LISTPACK) return object_new(OBJ_HASH, ENC_LISTPACK, list_node_dup(packed(o)));
-    struct dict *d = dict_create(&field_dict_type);
-    hash_object_each(o, copy_field, d);
-    return object_new(OBJ_HASH, ENC_HASHTABLE, d);
+    struct object *c;
+    if (is_packed(o)) {
+        c = object_new(OBJ_HASH, ENC_LISTPACK, list_node_dup(packed(o)));
+    } else {
+        struct dict *d = dict_create(&field_dict_type);
+        each_all(o, copy_field, d);
+        c = object_new(OBJ_HASH, ENC_HASHTABLE, d);
+    }
+    if (is_ex(o)) make_ex(c, object_copy(ex_of(o)->deadlines));
+    return c;
 }
 
 /* Entries measured exactly up to this many, then extrapolated from them:
@@ -365,7 +654,8 @@ static struct object *hash_copy(const struct object *o)
 
 static size_t hash_memory(const struct object *o)
 {
-    if (o->encoding == ENC_LISTPACK) return list_node_alloc_size(packed(o));
+    size_t extra = is_ex(o) ? mem_usable_size(ex_of(o)) + object_memory(ex_of(o)->deadlines) : 0;
+    if (is_packed(o)) return list_node_alloc_size(packed(o)) + extra;
     struct dict *d = table(o);
     size_t total = mem_usable_size(d) + dict_buckets(d) * sizeof(struct dict_entry *);
     size_t sampled = 0, bytes = 0;
@@ -378,7 +668,7 @@ static size_t hash_memory(const struct object *o)
     }
     dict_iter_done(&it);
     if (sampled) total += (size_t)((double)bytes / (double)sampled * (double)dict_size(d));
-    return total;
+    return total + extra;
 }
 
 /* AOF rewrite and snapshots: HSET batches of up to 64 field/value pairs. */
@@ -390,18 +680,45 @@ static bool rewrite_visit(void *ctx, const char *f, size_t flen, const char *v, 
     return true;
 }
 
+struct rewrite_deadline {
+    const char *key;
+    size_t len;
+    object_emit_fn *emit;
+    void *ctx;
+};
+
+/* HPEXPIREAT key ms FIELDS 1 field: a deadline as an absolute time. */
+static void rewrite_deadline(void *ctx, const char *member, size_t len, double score)
+{
+    struct rewrite_deadline *rd = ctx;
+    char when[24];
+    size_t wlen = format_ll(when, (long long)score);
+    struct arg argv[6] = {{"HPEXPIREAT", 10}, {(char *)rd->key, rd->len}, {when, wlen}, {"FIELDS", 6}, {"1", 1}, {(char *)member, len}};
+    rd->emit(rd->ctx, 6, argv);
+}
+
 static void hash_rewrite(const struct object *o, const char *key, size_t len, object_emit_fn *emit, void *ctx)
 {
     struct rewrite_batch *b = rewrite_batch_new("HSET", key, len, emit, ctx);
-    hash_object_each(o, rewrite_visit, b);
+    each_all(o, rewrite_visit, b);
     rewrite_batch_finish(b);
+    if (!is_ex(o)) return;
+    struct rewrite_deadline rd = {key, len, emit, ctx};
+    zset_object_each(ex_of(o)->deadlines, rewrite_deadline, &rd);
 }
 
 /* Snapshots: the encoding tag, then a packed hash's node as it is in memory
  * (list_node_save), or a hash table's field count and fields with their
  * values. A packed hash beyond today's hash-max-listpack-* limits converts
  * when loaded, as Redis does. */
-enum hash_save_tag { HASH_SAVE_LISTPACK = 0, HASH_SAVE_HASHTABLE = 1 };
+/* A hash with deadlines writes tag 2 or 3, the same layout, then its
+ * deadlines as a sorted set (the sorted set's own save). */
+enum hash_save_tag {
+    HASH_SAVE_LISTPACK = 0,
+    HASH_SAVE_HASHTABLE = 1,
+    HASH_SAVE_LISTPACK_EX = 2,
+    HASH_SAVE_HASHTABLE_EX = 3,
+};
 
 static bool save_field(void *ctx, const char *f, size_t flen, const char *v, size_t vlen)
 {
@@ -412,15 +729,35 @@ static bool save_field(void *ctx, const char *f, size_t flen, const char *v, siz
 
 static void hash_save(const struct object *o, struct codec_out *out)
 {
-    if (o->encoding == ENC_LISTPACK) {
+    if (is_packed(o)) {
         const struct list_node *n = packed(o);
-        codec_put_u8(out, HASH_SAVE_LISTPACK);
+        codec_put_u8(out, is_ex(o) ? HASH_SAVE_LISTPACK_EX : HASH_SAVE_LISTPACK);
         list_node_save(n, out);
-        return;
+    } else {
+        codec_put_u8(out, is_ex(o) ? HASH_SAVE_HASHTABLE_EX : HASH_SAVE_HASHTABLE);
+        codec_put_varint(out, hash_object_length(o));
+        each_all(o, save_field, out);
     }
-    codec_put_u8(out, HASH_SAVE_HASHTABLE);
-    codec_put_varint(out, hash_object_length(o));
-    hash_object_each(o, save_field, out);
+    if (is_ex(o)) object_save(ex_of(o)->deadlines, out);
+}
+
+/* Reads the deadlines after a hash with them and checks every one belongs
+ * to a field; frees o and returns NULL when not. */
+static struct object *load_deadlines(struct codec_in *in, struct object *o)
+{
+    size_t at = codec_in_offset(in);
+    struct object *z = object_load(OBJ_ZSET, in);
+    if (!z) {
+        object_free(o);
+        return NULL;
+    }
+    make_ex(o, z);
+    if (!deadlines_valid(o)) {
+        object_free(o);
+        codec_fail_at(in, at, "corrupt hash: a deadline without its field, or negative");
+        return NULL;
+    }
+    return o;
 }
 
 static struct object *load_packed(struct codec_in *in)
@@ -471,6 +808,10 @@ static struct object *hash_load(struct codec_in *in)
     if (!codec_get_u8(in, &tag)) return NULL;
     if (tag == HASH_SAVE_LISTPACK) return load_packed(in);
     if (tag == HASH_SAVE_HASHTABLE) return load_table(in);
+    if (tag == HASH_SAVE_LISTPACK_EX || tag == HASH_SAVE_HASHTABLE_EX) {
+        struct object *o = tag == HASH_SAVE_LISTPACK_EX ? load_packed(in) : load_table(in);
+        return o ? load_deadlines(in, o) : NULL;
+    }
     codec_fail(in, "unknown hash encoding %u", tag);
     return NULL;
 }
@@ -487,7 +828,7 @@ static void hash_digest(const struct object *o, struct digest_seq *seq)
 {
     struct digest_set fields;
     digest_set_init(&fields);
-    hash_object_each(o, hash_digest_visit, &fields);
+    each_all(o, hash_digest_visit, &fields);
     digest_seq_set(seq, &fields);
 }
 

@@ -24,25 +24,34 @@
 
 /* ---- helpers ---- */
 
-/* Looks up key for a hash command (db_find for writes, db_find_read for
- * reads); replies WRONGTYPE and returns false when it holds another type.
- * *out is NULL when the key is missing. */
-static bool hash_lookup(struct request *req, const struct arg *key, bool write, struct object **out)
+/* Fields removed per lookup; the rest read as missing until the next
+ * lookup or the cron's cycle takes them. */
+#define LOOKUP_EXPIRE_MAX 1000
+
+/* hash_lookup, inlined in this file's commands (the hot path). */
+static inline bool lookup_hash(struct request *req, const struct arg *key, bool write, struct object **out)
 {
     struct object *o = write ? db_find(req->db, key->ptr, key->len) : db_find_read(req->db, key->ptr, key->len);
     if (o && o->type != OBJ_HASH) {
         reply_wrong_type(req->out);
         return false;
     }
+    if (o && object_has_item_deadlines(o) && hash_expire_fields(req->db, key->ptr, key->len, o, LOOKUP_EXPIRE_MAX))
+        o = db_peek(req->db, key->ptr, key->len);
     *out = o;
     return true;
+}
+
+bool hash_lookup(struct request *req, const struct arg *key, bool write, struct object **out)
+{
+    return lookup_hash(req, key, write, out);
 }
 
 /* As hash_lookup for writing, creating an empty hash under key when it is
  * missing; the caller must then add a field before it returns. */
 static bool hash_lookup_create(struct request *req, const struct arg *key, struct object **out)
 {
-    if (!hash_lookup(req, key, true, out)) return false;
+    if (!lookup_hash(req, key, true, out)) return false;
     if (!*out) {
         *out = hash_object_create();
         db_add(req->db, key->ptr, key->len, *out);
@@ -97,7 +106,7 @@ static void cmd_hsetnx(struct request *req)
 {
     struct arg *key = &req->argv[1], *f = &req->argv[2], *v = &req->argv[3];
     struct object *o;
-    if (!hash_lookup(req, key, true, &o)) return;
+    if (!lookup_hash(req, key, true, &o)) return;
     struct hash_value cur;
     if (o && hash_object_get(o, f->ptr, f->len, &cur)) {
         reply_int(req->out, 0);
@@ -115,7 +124,7 @@ static void cmd_hget(struct request *req)
 {
     struct object *o;
     struct hash_value v;
-    if (!hash_lookup(req, &req->argv[1], false, &o)) return;
+    if (!lookup_hash(req, &req->argv[1], false, &o)) return;
     if (o && hash_object_get(o, req->argv[2].ptr, req->argv[2].len, &v)) reply_bulk(req->out, v.p, v.len);
     else reply_null(req->out);
 }
@@ -123,7 +132,7 @@ static void cmd_hget(struct request *req)
 static void cmd_hmget(struct request *req)
 {
     struct object *o;
-    if (!hash_lookup(req, &req->argv[1], false, &o)) return;
+    if (!lookup_hash(req, &req->argv[1], false, &o)) return;
     reply_array(req->out, req->argc - 2);
     for (int i = 2; i < req->argc; i++) {
         struct hash_value v;
@@ -136,7 +145,7 @@ static void cmd_hexists(struct request *req)
 {
     struct object *o;
     struct hash_value v;
-    if (!hash_lookup(req, &req->argv[1], false, &o)) return;
+    if (!lookup_hash(req, &req->argv[1], false, &o)) return;
     reply_int(req->out, o && hash_object_get(o, req->argv[2].ptr, req->argv[2].len, &v));
 }
 
@@ -144,7 +153,7 @@ static void cmd_hstrlen(struct request *req)
 {
     struct object *o;
     struct hash_value v;
-    if (!hash_lookup(req, &req->argv[1], false, &o)) return;
+    if (!lookup_hash(req, &req->argv[1], false, &o)) return;
     bool found = o && hash_object_get(o, req->argv[2].ptr, req->argv[2].len, &v);
     reply_int(req->out, found ? (long long)v.len : 0);
 }
@@ -152,7 +161,7 @@ static void cmd_hstrlen(struct request *req)
 static void cmd_hlen(struct request *req)
 {
     struct object *o;
-    if (!hash_lookup(req, &req->argv[1], false, &o)) return;
+    if (!lookup_hash(req, &req->argv[1], false, &o)) return;
     reply_int(req->out, o ? (long long)hash_object_length(o) : 0);
 }
 
@@ -177,8 +186,8 @@ static bool reply_pair(void *ctx, const char *f, size_t flen, const char *v, siz
 static void reply_all(struct request *req, int parts)
 {
     struct object *o;
-    if (!hash_lookup(req, &req->argv[1], false, &o)) return;
-    long long n = o ? (long long)hash_object_length(o) : 0;
+    if (!lookup_hash(req, &req->argv[1], false, &o)) return;
+    long long n = o ? (long long)hash_object_live_length(o) : 0;
     if (parts == (WALK_FIELDS | WALK_VALUES)) reply_map(req->out, n);
     else reply_array(req->out, n);
     if (!o) return;
@@ -207,7 +216,7 @@ static void cmd_hdel(struct request *req)
 {
     struct arg *key = &req->argv[1];
     struct object *o;
-    if (!hash_lookup(req, key, true, &o)) return;
+    if (!lookup_hash(req, key, true, &o)) return;
     long long deleted = 0;
     for (int i = 2; o && i < req->argc; i++) {
         deleted += hash_object_delete(o, req->argv[i].ptr, req->argv[i].len);
@@ -225,9 +234,10 @@ static void cmd_hincrby(struct request *req)
     long long incr, value = 0;
     if (!request_ll(req, 3, &incr)) return;
     struct object *o;
-    if (!hash_lookup(req, key, true, &o)) return;
+    if (!lookup_hash(req, key, true, &o)) return;
     struct hash_value cur;
-    if (o && hash_object_get(o, f->ptr, f->len, &cur) && !parse_ll(cur.p, cur.len, &value)) {
+    bool found = o && hash_object_get(o, f->ptr, f->len, &cur);
+    if (found && !parse_ll(cur.p, cur.len, &value)) {
         reply_error(req->out, "ERR hash value is not an integer");
         return;
     }
@@ -239,7 +249,9 @@ static void cmd_hincrby(struct request *req)
     char buf[24];
     size_t n = format_ll(buf, value);
     hash_lookup_create(req, key, &o);
-    hash_object_set(o, f->ptr, f->len, buf, n);
+    /* a live field keeps its deadline; one past it (not removed yet) starts anew */
+    if (found) hash_object_update(o, f->ptr, f->len, buf, n);
+    else hash_object_set(o, f->ptr, f->len, buf, n);
     key_changed(req, key->ptr, key->len, NOTIFY_HASH, "hincrby");
     reply_int(req->out, value);
 }
@@ -257,9 +269,10 @@ static void cmd_hincrbyfloat(struct request *req)
         return;
     }
     struct object *o;
-    if (!hash_lookup(req, key, true, &o)) return;
+    if (!lookup_hash(req, key, true, &o)) return;
     struct hash_value cur;
-    if (o && hash_object_get(o, f->ptr, f->len, &cur) && !parse_ld(cur.p, cur.len, &value)) {
+    bool found = o && hash_object_get(o, f->ptr, f->len, &cur);
+    if (found && !parse_ld(cur.p, cur.len, &value)) {
         reply_error(req->out, "ERR hash value is not a float");
         return;
     }
@@ -271,11 +284,18 @@ static void cmd_hincrbyfloat(struct request *req)
     char buf[5200];
     size_t n = format_ld(buf, sizeof(buf), value);
     hash_lookup_create(req, key, &o);
-    hash_object_set(o, f->ptr, f->len, buf, n);
+    if (found) hash_object_update(o, f->ptr, f->len, buf, n);
+    else hash_object_set(o, f->ptr, f->len, buf, n);
     key_changed(req, key->ptr, key->len, NOTIFY_HASH, "hincrbyfloat");
-    /* the formatted result, so a replay does not redo the float arithmetic */
-    struct arg as_set[4] = {{"HSET", 4}, *key, *f, {buf, n}};
-    oplog_propagate(req, 4, as_set);
+    /* the formatted result, so a replay does not redo the float arithmetic
+     * (keeping the field's deadline, when the hash has deadlines) */
+    if (hash_object_has_deadlines(o)) {
+        struct arg as_setex[7] = {{"HSETEX", 6}, *key, {"KEEPTTL", 7}, {"FIELDS", 6}, {"1", 1}, *f, {buf, n}};
+        oplog_propagate(req, 7, as_setex);
+    } else {
+        struct arg as_set[4] = {{"HSET", 4}, *key, *f, {buf, n}};
+        oplog_propagate(req, 4, as_set);
+    }
     reply_bulk(req->out, buf, n);
 }
 
@@ -292,13 +312,14 @@ static bool reply_field(void *ctx, const char *f, size_t flen, const char *v, si
 static void randfield_with_count(struct request *req, long long count, bool withvalues)
 {
     struct object *o;
-    if (!hash_lookup(req, &req->argv[1], false, &o)) return;
+    if (!lookup_hash(req, &req->argv[1], false, &o)) return;
     if (!o || count == 0) {
         reply_empty_array(req->out);
         return;
     }
     bool repeat = count < 0;
-    size_t n = (size_t)(repeat ? -count : count), len = hash_object_length(o);
+    /* fields past their deadline not yet removed (a replica) do not count */
+    size_t n = (size_t)(repeat ? -count : count), len = hash_object_live_length(o);
     if (!repeat && n > len) n = len;
     /* In RESP3 each pair is an array of its own; in RESP2 the pairs are flat. */
     bool resp3 = req->out->resp >= 3;
@@ -335,7 +356,7 @@ static void cmd_hrandfield(struct request *req)
         return;
     }
     struct object *o;
-    if (!hash_lookup(req, &req->argv[1], false, &o)) return;
+    if (!lookup_hash(req, &req->argv[1], false, &o)) return;
     if (!o) reply_null(req->out);
     else hash_object_random(o, reply_field, req->out);
 }
@@ -367,7 +388,7 @@ static void cmd_hscan(struct request *req)
     struct hscan s = {.reply = {.out = req->out}};
     if (!scan_parse_cursor(req, 2, &s.args)) return;
     struct object *o;
-    if (!hash_lookup(req, &req->argv[1], false, &o)) return;
+    if (!lookup_hash(req, &req->argv[1], false, &o)) return;
     if (!o) {
         scan_reply_empty(req->out);
         return;

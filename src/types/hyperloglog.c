@@ -14,6 +14,7 @@
 #include "types/hll.h"
 #include "types/keyspace_events.h"
 #include "types/string.h"
+#include "util/numbers.h"
 
 #define ERR_NOT_HLL "WRONGTYPE Key is not a valid HyperLogLog string value."
 #define ERR_CORRUPT_HLL "INVALIDOBJ Corrupted HLL object detected"
@@ -236,6 +237,82 @@ static void cmd_pfdebug(struct request *req)
     else pfdebug_run(req, sub, o);
 }
 
+/* ---- PFSELFTEST ---- */
+
+/* A small deterministic generator, so a failure can be reproduced. */
+static uint64_t selftest_next(uint64_t *state)
+{
+    *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return *state >> 17;
+}
+
+/* Dense registers against a plain array: random raises, then every
+ * register read back. */
+static bool selftest_registers(struct request *req)
+{
+    uint64_t seed = 42;
+    for (int round = 0; round < 20; round++) {
+        str s = hll_new();
+        hll_to_dense(&s);
+        uint8_t model[HLL_REGISTERS] = {0};
+        for (int k = 0; k < 2000; k++) {
+            long index = (long)(selftest_next(&seed) % HLL_REGISTERS);
+            int count = (int)(selftest_next(&seed) % 63) + 1;
+            hll_set(&s, index, count);
+            if (count > model[index]) model[index] = (uint8_t)count;
+        }
+        for (long i = 0; i < HLL_REGISTERS; i++) {
+            if (hll_dense_get((const uint8_t *)s + HLL_HEADER_SIZE, i) != model[i]) {
+                reply_errorf(req->out, "TESTFAILED Register error at %ld", i);
+                str_free(s);
+                return false;
+            }
+        }
+        str_free(s);
+    }
+    return true;
+}
+
+/* The same elements into a sparse and a dense value: equal estimates, each
+ * within five standard errors (1.04/sqrt(16384)) of the truth. */
+static bool selftest_estimates(struct request *req)
+{
+    str sparse = hll_new(), dense = hll_new();
+    hll_to_dense(&dense);
+    bool ok = true;
+    long long checkpoint = 1;
+    double max_error = 5 * 1.04 / 128.0;
+    for (long long j = 1; j <= 1000000 && ok; j++) {
+        char ele[24];
+        size_t len = format_ll(ele, j);
+        hll_add(&sparse, ele, len);
+        hll_add(&dense, ele, len);
+        if (j != checkpoint) continue;
+        checkpoint *= 10;
+        uint64_t a, b;
+        hll_count(sparse, str_len(sparse), &a);
+        hll_count(dense, str_len(dense), &b);
+        double err = (double)(a > (uint64_t)j ? a - (uint64_t)j : (uint64_t)j - a) / (double)j;
+        if (a != b) {
+            reply_errorf(req->out, "TESTFAILED Sparse and dense representations differ at %lld", j);
+            ok = false;
+        } else if (j > 100 && err > max_error) {
+            reply_errorf(req->out, "TESTFAILED too big error. card:%llu abserr:%f", (unsigned long long)a,
+                         err * (double)j);
+            ok = false;
+        }
+    }
+    str_free(sparse);
+    str_free(dense);
+    return ok;
+}
+
+/* PFSELFTEST: checks the register arithmetic and the estimator. */
+static void cmd_pfselftest(struct request *req)
+{
+    if (selftest_registers(req) && selftest_estimates(req)) reply_ok(req->out);
+}
+
 struct command hyperloglog_commands[] = {
     {"pfadd", cmd_pfadd, -2, CMD_WRITE | CMD_DENYOOM | CMD_FAST, 1, 1, 1, "@write @hyperloglog @fast", "hyperloglog",
      "Adds elements to a HyperLogLog key. Creates the key if it doesn't exist.", "2.8.9", "O(1) to add every element."},
@@ -249,5 +326,7 @@ struct command hyperloglog_commands[] = {
     {"pfdebug", cmd_pfdebug, -3, CMD_WRITE | CMD_DENYOOM | CMD_ADMIN, 2, 2, 1,
      "@write @hyperloglog @admin @slow @dangerous", "hyperloglog", "Internal commands for debugging HyperLogLog values.",
      "2.8.9", "N/A"},
+    {"pfselftest", cmd_pfselftest, 1, CMD_ADMIN, 0, 0, 0, "@hyperloglog @admin @slow @dangerous", "hyperloglog",
+     "An internal command for testing HyperLogLog values.", "2.8.9", "N/A"},
     {0},
 };

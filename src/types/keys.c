@@ -175,11 +175,14 @@ static void rename_key(struct request *req, bool nx)
     }
     long long expire;
     struct object *val = db_take(req->db, src->ptr, src->len, &expire);
+    struct object *old = db_find(req->db, dst->ptr, dst->len);
+    int old_type = old ? (int)old->type : -1;
     db_delete(req->db, dst->ptr, dst->len);
     db_add(req->db, dst->ptr, dst->len, val);
     if (expire != -1) db_set_expire(req->db, dst->ptr, dst->len, expire);
     key_changed(req, src->ptr, src->len, NOTIFY_GENERIC, "rename_from");
     key_changed(req, dst->ptr, dst->len, NOTIFY_GENERIC, "rename_to");
+    if (old_type != -1) db_report_overwrite(req->db, dst->ptr, dst->len, old_type, val->type);
     if (nx) reply_int(req->out, 1);
     else reply_ok(req->out);
 }
@@ -260,11 +263,14 @@ static void cmd_copy(struct request *req)
         return;
     }
     long long expire = db_get_expire(req->db, src->ptr, src->len);
+    struct object *old = db_find(target, dst->ptr, dst->len);
+    int old_type = old ? (int)old->type : -1;
     db_set(target, dst->ptr, dst->len, object_copy(o), false);
     if (expire != -1) db_set_expire(target, dst->ptr, dst->len, expire);
     db_touch_key(target, dst->ptr, dst->len);
     req->dirty++;
     notify_keyspace_event(target->id, dst->ptr, dst->len, NOTIFY_GENERIC, "copy_to");
+    if (old_type != -1) db_report_overwrite(target, dst->ptr, dst->len, old_type, o->type);
     reply_int(req->out, 1);
 }
 

@@ -105,6 +105,28 @@ void list_pop_reply(struct request *req, const struct arg *key, struct object *o
 bool list_move_reply(struct request *req, const struct arg *src, struct object *so, const struct arg *dst,
                      enum list_end from, enum list_end to);
 
+/* LMOVEM's and BLMOVEM's arguments after the keys: LEFT|RIGHT LEFT|RIGHT
+ * [<COUNT n | EXACTLY n> <OBO | BULK>] (Redis 8.10). */
+struct list_movem {
+    enum list_end from, to;
+    long long count; /* 1 without the how-many block */
+    bool exactly;    /* EXACTLY: all or nothing */
+    bool bulk;       /* BULK: the block keeps its order; OBO: one LMOVE after another */
+};
+/* Parses the ends at argv[3] and argv[4] and the how-many block from
+ * argv[block_index] to the end; replies Redis's error and returns false. */
+bool list_parse_movem(struct request *req, int block_index, struct list_movem *m);
+/* How many elements the source must hold for the move to happen now. */
+size_t list_movem_needs(const struct list_movem *m);
+/* LMOVEM's core: moves min(count, length) elements from `from` of the list
+ * src (holding at least list_movem_needs) to `to` of dst (created when
+ * missing; it may be src) and replies them in destination order. Replies
+ * WRONGTYPE and moves nothing, returning false, when dst holds another
+ * type. Logged as LMOVEM ... EXACTLY <moved> <order>; reports the push on
+ * dst (marking it ready), then the pop (and "del") on src. */
+bool list_movem_reply(struct request *req, const struct arg *src, struct object *so, const struct arg *dst,
+                      const struct list_movem *m);
+
 /* LMPOP's and BLMPOP's arguments: numkeys keys... LEFT|RIGHT [COUNT n]. */
 struct list_mpop {
     int first_key; /* argv index of the first key */

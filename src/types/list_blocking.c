@@ -1,4 +1,4 @@
-/* list_blocking: BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP — the list pops that
+/* list_blocking: BLPOP BRPOP BLMOVE BLMOVEM BRPOPLPUSH BLMPOP — the list pops that
  * wait. Each first tries to serve at once; otherwise it parks the client with
  * messaging/blocking, handing it a serve function that performs the same pop
  * when a push makes one of its keys ready. The pops and moves themselves are
@@ -132,6 +132,69 @@ static void cmd_brpoplpush(struct request *req)
     bmove(req, LIST_TAIL, LIST_HEAD, 3);
 }
 
+/* ---- BLMOVEM ---- */
+
+/* What a waiting BLMOVEM remembers. */
+struct movem_state {
+    struct list_movem m;
+    str destination;
+};
+
+static void movem_state_free(void *p)
+{
+    struct movem_state *s = p;
+    str_free(s->destination);
+    mem_free(s);
+}
+
+/* Serves the move once the source holds what it needs: one element for
+ * COUNT, all of them for EXACTLY (an EXACTLY waiter lets later waiters take
+ * elements meanwhile, as Redis does). */
+static enum serve_result serve_movem(struct request *req, const char *key, size_t len, const struct movem_state *s)
+{
+    struct object *o = db_find(req->db, key, len);
+    if (!o || o->type != OBJ_LIST || list_object_length(o) < list_movem_needs(&s->m)) return SERVE_NOT_READY;
+    struct arg src = {(char *)key, len}, dst = {s->destination, str_len(s->destination)};
+    list_movem_reply(req, &src, o, &dst, &s->m);
+    return SERVE_DONE;
+}
+
+static enum serve_result serve_movem_waiter(struct waiter *w, struct request *req, const char *key, size_t len)
+{
+    return serve_movem(req, key, len, w->spec.state);
+}
+
+/* BLMOVEM source destination LEFT|RIGHT LEFT|RIGHT timeout
+ * [<COUNT n | EXACTLY n> <OBO | BULK>]: LMOVEM that waits (nil on timeout);
+ * logged as the LMOVEM ... EXACTLY it did. */
+static void cmd_blmovem(struct request *req)
+{
+    long long timeout;
+    struct movem_state *s = mem_calloc(sizeof(*s));
+    if (!list_parse_movem(req, 6, &s->m) || !request_timeout_ms(req, 5, &timeout, true)) {
+        mem_free(s);
+        return;
+    }
+    struct object *o;
+    if (!list_lookup(req, &req->argv[1], true, &o)) {
+        mem_free(s);
+        return;
+    }
+    s->destination = str_new(req->argv[2].ptr, req->argv[2].len);
+    bool done = o && serve_movem(req, req->argv[1].ptr, req->argv[1].len, s) == SERVE_DONE;
+    if (!done && (req->flags & REQ_IN_MULTI)) {
+        reply_null_array(req->out);
+        done = true;
+    }
+    if (done) {
+        movem_state_free(s);
+        return;
+    }
+    struct blocking_spec spec = {
+        .serve = serve_movem_waiter, .timeout = reply_timeout, .state = s, .state_free = movem_state_free};
+    blocking_wait(req, req->argv + 1, 1, timeout, &spec);
+}
+
 /* BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count] */
 static void cmd_blmpop(struct request *req)
 {
@@ -160,6 +223,10 @@ struct command list_blocking_commands[] = {
      "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available "
      "otherwise. Deletes the list if the last element was moved.",
      "6.2.0", "O(1)"},
+    {"blmovem", cmd_blmovem, -6, BW | CMD_DENYOOM, 1, 2, 1, "@write @list @slow @blocking", "list",
+     "Moves up to (or exactly) a number of elements from one list to another and returns them. Blocks until the "
+     "elements are available otherwise. Deletes the source list if it becomes empty.",
+     "8.10.0", "O(N) where N is the number of elements moved."},
     {"blmpop", cmd_blmpop, -5, BW | CMD_MOVABLE_KEYS, 0, 0, 0, "@write @list @slow @blocking", "list",
      "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes "
      "the list if the last element was popped.",

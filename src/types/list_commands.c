@@ -2,7 +2,7 @@
  * blocking ones (BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP) share with them.
  *
  * Commands: LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LLEN LRANGE LINDEX LSET
- * LINSERT LREM LTRIM LPOS LMOVE RPOPLPUSH LMPOP.
+ * LINSERT LREM LTRIM LPOS LMOVE LMOVEM RPOPLPUSH LMPOP.
  *
  * The variants that differ only in the end they work on (LPUSH/RPUSH,
  * LPOP/RPOP...) share one function and index small tables by that end. */
@@ -129,6 +129,105 @@ bool list_move_reply(struct request *req, const struct arg *src, struct object *
     elem_release(&elem);
     list_removed(req, src, so, pop_events[from], 1);
     return true;
+}
+
+bool list_parse_movem(struct request *req, int block_index, struct list_movem *m)
+{
+    *m = (struct list_movem){.count = 1};
+    if (!list_parse_end(req, 3, &m->from) || !list_parse_end(req, 4, &m->to)) return false;
+    int left = req->argc - block_index;
+    if (left == 0) return true;
+    if (left != 3 || !(ARG_IS(req, block_index, "COUNT") || ARG_IS(req, block_index, "EXACTLY"))) {
+        reply_syntax_error(req->out);
+        return false;
+    }
+    m->exactly = ARG_IS(req, block_index, "EXACTLY");
+    if (!request_ll_range(req, block_index + 1, 1, LLONG_MAX, &m->count, "ERR count should be greater than 0"))
+        return false;
+    if (ARG_IS(req, block_index + 2, "BULK")) m->bulk = true;
+    else if (!ARG_IS(req, block_index + 2, "OBO")) {
+        reply_syntax_error(req->out);
+        return false;
+    }
+    return true;
+}
+
+size_t list_movem_needs(const struct list_movem *m)
+{
+    return m->exactly ? (size_t)m->count : 1;
+}
+
+static void elem_str(void *ctx, const char *p, size_t len)
+{
+    *(str *)ctx = str_new(p, len);
+}
+
+/* Where the moved elements end up, head to tail: one LMOVE after another
+ * (OBO) reverses them at the head; a block (BULK) keeps the order they
+ * had in the source, which a pop from the tail reverses. */
+static bool movem_reversed(const struct list_movem *m)
+{
+    return m->bulk ? m->from == LIST_TAIL : m->to == LIST_HEAD;
+}
+
+static void movem_propagate(struct request *req, const struct arg *src, const struct arg *dst,
+                            const struct list_movem *m, size_t n)
+{
+    static const struct arg ends[2] = {{"LEFT", 4}, {"RIGHT", 5}};
+    char num[24];
+    struct arg argv[8] = {{"LMOVEM", 6}, *src, *dst, ends[m->from], ends[m->to], {"EXACTLY", 7},
+                          {num, format_ull(num, n)}, m->bulk ? (struct arg){"BULK", 4} : (struct arg){"OBO", 3}};
+    oplog_propagate(req, 8, argv);
+}
+
+bool list_movem_reply(struct request *req, const struct arg *src, struct object *so, const struct arg *dst,
+                      const struct list_movem *m)
+{
+    struct object *dobj;
+    if (!list_lookup(req, dst, true, &dobj)) return false;
+    size_t len = list_object_length(so);
+    size_t n = (unsigned long long)m->count < len ? (size_t)m->count : len;
+    str *moved = mem_alloc(sizeof(str) * n);
+    for (size_t i = 0; i < n; i++) list_object_pop(so, m->from, elem_str, &moved[i]);
+    if (!dobj) {
+        dobj = list_object_create();
+        db_add(req->db, dst->ptr, dst->len, dobj);
+    }
+    bool reversed = movem_reversed(m);
+    reply_array(req->out, (long long)n);
+    for (size_t i = 0; i < n; i++) {
+        str e = moved[reversed ? n - 1 - i : i];
+        reply_bulk(req->out, e, str_len(e));
+    }
+    /* To the tail, the destination order as it is; to the head, backwards. */
+    bool backwards = (m->to == LIST_HEAD) != reversed;
+    for (size_t i = 0; i < n; i++) {
+        str e = moved[backwards ? n - 1 - i : i];
+        list_object_push(dobj, e, str_len(e), m->to);
+        str_free(e);
+    }
+    mem_free(moved);
+    movem_propagate(req, src, dst, m, n);
+    list_changed(req, dst, push_events[m->to], (long long)n);
+    blocking_key_ready(req->db, dst->ptr, dst->len);
+    list_removed(req, src, so, pop_events[m->from], (long long)n);
+    return true;
+}
+
+/* LMOVEM source destination LEFT|RIGHT LEFT|RIGHT [<COUNT n | EXACTLY n> <OBO | BULK>] */
+static void cmd_lmovem(struct request *req)
+{
+    struct list_movem m;
+    if (!list_parse_movem(req, 5, &m)) return;
+    struct arg *src = &req->argv[1], *dst = &req->argv[2];
+    struct object *so;
+    if (!list_lookup(req, src, true, &so)) return;
+    if (!so || list_object_length(so) < list_movem_needs(&m)) {
+        if (m.exactly) reply_null_array(req->out);
+        else reply_empty_array(req->out);
+        return;
+    }
+    list_movem_reply(req, src, so, dst, &m);
 }
 
 bool list_parse_mpop(struct request *req, int numkeys_index, struct list_mpop *m)
@@ -553,6 +652,10 @@ struct command list_commands[] = {
      "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last "
      "element was moved.",
      "6.2.0", "O(1)"},
+    {"lmovem", cmd_lmovem, -5, WD, 1, 2, 1, "@write @list @slow", "list",
+     "Moves up to (or exactly) a number of elements from one list to another and returns them. Deletes the source "
+     "list if it becomes empty.",
+     "8.10.0", "O(N) where N is the number of elements moved."},
     {"rpoplpush", cmd_rpoplpush, 3, WD, 1, 2, 1, "@write @list @slow", "list",
      "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the "
      "last element was popped.",

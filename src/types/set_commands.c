@@ -475,7 +475,7 @@ static void algebra(struct request *req, enum set_op op, const struct arg *dst, 
         object_free(result);
         if (db_delete(req->db, dst->ptr, dst->len)) key_changed(req, dst->ptr, dst->len, NOTIFY_GENERIC, "del");
     } else {
-        db_set(req->db, dst->ptr, dst->len, result, false);
+        db_overwrite(req->db, dst->ptr, dst->len, result, false);
         key_changed(req, dst->ptr, dst->len, NOTIFY_SET, store_events[op]);
     }
     reply_int(req->out, (long long)len);

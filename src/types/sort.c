@@ -278,7 +278,7 @@ static void sort_store(struct request *req, const struct sort_options *o, struct
     }
     size_t n = list_object_length(list);
     if (n) {
-        db_set(req->db, dst->ptr, dst->len, list, false);
+        db_overwrite(req->db, dst->ptr, dst->len, list, false);
         key_changed(req, dst->ptr, dst->len, NOTIFY_LIST, "sortstore");
     } else {
         object_free(list);

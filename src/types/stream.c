@@ -29,6 +29,7 @@
 #include "types/keyspace_events.h"
 #include "types/stream_digest.h"
 #include "types/stream_group.h"
+#include "types/stream_idmp.h"
 #include "types/stream_oplog.h"
 #include "types/stream_save.h"
 #include "util/mem.h"
@@ -62,6 +63,7 @@ void stream_free(struct stream *s)
     if (!s) return;
     stream_index_free(s->blocks, free_block);
     stream_groups_free(s->groups);
+    stream_idmp_free(s->idmp);
     mem_free(s);
 }
 
@@ -82,6 +84,7 @@ struct stream *stream_copy(const struct stream *s)
     c->first_id = s->first_id;
     c->max_deleted_id = s->max_deleted_id;
     c->groups = stream_groups_copy(s->groups);
+    c->idmp = stream_idmp_copy(s->idmp);
     return c;
 }
 
@@ -91,7 +94,7 @@ size_t stream_memory(const struct stream *s)
     struct stream_index_iter it;
     for (bool ok = stream_index_first(s->blocks, &it); ok; ok = stream_index_next(&it))
         n += stream_block_memory(stream_index_value(&it));
-    return n + stream_groups_memory(s->groups);
+    return n + stream_groups_memory(s->groups) + stream_idmp_memory(s->idmp);
 }
 
 static void stream_object_free(struct object *o)
@@ -633,7 +636,33 @@ struct add_options {
     bool id_given;
     bool seq_given;
     struct stream_id id;
+    int idmp_pid;  /* argv index of IDMP's or IDMPAUTO's producer ID, 0: neither */
+    int idmp_iid;  /* argv index of IDMP's idempotent ID, 0: IDMPAUTO (or neither) */
 };
+
+/* IDMP producer-id idempotent-id / IDMPAUTO producer-id at argv[*i];
+ * advances *i past it. */
+static bool parse_idmp(struct request *req, int *i, struct add_options *o)
+{
+    bool automatic = ARG_IS(req, *i, "IDMPAUTO");
+    if (o->idmp_pid) {
+        reply_error(req->out, "ERR IDMP/IDMPAUTO specified multiple times");
+        return false;
+    }
+    o->idmp_pid = ++(*i);
+    if (req->argv[o->idmp_pid].len == 0) {
+        reply_error(req->out, automatic ? "ERR IDMPAUTO requires a non-empty producer ID"
+                                        : "ERR IDMP requires a non-empty producer ID");
+        return false;
+    }
+    if (automatic) return true;
+    o->idmp_iid = ++(*i);
+    if (req->argv[o->idmp_iid].len == 0) {
+        reply_error(req->out, "ERR IDMP requires a non-empty idempotent ID");
+        return false;
+    }
+    return true;
+}
 
 /* Reads "[=|~] threshold" at argv[*i + 1]; advances *i past it. */
 static bool parse_threshold(struct request *req, int *i, struct stream_trim *t)
@@ -713,12 +742,19 @@ static int parse_add_or_trim(struct request *req, bool xadd, struct stream_trim 
             continue;
         } else if (xadd && ARG_IS(req, i, "NOMKSTREAM")) {
             o->nomkstream = true;
+        } else if (xadd && ((ARG_IS(req, i, "IDMP") && req->argc - 1 - i >= 2) ||
+                            (ARG_IS(req, i, "IDMPAUTO") && more))) {
+            if (!parse_idmp(req, &i, o)) return -1;
         } else if (xadd) {
             if (!stream_parse_id(&req->argv[i], 0, true, &o->id, &o->seq_given)) {
                 reply_error(req->out, ERR_INVALID_ID);
                 return -1;
             }
             o->id_given = true;
+            if (o->idmp_pid) {
+                reply_error(req->out, "ERR IDMP/IDMPAUTO can be used only with auto-generated IDs");
+                return -1;
+            }
             break;
         } else {
             reply_syntax_error(req->out);
@@ -780,6 +816,22 @@ static void xadd_propagate(struct request *req, const struct add_options *opt, c
     if (argv != small) mem_free(argv);
 }
 
+/* An XADD ... IDMP whose pair is known: replies the original entry's ID
+ * and adds nothing. Only the duplicates counter changed; it is logged as
+ * XSETID ... IDMPDUPLICATES so that replicas and replays count the same. */
+static bool xadd_duplicate(struct request *req, struct stream *s, const struct stream_idmp_pair *pair)
+{
+    struct stream_id id;
+    if (!stream_idmp_lookup(s, pair, db_now_ms, &id)) return false;
+    stream_reply_id(req->out, &id);
+    char last[48], dups[24];
+    struct arg argv[5] = {{"XSETID", 6}, req->argv[1], {last, stream_id_format(last, &s->last_id)},
+                          {"IDMPDUPLICATES", 14}, {dups, format_ull(dups, stream_idmp_duplicates(s))}};
+    oplog_propagate(req, 5, argv);
+    req->dirty++;
+    return true;
+}
+
 /* ---- commands ---- */
 
 static void cmd_xadd(struct request *req)
@@ -809,6 +861,15 @@ static void cmd_xadd(struct request *req)
         reply_error(req->out, "ERR Elements are too large to be stored");
         return;
     }
+    unsigned char auto_iid[STREAM_IDMP_AUTO_LEN];
+    struct stream_idmp_pair pair;
+    if (opt.idmp_pid) {
+        struct arg iid = {(char *)auto_iid, sizeof(auto_iid)};
+        if (opt.idmp_iid) iid = req->argv[opt.idmp_iid];
+        else stream_idmp_auto_iid(pairs, (size_t)fields / 2, auto_iid);
+        stream_idmp_pair_init(&pair, &req->argv[opt.idmp_pid], &iid);
+        if (s && xadd_duplicate(req, s, &pair)) return;
+    }
     if (!s) {
         s = stream_new();
         db_add(req->db, key->ptr, key->len, object_new(OBJ_STREAM, ENC_STREAM, s));
@@ -826,7 +887,16 @@ static void cmd_xadd(struct request *req)
     stream_reply_id(req->out, &id);
     key_changed(req, key->ptr, key->len, NOTIFY_STREAM, "xadd");
     if (stream_trim(s, &trim) > 0) notify_keyspace_event(req->db->id, key->ptr, key->len, NOTIFY_STREAM, "xtrim");
-    xadd_propagate(req, &opt, &trim, s, id, pairs, fields);
+    bool created = opt.idmp_pid && stream_idmp_record(s, &pair, id, db_now_ms);
+    /* Nothing reads the log without an AOF or replicas: skip formatting. */
+    if (oplog_enabled && opt.idmp_pid) {
+        oplog_multi_begin();
+        xadd_propagate(req, &opt, &trim, s, id, pairs, fields);
+        stream_idmp_propagate(req, s, created, &pair.pid, &pair.iid, id, db_now_ms);
+        oplog_multi_end();
+    } else if (oplog_enabled) {
+        xadd_propagate(req, &opt, &trim, s, id, pairs, fields);
+    }
     blocking_key_ready(req->db, key->ptr, key->len);
 }
 
@@ -930,11 +1000,13 @@ struct setid_options {
     struct stream_id id;
     struct stream_id max_deleted;
     long long entries_added; /* -1: not given */
+    long long idmp_added;    /* IDMPADDED (Runnel's, for replays), -1: not given */
+    long long idmp_duplicates; /* IDMPDUPLICATES, -1: not given */
 };
 
 static bool parse_setid(struct request *req, struct setid_options *o)
 {
-    *o = (struct setid_options){.entries_added = -1};
+    *o = (struct setid_options){.entries_added = -1, .idmp_added = -1, .idmp_duplicates = -1};
     if (!stream_parse_id_or_reply(req, 2, 0, true, &o->id)) return false;
     for (int i = 3; i < req->argc; i += 2) {
         bool more = i + 1 < req->argc;
@@ -944,6 +1016,9 @@ static bool parse_setid(struct request *req, struct setid_options *o)
                 reply_error(req->out, "ERR entries_added must be positive");
                 return false;
             }
+        } else if ((ARG_IS(req, i, "IDMPADDED") || ARG_IS(req, i, "IDMPDUPLICATES")) && more) {
+            long long *v = ARG_IS(req, i, "IDMPADDED") ? &o->idmp_added : &o->idmp_duplicates;
+            if (!request_ll_range(req, i + 1, 0, LLONG_MAX, v, "ERR IDMP counters must be positive")) return false;
         } else if (ARG_IS(req, i, "MAXDELETEDID") && more) {
             if (!stream_parse_id_or_reply(req, i + 1, 0, true, &o->max_deleted)) return false;
             if (stream_id_cmp(&o->id, &o->max_deleted) < 0) {
@@ -998,6 +1073,7 @@ static void cmd_xsetid(struct request *req)
     s->last_id = o.id;
     if (o.entries_added != -1) s->entries_added = (uint64_t)o.entries_added;
     if (!stream_id_is_zero(&o.max_deleted)) s->max_deleted_id = o.max_deleted;
+    if (o.idmp_added != -1 || o.idmp_duplicates != -1) stream_idmp_set_counters(s, o.idmp_added, o.idmp_duplicates);
     reply_ok(req->out);
     key_changed(req, req->argv[1].ptr, req->argv[1].len, NOTIFY_STREAM, "xsetid");
 }
@@ -1020,6 +1096,15 @@ bool stream_read_parse(struct request *req, bool group, struct stream_read_args 
         } else if (ARG_IS(req, i, "COUNT") && more) {
             if (!request_ll(req, ++i, &a->count)) return false;
             if (a->count < 0) a->count = 0;
+        } else if ((ARG_IS(req, i, "MAXCOUNT") || ARG_IS(req, i, "MAXSIZE")) && more) {
+            bool size = ARG_IS(req, i, "MAXSIZE");
+            long long *v = size ? &a->maxsize : &a->maxcount;
+            if (!request_ll(req, ++i, v)) return false;
+            if (*v <= 0) {
+                reply_error(req->out, size ? "ERR MAXSIZE must be a positive integer"
+                                           : "ERR MAXCOUNT must be a positive integer");
+                return false;
+            }
         } else if (ARG_IS(req, i, "STREAMS") && more) {
             a->streams_arg = i + 1;
             int n = req->argc - a->streams_arg;
@@ -1058,7 +1143,68 @@ bool stream_read_parse(struct request *req, bool group, struct stream_read_args 
         reply_error(req->out, "ERR Missing GROUP option for XREADGROUP");
         return false;
     }
+    if (a->maxcount && a->count > a->maxcount) {
+        reply_error(req->out, "ERR MAXCOUNT must be greater than or equal to COUNT");
+        return false;
+    }
     return true;
+}
+
+struct stream_budget stream_budget_of(const struct stream_read_args *a)
+{
+    return (struct stream_budget){.maxcount = a->maxcount, .maxsize = a->maxsize};
+}
+
+static size_t bulk_size(size_t len)
+{
+    char digits[24];
+    return 1 + format_ull(digits, len) + 2 + len + 2;
+}
+
+/* The bytes of an entry's reply: [id, [field, value...]] (RESP2 and
+ * RESP3 alike), with CLAIM's two numbers counted as small integers. */
+static size_t entry_reply_size(const struct stream_entry *e, const struct stream_id *id, bool meta)
+{
+    char buf[48];
+    size_t n = 4 + bulk_size(stream_id_format(buf, e ? &e->id : id));
+    if (!e) return n + 5;
+    n += 1 + format_ull(buf, 2ULL * e->field_count) + 2;
+    struct stream_field_cursor c;
+    const char *f, *v;
+    size_t fl, vl;
+    stream_entry_fields(e, &c);
+    while (stream_field_next(&c, &f, &fl, &v, &vl)) n += bulk_size(fl) + bulk_size(vl);
+    return meta ? n + 2 * 8 : n;
+}
+
+static bool budget_check(struct stream_budget *b, const struct stream_entry *e, const struct stream_id *id, bool meta,
+                         bool take)
+{
+    if (b->full) return false;
+    if (b->maxcount && b->entries >= b->maxcount) {
+        b->full = true;
+        return false;
+    }
+    if (b->maxsize) {
+        long long size = (long long)entry_reply_size(e, id, meta);
+        if (b->entries > 0 && b->bytes + size > b->maxsize) {
+            b->full = true;
+            return false;
+        }
+        if (take) b->bytes += size;
+    }
+    if (take) b->entries++;
+    return true;
+}
+
+bool stream_budget_take(struct stream_budget *b, const struct stream_entry *e, const struct stream_id *id, bool meta)
+{
+    return budget_check(b, e, id, meta, true);
+}
+
+bool stream_budget_fits(struct stream_budget *b, const struct stream_entry *e, const struct stream_id *id, bool meta)
+{
+    return budget_check(b, e, id, meta, false);
 }
 
 void stream_read_reply_key(struct outbuf *out, const char *key, size_t len)
@@ -1071,6 +1217,7 @@ void stream_read_reply_key(struct outbuf *out, const char *key, size_t len)
  * which entries are wanted, and how many to send. */
 struct xread_wait {
     long long count;
+    long long maxcount, maxsize;
     struct stream_id ids[];
 };
 
@@ -1079,16 +1226,30 @@ static void xread_wait_free(void *p)
     mem_free(p);
 }
 
-/* Replies the entries of s after *after for one key, when there are any. */
-static bool xread_serve_key(struct outbuf *out, struct stream *s, const struct arg *key, struct stream_id after,
-                            long long count)
+/* Finds the first entry of s after `after` into it/e; false when there is
+ * none or it does not fit the budget (the key is then left out). */
+static bool xread_first(struct stream *s, struct stream_id after, struct stream_budget *b, struct stream_iter *it,
+                        struct stream_entry *e)
 {
-    struct stream_id last;
-    if (!s || !stream_last_live(s, &last) || stream_id_cmp(&last, &after) <= 0) return false;
-    stream_id_incr(&after);
+    if (!s || !stream_id_incr(&after)) return false;
+    stream_iter_init(it, s, after, ID_MAX, false);
+    return stream_iter_next(it, e) && stream_budget_fits(b, e, NULL, false);
+}
+
+/* Replies one key: its name and up to count (0: all) entries from e on,
+ * within the budget. */
+static void xread_reply_key(struct outbuf *out, const struct arg *key, struct stream_iter *it, struct stream_entry *e,
+                            long long count, struct stream_budget *b)
+{
     stream_read_reply_key(out, key->ptr, key->len);
-    stream_reply_range(out, s, after, ID_MAX, count, false);
-    return true;
+    outbuf_mark mark = reply_defer(out);
+    long long n = 0;
+    do {
+        if (!stream_budget_take(b, e, NULL, false)) break;
+        stream_reply_entry(out, e);
+        n++;
+    } while ((count == 0 || n < count) && stream_iter_next(it, e));
+    reply_deferred_array(out, mark, n);
 }
 
 static enum serve_result xread_serve(struct waiter *w, struct request *req, const char *key, size_t len)
@@ -1103,7 +1264,11 @@ static enum serve_result xread_serve(struct waiter *w, struct request *req, cons
     if (req->out->resp == 2) reply_array(req->out, 1);
     else reply_map(req->out, 1);
     struct arg k = {(char *)key, len};
-    xread_serve_key(req->out, o->v.ptr, &k, st->ids[i], st->count);
+    struct stream_budget b = {.maxcount = st->maxcount, .maxsize = st->maxsize};
+    struct stream_iter it;
+    struct stream_entry e;
+    xread_first(o->v.ptr, st->ids[i], &b, &it, &e);
+    xread_reply_key(req->out, &k, &it, &e, st->count, &b);
     return SERVE_DONE;
 }
 
@@ -1151,13 +1316,15 @@ static void cmd_xread(struct request *req)
     }
     outbuf_mark mark = 0;
     long long served = 0;
-    for (int i = 0; i < a.nstreams; i++) {
+    struct stream_budget b = stream_budget_of(&a);
+    for (int i = 0; i < a.nstreams && !b.full; i++) {
         struct arg *key = &req->argv[a.streams_arg + i];
         struct object *o = db_find(req->db, key->ptr, key->len);
-        struct stream_id last;
-        if (!o || !stream_last_live(o->v.ptr, &last) || stream_id_cmp(&last, &st->ids[i]) <= 0) continue;
+        struct stream_iter it;
+        struct stream_entry e;
+        if (!o || !xread_first(o->v.ptr, st->ids[i], &b, &it, &e)) continue;
         if (served++ == 0) mark = reply_defer(req->out);
-        xread_serve_key(req->out, o->v.ptr, key, st->ids[i], a.count);
+        xread_reply_key(req->out, key, &it, &e, a.count, &b);
     }
     if (served > 0) {
         if (req->out->resp == 2) reply_deferred_array(req->out, mark, served);
@@ -1169,6 +1336,8 @@ static void cmd_xread(struct request *req)
         return;
     }
     if (st->count == 0) st->count = XREAD_BLOCKED_DEFAULT_COUNT;
+    st->maxcount = a.maxcount;
+    st->maxsize = a.maxsize;
     struct blocking_spec spec = {
         .serve = xread_serve, .timeout = xread_timeout, .state = st, .state_free = xread_wait_free};
     blocking_wait(req, &req->argv[a.streams_arg], a.nstreams, a.timeout_ms, &spec);

@@ -25,6 +25,7 @@ extern struct command stream_group_commands[];
 extern struct command stream_info_commands[];
 
 struct stream_groups;
+struct stream_idmp;
 
 struct stream {
     struct stream_index *blocks;     /* each block's first ID -> struct stream_block * */
@@ -34,6 +35,7 @@ struct stream {
     struct stream_id first_id;       /* first live entry; 0-0 when empty */
     struct stream_id max_deleted_id; /* greatest ID removed by XDEL */
     struct stream_groups *groups;    /* consumer groups (stream_group.c); NULL when none */
+    struct stream_idmp *idmp;        /* idempotent production (stream_idmp.c); NULL when unused */
 };
 
 /* Registers the "stream" value type with the keyspace (types_init). */
@@ -154,6 +156,8 @@ bool stream_find(struct request *req, const struct arg *key, bool write, struct 
 
 struct stream_read_args {
     long long count;      /* COUNT, 0: no limit */
+    long long maxcount;   /* MAXCOUNT (entries across all keys), 0: no limit */
+    long long maxsize;    /* MAXSIZE (reply bytes across all keys), 0: no limit */
     long long timeout_ms; /* BLOCK, -1: do not block */
     bool noack;
     long long claim;      /* CLAIM min-idle-time, -1: no CLAIM */
@@ -161,6 +165,28 @@ struct stream_read_args {
     int streams_arg;      /* argv index of the first key */
     int nstreams;
 };
+
+/* What one XREAD or XREADGROUP call may still reply across its keys
+ * (MAXCOUNT, MAXSIZE). An entry's size is the bytes of its reply: the
+ * first entry of a call is always taken; after it, an entry that would
+ * pass either limit is not, and ends the call's reading (later keys are
+ * left out of the reply). */
+struct stream_budget {
+    long long maxcount; /* 0: no limit */
+    long long maxsize;  /* 0: no limit */
+    long long entries;  /* taken so far */
+    long long bytes;    /* their size */
+    bool full;          /* nothing more this call */
+};
+
+struct stream_budget stream_budget_of(const struct stream_read_args *a);
+/* Whether the next entry (e; NULL for an entry gone from the stream, with
+ * ID id, replied as [id, nil]; meta: with CLAIM's two numbers) fits;
+ * counts it if so, else sets full. */
+bool stream_budget_take(struct stream_budget *b, const struct stream_entry *e, const struct stream_id *id, bool meta);
+/* The same question without taking it (to leave out a key whose first
+ * entry would not fit); false when full. */
+bool stream_budget_fits(struct stream_budget *b, const struct stream_entry *e, const struct stream_id *id, bool meta);
 
 /* Parses XREAD/XREADGROUP options; replies the error and returns false. */
 bool stream_read_parse(struct request *req, bool group, struct stream_read_args *a);

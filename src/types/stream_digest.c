@@ -10,12 +10,14 @@
  *       id, whether it is owned, its consumer's name (when owned), its
  *       delivery count
  *     then the IDs of the entries released by XNACK, in release order
+ *   the IDMP state (stream_idmp_digest): configuration, counters, live pairs
  * Left out: deleted entries still held in blocks, how entries are split
  * into blocks, delivery times, and consumers' seen and active times. */
 #include "types/stream_digest.h"
 
 #include "types/stream.h"
 #include "types/stream_group.h"
+#include "types/stream_idmp.h"
 #include "types/stream_pel.h"
 #include "util/digest.h"
 
@@ -77,4 +79,5 @@ void stream_digest(const struct object *o, struct digest_seq *seq)
     size_t groups = stream_group_count(s);
     digest_seq_u64(seq, groups);
     for (size_t i = 0; i < groups; i++) feed_group(seq, s->groups->items[i]);
+    stream_idmp_digest(s, seq);
 }

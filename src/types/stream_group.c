@@ -338,6 +338,7 @@ struct group_read {
     long long count; /* entries at most, 0: no limit */
     bool noack;
     long long claim; /* CLAIM's min-idle-time, -1: no CLAIM */
+    struct stream_budget *budget; /* MAXCOUNT / MAXSIZE across the call's keys */
 };
 
 /* Replies up to `limit` (0: all) entries after the group's last ID and
@@ -356,6 +357,7 @@ static long long read_new(struct request *req, const struct group_read *r, long 
     if (stream_id_incr(&start)) stream_iter_init(&it, r->s, start, ID_MAX, false);
     else it.done = true;
     while ((limit == 0 || n < limit) && stream_iter_next(&it, &e)) {
+        if (!stream_budget_take(r->budget, &e, NULL, r->claim >= 0)) break;
         group_advance(r->s, r->g, e.id);
         if (r->claim >= 0) stream_reply_entry_meta(req->out, &e, 0, 0);
         else stream_reply_entry(req->out, &e);
@@ -377,19 +379,25 @@ static bool claimable(const struct stream_nack *n, long long min_idle)
     return !n->consumer || db_now_ms - n->delivery_time >= min_idle;
 }
 
+/* An entry CLAIM picked: its PEL entry and the stream entry (valid until
+ * the stream changes, which a claim does not do). */
+struct claim_pick {
+    struct stream_nack *nack;
+    struct stream_entry e;
+};
+
 /* Picks up to `most` entries CLAIM may take, in idle order, into out.
  * Those gone from the stream leave the PEL on the way (logged as XACK), as
  * XAUTOCLAIM does with them. Returns how many it picked. */
-static size_t pick_claimable(struct request *req, const struct group_read *r, struct stream_nack **out, size_t most,
+static size_t pick_claimable(struct request *req, const struct group_read *r, struct claim_pick *out, size_t most,
                              struct stream_pel_log *log)
 {
     size_t n = 0;
     struct stream_nack *x = stream_pel_idlest(r->g, NULL);
     while (x && n < most && claimable(x, r->claim)) {
         struct stream_nack *next = stream_pel_idlest(r->g, x);
-        struct stream_entry e;
-        if (stream_lookup(r->s, x->id, &e)) {
-            out[n++] = x;
+        if (stream_lookup(r->s, x->id, &out[n].e)) {
+            out[n++].nack = x;
         } else {
             stream_pel_log_dropped(log, x->id);
             stream_pel_remove(r->g, x);
@@ -411,24 +419,24 @@ static long long read_claimed(struct request *req, const struct group_read *r)
     stream_pel_log_init(&log, req, r->key, r->g, false);
     size_t pending = stream_index_size(r->g->pel);
     size_t most = r->count && (size_t)r->count < pending ? (size_t)r->count : pending;
-    struct stream_nack **picked = mem_alloc(sizeof(*picked) * (most + 1));
-    size_t n = pick_claimable(req, r, picked, most, &log);
-    for (size_t i = 0; i < n; i++) {
-        struct stream_nack *x = picked[i];
+    struct claim_pick small[16];
+    struct claim_pick *picked = most <= 16 ? small : mem_alloc(sizeof(*picked) * most);
+    size_t picks = pick_claimable(req, r, picked, most, &log), n = 0;
+    for (; n < picks; n++) {
+        struct stream_nack *x = picked[n].nack;
         long long idle = stream_nack_idle(x, db_now_ms), deliveries = (long long)x->delivery_count;
-        struct stream_entry e;
-        stream_lookup(r->s, x->id, &e);
+        if (!stream_budget_take(r->budget, &picked[n].e, NULL, true)) break;
         stream_pel_assign(r->g, x, r->c, db_now_ms);
         stream_nack_count_delivery(x);
         stream_pel_log_claimed(&log, x->id, x);
-        stream_reply_entry_meta(req->out, &e, idle, deliveries);
+        stream_reply_entry_meta(req->out, &picked[n].e, idle, deliveries);
     }
     if (n > 0) {
         r->c->active_time = db_now_ms;
         req->dirty += (long long)n;
     }
     stream_pel_log_flush(&log);
-    mem_free(picked);
+    if (picked != small) mem_free(picked);
     return (long long)n;
 }
 
@@ -447,7 +455,7 @@ static void deliver_new(struct request *req, const struct group_read *r)
  * delivered again counts one more delivery, logged as XCLAIM. */
 static void deliver_history(struct request *req, const struct arg *key, struct stream *s,
                             struct stream_cgroup *g, struct stream_consumer *c, struct stream_id after,
-                            long long count)
+                            long long count, struct stream_budget *b)
 {
     struct outbuf *out = req->out;
     struct stream_pel_log log;
@@ -459,7 +467,9 @@ static void deliver_history(struct request *req, const struct arg *key, struct s
     for (; ok && (count == 0 || n < count); ok = stream_index_next(&it), n++) {
         struct stream_id id = stream_index_key(&it);
         struct stream_entry e;
-        if (stream_lookup(s, id, &e)) {
+        bool live = stream_lookup(s, id, &e);
+        if (!stream_budget_take(b, live ? &e : NULL, &id, false)) break;
+        if (live) {
             struct stream_nack *nack = stream_index_value(&it);
             stream_pel_assign(g, nack, c, db_now_ms);
             stream_nack_count_delivery(nack);
@@ -501,6 +511,7 @@ struct group_wait {
     bool noack;
     long long count;
     long long claim; /* CLAIM's min-idle-time, -1: none */
+    long long maxcount, maxsize;
 };
 
 static void group_wait_free(void *p)
@@ -533,7 +544,8 @@ static enum serve_result xreadgroup_serve(struct waiter *w, struct request *req,
     if (req->out->resp == 2) reply_array(req->out, 1);
     else reply_map(req->out, 1);
     stream_read_reply_key(req->out, key, len);
-    struct group_read r = {&k, s, g, c, st->count, st->noack, st->claim};
+    struct stream_budget b = {.maxcount = st->maxcount, .maxsize = st->maxsize};
+    struct group_read r = {&k, s, g, c, st->count, st->noack, st->claim, &b};
     deliver_new(req, &r);
     oplog_multi_end();
     req->dirty++;
@@ -574,23 +586,51 @@ static bool resolve_target(struct request *req, const struct stream_read_args *a
     return !t->history || stream_parse_id_or_reply(req, id_arg, 0, true, &t->after);
 }
 
-/* Serves every key that has something now; returns how many were. */
+/* Whether the first entry a read of this key would reply fits the budget
+ * (true when there is none: the key is replied as before). */
+static bool first_fits(const struct read_target *t, struct stream_consumer *c, long long claim,
+                       struct stream_budget *b)
+{
+    struct stream_entry e;
+    if (!b->maxcount && !b->maxsize) return true;
+    if (b->full) return false;
+    if (t->history) {
+        struct stream_id after = t->after;
+        struct stream_index_iter it;
+        if (!stream_id_incr(&after) || !stream_index_seek_ge(c->pel, after, &it)) return true;
+        struct stream_id id = stream_index_key(&it);
+        return stream_budget_fits(b, stream_lookup(t->s, id, &e) ? &e : NULL, &id, false);
+    }
+    for (const struct stream_nack *x = claim >= 0 ? stream_pel_idlest(t->g, NULL) : NULL; x && claimable(x, claim);
+         x = stream_pel_idlest(t->g, x))
+        if (stream_lookup(t->s, x->id, &e)) return stream_budget_fits(b, &e, NULL, true);
+    struct stream_id start = t->g->last_id;
+    struct stream_iter it;
+    if (!stream_id_incr(&start)) return true;
+    stream_iter_init(&it, t->s, start, ID_MAX, false);
+    return !stream_iter_next(&it, &e) || stream_budget_fits(b, &e, NULL, claim >= 0);
+}
+
+/* Serves every key that has something now (within MAXCOUNT / MAXSIZE);
+ * returns how many were. */
 static long long xreadgroup_now(struct request *req, const struct stream_read_args *a, struct read_target *t)
 {
     struct arg *name = &req->argv[a->group_arg + 1];
     outbuf_mark mark = 0;
     long long served = 0;
+    struct stream_budget b = stream_budget_of(a);
     for (int i = 0; i < a->nstreams; i++) {
         struct arg *key = &req->argv[a->streams_arg + i];
         struct stream_consumer *c = consumer_get(req, t[i].g, key, name);
         c->seen_time = db_now_ms;
         if (!t[i].history && !has_new_entries(t[i].s, t[i].g, a->claim)) continue;
+        if (!first_fits(&t[i], c, t[i].history ? -1 : a->claim, &b)) continue;
         if (served++ == 0) mark = reply_defer(req->out);
         stream_read_reply_key(req->out, key->ptr, key->len);
         if (t[i].history) {
-            deliver_history(req, key, t[i].s, t[i].g, c, t[i].after, a->count);
+            deliver_history(req, key, t[i].s, t[i].g, c, t[i].after, a->count, &b);
         } else {
-            struct group_read r = {key, t[i].s, t[i].g, c, a->count, a->noack, a->claim};
+            struct group_read r = {key, t[i].s, t[i].g, c, a->count, a->noack, a->claim, &b};
             deliver_new(req, &r);
             req->dirty++;
         }
@@ -629,6 +669,8 @@ static void cmd_xreadgroup(struct request *req)
     st->noack = a.noack;
     st->count = a.count ? a.count : XREADGROUP_BLOCKED_DEFAULT_COUNT;
     st->claim = a.claim;
+    st->maxcount = a.maxcount;
+    st->maxsize = a.maxsize;
     struct blocking_spec spec = {
         .serve = xreadgroup_serve, .timeout = xreadgroup_timeout, .state = st, .state_free = group_wait_free};
     blocking_wait(req, &req->argv[a.streams_arg], a.nstreams, a.timeout_ms, &spec);

@@ -6,6 +6,7 @@
 #include "db/db.h"
 #include "types/stream.h"
 #include "types/stream_group.h"
+#include "types/stream_idmp.h"
 #include "types/stream_pel.h"
 
 #define ID_MAX ((struct stream_id){UINT64_MAX, UINT64_MAX})
@@ -38,8 +39,8 @@ static void reply_entries_read(struct outbuf *out, const struct stream_cgroup *g
     else reply_null(out);
 }
 
-/* The fields XINFO STREAM shows in both forms, up to recorded-first-entry-id. */
-static void reply_stream_counters(struct outbuf *out, const struct stream *s)
+/* The fields XINFO STREAM shows in both forms, up to iids-duplicates. */
+static void reply_stream_counters(struct outbuf *out, struct stream *s)
 {
     reply_key(out, "length");
     reply_int(out, (long long)s->length);
@@ -55,6 +56,7 @@ static void reply_stream_counters(struct outbuf *out, const struct stream *s)
     reply_int(out, (long long)s->entries_added);
     reply_key(out, "recorded-first-entry-id");
     stream_reply_id(out, &s->first_id);
+    stream_idmp_reply_info(out, s);
 }
 
 /* The first or last live entry, or nil. */
@@ -70,7 +72,7 @@ static void reply_edge_entry(struct outbuf *out, struct stream *s, bool last)
 static void xinfo_stream_brief(struct request *req, struct stream *s)
 {
     struct outbuf *out = req->out;
-    reply_map(out, 10);
+    reply_map(out, 10 + STREAM_IDMP_INFO_FIELDS);
     reply_stream_counters(out, s);
     reply_key(out, "groups");
     reply_int(out, (long long)stream_group_count(s));
@@ -136,7 +138,7 @@ static void reply_full_group(struct outbuf *out, struct stream *s, const struct 
 static void xinfo_stream_full(struct request *req, struct stream *s, long long count)
 {
     struct outbuf *out = req->out;
-    reply_map(out, 9);
+    reply_map(out, 9 + STREAM_IDMP_INFO_FIELDS);
     reply_stream_counters(out, s);
     reply_key(out, "entries");
     stream_reply_range(out, s, ID_ZERO, ID_MAX, count, false);

@@ -2,46 +2,19 @@
  * commands an AOF rewrite emits for a stream (see stream_oplog.h).
  *
  * Both sides send commands through an object_emit_fn: the rewrite's own,
- * or propagate_sink, which logs in place of the running request. */
+ * or stream_oplog_sink, which logs in place of the running request. */
 #include "types/stream_oplog.h"
 
 #include <string.h>
 
 #include "db/oplog.h"
 #include "types/stream.h"
+#include "types/stream_idmp.h"
 #include "types/stream_pel.h"
 #include "util/mem.h"
 #include "util/numbers.h"
 
-#define ID_BUF 48
-
-static struct arg arg_cstr(const char *s)
-{
-    return (struct arg){(char *)s, strlen(s)};
-}
-
-static struct arg arg_str(str s)
-{
-    return (struct arg){s, str_len(s)};
-}
-
-static struct arg arg_id(char *buf, const struct stream_id *id)
-{
-    return (struct arg){buf, stream_id_format(buf, id)};
-}
-
-static struct arg arg_ll(char *buf, long long v)
-{
-    return (struct arg){buf, format_ll(buf, v)};
-}
-
-static struct arg arg_ull(char *buf, unsigned long long v)
-{
-    return (struct arg){buf, format_ull(buf, v)};
-}
-
-/* Logs a command in place of the request passed as ctx. */
-static void propagate_sink(void *ctx, int argc, const struct arg *argv)
+void stream_oplog_sink(void *ctx, int argc, const struct arg *argv)
 {
     oplog_propagate(ctx, argc, argv);
 }
@@ -64,7 +37,7 @@ static void pel_log_setup(struct stream_pel_log *l, object_emit_fn *emit, void *
 void stream_pel_log_init(struct stream_pel_log *l, struct request *req, const struct arg *key,
                          const struct stream_cgroup *g, bool with_last_id)
 {
-    pel_log_setup(l, propagate_sink, req, key->ptr, key->len, g, with_last_id);
+    pel_log_setup(l, stream_oplog_sink, req, key->ptr, key->len, g, with_last_id);
 }
 
 /* XCLAIM key group owner 0 id... TIME t RETRYCOUNT n FORCE JUSTID [LASTID id]:
@@ -146,7 +119,7 @@ static void emit_consumer(object_emit_fn *emit, void *ctx, struct arg key, const
 void stream_oplog_consumer_created(struct request *req, const struct arg *key, const struct stream_cgroup *g,
                                    const struct stream_consumer *c)
 {
-    emit_consumer(propagate_sink, req, *key, g, c);
+    emit_consumer(stream_oplog_sink, req, *key, g, c);
 }
 
 void stream_oplog_group_position(struct request *req, const struct arg *key, const struct stream_cgroup *g)
@@ -160,7 +133,7 @@ void stream_oplog_group_position(struct request *req, const struct arg *key, con
 
 /* ---- AOF rewrite ---- */
 
-/* A stream is rebuilt in four steps:
+/* A stream is rebuilt in five steps:
  * 1. XADD every live entry with its ID, in order. Entries still pending in
  *    some group but gone from the stream ("ghosts": deleted or trimmed
  *    after delivery) are added too, as placeholders, because XCLAIM only
@@ -173,8 +146,10 @@ void stream_oplog_group_position(struct request *req, const struct arg *key, con
  *    XDEL (trims only cut a prefix) and go by XDEL; those before it by an
  *    exact XTRIM MINID, which, unlike XDEL, leaves max-deleted-entry-id
  *    alone.
- * 4. XSETID restores the last ID, entries-added and max-deleted-entry-id,
- *    which step 1 and 3 disturbed. A stream with no entries at all is
+ * 4. The IDMP state: XCFGSET, then XIDMPRECORD ... TIME for every pair
+ *    still known (stream_idmp_rewrite).
+ * 5. XSETID restores the last ID, entries-added and max-deleted-entry-id,
+ *    which step 1 and 3 disturbed, and the IDMP counters step 4 disturbed. A stream with no entries at all is
  *    created by XADD MAXLEN 0 (Redis's trick) before it. */
 struct rewrite {
     struct arg key;
@@ -352,18 +327,26 @@ static void rewrite_drop_ghosts(struct rewrite *rw, struct stream *s, struct str
     }
 }
 
-/* Step 4. */
+/* Step 5. */
 static void rewrite_counters(struct rewrite *rw, const struct stream *s)
 {
-    char last[ID_BUF], added[24], deleted[ID_BUF];
-    struct arg setid[7] = {arg_cstr("XSETID"),
-                           rw->key,
-                           arg_id(last, &s->last_id),
-                           arg_cstr("ENTRIESADDED"),
-                           arg_ull(added, s->entries_added),
-                           arg_cstr("MAXDELETEDID"),
-                           arg_id(deleted, &s->max_deleted_id)};
-    rw->emit(rw->ctx, 7, setid);
+    char last[ID_BUF], added[24], deleted[ID_BUF], iadded[24], idups[24];
+    struct arg setid[11] = {arg_cstr("XSETID"),
+                            rw->key,
+                            arg_id(last, &s->last_id),
+                            arg_cstr("ENTRIESADDED"),
+                            arg_ull(added, s->entries_added),
+                            arg_cstr("MAXDELETEDID"),
+                            arg_id(deleted, &s->max_deleted_id)};
+    int n = 7;
+    if (s->idmp) {
+        long long total_added = stream_idmp_added(s);
+        setid[n++] = arg_cstr("IDMPADDED");
+        setid[n++] = arg_ll(iadded, total_added);
+        setid[n++] = arg_cstr("IDMPDUPLICATES");
+        setid[n++] = arg_ull(idups, stream_idmp_duplicates(s));
+    }
+    rw->emit(rw->ctx, n, setid);
 }
 
 void stream_rewrite(const struct object *o, const char *key, size_t len, object_emit_fn *emit, void *ctx)
@@ -379,6 +362,7 @@ void stream_rewrite(const struct object *o, const char *key, size_t len, object_
     rewrite_entries(&rw, s, ghosts);
     for (size_t i = 0; s->groups && i < s->groups->count; i++) rewrite_group(&rw, s->groups->items[i]);
     rewrite_drop_ghosts(&rw, s, ghosts);
+    stream_idmp_rewrite(s, &rw.key, emit, ctx);
     rewrite_counters(&rw, s);
     stream_index_free(ghosts, NULL);
     mem_free(rw.argv);

@@ -20,8 +20,41 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <string.h>
+
 #include "db/object.h"
+#include "types/stream.h"
 #include "types/stream_group.h"
+#include "util/numbers.h"
+
+/* Arguments of the commands streams log or emit; buffers are the caller's
+ * (ID_BUF bytes for an ID, 24 for a number). */
+#define ID_BUF 48
+
+static inline struct arg arg_cstr(const char *s)
+{
+    return (struct arg){(char *)s, strlen(s)};
+}
+
+static inline struct arg arg_str(str s)
+{
+    return (struct arg){s, str_len(s)};
+}
+
+static inline struct arg arg_id(char *buf, const struct stream_id *id)
+{
+    return (struct arg){buf, stream_id_format(buf, id)};
+}
+
+static inline struct arg arg_ll(char *buf, long long v)
+{
+    return (struct arg){buf, format_ll(buf, v)};
+}
+
+static inline struct arg arg_ull(char *buf, unsigned long long v)
+{
+    return (struct arg){buf, format_ull(buf, v)};
+}
 
 /* IDs per logged XCLAIM or XACK. */
 #define STREAM_OPLOG_BATCH 64
@@ -60,6 +93,9 @@ void stream_oplog_consumer_created(struct request *req, const struct arg *key, c
                                    const struct stream_consumer *c);
 /* XGROUP SETID key group <last ID> ENTRIESREAD <n>: the group's position. */
 void stream_oplog_group_position(struct request *req, const struct arg *key, const struct stream_cgroup *g);
+/* An object_emit_fn that logs a command in place of the request passed as
+ * ctx (struct request *). */
+void stream_oplog_sink(void *ctx, int argc, const struct arg *argv);
 /* The command logged its whole effect (or had none): the server must not
  * log its arguments as well. */
 void stream_oplog_done(struct request *req);

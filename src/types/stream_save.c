@@ -2,7 +2,7 @@
  *
  * Layout (codec.h primitives; an id is two varints, ms then seq):
  *
- *   u8 1                                  encoding: blocks, with released entries
+ *   u8 2                                  encoding: blocks, released entries, IDMP
  *   varint length, varint entries-added
  *   id last-id, id first-id, id max-deleted-id
  *   varint blocks, then per block:
@@ -16,9 +16,11 @@
  *       id, svarint delivery-time, varint delivery-count,
  *       varint owner (its consumer's position above + 1; 0: released by XNACK)
  *     varint released, then the released entries' IDs in release order
+ *   the IDMP state (stream_idmp_save)
  *
- * Encoding 0 (files written before XNACK) is the same without the released
- * list, with owner being the consumer's position itself.
+ * Encoding 1 (files written before idempotent production) is the same
+ * without the IDMP state; encoding 0 (before XNACK) also without the
+ * released list, with owner being the consumer's position itself.
  *
  * Loading copies each block with one memcpy and checks it
  * (stream_block_validate) before the stream can decode it; then the blocks
@@ -31,11 +33,13 @@
 
 #include "types/stream.h"
 #include "types/stream_group.h"
+#include "types/stream_idmp.h"
 #include "types/stream_pel.h"
 #include "util/mem.h"
 
 #define STREAM_SAVE_BLOCKS_V0 0
-#define STREAM_SAVE_BLOCKS 1
+#define STREAM_SAVE_BLOCKS_V1 1
+#define STREAM_SAVE_BLOCKS 2
 /* Least bytes each item of a counted list takes in the file. */
 #define MIN_BLOCK_BYTES 7
 #define MIN_GROUP_BYTES 6
@@ -105,6 +109,7 @@ void stream_save(const struct object *o, struct codec_out *out)
     size_t groups = stream_group_count(s);
     codec_put_varint(out, groups);
     for (size_t i = 0; i < groups; i++) save_group(out, s->groups->items[i]);
+    stream_idmp_save(s, out);
 }
 
 /* ---- loading ---- */
@@ -251,8 +256,7 @@ static bool load_stream(struct codec_in *in, struct stream *s)
     unsigned tag;
     uint64_t blocks;
     if (!codec_get_u8(in, &tag)) return false;
-    if (tag != STREAM_SAVE_BLOCKS && tag != STREAM_SAVE_BLOCKS_V0)
-        return codec_fail(in, "unknown stream encoding %u", tag);
+    if (tag > STREAM_SAVE_BLOCKS) return codec_fail(in, "unknown stream encoding %u", tag);
     if (!codec_get_varint(in, &s->length) || !codec_get_varint(in, &s->entries_added) || !get_id(in, &s->last_id) ||
         !get_id(in, &s->first_id) || !get_id(in, &s->max_deleted_id) ||
         !codec_get_count(in, MIN_BLOCK_BYTES, &blocks))
@@ -263,7 +267,8 @@ static bool load_stream(struct codec_in *in, struct stream *s)
     if (seen.live != s->length) return codec_fail(in, "corrupt stream: its blocks do not hold its length");
     if (seen.any && stream_id_cmp(&seen.last_live, &s->last_id) > 0)
         return codec_fail(in, "corrupt stream: an entry lies past its last ID");
-    return load_groups(in, s, tag == STREAM_SAVE_BLOCKS_V0);
+    if (!load_groups(in, s, tag == STREAM_SAVE_BLOCKS_V0)) return false;
+    return tag < STREAM_SAVE_BLOCKS || stream_idmp_load(in, s);
 }
 
 struct object *stream_load(struct codec_in *in)

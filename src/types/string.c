@@ -198,7 +198,7 @@ static void string_set(struct request *req, struct arg *key, struct arg *value, 
         if (old) reply_string_object(req->out, old);
         else reply_null(req->out);
     }
-    db_set(req->db, key->ptr, key->len, object_string(value->ptr, value->len), flags & SET_KEEPTTL);
+    db_overwrite(req->db, key->ptr, key->len, object_string(value->ptr, value->len), flags & SET_KEEPTTL);
     key_changed(req, key->ptr, key->len, NOTIFY_STRING, "set");
     if (when > 0) {
         db_set_expire(req->db, key->ptr, key->len, when);

@@ -14,6 +14,7 @@ void types_init(void)
     object_register_type(OBJ_STRING, &string_ops);
     list_type_register();
     hash_type_register();
+    hash_expiry_init();
     set_type_register();
     stream_type_register();
     zset_type_register();

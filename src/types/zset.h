@@ -96,6 +96,11 @@ void zset_reply_score(struct request *req, double score);
 /* Replies one member, with its score when withscores; as a [member, score]
  * pair when `pair` (RESP3's shape for scored lists). */
 void zset_reply_member(struct request *req, const char *member, size_t len, double score, bool withscores, bool pair);
+/* ZADD's work once scores are parsed: adds n members, the i-th being
+ * argv[first + stride*i] with scores[i], to the set at argv[1] (created when
+ * missing) under ZSET_IN_* flags, reports "zadd"/"zincr" and replies as
+ * ZADD (ch: changed members count too) or, with INCR, ZINCRBY. */
+void zset_add_scored(struct request *req, const double *scores, int first, int stride, int n, int flags, bool ch);
 /* After n members left the set o under key: reports `event`, then deletes
  * the key (reporting "del") when the set is empty. o may be freed. */
 void zset_removed(struct request *req, const struct arg *key, struct object *o, const char *event, long long n);

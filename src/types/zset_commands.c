@@ -82,7 +82,7 @@ void zset_store_result(struct request *req, const struct arg *dst, struct object
         reply_int(req->out, 0);
         return;
     }
-    db_set(req->db, dst->ptr, dst->len, result, false);
+    db_overwrite(req->db, dst->ptr, dst->len, result, false);
     key_changed(req, dst->ptr, dst->len, NOTIFY_ZSET, event);
     reply_int(req->out, (long long)n);
 }
@@ -240,13 +240,19 @@ static bool parse_scores(struct request *req, int first, double *scores, int pai
  * and replies as ZADD (ch: count changes too) or, with INCR, ZINCRBY. */
 static void zadd_pairs(struct request *req, int first, int flags, bool ch)
 {
-    struct arg *key = &req->argv[1];
     int pairs = (req->argc - first) / 2;
-    bool incr = flags & ZSET_IN_INCR;
     double small[16];
     double *scores = pairs <= 16 ? small : mem_alloc(sizeof(double) * (size_t)pairs);
+    if (parse_scores(req, first, scores, pairs)) zset_add_scored(req, scores, first + 1, 2, pairs, flags, ch);
+    if (scores != small) mem_free(scores);
+}
+
+void zset_add_scored(struct request *req, const double *scores, int first, int stride, int n, int flags, bool ch)
+{
+    struct arg *key = &req->argv[1];
+    bool incr = flags & ZSET_IN_INCR;
     struct object *o;
-    if (!parse_scores(req, first, scores, pairs) || !zset_lookup(req, key, true, &o)) goto done;
+    if (!zset_lookup(req, key, true, &o)) return;
     long long added = 0, updated = 0;
     double result = 0;
     bool refused = false;
@@ -256,18 +262,18 @@ static void zadd_pairs(struct request *req, int first, int flags, bool ch)
             goto reply;
         }
         size_t longest = 0;
-        for (int i = 0; i < pairs; i++)
-            if (req->argv[first + 2 * i + 1].len > longest) longest = req->argv[first + 2 * i + 1].len;
-        o = zset_object_create((size_t)pairs, longest);
+        for (int i = 0; i < n; i++)
+            if (req->argv[first + stride * i].len > longest) longest = req->argv[first + stride * i].len;
+        o = zset_object_create((size_t)n, longest);
         db_add(req->db, key->ptr, key->len, o);
     }
-    for (int i = 0; i < pairs; i++) {
-        struct arg *m = &req->argv[first + 2 * i + 1];
+    for (int i = 0; i < n; i++) {
+        struct arg *m = &req->argv[first + stride * i];
         int out = zset_object_add(o, scores[i], m->ptr, m->len, flags, &result);
         if (out & ZSET_OUT_NAN) {
             /* only INCR (a single pair on an existing member) gets here */
             reply_error(req->out, ERR_NAN_SCORE);
-            goto done;
+            return;
         }
         if (out & ZSET_OUT_ADDED) added++;
         if (out & ZSET_OUT_UPDATED) updated++;
@@ -281,8 +287,6 @@ reply:
     if (!incr) reply_int(req->out, ch ? added + updated : added);
     else if (refused) reply_null(req->out);
     else zset_reply_score(req, result);
-done:
-    if (scores != small) mem_free(scores);
 }
 
 static void cmd_zadd(struct request *req)

@@ -8,6 +8,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Big-endian 32-bit words, as the SHA digests read and write them. */
+static inline uint32_t bits_load_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static inline void bits_store_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
 /* Set bits among bits first..last (inclusive) of p; the caller guarantees
  * first <= last and that both lie inside p. */
 uint64_t bits_count(const uint8_t *p, uint64_t first, uint64_t last);

@@ -5,22 +5,11 @@
 
 #include <string.h>
 
+#include "util/bits.h"
+
 static uint32_t rotl(uint32_t x, unsigned n)
 {
     return (x << n) | (x >> (32 - n));
-}
-
-static uint32_t load_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-static void store_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
 }
 
 /* The step function and constant for step t (0..79). */
@@ -45,7 +34,7 @@ static uint32_t step_f(int t, uint32_t b, uint32_t c, uint32_t d, uint32_t *k)
 static void sha1_block(uint32_t h[5], const uint8_t block[64])
 {
     uint32_t w[80];
-    for (int t = 0; t < 16; t++) w[t] = load_be32(block + 4 * t);
+    for (int t = 0; t < 16; t++) w[t] = bits_load_be32(block + 4 * t);
     for (int t = 16; t < 80; t++) w[t] = rotl(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 1);
     uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
     for (int t = 0; t < 80; t++) {
@@ -110,10 +99,10 @@ void sha1_final(struct sha1_ctx *ctx, uint8_t digest[SHA1_DIGEST_SIZE])
         ctx->used = 0;
     }
     memset(ctx->block + ctx->used, 0, 56 - ctx->used);
-    store_be32(ctx->block + 56, (uint32_t)(bits >> 32));
-    store_be32(ctx->block + 60, (uint32_t)bits);
+    bits_store_be32(ctx->block + 56, (uint32_t)(bits >> 32));
+    bits_store_be32(ctx->block + 60, (uint32_t)bits);
     sha1_block(ctx->h, ctx->block);
-    for (int i = 0; i < 5; i++) store_be32(digest + 4 * i, ctx->h[i]);
+    for (int i = 0; i < 5; i++) bits_store_be32(digest + 4 * i, ctx->h[i]);
 }
 
 void sha1_hex(const void *data, size_t len, char out[SHA1_HEX_SIZE])

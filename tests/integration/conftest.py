@@ -292,6 +292,14 @@ def raw(server):
 
 
 @pytest.fixture
+def raw_flushed(r, server):
+    """A raw connection to a server emptied first (through r)."""
+    conn = server.raw()
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
 def fresh_server():
     """A server of the test's own, for tests that change configuration or
     kill connections."""

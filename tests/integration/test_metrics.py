@@ -174,9 +174,21 @@ def test_password_is_required_when_the_server_has_one():
         assert resp.status == 401
         samples, _ = scrape(proc.http_port, headers={"Authorization": "Bearer s3cret"})
         assert value(samples, "redis_up") == 1
-        good = base64.b64encode(b"prometheus:s3cret").decode()
+        good = base64.b64encode(b"default:s3cret").decode()
         samples, _ = scrape(proc.http_port, headers={"Authorization": "Basic " + good})
         assert value(samples, "redis_up") == 1
+        # Basic auth is a user name and password pair checked against the ACL users
+        stranger = base64.b64encode(b"prometheus:s3cret").decode()
+        resp, _ = get(proc.http_port, headers={"Authorization": "Basic " + stranger})
+        assert resp.status == 401
+        import redis
+        r = redis.Redis(port=proc.port, password="s3cret")
+        r.execute_command("ACL", "SETUSER", "prometheus", "on", ">scrape", "+info")
+        samples, _ = scrape(proc.http_port, headers={"Authorization": "Basic " + base64.b64encode(b"prometheus:scrape").decode()})
+        assert value(samples, "redis_up") == 1
+        r.execute_command("ACL", "SETUSER", "prometheus", "off")
+        resp, _ = get(proc.http_port, headers={"Authorization": "Basic " + base64.b64encode(b"prometheus:scrape").decode()})
+        assert resp.status == 401
     finally:
         proc.stop()
 

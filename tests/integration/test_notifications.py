@@ -391,6 +391,9 @@ def test_a_excludes_new_and_keymiss(r, notify, watcher):
     # Redis shows "AKE" here, dropping n (so CONFIG REWRITE would lose it);
     # Runnel keeps it, in the place Redis gives it without A.
     ("KEAn", "AnKE"),
+    ("KEoc", "ocKE"),
+    ("cAo", "Aoc"),
+    ("gcnoK", "gnocK"),
 ])
 def test_config_round_trip(r, notify, given, shown):
     notify(given)
@@ -406,7 +409,7 @@ def test_config_rejects_unknown_class(server, r, notify, bad):
     assert c.call("CONFIG", "SET", "notify-keyspace-events", bad) == (
         "error",
         "ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class "
-        "character. Use 'Ag$lshzxeKEtmdn'.")
+        "character. Use 'Ag$lshzxeKEtmdnoc'.")
     c.close()
     assert r.config_get("notify-keyspace-events") == {"notify-keyspace-events": "xK"}
 
@@ -420,3 +423,99 @@ def test_config_on_command_line(fresh_server):
     assert w.collect(r) == both("k", "set")
     w.close()
     r.close()
+
+
+# ---- overwritten and type_changed (Redis 8.2; flags o and c, outside A) ----
+
+
+def test_overwrite_events_for_whole_value_replacements(r, notify, watcher):
+    notify("KEoc")
+    r.set("s", "1")             # new key: nothing
+    r.set("s", "2")             # string over string
+    r.rpush("l", "a")
+    r.set("l", "x")             # string over list
+    r.mset({"s": "3", "m": "4"})
+    r.getset("s", "5")
+    r.sadd("a", "1", "2")
+    r.sadd("b", "2")
+    r.sunionstore("s", "a", "b")  # set over string
+    r.zadd("z", {"m": 1})
+    r.zunionstore("a", ["z"])     # zset over set
+    r.rpush("src", "3", "1", "2")
+    r.sort("src", store="z")      # list over zset
+    r.set("b1", "a")
+    r.bitop("OR", "z", "b1")      # string over list
+    assert watcher.collect(r) == expand([
+        ("s", "overwritten"),
+        ("l", "overwritten"), ("l", "type_changed"),
+        ("s", "overwritten"),
+        ("s", "overwritten"),
+        ("s", "overwritten"), ("s", "type_changed"),
+        ("a", "overwritten"), ("a", "type_changed"),
+        ("z", "overwritten"), ("z", "type_changed"),
+        ("z", "overwritten"), ("z", "type_changed"),
+    ])
+
+
+def test_changes_inside_a_value_are_not_overwrites(r, notify, watcher):
+    r.set("s", "1")
+    r.rpush("l", "a")
+    r.sadd("st", "a", "b", "c")
+    notify("KEoc")
+    r.incr("s")
+    r.append("s", "x")
+    r.setrange("s", 0, "y")
+    r.incrbyfloat("f", 1.5)
+    r.incrbyfloat("f", 1.5)
+    r.rpush("l", "b")
+    r.sadd("st", "d")
+    r.spop("st", 2)
+    r.setnx("s", "z")
+    r.set("s", "z", nx=True)
+    r.rename("st", "fresh")       # onto a missing key
+    assert watcher.collect(r) == []
+
+
+def test_overwrite_events_order_with_the_commands_own(r, notify, watcher):
+    r.set("s", "1")
+    r.rpush("l", "a")
+    r.sadd("st", "x")
+    notify("KEA" + "oc")
+    r.set("s", "2")
+    r.rename("l", "s")            # list onto string: after rename_to
+    r.copy("st", "s", replace=True)  # set onto list: after copy_to
+    dumped = r.dump("st")
+    r.restore("s", 0, dumped, replace=True)  # set onto set: before restore
+    r.set("s", "x")
+    assert watcher.collect(r) == expand([
+        ("s", "overwritten"), ("s", "set"),
+        ("l", "rename_from"), ("s", "rename_to"), ("s", "overwritten"), ("s", "type_changed"),
+        ("s", "copy_to"), ("s", "overwritten"), ("s", "type_changed"),
+        ("s", "overwritten"), ("s", "restore"),
+        ("s", "overwritten"), ("s", "type_changed"), ("s", "set"),
+    ])
+
+
+def test_overwrite_classes_are_separate(r, notify, watcher):
+    r.rpush("l", "a")
+    notify("Ko")
+    r.set("l", "x")
+    r.rpush("m", "a")
+    notify("Ec")
+    r.set("m", "x")
+    notify("KEA")
+    r.set("m", "y")
+    assert watcher.collect(r) == [("__keyspace@0__:l", "overwritten"), ("__keyevent@0__:type_changed", "m"),
+                                  ("__keyspace@0__:m", "set"), ("__keyevent@0__:set", "m")]
+
+
+def test_overwrite_events_resp3(server, r, notify):
+    w = Watcher(server, resp=3)
+    try:
+        r.set("k", "1")
+        notify("KEoc")
+        r.zadd("k2", {"a": 1})
+        r.set("k2", "v")
+        assert w.collect(r) == expand([("k2", "overwritten"), ("k2", "type_changed")])
+    finally:
+        w.close()

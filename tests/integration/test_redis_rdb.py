@@ -729,3 +729,24 @@ def test_migrate_from_runnel_into_redis_with_redis_payloads(env):
         got = canonical(o, k)
         assert got[:2] == want[k][:2], k
         assert (got[2] == -1) == (want[k][2] == -1) and abs(got[2] - want[k][2]) < 2000, k
+
+
+def test_hash_field_deadlines_left_out_for_redis(env):
+    """Redis 7.0 has no hash field expiry: a hash with field deadlines goes
+    to it with its live fields and without their deadlines (logged), and
+    HEXPIRE drops a Redis replica's link into a full resync."""
+    dst = env.runnel(None, "--repl-diskless-sync-delay", "0", "--dump-payload-format", "redis")
+    b = dst.client()
+    b.hset("h", mapping={"keep": "1", "ttl": "2", "gone": "3"})
+    b.execute_command("HPEXPIRE", "h", 600000, "FIELDS", 1, "ttl")
+    b.execute_command("HPEXPIRE", "h", 100, "FIELDS", 1, "gone")
+    time.sleep(0.2)
+    r = env.redis().client()
+    r.restore("h", 0, b.dump("h"))
+    assert r.hgetall("h") == {b"keep": b"1", b"ttl": b"2"}
+    assert "deadlines are left out" in open(dst.log_path).read()
+    rep = env.redis("--replicaof", "127.0.0.1", str(dst.port)).client()
+    wait_for(lambda: rep.info("replication")["master_link_status"] == "up", what="the link")
+    assert rep.hgetall("h") == {b"keep": b"1", b"ttl": b"2"}
+    b.execute_command("HEXPIRE", "h", 1000, "FIELDS", 1, "keep")  # logged as HPEXPIREAT
+    wait_for(lambda: "not Runnel and can't apply HPEXPIREAT" in open(dst.log_path).read(), what="the refusal")

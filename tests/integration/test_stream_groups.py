@@ -431,7 +431,7 @@ def test_xinfo_stream_full(r, raw):
     raw.call("XREADGROUP", "GROUP", "g2", "Charlie", "COUNT", "4", "STREAMS", "x", ">")
     raw.call("XDEL", "x", "103")
     full = raw.call("XINFO", "STREAM", "x", "FULL")
-    assert len(full) == 18
+    assert len(full) == 30  # 9 fields of Redis 7.2 and the 6 IDMP fields of Redis 8.6
     info = pairs(full)
     assert info["length"] == 4 and info["entries-added"] == 5 and info["max-deleted-entry-id"] == b"103-0"
     assert ids(info["entries"]) == [b"100-0", b"101-0", b"102-0", b"104-0"]
@@ -449,7 +449,8 @@ def test_xinfo_stream_full(r, raw):
     assert len(pairs(short["groups"][1])["pending"]) == 1
     brief = pairs(raw.call("XINFO", "STREAM", "x"))
     assert list(brief) == ["length", "radix-tree-keys", "radix-tree-nodes", "last-generated-id",
-                           "max-deleted-entry-id", "entries-added", "recorded-first-entry-id", "groups",
+                           "max-deleted-entry-id", "entries-added", "recorded-first-entry-id", "idmp-duration",
+                           "idmp-maxsize", "pids-tracked", "iids-tracked", "iids-added", "iids-duplicates", "groups",
                            "first-entry", "last-entry"]
     assert brief["groups"] == 2 and brief["first-entry"] == [b"100-0", [b"a", b"1"]]
     assert brief["last-entry"] == [b"104-0", [b"f", b"1"]]

@@ -587,3 +587,146 @@ def test_fatal_count_stays_at_its_maximum(aof_servers):
     assert raw.call("XPENDING", "x", "g", "-", "+", "10")[0][3] == 9223372036854775807
     raw.close()
     check_reloads(srv, aof_servers, "x", ["g"])
+
+
+# ---- MAXCOUNT / MAXSIZE (Redis 8.10) ----
+
+
+@pytest.fixture
+def three(r, raw):
+    """Streams a, b, c with 3 entries each (1-0..3-0, fields f/v)."""
+    for k in ("a", "b", "c"):
+        for i in range(1, 4):
+            raw.call("XADD", k, "%d-0" % i, "f", "v")
+    return raw
+
+
+def counts(reply):
+    return [(k, len(v)) for k, v in reply]
+
+
+# One entry [1-0, [f, v]] is *2 $3 1-0 *2 $1 f $1 v: 31 bytes.
+ENTRY = 31
+
+
+def test_maxcount_caps_entries_across_streams(three):
+    raw = three
+    reply = raw.call("XREAD", "COUNT", "2", "MAXCOUNT", "3", "STREAMS", "a", "b", "c", "0", "0", "0")
+    assert counts(reply) == [(b"a", 2), (b"b", 1)]
+    reply = raw.call("XREAD", "MAXCOUNT", "4", "STREAMS", "a", "b", "c", "0", "0", "0")
+    assert counts(reply) == [(b"a", 3), (b"b", 1)]
+    assert ids(reply[1][1]) == [b"1-0"]
+    # empty or missing streams take nothing from the budget
+    reply = raw.call("XREAD", "MAXCOUNT", "2", "STREAMS", "none", "c", "a", "0", "2-0", "0")
+    assert counts(reply) == [(b"c", 1), (b"a", 1)]
+    # with enough budget, the same as without
+    assert raw.call("XREAD", "MAXCOUNT", "100", "STREAMS", "a", "b", "0", "0") == raw.call(
+        "XREAD", "STREAMS", "a", "b", "0", "0")
+    assert raw.call("XREAD", "MAXCOUNT", "5", "STREAMS", "a", "3-0") is None
+
+
+def test_maxsize_caps_reply_bytes_but_always_gives_one_entry(three):
+    raw = three
+    assert counts(raw.call("XREAD", "MAXSIZE", "1", "STREAMS", "a", "b", "0", "0")) == [(b"a", 1)]
+    assert counts(raw.call("XREAD", "MAXSIZE", str(2 * ENTRY), "STREAMS", "a", "0")) == [(b"a", 2)]
+    assert counts(raw.call("XREAD", "MAXSIZE", str(2 * ENTRY - 1), "STREAMS", "a", "0")) == [(b"a", 1)]
+    # a stream whose first entry does not fit is left out, and the ones after it too
+    reply = raw.call("XREAD", "MAXSIZE", str(4 * ENTRY), "STREAMS", "a", "b", "c", "0", "0", "0")
+    assert counts(reply) == [(b"a", 3), (b"b", 1)]
+    raw.call("XADD", "big", "1-0", "f", "x" * 100)
+    reply = raw.call("XREAD", "MAXSIZE", str(ENTRY), "STREAMS", "a", "big", "c", "2-0", "0", "0")
+    assert counts(reply) == [(b"a", 1)]
+    # both limits: whichever is reached first
+    assert counts(raw.call("XREAD", "MAXCOUNT", "2", "MAXSIZE", "1000", "STREAMS", "a", "0")) == [(b"a", 2)]
+    assert counts(raw.call("XREAD", "MAXCOUNT", "3", "MAXSIZE", str(ENTRY), "STREAMS", "a", "0")) == [(b"a", 1)]
+
+
+def test_maxcount_resp3(server, three, raw3):
+    reply = raw3.call("XREAD", "COUNT", "1", "MAXCOUNT", "2", "STREAMS", "a", "b", "c", "0", "0", "0")
+    assert reply == {"a": [[b"1-0", [b"f", b"v"]]], "b": [[b"1-0", [b"f", b"v"]]]}
+    raw3.call("XGROUP", "CREATE", "a", "g", "0")
+    reply = raw3.call("XREADGROUP", "GROUP", "g", "c1", "MAXSIZE", "1", "STREAMS", "a", ">")
+    assert reply == {"a": [[b"1-0", [b"f", b"v"]]]}
+
+
+def test_xreadgroup_skipped_entries_stay_undelivered(three):
+    raw = three
+    for k in ("a", "b"):
+        raw.call("XGROUP", "CREATE", k, "g", "0")
+    reply = raw.call("XREADGROUP", "GROUP", "g", "c1", "MAXCOUNT", "4", "STREAMS", "a", "b", ">", ">")
+    assert counts(reply) == [(b"a", 3), (b"b", 1)]
+    assert raw.call("XPENDING", "b", "g")[0] == 1
+    groups = raw.call("XINFO", "GROUPS", "b")[0]
+    assert groups[groups.index(b"last-delivered-id") + 1] == b"1-0"
+    # the next read gets the rest of b
+    reply = raw.call("XREADGROUP", "GROUP", "g", "c1", "MAXSIZE", "1", "STREAMS", "a", "b", ">", ">")
+    assert counts(reply) == [(b"b", 1)] and ids(reply[0][1]) == [b"2-0"]
+    assert raw.call("XPENDING", "b", "g")[0] == 2
+    # history reads (explicit ID) are capped the same way
+    reply = raw.call("XREADGROUP", "GROUP", "g", "c1", "MAXCOUNT", "2", "STREAMS", "a", "b", "0", "0")
+    assert counts(reply) == [(b"a", 2)]
+
+
+def test_maxcount_with_claim(three):
+    raw = three
+    raw.call("XGROUP", "CREATE", "a", "g", "0")
+    raw.call("XREADGROUP", "GROUP", "g", "old", "COUNT", "2", "STREAMS", "a", ">")
+    reply = raw.call("XREADGROUP", "GROUP", "g", "new", "MAXCOUNT", "1", "CLAIM", "0", "STREAMS", "a", ">")
+    assert [e[0] for e in reply[0][1]] == [b"1-0"] and len(reply[0][1][0]) == 4
+    # 2-0 is still old's; 3-0 was not delivered
+    pel = pending(raw, "a", "g")
+    assert pel == [(b"1-0", b"new", 2), (b"2-0", b"old", 1)]
+    # a claimed entry counts its two numbers: [1-0, [f, v], idle, 1] no longer fits with another
+    reply = raw.call("XREADGROUP", "GROUP", "g", "new", "MAXSIZE", str(2 * ENTRY), "CLAIM", "0",
+                     "STREAMS", "a", ">")
+    assert len(reply[0][1]) == 1
+
+
+def test_blocked_reads_respect_the_caps(server, r, raw):
+    raw.call("XADD", "a", "1-0", "f", "v")
+    raw.call("XGROUP", "CREATE", "a", "g", "$")
+    w1, w2 = server.raw(), server.raw()
+    try:
+        w1.command("XREAD", "BLOCK", "5000", "MAXCOUNT", "2", "STREAMS", "a", "$")
+        w2.command("XREADGROUP", "GROUP", "g", "c", "BLOCK", "5000", "MAXSIZE", "1", "STREAMS", "a", ">")
+        from conftest import wait_blocked
+        wait_blocked(r, 2)
+        raw.call("MULTI")
+        for i in range(2, 6):
+            raw.call("XADD", "a", "%d-0" % i, "f", "v")
+        raw.call("EXEC")
+        assert ids(w1.read_reply()[0][1]) == [b"2-0", b"3-0"]
+        assert ids(w2.read_reply()[0][1]) == [b"2-0"]
+        assert raw.call("XPENDING", "a", "g")[0] == 1
+    finally:
+        w1.close()
+        w2.close()
+
+
+def test_maxcount_maxsize_errors(three):
+    raw = three
+    for opt in ("MAXCOUNT", "MAXSIZE"):
+        for cmd in (("XREAD",), ("XREADGROUP", "GROUP", "g", "c")):
+            for bad in ("0", "-1"):
+                assert raw.call(*cmd, opt, bad, "STREAMS", "a", "0") == (
+                    "error", "ERR %s must be a positive integer" % opt)
+            assert raw.call(*cmd, opt, "x", "STREAMS", "a", "0") == (
+                "error", "ERR value is not an integer or out of range")
+    assert raw.call("XREAD", "COUNT", "3", "MAXCOUNT", "2", "STREAMS", "a", "0") == (
+        "error", "ERR MAXCOUNT must be greater than or equal to COUNT")
+    assert counts(raw.call("XREAD", "COUNT", "2", "MAXCOUNT", "2", "STREAMS", "a", "0")) == [(b"a", 2)]
+    assert raw.call("XREAD", "MAXCOUNT", "STREAMS", "a", "0")[0] == "error"
+
+
+def test_capped_group_reads_replay(aof_servers):
+    srv = RunnelProcess("--appendonly", "yes")
+    aof_servers.append(srv)
+    raw = srv.raw()
+    for k in ("x", "y"):
+        for i in range(1, 11):
+            raw.call("XADD", k, "%d-0" % i, "n", str(i))
+        raw.call("XGROUP", "CREATE", k, "g", "0")
+    raw.call("XREADGROUP", "GROUP", "g", "a", "COUNT", "4", "MAXCOUNT", "6", "STREAMS", "x", "y", ">", ">")
+    raw.call("XREADGROUP", "GROUP", "g", "b", "MAXSIZE", "100", "CLAIM", "0", "STREAMS", "y", "x", ">", ">")
+    raw.close()
+    check_reloads(srv, aof_servers, "x", ["g"])

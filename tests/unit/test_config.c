@@ -384,7 +384,7 @@ Test(config, file_error_reasons)
                ":1: Invalid client class specified in buffer limit configuration.");
     load_fails("client-output-buffer-limit normal 1 2\n",
                ":1: Wrong number of arguments in buffer limit configuration.");
-    load_fails("notify-keyspace-events Q\n", ":1: Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+    load_fails("notify-keyspace-events Q\n", ":1: Invalid event class character. Use 'Ag$lshzxeKEtmdnoc'.");
     load_fails("dir /nonexistent/runnel\n", ":1: No such file or directory");
     load_fails("dbfilename a/b.rdb\n", ":1: dbfilename can't be a path, just a filename");
     load_fails("daemonize yes\n", ":1: Runnel does not daemonize: run it under a service manager instead");

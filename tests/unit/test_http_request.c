@@ -105,27 +105,86 @@ Test(http_request, enforces_the_limits)
     cr_assert_str_eq(reason, "Bad Request");
 }
 
-static bool auth(const char *header, const char *password)
+/* Users for the checks: default with password "pw", and worker with "wpw". */
+static bool verify(const char *user, size_t ulen, const char *pass, size_t plen)
 {
-    return http_auth_check(header, header ? strlen(header) : 0, password);
+    if (ulen == 7 && !memcmp(user, "default", 7)) return plen == 2 && !memcmp(pass, "pw", 2);
+    if (ulen == 6 && !memcmp(user, "worker", 6)) return plen == 3 && !memcmp(pass, "wpw", 3);
+    return false;
 }
 
-Test(http_auth, accepts_the_password_as_bearer_or_basic)
+static bool auth(const char *header, bool open)
 {
-    cr_assert(auth(NULL, NULL), "no password: everything passes");
-    cr_assert(auth(NULL, ""));
-    cr_assert_not(auth(NULL, "pw"));
-    cr_assert(auth("Bearer pw", "pw"));
-    cr_assert(auth("bearer pw", "pw"));
-    cr_assert_not(auth("Bearer pw2", "pw"));
-    cr_assert_not(auth("Bearer p", "pw"));
-    cr_assert_not(auth("Bearer ", "pw"));
-    cr_assert_not(auth("Bearerpw", "pw"));
-    cr_assert(auth("Basic ZGVmYXVsdDpwdw==", "pw"), "default:pw");
-    cr_assert(auth("Basic YW55b25lOnB3", "pw"), "anyone:pw");
-    cr_assert(auth("Basic OnB3", "pw"), ":pw");
-    cr_assert_not(auth("Basic ZGVmYXVsdDpwdzI=", "pw"), "default:pw2");
-    cr_assert_not(auth("Basic cHc=", "pw"), "no colon");
-    cr_assert_not(auth("Basic !!!!", "pw"));
-    cr_assert_not(auth("Digest pw", "pw"));
+    return http_auth_check(header, header ? strlen(header) : 0, open, verify);
+}
+
+Test(http_auth, checks_bearer_and_basic_pairs_against_the_users)
+{
+    cr_assert(auth(NULL, true), "default user without a password: everything passes");
+    cr_assert_not(auth(NULL, false));
+    cr_assert(auth("Bearer pw", false));
+    cr_assert(auth("bearer pw", false));
+    cr_assert_not(auth("Bearer pw2", false));
+    cr_assert_not(auth("Bearer p", false));
+    cr_assert_not(auth("Bearer ", false));
+    cr_assert_not(auth("Bearerpw", false));
+    cr_assert(auth("Basic ZGVmYXVsdDpwdw==", false), "default:pw");
+    cr_assert(auth("Basic d29ya2VyOndwdw==", false), "worker:wpw");
+    cr_assert_not(auth("Basic d29ya2VyOnB3", false), "worker:pw");
+    cr_assert_not(auth("Basic YW55b25lOnB3", false), "anyone:pw");
+    cr_assert(auth("Basic OnB3", false), ":pw is the default user");
+    cr_assert_not(auth("Basic ZGVmYXVsdDpwdzI=", false), "default:pw2");
+    cr_assert_not(auth("Basic cHc=", false), "no colon");
+    cr_assert_not(auth("Basic !!!!", false));
+    cr_assert_not(auth("Digest pw", false));
+}
+
+/* The console's fields: the query string, Host, Origin and X-CSRF-Token,
+ * each allowed once. */
+Test(http_request, keeps_query_host_origin_and_csrf_token)
+{
+    struct http_request r;
+    const char *text = "POST /api/action/ack?key=a%20b&id=1-0 HTTP/1.1\r\nHost: h:1\r\nOrigin: http://h:1\r\n"
+                       "X-CSRF-Token: abc\r\nContent-Length: 0\r\n\r\n";
+    cr_assert_eq(parse(text, &r), HTTP_PARSE_DONE);
+    cr_assert_eq(r.path_len, strlen("/api/action/ack"));
+    cr_assert_eq(r.query_len, strlen("key=a%20b&id=1-0"));
+    cr_assert(strncmp(r.query, "key=a%20b&id=1-0", r.query_len) == 0);
+    cr_assert(r.host_len == 3 && strncmp(r.host, "h:1", 3) == 0);
+    cr_assert(r.origin_len == 10 && strncmp(r.origin, "http://h:1", 10) == 0);
+    cr_assert(r.csrf_token_len == 3 && strncmp(r.csrf_token, "abc", 3) == 0);
+    cr_assert_eq(parse("GET / HTTP/1.1\r\n\r\n", &r), HTTP_PARSE_DONE);
+    cr_assert_null(r.query);
+    cr_assert_null(r.origin);
+    cr_assert_eq(parse("GET / HTTP/1.1\r\nOrigin: a\r\norigin: b\r\n\r\n", &r), HTTP_PARSE_BAD);
+    cr_assert_eq(parse("GET / HTTP/1.1\r\nX-CSRF-Token: a\r\nx-csrf-token: b\r\n\r\n", &r), HTTP_PARSE_BAD);
+}
+
+static void assert_param(const char *query, const char *name, const char *want)
+{
+    str v = http_query_param(query, strlen(query), name);
+    if (!want) {
+        cr_assert_null(v, "%s in %s", name, query);
+        return;
+    }
+    cr_assert_not_null(v, "%s in %s", name, query);
+    cr_assert_eq(str_len(v), strlen(want));
+    cr_assert(memcmp(v, want, strlen(want)) == 0, "%s in %s", name, query);
+    str_free(v);
+}
+
+Test(http_request, query_params_are_decoded)
+{
+    assert_param("key=a%20b&id=1-0", "key", "a b");
+    assert_param("key=a%20b&id=1-0", "id", "1-0");
+    assert_param("key=a+b", "key", "a b");
+    assert_param("k=%28%29%3d%3D", "k", "()==");
+    assert_param("kk=1&k=2", "k", "2");
+    assert_param("k", "k", "");
+    assert_param("k=", "k", "");
+    assert_param("a=1", "k", NULL);
+    assert_param("k=%2", "k", NULL);
+    assert_param("k=%zz", "k", NULL);
+    assert_param("k=%", "k", NULL);
+    assert_param("", "k", NULL);
 }

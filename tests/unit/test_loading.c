@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "persistence/loading.h"
-#include "server/event_loop.h"
+#include "net/event_loop.h"
 #include "server/server.h"
 
 /* Defined by main.c in the server binary. */

@@ -87,15 +87,16 @@ Test(repl_buffer, cursors_read_what_was_appended_across_blocks)
     repl_cursor_seek(&c, 1000 + 95000);
     char got[300000];
     size_t n = 0;
+    struct net_conn *conn = net_conn_create(NULL, sv[0], false);
     while (repl_cursor_pending(&c) > 0) {
-        ssize_t w = repl_cursor_write(&c, sv[0]);
+        ssize_t w = repl_cursor_write(&c, conn);
         cr_assert_gt(w, 0);
         while (n < (size_t)(c.pos - 1000 - 95000)) n += (size_t)read(sv[1], got + n, sizeof(got) - n);
     }
     cr_assert_eq(n, 300000 - 95000);
     cr_assert_eq(got[0], 'a' + 9);      /* byte 95000 is in the tenth chunk */
     cr_assert_eq(got[n - 1], 'a' + 29 % 26);
-    close(sv[0]);
+    net_conn_close(conn); /* closes sv[0] */
     close(sv[1]);
 }
 

@@ -20,12 +20,13 @@ static char *drain(struct outbuf *o, size_t *len)
     size_t expected = o->pending;
     size_t cap = expected + 1, got = 0;
     char *buf = malloc(cap);
+    struct net_conn *conn = net_conn_create(NULL, sv[0], false);
     while (o->pending > 0) {
-        cr_assert(outbuf_write_fd(o, sv[0]) >= 0);
+        cr_assert(outbuf_write_conn(o, conn) >= 0);
         ssize_t n;
         while (got < expected && (n = read(sv[1], buf + got, cap - got)) > 0) got += (size_t)n;
     }
-    close(sv[0]);
+    net_conn_close(conn); /* closes sv[0] */
     close(sv[1]);
     buf[got] = '\0';
     *len = got;

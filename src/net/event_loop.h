@@ -1,8 +1,8 @@
 /* event_loop: epoll readiness for file descriptors plus a timer heap, with a
  * hook that runs before every sleep (where replies are flushed and the AOF
  * is written). Single-threaded: every callback runs on the loop's thread. */
-#ifndef RUNNEL_SERVER_EVENT_LOOP_H
-#define RUNNEL_SERVER_EVENT_LOOP_H
+#ifndef RUNNEL_NET_EVENT_LOOP_H
+#define RUNNEL_NET_EVENT_LOOP_H
 
 #include <stdbool.h>
 #include <stdint.h>

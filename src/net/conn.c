@@ -1,0 +1,199 @@
+/* conn: what every connection type shares, and the plain TCP type. */
+#include "net/conn.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net/event_loop.h"
+#include "net/tls.h"
+#include "util/mem.h"
+
+/* ---- shared by the types ---- */
+
+void net_conn_enter(struct net_conn *c)
+{
+    c->in_handler++;
+}
+
+bool net_conn_leave(struct net_conn *c)
+{
+    if (--c->in_handler > 0 || !c->closing) return true;
+    c->type->free(c);
+    return false;
+}
+
+int net_conn_watch_mask(struct net_conn *c, int mask, void (*cb)(struct event_loop *, int, void *, int))
+{
+    if (c->fd < 0) return 0;
+    int now = event_loop_mask(c->loop, c->fd);
+    if (now & ~mask) event_loop_unwatch(c->loop, c->fd, now & ~mask);
+    if ((mask & ~now) && event_loop_watch(c->loop, c->fd, mask & ~now, cb, c) < 0) return -1;
+    return 0;
+}
+
+int net_conn_set_read_handler(struct net_conn *c, net_conn_fn *fn)
+{
+    c->on_read = fn;
+    return c->type->update_events(c);
+}
+
+int net_conn_set_write_handler(struct net_conn *c, net_conn_fn *fn)
+{
+    c->on_write = fn;
+    return c->type->update_events(c);
+}
+
+ssize_t net_conn_write(struct net_conn *c, const void *buf, size_t len)
+{
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+    return c->type->writev(c, &iov, 1);
+}
+
+void net_conn_accept(struct net_conn *c, net_conn_fn *on_open)
+{
+    c->on_open = on_open;
+    c->type->accept(c);
+}
+
+int net_conn_connect(struct net_conn *c, const char *host, int port, net_conn_fn *on_open)
+{
+    c->on_open = on_open;
+    return c->type->connect(c, host, port);
+}
+
+void net_conn_close(struct net_conn *c)
+{
+    if (c->in_handler > 0) {
+        c->closing = true;
+        c->on_read = c->on_write = c->on_open = NULL;
+        if (c->fd >= 0) event_loop_unwatch(c->loop, c->fd, EV_READ | EV_WRITE);
+        return;
+    }
+    c->type->free(c);
+}
+
+void net_conn_process_pending(void)
+{
+    net_tls_process_pending();
+}
+
+int net_tcp_start_connect(struct net_conn *c, const char *host, int port)
+{
+    char portstr[16];
+    snprintf(portstr, sizeof(portstr), "%d", port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *res;
+    if (getaddrinfo(host, portstr, &hints, &res) != 0) {
+        c->error = "can't resolve the address";
+        return -1;
+    }
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int rc = fd < 0 ? -1 : connect(fd, res->ai_addr, res->ai_addrlen);
+    int saved = errno;
+    freeaddrinfo(res);
+    if (fd < 0 || (rc < 0 && saved != EINPROGRESS)) {
+        c->error = strerror(saved);
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    c->fd = fd;
+    c->state = NET_CONN_CONNECTING;
+    return 0;
+}
+
+int net_tcp_finish_connect(struct net_conn *c)
+{
+    int err = 0;
+    socklen_t len = sizeof(err);
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+    if (err == 0) return 0;
+    c->error = strerror(err);
+    return -1;
+}
+
+/* ---- plain TCP ---- */
+
+static void tcp_on_event(struct event_loop *loop, int fd, void *data, int mask)
+{
+    (void)loop, (void)fd;
+    struct net_conn *c = data;
+    net_conn_enter(c);
+    if (c->state == NET_CONN_CONNECTING) {
+        c->state = net_tcp_finish_connect(c) == 0 ? NET_CONN_OPEN : NET_CONN_FAILED;
+        c->type->update_events(c);
+        if (c->on_open) c->on_open(c);
+    } else {
+        if ((mask & EV_WRITE) && c->on_write) c->on_write(c);
+        if ((mask & EV_READ) && c->on_read && !c->closing) c->on_read(c);
+    }
+    net_conn_leave(c);
+}
+
+static int tcp_update_events(struct net_conn *c)
+{
+    int mask = 0;
+    if (c->state == NET_CONN_CONNECTING) mask = EV_WRITE;
+    else if (c->state == NET_CONN_OPEN) mask = (c->on_read ? EV_READ : 0) | (c->on_write ? EV_WRITE : 0);
+    return net_conn_watch_mask(c, mask, tcp_on_event);
+}
+
+static void tcp_accept(struct net_conn *c)
+{
+    c->state = NET_CONN_OPEN;
+    net_conn_enter(c);
+    if (c->on_open) c->on_open(c);
+    net_conn_leave(c);
+}
+
+static int tcp_connect(struct net_conn *c, const char *host, int port)
+{
+    if (net_tcp_start_connect(c, host, port) < 0) return -1;
+    if (tcp_update_events(c) == 0) return 0;
+    c->error = "too many open descriptors";
+    return -1;
+}
+
+static ssize_t tcp_read(struct net_conn *c, void *buf, size_t len)
+{
+    return read(c->fd, buf, len);
+}
+
+static ssize_t tcp_writev(struct net_conn *c, const struct iovec *iov, int iovcnt)
+{
+    return writev(c->fd, iov, iovcnt);
+}
+
+static void tcp_free(struct net_conn *c)
+{
+    if (c->fd >= 0) {
+        if (c->loop) event_loop_unwatch(c->loop, c->fd, EV_READ | EV_WRITE);
+        close(c->fd);
+    }
+    mem_free(c);
+}
+
+static const struct net_conn_type tcp_type = {
+    .name = "tcp",
+    .accept = tcp_accept,
+    .connect = tcp_connect,
+    .read = tcp_read,
+    .writev = tcp_writev,
+    .update_events = tcp_update_events,
+    .free = tcp_free,
+};
+
+struct net_conn *net_conn_create(struct event_loop *loop, int fd, bool tls)
+{
+    if (tls) return net_tls_conn_create(loop, fd);
+    struct net_conn *c = mem_calloc(sizeof(*c));
+    c->type = &tcp_type;
+    c->loop = loop;
+    c->fd = fd;
+    return c;
+}
