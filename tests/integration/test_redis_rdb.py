@@ -714,6 +714,21 @@ def test_redis_appendonlydir_loads(env):
     b = env.runnel(d, "--appendonly", "yes").client()
     assert dataset(b) == want
     assert functions(b) == libs
+    # runnel-check-aof checks the Redis base's frame and checksum, and never "fixes" it
+    check = os.path.join(os.environ.get("RUNNEL_BUILD", os.path.join(os.path.dirname(SERVER))), "runnel-check-aof")
+    if os.path.exists(check):
+        aofdir = os.path.join(src.dir, "appendonlydir")
+        manifest = os.path.join(aofdir, "appendonly.aof.manifest")
+        res = subprocess.run([check, manifest], capture_output=True, text=True, timeout=30)
+        assert res.returncode == 0 and "base.rdb is valid (a snapshot base" in res.stdout, res.stdout + res.stderr
+        base = [f for f in os.listdir(aofdir) if f.endswith(".base.rdb")][0]
+        with open(os.path.join(aofdir, base), "r+b") as f:
+            f.seek(20)
+            byte = f.read(1)
+            f.seek(20)
+            f.write(bytes([byte[0] ^ 0xFF]))
+        res = subprocess.run([check, "--fix", manifest], capture_output=True, text=True, timeout=30)
+        assert res.returncode == 1 and "a Redis RDB file with a wrong checksum" in res.stdout, res.stdout
 
 
 def test_migrate_from_runnel_into_redis_with_redis_payloads(env):
