@@ -435,8 +435,9 @@ def test_redis_cli_rdb_from_runnel_loads_in_redis(env, settings):
         back.stop()
 
 
-def test_redis_server_replicates_from_runnel(env):
-    src, dst = loaded_runnel(env, SMALL, "--repl-diskless-sync-delay", "0")
+@pytest.mark.parametrize("diskless", ["yes", "no"], ids=["eof-marked", "through-a-file"])
+def test_redis_server_replicates_from_runnel(env, diskless):
+    src, dst = loaded_runnel(env, SMALL, "--repl-diskless-sync-delay", "0", "--repl-diskless-sync", diskless)
     rep = env.redis("--replicaof", "127.0.0.1", str(dst.port))
     b, r = dst.client(), rep.client()
     wait_for(lambda: r.info("replication")["master_link_status"] == "up", what="the link")
