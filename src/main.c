@@ -16,6 +16,7 @@
 #include "persistence/aof.h"
 #include "persistence/info.h"
 #include "persistence/loading.h"
+#include "persistence/rdb_dump.h"
 #include "persistence/snapshot.h"
 #include "replication/replication.h"
 #include "scripting/functions.h"
@@ -185,8 +186,14 @@ static void persistence_cron(void)
 
 /* Persistence sits above the server: it plugs its work into the loop, the
  * cron, INFO, DEBUG and the command table here. */
+static bool dump_redis_format(void)
+{
+    return cfg.dump_payload_format == DUMP_FORMAT_REDIS;
+}
+
 static void persistence_init(void)
 {
+    rdb_dump_install(dump_redis_format);
     server_persistence_hooks.before_flush = persistence_before_flush;
     server_persistence_hooks.cron = persistence_cron;
     info_persistence_extension = persistence_info;

@@ -15,7 +15,9 @@
  * the snapshot signature) is checked as the server checks it before
  * loading: header, every record and the framing of every value, the end
  * marker and the CRC-64 (when it was recorded). The values' contents are
- * left to the server's loader; a damaged snapshot cannot be fixed.
+ * left to the server's loader; a damaged snapshot cannot be fixed. A Redis
+ * RDB base (an appendonlydir Redis 7 wrote) gets its end marker and CRC-64
+ * checked, and is never fixed either.
  *
  * Built from the server's own RESP parser (src/protocol/parser.c) and
  * snapshot reader (src/persistence/snapshot_walk.c), without the rest of
@@ -32,6 +34,7 @@
 #include <unistd.h>
 
 #include "persistence/snapshot_walk.h"
+#include "util/crc64.h"
 #include "protocol/parser.h"
 
 #define MAX_FILES 256
@@ -118,9 +121,32 @@ static void check_snapshot(const unsigned char *buf, size_t size, struct check_r
     res->crc_recorded = image.stored_crc != 0;
 }
 
+/* A Redis RDB base (an appendonlydir written by Redis 7): its frame only —
+ * the magic, the end marker and the CRC-64 of everything before it. Its
+ * records are left to the server's loader, which checks them before it
+ * applies any. */
+static void check_redis_rdb(const unsigned char *buf, size_t size, struct check_result *res)
+{
+    *res = (struct check_result){.size = size, .snapshot = true};
+    if (size < 18 || buf[size - 9] != 0xFF) {
+        snprintf(res->reason, sizeof(res->reason), "a Redis RDB file without its end marker (truncated)");
+        return;
+    }
+    uint64_t want = 0;
+    for (int i = 7; i >= 0; i--) want = want << 8 | buf[size - 8 + i];
+    res->crc_recorded = want != 0;
+    res->valid = !want || crc64(0, buf, size - 8) == want;
+    if (!res->valid) snprintf(res->reason, sizeof(res->reason), "a Redis RDB file with a wrong checksum");
+}
+
 static bool is_snapshot(const char *buf, size_t size)
 {
     return size >= SNAPSHOT_MAGIC_LEN && memcmp(buf, SNAPSHOT_MAGIC, SNAPSHOT_MAGIC_LEN) == 0;
+}
+
+static bool is_redis_rdb(const char *buf, size_t size)
+{
+    return size >= 5 && memcmp(buf, "REDIS", 5) == 0;
 }
 
 /* Maps the file privately (the parser may write to its buffer; the file
@@ -150,6 +176,7 @@ static int check_file(const char *path, struct check_result *res)
     }
     close(fd);
     if (buf && is_snapshot(buf, size)) check_snapshot((const unsigned char *)buf, size, res);
+    else if (buf && is_redis_rdb(buf, size)) check_redis_rdb((const unsigned char *)buf, size, res);
     else check_buffer(buf ? buf : (char *)"", size, res);
     if (buf) munmap(buf, size);
     return 0;

@@ -134,7 +134,7 @@ static void ship_key(struct export *x, const char *key, size_t len)
         long long deadline = db_get_expire(db0(), key, len);
         char ttl[24];
         size_t tlen = format_ll(ttl, deadline < 0 ? 0 : deadline);
-        str payload = dump_payload_create(o);
+        str payload = dump_payload_create_native(o);
         const char *argv[] = {"RESTORE", key, ttl, payload, "REPLACE", "ABSTTL"};
         size_t lens[] = {7, len, tlen, str_len(payload), 7, 6};
         link_send(x, 6, argv, lens);

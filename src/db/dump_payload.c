@@ -25,7 +25,16 @@ static uint64_t get_le(const unsigned char *in, int bytes)
     return v;
 }
 
+struct dump_payload_foreign dump_payload_foreign;
+
 str dump_payload_create(const struct object *o)
+{
+    struct dump_payload_foreign *f = &dump_payload_foreign;
+    if (f->create && f->use_for_dump && f->use_for_dump()) return f->create(o);
+    return dump_payload_create_native(o);
+}
+
+str dump_payload_create_native(const struct object *o)
 {
     str s = str_empty(64);
     struct codec_out out;
@@ -62,18 +71,26 @@ enum dump_payload_result dump_payload_load(const void *payload, size_t len, stru
                                            size_t errlen)
 {
     *out = NULL;
-    if (!dump_payload_trailer_ok(payload, len, CODEC_VALUE_VERSION)) return DUMP_PAYLOAD_BAD_TRAILER;
+    if (!dump_payload_trailer_ok(payload, len, CODEC_VALUE_VERSION))
+        return dump_payload_foreign.load ? dump_payload_foreign.load(payload, len, out, err, errlen)
+                                         : DUMP_PAYLOAD_BAD_TRAILER;
     struct codec_in in;
     codec_in_init(&in, payload, len - DUMP_PAYLOAD_TRAILER, 0);
     unsigned type;
     struct object *o = codec_get_u8(&in, &type) ? object_load_framed((enum object_type)type, &in) : NULL;
-    if (o && codec_in_offset(&in) != in.size) {
-        codec_fail(&in, "%zu bytes follow the value", in.size - codec_in_offset(&in));
+    return dump_payload_finish(&in, o, out, err, errlen);
+}
+
+enum dump_payload_result dump_payload_finish(struct codec_in *in, struct object *o, struct object **out, char *err,
+                                             size_t errlen)
+{
+    if (o && codec_in_offset(in) != in->size) {
+        codec_fail(in, "%zu bytes follow the value", in->size - codec_in_offset(in));
         object_free(o);
         o = NULL;
     }
     if (!o) {
-        snprintf(err, errlen, "%s", in.err);
+        snprintf(err, errlen, "%s", in->err);
         return DUMP_PAYLOAD_BAD_DATA;
     }
     *out = o;

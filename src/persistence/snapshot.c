@@ -24,6 +24,7 @@
 #include "persistence/aof_manifest.h"
 #include "persistence/aof_state.h"
 #include "persistence/loading.h"
+#include "persistence/rdb_write.h"
 #include "persistence/snapshot_walk.h"
 #include "server/config.h"
 #include "server/connection.h"
@@ -145,23 +146,31 @@ static void emit_function(void *ctx, const char *code, size_t len)
     codec_put_bytes(ctx, code, len);
 }
 
-/* Writes the whole dataset to an open file; false (logged) on failure. */
-static bool write_dataset(int fd, bool aof_base)
+/* Everything before the end marker in Runnel's format. */
+static bool write_body(struct codec_out *out, struct file_sink *sink, bool aof_base)
+{
+    char header[SNAPSHOT_HEADER_LEN + 1], ctime[24];
+    snprintf(header, sizeof(header), "%s%04d", SNAPSHOT_MAGIC, SNAPSHOT_VERSION);
+    codec_put_raw(out, header, SNAPSHOT_HEADER_LEN);
+    write_aux(out, "runnel-ver", RUNNEL_VERSION);
+    format_ll(ctime, (long long)time(NULL));
+    write_aux(out, "ctime", ctime);
+    if (aof_base) write_aux(out, "aof-base", "1");
+    if (snapshot_aux_save_hook) snapshot_aux_save_hook(emit_aux, out);
+    if (snapshot_function_hooks.each) snapshot_function_hooks.each(emit_function, out);
+    bool ok = true;
+    for (int i = 0; i < server.db_count && ok && !sink->error; i++) ok = write_db(out, sink, &server.dbs[i]);
+    return ok;
+}
+
+/* Writes the whole dataset to an open file, in Runnel's format or (rdb)
+ * Redis's; both end with 0xFF and the CRC-64. false (logged) on failure. */
+static bool write_dataset(int fd, bool aof_base, bool rdb)
 {
     struct file_sink sink = {.fd = fd};
     struct codec_out out;
     codec_out_init(&out, file_sink_write, &sink);
-    char header[SNAPSHOT_HEADER_LEN + 1], ctime[24];
-    snprintf(header, sizeof(header), "%s%04d", SNAPSHOT_MAGIC, SNAPSHOT_VERSION);
-    codec_put_raw(&out, header, SNAPSHOT_HEADER_LEN);
-    write_aux(&out, "runnel-ver", RUNNEL_VERSION);
-    format_ll(ctime, (long long)time(NULL));
-    write_aux(&out, "ctime", ctime);
-    if (aof_base) write_aux(&out, "aof-base", "1");
-    if (snapshot_aux_save_hook) snapshot_aux_save_hook(emit_aux, &out);
-    if (snapshot_function_hooks.each) snapshot_function_hooks.each(emit_function, &out);
-    bool ok = true;
-    for (int i = 0; i < server.db_count && ok && !sink.error; i++) ok = write_db(&out, &sink, &server.dbs[i]);
+    bool ok = rdb ? rdb_write_body(&out) : write_body(&out, &sink, aof_base);
     codec_put_u8(&out, SNAP_OP_EOF);
     codec_out_flush(&out); /* the checksum covers everything up to here */
     codec_put_u64(&out, cfg.rdbchecksum ? sink.crc : 0);
@@ -172,6 +181,11 @@ static bool write_dataset(int fd, bool aof_base)
 
 int snapshot_write_file(const char *path, bool aof_base)
 {
+    return snapshot_write_file_as(path, aof_base, false);
+}
+
+int snapshot_write_file_as(const char *path, bool aof_base, bool rdb)
+{
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         char cwd[1024];
@@ -179,7 +193,7 @@ int snapshot_write_file(const char *path, bool aof_base)
                     getcwd(cwd, sizeof(cwd)) ? cwd : "unknown", strerror(errno));
         return -1;
     }
-    bool ok = write_dataset(fd, aof_base);
+    bool ok = write_dataset(fd, aof_base, rdb);
     if (ok && fsync(fd) != 0) {
         log_warning("Error fsyncing the snapshot %s: %s", path, strerror(errno));
         ok = false;
@@ -191,9 +205,9 @@ int snapshot_write_file(const char *path, bool aof_base)
     return ok ? 0 : -1;
 }
 
-int snapshot_write_fd(int fd)
+int snapshot_write_fd(int fd, bool rdb)
 {
-    return write_dataset(fd, false) ? 0 : -1;
+    return write_dataset(fd, false, rdb) ? 0 : -1;
 }
 
 /* Writes `tmp`, makes it durable, and renames it over dbfilename: a crash

@@ -112,14 +112,18 @@ int snapshot_load_file(const char *path, unsigned flags, struct snapshot_load_re
 /* Empties every database, telling WATCH (DEBUG RELOAD and LOADAOF). */
 void snapshot_empty_databases(void);
 /* Whether the file at path starts with a snapshot's signature (an AOF base
- * written with aof-use-rdb-preamble yes). */
+ * written with aof-use-rdb-preamble yes), Runnel's or a Redis RDB file's
+ * (the base of an appendonlydir written by Redis 7). */
 bool snapshot_file_is_snapshot(const char *path);
 /* Writes the dataset as a snapshot to path (created or truncated) and
  * fsyncs it; aof_base marks it as an AOF base. 0, or -1 after logging. */
 int snapshot_write_file(const char *path, bool aof_base);
-/* Writes the dataset as a snapshot to an open descriptor (a pipe to a
- * replica): no fsync. 0, or -1 after logging. */
-int snapshot_write_fd(int fd);
+/* The same in Runnel's format or (rdb) as a Redis RDB file (rdb_write.h):
+ * a full sync to a redis-server replica or to redis-cli --rdb. */
+int snapshot_write_file_as(const char *path, bool aof_base, bool rdb);
+/* Writes the dataset as a snapshot (rdb: an RDB file) to an open
+ * descriptor (a pipe to a replica): no fsync. 0, or -1 after logging. */
+int snapshot_write_fd(int fd, bool rdb);
 /* Loads a snapshot held in memory (a replica's full sync), as
  * snapshot_load_file does a file: checked whole before anything is
  * applied. 1 when loaded, -1 with the reason in err. */

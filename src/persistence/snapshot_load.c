@@ -17,6 +17,7 @@
 #include "db/db.h"
 #include "db/oplog.h"
 #include "persistence/loading.h"
+#include "persistence/rdb_load.h"
 #include "persistence/snapshot.h"
 #include "persistence/snapshot_walk.h"
 #include "server/command_table.h"
@@ -254,7 +255,8 @@ bool snapshot_file_is_snapshot(const char *path)
     char head[SNAPSHOT_MAGIC_LEN];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return false;
-    bool yes = read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) && memcmp(head, SNAPSHOT_MAGIC, sizeof(head)) == 0;
+    bool yes = read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) &&
+               (memcmp(head, SNAPSHOT_MAGIC, sizeof(head)) == 0 || rdb_image_is_rdb(head, sizeof(head)));
     close(fd);
     return yes;
 }
@@ -262,6 +264,7 @@ bool snapshot_file_is_snapshot(const char *path)
 int snapshot_load_memory(const void *data, size_t size, struct snapshot_load_result *res, char *err, size_t errlen)
 {
     *res = (struct snapshot_load_result){0};
+    if (rdb_image_is_rdb(data, size)) return rdb_load_image(data, size, 0, res, err, errlen) ? 1 : -1;
     struct snapshot_image image = {.data = size ? data : (const unsigned char *)"", .size = size};
     bool ok = snapshot_check(&image, (uint64_t)server.db_count, cfg.rdbchecksum, err, errlen) &&
               apply(&image, 0, res, err, errlen);
@@ -296,6 +299,11 @@ int snapshot_load_file(const char *path, unsigned flags, struct snapshot_load_re
     }
     close(fd);
     image.data = map ? map : (const unsigned char *)"";
+    if (rdb_image_is_rdb(image.data, image.size)) {
+        bool loaded = rdb_load_image(image.data, image.size, flags, res, err, errlen);
+        if (map) munmap(map, image.size);
+        return loaded ? 1 : -1;
+    }
     bool ok = snapshot_check(&image, (uint64_t)server.db_count, cfg.rdbchecksum, err, errlen) &&
               apply(&image, flags, res, err, errlen);
     if (map) munmap(map, image.size);

@@ -39,6 +39,7 @@ static struct {
     pid_t pid;            /* the child, until reaped */
     int fd;               /* the pipe (diskless) or the file being sent; -1 */
     bool disk;
+    bool rdb;             /* this snapshot is a Redis RDB file (for replicas that are not Runnel) */
     bool watching;        /* the pipe is registered with the loop */
     bool paused;          /* a replica's queue is full */
     char path[64];        /* the temporary file (disk) */
@@ -179,17 +180,18 @@ static void child_main(int out_fd)
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
     signal(SIGUSR1, SIG_DFL);
-    int rc = job.disk ? snapshot_write_file(job.path, false) : snapshot_write_fd(out_fd);
+    int rc = job.disk ? snapshot_write_file_as(job.path, false, job.rdb) : snapshot_write_fd(out_fd, job.rdb);
     _exit(rc == 0 ? 0 : 1);
 }
 
-/* Tells each waiting replica where its stream will start and what frames
- * the snapshot, and moves it to receiving. */
+/* Tells each waiting replica that takes this job's format where its stream
+ * will start and what frames the snapshot, and moves it to receiving; the
+ * others wait for the next job. */
 static void announce(long long pos)
 {
     char line[160];
     for (struct replica *r = primary_replica_next(NULL); r; r = primary_replica_next(r)) {
-        if (primary_replica_state(r) != REPLICA_WAIT_SNAPSHOT) continue;
+        if (primary_replica_state(r) != REPLICA_WAIT_SNAPSHOT || primary_replica_wants_rdb(r) != job.rdb) continue;
         int n = 0;
         if (primary_replica_wants_fullresync_line(r))
             n = snprintf(line, sizeof(line), "+FULLRESYNC %s %lld\r\n", repl.replid, pos);
@@ -199,9 +201,18 @@ static void announce(long long pos)
     }
 }
 
+/* The format of the first waiting replica's choice. */
+static bool first_waiting_wants_rdb(void)
+{
+    for (struct replica *r = primary_replica_next(NULL); r; r = primary_replica_next(r))
+        if (primary_replica_state(r) == REPLICA_WAIT_SNAPSHOT) return primary_replica_wants_rdb(r);
+    return false;
+}
+
 static void start(void)
 {
     job.disk = !cfg.repl_diskless_sync;
+    job.rdb = first_waiting_wants_rdb();
     int fds[2] = {-1, -1};
     if (!job.disk && pipe2(fds, O_CLOEXEC) != 0) {
         log_warning("Can't create a pipe for the replicas' snapshot: %s", strerror(errno));
@@ -231,7 +242,8 @@ static void start(void)
         fcntl(job.fd, F_SETFL, fcntl(job.fd, F_GETFL) | O_NONBLOCK);
         watch_pipe();
     }
-    log_notice("Starting BGSAVE for SYNC with target: %s (pid %d)", job.disk ? "disk" : "replicas sockets", (int)pid);
+    log_notice("Starting BGSAVE for SYNC with target: %s (pid %d)%s", job.disk ? "disk" : "replicas sockets", (int)pid,
+               job.rdb ? ", as an RDB file" : "");
     announce(pos);
 }
 

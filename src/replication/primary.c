@@ -30,6 +30,7 @@ struct replica {
     int listening_port;
     char announced_ip[64];
     bool plain_sync; /* SYNC, not PSYNC: the snapshot comes without +FULLRESYNC */
+    bool runnel;     /* announced "capa runnel": takes Runnel's snapshots (others get an RDB file) */
     struct replica *next;
 };
 
@@ -38,8 +39,86 @@ static bool feeding;
 
 /* ---- the stream from the operation log ---- */
 
+/* ---- what a redis-server replica cannot apply ---- */
+
+/* Write commands Runnel has that Redis 7.0 does not (Redis 7.4's and 8's
+ * hash field expiry and stream additions, Runnel's own), and the options of
+ * XADD and XTRIM (Redis 8.2's reference policies, 8.6's idempotent adds)
+ * that it refuses as syntax. */
+static bool redis_unknown_command(const char *name, size_t len)
+{
+    static const char *const unknown[] = {"xnack",   "xdelex",     "xackdel",  "xcfgset",   "xidmprecord",
+                                          "hexpire", "hpexpire",   "hexpireat", "hpexpireat", "hpersist",
+                                          "hgetex",  "hsetex",     "hgetdel",  "lmovem",    "blmovem"};
+    for (size_t i = 0; i < sizeof(unknown) / sizeof(*unknown); i++)
+        if (len == strlen(unknown[i]) && !strncasecmp(name, unknown[i], len)) return true;
+    return false;
+}
+
+static bool redis_unknown_option(const char *cmd, size_t clen, const char *arg, size_t alen)
+{
+    bool stream_cmd = (clen == 4 && !strncasecmp(cmd, "xadd", 4)) || (clen == 5 && !strncasecmp(cmd, "xtrim", 5));
+    static const char *const options[] = {"keepref", "delref", "acked", "idmp", "idmpauto"};
+    for (size_t i = 0; stream_cmd && i < sizeof(options) / sizeof(*options); i++)
+        if (alen == strlen(options[i]) && !strncasecmp(arg, options[i], alen)) return true;
+    return false;
+}
+
+/* The first command of a logged batch that a redis-server could not apply
+ * (its name into `name`), or false. The batch is well-formed RESP
+ * multibulk, as the log writes it. */
+static bool batch_redis_unknown(const char *p, size_t len, char *name, size_t size)
+{
+    const char *end = p + len, *nl;
+    while (p < end && *p == '*' && (nl = memchr(p, '\n', (size_t)(end - p)))) {
+        long argc = strtol(p + 1, NULL, 10);
+        p = nl + 1;
+        const char *cmd = NULL;
+        size_t clen = 0;
+        for (long i = 0; i < argc; i++) {
+            if (p >= end || !(nl = memchr(p, '\n', (size_t)(end - p)))) return false;
+            long alen = strtol(p + 1, NULL, 10);
+            p = nl + 1;
+            if (alen < 0 || alen > end - p) return false;
+            if (i == 0) {
+                cmd = p;
+                clen = (size_t)alen;
+            }
+            if ((i == 0 && redis_unknown_command(p, (size_t)alen)) || redis_unknown_option(cmd, clen, p, (size_t)alen)) {
+                snprintf(name, size, "%.*s", (int)(clen > 32 ? 32 : clen), cmd);
+                return true;
+            }
+            p += alen + 2;
+        }
+    }
+    return false;
+}
+
+/* Once a replica that is not Runnel has attached, every batch is checked:
+ * the stream up to the end of the last batch it could not apply can't be
+ * sent to one (its PSYNC falls back to a full sync). */
+static bool redis_replica_seen;
+static long long redis_unsafe_upto = -1;
+
+/* A redis-server replica would refuse such a command and silently drift:
+ * its link is dropped instead (logged), and it comes back through a full
+ * sync whose RDB holds the command's effect. */
+static void drop_redis_replicas_for(const char *bytes, size_t len)
+{
+    char name[40];
+    if (!redis_replica_seen || !batch_redis_unknown(bytes, len, name, sizeof(name))) return;
+    redis_unsafe_upto = repl_buffer_end() + (long long)len;
+    for (struct replica *r = replicas; r; r = r->next) {
+        if (!r->is_replica || r->runnel) continue;
+        log_warning("Replica %s:%d is not Runnel and can't apply %s: dropping its link (it will resynchronize fully)",
+                    r->announced_ip[0] ? r->announced_ip : "?", r->listening_port, name);
+        client_close_async(r->c);
+    }
+}
+
 static void tap_batch(const char *bytes, size_t len)
 {
+    drop_redis_replicas_for(bytes, len);
     repl_buffer_append(bytes, len);
 }
 
@@ -104,6 +183,11 @@ bool primary_replica_wants_fullresync_line(struct replica *r)
     return !r->plain_sync;
 }
 
+bool primary_replica_wants_rdb(struct replica *r)
+{
+    return !r->runnel;
+}
+
 void primary_replica_start_snapshot(struct replica *r, long long pos)
 {
     r->state = REPLICA_SEND_SNAPSHOT;
@@ -131,6 +215,7 @@ void primary_replconf_option(struct client *c, const char *name, const char *val
     if (!strcasecmp(name, "listening-port") && parse_ll(value, strlen(value), &port) && port >= 0 && port <= 65535)
         r->listening_port = (int)port;
     if (!strcasecmp(name, "ip-address")) snprintf(r->announced_ip, sizeof(r->announced_ip), "%s", value);
+    if (!strcasecmp(name, "capa") && !strcasecmp(value, "runnel")) r->runnel = true;
 }
 
 void primary_ack(struct client *c, long long offset, long long aof_offset)
@@ -148,6 +233,7 @@ void primary_ack(struct client *c, long long offset, long long aof_offset)
 static void become_replica(struct client *c, struct replica *r)
 {
     r->is_replica = true;
+    if (!r->runnel) redis_replica_seen = true;
     c->flags |= CLIENT_REPLICA | CLIENT_REPLY_OFF;
     if (!feeding && !replica_is_replica()) primary_feed_start();
 }
@@ -179,7 +265,8 @@ void primary_psync(struct client *c, const char *replid, long long psync_offset)
     struct replica *r = primary_replica_of(c, true);
     if (r->is_replica) return; /* already replicating: ignored, as Redis does */
     long long pos = psync_offset - 1;
-    if (psync_can_continue(replid, pos)) {
+    bool redis_unsafe = !r->runnel && pos < redis_unsafe_upto;
+    if (!redis_unsafe && psync_can_continue(replid, pos)) {
         char line[64];
         snprintf(line, sizeof(line), "+CONTINUE %s\r\n", repl.replid);
         become_replica(c, r);

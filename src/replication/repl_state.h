@@ -71,6 +71,9 @@ enum replica_state primary_replica_state(struct replica *r);
 struct replica *primary_replica_next(struct replica *r); /* NULL: the first */
 /* PSYNC's full sync starts with "+FULLRESYNC id offset"; SYNC's does not. */
 bool primary_replica_wants_fullresync_line(struct replica *r);
+/* A replica that did not announce "capa runnel" (a redis-server, redis-cli
+ * --rdb) gets its snapshot as a Redis RDB file. */
+bool primary_replica_wants_rdb(struct replica *r);
 /* A waiting replica starts receiving a snapshot of the dataset at pos. */
 void primary_replica_start_snapshot(struct replica *r, long long pos);
 /* Its snapshot is queued: it gets the stream from its position once it

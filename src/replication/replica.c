@@ -158,8 +158,9 @@ static bool send_step(enum handshake_step step)
         return send_command(3, a);
     }
     case STEP_CAPA: {
-        const char *a[] = {"REPLCONF", "capa", "eof", "capa", "psync2"};
-        return send_command(5, a);
+        /* capa runnel: Runnel's own snapshot format (a Redis primary ignores it) */
+        const char *a[] = {"REPLCONF", "capa", "eof", "capa", "psync2", "capa", "runnel"};
+        return send_command(7, a);
     }
     case STEP_TERM: {
         snprintf(num, sizeof(num), "%lld", repl.term);

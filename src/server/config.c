@@ -75,6 +75,9 @@ static const struct enum_name policy_names[] = {
 static const struct enum_name fsync_names[] = {
     {"everysec", APPENDFSYNC_EVERYSEC}, {"always", APPENDFSYNC_ALWAYS}, {"no", APPENDFSYNC_NO}, {NULL, 0}};
 
+static const struct enum_name dump_format_names[] = {
+    {"runnel", DUMP_FORMAT_RUNNEL}, {"redis", DUMP_FORMAT_REDIS}, {NULL, 0}};
+
 static const struct enum_name diskless_load_names[] = {{"disabled", DISKLESS_LOAD_DISABLED},
                                                        {"on-empty-db", DISKLESS_LOAD_ON_EMPTY_DB},
                                                        {"swapdb", DISKLESS_LOAD_SWAPDB},
@@ -237,6 +240,7 @@ static struct directive directives[] = {
     INT("repl-diskless-sync-delay", NULL, repl_diskless_sync_delay, "5", 0, INT_MAX, 0),
     INT("repl-diskless-sync-max-replicas", NULL, repl_diskless_sync_max_replicas, "0", 0, INT_MAX, 0),
     ENUM("repl-diskless-load", repl_diskless_load, "disabled", diskless_load_names, 0),
+    ENUM("dump-payload-format", dump_payload_format, "runnel", dump_format_names, 0),
     BOOL("repl-disable-tcp-nodelay", NULL, repl_disable_tcp_nodelay, "no", 0),
     INT("min-replicas-to-write", "min-slaves-to-write", min_replicas_to_write, "0", 0, INT_MAX, 0),
     INT("min-replicas-max-lag", "min-slaves-max-lag", min_replicas_max_lag, "10", 0, INT_MAX, 0),

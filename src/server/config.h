@@ -146,6 +146,7 @@ struct server_config {
     int repl_diskless_sync_delay;
     int repl_diskless_sync_max_replicas;
     int repl_diskless_load; /* enum repl_diskless_load */
+    int dump_payload_format; /* enum dump_payload_format */
     int repl_disable_tcp_nodelay;
     int min_replicas_to_write;
     int min_replicas_max_lag;
@@ -178,6 +179,8 @@ struct server_config {
 };
 
 enum repl_diskless_load { DISKLESS_LOAD_DISABLED, DISKLESS_LOAD_ON_EMPTY_DB, DISKLESS_LOAD_SWAPDB };
+/* What DUMP writes: Runnel's payloads, or Redis's RDB value encoding. */
+enum dump_payload_format { DUMP_FORMAT_RUNNEL, DUMP_FORMAT_REDIS };
 
 extern struct server_config cfg;
 

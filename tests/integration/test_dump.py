@@ -149,7 +149,7 @@ def test_restore_errors_in_redis_order(c):
 def test_trailer_checks(c):
     c("SET", "k", "v")
     p = c("DUMP", "k")
-    wrong_version = p[:-10] + b"\x03\x00"
+    wrong_version = p[:-10] + b"\x0c\x00"  # neither Runnel's (2) nor an RDB version Runnel reads (<= 11)
     assert c("RESTORE", "n", 0, wrong_version + struct.pack("<Q", crc64_jones(wrong_version))) == BAD_TRAILER
     assert c("RESTORE", "n", 0, p[:-1] + bytes([p[-1] ^ 1])) == BAD_TRAILER
     assert c("RESTORE", "n", 0, p[:9]) == BAD_TRAILER

@@ -409,6 +409,10 @@ def test_garbage_file_refuses_to_start(workdir):
     open(os.path.join(d, "dump.rdb"), "wb").write(b"REDIS0011\xfa\x09redis-ver")
     code, out = start_expect_failure(d)
     assert code != 0
+    assert "the file is truncated" in out  # read as a Redis RDB file (test_redis_rdb.py), cut short
+    open(os.path.join(d, "dump.rdb"), "wb").write(b"RUBBISH0011\xfa\x09redis-ver")
+    code, out = start_expect_failure(d)
+    assert code != 0
     assert "not a Runnel snapshot" in out
 
 
