@@ -9,6 +9,7 @@
 
 #include "http/api.h"
 #include "http/console_assets.h"
+#include "server/acl.h"
 #include "server/config.h"
 
 static char csrf_token[33];
@@ -64,7 +65,7 @@ str console_session_render(void)
     json_object *doc = json_object_new_object();
     json_object_object_add(doc, "csrf_token", json_object_new_string(csrf_token));
     json_object_object_add(doc, "can_write", json_object_new_boolean(user_may_write(NULL)));
-    json_object_object_add(doc, "password_required", json_object_new_boolean(cfg.requirepass && cfg.requirepass[0]));
+    json_object_object_add(doc, "password_required", json_object_new_boolean(!acl_default_user_open()));
     return api_json_text(doc);
 }
 
@@ -103,7 +104,7 @@ static size_t host_name(const char *h, size_t len, const char **name)
 
 bool console_host_allowed(const struct http_request *r)
 {
-    if (cfg.requirepass && cfg.requirepass[0]) return true;
+    if (!acl_default_user_open()) return true; /* a password guards it: any host name will do */
     if (!r->host) return false;
     const char *name;
     size_t len = host_name(r->host, r->host_len, &name);
