@@ -42,6 +42,7 @@
 #define EXPORT_OUT_HIGH (1 << 20)         /* stop shipping keys while this much waits to be sent */
 #define EXPORT_OUT_LIMIT (256LL << 20)    /* the target is not keeping up: give up */
 #define EXPORT_CONNECT_TIMEOUT_MS 2000
+#define EXPORT_ACCEPT_TIMEOUT_MS 5000 /* from the connection to the target's +OK */
 #define EXPORT_ACK_TIMEOUT_MS 10000
 #define EXPORT_MAX_KEYS_PER_CMD 64
 
@@ -57,7 +58,7 @@ struct export {
     str *queue; /* key names to ship, in order */
     size_t queue_len, queue_pos;
     struct dict *unsent;
-    long long ack_seq, handoff_ms;
+    long long ack_seq, handoff_ms, started_ms;
     bool paused, watching_write;
     bool dead; /* failed or done: freed by its next tick, touched by nothing else */
     struct event_timer *timer;
@@ -428,7 +429,7 @@ static void export_tick(struct event_loop *loop, void *data)
     long long now = event_now_ms();
     switch (x->job->state) {
     case SLOT_JOB_CONNECTING:
-        if (now / 1000 - x->job->create_time > EXPORT_CONNECT_TIMEOUT_MS / 1000 + 1)
+        if (now - x->started_ms > EXPORT_ACCEPT_TIMEOUT_MS)
             export_fail(x, SLOT_JOB_FAILED, "the target did not accept the migration in time");
         break;
     case SLOT_JOB_SNAPSHOT:
@@ -544,6 +545,7 @@ static void export_start(const uint8_t slots[CLUSTER_SLOTS / 8], int target)
     j->impl = x;
     x->out = str_empty(64 * 1024);
     x->unsent = dict_create(&unsent_type);
+    x->started_ms = event_now_ms();
     exports[export_count++] = x;
     observer_update(); /* from here on no write to the slots is missed */
     collect_keys(x);

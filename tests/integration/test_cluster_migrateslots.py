@@ -300,3 +300,20 @@ def test_a_source_killed_during_the_migration_loses_nothing(cluster):
     imp = wait_state(dst, ("failed", "success"), timeout=20)
     assert imp[b"operation"] == b"IMPORT" and imp[b"state"] == b"failed", imp
     assert count_in_range(dst) == 0
+
+
+def test_a_target_that_never_accepts_fails_the_job_in_time(cluster):
+    """A target that takes the connection but never answers (stopped): the
+    job gives up after its accept timeout instead of waiting for ever."""
+    nodes = cluster
+    src = owner_of(nodes, 0)
+    dst = primaries_other_than(nodes, src)[0]
+    dst_id = dst.client().execute_command("CLUSTER", "MYID").decode()
+    os.kill(dst.proc.pid, signal.SIGSTOP)
+    try:
+        src.client().execute_command("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", 0, 9, "NODE", dst_id)
+        job = wait_state(src, ("failed", "success"), timeout=15)
+        assert job[b"state"] == b"failed" and b"in time" in job[b"message"], job
+    finally:
+        os.kill(dst.proc.pid, signal.SIGCONT)
+    assert owner_of(nodes, 5) is src
