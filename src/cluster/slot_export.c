@@ -44,6 +44,7 @@
 #define EXPORT_CONNECT_TIMEOUT_MS 2000
 #define EXPORT_ACCEPT_TIMEOUT_MS 5000 /* from the connection to the target's +OK */
 #define EXPORT_ACK_TIMEOUT_MS 10000
+#define EXPORT_COMMIT_RETRY_MS 1000
 #define EXPORT_MAX_KEYS_PER_CMD 64
 
 static const struct dict_type unsent_type = {.nocase = false, .owns_keys = true, .val_free = NULL};
@@ -59,6 +60,7 @@ struct export {
     size_t queue_len, queue_pos;
     struct dict *unsent;
     long long ack_seq, handoff_ms, started_ms;
+    long long commit_retry_ms; /* when to send the commit again after etcd did not answer; 0: none due */
     bool paused, watching_write;
     bool dead; /* failed or done: freed by its next tick, touched by nothing else */
     struct event_timer *timer;
@@ -290,26 +292,43 @@ struct commit {
     char target[CLUSTER_ID_LEN + 1];
 };
 
+static bool commit_has(const struct commit *c, int slot)
+{
+    return c->slots[slot >> 3] & (1u << (slot & 7));
+}
+
+/* Whether the view already gives every slot of the commit to the target's
+ * shard: an earlier attempt whose answer was lost did commit. */
+static bool committed_already(const struct commit *c, int t)
+{
+    for (int s = 0; s < CLUSTER_SLOTS; s++)
+        if (commit_has(c, s) && strcmp(cl.view.slot_shard[s], cl.view.nodes[t].shard) != 0) return false;
+    return true;
+}
+
 /* The new owner of the slots, on a view where this node still owns them
  * and is its shard's primary (the transaction compares the view's
- * revision, so nothing changed in between). */
+ * revision, so nothing changed in between). When the view shows the
+ * commit done already, the map is written again unchanged, which confirms
+ * it. */
 static str build_commit(void *arg, const char **err)
 {
     struct commit *c = arg;
     const struct cluster_node *me = topology_myself(&cl.view);
     int t = topology_find(&cl.view, c->target);
-    if (!me || !me->primary || cluster_fenced()) {
-        *err = "this node is no longer its shard's primary";
-        return NULL;
-    }
     if (t < 0 || !cl.view.nodes[t].primary) {
         *err = "the target is no longer a primary";
         return NULL;
     }
+    bool done = committed_already(c, t);
+    if (!done && (!me || !me->primary || cluster_fenced())) {
+        *err = "this node is no longer its shard's primary";
+        return NULL;
+    }
     topology_slot_map *map = mem_alloc(sizeof(*map));
     memcpy(map, cl.view.slot_shard, sizeof(*map));
-    for (int s = 0; s < CLUSTER_SLOTS; s++) {
-        if (!(c->slots[s >> 3] & (1u << (s & 7)))) continue;
+    for (int s = 0; s < CLUSTER_SLOTS && !done; s++) {
+        if (!commit_has(c, s)) continue;
         if (cl.view.owner[s] != cl.view.myself) {
             mem_free(map);
             *err = "this node no longer owns the slots";
@@ -337,6 +356,14 @@ static void on_commit(void *ctx, const char *err)
     struct export *x = export_named(name);
     str_free(name);
     if (!x || x->job->state != SLOT_JOB_COMMITTING) return;
+    if (err && !strncmp(err, "CLUSTERDOWN", 11)) {
+        /* etcd did not answer: the transaction may have gone through, so the
+         * slots can be neither given up nor kept; writes stay paused and the
+         * commit is tried again (it sees its own success if it happened) */
+        x->commit_retry_ms = event_now_ms() + EXPORT_COMMIT_RETRY_MS;
+        slot_job_set_state(x->job, SLOT_JOB_COMMITTING, "etcd did not answer; trying the commit again");
+        return;
+    }
     if (err) {
         export_fail(x, SLOT_JOB_FAILED, err);
         return;
@@ -437,9 +464,14 @@ static void export_tick(struct event_loop *loop, void *data)
         if (!x->dead && x->queue_pos == x->queue_len && link_pending(x) == 0) start_handoff(x);
         break;
     case SLOT_JOB_HANDOFF:
-    case SLOT_JOB_COMMITTING:
         if (now - x->handoff_ms > EXPORT_ACK_TIMEOUT_MS)
             export_fail(x, SLOT_JOB_FAILED, "the hand-over took too long");
+        break;
+    case SLOT_JOB_COMMITTING: /* no timeout: a commit in doubt is never given up */
+        if (x->commit_retry_ms && now >= x->commit_retry_ms) {
+            x->commit_retry_ms = 0;
+            start_commit(x);
+        }
         break;
     case SLOT_JOB_CLEANUP:
         if (slot_purge_step(x->job, 1000)) {

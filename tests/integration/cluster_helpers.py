@@ -96,11 +96,14 @@ def create_cluster(nodes, replicas=1):
 
 
 @contextlib.contextmanager
-def running_cluster(name, count=6, replicas=1):
+def running_cluster(name, count=6, replicas=1, *args):
     """An etcd of its own and `count` nodes made into a cluster (a replica
-    for each primary by default); everything stops afterwards."""
+    for each primary by default), started with `args` too; everything stops
+    afterwards. .etcd is the etcd."""
     etcd = Etcd()
-    nodes = [start_node(etcd, name) for _ in range(count)]
+    nodes = [start_node(etcd, name, *args) for _ in range(count)]
+    for n in nodes:
+        n.etcd = etcd
     try:
         create_cluster(nodes, replicas)
         yield nodes

@@ -317,3 +317,32 @@ def test_a_target_that_never_accepts_fails_the_job_in_time(cluster):
     finally:
         os.kill(dst.proc.pid, signal.SIGCONT)
     assert owner_of(nodes, 5) is src
+
+
+def test_a_commit_etcd_does_not_answer_is_retried_not_given_up():
+    """etcd stops answering just as the new owner is committed: the source
+    cannot know whether the transaction went through, so it neither gives
+    the slots up nor tells the target to drop them; writes to them wait and
+    the commit is sent again until etcd answers, then the job succeeds with
+    every key at the target. (A lease of 10 s, so that nobody fences or fails
+    over while etcd is stopped for 4 s.)"""
+    with running_cluster("asm-etcd", 3, 0, "--cluster-node-timeout", "10000") as nodes:
+        src = owner_of(nodes, 0)
+        dst = primaries_other_than(nodes, src)[0]
+        dst_id = dst.client().execute_command("CLUSTER", "MYID").decode()
+        keys = keys_in_range("k", 50)
+        for k in keys:
+            src.client().set(k, k)
+        etcd = nodes[0].etcd
+        os.kill(etcd.proc.pid, signal.SIGSTOP)
+        try:
+            src.client().execute_command("CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", RANGE[0], RANGE[1], "NODE", dst_id)
+            wait_until(lambda: b"did not answer" in migrations(src)[0][b"message"], 10, "the commit to go unanswered")
+            with pytest.raises(redis.ResponseError, match="TRYAGAIN"):
+                src.client().set(keys[0], "during")
+        finally:
+            os.kill(etcd.proc.pid, signal.SIGCONT)
+        job = wait_state(src, ("success", "failed"), timeout=20)
+        assert job[b"state"] == b"success", job
+        wait_until(lambda: owner_of(nodes, 50) is dst, 10, "the new owner")
+        assert [dst.client().get(k) for k in keys] == [k.encode() for k in keys]
