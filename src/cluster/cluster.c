@@ -60,7 +60,7 @@ static void watch_start(void);
 
 /* ---- the node id ---- */
 
-static void random_id(char out[CLUSTER_ID_LEN + 1])
+void cluster_random_id(char out[CLUSTER_ID_LEN + 1])
 {
     unsigned char raw[CLUSTER_ID_LEN / 2];
     int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
@@ -82,7 +82,7 @@ static int load_or_create_id(void)
         log_warning("Unrecoverable error: the cluster config file %s does not hold a node id", cfg.cluster_config_file);
         return -1;
     }
-    random_id(cl.myid);
+    cluster_random_id(cl.myid);
     f = fopen(cfg.cluster_config_file, "w");
     if (!f || fprintf(f, "%s\n", cl.myid) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0) {
         log_warning("Can't write the cluster config file %s: %s", cfg.cluster_config_file, strerror(errno));

@@ -51,6 +51,8 @@ str cluster_member_value(const struct cluster_node *n, bool primary, const char 
 void cluster_follow_role(void);
 
 void cluster_refresh_now(void);
+/* 40 random hex digits (/dev/urandom): node ids, slot migration job names. */
+void cluster_random_id(char out[CLUSTER_ID_LEN + 1]);
 
 /* ---- routing.c ---- */
 void cluster_hooks_install(void);

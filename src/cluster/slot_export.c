@@ -207,12 +207,11 @@ static void forward_to(struct export *x, int argc, const struct arg *argv, const
         for (int i = 0; i < n; i++) ship_key(x, argv[positions[i]].ptr, argv[positions[i]].len);
         return;
     }
-    const char **args = mem_alloc(sizeof(char *) * (size_t)argc);
-    size_t *lens = mem_alloc(sizeof(size_t) * (size_t)argc);
+    const char *small_args[8], **args = argc <= 8 ? small_args : mem_alloc(sizeof(char *) * (size_t)argc);
+    size_t small_lens[8], *lens = argc <= 8 ? small_lens : mem_alloc(sizeof(size_t) * (size_t)argc);
     for (int i = 0; i < argc; i++) args[i] = argv[i].ptr, lens[i] = argv[i].len;
     link_send(x, argc, args, lens);
-    mem_free(args);
-    mem_free(lens);
+    if (args != small_args) mem_free(args), mem_free(lens);
 }
 
 /* The oplog's observer: every logged write, checked against the slots
@@ -495,20 +494,6 @@ static bool slot_moving(int slot)
     return false;
 }
 
-static void job_name(char out[CLUSTER_ID_LEN + 1])
-{
-    static const char hex[] = "0123456789abcdef";
-    FILE *f = fopen("/dev/urandom", "rb");
-    unsigned char raw[CLUSTER_ID_LEN / 2] = {0};
-    if (!f || fread(raw, 1, sizeof(raw), f) != sizeof(raw)) {
-        long long t = event_now_ms();
-        memcpy(raw, &t, sizeof(t));
-    }
-    if (f) fclose(f);
-    for (int i = 0; i < CLUSTER_ID_LEN / 2; i++) out[2 * i] = hex[raw[i] >> 4], out[2 * i + 1] = hex[raw[i] & 15];
-    out[CLUSTER_ID_LEN] = '\0';
-}
-
 /* One SLOTSRANGE ... NODE ... block from argv[*i]; false (with the reply
  * sent) when it is wrong. */
 static bool parse_block(struct request *req, int *i, uint8_t slots[CLUSTER_SLOTS / 8], int *target)
@@ -567,7 +552,7 @@ static bool parse_block(struct request *req, int *i, uint8_t slots[CLUSTER_SLOTS
 static void export_start(const uint8_t slots[CLUSTER_SLOTS / 8], int target)
 {
     char name[CLUSTER_ID_LEN + 1];
-    job_name(name);
+    cluster_random_id(name);
     struct slot_job *j = slot_job_new(true, name);
     memcpy(j->slots, slots, sizeof(j->slots));
     memcpy(j->source, cl.myid, CLUSTER_ID_LEN + 1);
