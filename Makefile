@@ -9,7 +9,7 @@ CFLAGS   := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-init
             $(OPT) -g -fno-strict-aliasing -Isrc -I/usr/include/lua5.1 $(SANITIZE) $(EXTRA_CFLAGS)
 # Debian's lua-cjson and lua-bitop, linked statically: scripts' cjson and bit.
 LUA_LIBS := -l:liblua5.1-cjson.a -l:liblua5.1-bitop.a
-LDLIBS   := $(LUA_LIBS) -ljemalloc -llua5.1 -lcurl -ljson-c -lssl -lcrypto -lm -lpthread
+LDLIBS   := $(LUA_LIBS) -luring -ljemalloc -llua5.1 -lcurl -ljson-c -lssl -lcrypto -lm -lpthread
 PYTHON   := /usr/bin/python3
 
 SRCS      := $(shell find src -name '*.c' | sort)

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "net/conn_uring.h"
 #include "net/event_loop.h"
 #include "net/tls.h"
 #include "util/mem.h"
@@ -81,6 +82,7 @@ void net_conn_close(struct net_conn *c)
 void net_conn_process_pending(void)
 {
     net_tls_process_pending();
+    net_uring_conn_process_pending();
 }
 
 int net_tcp_start_connect(struct net_conn *c, const char *host, int port)
@@ -191,6 +193,8 @@ static const struct net_conn_type tcp_type = {
 struct net_conn *net_conn_create(struct event_loop *loop, int fd, bool tls)
 {
     if (tls) return net_tls_conn_create(loop, fd);
+    /* accepted sockets go through the ring; outgoing ones connect by readiness */
+    if (fd >= 0 && loop && event_loop_uses_uring(loop)) return net_uring_conn_create(loop, fd);
     struct net_conn *c = mem_calloc(sizeof(*c));
     c->type = &tcp_type;
     c->loop = loop;
