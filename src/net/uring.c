@@ -2,6 +2,8 @@
 #include "net/uring.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,11 +168,27 @@ static void uring_dispatch(struct net_uring *u)
     }
 }
 
+/* Publishes the queued entries to the kernel (as liburing's submit does
+ * before entering); how many are waiting for it. */
+static unsigned uring_flush_sq(struct net_uring *u)
+{
+    struct io_uring_sq *sq = &u->ring.sq;
+    unsigned tail = sq->sqe_tail;
+    if (sq->sqe_head != tail) {
+        sq->sqe_head = tail;
+        io_uring_smp_store_release(sq->ktail, tail);
+    }
+    return tail - IO_URING_READ_ONCE(*sq->khead);
+}
+
 void net_uring_wait(struct net_uring *u, int timeout_ms)
 {
-    struct io_uring_cqe *cqe;
     struct __kernel_timespec ts = {.tv_sec = timeout_ms / 1000, .tv_nsec = (long long)(timeout_ms % 1000) * 1000000};
-    io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, &ts, NULL);
+    struct io_uring_getevents_arg arg = {.sigmask_sz = _NSIG / 8, .ts = (uint64_t)(uintptr_t)&ts};
+    unsigned submitted = uring_flush_sq(u);
+    long rc = syscall(__NR_io_uring_enter, u->ring.ring_fd, submitted, 1, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG,
+                      &arg, sizeof(arg));
+    (void)rc;
     uring_dispatch(u);
 }
 
