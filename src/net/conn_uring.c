@@ -28,6 +28,10 @@
 
 #define SEND_CAP (256 * 1024)   /* per send buffer: bounds what a slow reader holds here */
 #define SEND_KEEP (16 * 1024)   /* a buffer grown past this is given back once sent */
+/* Input a handler has not taken (a busy script's clients): past this, the
+ * receive is cancelled, so the peer meets TCP's own back-pressure as it
+ * would on readiness, and armed again once the handler has read it down. */
+#define PEND_PAUSE (256 * 1024)
 
 struct send_buf {
     char *buf;
@@ -39,6 +43,7 @@ struct uring_conn {
     struct net_uring *u;
     struct uring_op recv_op, send_op, eof_op;
     bool recv_armed, send_armed, eof_armed;
+    bool recv_paused;    /* cancelled for PEND_PAUSE: armed again by a read */
     bool dead;           /* freed by its user; freed here once nothing is in flight */
     int busy;            /* completions of this connection running */
     bool eof;            /* the peer closed its side: told after the replies so far are sent */
@@ -179,6 +184,10 @@ static void recv_complete(struct uring_op *op, int res, unsigned flags)
             uc->in_recv = false;
         } else {
             pend_put(uc, data, (size_t)res, false);
+            if (uc->pend_len > PEND_PAUSE && uc->recv_armed && !uc->recv_paused) {
+                io_uring_prep_cancel64(net_uring_sqe(uc->u, NULL), (uint64_t)(uintptr_t)&uc->recv_op, 0);
+                uc->recv_paused = true;
+            }
         }
         net_uring_buf_recycle(uc->u, bid);
     } else if (res == 0 && !uc->dead) {
@@ -195,7 +204,8 @@ static void recv_complete(struct uring_op *op, int res, unsigned flags)
     }
     if (!uc->dead) {
         /* out of buffers, or a single-shot receive: ask again */
-        if (!uc->recv_armed && !uc->eof && !uc->recv_err) recv_arm(uc);
+        if (uc->recv_paused && uc->pend_len < PEND_PAUSE / 2) uc->recv_paused = false;
+        if (!uc->recv_armed && !uc->recv_paused && !uc->eof && !uc->recv_err) recv_arm(uc);
         if (uc->recv_err && !uc->end_reported && !uc->in_recv) deliver_read(uc);
         if (!uc->dead && uc->conn.on_read && has_input(uc)) pending_add(uc);
     }
@@ -288,6 +298,11 @@ static ssize_t uring_read(struct net_conn *c, void *buf, size_t len)
         uc->pend_len -= n;
         if (uc->pend_len == 0) uc->pend_off = 0;
         total += n;
+        if (uc->recv_paused && uc->pend_len < PEND_PAUSE / 2) {
+            /* (a cancel still on its way arms it again when it completes) */
+            uc->recv_paused = false;
+            if (!uc->recv_armed && !uc->eof && !uc->recv_err) recv_arm(uc);
+        }
     }
     if (total > 0) return (ssize_t)total;
     if (uc->recv_err) {
