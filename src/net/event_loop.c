@@ -56,6 +56,7 @@ struct event_loop {
     struct uring_op epoll_op;  /* under io_uring: the epoll set's readiness */
     bool epoll_armed;
     struct event_listener *listeners;
+    struct event_listener *retired; /* unlistened, waiting for their accept's last completion */
 };
 
 static void event_loop_dispatch(struct event_loop *loop, int n);
@@ -116,6 +117,11 @@ void event_loop_free(struct event_loop *loop)
 {
     while (loop->listeners) event_loop_unlisten(loop, loop->listeners->fd);
     net_uring_free(loop->uring);
+    while (loop->retired) {
+        struct event_listener *l = loop->retired;
+        loop->retired = l->next;
+        mem_free(l);
+    }
     for (size_t i = 0; i < loop->heap_len; i++) mem_free(loop->heap[i]);
     mem_free(loop->heap);
     close(loop->epfd);
@@ -195,7 +201,11 @@ static void listener_op_complete(struct uring_op *op, int res, unsigned flags)
     if (!(flags & IORING_CQE_F_MORE)) l->armed = false;
     if (l->stopped) {
         if (res >= 0) close(res);
-        if (!l->armed) mem_free(l);
+        if (l->armed) return;
+        struct event_listener **pp = &l->loop->retired;
+        while (*pp && *pp != l) pp = &(*pp)->next;
+        if (*pp) *pp = l->next;
+        mem_free(l);
         return;
     }
     if (res >= 0 || (res != -EAGAIN && res != -EINTR && res != -ECANCELED)) l->fn(l->loop, res, l->data);
@@ -238,6 +248,8 @@ void event_loop_unlisten(struct event_loop *loop, int lfd)
         mem_free(l);
         return;
     }
+    l->next = loop->retired;
+    loop->retired = l;
     /* the accept holds the socket: cancel it now, so that the port is free
      * for a rebind as soon as the caller closes the descriptor */
     io_uring_prep_cancel64(net_uring_sqe(loop->uring, NULL), (uint64_t)(uintptr_t)&l->op, 0);
