@@ -11,9 +11,11 @@
 #include "server/acl_log.h"
 #include "server/acl_store.h"
 #include "server/client.h"
+#include "server/command_table.h"
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/server.h"
+#include "types/sort.h"
 #include "util/mem.h"
 
 static struct acl_user **users; /* sorted by name */
@@ -176,6 +178,34 @@ bool acl_may_run(struct client *c, struct command *cmd, int argc, struct arg *ar
     return !c->user || c->user->unrestricted || acl_user_check(c->user, cmd, argc, argv, &pos) == ACL_OK;
 }
 
+/* A selector's keys cover every key for reading: allkeys, or a "*" pattern
+ * with read permission (%R~* counts; %W~* does not). */
+static bool selector_reads_all_keys(const struct acl_selector *s)
+{
+    if (s->flags & ACL_SEL_ALLKEYS) return true;
+    for (int i = 0; i < s->nkeys; i++)
+        if ((s->keys[i].perm & ACL_PERM_READ) && str_len(s->keys[i].pattern) == 1 && s->keys[i].pattern[0] == '*')
+            return true;
+    return false;
+}
+
+/* SORT's BY and GET patterns: allowed when one selector allows the call
+ * and reads every key, as Redis 7 decides (another selector's narrower
+ * keys do not count). */
+static bool sort_patterns_hook(struct request *req)
+{
+    struct client *c = req->client;
+    if (!c || !c->user || c->user->unrestricted) return true;
+    struct command *cmd = command_lookup(req->argv[0].ptr, req->argv[0].len);
+    if (!cmd) return false;
+    for (int i = 0; i < c->user->nselectors; i++) {
+        const struct acl_selector *s = c->user->selectors[i];
+        int pos;
+        if (selector_reads_all_keys(s) && acl_selector_check(s, cmd, req->argv, req->argc, &pos) == ACL_OK) return true;
+    }
+    return false;
+}
+
 bool acl_default_user_open(void)
 {
     return (default_user->flags & ACL_USER_NOPASS) && (default_user->flags & ACL_USER_ON);
@@ -293,6 +323,7 @@ int acl_init(char **err)
     *err = NULL;
     acl_commands_index();
     pubsub_default_hook(NULL);
+    sort_patterns_allowed = sort_patterns_hook;
     nobody = acl_user_new("default", 7);
     default_user = acl_user_new_default();
     users_insert(default_user);
