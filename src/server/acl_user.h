@@ -36,6 +36,7 @@ enum acl_traits {
     ACL_TRAIT_CHANNEL_PATTERN = 1 << 2, /* ...as patterns (PSUBSCRIBE) */
     ACL_TRAIT_NO_KEYS = 1 << 3,       /* its "keys" are shard channels, not keys */
     ACL_TRAIT_KEYS_BY_ARGS = 1 << 4,  /* key permissions depend on arguments (SET ... GET) */
+    ACL_TRAIT_ONE_KEY = 1 << 5,       /* exactly one key, argv[1], and no channel: acl_selector_allows_one_key */
 };
 
 enum acl_selector_flags {
@@ -138,6 +139,23 @@ str acl_user_describe(str out, const struct acl_user *u);
 str acl_selector_describe_commands(str out, const struct acl_selector *s);
 str acl_selector_describe_keys(str out, const struct acl_selector *s);
 str acl_selector_describe_channels(str out, const struct acl_selector *s);
+
+/* Whether a selector's key patterns grant `perm` on the key (acl_keys.c). */
+bool acl_key_index_match(struct acl_key_index *ix, const struct acl_keypat *pats, const char *key, size_t len,
+                         uint8_t perm);
+
+/* The usual call of a restricted user, decided without the general walk: a
+ * command with ACL_TRAIT_ONE_KEY that the selector allows by its bit, on a
+ * key its patterns grant. False means "not decided here" (refused, or a case
+ * the fast test does not cover): ask acl_selector_check. */
+static inline bool acl_selector_allows_one_key(const struct acl_selector *s, const struct command *cmd,
+                                               const struct arg *argv, int argc)
+{
+    if (argc < 2 || !((s->allowed[cmd->acl_id / 64] >> (cmd->acl_id % 64)) & 1)) return false;
+    if (s->flags & ACL_SEL_ALLKEYS) return true;
+    if ((cmd->acl_traits & ACL_TRAIT_KEYS_BY_ARGS) && argc > (cmd->arity < 0 ? -cmd->arity : cmd->arity)) return false;
+    return s->key_index && acl_key_index_match(s->key_index, s->keys, argv[1].ptr, argv[1].len, cmd->acl_key_perms[0]);
+}
 
 /* Checks one call against one selector; *pos gets the argument index of the
  * refused key or channel. */

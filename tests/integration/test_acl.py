@@ -494,6 +494,31 @@ def test_acl_log_resp3_and_max_len(server, admin):
     assert isinstance(log[0]["age-seconds"], float) and log[0]["count"] == 1
 
 
+def test_one_key_fast_path_agrees_with_the_full_check(server, admin):
+    """Single-key commands of a one-selector user are decided by a short
+    test that remembers the last prefix that granted; alternating prefixes,
+    permissions and changed rules must give the full check's answers."""
+    admin.execute_command("ACL", "SETUSER", "w", "on", ">pw", "+@all", "~queue:*", "%R~ro:*", "%W~wo:*",
+                          *[f"~k{i}:*" for i in range(10)])
+    c = as_user(server, "w")
+    for _ in range(3):
+        assert c.set("queue:1", "v") and c.get("queue:1") == b"v"
+        assert c.get("ro:1") is None
+        assert error_of(c, "SET", "ro:1", "v") == NOPERM_KEY
+        assert c.set("wo:1", "v")
+        assert error_of(c, "GET", "wo:1") == NOPERM_KEY
+        assert error_of(c, "SET", "wo:1", "v", "GET") == NOPERM_KEY  # SET ... GET also reads
+        assert error_of(c, "GET", "queue") == NOPERM_KEY  # shorter than the remembered prefix
+        assert error_of(c, "GET", "other") == NOPERM_KEY
+        assert c.get("k7:x") is None and c.get("queue:2") is None
+    assert c.execute_command("LPUSH", "queue:l", "a") == 1 and c.execute_command("RPOP", "queue:l") == b"a"
+    admin.execute_command("ACL", "SETUSER", "w", "resetkeys", "~other*")
+    assert error_of(c, "GET", "queue:1") == NOPERM_KEY  # the remembered prefix went with the old rules
+    assert c.get("other") is None
+    log = admin.execute_command("ACL", "LOG")
+    assert dict(zip(log[0][::2], log[0][1::2]))[b"object"] == b"queue:1"
+
+
 def test_acl_log_age_seconds_has_every_digit_as_redis_7_0(server, admin):
     """redis-server 7.0.15 writes age-seconds with "%.17g" (0.904 comes out
     as 0.90400000000000003), in RESP2 and RESP3 alike."""
