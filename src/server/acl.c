@@ -424,8 +424,11 @@ __attribute__((noinline)) static const char *refusal_checked(struct client *c, s
 {
     int pos;
     /* the usual user has no selectors: an allowed call asks its own rules once */
-    if (c->user->nselectors == 1 && acl_selector_check(c->user->selectors[0], cmd, argv, argc, &pos) == ACL_OK)
-        return NULL;
+    if (c->user->nselectors == 1) {
+        const struct acl_selector *s = c->user->selectors[0];
+        if ((cmd->acl_traits & ACL_TRAIT_ONE_KEY) && acl_selector_allows_one_key(s, cmd, argv, argc, true)) return NULL;
+        if (acl_selector_check(s, cmd, argv, argc, &pos) == ACL_OK) return NULL;
+    }
     enum acl_log_context context = (c->flags & CLIENT_MULTI) ? ACL_LOG_MULTI : ACL_LOG_TOPLEVEL;
     switch (check_and_log(c, c, cmd, argc, argv, context)) {
     case ACL_OK: return NULL;
@@ -443,9 +446,10 @@ const char *acl_refusal(struct client *c, struct command *cmd, int argc, struct 
 {
     const struct acl_user *u = c->user;
     if (!u || u->unrestricted) return NULL;
-    /* most calls of a restricted user: one selector, one key at argv[1] */
+    /* most calls of a restricted user: one selector, one key at argv[1]
+     * under the prefix that granted the previous key */
     if (u->nselectors == 1 && (cmd->acl_traits & ACL_TRAIT_ONE_KEY) &&
-        acl_selector_allows_one_key(u->selectors[0], cmd, argv, argc))
+        acl_selector_allows_one_key(u->selectors[0], cmd, argv, argc, false))
         return NULL;
     return refusal_checked(c, cmd, argc, argv, buf, size);
 }

@@ -39,12 +39,12 @@ struct slot {
 };
 
 struct acl_key_index {
+    struct acl_key_hot hot; /* first: the fast test of acl_user.h reads it */
     int nlengths; /* 0: everything is tried one by one */
     size_t lengths[MAX_LENGTHS];
     uint64_t masks[MAX_LENGTHS]; /* per length up to WORD_BYTES: the bytes of a word it keeps */
     uint32_t mask;
     struct slot *slots;
-    const struct slot *hot; /* the last slot whose prefix alone granted a key, tried first; NULL: none */
     int *next;     /* per pattern: the next one with the same prefix, -1 */
     uint8_t *kind; /* per pattern: enum pattern_kind */
     int *unprefixed; /* patterns tried one by one */
@@ -199,9 +199,9 @@ static bool slot_grants(const struct acl_key_index *ix, const struct acl_keypat 
     return false;
 }
 
-/* Every length's lookup, then the patterns without a prefix. Kept out of
- * line: inlined, its registers would be saved on the hot path too. */
-__attribute__((noinline)) static bool index_lookup(struct acl_key_index *ix, const struct acl_keypat *pats, const char *key, size_t len,
+/* Every length's lookup, then the patterns without a prefix; a prefix that
+ * grants by itself becomes the one the fast test tries first. */
+bool acl_key_index_match(struct acl_key_index *ix, const struct acl_keypat *pats, const char *key, size_t len,
                          uint8_t perm)
 {
     uint64_t word = load_word(key, len);
@@ -217,7 +217,7 @@ __attribute__((noinline)) static bool index_lookup(struct acl_key_index *ix, con
         }
         if (!s->prefix) continue;
         if (plen <= WORD_BYTES && ((s->prefix_grants >> perm) & 1)) {
-            ix->hot = s;
+            ix->hot = (struct acl_key_hot){s->word, s->wmask, s->prefix_grants};
             return true;
         }
         if (slot_grants(ix, pats, s, key, len, perm)) return true;
@@ -228,15 +228,4 @@ __attribute__((noinline)) static bool index_lookup(struct acl_key_index *ix, con
         if (pattern_matches(ix, pats, i, key, len, 0)) return true;
     }
     return false;
-}
-
-bool acl_key_index_match(struct acl_key_index *ix, const struct acl_keypat *pats, const char *key, size_t len,
-                         uint8_t perm)
-{
-    /* the last short prefix that granted by itself (prefix then '*'): one
-     * compare, and a small function that needs few registers saved */
-    const struct slot *hot = ix->hot;
-    if (hot && hot->len <= len && (load_word(key, len) & hot->wmask) == hot->word && ((hot->prefix_grants >> perm) & 1))
-        return true;
-    return index_lookup(ix, pats, key, len, perm);
 }

@@ -15,10 +15,7 @@ struct acl_key_index;
  * must outlive it unchanged. */
 struct acl_key_index *acl_key_index_build(const struct acl_keypat *pats, int n);
 void acl_key_index_free(struct acl_key_index *ix);
-/* acl_key_index_match (declared in acl_user.h, whose fast path calls it):
- * whether a pattern granting at least `perm` (enum acl_perm bits) matches
- * the key, as trying each with glob_match would say. It remembers the last
- * prefix that decided, and tries it first: consecutive keys of one user
- * mostly share a prefix (a worker's queue:*). */
+/* acl_key_index_match and the fast test acl_key_hot_grants are declared in
+ * acl_user.h, whose per-call check uses them. */
 
 #endif
