@@ -1,0 +1,64 @@
+/* stream_retention: a stream's standing retention policy — XCFGSET key
+ * [RETENTION-MAXAGE ms] [RETENTION-MAXLEN n] — applied by the server in
+ * the background, a few whole blocks per visit, so that a stream nobody
+ * writes to still shrinks.
+ *
+ * A stream with a policy is held under the object encoding
+ * ENC_STREAM_RETAINED (OBJECT ENCODING still says "stream"), which puts its
+ * key in the database's list of keys with items that leave by themselves
+ * (db->hexpires, shared with hashes' expiring fields): RENAME, MOVE, COPY,
+ * SWAPDB, RESTORE and loading keep that list right without knowing about
+ * streams, and the cron's field-expiry cycle visits only listed keys. Each
+ * visit that trims logs an exact XTRIM ... MINID (MAXLEN 0 when nothing is
+ * left), so replicas and the AOF see the same entries go. */
+#ifndef RUNNEL_TYPES_STREAM_RETENTION_H
+#define RUNNEL_TYPES_STREAM_RETENTION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db/object.h"
+#include "protocol/request.h"
+
+struct stream;
+struct outbuf;
+struct codec_out;
+struct codec_in;
+struct digest_seq;
+
+/* XCFGSET's retention arguments as read (-1: not given; 0 clears). */
+struct stream_retention_args {
+    long long maxage;
+    long long maxlen;
+};
+
+/* Installs the background pass (db_hooks.items_expire for streams). */
+void stream_retention_init(void);
+
+/* Whether s has a policy. */
+bool stream_retention_active(const struct stream *s);
+/* The object encoding a stream value takes: ENC_STREAM_RETAINED with a
+ * policy, ENC_STREAM otherwise. */
+enum object_encoding stream_retention_encoding(const struct stream *s);
+void stream_retention_copy(struct stream *to, const struct stream *from);
+
+/* Reads XCFGSET's pair at argv[i] (name, value) when it is a retention
+ * setting: 1 read, 0 not a retention setting, -1 after replying the error. */
+int stream_retention_parse(struct request *req, int i, struct stream_retention_args *a);
+/* Sets the policy of the stream under argv[1] (values not given stay),
+ * re-tags its object and lists its key for the background pass, and logs
+ * XCFGSET key RETENTION-MAXAGE a RETENTION-MAXLEN b with both values. */
+void stream_retention_set(struct request *req, struct stream *s, const struct stream_retention_args *a);
+
+/* XINFO STREAM: how many map fields (0 without a policy), then them. */
+int stream_retention_info_fields(const struct stream *s);
+void stream_retention_reply_info(struct outbuf *out, const struct stream *s);
+
+/* Snapshots: whether anything follows the stream, then it. */
+void stream_retention_save(const struct stream *s, struct codec_out *out);
+bool stream_retention_load(struct codec_in *in, struct stream *s);
+void stream_retention_digest(const struct stream *s, struct digest_seq *seq);
+/* AOF rewrite: the XCFGSET that restores the policy (nothing without one). */
+void stream_retention_rewrite(const struct stream *s, const struct arg *key, object_emit_fn *emit, void *ctx);
+
+#endif
