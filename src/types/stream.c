@@ -916,6 +916,7 @@ static void cmd_xadd(struct request *req)
     } else if (oplog_enabled) {
         xadd_propagate(req, &opt, &trim, s, id, pairs, fields);
     }
+    if (stream_retention_active(s)) stream_retention_enforce(req->db, key->ptr, key->len, s);
     blocking_key_ready(req->db, key->ptr, key->len);
 }
 

@@ -140,20 +140,9 @@ static long long retention_trim(struct stream *s, size_t max)
     return removed;
 }
 
-/* The cycle's visit to a listed stream: trims, then logs the exact effect
- * (the first entry left as MINID, or MAXLEN 0), touches watchers and
- * reports "xtrim". A stream whose policy was cleared is re-tagged, which
- * takes it off the list. */
-static size_t retention_visit(struct db *db, const char *key, size_t len, struct object *o, size_t max)
+long long stream_retention_enforce(struct db *db, const char *key, size_t len, struct stream *s)
 {
-    if (o->type != OBJ_STREAM) return 0;
-    struct stream *s = o->v.ptr;
-    if (!stream_retention_active(s)) {
-        o->encoding = ENC_STREAM;
-        return 0;
-    }
-    if (max < RETENTION_ITEMS_PER_VISIT) max = RETENTION_ITEMS_PER_VISIT;
-    long long removed = retention_trim(s, max);
+    long long removed = retention_trim(s, RETENTION_ITEMS_PER_VISIT);
     if (removed == 0) return 0;
     if (oplog_enabled) {
         struct stream_trim effect = {.strategy = STREAM_TRIM_MINID, .approx = true, .policy = STREAM_REF_KEEP};
@@ -163,7 +152,21 @@ static size_t retention_visit(struct db *db, const char *key, size_t len, struct
     }
     db_touch_key(db, key, len);
     notify_keyspace_event(db->id, key, len, NOTIFY_STREAM, "xtrim");
-    return (size_t)removed;
+    return removed;
+}
+
+/* The cycle's visit to a listed stream. A stream whose policy was cleared
+ * is re-tagged, which takes it off the list. */
+static size_t retention_visit(struct db *db, const char *key, size_t len, struct object *o, size_t max)
+{
+    (void)max; /* the stream's own bound applies: at least a whole block */
+    if (o->type != OBJ_STREAM) return 0;
+    struct stream *s = o->v.ptr;
+    if (!stream_retention_active(s)) {
+        o->encoding = ENC_STREAM;
+        return 0;
+    }
+    return (size_t)stream_retention_enforce(db, key, len, s);
 }
 
 void stream_retention_init(void)

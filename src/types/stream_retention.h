@@ -8,9 +8,10 @@
  * key in the database's list of keys with items that leave by themselves
  * (db->hexpires, shared with hashes' expiring fields): RENAME, MOVE, COPY,
  * SWAPDB, RESTORE and loading keep that list right without knowing about
- * streams, and the cron's field-expiry cycle visits only listed keys. Each
- * visit that trims logs an exact XTRIM ... MINID (MAXLEN 0 when nothing is
- * left), so replicas and the AOF see the same entries go. */
+ * streams, and the cron's field-expiry cycle visits only listed keys. XADD
+ * applies the policy too, so a stream written faster than the cron visits
+ * stays bounded. Each trim is logged as an exact XTRIM ... MINID (MAXLEN 0
+ * when nothing is left), so replicas and the AOF see the same entries go. */
 #ifndef RUNNEL_TYPES_STREAM_RETENTION_H
 #define RUNNEL_TYPES_STREAM_RETENTION_H
 
@@ -20,6 +21,7 @@
 #include "db/object.h"
 #include "protocol/request.h"
 
+struct db;
 struct stream;
 struct outbuf;
 struct codec_out;
@@ -49,6 +51,13 @@ int stream_retention_parse(struct request *req, int i, struct stream_retention_a
  * re-tags its object and lists its key for the background pass, and logs
  * XCFGSET key RETENTION-MAXAGE a RETENTION-MAXLEN b with both values. */
 void stream_retention_set(struct request *req, struct stream *s, const struct stream_retention_args *a);
+
+/* Applies s's policy now (s is the stream under key, with a policy): removes
+ * the whole blocks it no longer wants, a bounded number of entries at a
+ * time, then logs the exact effect (XTRIM key MINID = <first entry left>,
+ * or MAXLEN = 0), touches watchers and reports "xtrim". Run by the cron's
+ * visits and after each XADD. Returns the number of entries removed. */
+long long stream_retention_enforce(struct db *db, const char *key, size_t len, struct stream *s);
 
 /* XINFO STREAM: how many map fields (0 without a policy), then them. */
 int stream_retention_info_fields(const struct stream *s);

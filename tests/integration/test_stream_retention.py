@@ -154,6 +154,27 @@ def test_policy_maxlen_trims_whole_blocks(raw):
     assert raw.call("XLEN", "s") == 30  # never below: the next block would leave 20
 
 
+def test_xadd_applies_the_policy_at_once(raw):
+    """A stream written faster than the cron visits stays bounded: XADD
+    applies the policy too (here inside one transaction, where the cron
+    cannot run)."""
+    raw.call("XADD", "s", "*", "f", "v")
+    raw.call("XCFGSET", "s", "RETENTION-MAXLEN", "20")
+    raw.call("MULTI")
+    for i in range(100):
+        raw.call("XADD", "s", "*", "n", str(i))
+    raw.call("EXEC")
+    assert 20 <= raw.call("XLEN", "s") < 30
+    # by age: entries older than the policy's age go with the next XADD's block check
+    raw.call("DEL", "t")
+    fill(raw, "t", [600 - i for i in range(20)])
+    raw.call("MULTI")
+    raw.call("XCFGSET", "t", "RETENTION-MAXAGE", "60000")
+    raw.call("XADD", "t", "*", "f", "v")
+    assert raw.call("EXEC")[1]
+    assert raw.call("XLEN", "t") == 1
+
+
 def test_policy_in_xinfo_both_protocols_and_cleared_by_zero(raw, raw3):
     raw.call("XADD", "s", "*", "f", "v")
     plain = info(raw, "s")
@@ -279,6 +300,11 @@ def test_replica_gets_the_policy_and_the_primarys_trims(started_servers):
     fill(raw, "s", [600 - i for i in range(30)] + [3, 2, 1])
     raw.call("XCFGSET", "s", "RETENTION-MAXAGE", "60000")
     wait_for(lambda: raw.call("XLEN", "s") == 3)
+    # and the trims XADD makes
+    raw.call("XCFGSET", "s", "RETENTION-MAXLEN", "15")
+    for i in range(40):
+        raw.call("XADD", "s", "*", "n", str(i))
+    assert raw.call("XLEN", "s") < 25
     wait_caught_up(primary, replica)
     rraw = replica.raw()
     assert ids(rraw, "s") == ids(raw, "s")
