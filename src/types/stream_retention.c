@@ -114,20 +114,39 @@ void stream_retention_digest(const struct stream *s, struct digest_seq *seq)
 
 /* ---- the background pass ---- */
 
+/* The oldest entry time the MAXAGE policy keeps. */
+static uint64_t age_cutoff(const struct stream *s)
+{
+    long long cutoff = db_now_ms - (long long)s->retention_maxage;
+    return cutoff > 0 ? (uint64_t)cutoff : 0;
+}
+
+/* Whether the policy lets the first block go: the cheap test every XADD
+ * makes, before any trimming is set up. */
+static bool first_block_due(const struct stream *s, const struct stream_block *b, struct stream_id key)
+{
+    if (s->retention_maxlen && s->length - stream_block_live(b) >= s->retention_maxlen) return true;
+    if (!s->retention_maxage) return false;
+    uint64_t cutoff = age_cutoff(s);
+    if (key.ms >= cutoff) return false;
+    return stream_block_last_id(b).ms < cutoff;
+}
+
 /* Removes whole blocks the policy no longer wants, at most about `max`
  * entries (always the first block if it may go). */
 static long long retention_trim(struct stream *s, size_t max)
 {
     struct stream_index_iter it;
     if (!stream_index_first(s->blocks, &it)) return 0;
-    long long first = stream_block_live(stream_index_value(&it));
+    const struct stream_block *b = stream_index_value(&it);
+    if (!first_block_due(s, b, stream_index_key(&it))) return 0;
+    long long first = stream_block_live(b);
     struct stream_trim t = {.approx = true, .policy = STREAM_REF_KEEP};
     t.limit = first > (long long)max ? first : (long long)max;
     long long removed = 0;
     if (s->retention_maxage) {
         t.strategy = STREAM_TRIM_MINID;
-        long long cutoff = db_now_ms - (long long)s->retention_maxage;
-        t.minid = (struct stream_id){cutoff > 0 ? (uint64_t)cutoff : 0, 0};
+        t.minid = (struct stream_id){age_cutoff(s), 0};
         removed += stream_trim(s, &t);
     }
     if (s->retention_maxlen && removed < t.limit) {

@@ -8,9 +8,9 @@
  * key in the database's list of keys with items that leave by themselves
  * (db->hexpires, shared with hashes' expiring fields): RENAME, MOVE, COPY,
  * SWAPDB, RESTORE and loading keep that list right without knowing about
- * streams, and the cron's field-expiry cycle visits only listed keys. XADD
- * applies the policy too, so a stream written faster than the cron visits
- * stays bounded. Each trim is logged as an exact XTRIM ... MINID (MAXLEN 0
+ * streams, and the cron's field-expiry cycle visits only listed keys. An
+ * XADD that starts a new block applies the policy too, so a stream written
+ * faster than the cron visits stays bounded (within a block or two). Each trim is logged as an exact XTRIM ... MINID (MAXLEN 0
  * when nothing is left), so replicas and the AOF see the same entries go. */
 #ifndef RUNNEL_TYPES_STREAM_RETENTION_H
 #define RUNNEL_TYPES_STREAM_RETENTION_H
@@ -56,7 +56,8 @@ void stream_retention_set(struct request *req, struct stream *s, const struct st
  * the whole blocks it no longer wants, a bounded number of entries at a
  * time, then logs the exact effect (XTRIM key MINID = <first entry left>,
  * or MAXLEN = 0), touches watchers and reports "xtrim". Run by the cron's
- * visits and after each XADD. Returns the number of entries removed. */
+ * visits and after each XADD that started a new block. Returns the number
+ * of entries removed. */
 long long stream_retention_enforce(struct db *db, const char *key, size_t len, struct stream *s);
 
 /* XINFO STREAM: how many map fields (0 without a policy), then them. */
