@@ -161,6 +161,9 @@ static long long retention_trim(struct stream *s, size_t max)
 
 long long stream_retention_enforce(struct db *db, const char *key, size_t len, struct stream *s)
 {
+    /* a file loading or a replica applying its primary: the logged XTRIMs
+     * decide, whatever this server's clock or block sizes */
+    if (db_loading || db_expiry_ignored) return 0;
     long long removed = retention_trim(s, RETENTION_ITEMS_PER_VISIT);
     if (removed == 0) return 0;
     if (oplog_enabled) {

@@ -56,8 +56,9 @@ void stream_retention_set(struct request *req, struct stream *s, const struct st
  * the whole blocks it no longer wants, a bounded number of entries at a
  * time, then logs the exact effect (XTRIM key MINID = <first entry left>,
  * or MAXLEN = 0), touches watchers and reports "xtrim". Run by the cron's
- * visits and after each XADD that started a new block. Returns the number
- * of entries removed. */
+ * visits and after each XADD that started a new block; does nothing while a
+ * file loads or a replica applies its primary. Returns the number of
+ * entries removed. */
 long long stream_retention_enforce(struct db *db, const char *key, size_t len, struct stream *s);
 
 /* XINFO STREAM: how many map fields (0 without a policy), then them. */

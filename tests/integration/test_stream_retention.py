@@ -310,3 +310,29 @@ def test_replica_gets_the_policy_and_the_primarys_trims(started_servers):
     assert ids(rraw, "s") == ids(raw, "s")
     assert info(rraw, "s")["retention-maxage"] == 60000
     assert rraw.call("DEBUG", "DIGEST") == raw.call("DEBUG", "DIGEST")
+
+
+def test_replica_and_replay_apply_only_the_logged_trims(started_servers):
+    """Blocks of another size on the replica and on a restart: the policy,
+    applied by them at their own block boundaries, would keep other entries
+    than the primary's logged XTRIMs do."""
+    primary = start_primary("--stream-node-max-entries", "10", "--appendonly", "yes")
+    started_servers.append(primary)
+    replica = start_replica(primary, "--stream-node-max-entries", "5")
+    started_servers.append(replica)
+    wait_link_up(replica)
+    raw = primary.raw()
+    raw.call("XADD", "s", "*", "f", "v")
+    raw.call("XCFGSET", "s", "RETENTION-MAXLEN", "20")
+    for i in range(29):
+        raw.call("XADD", "s", "*", "n", str(i))
+    want = ids(raw, "s")
+    assert len(want) == 30  # the third block of 10 is not full: nothing to trim yet
+    wait_caught_up(primary, replica)
+    rraw = replica.raw()
+    assert ids(rraw, "s") == want
+    raw.close()
+    srv = restart(primary, "--stream-node-max-entries", "5", "--hz", "1")
+    started_servers.append(srv)
+    raw = srv.raw()
+    assert ids(raw, "s") == want
