@@ -20,11 +20,13 @@ static str pending;
 static bool flushing;
 static bool warned_wrong_type;
 
-/* The events stream's key, when events are recorded right now. */
+/* The events stream's key, when events are recorded right now. Not in a
+ * cluster: the key would belong to one node's slots, and the others could
+ * neither hold it nor send their events there. */
 static const char *recording_key(size_t *len)
 {
     const char *key = cfg.notify_keyspace_events_stream;
-    if (!key || server_is_replica || db_loading) return NULL;
+    if (!key || server_is_replica || db_loading || cfg.cluster_enabled) return NULL;
     *len = strlen(key);
     return key;
 }
@@ -109,7 +111,14 @@ bool keyspace_stream_flush(void)
         appended++;
     }
     flushing = false;
-    str_set_len(pending, 0);
+    /* a command that reported very many events (DEL of many keys) does not
+     * leave its buffer behind */
+    if (str_alloc_size(pending) > 64 * 1024) {
+        str_free(pending);
+        pending = NULL;
+    } else {
+        str_set_len(pending, 0);
+    }
     if (appended == 0) return false;
     server.dirty += appended;
     db_touch_key(db, stream_key, slen);

@@ -12,7 +12,8 @@
  * logged as a concrete XADD with its exact trim, after the command, so the
  * AOF and replicas hold the same entries with the same IDs; nothing is
  * recorded on a replica or while a file loads (the primary's XADDs arrive
- * instead). Events about the stream itself are not recorded. */
+ * instead), nor in a cluster. Events about the stream itself are not
+ * recorded. */
 #ifndef RUNNEL_SERVER_KEYSPACE_STREAM_H
 #define RUNNEL_SERVER_KEYSPACE_STREAM_H
 
