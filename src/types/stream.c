@@ -709,7 +709,6 @@ static bool parse_threshold(struct request *req, int *i, struct stream_trim *t)
         }
         t->strategy = STREAM_TRIM_MAXLEN;
     }
-    t->arg_index = *i;
     return true;
 }
 

@@ -102,7 +102,6 @@ struct stream_trim {
     struct stream_id minid;
     bool approx;      /* `~`: whole blocks only */
     long long limit;  /* most entries to remove, 0: no limit (approx only) */
-    int arg_index;    /* the threshold's argument (for error messages) */
     bool by_age;      /* MAXAGE: minid is now - age, logged as that concrete MINID */
     enum stream_ref_policy policy; /* what becomes of the groups' references */
 };
