@@ -38,6 +38,7 @@ struct stream {
     struct stream_idmp *idmp;        /* idempotent production (stream_idmp.c); NULL when unused */
     uint64_t retention_maxage;       /* standing policy (stream_retention.c): ms, 0: none */
     uint64_t retention_maxlen;       /* entries, 0: none */
+    uint8_t retention_refs;          /* enum stream_ref_policy its trims use */
 };
 
 /* Registers the "stream" value type with the keyspace (types_init). */

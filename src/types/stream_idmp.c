@@ -668,13 +668,13 @@ static bool parse_cfg_value(struct request *req, int i, long long max, const cha
 }
 
 /* XCFGSET key [IDMP-DURATION s] [IDMP-MAXSIZE n] [RETENTION-MAXAGE ms]
- * [RETENTION-MAXLEN n]: a change of either IDMP value forgets every
+ * [RETENTION-MAXLEN n] [RETENTION-REFS policy]: a change of either IDMP value forgets every
  * recorded pair (setting the same values keeps them); the retention
  * settings are stream_retention.c's, and leave the IDMP state alone. */
 static void cmd_xcfgset(struct request *req)
 {
     long long duration = -1, maxsize = -1;
-    struct stream_retention_args retention = {-1, -1};
+    struct stream_retention_args retention = {-1, -1, -1};
     if (req->argc == 2) {
         reply_error(req->out, "ERR At least one parameter must be specified");
         return;
@@ -722,7 +722,8 @@ static void cmd_xcfgset(struct request *req)
          * default a replica does not share). */
         emit_config(t, &req->argv[1], stream_oplog_sink, req);
     }
-    if (retention.maxage != -1 || retention.maxlen != -1) stream_retention_set(req, s, &retention);
+    if (retention.maxage != -1 || retention.maxlen != -1 || retention.refs != -1)
+        stream_retention_set(req, s, &retention);
     oplog_multi_end();
 }
 

@@ -24,16 +24,31 @@ enum object_encoding stream_retention_encoding(const struct stream *s)
     return stream_retention_active(s) ? ENC_STREAM_RETAINED : ENC_STREAM;
 }
 
+bool stream_retention_configured(const struct stream *s)
+{
+    return stream_retention_active(s) || s->retention_refs != STREAM_REF_KEEP;
+}
+
 void stream_retention_copy(struct stream *to, const struct stream *from)
 {
     to->retention_maxage = from->retention_maxage;
     to->retention_maxlen = from->retention_maxlen;
+    to->retention_refs = from->retention_refs;
 }
 
 /* ---- XCFGSET ---- */
 
 int stream_retention_parse(struct request *req, int i, struct stream_retention_args *a)
 {
+    if (ARG_IS(req, i, "RETENTION-REFS")) {
+        enum stream_ref_policy p;
+        if (!stream_ref_policy_parse(&req->argv[i + 1], &p)) {
+            reply_error(req->out, "ERR RETENTION-REFS must be KEEPREF, DELREF or ACKED");
+            return -1;
+        }
+        a->refs = (int)p;
+        return 1;
+    }
     bool age = ARG_IS(req, i, "RETENTION-MAXAGE");
     if (!age && !ARG_IS(req, i, "RETENTION-MAXLEN")) return 0;
     long long v;
@@ -51,9 +66,15 @@ int stream_retention_parse(struct request *req, int i, struct stream_retention_a
 static void emit_policy(const struct stream *s, const struct arg *key, object_emit_fn *emit, void *ctx)
 {
     char age[24], len[24];
-    struct arg argv[6] = {arg_cstr("XCFGSET"),         *key, arg_cstr("RETENTION-MAXAGE"), arg_ull(age, s->retention_maxage),
-                          arg_cstr("RETENTION-MAXLEN"), arg_ull(len, s->retention_maxlen)};
-    emit(ctx, 6, argv);
+    struct arg argv[8] = {arg_cstr("XCFGSET"),
+                          *key,
+                          arg_cstr("RETENTION-MAXAGE"),
+                          arg_ull(age, s->retention_maxage),
+                          arg_cstr("RETENTION-MAXLEN"),
+                          arg_ull(len, s->retention_maxlen),
+                          arg_cstr("RETENTION-REFS"),
+                          stream_ref_policy_arg(s->retention_refs)};
+    emit(ctx, 8, argv);
 }
 
 void stream_retention_set(struct request *req, struct stream *s, const struct stream_retention_args *a)
@@ -61,6 +82,7 @@ void stream_retention_set(struct request *req, struct stream *s, const struct st
     const struct arg *key = &req->argv[1];
     if (a->maxage != -1) s->retention_maxage = (uint64_t)a->maxage;
     if (a->maxlen != -1) s->retention_maxlen = (uint64_t)a->maxlen;
+    if (a->refs != -1) s->retention_refs = (uint8_t)a->refs;
     struct dict_entry *e = db_entry(req->db, key->ptr, key->len);
     struct object *o = e->v.ptr;
     o->encoding = (uint8_t)stream_retention_encoding(s);
@@ -71,45 +93,54 @@ void stream_retention_set(struct request *req, struct stream *s, const struct st
 
 void stream_retention_rewrite(const struct stream *s, const struct arg *key, object_emit_fn *emit, void *ctx)
 {
-    if (stream_retention_active(s)) emit_policy(s, key, emit, ctx);
+    if (stream_retention_configured(s)) emit_policy(s, key, emit, ctx);
 }
 
 /* ---- XINFO, snapshots, digests ---- */
 
 int stream_retention_info_fields(const struct stream *s)
 {
-    return stream_retention_active(s) ? 2 : 0;
+    return stream_retention_configured(s) ? 3 : 0;
 }
 
 void stream_retention_reply_info(struct outbuf *out, const struct stream *s)
 {
-    if (!stream_retention_active(s)) return;
+    if (!stream_retention_configured(s)) return;
     reply_bulk_cstr(out, "retention-maxage");
     reply_int(out, (long long)s->retention_maxage);
     reply_bulk_cstr(out, "retention-maxlen");
     reply_int(out, (long long)s->retention_maxlen);
+    reply_bulk_cstr(out, "retention-refs");
+    struct arg refs = stream_ref_policy_arg(s->retention_refs);
+    reply_bulk(out, refs.ptr, refs.len);
 }
 
 void stream_retention_save(const struct stream *s, struct codec_out *out)
 {
     codec_put_varint(out, s->retention_maxage);
     codec_put_varint(out, s->retention_maxlen);
+    codec_put_varint(out, s->retention_refs);
 }
 
 bool stream_retention_load(struct codec_in *in, struct stream *s)
 {
-    if (!codec_get_varint(in, &s->retention_maxage) || !codec_get_varint(in, &s->retention_maxlen)) return false;
-    if (s->retention_maxage > INT64_MAX || s->retention_maxlen > INT64_MAX)
+    uint64_t refs;
+    if (!codec_get_varint(in, &s->retention_maxage) || !codec_get_varint(in, &s->retention_maxlen) ||
+        !codec_get_varint(in, &refs))
+        return false;
+    if (s->retention_maxage > INT64_MAX || s->retention_maxlen > INT64_MAX || refs > STREAM_REF_ACKED)
         return codec_fail(in, "corrupt stream: retention policy out of range");
+    s->retention_refs = (uint8_t)refs;
     return true;
 }
 
 /* Streams without a policy feed nothing, so their digests stay as before. */
 void stream_retention_digest(const struct stream *s, struct digest_seq *seq)
 {
-    if (!stream_retention_active(s)) return;
+    if (!stream_retention_configured(s)) return;
     digest_seq_u64(seq, s->retention_maxage);
     digest_seq_u64(seq, s->retention_maxlen);
+    digest_seq_u64(seq, s->retention_refs);
 }
 
 /* ---- the background pass ---- */
@@ -141,7 +172,7 @@ static long long retention_trim(struct stream *s, size_t max)
     const struct stream_block *b = stream_index_value(&it);
     if (!first_block_due(s, b, stream_index_key(&it))) return 0;
     long long first = stream_block_live(b);
-    struct stream_trim t = {.approx = true, .policy = STREAM_REF_KEEP};
+    struct stream_trim t = {.approx = true, .policy = s->retention_refs};
     t.limit = first > (long long)max ? first : (long long)max;
     long long removed = 0;
     if (s->retention_maxage) {
@@ -167,7 +198,7 @@ long long stream_retention_enforce(struct db *db, const char *key, size_t len, s
     long long removed = retention_trim(s, RETENTION_ITEMS_PER_VISIT);
     if (removed == 0) return 0;
     if (oplog_enabled) {
-        struct stream_trim effect = {.strategy = STREAM_TRIM_MINID, .approx = true, .policy = STREAM_REF_KEEP};
+        struct stream_trim effect = {.strategy = STREAM_TRIM_MINID, .approx = true, .policy = s->retention_refs};
         char buf[ID_BUF];
         struct arg argv[6] = {arg_cstr("XTRIM"), {(char *)key, len}};
         oplog_append(db->id, 2 + stream_trim_effect_args(s, &effect, argv + 2, buf), argv);

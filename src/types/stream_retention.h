@@ -1,7 +1,9 @@
 /* stream_retention: a stream's standing retention policy — XCFGSET key
- * [RETENTION-MAXAGE ms] [RETENTION-MAXLEN n] — applied by the server in
- * the background, a few whole blocks per visit, so that a stream nobody
- * writes to still shrinks.
+ * [RETENTION-MAXAGE ms] [RETENTION-MAXLEN n] [RETENTION-REFS KEEPREF |
+ * DELREF | ACKED] — applied by the server in the background, a few whole
+ * blocks per visit, so that a stream nobody writes to still shrinks. The
+ * reference policy is that of its trims (stream_refs.h): under ACKED the
+ * policy never removes what a group still has to read or acknowledge.
  *
  * A stream with a policy is held under the object encoding
  * ENC_STREAM_RETAINED (OBJECT ENCODING still says "stream"), which puts its
@@ -28,17 +30,22 @@ struct codec_out;
 struct codec_in;
 struct digest_seq;
 
-/* XCFGSET's retention arguments as read (-1: not given; 0 clears). */
+/* XCFGSET's retention arguments as read (-1: not given; 0 clears an age
+ * or length; refs is an enum stream_ref_policy). */
 struct stream_retention_args {
     long long maxage;
     long long maxlen;
+    int refs;
 };
 
 /* Installs the background pass (db_hooks.items_expire for streams). */
 void stream_retention_init(void);
 
-/* Whether s has a policy. */
+/* Whether s has a policy (an age or a length to keep). */
 bool stream_retention_active(const struct stream *s);
+/* Whether anything of it is set (a RETENTION-REFS alone counts): what
+ * XINFO, snapshots, digests and rewrites carry. */
+bool stream_retention_configured(const struct stream *s);
 /* The object encoding a stream value takes: ENC_STREAM_RETAINED with a
  * policy, ENC_STREAM otherwise. */
 enum object_encoding stream_retention_encoding(const struct stream *s);
@@ -49,7 +56,8 @@ void stream_retention_copy(struct stream *to, const struct stream *from);
 int stream_retention_parse(struct request *req, int i, struct stream_retention_args *a);
 /* Sets the policy of the stream under argv[1] (values not given stay),
  * re-tags its object and lists its key for the background pass, and logs
- * XCFGSET key RETENTION-MAXAGE a RETENTION-MAXLEN b with both values. */
+ * XCFGSET key RETENTION-MAXAGE a RETENTION-MAXLEN b RETENTION-REFS r with
+ * all three. */
 void stream_retention_set(struct request *req, struct stream *s, const struct stream_retention_args *a);
 
 /* Applies s's policy now (s is the stream under key, with a policy): removes
@@ -61,11 +69,13 @@ void stream_retention_set(struct request *req, struct stream *s, const struct st
  * entries removed. */
 long long stream_retention_enforce(struct db *db, const char *key, size_t len, struct stream *s);
 
-/* XINFO STREAM: how many map fields (0 without a policy), then them. */
+/* XINFO STREAM: how many map fields (0 when nothing is configured), then
+ * them. */
 int stream_retention_info_fields(const struct stream *s);
 void stream_retention_reply_info(struct outbuf *out, const struct stream *s);
 
-/* Snapshots: whether anything follows the stream, then it. */
+/* Snapshots: the policy's values (written after the rest of the stream
+ * when it is configured; stream_save.c flags that in its tag). */
 void stream_retention_save(const struct stream *s, struct codec_out *out);
 bool stream_retention_load(struct codec_in *in, struct stream *s);
 void stream_retention_digest(const struct stream *s, struct digest_seq *seq);

@@ -17,7 +17,8 @@
  *       varint owner (its consumer's position above + 1; 0: released by XNACK)
  *     varint released, then the released entries' IDs in release order
  *   the IDMP state (stream_idmp_save)
- *   with the tag's 0x80 bit: varint retention-maxage, varint retention-maxlen
+ *   with the tag's 0x80 bit: varint retention-maxage, varint retention-maxlen,
+ *   varint retention-refs
  *
  * Encoding 1 (files written before idempotent production) is the same
  * without the IDMP state; encoding 0 (before XNACK) also without the
@@ -102,7 +103,7 @@ static void save_group(struct codec_out *out, const struct stream_cgroup *g)
 void stream_save(const struct object *o, struct codec_out *out)
 {
     const struct stream *s = o->v.ptr;
-    codec_put_u8(out, STREAM_SAVE_BLOCKS | (stream_retention_active(s) ? STREAM_SAVE_RETENTION : 0));
+    codec_put_u8(out, STREAM_SAVE_BLOCKS | (stream_retention_configured(s) ? STREAM_SAVE_RETENTION : 0));
     codec_put_varint(out, s->length);
     codec_put_varint(out, s->entries_added);
     put_id(out, s->last_id);
@@ -116,7 +117,7 @@ void stream_save(const struct object *o, struct codec_out *out)
     codec_put_varint(out, groups);
     for (size_t i = 0; i < groups; i++) save_group(out, s->groups->items[i]);
     stream_idmp_save(s, out);
-    if (stream_retention_active(s)) stream_retention_save(s, out);
+    if (stream_retention_configured(s)) stream_retention_save(s, out);
 }
 
 /* ---- loading ---- */

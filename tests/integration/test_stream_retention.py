@@ -178,20 +178,24 @@ def test_xadd_applies_the_policy_at_once(raw):
 def test_policy_in_xinfo_both_protocols_and_cleared_by_zero(raw, raw3):
     raw.call("XADD", "s", "*", "f", "v")
     plain = info(raw, "s")
-    assert "retention-maxage" not in plain and "retention-maxlen" not in plain
+    assert not [k for k in plain if k.startswith("retention-")]
     assert raw.call("XCFGSET", "s", "RETENTION-MAXAGE", "3600000", "RETENTION-MAXLEN", "1000") == "OK"
     for conn in (raw, raw3):
         for extra in ((), ("FULL",)):
             i = info(conn, "s", *extra)
             keys = list(i)
             assert i["retention-maxage"] == 3600000 and i["retention-maxlen"] == 1000
-            assert keys[keys.index("iids-duplicates") + 1:][:2] == ["retention-maxage", "retention-maxlen"]
+            assert i["retention-refs"] == b"KEEPREF"
+            assert keys[keys.index("iids-duplicates") + 1:][:3] == [
+                "retention-maxage", "retention-maxlen", "retention-refs"]
     assert raw.call("OBJECT", "ENCODING", "s") == b"stream"
     # one value alone leaves the other; 0 clears
     assert raw.call("XCFGSET", "s", "RETENTION-MAXLEN", "0") == "OK"
     assert (info(raw, "s")["retention-maxage"], info(raw, "s")["retention-maxlen"]) == (3600000, 0)
     assert raw.call("XCFGSET", "s", "RETENTION-MAXAGE", "0") == "OK"
     assert "retention-maxage" not in info(raw, "s")
+    assert raw.call("XCFGSET", "s", "RETENTION-REFS", "acked") == "OK"
+    assert info(raw, "s")["retention-refs"] == b"ACKED"
     # retention settings do not touch the IDMP state
     assert info(raw, "s")["iids-added"] == 0
 
@@ -203,11 +207,38 @@ def test_xcfgset_retention_errors(raw):
     assert raw.call("XCFGSET", "s", "RETENTION-MAXLEN", "-1") == (
         "error", "ERR RETENTION-MAXLEN must be >= 0 (entries, 0 for none)")
     assert raw.call("XCFGSET", "s", "RETENTION-MAXLEN", "x") == NOT_INTEGER
+    assert raw.call("XCFGSET", "s", "RETENTION-REFS", "SOME") == (
+        "error", "ERR RETENTION-REFS must be KEEPREF, DELREF or ACKED")
     assert raw.call("XCFGSET", "s", "RETENTION-MAXLEN") == ("error", "ERR syntax error")
     assert raw.call("XCFGSET", "missing", "RETENTION-MAXLEN", "5") == ("error", "ERR no such key")
     raw.call("SET", "str", "v")
     assert raw.call("XCFGSET", "str", "RETENTION-MAXLEN", "5")[1].startswith("WRONGTYPE")
     assert "retention-maxlen" not in info(raw, "s")
+
+
+def test_policy_refs_acked_keeps_what_a_group_still_needs(raw):
+    got = fill(raw, "s", [600 - i for i in range(30)] + [1])
+    raw.call("XGROUP", "CREATE", "s", "g", "0")
+    raw.call("XREADGROUP", "GROUP", "g", "c", "COUNT", "15", "STREAMS", "s", ">")
+    raw.call("XACK", "s", "g", *got[:10])
+    assert raw.call("XCFGSET", "s", "RETENTION-MAXAGE", "60000", "RETENTION-REFS", "ACKED") == "OK"
+    # the first block is done with; the second still has pending entries, the third undelivered ones
+    wait_for(lambda: raw.call("XLEN", "s") == 21, what="the acknowledged block to go")
+    time.sleep(0.3)
+    assert raw.call("XLEN", "s") == 21
+    rest = [e[0] for e in raw.call("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">")[0][1]]
+    raw.call("XACK", "s", "g", *got[10:15], *rest)
+    wait_for(lambda: raw.call("XLEN", "s") == 1, what="the rest to go once acknowledged")
+
+
+def test_policy_refs_delref_drops_pending_entries(raw):
+    got = fill(raw, "s", [600 - i for i in range(10)] + [1])
+    raw.call("XGROUP", "CREATE", "s", "g", "0")
+    raw.call("XREADGROUP", "GROUP", "g", "c", "COUNT", "3", "STREAMS", "s", ">")
+    assert raw.call("XCFGSET", "s", "RETENTION-MAXAGE", "60000", "RETENTION-REFS", "DELREF") == "OK"
+    wait_for(lambda: raw.call("XLEN", "s") == 1)
+    assert raw.call("XPENDING", "s", "g")[0] == 0
+    assert ids(raw, "s") == got[10:]
 
 
 def test_policy_follows_rename_copy_and_restore(raw):
@@ -260,7 +291,8 @@ def test_policy_and_background_trims_survive_aof_rewrite_and_snapshot(started_se
     started_servers.append(srv)
     raw = srv.raw()
     fill(raw, "s", [600 - i for i in range(40)] + [2, 1])
-    raw.call("XCFGSET", "s", "RETENTION-MAXAGE", "60000", "RETENTION-MAXLEN", "100")
+    raw.call("XGROUP", "CREATE", "s", "g", "$")
+    raw.call("XCFGSET", "s", "RETENTION-MAXAGE", "60000", "RETENTION-MAXLEN", "100", "RETENTION-REFS", "ACKED")
     wait_for(lambda: raw.call("XLEN", "s") == 2)
     before, digest = ids(raw, "s"), raw.call("DEBUG", "DIGEST")
     assert b"XTRIM" in aof_bytes(srv)  # the background pass logged its trims
@@ -281,7 +313,7 @@ def test_policy_and_background_trims_survive_aof_rewrite_and_snapshot(started_se
         assert ids(raw, "s") == before, step
         assert raw.call("DEBUG", "DIGEST") == digest, step
         i = info(raw, "s")
-        assert (i["retention-maxage"], i["retention-maxlen"]) == (60000, 100), step
+        assert (i["retention-maxage"], i["retention-maxlen"], i["retention-refs"]) == (60000, 100, b"ACKED"), step
         raw.close()
     # still applied after the restarts
     raw = srv.raw()
@@ -298,7 +330,9 @@ def test_replica_gets_the_policy_and_the_primarys_trims(started_servers):
     wait_link_up(replica)
     raw = primary.raw()
     fill(raw, "s", [600 - i for i in range(30)] + [3, 2, 1])
-    raw.call("XCFGSET", "s", "RETENTION-MAXAGE", "60000")
+    raw.call("XGROUP", "CREATE", "s", "g", "0")
+    raw.call("XREADGROUP", "GROUP", "g", "c", "COUNT", "5", "STREAMS", "s", ">")
+    raw.call("XCFGSET", "s", "RETENTION-MAXAGE", "60000", "RETENTION-REFS", "DELREF")
     wait_for(lambda: raw.call("XLEN", "s") == 3)
     # and the trims XADD makes
     raw.call("XCFGSET", "s", "RETENTION-MAXLEN", "15")
