@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""XADD on a stream with a standing retention policy (XCFGSET
+"""Workload `retention` (the default): XADD on a stream with a standing retention policy (XCFGSET
 RETENTION-MAXLEN / RETENTION-MAXAGE) against plain XADD on a stream without
 one, and, for reference, XADD MAXLEN ~ (the way a Redis user bounds a stream
 today), on one Runnel server with redis-benchmark.
@@ -11,11 +11,16 @@ kept, reported as the median and the lowest. Every run starts from an empty
 stream (DEL between runs), so the plain stream never grows past one run's
 entries. The policies trim all the time: the MAXLEN policy keeps 100,000
 entries, the MAXAGE one 1 s of entries.
+
+Workload `events`: SET on random keys with notify-keyspace-events KEA and
+nobody subscribed, without and with notify-keyspace-events-stream (the
+events stream trimmed to its default 100,000 entries).
 With --instructions N, each row instead runs once in a server of its own
 under valgrind's callgrind (hz 10, everything counted: commands, the cron's
 visits, the event loop) for N XADDs; instructions per request depend
 neither on how busy the machine is nor on the clock.
-Usage: bench/stream_retention.py [--requests N] [--clients C] [--pipeline P] [--rounds R] [--instructions N]"""
+Usage: bench/stream_retention.py [--workload retention|events] [--requests N] [--clients C] [--pipeline P]
+                                 [--rounds R] [--instructions N]"""
 
 import argparse
 import glob
@@ -32,41 +37,61 @@ from servers import Server, cpu_seconds, free_port, log, ping  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# name, key, XCFGSET arguments (None: no policy), XADD options
-ROWS = [
-    ("plain XADD", "plain", None, []),
-    ("policy RETENTION-MAXLEN 100000", "bylen", ["RETENTION-MAXLEN", "100000"], []),
-    ("policy RETENTION-MAXAGE 1000", "byage", ["RETENTION-MAXAGE", "1000"], []),
-    ("XADD MAXLEN ~ 100000", "capped", None, ["MAXLEN", "~", "100000"]),
-]
+def xadd_row(name, key, policy=None, opts=()):
+    """A row of the retention workload: XADD on an empty stream under key,
+    with a policy (XCFGSET arguments) or XADD options."""
+    setup = [["DEL", key]]
+    if policy:
+        setup += [["XADD", key, "1-1", "f", "v"], ["XCFGSET", key, *policy], ["XTRIM", key, "MAXLEN", "0"]]
+    return name, setup, ["XADD", key, *opts, "*", "field", "value-0123456789"]
+
+
+def events_row(name, stream):
+    """A row of the events workload: SET on 100,000 random keys with
+    notify-keyspace-events KEA (nobody subscribed), recording into `stream`
+    ("": no events stream)."""
+    setup = [["FLUSHALL"], ["CONFIG", "SET", "notify-keyspace-events", "KEA"],
+             ["CONFIG", "SET", "notify-keyspace-events-stream", stream]]
+    return name, setup, ["-r", "100000", "SET", "key:__rand_int__", "value-0123456789"]
+
+
+WORKLOADS = {
+    "retention": [
+        xadd_row("plain XADD", "plain"),
+        xadd_row("policy RETENTION-MAXLEN 100000", "bylen", ["RETENTION-MAXLEN", "100000"]),
+        xadd_row("policy RETENTION-MAXAGE 1000", "byage", ["RETENTION-MAXAGE", "1000"]),
+        xadd_row("XADD MAXLEN ~ 100000", "capped", opts=["MAXLEN", "~", "100000"]),
+    ],
+    "events": [
+        events_row("SET, events published only", ""),
+        events_row("SET, events also into a stream", "ev"),
+    ],
+}
 
 
 def cli(port, *args):
     return subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True, check=True).stdout
 
 
-def run(port, key, xadd_opts, requests, clients, pipeline):
+def run(port, command, requests, clients, pipeline):
     cmd = ["redis-benchmark", "-p", str(port), "-n", str(requests), "-c", str(clients), "-P", str(pipeline),
-           "--csv", "XADD", key, *xadd_opts, "*", "field", "value-0123456789"]
+           "--csv", *command]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    name = next(a for a in command if not a.startswith("-") and not a.isdigit())
     for line in out.splitlines():
         fields = [f.strip('"') for f in line.split(",")]
-        if len(fields) > 1 and fields[0].startswith("XADD"):
+        if len(fields) > 1 and fields[0].startswith(name):
             return float(fields[1])
-    raise RuntimeError(f"no XADD row in: {out!r}")
+    raise RuntimeError(f"no {name} row in: {out!r}")
 
 
-def prepare(port, key, policy):
-    """An empty stream under key, with its policy."""
-    cli(port, "DEL", key)
-    if policy:
-        cli(port, "XADD", key, "1-1", "f", "v")
-        cli(port, "XCFGSET", key, *policy)
-        cli(port, "XTRIM", key, "MAXLEN", "0")
+def prepare(port, setup):
+    for command in setup:
+        cli(port, *command)
 
 
-def instructions(path, key, policy, opts, requests, pipeline):
-    """Instructions the whole server ran for `requests` XADDs, under callgrind."""
+def instructions(path, setup, command, requests, pipeline):
+    """Instructions the whole server ran for `requests` commands, under callgrind."""
     workdir = tempfile.mkdtemp(prefix="bench-retention-cg-")
     port = free_port()
     out = os.path.join(workdir, "cg.out")
@@ -79,8 +104,8 @@ def instructions(path, key, policy, opts, requests, pipeline):
             if time.time() > deadline:
                 raise RuntimeError("server under valgrind did not start")
             time.sleep(0.2)
-        prepare(port, key, policy)
-        run(port, key, opts, requests, 10, pipeline)
+        prepare(port, setup)
+        run(port, command, requests, 10, pipeline)
         proc.terminate()
         proc.wait(120)
         total = 0
@@ -96,13 +121,13 @@ def instructions(path, key, policy, opts, requests, pipeline):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def main_instructions(args):
+def main_instructions(args, rows):
     base = None
-    print(f"{args.instructions:,} XADDs per server under callgrind, 10 clients, -P {args.pipeline}")
-    print("| row | instructions per XADD | vs plain |")
+    print(f"{args.instructions:,} requests per server under callgrind, 10 clients, -P {args.pipeline}")
+    print("| row | instructions per request | vs first row |")
     print("|---|---:|---:|")
-    for name, key, policy, opts in ROWS:
-        n = instructions(args.runnel, key, policy, opts, args.instructions, args.pipeline)
+    for name, setup, command in rows:
+        n = instructions(args.runnel, setup, command, args.instructions, args.pipeline)
         base = base or n
         print(f"| {name} | {n:,.0f} | {100 * (n / base - 1):+.1f}% |", flush=True)
 
@@ -115,22 +140,25 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--runnel", default=os.path.join(ROOT, "build", "runnel-server"))
     ap.add_argument("--instructions", type=int, default=0)
+    ap.add_argument("--workload", choices=sorted(WORKLOADS), default="retention")
     args = ap.parse_args()
+    rows = WORKLOADS[args.workload]
     if args.instructions:
-        main_instructions(args)
+        main_instructions(args, rows)
         return
     workdir = tempfile.mkdtemp(prefix="bench-retention-")
     srv = Server("runnel", args.runnel, "off", workdir)
-    results = {name: {"rate": 0.0, "cpu": []} for name, *_ in ROWS}
+    results = {name: {"rate": 0.0, "cpu": []} for name, *_ in rows}
     try:
         if not srv.start():
             sys.exit(f"runnel: {srv.error}")
         for r in range(args.rounds):
-            for name, key, policy, opts in ROWS:
-                prepare(srv.port, key, policy)
+            for name, setup, command in rows:
+                prepare(srv.port, setup)
                 before = cpu_seconds(srv.proc.pid)
-                rate = run(srv.port, key, opts, args.requests, args.clients, args.pipeline)
+                rate = run(srv.port, command, args.requests, args.clients, args.pipeline)
                 cpu_us = (cpu_seconds(srv.proc.pid) - before) * 1e6 / args.requests
+                key = command[1] if command[0] == "XADD" else "ev"
                 length = int(cli(srv.port, "XLEN", key))
                 results[name]["rate"] = max(results[name]["rate"], rate)
                 results[name]["cpu"].append(cpu_us)
@@ -139,11 +167,11 @@ def main():
     finally:
         srv.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    base = statistics.median(results["plain XADD"]["cpu"])
-    print(f"{args.requests:,} XADDs per run, {args.clients} clients, -P {args.pipeline}, {args.rounds} rounds")
-    print("| row | best req/s | CPU us/req median | CPU us/req lowest | median CPU vs plain |")
+    base = statistics.median(results[rows[0][0]]["cpu"])
+    print(f"{args.requests:,} requests per run, {args.clients} clients, -P {args.pipeline}, {args.rounds} rounds")
+    print("| row | best req/s | CPU us/req median | CPU us/req lowest | median CPU vs first row |")
     print("|---|---:|---:|---:|---:|")
-    for name, *_ in ROWS:
+    for name, *_ in rows:
         cpu = results[name]["cpu"]
         med = statistics.median(cpu)
         print(f"| {name} | {results[name]['rate']:,.0f} | {med:.3f} | {min(cpu):.3f} | {100 * (med / base - 1):+.1f}% |")

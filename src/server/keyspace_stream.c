@@ -68,6 +68,15 @@ static struct stream *events_stream(struct db *db, const char *key, size_t len)
     return s;
 }
 
+/* Whether a `~` trim to maxlen would remove anything: whole blocks only, so
+ * only when the first block can go (most appends need not set one up). */
+static bool first_block_removable(struct stream *s, uint64_t maxlen)
+{
+    struct stream_index_iter it;
+    if (s->length <= maxlen || !stream_index_first(s->blocks, &it)) return false;
+    return s->length - stream_block_live(stream_index_value(&it)) >= maxlen;
+}
+
 /* Appends one event and logs it as XADD key MAXLEN = <length> <id> db ...
  * (the `~` trim made exact), as XADD itself logs. */
 static void append_event(struct db *db, struct stream *s, const struct arg *stream_key, int event_db,
@@ -81,7 +90,7 @@ static void append_event(struct db *db, struct stream *s, const struct arg *stre
     if (cfg.notify_keyspace_events_stream_maxlen > 0) {
         trim.strategy = STREAM_TRIM_MAXLEN;
         trim.maxlen = cfg.notify_keyspace_events_stream_maxlen;
-        stream_trim(s, &trim);
+        if (first_block_removable(s, (uint64_t)trim.maxlen)) stream_trim(s, &trim);
     }
     if (!oplog_enabled) return;
     struct arg argv[12] = {{"XADD", 4}, *stream_key};
@@ -113,7 +122,7 @@ bool keyspace_stream_flush(void)
     flushing = false;
     /* a command that reported very many events (DEL of many keys) does not
      * leave its buffer behind */
-    if (str_alloc_size(pending) > 64 * 1024) {
+    if (str_len(pending) > 4096 && str_alloc_size(pending) > 64 * 1024) {
         str_free(pending);
         pending = NULL;
     } else {

@@ -450,7 +450,7 @@ long long stream_trim(struct stream *s, const struct stream_trim *t)
     bool groups = stream_group_count(s) > 0;
     bool acked = groups && t->policy == STREAM_REF_ACKED, delref = groups && t->policy == STREAM_REF_DEL;
     long long removed = acked && !t->approx ? trim_acked(s, t) : trim_blocks(s, t, acked, delref);
-    refresh_first_id(s);
+    if (removed > 0) refresh_first_id(s); /* appends keep it otherwise */
     return removed;
 }
 
