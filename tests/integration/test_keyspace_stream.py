@@ -186,3 +186,23 @@ def test_a_replica_holds_the_primarys_events_and_records_none_itself(started_ser
     rr = replica.client()
     assert rr.xrange("ev") == p.xrange("ev")
     assert rr.execute_command("DEBUG", "DIGEST") == p.execute_command("DEBUG", "DIGEST")
+
+
+def test_events_and_the_group_survive_a_snapshot_restart(started_servers):
+    args = ("--notify-keyspace-events", "E$", "--notify-keyspace-events-stream", "ev")
+    srv = RunnelProcess(*args)
+    started_servers.append(srv)
+    r = srv.client()
+    r.xgroup_create("ev", "g", "$", mkstream=True)
+    for i in range(3):
+        r.set("s%d" % i, i)
+    assert [k for _, k in read_group(r, "w", ">", count=1)] == ["s0"]
+    before = r.xrange("ev")
+    assert r.save()
+    srv = restart(srv, "--appendonly", "no", *args)
+    started_servers.append(srv)
+    r = srv.client()
+    assert r.xrange("ev") == before
+    r.set("s3", 3)
+    assert [k for _, k in read_group(r, "w", "0")] == ["s0"]
+    assert [k for _, k in read_group(r, "w", ">")] == ["s1", "s2", "s3"]
