@@ -346,6 +346,14 @@ def test_replica_gets_the_policy_and_the_primarys_trims(started_servers):
     assert ids(rraw, "s") == ids(raw, "s")
     assert info(rraw, "s")["retention-maxage"] == 60000
     assert rraw.call("DEBUG", "DIGEST") == raw.call("DEBUG", "DIGEST")
+    # a full sync carries the policy in the snapshot
+    replica2 = start_replica(primary, "--stream-node-max-entries", "10")
+    started_servers.append(replica2)
+    wait_link_up(replica2)
+    wait_caught_up(primary, replica2)
+    r2 = replica2.raw()
+    assert (info(r2, "s")["retention-maxlen"], info(r2, "s")["retention-refs"]) == (15, b"DELREF")
+    assert r2.call("DEBUG", "DIGEST") == raw.call("DEBUG", "DIGEST")
 
 
 def test_replica_and_replay_apply_only_the_logged_trims(started_servers):
