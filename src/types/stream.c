@@ -40,6 +40,8 @@ long long stream_node_max_bytes = 4096;
 int stream_node_max_entries = 100;
 
 #define ERR_INVALID_ID "ERR Invalid stream ID specified as stream command argument"
+#define ERR_TRIM_MIX "ERR syntax error, MAXLEN and MINID options at the same time are not compatible"
+#define ERR_TRIM_MIX_AGE "ERR syntax error, MAXLEN, MINID and MAXAGE options at the same time are not compatible"
 #define ID_MAX ((struct stream_id){UINT64_MAX, UINT64_MAX})
 #define ID_ZERO ((struct stream_id){0, 0})
 /* A blocked XREAD without COUNT gets at most this many entries per key. */
@@ -675,9 +677,7 @@ static bool parse_threshold(struct request *req, int *i, struct stream_trim *t)
     int more = req->argc - 1 - *i;
     bool minid = ARG_IS(req, *i, "MINID"), maxage = ARG_IS(req, *i, "MAXAGE");
     if (t->strategy != STREAM_TRIM_NONE) {
-        reply_error(req->out, maxage || t->by_age
-                                  ? "ERR syntax error, MAXLEN, MINID and MAXAGE options at the same time are not compatible"
-                                  : "ERR syntax error, MAXLEN and MINID options at the same time are not compatible");
+        reply_error(req->out, maxage || t->by_age ? ERR_TRIM_MIX_AGE : ERR_TRIM_MIX);
         return false;
     }
     t->approx = false;

@@ -12,8 +12,9 @@
  * SWAPDB, RESTORE and loading keep that list right without knowing about
  * streams, and the cron's field-expiry cycle visits only listed keys. An
  * XADD that starts a new block applies the policy too, so a stream written
- * faster than the cron visits stays bounded (within a block or two). Each trim is logged as an exact XTRIM ... MINID (MAXLEN 0
- * when nothing is left), so replicas and the AOF see the same entries go. */
+ * faster than the cron visits stays bounded (within a block or two). Each
+ * trim is logged as an exact XTRIM ... MINID (MAXLEN 0 when nothing is
+ * left), so replicas and the AOF see the same entries go. */
 #ifndef RUNNEL_TYPES_STREAM_RETENTION_H
 #define RUNNEL_TYPES_STREAM_RETENTION_H
 
