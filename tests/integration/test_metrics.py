@@ -315,3 +315,35 @@ def test_api_gives_the_same_facts_as_json(metrics_server):
     assert sorted((q["key"], q["length"]) for q in queues["queues"]) == [("jobs", 1), ("queue:email", 3)]
     assert queues["omitted"] == 0
     assert get(port, "/api/nothing")[0].status == 404
+
+
+def test_command_latency_histograms_follow_latency_histogram(metrics_server):
+    r = metrics_server.client()
+    for i in range(20):
+        r.set(f"k{i}", i)
+    r.xadd("s", {"a": 1})
+    samples, types = scrape(metrics_server.http_port)
+    assert types["runnel_command_duration_seconds"] == "histogram"
+    hist = r.execute_command("LATENCY", "HISTOGRAM", "set")
+    assert hist[0] == b"set"  # RESP2: [name, [b"calls", n, b"histogram_usec", [bound, count, ...]]]
+    entry = dict(zip(hist[1][::2], hist[1][1::2]))
+    assert entry[b"calls"] == 20
+    buckets = series(samples, "runnel_command_duration_seconds_bucket")
+    mine = {float(dict(k)["le"]): v for k, v in buckets.items() if dict(k)["cmd"] == "set"}
+    assert mine[float("inf")] == value(samples, "runnel_command_duration_seconds_count", cmd="set") == 20
+    # cumulative, and at every bound LATENCY HISTOGRAM names the same count
+    bounds = sorted(mine)
+    assert all(mine[a] <= mine[b] for a, b in zip(bounds, bounds[1:]))
+    flat = entry[b"histogram_usec"]
+    usec = dict(zip(flat[::2], flat[1::2]))
+    assert usec
+    for bound_us, count in usec.items():
+        if bound_us / 1e6 in mine:
+            assert mine[bound_us / 1e6] == count
+    assert value(samples, "runnel_command_duration_seconds_sum", cmd="set") == value(
+        samples, "redis_commands_duration_seconds_total", cmd="set")
+    assert any(dict(k)["cmd"] == "xadd" for k in buckets)
+    r.config_set("latency-tracking", "no")
+    r.set("late", 1)
+    samples, _ = scrape(metrics_server.http_port)
+    assert value(samples, "runnel_command_duration_seconds_count", cmd="set") == 20
