@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "db/db.h"
+#include "http/console_exec.h"
 #include "server/config.h"
 #include "types/list.h"
 #include "util/glob.h"
@@ -30,6 +31,9 @@ static void visit_key(struct walk *w, int db, const char *key, size_t len, struc
 {
     bool stream = o->type == OBJ_STREAM;
     if (stream ? !w->v->stream : !(w->v->list && o->type == OBJ_LIST && matches_list_patterns(key, len))) return;
+    /* the keys the request's user may not read are not there for it */
+    static const char *const xinfo[] = {"XINFO", "STREAM"}, *const llen[] = {"LLEN"};
+    if (!console_exec_allows_key(stream ? 2 : 1, stream ? xinfo : llen, key, len)) return;
     if (w->reported >= cfg.metrics_max_series) {
         w->omitted++;
         return;

@@ -1,7 +1,8 @@
 /* keys_walk: one walk over every database that finds the keys the endpoint
  * reports — every stream, and lists matching metrics-list-patterns — and
- * hands each to a visitor, at most metrics-max-series of them. It costs
- * O(keys) on the server's thread. */
+ * hands each to a visitor, at most metrics-max-series of them, leaving out
+ * those the request's user may not read (XINFO STREAM or LLEN of the key,
+ * console_exec_allows_key). It costs O(keys) on the server's thread. */
 #ifndef RUNNEL_HTTP_KEYS_WALK_H
 #define RUNNEL_HTTP_KEYS_WALK_H
 
