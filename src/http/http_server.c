@@ -20,17 +20,20 @@
 #include "http/http_auth.h"
 #include "http/http_request.h"
 #include "http/http_session.h"
+#include "http/list_rates.h"
 #include "http/metrics.h"
 #include "server/acl.h"
 #include "server/config.h"
 #include "server/connection.h"
+#include "net/conn.h"
 #include "net/event_loop.h"
+#include "net/tls.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/str.h"
 
 struct http_conn {
-    int fd;
+    struct net_conn *conn; /* plain TCP, or TLS with http-tls */
     size_t in_len;
     str out;         /* the response being written, NULL when none */
     size_t out_sent;
@@ -54,12 +57,13 @@ static struct {
 
 static const struct http_limits limits = {HTTP_MAX_REQUEST, HTTP_MAX_HEADERS, HTTP_MAX_BODY};
 
-static void conn_on_io(struct event_loop *loop, int fd, void *data, int mask);
+static void conn_on_readable(struct net_conn *conn);
+static void conn_on_writable(struct net_conn *conn);
 
 static void conn_close(struct http_conn *c)
 {
-    event_loop_unwatch(http.loop, c->fd, EV_READ | EV_WRITE);
-    close(c->fd);
+    c->conn->data = NULL;
+    net_conn_close(c->conn);
     if (c->timer) event_timer_cancel(http.loop, c->timer);
     if (c->hold_timer) event_timer_cancel(http.loop, c->hold_timer);
     if (c->prev) c->prev->next = c->next;
@@ -346,11 +350,11 @@ static void conn_route_as(struct http_conn *c, const struct http_request *r, con
 static bool conn_write(struct http_conn *c)
 {
     while (c->out_sent < str_len(c->out)) {
-        ssize_t n = send(c->fd, c->out + c->out_sent, str_len(c->out) - c->out_sent, MSG_NOSIGNAL);
+        ssize_t n = net_conn_write(c->conn, c->out + c->out_sent, str_len(c->out) - c->out_sent);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            event_loop_unwatch(http.loop, c->fd, EV_READ);
-            event_loop_watch(http.loop, c->fd, EV_WRITE, conn_on_io, c);
+            net_conn_set_read_handler(c->conn, NULL);
+            net_conn_set_write_handler(c->conn, conn_on_writable);
             return true;
         }
         if (n <= 0) {
@@ -362,12 +366,14 @@ static bool conn_write(struct http_conn *c)
     str_free(c->out);
     c->out = NULL;
     if (c->close_after) {
-        shutdown(c->fd, SHUT_WR);
+        /* FIN after the answer, so that a request still unread does not
+         * turn the close into a reset that could lose the answer */
+        shutdown(c->conn->fd, SHUT_WR);
         conn_close(c);
         return false;
     }
-    event_loop_unwatch(http.loop, c->fd, EV_WRITE);
-    event_loop_watch(http.loop, c->fd, EV_READ, conn_on_io, c);
+    net_conn_set_write_handler(c->conn, NULL);
+    net_conn_set_read_handler(c->conn, conn_on_readable);
     return true;
 }
 
@@ -381,7 +387,7 @@ static void conn_on_hold(struct event_loop *loop, void *data);
 static bool conn_hold(struct http_conn *c)
 {
     if (c->durable_upto <= oplog_durable_total) return false;
-    event_loop_unwatch(http.loop, c->fd, EV_READ);
+    net_conn_set_read_handler(c->conn, NULL);
     if (!c->hold_timer) c->hold_timer = event_timer_at(http.loop, event_now_ms() + 1, conn_on_hold, c);
     return true;
 }
@@ -423,7 +429,7 @@ static void conn_process(struct http_conn *c)
 static bool conn_read(struct http_conn *c)
 {
     while (c->in_len < sizeof(c->in)) {
-        ssize_t n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
+        ssize_t n = net_conn_read(c->conn, c->in + c->in_len, sizeof(c->in) - c->in_len);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
         if (n <= 0) {
@@ -435,16 +441,25 @@ static bool conn_read(struct http_conn *c)
     return true;
 }
 
-static void conn_on_io(struct event_loop *loop, int fd, void *data, int mask)
+static void conn_on_readable(struct net_conn *conn)
 {
-    (void)loop;
-    (void)fd;
-    struct http_conn *c = data;
-    if (mask & EV_WRITE) {
-        if (!conn_write(c)) return;
-    }
-    if ((mask & EV_READ) && !c->out && !conn_read(c)) return;
+    struct http_conn *c = conn->data;
+    if (!c || c->out || !conn_read(c)) return;
     conn_process(c);
+}
+
+static void conn_on_writable(struct net_conn *conn)
+{
+    struct http_conn *c = conn->data;
+    if (c && conn_write(c)) conn_process(c);
+}
+
+/* The connection is open (at once for TCP, after the handshake for TLS). */
+static void conn_on_open(struct net_conn *conn)
+{
+    struct http_conn *c = conn->data;
+    if (!c) return;
+    if (conn->state == NET_CONN_FAILED || net_conn_set_read_handler(conn, conn_on_readable) < 0) conn_close(c);
 }
 
 /* Refuses a connection over the limit with a 503 it may or may not read. */
@@ -483,18 +498,21 @@ static void listener_on_readable(struct event_loop *loop, int fd, void *data, in
         int cfd = accept4(fd, (struct sockaddr *)&sa, &salen, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (cfd < 0) return;
         if (http.conn_count >= HTTP_MAX_CONNECTIONS) {
-            refuse(cfd);
+            if (http.tls) close(cfd); /* a plain answer would not pass the handshake */
+            else refuse(cfd);
             continue;
         }
         struct http_conn *c = mem_calloc(sizeof(*c));
-        c->fd = cfd;
+        c->conn = net_conn_create(loop, cfd, http.tls);
+        c->conn->data = c;
         peer_format(&sa, c->peer, sizeof(c->peer));
         c->next = http.conns;
         if (http.conns) http.conns->prev = c;
         http.conns = c;
         http.conn_count++;
         conn_arm_timer(c);
-        event_loop_watch(loop, cfd, EV_READ, conn_on_io, c);
+        net_tls_conn_skip_client_cert(c->conn);
+        net_conn_accept(c->conn, conn_on_open);
     }
 }
 
@@ -502,6 +520,11 @@ int http_server_start(struct event_loop *loop)
 {
     if (cfg.http_port == 0) return 0;
     http.loop = loop;
+    http.tls = cfg.http_tls;
+    if (http.tls && !net_tls_configured()) {
+        log_warning("http-tls yes needs the TLS certificates (tls-cert-file, tls-key-file)");
+        return -1;
+    }
     http.listen_fd = listener_bind(cfg.http_bind, cfg.http_port);
     if (http.listen_fd < 0) {
         log_warning("Could not listen for HTTP on %s:%d: %s", cfg.http_bind, cfg.http_port, strerror(errno));
@@ -510,8 +533,10 @@ int http_server_start(struct event_loop *loop)
     event_loop_watch(loop, http.listen_fd, EV_READ, listener_on_readable, NULL);
     console_init();
     console_history_start(loop);
-    log_notice("HTTP endpoint: console at http://%s:%d/, Prometheus metrics at http://%s:%d/metrics", cfg.http_bind,
-               cfg.http_port, cfg.http_bind, cfg.http_port);
+    list_rates_start();
+    const char *scheme = http.tls ? "https" : "http";
+    log_notice("HTTP endpoint: console at %s://%s:%d/, Prometheus metrics at %s://%s:%d/metrics", scheme,
+               cfg.http_bind, cfg.http_port, scheme, cfg.http_bind, cfg.http_port);
     return 0;
 }
 

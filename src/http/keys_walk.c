@@ -5,18 +5,20 @@
 
 #include "db/db.h"
 #include "http/console_exec.h"
+#include "http/list_rates.h"
 #include "server/config.h"
 #include "types/list.h"
 #include "util/glob.h"
 
-/* Whether the key matches one of the space-separated patterns. */
-static bool matches_list_patterns(const char *key, size_t len)
+bool keys_walk_list_matches(const char *key, size_t len)
 {
     const char *p = cfg.metrics_list_patterns;
     while (p && *p) {
         while (*p == ' ') p++;
         size_t n = strcspn(p, " ");
-        if (n && glob_match(p, n, key, len, false)) return true;
+        /* the literal prefix first: most names fail there, for a few instructions */
+        size_t lit = glob_literal_prefix(p, n);
+        if (n && len >= lit && memcmp(p, key, lit) == 0 && glob_match(p, n, key, len, false)) return true;
         p += n;
     }
     return false;
@@ -30,7 +32,7 @@ struct walk {
 static void visit_key(struct walk *w, int db, const char *key, size_t len, struct object *o)
 {
     bool stream = o->type == OBJ_STREAM;
-    if (stream ? !w->v->stream : !(w->v->list && o->type == OBJ_LIST && matches_list_patterns(key, len))) return;
+    if (stream ? !w->v->stream : !(w->v->list && o->type == OBJ_LIST && keys_walk_list_matches(key, len))) return;
     /* the keys the request's user may not read are not there for it */
     static const char *const xinfo[] = {"XINFO", "STREAM"}, *const llen[] = {"LLEN"};
     if (!console_exec_allows_key(stream ? 2 : 1, stream ? xinfo : llen, key, len)) return;
@@ -39,8 +41,12 @@ static void visit_key(struct walk *w, int db, const char *key, size_t len, struc
         return;
     }
     w->reported++;
-    if (stream) w->v->stream(w->v->ctx, db, key, len, o->v.ptr);
-    else w->v->list(w->v->ctx, db, key, len, list_object_length(o));
+    if (stream) {
+        w->v->stream(w->v->ctx, db, key, len, o->v.ptr);
+        return;
+    }
+    list_rates_adopt(db, key, len, o);
+    w->v->list(w->v->ctx, db, key, len, list_object_length(o), list_object_counts(o));
 }
 
 long long keys_walk(const struct keys_visitor *v)

@@ -43,6 +43,10 @@ void net_tls_cleanup(void);
 /* A TLS connection over fd (an accepted socket), or over a socket
  * net_conn_connect will open when fd is -1. */
 struct net_conn *net_tls_conn_create(struct event_loop *loop, int fd);
+/* Before net_conn_accept: the handshake asks no client certificate,
+ * whatever tls-auth-clients says (the HTTP endpoint: browsers have none;
+ * its users log in with a password). Nothing for a plain connection. */
+void net_tls_conn_skip_client_cert(struct net_conn *c);
 /* Runs the read handler of TLS connections holding decrypted bytes. */
 void net_tls_process_pending(void);
 

@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -197,6 +198,9 @@ def test_console_pages_match_the_server(console_server):
         # queues: the lists matching queue:*, with LLEN
         queues = {row["attrs"]["key"]: number(row["cells"]["queue-length"]) for row in rows(pages["queues"], "queue-row")}
         assert queues == want["llen"]
+        counted = {row["attrs"]["key"]: (number(row["cells"]["queue-pushed"]), number(row["cells"]["queue-popped"]))
+                   for row in rows(pages["queues"], "queue-row")}
+        assert counted == {"queue:emails": (30, 0), "queue:reports": (7, 0)}
 
         # streams: XLEN, the groups and their pending entries
         streams = {row["attrs"]["key"]: row["cells"] for row in rows(pages["streams"], "stream-row")}
@@ -757,3 +761,60 @@ def test_an_action_is_answered_once_its_write_is_durable():
         if subprocess.run(["umount", mnt], capture_output=True).returncode != 0:
             subprocess.run(["umount", "-l", mnt], capture_output=True)
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def test_the_endpoint_over_tls(tmp_path):
+    """http-tls yes: the console, /api and /metrics over TLS with the tls-*
+    certificates; no client certificate asked for although tls-auth-clients
+    is yes; the session cookie is Secure; plain HTTP gets nothing."""
+    crt, key = str(tmp_path / "server.crt"), str(tmp_path / "server.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt,
+                    "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True)
+    # without certificates it refuses to start
+    with pytest.raises(RuntimeError, match="http-tls yes needs the TLS certificates"):
+        start("--http-tls", "yes")
+    proc = start("--http-tls", "yes", "--tls-port", str(free_port()), "--tls-cert-file", crt, "--tls-key-file", key,
+                 "--tls-ca-cert-file", crt, "--requirepass", PASSWORD)
+    try:
+        assert f"console at https://127.0.0.1:{proc.http_port}/" in proc.output()
+        assert proc.client(password=PASSWORD).config_get("tls-auth-clients")["tls-auth-clients"] == "yes"
+        ctx = ssl.create_default_context(cafile=crt)
+
+        def tls_request(path, method="GET", headers=None, body=None):
+            conn = http.client.HTTPSConnection("127.0.0.1", proc.http_port, timeout=5, context=ctx)
+            conn.request(method, path, body=body, headers=headers or {})
+            resp = conn.getresponse()
+            data = resp.read()
+            conn.close()
+            return resp, data
+
+        resp, body = tls_request("/metrics", headers=auth_header())
+        assert resp.status == 200 and b"redis_up 1" in body
+        resp, body = tls_request("/")
+        assert resp.status == 200 and b"<title>Runnel console</title>" in body
+        host = f"127.0.0.1:{proc.http_port}"
+        resp, body = tls_request("/api/login", "POST", {"Origin": f"https://{host}", "Host": host,
+                                                        "Content-Type": "application/x-www-form-urlencoded"},
+                                 f"user=default&password={PASSWORD}")
+        assert resp.status == 200, body
+        assert "; Secure" in resp.getheader("Set-Cookie") and "HttpOnly" in resp.getheader("Set-Cookie")
+        resp, body = tls_request("/api/session", headers={"Cookie": resp.getheader("Set-Cookie").split(";")[0]})
+        assert resp.status == 200 and json.loads(body)["login"] == "session"
+        # keep-alive and a response bigger than one TLS record
+        conn = http.client.HTTPSConnection("127.0.0.1", proc.http_port, timeout=5, context=ctx)
+        for _ in range(3):
+            conn.request("GET", "/ui/app.js")
+            resp = conn.getresponse()
+            assert resp.status == 200 and len(resp.read()) > 5000
+        conn.close()
+        # plain HTTP on the TLS port: no answer a browser could read as HTTP
+        with socket.create_connection(("127.0.0.1", proc.http_port), timeout=5) as s:
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            try:
+                reply = s.recv(100)
+            except (ConnectionResetError, socket.timeout):
+                reply = b""
+            assert not reply.startswith(b"HTTP/1.1 200")
+    finally:
+        proc.stop()
