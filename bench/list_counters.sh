@@ -7,7 +7,7 @@
 #   none:    ""            (no list counted)
 #   nomatch: "queue:*"     (patterns set, the benchmark's lists not matching)
 #   match:   "mylist q:*"  (every list of the benchmark counted)
-# Workloads, redis-benchmark -P 32:
+# Workloads (WORKLOADS="queue create" by default), redis-benchmark -P 32:
 #   queue:   100,000 LPUSH mylist then 100,000 RPOP mylist (one list, made once)
 #   create:  100,000 LPUSH q:__rand_int__ -r 100000 (about 63,000 new lists)
 bin=$1; port=$2
@@ -34,6 +34,6 @@ run() { # patterns workload
     rm -rf $dir
 }
 # each configuration twice, in the order A B C C B A
-for w in queue create; do
+for w in ${WORKLOADS:-queue create}; do
     for p in "" "queue:*" "mylist q:*" "mylist q:*" "queue:*" ""; do run "$p" $w; done
 done

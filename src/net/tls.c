@@ -422,6 +422,14 @@ struct net_conn *net_tls_conn_create(struct event_loop *loop, int fd)
     return &t->conn;
 }
 
+bool net_tls_conn_flushed(struct net_conn *c)
+{
+    if (c->type != &tls_type) return true;
+    struct tls_conn *t = (struct tls_conn *)c;
+    if (queue_waiting(t)) queue_flush(t);
+    return !queue_waiting(t) || t->write_errno;
+}
+
 void net_tls_conn_skip_client_cert(struct net_conn *c)
 {
     if (c->type == &tls_type) ((struct tls_conn *)c)->no_client_cert = true;

@@ -47,6 +47,11 @@ struct net_conn *net_tls_conn_create(struct event_loop *loop, int fd);
  * whatever tls-auth-clients says (the HTTP endpoint: browsers have none;
  * its users log in with a password). Nothing for a plain connection. */
 void net_tls_conn_skip_client_cert(struct net_conn *c);
+/* Whether every byte written has reached the socket (a TLS connection
+ * may hold ciphertext the socket did not take yet; it sends it when the
+ * socket is writable): to close only after an answer is all out. True for
+ * a plain connection, and for a broken one. */
+bool net_tls_conn_flushed(struct net_conn *c);
 /* Runs the read handler of TLS connections holding decrypted bytes. */
 void net_tls_process_pending(void);
 

@@ -808,6 +808,32 @@ def test_the_endpoint_over_tls(tmp_path):
             resp = conn.getresponse()
             assert resp.status == 200 and len(resp.read()) > 5000
         conn.close()
+        # a big answer with Connection: close to a slow reader arrives whole (its last
+        # TLS records wait for the socket before the connection is closed)
+        r = proc.client(password=PASSWORD)
+        p = r.pipeline(transaction=False)
+        for i in range(3000):
+            p.xadd(f"stream:{i:05d}", {"f": "v"})
+            p.xgroup_create(f"stream:{i:05d}", "workers", id="0")
+        p.execute()
+        raw = socket.socket()
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        raw.settimeout(10)
+        raw.connect(("127.0.0.1", proc.http_port))
+        tls = ctx.wrap_socket(raw, server_hostname="localhost")
+        creds = auth_header()["Authorization"]
+        tls.sendall(f"GET /metrics HTTP/1.1\r\nHost: {host}\r\nAuthorization: {creds}\r\nConnection: close\r\n\r\n".encode())
+        time.sleep(0.5)
+        data = b""
+        while True:
+            chunk = tls.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        tls.close()
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+        assert length > 300000 and len(body) == length and body.rstrip().endswith(b"0")
         # plain HTTP on the TLS port: no answer a browser could read as HTTP
         with socket.create_connection(("127.0.0.1", proc.http_port), timeout=5) as s:
             s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
