@@ -823,13 +823,13 @@ def test_the_endpoint_over_tls(tmp_path):
         tls = ctx.wrap_socket(raw, server_hostname="localhost")
         creds = auth_header()["Authorization"]
         tls.sendall(f"GET /metrics HTTP/1.1\r\nHost: {host}\r\nAuthorization: {creds}\r\nConnection: close\r\n\r\n".encode())
-        time.sleep(0.5)
         data = b""
-        while True:
-            chunk = tls.recv(65536)
+        while True:  # slowly, so that the server keeps finding its socket full
+            chunk = tls.recv(4096)
             if not chunk:
                 break
             data += chunk
+            time.sleep(0.001)
         tls.close()
         head, _, body = data.partition(b"\r\n\r\n")
         length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
