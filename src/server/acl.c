@@ -172,6 +172,11 @@ bool acl_default_user_nopass(void)
     return default_user->flags & ACL_USER_NOPASS;
 }
 
+bool acl_client_unrestricted(const struct client *c)
+{
+    return !c->user || c->user->unrestricted;
+}
+
 bool acl_may_run(struct client *c, struct command *cmd, int argc, struct arg *argv)
 {
     int pos;
@@ -350,21 +355,53 @@ bool acl_user_password_ok(const struct acl_user *u, const char *pass, size_t ple
     return match;
 }
 
-static struct acl_user *credentials_user(const char *user, size_t ulen, const char *pass, size_t plen)
+struct acl_user *acl_enabled_user(const char *name, size_t len)
 {
-    struct acl_user *u = acl_user_find(user, ulen);
-    if (!u || !(u->flags & ACL_USER_ON)) return NULL;
-    return acl_user_password_ok(u, pass, plen) ? u : NULL;
+    struct acl_user *u = acl_user_find(name, len);
+    return u && (u->flags & ACL_USER_ON) ? u : NULL;
+}
+
+struct acl_user *acl_credentials_user(const char *user, size_t ulen, const char *pass, size_t plen)
+{
+    struct acl_user *u = acl_enabled_user(user, ulen);
+    return u && acl_user_password_ok(u, pass, plen) ? u : NULL;
 }
 
 bool acl_credentials_ok(const char *user, size_t ulen, const char *pass, size_t plen)
 {
-    return credentials_user(user, ulen, pass, plen) != NULL;
+    return acl_credentials_user(user, ulen, pass, plen) != NULL;
+}
+
+struct acl_user *acl_default_user_get(void)
+{
+    return default_user;
+}
+
+const char *acl_user_name(const struct acl_user *u)
+{
+    return u->name;
+}
+
+void acl_client_bind(struct client *c, struct acl_user *u)
+{
+    c->user = u;
+    c->flags |= CLIENT_AUTHENTICATED;
+}
+
+void acl_user_fingerprint(const struct acl_user *u, unsigned char out[32])
+{
+    struct sha256_ctx ctx;
+    sha256_init(&ctx);
+    sha256_update(&ctx, &u->serial, sizeof(u->serial));
+    uint32_t nopass = u->flags & ACL_USER_NOPASS;
+    sha256_update(&ctx, &nopass, sizeof(nopass));
+    for (int i = 0; i < u->npasswords; i++) sha256_update(&ctx, u->passwords[i], SHA256_DIGEST_SIZE);
+    sha256_final(&ctx, out);
 }
 
 enum acl_auth acl_authenticate(struct client *c, const char *user, size_t ulen, const char *pass, size_t plen)
 {
-    struct acl_user *u = credentials_user(user, ulen, pass, plen);
+    struct acl_user *u = acl_credentials_user(user, ulen, pass, plen);
     if (!u) {
         acl_log_add(ACL_DENIED_AUTH, ACL_LOG_TOPLEVEL, "auth", 4, user, ulen, c);
         return ACL_AUTH_FAILED;

@@ -492,8 +492,10 @@ static bool selector_apply(struct acl_selector *s, const char *op, size_t len, c
 
 struct acl_user *acl_user_new(const char *name, size_t len)
 {
+    static uint64_t serials;
     struct acl_user *u = mem_calloc(sizeof(*u));
     u->name = str_new(name, len);
+    u->serial = ++serials;
     u->flags = ACL_USER_OFF;
     u->selectors = mem_alloc(sizeof(*u->selectors));
     u->selectors[0] = selector_new(ACL_SEL_ROOT);
@@ -515,6 +517,7 @@ struct acl_user *acl_user_copy(const struct acl_user *from)
 {
     struct acl_user *u = mem_calloc(sizeof(*u));
     u->name = str_dup(from->name);
+    u->serial = from->serial;
     u->flags = from->flags;
     if (from->npasswords) {
         u->passwords = mem_alloc(SHA256_DIGEST_SIZE * (size_t)from->npasswords);

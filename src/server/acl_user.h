@@ -87,6 +87,7 @@ struct acl_selector {
 
 struct acl_user {
     str name;
+    uint64_t serial; /* drawn when made (a copy keeps it): tells a user from one made again under its name */
     uint32_t flags; /* enum acl_user_flags */
     uint8_t (*passwords)[SHA256_DIGEST_SIZE];
     int npasswords;

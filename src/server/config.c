@@ -202,6 +202,9 @@ static struct directive directives[] = {
     INT("http-port", NULL, http_port, "0", 0, 65535, F_IMMUTABLE),
     STRING("http-bind", http_bind, "127.0.0.1", F_IMMUTABLE, NULL),
     INT("http-timeout", NULL, http_timeout, "10", 1, 3600, 0),
+    BOOL("http-tls", NULL, http_tls, "no", F_IMMUTABLE),
+    INT("http-session-timeout", NULL, http_session_timeout, "3600", 1, 2592000, 0),
+    INT("http-session-max", NULL, http_session_max, "100", 1, 10000, 0),
     STRING("metrics-list-patterns", metrics_list_patterns, "", 0, NULL),
     INT("metrics-max-series", NULL, metrics_max_series, "1000", 0, INT_MAX, 0),
     /* Append-only file */

@@ -73,6 +73,9 @@ struct server_config {
     int http_port;  /* 0: off */
     char *http_bind;
     int http_timeout;             /* seconds a connection may sit on an unfinished request or idle */
+    int http_tls;                 /* the endpoint speaks TLS (the tls-* certificates) */
+    int http_session_timeout;     /* seconds a console login lasts unused */
+    int http_session_max;         /* console logins kept at once */
     char *metrics_list_patterns;  /* space-separated globs; "": no list metrics */
     int metrics_max_series;       /* per-key series /metrics reports at most */
     struct {
