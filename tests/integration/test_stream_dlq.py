@@ -168,6 +168,43 @@ def test_xreadgroup_claim_with_only_poison_answers_nothing(srv, r):
     assert dead(r)[0][b"dlq-id"] == ids[0]
 
 
+def test_blocked_claim_reader_dead_letters_when_woken(srv, r):
+    """A blocked XREADGROUP ... CLAIM woken by a new entry first moves what
+    became due while it waited, then gets the new entry."""
+    ids = make_group(r, n=1, max_deliveries=1)
+    r.xreadgroup("g", "c1", {"s": ">"})
+    got = {}
+
+    def reader():
+        raw = srv.raw()
+        got["r"] = raw.call("XREADGROUP", "GROUP", "g", "c2", "CLAIM", "150", "BLOCK", "3000", "STREAMS", "s", ">")
+        raw.close()
+
+    t = threading.Thread(target=reader)
+    t.start()
+    time.sleep(0.3)  # ids[0] is idle long enough now, but nothing woke the reader
+    assert r.xlen("dlq") == 0
+    new = r.xadd("s", {"n": "new"})
+    t.join(5)
+    assert [e[0] for e in got["r"][0][1]] == [new]
+    assert [d[b"dlq-id"] for d in dead(r)] == ids
+
+
+def test_acl_needs_write_access_to_the_dead_letter_key(srv, r):
+    r.xadd("s", {"a": 1})
+    r.execute_command("ACL", "SETUSER", "dlquser", "on", "nopass", "~s*", "+@all")
+    try:
+        c = srv.client(username="dlquser", password="x")
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            c.execute_command("XGROUP", "CREATE", "s", "g", "$", "MAXDELIVERIES", 2, "DEADLETTER", "other")
+        assert c.execute_command("XGROUP", "CREATE", "s", "g", "$", "MAXDELIVERIES", 2, "DEADLETTER", "s:dead")
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            c.execute_command("XGROUP", "SETDLQ", "s", "g", "other", "MAXDELIVERIES", 2)
+        c.close()
+    finally:
+        r.execute_command("ACL", "DELUSER", "dlquser")
+
+
 def test_history_read_dead_letters_past_the_limit(r):
     ids = make_group(r, n=3, max_deliveries=2)
     r.xreadgroup("g", "c", {"s": ">"})
