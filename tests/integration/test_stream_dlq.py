@@ -12,7 +12,8 @@ import pytest
 import redis
 
 from conftest import RunnelProcess
-from replication_helpers import digest, start_primary, start_replica, wait_caught_up, wait_link_up
+from replication_helpers import digest, start_primary, start_replica, wait_caught_up, wait_for, wait_link_up
+from test_redis_rdb import env  # noqa: F401  (the fixture of the redis-server replica test)
 from test_aof import restart
 
 META = [b"dlq-stream", b"dlq-id", b"dlq-group", b"dlq-consumer", b"dlq-deliveries", b"dlq-reason"]
@@ -363,7 +364,8 @@ def workload(c):
     c.execute_command("XAUTOCLAIM", "s", "g", "c3", 0, 0, "COUNT", 2)  # ids[1] dead-lettered, ids[2] claimed
     c.execute_command("XNACK", "s", "g", "FATAL", "IDS", 1, ids[3])
     c.execute_command("XNACK", "s", "g", "FAIL", "IDS", 1, ids[4])
-    c.execute_command("XREADGROUP", "GROUP", "g", "c4", "CLAIM", "0", "STREAMS", "s", ">")
+    c.execute_command("XREADGROUP", "GROUP", "g", "c4", "CLAIM", "0", "STREAMS", "s", ">")  # ids[2] moved
+    c.eval("return redis.call('XCLAIM', KEYS[1], 'g', 'c5', 0, ARGV[1])", 1, "s", ids[4])  # moved in a script
     return ids
 
 
@@ -373,7 +375,7 @@ def test_aof_replay_and_rewrite_keep_everything():
         c = srv.client()
         workload(c)
         before = state(c)
-        assert len(before[b"dlq"][0]) == 4
+        assert len(before[b"dlq"][0]) == 5
         srv = restart(srv)
         assert state(srv.client()) == before
         c = srv.client()
@@ -387,7 +389,7 @@ def test_aof_replay_and_rewrite_keep_everything():
         # the limit still applies after the restarts
         c = srv.client()
         c.xclaim("s", "g", "c9", 0, [p["message_id"] for p in c.xpending_range("s", "g", "-", "+", 10)])
-        assert c.xlen("dlq") == 6  # ids[4] and ids[5] had their two deliveries
+        assert c.xlen("dlq") == 6  # ids[5] had its two deliveries
     finally:
         srv.stop()
 
@@ -404,7 +406,7 @@ def test_snapshot_and_debug_reload_keep_settings(tmp_path):
         srv.stop()
         srv = restart(srv, "--appendonly", "no")
         assert state(srv.client()) == before
-        assert group_info(srv.client())["dead-lettered"] == 4
+        assert group_info(srv.client())["dead-lettered"] == 5
     finally:
         srv.stop()
 
@@ -419,10 +421,32 @@ def test_replica_applies_the_same_moves():
         wait_caught_up(primary, replica)
         assert state(replica.client()) == state(c)
         assert digest(replica) == digest(primary)
-        assert group_info(replica.client())["dead-lettered"] == 4
+        assert group_info(replica.client())["dead-lettered"] == 5
     finally:
         replica.stop()
         primary.stop()
+
+
+def test_redis_server_replica_resyncs_after_a_move(env):  # noqa: F811
+    """redis-server has no dead-letter settings: the RDB it gets leaves them
+    out, and the XGROUP SETDLQ a move logs drops its link into a full resync
+    that brings the move's effect."""
+    from test_redis_rdb import REDIS_SERVER
+    if not shutil.which(REDIS_SERVER):
+        pytest.skip("redis-server not installed")
+    dst = env.runnel(None, "--repl-diskless-sync-delay", "0")
+    b = dst.client()
+    ids = make_group(b, n=2, max_deliveries=1)
+    b.xreadgroup("g", "c", {"s": ">"})
+    rep = env.redis("--replicaof", "127.0.0.1", str(dst.port)).client()
+    wait_for(lambda: rep.info("replication")["master_link_status"] == "up", what="the link")
+    assert [g["name"] for g in rep.xinfo_groups("s")] == [b"g"]
+    b.xclaim("s", "g", "c2", 0, ids[:1])
+    wait_for(lambda: "not Runnel and can't apply XGROUP" in open(dst.log_path).read(), what="the refusal")
+    wait_for(lambda: rep.info("replication")["master_link_status"] == "up" and rep.exists("dlq"),
+             what="the full resync")
+    assert rep.xrange("dlq") == b.xrange("dlq")
+    assert [p["message_id"] for p in rep.xpending_range("s", "g", "-", "+", 10)] == ids[1:]
 
 
 # ---- a worker loop ----
