@@ -441,6 +441,7 @@ def test_redis_server_replica_resyncs_after_a_move(env):  # noqa: F811
     rep = env.redis("--replicaof", "127.0.0.1", str(dst.port)).client()
     wait_for(lambda: rep.info("replication")["master_link_status"] == "up", what="the link")
     assert [g["name"] for g in rep.xinfo_groups("s")] == [b"g"]
+    assert "its dead-letter settings are left out of the RDB" in open(dst.log_path).read()
     b.xclaim("s", "g", "c2", 0, ids[:1])
     wait_for(lambda: "not Runnel and can't apply XGROUP" in open(dst.log_path).read(), what="the refusal")
     wait_for(lambda: rep.info("replication")["master_link_status"] == "up" and rep.exists("dlq"),
