@@ -15,6 +15,7 @@ from conftest import RunnelProcess
 from replication_helpers import digest, start_primary, start_replica, wait_caught_up, wait_for, wait_link_up
 from test_redis_rdb import env  # noqa: F401  (the fixture of the redis-server replica test)
 from test_aof import restart
+from test_stream_aof import wait_rewrite
 
 META = [b"dlq-stream", b"dlq-id", b"dlq-group", b"dlq-consumer", b"dlq-deliveries", b"dlq-reason"]
 
@@ -378,12 +379,8 @@ def test_aof_replay_and_rewrite_keep_everything():
         assert len(before[b"dlq"][0]) == 5
         srv = restart(srv)
         assert state(srv.client()) == before
-        c = srv.client()
-        c.bgrewriteaof()
-        deadline = time.time() + 20
-        while c.info("persistence")["aof_rewrite_in_progress"] or c.info("persistence")["aof_rewrites"] < 1:
-            assert time.time() < deadline
-            time.sleep(0.05)
+        srv.client().bgrewriteaof()
+        wait_rewrite(srv.client())
         srv = restart(srv)
         assert state(srv.client()) == before
         # the limit still applies after the restarts
@@ -448,6 +445,79 @@ def test_redis_server_replica_resyncs_after_a_move(env):  # noqa: F811
              what="the full resync")
     assert rep.xrange("dlq") == b.xrange("dlq")
     assert [p["message_id"] for p in rep.xpending_range("s", "g", "-", "+", 10)] == ids[1:]
+
+
+def random_ops(c, raw, rnd, steps):
+    """A random mix of everything that delivers, releases, moves or
+    acknowledges, on one stream with three groups (two with dead-letter
+    streams); errors (a missing ID and the like) are part of the mix. The
+    commands whose replies redis-py would parse go through `raw`."""
+    c.xadd("s", {"f": "0"})
+    c.execute_command("XGROUP", "CREATE", "s", "g1", "0", "MAXDELIVERIES", 2, "DEADLETTER", "d1")
+    c.execute_command("XGROUP", "CREATE", "s", "g2", "0", "MAXDELIVERIES", 3, "DEADLETTER", "d2")
+    c.xgroup_create("s", "g3", "0")
+    ex = raw.call
+    for i in range(steps):
+        g, who = rnd.choice(["g1", "g2", "g2", "g3"]), rnd.choice(["a", "b", "c"])
+        pending = [p["message_id"] for p in c.xpending_range("s", g, "-", "+", 50)]
+        some = rnd.sample(pending, min(len(pending), rnd.randint(1, 3))) or ["0-1"]
+        op = rnd.randrange(12)
+        try:
+            if op < 3:
+                c.xadd("s", {"f": str(i)})
+            elif op == 3:
+                ex("XREADGROUP", "GROUP", g, who, "COUNT", rnd.randint(1, 4), "STREAMS", "s", ">")
+            elif op == 4:
+                ex("XREADGROUP", "GROUP", g, who, "COUNT", rnd.randint(1, 4), "CLAIM", 0, "STREAMS", "s", ">")
+            elif op == 5:
+                ex("XREADGROUP", "GROUP", g, who, "COUNT", 3, "STREAMS", "s", "0")
+            elif op == 6:
+                ex("XCLAIM", "s", g, who, 0, *some, *rnd.choice([[], [], ["JUSTID"], ["RETRYCOUNT", 1]]))
+            elif op == 7:
+                ex("XAUTOCLAIM", "s", g, who, 0, "0", "COUNT", rnd.randint(1, 4), *rnd.choice([[], ["JUSTID"]]))
+            elif op == 8:
+                mode = rnd.choice(["SILENT", "FAIL", "FAIL", "FATAL"])
+                ex("XNACK", "s", g, mode, "IDS", len(some), *some, *rnd.choice([[], [], ["FORCE"], ["RETRYCOUNT", 2]]))
+            elif op == 9:
+                c.xack("s", g, *some)
+            elif op == 10 and rnd.random() < 0.3:
+                c.xdel("s", rnd.choice(some))
+            elif op == 11 and rnd.random() < 0.2:
+                if rnd.random() < 0.5:
+                    ex("XGROUP", "SETDLQ", "s", "g1", "NONE")
+                else:
+                    ex("XGROUP", "SETDLQ", "s", "g1", rnd.choice(["d1", "d3"]), "MAXDELIVERIES", rnd.randint(1, 3))
+        except redis.ResponseError:
+            pass
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_workload_same_on_replica_after_replay_and_rewrite(seed):
+    import random
+    primary = start_primary("--appendonly", "yes")
+    replica = start_replica(primary)
+    try:
+        wait_link_up(replica)
+        c = primary.client()
+        raw = primary.raw()
+        random_ops(c, raw, random.Random(seed), 500)
+        raw.close()
+        assert sum(c.xlen(k) for k in ("d1", "d2", "d3") if c.exists(k)) > 0
+        before, want = state(c), digest(primary)
+        wait_caught_up(primary, replica)
+        assert digest(replica) == want
+        assert state(replica.client()) == before
+        replica.stop()
+        primary = restart(primary)
+        assert digest(primary) == want
+        primary.client().bgrewriteaof()
+        wait_rewrite(primary.client())
+        primary = restart(primary)
+        assert digest(primary) == want
+        assert state(primary.client()) == before
+    finally:
+        replica.stop()
+        primary.stop()
 
 
 # ---- a worker loop ----
