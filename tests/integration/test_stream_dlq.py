@@ -445,6 +445,10 @@ def test_redis_server_replica_resyncs_after_a_move(env):  # noqa: F811
              what="the full resync")
     assert rep.xrange("dlq") == b.xrange("dlq")
     assert [p["message_id"] for p in rep.xpending_range("s", "g", "-", "+", 10)] == ids[1:]
+    b.execute_command("XGROUP", "CREATE", "s", "g2", "$", "MAXDELIVERIES", 1, "DEADLETTER", "dlq")
+    wait_for(lambda: open(dst.log_path).read().count("can't apply XGROUP") == 2, what="the second refusal")
+    wait_for(lambda: rep.info("replication")["master_link_status"] == "up" and len(rep.xinfo_groups("s")) == 2,
+             what="the second resync")
 
 
 def random_ops(c, raw, rnd, steps):
