@@ -341,6 +341,24 @@ def test_transaction_and_copy_and_dump_restore(r):
     assert dead(r)[1][b"dlq-stream"] == b"s-restored"
 
 
+def test_metrics_count_dead_lettered_entries():
+    from test_metrics import scrape, start, value
+    srv = start()
+    try:
+        r = srv.client()
+        ids = make_group(r, n=2, max_deliveries=1)
+        r.xgroup_create("s", "plain", "0")
+        r.xreadgroup("g", "c", {"s": ">"})
+        r.xclaim("s", "g", "c2", 0, ids)
+        samples, types = scrape(srv.http_port)
+        assert types["runnel_stream_group_dead_lettered"] == "counter"
+        assert value(samples, "runnel_stream_group_dead_lettered_total", db="db0", stream="s", group="g") == 2
+        assert ("runnel_stream_group_dead_lettered_total",
+                frozenset(dict(db="db0", stream="s", group="plain").items())) not in samples
+    finally:
+        srv.stop()
+
+
 # ---- persistence and replication ----
 
 def state(c):
