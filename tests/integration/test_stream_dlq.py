@@ -243,6 +243,16 @@ def test_xautoclaim_dead_letters_and_keeps_going(srv, r):
     raw.close()
 
 
+def test_xautoclaim_count_includes_moved_entries(srv, r):
+    ids = make_group(r, n=3, max_deliveries=1)
+    r.xreadgroup("g", "c1", {"s": ">"})
+    raw = srv.raw()
+    cursor, claimed, deleted = raw.call("XAUTOCLAIM", "s", "g", "c2", "0", "0", "COUNT", "2")
+    assert (cursor, claimed, deleted) == (ids[2], [], [])
+    assert [d[b"dlq-id"] for d in dead(r)] == ids[:2]
+    raw.close()
+
+
 def test_xnack_fatal_fail_and_restore_forms(r):
     ids = make_group(r, n=4, max_deliveries=2)
     r.xreadgroup("g", "c1", {"s": ">"})
