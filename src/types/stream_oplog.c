@@ -12,6 +12,7 @@
 #include "types/stream_dlq.h"
 #include "types/stream_idmp.h"
 #include "types/stream_pel.h"
+#include "types/stream_retention.h"
 #include "util/mem.h"
 #include "util/numbers.h"
 
@@ -365,6 +366,7 @@ void stream_rewrite(const struct object *o, const char *key, size_t len, object_
     for (size_t i = 0; s->groups && i < s->groups->count; i++) rewrite_group(&rw, s->groups->items[i]);
     rewrite_drop_ghosts(&rw, s, ghosts);
     stream_idmp_rewrite(s, &rw.key, emit, ctx);
+    stream_retention_rewrite(s, &rw.key, emit, ctx);
     rewrite_counters(&rw, s);
     stream_index_free(ghosts, NULL);
     mem_free(rw.argv);

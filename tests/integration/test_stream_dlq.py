@@ -369,6 +369,19 @@ def test_metrics_count_dead_lettered_entries():
         srv.stop()
 
 
+def test_settings_beside_a_retention_policy_survive_reload_and_dump(r):
+    """A stream with both a group's dead-letter settings (encoding 3) and a
+    retention policy (the tag's flag) keeps both."""
+    make_group(r, n=2, max_deliveries=2)
+    r.execute_command("XCFGSET", "s", "RETENTION-MAXLEN", 1000)
+    payload = r.dump("s")
+    assert r.execute_command("DEBUG", "RELOAD") in (True, b"OK")
+    r.restore("s2", 0, payload)
+    for key in ("s", "s2"):
+        assert r.xinfo_stream(key)["retention-maxlen"] == 1000
+        assert group_info(r, key)["dead-letter-key"] == b"dlq"
+
+
 # ---- persistence and replication ----
 
 def state(c):
