@@ -252,6 +252,7 @@ static struct directive directives[] = {
     LL("cluster-node-timeout", cluster_node_timeout, "5000", 1000, LLONG_MAX, 0),
     STRING("cluster-announce-ip", cluster_announce_ip, "", F_IMMUTABLE | F_EMPTY_NULL, NULL),
     INT("cluster-announce-port", NULL, cluster_announce_port, "0", 0, 65535, F_IMMUTABLE),
+    INT("cluster-announce-tls-port", NULL, cluster_announce_tls_port, "0", 0, 65535, F_IMMUTABLE),
     BOOL("cluster-require-full-coverage", NULL, cluster_require_full_coverage, "yes", 0),
     BOOL("cluster-allow-reads-when-down", NULL, cluster_allow_reads_when_down, "no", 0),
     BOOL("cluster-replica-no-failover", "cluster-slave-no-failover", cluster_replica_no_failover, "no", 0),

@@ -160,6 +160,7 @@ struct server_config {
     long long cluster_node_timeout; /* ms: the etcd lease's TTL */
     char *cluster_announce_ip;      /* NULL: the first IPv4 bind address, else 127.0.0.1 */
     int cluster_announce_port;      /* 0: port */
+    int cluster_announce_tls_port;  /* 0: tls-port */
     int cluster_require_full_coverage;
     int cluster_allow_reads_when_down;
     int cluster_replica_no_failover;
