@@ -59,7 +59,7 @@ struct event_loop {
     struct event_listener *retired; /* unlistened, waiting for their accept's last completion */
 };
 
-static void event_loop_dispatch(struct event_loop *loop, int n);
+static void event_loop_dispatch_fired(struct event_loop *loop, int n);
 
 long long event_now_ms(void)
 {
@@ -257,6 +257,14 @@ void event_loop_unlisten(struct event_loop *loop, int lfd)
     shutdown(lfd, SHUT_RDWR);
 }
 
+void event_loop_run_handler(struct event_loop *loop, int fd, int mask)
+{
+    if (fd < 0 || fd >= loop->max_fds) return;
+    struct io_slot *s = &loop->slots[fd];
+    if ((mask & EV_READ) && (s->mask & EV_READ)) s->fn(loop, fd, s->data, EV_READ);
+    if ((mask & EV_WRITE) && (s->mask & EV_WRITE)) s->fn(loop, fd, s->data, EV_WRITE);
+}
+
 /* Min-heap by (when_ms, seq); each timer knows its index so it can be
  * cancelled in O(log n). */
 static bool timer_before(const struct event_timer *a, const struct event_timer *b)
@@ -356,7 +364,7 @@ void event_loop_set_before_sleep(struct event_loop *loop, event_hook_fn *fn)
 
 /* Dispatches one epoll wake-up: reads before writes for each fd, and a
  * handler may close other fds, so masks are re-checked per event. */
-static void event_loop_dispatch(struct event_loop *loop, int n)
+static void event_loop_dispatch_fired(struct event_loop *loop, int n)
 {
     for (int i = 0; i < n; i++) {
         int fd = loop->fired[i].data.fd;
@@ -383,7 +391,7 @@ static void epoll_arm(struct event_loop *loop)
 static void epoll_drain(struct event_loop *loop)
 {
     int n = epoll_wait(loop->epfd, loop->fired, 1024, 0);
-    if (n > 0) event_loop_dispatch(loop, n);
+    if (n > 0) event_loop_dispatch_fired(loop, n);
 }
 
 static void epoll_op_complete(struct uring_op *op, int res, unsigned flags)
@@ -407,7 +415,7 @@ void event_loop_run(struct event_loop *loop)
         } else {
             int n = epoll_wait(loop->epfd, loop->fired, 1024, event_loop_timeout(loop));
             if (n < 0 && errno != EINTR) break;
-            if (n > 0) event_loop_dispatch(loop, n);
+            if (n > 0) event_loop_dispatch_fired(loop, n);
         }
         event_loop_fire_timers(loop);
     }

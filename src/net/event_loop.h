@@ -40,6 +40,9 @@ int event_loop_watch(struct event_loop *loop, int fd, int mask, event_io_fn *fn,
 /* Stops watching the events in mask; with nothing left the fd is dropped. */
 void event_loop_unwatch(struct event_loop *loop, int fd, int mask);
 int event_loop_mask(struct event_loop *loop, int fd);
+/* Calls fd's handler for the events of mask it watches, as a wake-up
+ * would: for a caller that waited on the descriptor itself (poll). */
+void event_loop_run_handler(struct event_loop *loop, int fd, int mask);
 
 /* Accepts connections on the listening socket lfd: fn gets each new
  * socket (non-blocking, close-on-exec), or -errno when accepting failed.

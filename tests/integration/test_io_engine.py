@@ -296,3 +296,22 @@ def test_uring_refused_is_a_start_error(tmp_path):
     p = subprocess.run(argv, capture_output=True, timeout=10, preexec_fn=refuse_io_uring_setup)
     assert p.returncode != 0
     assert b"io_uring can't be used here" in p.stdout + p.stderr
+
+
+def test_http_answer_then_close_arrives_whole(srv):
+    """The HTTP endpoint's connections ride the same engine: an answer sent
+    with Connection: close is all out before the write side is shut."""
+    http_port = free_port()
+    s = RunnelProcess("--io-engine", srv.engine, "--http-port", str(http_port))
+    try:
+        for _ in range(5):
+            c = socket.create_connection(("127.0.0.1", http_port), timeout=5)
+            c.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            data, ended = read_until_eof(c)
+            c.close()
+            head, _, body = data.partition(b"\r\n\r\n")
+            assert ended and head.startswith(b"HTTP/1.1 200")
+            length = int([l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0])
+            assert len(body) == length > 0
+    finally:
+        s.stop()
