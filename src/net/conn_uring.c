@@ -107,6 +107,11 @@ static void recv_arm(struct uring_conn *uc)
     else io_uring_prep_recv(sqe, uc->conn.fd, NULL, 0, 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = net_uring_buf_group(uc->u);
+    /* Wait for readiness rather than receive at submission: bytes already
+     * waiting (a connection just accepted) then complete after what arrived
+     * before them on other connections, in arrival order, as readiness
+     * orders them — a replica's stream before a command that promotes it. */
+    sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
     uc->recv_armed = true;
 }
 
