@@ -1,6 +1,7 @@
 /* stream_nack: XNACK (see stream_nack.h).
  *
  * XNACK key group <SILENT | FAIL | FATAL> IDS numids id ... [RETRYCOUNT n] [FORCE]
+ *       [DELAY ms | DELAYAT unix-ms]
  *
  * The mode says what becomes of the delivery counter: SILENT takes back
  * the delivery (one less, not below 0), FAIL keeps it, FATAL sets it to the
@@ -9,7 +10,11 @@
  * the stream holds it, with count 0 (or RETRYCOUNT, or the FATAL count) —
  * the AOF rewrite uses that. The command is deterministic given the
  * dataset, so it is logged as it came; it marks the key ready, since a
- * blocked XREADGROUP ... CLAIM can now take what it released. */
+ * blocked XREADGROUP ... CLAIM can now take what it released.
+ *
+ * DELAY / DELAYAT (a Runnel extension, stream_delay.h): the released
+ * entries become scheduled pending entries, claimable only from that time;
+ * DELAY is logged as DELAYAT with the absolute time. */
 #include "types/stream_nack.h"
 
 #include <limits.h>
@@ -17,6 +22,7 @@
 #include "db/db.h"
 #include "types/keyspace_events.h"
 #include "types/stream.h"
+#include "types/stream_delay.h"
 #include "types/stream_group.h"
 #include "types/stream_pel.h"
 
@@ -27,6 +33,9 @@ struct nack_args {
     struct stream_ids ids;
     long long retry_count; /* -1: not given */
     bool force;
+    bool delay_given;
+    int delay_arg;  /* argv index of DELAY or DELAYAT */
+    long long due;  /* not claimable before (unix ms), 0: at once */
 };
 
 static bool parse_mode(struct request *req, enum nack_mode *mode)
@@ -59,6 +68,10 @@ static bool parse_nack(struct request *req, struct nack_args *a)
         } else if (ARG_IS(req, i, "FORCE")) {
             a->force = true;
             i++;
+        } else if ((ARG_IS(req, i, "DELAY") || ARG_IS(req, i, "DELAYAT")) && more) {
+            a->delay_arg = i;
+            if (!stream_delay_parse(req, &i, "xnack", &a->delay_given, &a->due)) return false;
+            i++;
         } else {
             reply_syntax_error(req->out);
             return false;
@@ -83,11 +96,11 @@ static bool release_one(struct stream *s, struct stream_cgroup *g, struct stream
     struct stream_entry e;
     if (!n && (!a->force || !stream_lookup(s, id, &e))) return false;
     if (!n) {
-        stream_pel_add(g, NULL, id, 0, released_count(a, 0));
+        stream_pel_add(g, NULL, id, a->due, released_count(a, 0));
         return true;
     }
     n->delivery_count = released_count(a, n->delivery_count);
-    stream_pel_assign(g, n, NULL, 0);
+    stream_pel_assign(g, n, NULL, a->due);
     return true;
 }
 
@@ -109,6 +122,8 @@ static void cmd_xnack(struct request *req)
     if (released > 0) {
         key_changed(req, key->ptr, key->len, NOTIFY_STREAM, NULL);
         req->dirty += released - 1;
+        if (a.due) stream_delay_arm(req->db, key->ptr, key->len, s);
+        if (a.due && ARG_IS(req, a.delay_arg, "DELAY")) stream_delay_log_nack(req, a.delay_arg, a.due);
     }
     reply_int(req->out, released);
 }

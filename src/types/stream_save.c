@@ -17,6 +17,14 @@
  *       varint owner (its consumer's position above + 1; 0: released by XNACK)
  *     varint released, then the released entries' IDs in release order
  *   the IDMP state (stream_idmp_save)
+ *   (encoding 3 only) varint sections, then per section:
+ *     varint tag, bytes payload     (tag 1: delayed delivery, stream_delay_save)
+ *
+ * Encoding 3 is written only for a stream with state a section keeps; other
+ * streams are written as encoding 2. A loader steps over a section whose
+ * tag it does not know. A pending entry owned by nobody with a delivery
+ * time above 0 is scheduled (its time is its not-before time) and is not
+ * in the release order.
  *
  * Encoding 1 (files written before idempotent production) is the same
  * without the IDMP state; encoding 0 (before XNACK) also without the
@@ -32,6 +40,7 @@
 #include <string.h>
 
 #include "types/stream.h"
+#include "types/stream_delay.h"
 #include "types/stream_group.h"
 #include "types/stream_idmp.h"
 #include "types/stream_pel.h"
@@ -40,6 +49,8 @@
 #define STREAM_SAVE_BLOCKS_V0 0
 #define STREAM_SAVE_BLOCKS_V1 1
 #define STREAM_SAVE_BLOCKS 2
+#define STREAM_SAVE_SECTIONS 3
+#define SECTION_DELAY 1
 /* Least bytes each item of a counted list takes in the file. */
 #define MIN_BLOCK_BYTES 7
 #define MIN_GROUP_BYTES 6
@@ -93,10 +104,59 @@ static void save_group(struct codec_out *out, const struct stream_cgroup *g)
         put_id(out, n->id);
 }
 
+/* Collects a section's payload in memory (codec_out_init's sink). */
+struct section_buf {
+    char *p;
+    size_t len, cap;
+};
+
+static void section_sink(void *ctx, const void *p, size_t len)
+{
+    struct section_buf *b = ctx;
+    if (b->len + len > b->cap) {
+        b->cap = (b->len + len) * 2;
+        b->p = mem_realloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->len, p, len);
+    b->len += len;
+}
+
+static void save_sections(const struct stream *s, struct codec_out *out)
+{
+    codec_put_varint(out, 1);
+    struct section_buf b = {0};
+    struct codec_out sub;
+    codec_out_init(&sub, section_sink, &b);
+    stream_delay_save(s, &sub);
+    codec_out_finish(&sub);
+    codec_put_varint(out, SECTION_DELAY);
+    codec_put_bytes(out, b.p, b.len);
+    mem_free(b.p);
+}
+
+static bool load_sections(struct codec_in *in, struct stream *s)
+{
+    uint64_t n;
+    if (!codec_get_count(in, 2, &n)) return false;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t tag;
+        const char *p;
+        size_t len;
+        if (!codec_get_varint(in, &tag) || !codec_get_bytes(in, &p, &len)) return false;
+        if (tag != SECTION_DELAY) continue;
+        struct codec_in sub;
+        codec_in_init(&sub, p, len, 0);
+        if (!stream_delay_load(&sub, s) || codec_in_offset(&sub) != len)
+            return codec_fail(in, "corrupt stream: %s", sub.failed ? sub.err : "a section has bytes left over");
+    }
+    return true;
+}
+
 void stream_save(const struct object *o, struct codec_out *out)
 {
     const struct stream *s = o->v.ptr;
-    codec_put_u8(out, STREAM_SAVE_BLOCKS);
+    bool sections = stream_delay_needs_section(s);
+    codec_put_u8(out, sections ? STREAM_SAVE_SECTIONS : STREAM_SAVE_BLOCKS);
     codec_put_varint(out, s->length);
     codec_put_varint(out, s->entries_added);
     put_id(out, s->last_id);
@@ -110,6 +170,7 @@ void stream_save(const struct object *o, struct codec_out *out)
     codec_put_varint(out, groups);
     for (size_t i = 0; i < groups; i++) save_group(out, s->groups->items[i]);
     stream_idmp_save(s, out);
+    if (sections) save_sections(s, out);
 }
 
 /* ---- loading ---- */
@@ -201,8 +262,8 @@ static bool load_pending(struct codec_in *in, struct stream_cgroup *g, bool v0, 
             uint64_t pos = v0 ? owner : owner - 1;
             if (pos >= g->consumer_count) return codec_fail(in, "corrupt stream: a pending entry has no consumer");
             c = g->consumers[pos];
-        } else {
-            (*released)++;
+        } else if (time == 0) {
+            (*released)++; /* a later time: scheduled (stream_delay.h), not released */
         }
         if (!stream_pel_add(g, c, id, time, count))
             return codec_fail(in, "corrupt stream: an ID is pending twice in a group");
@@ -256,7 +317,7 @@ static bool load_stream(struct codec_in *in, struct stream *s)
     unsigned tag;
     uint64_t blocks;
     if (!codec_get_u8(in, &tag)) return false;
-    if (tag > STREAM_SAVE_BLOCKS) return codec_fail(in, "unknown stream encoding %u", tag);
+    if (tag > STREAM_SAVE_SECTIONS) return codec_fail(in, "unknown stream encoding %u", tag);
     if (!codec_get_varint(in, &s->length) || !codec_get_varint(in, &s->entries_added) || !get_id(in, &s->last_id) ||
         !get_id(in, &s->first_id) || !get_id(in, &s->max_deleted_id) ||
         !codec_get_count(in, MIN_BLOCK_BYTES, &blocks))
@@ -268,7 +329,8 @@ static bool load_stream(struct codec_in *in, struct stream *s)
     if (seen.any && stream_id_cmp(&seen.last_live, &s->last_id) > 0)
         return codec_fail(in, "corrupt stream: an entry lies past its last ID");
     if (!load_groups(in, s, tag == STREAM_SAVE_BLOCKS_V0)) return false;
-    return tag < STREAM_SAVE_BLOCKS || stream_idmp_load(in, s);
+    if (tag >= STREAM_SAVE_BLOCKS && !stream_idmp_load(in, s)) return false;
+    return tag < STREAM_SAVE_SECTIONS || load_sections(in, s);
 }
 
 struct object *stream_load(struct codec_in *in)
