@@ -477,3 +477,32 @@ def test_resp3_xinfo_fields(raw3):
     assert g["backoff"] == [5, 50] and g["scheduled"] == 0
     full = raw3.call("XINFO", "STREAM", "k", "FULL")
     assert full["scheduled-entries"] == 1
+
+
+def test_blocked_reader_on_a_renamed_stream_is_woken(server):
+    r = server.client()
+    r.flushall()
+    r.xgroup_create("k", "g", "$", mkstream=True)
+    eid = r.execute_command("XADD", "k", "DELAY", "80", "*", "f", "v")
+    assert r.xreadgroup("g", "c", {"k": ">"}) == []
+    r.rename("k", "k2")
+    reader = server.client()
+    start = time.time()
+    reply = reader.xreadgroup("g", "c", {"k2": ">"}, block=2000)
+    assert reply[0][1][0][0] == eid
+    assert time.time() - start < 1
+
+
+def test_logged_forms_are_absolute():
+    srv = RunnelProcess("--appendonly", "yes", "--aof-use-rdb-preamble", "no")
+    try:
+        raw = srv.raw()
+        a, b = setup_state(raw)
+        log = b"".join(open(p, "rb").read() for p in sorted(
+            os.path.join(srv.dir, "appendonlydir", f) for f in os.listdir(os.path.join(srv.dir, "appendonlydir"))
+            if f.endswith(".aof")))
+        assert b"$5\r\nDELAY\r\n" not in log
+        assert b"$7\r\nDELAYAT\r\n$13\r\n%d\r\n" % (id_ms(a) + 1000) in log
+        assert b"$11\r\nXREADGROUP\r\n" not in log
+    finally:
+        srv.stop()
