@@ -58,10 +58,11 @@ static bool redis_unknown_command(const char *name, size_t len)
 static bool redis_unknown_option(const char *cmd, size_t clen, const char *arg, size_t alen)
 {
     bool stream_cmd = (clen == 4 && !strncasecmp(cmd, "xadd", 4)) || (clen == 5 && !strncasecmp(cmd, "xtrim", 5));
-    static const char *const options[] = {"keepref", "delref", "acked", "idmp", "idmpauto"};
+    static const char *const options[] = {"keepref", "delref", "acked", "idmp", "idmpauto", "delayat"};
     for (size_t i = 0; stream_cmd && i < sizeof(options) / sizeof(*options); i++)
         if (alen == strlen(options[i]) && !strncasecmp(arg, options[i], alen)) return true;
-    return false;
+    /* XGROUP SETBACKOFF (stream_delay.h) */
+    return clen == 6 && !strncasecmp(cmd, "xgroup", 6) && alen == 10 && !strncasecmp(arg, "setbackoff", 10);
 }
 
 /* The first command of a logged batch that a redis-server could not apply

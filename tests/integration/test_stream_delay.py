@@ -506,3 +506,31 @@ def test_logged_forms_are_absolute():
         assert b"$11\r\nXREADGROUP\r\n" not in log
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize("command", [("XADD", "k", "DELAY", "50", "*", "f", "v"),
+                                     ("XGROUP", "SETBACKOFF", "k", "g", "10")])
+def test_redis_server_replica_is_resynced_instead(command):
+    """Redis has no delays: a redis-server replica cannot apply what they
+    log, so its link is dropped and it synchronizes fully again."""
+    from test_redis_rdb import Redis
+    import tempfile
+    primary = start_primary()
+    rep = None
+    try:
+        p = primary.client()
+        p.xgroup_create("k", "g", "$", mkstream=True)
+        rep = Redis(tempfile.mkdtemp(prefix="redis-delay-"), "--replicaof", "127.0.0.1", str(primary.port))
+        wait = lambda: rep.client().info("replication")["master_link_status"] == "up"
+        deadline = time.time() + 10
+        while not wait() and time.time() < deadline:
+            time.sleep(0.05)
+        p.execute_command(*command)
+        deadline = time.time() + 10
+        while "not Runnel and can't apply %s" % command[0] not in primary.output() and time.time() < deadline:
+            time.sleep(0.05)
+        assert "not Runnel and can't apply %s" % command[0] in primary.output()
+    finally:
+        if rep:
+            rep.stop()
+        primary.stop()
