@@ -887,6 +887,8 @@ static void cmd_xgroup_help(struct request *req)
         "    Remove the specified group.",
         "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
         "    Set the current group ID and entries_read counter.",
+        "SETBACKOFF <key> <groupname> <ms> [<ms> ...] | NONE",
+        "    Set (or clear) the delays before idle entries are claimed again.",
         "HELP",
         "    Prints this help.",
     };

@@ -13,7 +13,7 @@ import time
 import pytest
 import redis
 
-from conftest import RunnelProcess
+from conftest import RunnelProcess, assert_no_sanitizer_report
 from replication_helpers import start_primary, start_replica, wait_caught_up, wait_link_up
 from test_aof import restart
 
@@ -113,6 +113,7 @@ def test_setbackoff_errors_and_info(s):
     assert info["backoff"] == [100, 1000, 5000] and info["scheduled"] == 0
     assert pairs(s.call("XINFO", "STREAM", "k"))["next-due-time"] is None
     assert s.call("XGROUP", "SETBACKOFF", "k", "g", "NONE") == "OK"
+    assert "SETBACKOFF <key> <groupname> <ms> [<ms> ...] | NONE" in s.call("XGROUP", "HELP")
     assert "backoff" not in pairs(s.call("XINFO", "GROUPS", "k")[0])
     assert "scheduled-entries" not in pairs(s.call("XINFO", "STREAM", "k"))
 
@@ -379,12 +380,13 @@ def test_state_survives_aof(how):
             while pairs_info(raw)["aof_rewrite_in_progress"] != b"0" and time.time() < deadline:
                 time.sleep(0.02)
         extra = ("--aof-use-rdb-preamble", "no") if how != "rewrite-preamble" else ()
+        assert_no_sanitizer_report(srv)
         srv = restart(srv, *extra)
         raw = srv.raw()
         assert observe(raw) == before
         check_state_after_restart(raw, a, b)
     finally:
-        srv.stop()
+        assert_no_sanitizer_report(srv)
 
 
 def pairs_info(raw):
@@ -404,7 +406,7 @@ def test_state_survives_snapshot_and_dump_restore():
         before = observe(raw)
         payload = raw.call("DUMP", "k")
         assert raw.call("SAVE") == "OK"
-        srv.stop()
+        assert_no_sanitizer_report(srv)
         new = RunnelProcess.__new__(RunnelProcess)
         new.port, new.dir = srv.port, srv.dir
         new.log_path = os.path.join(new.dir, "restart.log")
@@ -420,7 +422,7 @@ def test_state_survives_snapshot_and_dump_restore():
         assert observe(raw) == before
         check_state_after_restart(raw, a, b)
     finally:
-        srv.stop()
+        assert_no_sanitizer_report(srv)
 
 
 def test_replica_follows_scheduled_state():
@@ -445,8 +447,8 @@ def test_replica_follows_scheduled_state():
         assert pending(rraw, "k", "g") == pending(raw, "k", "g")
     finally:
         if replica:
-            replica.stop()
-        primary.stop()
+            assert_no_sanitizer_report(replica)
+        assert_no_sanitizer_report(primary)
 
 
 def test_copy_keeps_the_schedule(s):
@@ -505,7 +507,7 @@ def test_logged_forms_are_absolute():
         assert b"$7\r\nDELAYAT\r\n$13\r\n%d\r\n" % (id_ms(a) + 1000) in log
         assert b"$11\r\nXREADGROUP\r\n" not in log
     finally:
-        srv.stop()
+        assert_no_sanitizer_report(srv)
 
 
 @pytest.mark.parametrize("command", [("XADD", "k", "DELAY", "50", "*", "f", "v"),
@@ -533,4 +535,4 @@ def test_redis_server_replica_is_resynced_instead(command):
     finally:
         if rep:
             rep.stop()
-        primary.stop()
+        assert_no_sanitizer_report(primary)
