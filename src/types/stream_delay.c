@@ -425,6 +425,43 @@ bool stream_delay_defer(struct request *req, const struct arg *key, struct strea
     return true;
 }
 
+/* The next record of the schedule in (after, to] that the group would have
+ * to hold: not due, its entry live, not pending in the group. */
+static bool next_passed(struct stream *s, const struct stream_cgroup *g, struct stream_id *after, struct stream_id to,
+                        long long *due)
+{
+    struct stream_index_iter it;
+    struct stream_id from = *after;
+    if (!stream_id_incr(&from)) return false;
+    for (bool ok = stream_index_seek_ge(s->delay->by_id, from, &it); ok; ok = stream_index_next(&it)) {
+        struct stream_id id = stream_index_key(&it);
+        struct stream_entry e;
+        if (stream_id_cmp(&id, &to) > 0) return false;
+        *due = due_of_value(stream_index_value(&it));
+        if (*due <= db_now_ms || stream_index_find(g->pel, id) || !stream_lookup(s, id, &e)) continue;
+        *after = id;
+        return true;
+    }
+    return false;
+}
+
+void stream_delay_group_moved(struct request *req, const struct arg *key, struct stream *s, struct stream_cgroup *g,
+                              struct stream_id from)
+{
+    if (!s->delay || !stream_delay_enforced() || stream_id_cmp(&from, &g->last_id) >= 0) return;
+    struct stream_id at = from;
+    long long due;
+    if (!next_passed(s, g, &at, g->last_id, &due)) return;
+    oplog_multi_begin();
+    oplog_propagate(req, req->argc, req->argv);
+    do {
+        stream_pel_add(g, NULL, at, due, 0);
+        stream_oplog_emit_released(stream_oplog_sink, req, *key, g, &at, 1, 0, due);
+    } while (next_passed(s, g, &at, g->last_id, &due));
+    oplog_multi_end();
+    stream_delay_arm(req->db, key->ptr, key->len, s);
+}
+
 long long stream_delay_deliver_due(struct request *req, const struct arg *key, struct stream *s,
                                    struct stream_cgroup *g, struct stream_consumer *c, long long limit,
                                    struct stream_budget *b, bool meta, bool noack)

@@ -108,6 +108,14 @@ long long stream_delay_deliver_due(struct request *req, const struct arg *key, s
                                    struct stream_cgroup *g, struct stream_consumer *c, long long limit,
                                    struct stream_budget *b, bool meta, bool noack);
 
+/* XGROUP CREATE (from 0-0) or SETID moved the group's position from `from`
+ * forward: the entries of the stream's schedule in (from, position] that
+ * are not due become scheduled pending entries of the group, as if it had
+ * read past them, so that the group still gets them when due. Logs the
+ * command and them (XNACK ... FORCE DELAYAT) in one transaction. */
+void stream_delay_group_moved(struct request *req, const struct arg *key, struct stream *s, struct stream_cgroup *g,
+                              struct stream_id from);
+
 /* ---- XNACK ---- */
 
 /* Logs an XNACK whose DELAY was given as the same command with DELAYAT

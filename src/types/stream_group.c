@@ -794,12 +794,14 @@ static void cmd_xgroup_create(struct request *req)
         x.s = stream_new();
         db_add(req->db, key->ptr, key->len, object_new(OBJ_STREAM, ENC_STREAM, x.s));
     }
-    if (!stream_group_add(x.s, group->ptr, group->len, id, x.entries_read)) {
+    struct stream_cgroup *g = stream_group_add(x.s, group->ptr, group->len, id, x.entries_read);
+    if (!g) {
         reply_error(req->out, "BUSYGROUP Consumer Group name already exists");
         return;
     }
     reply_ok(req->out);
     key_changed(req, key->ptr, key->len, NOTIFY_STREAM, "xgroup-create");
+    stream_delay_group_moved(req, key, x.s, g, ID_ZERO);
 }
 
 static void cmd_xgroup_setid(struct request *req)
@@ -813,10 +815,12 @@ static void cmd_xgroup_setid(struct request *req)
     struct stream_id id;
     if (ARG_IS(req, 4, "$")) id = x.s->last_id;
     else if (!stream_parse_id_or_reply(req, 4, 0, false, &id)) return;
+    struct stream_id from = x.g->last_id;
     x.g->last_id = id;
     x.g->entries_read = x.entries_read;
     reply_ok(req->out);
     key_changed(req, req->argv[2].ptr, req->argv[2].len, NOTIFY_STREAM, "xgroup-setid");
+    stream_delay_group_moved(req, &req->argv[2], x.s, x.g, from);
 }
 
 static void cmd_xgroup_destroy(struct request *req)

@@ -162,11 +162,21 @@ def test_group_created_after_the_xadd_respects_the_delay(s):
     b = s.call("XADD", "k", "*", "n", "b")
     s.call("XGROUP", "CREATE", "k", "g", "0")
     assert read(s, "g", "c", "k") == [b]
-    # a group that starts past the entry does not get it, as for any entry
+    # a group that starts past the entry before it is due still gets it when due
     s.call("XGROUP", "CREATE", "k", "late", "$")
+    assert pending(s, "k", "late") == [(a, b"", 0)]
+    # and so does one moved past it with SETID
+    s.call("XGROUP", "CREATE", "k", "moved", "0")
+    s.call("XGROUP", "SETID", "k", "moved", "$")
+    assert pending(s, "k", "moved") == [(a, b"", 0)]
+    assert read(s, "late", "c", "k") == [] and read(s, "moved", "c", "k") == []
     sleep_until(id_ms(a) + 65)
     assert read(s, "g", "c", "k") == [a]
-    assert read(s, "late", "c", "k") == []
+    assert read(s, "late", "c", "k") == [a]
+    assert read(s, "moved", "c", "k") == [a]
+    # a group that starts past the entry once it is due does not get it, as for any entry
+    s.call("XGROUP", "CREATE", "k", "later", "$")
+    assert read(s, "later", "c", "k") == []
     # a group still behind the entry when it is due reads it in ID order
     s.call("XGROUP", "CREATE", "k", "slow", "0")
     assert read(s, "slow", "c", "k") == [a, b]
@@ -349,13 +359,15 @@ def setup_state(r):
     b = r.call("XADD", "k", "*", "n", "b")
     assert read(r, "g", "c", "k") == [b]  # a becomes scheduled in g, still in the stream's schedule for h
     assert r.call("XNACK", "k", "g", "FAIL", "IDS", "1", b, "DELAYAT", str(id_ms(a) + 1000)) == 1
+    r.call("XGROUP", "CREATE", "k", "late", "$")  # past a, which it holds as scheduled
     return a, b
 
 
 def observe(raw):
     info = pairs(raw.call("XINFO", "STREAM", "k"))
     groups = [pairs(g) for g in raw.call("XINFO", "GROUPS", "k")]
-    return (info["scheduled-entries"], info["next-due-time"], groups, pending(raw, "k", "g"), pending(raw, "k", "h"))
+    return (info["scheduled-entries"], info["next-due-time"], groups, pending(raw, "k", "g"), pending(raw, "k", "h"),
+            pending(raw, "k", "late"))
 
 
 def check_state_after_restart(raw, a, b):
@@ -365,6 +377,7 @@ def check_state_after_restart(raw, a, b):
     sleep_until(id_ms(a) + 1005)
     assert set(read(raw, "g", "c", "k")) == {a, b}
     assert read(raw, "h", "c", "k") == [a]
+    assert read(raw, "late", "c", "k") == [a]
 
 
 @pytest.mark.parametrize("how", ["replay", "rewrite-commands", "rewrite-preamble"])
