@@ -913,7 +913,7 @@ static void cmd_xadd(struct request *req)
     } else if (oplog_enabled) {
         xadd_propagate(req, &opt, &trim, s, id, pairs, fields);
     }
-    if (opt.due) stream_delay_arm(req->db, key->ptr, key->len, s);
+    if (opt.due) stream_delay_added(req, key, s, id, opt.due);
     blocking_key_ready(req->db, key->ptr, key->len);
 }
 

@@ -462,6 +462,17 @@ void stream_delay_group_moved(struct request *req, const struct arg *key, struct
     stream_delay_arm(req->db, key->ptr, key->len, s);
 }
 
+void stream_delay_added(struct request *req, const struct arg *key, struct stream *s, struct stream_id id,
+                        long long due)
+{
+    for (size_t i = 0; stream_delay_enforced() && s->groups && i < s->groups->count; i++) {
+        struct stream_cgroup *g = s->groups->items[i];
+        if (stream_id_cmp(&g->last_id, &id) < 0 || !stream_pel_add(g, NULL, id, due, 0)) continue;
+        stream_oplog_emit_released(stream_oplog_sink, req, *key, g, &id, 1, 0, due);
+    }
+    stream_delay_arm(req->db, key->ptr, key->len, s);
+}
+
 long long stream_delay_deliver_due(struct request *req, const struct arg *key, struct stream *s,
                                    struct stream_cgroup *g, struct stream_consumer *c, long long limit,
                                    struct stream_budget *b, bool meta, bool noack)

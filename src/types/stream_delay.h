@@ -69,6 +69,12 @@ size_t stream_delay_memory(const struct stream *s);
 void stream_delay_schedule(struct stream *s, struct stream_id id, long long due);
 /* The due time of entry id if it is in the schedule, else 0. */
 long long stream_delay_due_of(const struct stream *s, struct stream_id id);
+/* XADD put entry id in the schedule: groups whose position is already at or
+ * past it (SETID ahead of the stream) hold it as a scheduled pending entry
+ * (logged after the XADD as XNACK ... FORCE DELAYAT); then the stream is
+ * armed. */
+void stream_delay_added(struct request *req, const struct arg *key, struct stream *s, struct stream_id id,
+                        long long due);
 /* (Re)registers the stream, under this key, with the timer at its earliest
  * future due time (or unregisters it when there is none) and drops its
  * past-due schedule records. Call after a change to any schedule. */

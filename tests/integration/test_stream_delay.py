@@ -549,3 +549,15 @@ def test_redis_server_replica_is_resynced_instead(command):
         if rep:
             rep.stop()
         assert_no_sanitizer_report(primary)
+
+
+def test_group_already_past_the_new_entry(s):
+    """A group moved ahead of the stream (SETID to a future ID) still gets
+    a delayed entry added behind its position, when due."""
+    s.call("XGROUP", "CREATE", "k", "g", "$", "MKSTREAM")
+    s.call("XGROUP", "SETID", "k", "g", "%d-0" % (now_ms() + 3600000))
+    a = s.call("XADD", "k", "DELAY", "40", "*", "n", "a")
+    s.call("XADD", "k", "*", "n", "b")  # behind the group: never delivered
+    assert pending(s, "k", "g") == [(a, b"", 0)]
+    sleep_until(id_ms(a) + 45)
+    assert read(s, "g", "c", "k") == [a]
