@@ -3,12 +3,15 @@
  * the stream's schedule; back-off holds on idle-time claims. Built through
  * the calls commands and snapshot loads use, without a server. */
 #include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "db/db.h"
 #include "types/stream.h"
 #include "types/stream_delay.h"
 #include "types/stream_group.h"
 #include "types/stream_pel.h"
+#include "types/stream_save.h"
 
 static struct stream *s;
 static struct stream_cgroup *g;
@@ -93,4 +96,66 @@ Test(stream_delay, copies_keep_scheduled_entries)
     db_now_ms = 1300;
     cr_assert_eq(stream_delay_first_due(cg), n);
     stream_free(c);
+}
+
+/* ---- snapshots: the optional section ---- */
+
+struct mem_out {
+    unsigned char *buf;
+    size_t len, cap;
+};
+
+static void mem_out_write(void *ctx, const void *p, size_t len)
+{
+    struct mem_out *m = ctx;
+    if (m->len + len > m->cap) {
+        m->cap = (m->len + len) * 2;
+        m->buf = realloc(m->buf, m->cap);
+    }
+    memcpy(m->buf + m->len, p, len);
+    m->len += len;
+}
+
+/* The stream's native encoding, as a snapshot holds it. */
+static struct mem_out saved(struct stream *st)
+{
+    struct mem_out m = {0};
+    struct codec_out out;
+    codec_out_init(&out, mem_out_write, &m);
+    struct object o = {.type = OBJ_STREAM, .v.ptr = st};
+    stream_save(&o, &out);
+    codec_out_finish(&out);
+    return m;
+}
+
+static struct object *loaded(const struct mem_out *m, size_t len)
+{
+    struct codec_in in;
+    codec_in_init(&in, m->buf, len, 0);
+    return stream_load(&in);
+}
+
+Test(stream_delay, snapshots_keep_the_schedule_and_scheduled_entries)
+{
+    struct arg pairs[2] = {{"f", 1}, {"v", 1}};
+    struct stream_id added, given = id(5);
+    cr_assert_eq(stream_append(s, pairs, 1, &given, true, &added), STREAM_ADD_OK);
+    struct mem_out plain = saved(s);
+    cr_assert_eq(plain.buf[0], 2, "a stream without delays keeps encoding 2");
+    stream_delay_schedule(s, id(5), 7000);
+    stream_pel_add(g, NULL, id(5), 6000, 3);
+    struct mem_out m = saved(s);
+    cr_assert_eq(m.buf[0], 3);
+    struct object *o = loaded(&m, m.len);
+    cr_assert_not_null(o);
+    struct stream *c = o->v.ptr;
+    cr_assert_eq(stream_delay_due_of(c, id(5)), 7000);
+    struct stream_nack *n = stream_index_find(stream_group_find(c, "g", 1)->pel, id(5));
+    cr_assert(n && !n->consumer && n->delivery_time == 6000 && n->delivery_count == 3);
+    cr_assert_null(stream_pel_idlest(stream_group_find(c, "g", 1), NULL), "scheduled, not released");
+    object_free(o);
+    /* a section cut short is refused, never read past */
+    for (size_t len = plain.len; len < m.len; len++) cr_assert_null(loaded(&m, len), "length %zu", len);
+    free(plain.buf);
+    free(m.buf);
 }
