@@ -473,6 +473,39 @@ void stream_delay_added(struct request *req, const struct arg *key, struct strea
     stream_delay_arm(req->db, key->ptr, key->len, s);
 }
 
+/* Looks entries up in rising runs, as due entries mostly come (those of one
+ * due time in ID order): an ID a little after the last one found is
+ * reached by walking on from it, instead of seeking its block and decoding
+ * it from the start. Valid while the stream does not change. */
+struct lookup_cursor {
+    struct stream_iter it;
+    struct stream_entry last;
+    bool valid;
+};
+
+#define CURSOR_STEPS 16
+
+static bool cursor_lookup(struct stream *s, struct lookup_cursor *c, struct stream_id id, struct stream_entry *e)
+{
+    int cmp = c->valid ? stream_id_cmp(&id, &c->last.id) : -1;
+    if (cmp >= 0) { /* at or after the last one found: walk on */
+        for (int steps = 0; cmp > 0 && steps < CURSOR_STEPS; steps++) {
+            if (!stream_iter_next(&c->it, &c->last)) {
+                c->valid = false;
+                return false; /* nothing live after the last one */
+            }
+            cmp = stream_id_cmp(&id, &c->last.id);
+        }
+        if (cmp == 0) *e = c->last;
+        if (cmp <= 0) return cmp == 0;
+    }
+    stream_iter_init(&c->it, s, id, (struct stream_id){UINT64_MAX, UINT64_MAX}, false);
+    c->valid = stream_iter_next(&c->it, &c->last);
+    if (!c->valid || stream_id_cmp(&c->last.id, &id) != 0) return false;
+    *e = c->last;
+    return true;
+}
+
 long long stream_delay_deliver_due(struct request *req, const struct arg *key, struct stream *s,
                                    struct stream_cgroup *g, struct stream_consumer *c, long long limit,
                                    struct stream_budget *b, bool meta, bool noack)
@@ -482,12 +515,13 @@ long long stream_delay_deliver_due(struct request *req, const struct arg *key, s
     stream_pel_log_init(&log, req, key, g, false);
     long long n = 0;
     struct stream_index_iter it;
+    struct lookup_cursor cursor = {.valid = false};
     while ((limit == 0 || n < limit) && stream_index_first(g->delay->by_due, &it) &&
            (long long)stream_index_key(&it).ms <= db_now_ms) {
         struct stream_nack *x = stream_index_value(&it);
         struct stream_entry e;
         req->dirty++;
-        if (!stream_lookup(s, x->id, &e)) {
+        if (!cursor_lookup(s, &cursor, x->id, &e)) {
             stream_pel_log_dropped(&log, x->id);
             stream_pel_remove(g, x);
             continue;

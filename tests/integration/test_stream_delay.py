@@ -561,3 +561,15 @@ def test_group_already_past_the_new_entry(s):
     assert pending(s, "k", "g") == [(a, b"", 0)]
     sleep_until(id_ms(a) + 45)
     assert read(s, "g", "c", "k") == [a]
+
+
+def test_due_entries_with_deleted_ones_between(s):
+    s.call("XGROUP", "CREATE", "k", "g", "$", "MKSTREAM")
+    due = now_ms() + 40
+    ids = [s.call("XADD", "k", "DELAYAT", str(due), "*", "i", str(i)) for i in range(40)]
+    assert read(s, "g", "c", "k") == []
+    gone = ids[1::3]
+    s.call("XDEL", "k", *gone)
+    sleep_until(due + 5)
+    assert read(s, "g", "c", "k") == [i for i in ids if i not in gone]
+    assert [p[0] for p in pending(s, "k", "g")] == [i for i in ids if i not in gone]
