@@ -284,6 +284,8 @@ static struct directive directives[] = {
     INT("stream-node-max-entries", NULL, stream_node_max_entries, "100", 0, INT_MAX, 0),
     INT("stream-idmp-duration", NULL, stream_idmp_duration, "100", 1, 86400, 0),
     INT("stream-idmp-maxsize", NULL, stream_idmp_maxsize, "100", 1, 10000, 0),
+    STRING("notify-keyspace-events-stream", notify_keyspace_events_stream, "", F_EMPTY_NULL, NULL),
+    LL("notify-keyspace-events-stream-maxlen", notify_keyspace_events_stream_maxlen, "100000", 0, LLONG_MAX, 0),
     INT("hash-max-listpack-entries", "hash-max-ziplist-entries", hash_max_listpack_entries, "128", 0, INT_MAX, 0),
     INT("hash-max-listpack-value", "hash-max-ziplist-value", hash_max_listpack_value, "64", 0, INT_MAX, F_MEMORY),
     INT("set-max-intset-entries", NULL, set_max_intset_entries, "512", 0, INT_MAX, 0),

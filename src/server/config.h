@@ -103,6 +103,8 @@ struct server_config {
     int stream_node_max_entries;
     int stream_idmp_duration;
     int stream_idmp_maxsize;
+    char *notify_keyspace_events_stream; /* NULL: keyspace events go to no stream */
+    long long notify_keyspace_events_stream_maxlen; /* 0: no trimming */
     int hash_max_listpack_entries;
     int hash_max_listpack_value;
     int set_max_intset_entries;

@@ -11,6 +11,7 @@
  *       delivery count
  *     then the IDs of the entries released by XNACK, in release order
  *   the IDMP state (stream_idmp_digest): configuration, counters, live pairs
+ *   the retention policy, when there is one (stream_retention_digest)
  * Left out: deleted entries still held in blocks, how entries are split
  * into blocks, delivery times, and consumers' seen and active times. */
 #include "types/stream_digest.h"
@@ -19,6 +20,7 @@
 #include "types/stream_group.h"
 #include "types/stream_idmp.h"
 #include "types/stream_pel.h"
+#include "types/stream_retention.h"
 #include "util/digest.h"
 
 static void feed_id(struct digest_seq *seq, struct stream_id id)
@@ -80,4 +82,5 @@ void stream_digest(const struct object *o, struct digest_seq *seq)
     digest_seq_u64(seq, groups);
     for (size_t i = 0; i < groups; i++) feed_group(seq, s->groups->items[i]);
     stream_idmp_digest(s, seq);
+    stream_retention_digest(s, seq);
 }

@@ -9,6 +9,7 @@
 #include "types/stream_group.h"
 #include "types/stream_idmp.h"
 #include "types/stream_pel.h"
+#include "types/stream_retention.h"
 
 #define ID_MAX ((struct stream_id){UINT64_MAX, UINT64_MAX})
 #define ID_ZERO ((struct stream_id){0, 0})
@@ -58,6 +59,7 @@ static void reply_stream_counters(struct outbuf *out, struct stream *s)
     reply_key(out, "recorded-first-entry-id");
     stream_reply_id(out, &s->first_id);
     stream_idmp_reply_info(out, s);
+    stream_retention_reply_info(out, s);
 }
 
 /* The first or last live entry, or nil. */
@@ -73,7 +75,7 @@ static void reply_edge_entry(struct outbuf *out, struct stream *s, bool last)
 static void xinfo_stream_brief(struct request *req, struct stream *s)
 {
     struct outbuf *out = req->out;
-    reply_map(out, 10 + STREAM_IDMP_INFO_FIELDS + stream_delay_info_fields(s));
+    reply_map(out, 10 + STREAM_IDMP_INFO_FIELDS + stream_retention_info_fields(s) + stream_delay_info_fields(s));
     reply_stream_counters(out, s);
     reply_key(out, "groups");
     reply_int(out, (long long)stream_group_count(s));
@@ -140,7 +142,7 @@ static void reply_full_group(struct outbuf *out, struct stream *s, const struct 
 static void xinfo_stream_full(struct request *req, struct stream *s, long long count)
 {
     struct outbuf *out = req->out;
-    reply_map(out, 9 + STREAM_IDMP_INFO_FIELDS + stream_delay_info_fields(s));
+    reply_map(out, 9 + STREAM_IDMP_INFO_FIELDS + stream_retention_info_fields(s) + stream_delay_info_fields(s));
     reply_stream_counters(out, s);
     reply_key(out, "entries");
     stream_reply_range(out, s, ID_ZERO, ID_MAX, count, false);

@@ -12,6 +12,7 @@
 #include "types/stream_delay.h"
 #include "types/stream_idmp.h"
 #include "types/stream_pel.h"
+#include "types/stream_retention.h"
 #include "util/mem.h"
 #include "util/numbers.h"
 
@@ -368,6 +369,7 @@ void stream_rewrite(const struct object *o, const char *key, size_t len, object_
     stream_delay_rewrite(s, rw.key, emit, ctx);
     rewrite_drop_ghosts(&rw, s, ghosts);
     stream_idmp_rewrite(s, &rw.key, emit, ctx);
+    stream_retention_rewrite(s, &rw.key, emit, ctx);
     rewrite_counters(&rw, s);
     stream_index_free(ghosts, NULL);
     mem_free(rw.argv);

@@ -19,6 +19,8 @@
  *   the IDMP state (stream_idmp_save)
  *   (encoding 3 only) varint sections, then per section:
  *     varint tag, bytes payload     (tag 1: delayed delivery, stream_delay_save)
+ *   with the tag's 0x80 bit: varint retention-maxage, varint retention-maxlen,
+ *   varint retention-refs
  *
  * Encoding 3 is written only for a stream with state a section keeps; other
  * streams are written as encoding 2. A loader steps over a section whose
@@ -44,6 +46,7 @@
 #include "types/stream_group.h"
 #include "types/stream_idmp.h"
 #include "types/stream_pel.h"
+#include "types/stream_retention.h"
 #include "util/mem.h"
 
 #define STREAM_SAVE_BLOCKS_V0 0
@@ -51,6 +54,10 @@
 #define STREAM_SAVE_BLOCKS 2
 #define STREAM_SAVE_SECTIONS 3
 #define SECTION_DELAY 1
+/* Or'ed into the tag: the retention policy (stream_retention_save) follows
+ * everything else. A flag rather than a version, so that it combines with
+ * any later version of the rest. */
+#define STREAM_SAVE_RETENTION 0x80
 /* Least bytes each item of a counted list takes in the file. */
 #define MIN_BLOCK_BYTES 7
 #define MIN_GROUP_BYTES 6
@@ -156,7 +163,8 @@ void stream_save(const struct object *o, struct codec_out *out)
 {
     const struct stream *s = o->v.ptr;
     bool sections = stream_delay_needs_section(s);
-    codec_put_u8(out, sections ? STREAM_SAVE_SECTIONS : STREAM_SAVE_BLOCKS);
+    codec_put_u8(out, (sections ? STREAM_SAVE_SECTIONS : STREAM_SAVE_BLOCKS) |
+                          (stream_retention_configured(s) ? STREAM_SAVE_RETENTION : 0));
     codec_put_varint(out, s->length);
     codec_put_varint(out, s->entries_added);
     put_id(out, s->last_id);
@@ -171,6 +179,7 @@ void stream_save(const struct object *o, struct codec_out *out)
     for (size_t i = 0; i < groups; i++) save_group(out, s->groups->items[i]);
     stream_idmp_save(s, out);
     if (sections) save_sections(s, out);
+    if (stream_retention_configured(s)) stream_retention_save(s, out);
 }
 
 /* ---- loading ---- */
@@ -317,6 +326,8 @@ static bool load_stream(struct codec_in *in, struct stream *s)
     unsigned tag;
     uint64_t blocks;
     if (!codec_get_u8(in, &tag)) return false;
+    bool retention = tag & STREAM_SAVE_RETENTION;
+    tag &= ~(unsigned)STREAM_SAVE_RETENTION;
     if (tag > STREAM_SAVE_SECTIONS) return codec_fail(in, "unknown stream encoding %u", tag);
     if (!codec_get_varint(in, &s->length) || !codec_get_varint(in, &s->entries_added) || !get_id(in, &s->last_id) ||
         !get_id(in, &s->first_id) || !get_id(in, &s->max_deleted_id) ||
@@ -330,7 +341,8 @@ static bool load_stream(struct codec_in *in, struct stream *s)
         return codec_fail(in, "corrupt stream: an entry lies past its last ID");
     if (!load_groups(in, s, tag == STREAM_SAVE_BLOCKS_V0)) return false;
     if (tag >= STREAM_SAVE_BLOCKS && !stream_idmp_load(in, s)) return false;
-    return tag < STREAM_SAVE_SECTIONS || load_sections(in, s);
+    if (tag >= STREAM_SAVE_SECTIONS && !load_sections(in, s)) return false;
+    return !retention || stream_retention_load(in, s);
 }
 
 struct object *stream_load(struct codec_in *in)
@@ -340,5 +352,5 @@ struct object *stream_load(struct codec_in *in)
         stream_free(s);
         return NULL;
     }
-    return object_new(OBJ_STREAM, ENC_STREAM, s);
+    return object_new(OBJ_STREAM, stream_retention_encoding(s), s);
 }
