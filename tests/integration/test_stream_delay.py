@@ -573,3 +573,18 @@ def test_due_entries_with_deleted_ones_between(s):
     sleep_until(due + 5)
     assert read(s, "g", "c", "k") == [i for i in ids if i not in gone]
     assert [p[0] for p in pending(s, "k", "g")] == [i for i in ids if i not in gone]
+
+
+def test_dump_restore_with_a_retention_policy_too(s):
+    """The snapshot encoding carries the delay section and the retention
+    policy together."""
+    s.call("XGROUP", "CREATE", "k", "g", "$", "MKSTREAM")
+    s.call("XGROUP", "SETBACKOFF", "k", "g", "10")
+    assert s.call("XCFGSET", "k", "RETENTION-MAXAGE", "604800000") == "OK"
+    s.call("XADD", "k", "DELAY", "60000", "*", "f", "v")
+    want = pairs(s.call("XINFO", "STREAM", "k"))
+    payload = s.call("DUMP", "k")
+    assert s.call("RESTORE", "k2", "0", payload) == "OK"
+    got = pairs(s.call("XINFO", "STREAM", "k2"))
+    assert got["scheduled-entries"] == 1 and got["retention-maxage"] == 604800000 and got == want
+    assert pairs(s.call("XINFO", "GROUPS", "k2")[0])["backoff"] == [10]
