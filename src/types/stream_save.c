@@ -17,16 +17,17 @@
  *       varint owner (its consumer's position above + 1; 0: released by XNACK)
  *     varint released, then the released entries' IDs in release order
  *   the IDMP state (stream_idmp_save)
- *   (encoding 3 only) varint sections, then per section:
- *     varint tag, bytes payload     (tag 1: delayed delivery, stream_delay_save)
+ *   (encoding 3) varint sections, then per section: u8 kind, its content
+ *     kind 2: the delay schedule and back-off schedules (stream_delay_save)
  *   with the tag's 0x80 bit: varint retention-maxage, varint retention-maxlen,
  *   varint retention-refs
  *
- * Encoding 3 is written only for a stream with state a section keeps; other
- * streams are written as encoding 2. A loader steps over a section whose
- * tag it does not know. A pending entry owned by nobody with a delivery
- * time above 0 is scheduled (its time is its not-before time) and is not
- * in the release order.
+ * Encoding 3 is written only when a section has something to hold, so a
+ * stream that uses none of them is saved as encoding 2. Each later
+ * addition to a stream's state takes a new section kind (or, like the
+ * retention policy, a flag bit of the tag). A pending entry owned by nobody
+ * with a delivery time above 0 is scheduled (its time is its not-before
+ * time, stream_delay.h) and is not in the release order.
  *
  * Encoding 1 (files written before idempotent production) is the same
  * without the IDMP state; encoding 0 (before XNACK) also without the
@@ -53,7 +54,7 @@
 #define STREAM_SAVE_BLOCKS_V1 1
 #define STREAM_SAVE_BLOCKS 2
 #define STREAM_SAVE_SECTIONS 3
-#define SECTION_DELAY 1
+#define SECTION_DELAY 2
 /* Or'ed into the tag: the retention policy (stream_retention_save) follows
  * everything else. A flag rather than a version, so that it combines with
  * any later version of the rest. */
@@ -111,59 +112,11 @@ static void save_group(struct codec_out *out, const struct stream_cgroup *g)
         put_id(out, n->id);
 }
 
-/* Collects a section's payload in memory (codec_out_init's sink). */
-struct section_buf {
-    char *p;
-    size_t len, cap;
-};
-
-static void section_sink(void *ctx, const void *p, size_t len)
-{
-    struct section_buf *b = ctx;
-    if (b->len + len > b->cap) {
-        b->cap = (b->len + len) * 2;
-        b->p = mem_realloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->len, p, len);
-    b->len += len;
-}
-
-static void save_sections(const struct stream *s, struct codec_out *out)
-{
-    codec_put_varint(out, 1);
-    struct section_buf b = {0};
-    struct codec_out sub;
-    codec_out_init(&sub, section_sink, &b);
-    stream_delay_save(s, &sub);
-    codec_out_finish(&sub);
-    codec_put_varint(out, SECTION_DELAY);
-    codec_put_bytes(out, b.p, b.len);
-    mem_free(b.p);
-}
-
-static bool load_sections(struct codec_in *in, struct stream *s)
-{
-    uint64_t n;
-    if (!codec_get_count(in, 2, &n)) return false;
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t tag;
-        const char *p;
-        size_t len;
-        if (!codec_get_varint(in, &tag) || !codec_get_bytes(in, &p, &len)) return false;
-        if (tag != SECTION_DELAY) continue;
-        struct codec_in sub;
-        codec_in_init(&sub, p, len, 0);
-        if (!stream_delay_load(&sub, s) || codec_in_offset(&sub) != len)
-            return codec_fail(in, "corrupt stream: %s", sub.failed ? sub.err : "a section has bytes left over");
-    }
-    return true;
-}
-
 void stream_save(const struct object *o, struct codec_out *out)
 {
     const struct stream *s = o->v.ptr;
-    bool sections = stream_delay_needs_section(s);
-    codec_put_u8(out, (sections ? STREAM_SAVE_SECTIONS : STREAM_SAVE_BLOCKS) |
+    bool delay = stream_delay_needs_section(s);
+    codec_put_u8(out, (delay ? STREAM_SAVE_SECTIONS : STREAM_SAVE_BLOCKS) |
                           (stream_retention_configured(s) ? STREAM_SAVE_RETENTION : 0));
     codec_put_varint(out, s->length);
     codec_put_varint(out, s->entries_added);
@@ -178,7 +131,11 @@ void stream_save(const struct object *o, struct codec_out *out)
     codec_put_varint(out, groups);
     for (size_t i = 0; i < groups; i++) save_group(out, s->groups->items[i]);
     stream_idmp_save(s, out);
-    if (sections) save_sections(s, out);
+    if (delay) {
+        codec_put_varint(out, 1);
+        codec_put_u8(out, SECTION_DELAY);
+        stream_delay_save(s, out);
+    }
     if (stream_retention_configured(s)) stream_retention_save(s, out);
 }
 
@@ -317,6 +274,24 @@ static bool load_groups(struct codec_in *in, struct stream *s, bool v0)
         uint64_t released;
         if (!load_consumers(in, g) || !load_pending(in, g, v0, &released)) return false;
         if (!v0 && !load_released(in, g, released)) return false;
+    }
+    return true;
+}
+
+/* The sections of encoding 3, each kind at most once. */
+static bool load_sections(struct codec_in *in, struct stream *s)
+{
+    uint64_t n;
+    unsigned kind, seen = 0;
+    if (!codec_get_count(in, 2, &n)) return false;
+    for (uint64_t i = 0; i < n; i++) {
+        if (!codec_get_u8(in, &kind)) return false;
+        if (kind == SECTION_DELAY && !(seen & (1u << kind))) {
+            if (!stream_delay_load(in, s)) return false;
+        } else {
+            return codec_fail(in, "corrupt stream: section kind %u unknown or repeated", kind);
+        }
+        seen |= 1u << kind;
     }
     return true;
 }
