@@ -4,8 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "http/console_exec.h"
 #include "http/keys_walk.h"
+#include "http/list_rates.h"
 #include "http/metrics_text.h"
+#include "types/list.h"
 #include "types/stream.h"
 #include "types/stream_group.h"
 #include "types/stream_index.h"
@@ -20,6 +23,8 @@ enum {
     FAM_GROUP_ENTRIES_READ,
     FAM_CONSUMER_PENDING,
     FAM_LIST_LENGTH,
+    FAM_LIST_PUSHED,
+    FAM_LIST_POPPED,
     FAM_COUNT
 };
 
@@ -34,6 +39,8 @@ static const struct metrics_family family_defs[FAM_COUNT] = {
      NULL},
     {"redis_stream_group_consumer_messages_pending", "gauge", "Entries pending for this consumer.", NULL},
     {"runnel_list_length", "gauge", "Elements in a list matching metrics-list-patterns.", NULL},
+    {"runnel_list_pushed_total", "counter", "Elements pushed to a list matching metrics-list-patterns.", NULL},
+    {"runnel_list_popped_total", "counter", "Elements popped from a list matching metrics-list-patterns.", NULL},
 };
 
 struct walk {
@@ -112,8 +119,9 @@ static void on_stream(void *ctx, int db, const char *key, size_t len, struct str
     report_stream(w, s);
 }
 
-static void on_list(void *ctx, int db, const char *key, size_t len, size_t length)
+static void on_list(void *ctx, int db, const char *key, size_t len, size_t length, const struct list_counts *counts)
 {
+    (void)counts; /* reported from the kept counts, emptied lists too (on_counts) */
     struct walk *w = ctx;
     snprintf(w->db_label, sizeof(w->db_label), "db%d", db);
     w->key = key;
@@ -122,12 +130,29 @@ static void on_list(void *ctx, int db, const char *key, size_t len, size_t lengt
     sample_end(w, FAM_LIST_LENGTH, (double)length);
 }
 
+/* The push and pop counts of a queue list, whether or not it holds
+ * anything now, when the user may read it. */
+static void on_counts(void *ctx, int db, const char *key, size_t len, const struct list_counts *c)
+{
+    static const char *const llen[] = {"LLEN"};
+    if (!console_exec_allows_key(1, llen, key, len)) return;
+    struct walk *w = ctx;
+    snprintf(w->db_label, sizeof(w->db_label), "db%d", db);
+    w->key = key;
+    w->key_len = len;
+    sample_begin(w, FAM_LIST_PUSHED, "key");
+    sample_end(w, FAM_LIST_PUSHED, (double)c->pushed);
+    sample_begin(w, FAM_LIST_POPPED, "key");
+    sample_end(w, FAM_LIST_POPPED, (double)c->popped);
+}
+
 str metrics_keys_render(str s)
 {
     struct walk w = {0};
     memcpy(w.fam, family_defs, sizeof(family_defs));
     struct keys_visitor v = {on_stream, on_list, &w};
     long long omitted = keys_walk(&v);
+    list_rates_each(on_counts, &w);
     for (int f = 0; f < FAM_COUNT; f++) s = metrics_family_flush(s, &w.fam[f]);
     return metrics_text_single(s, "runnel_metrics_series_omitted", "gauge",
                                "Keys (streams, queue lists) this scrape left out: over metrics-max-series.",

@@ -202,6 +202,9 @@ static struct directive directives[] = {
     INT("http-port", NULL, http_port, "0", 0, 65535, F_IMMUTABLE),
     STRING("http-bind", http_bind, "127.0.0.1", F_IMMUTABLE, NULL),
     INT("http-timeout", NULL, http_timeout, "10", 1, 3600, 0),
+    BOOL("http-tls", NULL, http_tls, "no", F_IMMUTABLE),
+    INT("http-session-timeout", NULL, http_session_timeout, "3600", 1, 2592000, 0),
+    INT("http-session-max", NULL, http_session_max, "100", 1, 10000, 0),
     STRING("metrics-list-patterns", metrics_list_patterns, "", 0, NULL),
     INT("metrics-max-series", NULL, metrics_max_series, "1000", 0, INT_MAX, 0),
     /* Append-only file */
@@ -252,6 +255,7 @@ static struct directive directives[] = {
     LL("cluster-node-timeout", cluster_node_timeout, "5000", 1000, LLONG_MAX, 0),
     STRING("cluster-announce-ip", cluster_announce_ip, "", F_IMMUTABLE | F_EMPTY_NULL, NULL),
     INT("cluster-announce-port", NULL, cluster_announce_port, "0", 0, 65535, F_IMMUTABLE),
+    INT("cluster-announce-tls-port", NULL, cluster_announce_tls_port, "0", 0, 65535, F_IMMUTABLE),
     BOOL("cluster-require-full-coverage", NULL, cluster_require_full_coverage, "yes", 0),
     BOOL("cluster-allow-reads-when-down", NULL, cluster_allow_reads_when_down, "no", 0),
     BOOL("cluster-replica-no-failover", "cluster-slave-no-failover", cluster_replica_no_failover, "no", 0),

@@ -73,6 +73,9 @@ struct server_config {
     int http_port;  /* 0: off */
     char *http_bind;
     int http_timeout;             /* seconds a connection may sit on an unfinished request or idle */
+    int http_tls;                 /* the endpoint speaks TLS (the tls-* certificates) */
+    int http_session_timeout;     /* seconds a console login lasts unused */
+    int http_session_max;         /* console logins kept at once */
     char *metrics_list_patterns;  /* space-separated globs; "": no list metrics */
     int metrics_max_series;       /* per-key series /metrics reports at most */
     struct {
@@ -160,6 +163,7 @@ struct server_config {
     long long cluster_node_timeout; /* ms: the etcd lease's TTL */
     char *cluster_announce_ip;      /* NULL: the first IPv4 bind address, else 127.0.0.1 */
     int cluster_announce_port;      /* 0: port */
+    int cluster_announce_tls_port;  /* 0: tls-port */
     int cluster_require_full_coverage;
     int cluster_allow_reads_when_down;
     int cluster_replica_no_failover;

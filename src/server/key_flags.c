@@ -102,6 +102,7 @@ static const struct {
     {"sinterstore", "RW update|RO access"},
     {"sismember", "RO"},
     {"smove", "RW access delete|RW insert"},
+    {"sort", "RO access|OW update"},
     {"spop", "RW access delete"},
     {"spublish", "not_key"},
     {"srem", "RW delete"},
