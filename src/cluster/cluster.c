@@ -28,6 +28,7 @@
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/server.h"
+#include "types/sort.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -652,6 +653,7 @@ int cluster_init(void)
     election_start();
     pubsub_cluster_forward = forward_publish;
     info_cluster_enabled = true;
+    sort_patterns_cluster_refused = true;
     lease_grant();
     log_notice("Cluster node %s (%s:%d, TLS port %d) using etcd at %s, prefix %s", cl.myid, cl.ip, cl.port, cl.tls_port,
                etcd_endpoint(), cl.prefix);

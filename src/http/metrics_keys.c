@@ -10,6 +10,7 @@
 #include "http/metrics_text.h"
 #include "types/list.h"
 #include "types/stream.h"
+#include "types/stream_dlq.h"
 #include "types/stream_group.h"
 #include "types/stream_index.h"
 
@@ -21,6 +22,7 @@ enum {
     FAM_GROUP_PENDING,
     FAM_GROUP_LAG,
     FAM_GROUP_ENTRIES_READ,
+    FAM_GROUP_DEAD_LETTERED,
     FAM_CONSUMER_PENDING,
     FAM_LIST_LENGTH,
     FAM_LIST_PUSHED,
@@ -37,6 +39,8 @@ static const struct metrics_family family_defs[FAM_COUNT] = {
     {"redis_stream_group_lag", "gauge", "Entries not yet delivered to the group (XINFO GROUPS lag).", NULL},
     {"redis_stream_group_entries_read", "gauge", "The group's logical read counter (XINFO GROUPS entries-read).",
      NULL},
+    {"runnel_stream_group_dead_lettered_total", "counter",
+     "Entries moved to the group's dead-letter stream (XINFO GROUPS dead-lettered).", NULL},
     {"redis_stream_group_consumer_messages_pending", "gauge", "Entries pending for this consumer.", NULL},
     {"runnel_list_length", "gauge", "Elements in a list matching metrics-list-patterns.", NULL},
     {"runnel_list_pushed_total", "counter", "Elements pushed to a list matching metrics-list-patterns.", NULL},
@@ -92,6 +96,7 @@ static void report_group(struct walk *w, struct stream *s, const struct stream_c
     long long lag;
     if (stream_group_lag(s, g, &lag)) group_sample(w, FAM_GROUP_LAG, g, (double)lag);
     if (g->entries_read >= 0) group_sample(w, FAM_GROUP_ENTRIES_READ, g, (double)g->entries_read);
+    if (g->dlq) group_sample(w, FAM_GROUP_DEAD_LETTERED, g, (double)g->dlq->dead_lettered);
     for (size_t i = 0; i < g->consumer_count; i++) {
         const struct stream_consumer *c = g->consumers[i];
         sample_begin(w, FAM_CONSUMER_PENDING, "stream");

@@ -51,6 +51,7 @@ struct sort_vector {
 };
 
 bool (*sort_patterns_allowed)(struct request *req);
+bool sort_patterns_cluster_refused;
 
 /* Asks the ACL once per call, when a pattern first needs it: *cached is
  * 0 (not asked yet), 1 allowed, -1 refused. */
@@ -77,11 +78,19 @@ static bool sort_parse(struct request *req, bool read_only, struct sort_options 
         } else if (ARG_IS(req, j, "BY") && left >= 1) {
             o->by = &req->argv[++j];
             o->dont_sort = memchr(o->by->ptr, '*', o->by->len) == NULL;
+            if (!o->dont_sort && sort_patterns_cluster_refused) {
+                reply_error(req->out, "ERR BY option of SORT denied in Cluster mode.");
+                return false;
+            }
             if (!o->dont_sort && !sort_access(req, &o->access)) {
                 reply_error(req->out, "ERR BY option of SORT denied due to insufficient ACL permissions.");
                 return false;
             }
         } else if (ARG_IS(req, j, "GET") && left >= 1) {
+            if (sort_patterns_cluster_refused) {
+                reply_error(req->out, "ERR GET option of SORT denied in Cluster mode.");
+                return false;
+            }
             if (!sort_access(req, &o->access)) {
                 reply_error(req->out, "ERR GET option of SORT denied due to insufficient ACL permissions.");
                 return false;

@@ -13,4 +13,8 @@ extern struct command sort_commands[];
  * every key for this command). server/acl.c installs it; NULL allows all. */
 extern bool (*sort_patterns_allowed)(struct request *req);
 
+/* Set by the cluster: the keys BY and GET patterns name may live on other
+ * nodes, so (as Redis 7.0) a BY pattern with '*' and every GET are refused. */
+extern bool sort_patterns_cluster_refused;
+
 #endif

@@ -33,6 +33,8 @@ struct stream_consumer {
     struct stream_index *pel; /* ID -> struct stream_nack *, shared with the group */
 };
 
+struct stream_dlq;
+
 struct stream_cgroup {
     str name;
     struct stream_id last_id; /* last delivered ID */
@@ -44,6 +46,7 @@ struct stream_cgroup {
     size_t consumer_count;
     size_t consumer_cap;
     struct stream_group_delay *delay; /* scheduled entries, back-off (stream_delay.c); NULL when unused */
+    struct stream_dlq *dlq; /* dead-letter settings (stream_dlq.h), NULL: none */
 };
 
 /* The groups of one stream, sorted by name (the order XINFO lists them). */

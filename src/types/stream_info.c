@@ -6,6 +6,7 @@
 #include "db/db.h"
 #include "types/stream.h"
 #include "types/stream_delay.h"
+#include "types/stream_dlq.h"
 #include "types/stream_group.h"
 #include "types/stream_idmp.h"
 #include "types/stream_pel.h"
@@ -121,7 +122,7 @@ static void reply_full_consumer(struct outbuf *out, const struct stream_consumer
 
 static void reply_full_group(struct outbuf *out, struct stream *s, const struct stream_cgroup *g, long long count)
 {
-    reply_map(out, 7);
+    reply_map(out, 7 + stream_dlq_info_fields(g));
     reply_key(out, "name");
     reply_bulk(out, g->name, str_len(g->name));
     reply_key(out, "last-delivered-id");
@@ -130,6 +131,7 @@ static void reply_full_group(struct outbuf *out, struct stream *s, const struct 
     reply_entries_read(out, g);
     reply_key(out, "lag");
     reply_lag(out, s, g);
+    stream_dlq_reply_info(out, g);
     reply_key(out, "pel-count");
     reply_int(out, (long long)stream_index_size(g->pel));
     reply_key(out, "pending");
@@ -190,7 +192,7 @@ static void cmd_xinfo_groups(struct request *req)
     reply_array(out, (long long)n);
     for (size_t i = 0; i < n; i++) {
         const struct stream_cgroup *g = s->groups->items[i];
-        reply_map(out, 6 + stream_delay_group_info_fields(g));
+        reply_map(out, 6 + stream_dlq_info_fields(g) + stream_delay_group_info_fields(g));
         reply_key(out, "name");
         reply_bulk(out, g->name, str_len(g->name));
         reply_key(out, "consumers");
@@ -203,6 +205,7 @@ static void cmd_xinfo_groups(struct request *req)
         reply_entries_read(out, g);
         reply_key(out, "lag");
         reply_lag(out, s, g);
+        stream_dlq_reply_info(out, g);
         stream_delay_group_info_reply(out, g);
     }
 }

@@ -10,6 +10,7 @@
 #include "db/oplog.h"
 #include "types/stream.h"
 #include "types/stream_delay.h"
+#include "types/stream_dlq.h"
 #include "types/stream_idmp.h"
 #include "types/stream_pel.h"
 #include "types/stream_retention.h"
@@ -286,6 +287,7 @@ static void rewrite_group(struct rewrite *rw, const struct stream_cgroup *g)
     }
     stream_pel_log_flush(&l);
     rewrite_released(rw, g);
+    stream_dlq_rewrite(g, &rw->key, rw->emit, rw->ctx);
 }
 
 /* Step 3. */

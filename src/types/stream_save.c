@@ -18,6 +18,7 @@
  *     varint released, then the released entries' IDs in release order
  *   the IDMP state (stream_idmp_save)
  *   (encoding 3) varint sections, then per section: u8 kind, its content
+ *     kind 1: the groups' dead-letter settings (stream_dlq_save)
  *     kind 2: the delay schedule and back-off schedules (stream_delay_save)
  *   with the tag's 0x80 bit: varint retention-maxage, varint retention-maxlen,
  *   varint retention-refs
@@ -28,6 +29,7 @@
  * retention policy, a flag bit of the tag). A pending entry owned by nobody
  * with a delivery time above 0 is scheduled (its time is its not-before
  * time, stream_delay.h) and is not in the release order.
+ * retention policy, a flag bit of the tag).
  *
  * Encoding 1 (files written before idempotent production) is the same
  * without the IDMP state; encoding 0 (before XNACK) also without the
@@ -44,6 +46,7 @@
 
 #include "types/stream.h"
 #include "types/stream_delay.h"
+#include "types/stream_dlq.h"
 #include "types/stream_group.h"
 #include "types/stream_idmp.h"
 #include "types/stream_pel.h"
@@ -54,6 +57,7 @@
 #define STREAM_SAVE_BLOCKS_V1 1
 #define STREAM_SAVE_BLOCKS 2
 #define STREAM_SAVE_SECTIONS 3
+#define SECTION_DLQ 1
 #define SECTION_DELAY 2
 /* Or'ed into the tag: the retention policy (stream_retention_save) follows
  * everything else. A flag rather than a version, so that it combines with
@@ -115,8 +119,8 @@ static void save_group(struct codec_out *out, const struct stream_cgroup *g)
 void stream_save(const struct object *o, struct codec_out *out)
 {
     const struct stream *s = o->v.ptr;
-    bool delay = stream_delay_needs_section(s);
-    codec_put_u8(out, (delay ? STREAM_SAVE_SECTIONS : STREAM_SAVE_BLOCKS) |
+    bool dlq = stream_dlq_any(s), delay = stream_delay_needs_section(s);
+    codec_put_u8(out, (dlq || delay ? STREAM_SAVE_SECTIONS : STREAM_SAVE_BLOCKS) |
                           (stream_retention_configured(s) ? STREAM_SAVE_RETENTION : 0));
     codec_put_varint(out, s->length);
     codec_put_varint(out, s->entries_added);
@@ -131,8 +135,12 @@ void stream_save(const struct object *o, struct codec_out *out)
     codec_put_varint(out, groups);
     for (size_t i = 0; i < groups; i++) save_group(out, s->groups->items[i]);
     stream_idmp_save(s, out);
+    if (dlq || delay) codec_put_varint(out, (uint64_t)dlq + delay);
+    if (dlq) {
+        codec_put_u8(out, SECTION_DLQ);
+        stream_dlq_save(s, out);
+    }
     if (delay) {
-        codec_put_varint(out, 1);
         codec_put_u8(out, SECTION_DELAY);
         stream_delay_save(s, out);
     }
@@ -286,7 +294,9 @@ static bool load_sections(struct codec_in *in, struct stream *s)
     if (!codec_get_count(in, 2, &n)) return false;
     for (uint64_t i = 0; i < n; i++) {
         if (!codec_get_u8(in, &kind)) return false;
-        if (kind == SECTION_DELAY && !(seen & (1u << kind))) {
+        if (kind == SECTION_DLQ && !(seen & (1u << kind))) {
+            if (!stream_dlq_load(in, s)) return false;
+        } else if (kind == SECTION_DELAY && !(seen & (1u << kind))) {
             if (!stream_delay_load(in, s)) return false;
         } else {
             return codec_fail(in, "corrupt stream: section kind %u unknown or repeated", kind);

@@ -588,3 +588,32 @@ def test_dump_restore_with_a_retention_policy_too(s):
     got = pairs(s.call("XINFO", "STREAM", "k2"))
     assert got["scheduled-entries"] == 1 and got["retention-maxage"] == 604800000 and got == want
     assert pairs(s.call("XINFO", "GROUPS", "k2")[0])["backoff"] == [10]
+
+
+@pytest.mark.parametrize("form", ["DELAY", "DELAYAT"])
+def test_xnack_delay_with_a_dead_letter_stream_replays_exactly(form):
+    """An XNACK ... DELAY that moves some entries to the dead-letter stream
+    and releases the others logs the release with its absolute due time."""
+    srv = RunnelProcess("--appendonly", "yes", "--aof-use-rdb-preamble", "no")
+    try:
+        raw = srv.raw()
+        raw.call("XGROUP", "CREATE", "k", "g", "$", "MKSTREAM", "MAXDELIVERIES", "2", "DEADLETTER", "k:dead")
+        a = raw.call("XADD", "k", "*", "n", "a")
+        b = raw.call("XADD", "k", "*", "n", "b")
+        assert read(raw, "g", "c", "k") == [a, b]
+        raw.call("XCLAIM", "k", "g", "c", "0", a)  # a delivered twice: at the limit
+        when = "1000" if form == "DELAY" else str(now_ms() + 1000)
+        assert raw.call("XNACK", "k", "g", "FAIL", "IDS", "2", a, b, form, when) == 2
+        due = pairs(raw.call("XINFO", "STREAM", "k"))["next-due-time"]
+        assert raw.call("XLEN", "k:dead") == 1
+        assert pending(raw, "k", "g") == [(b, b"", 1)]
+        before = observe_key(raw, "k")
+        assert_no_sanitizer_report(srv)
+        srv = restart(srv, "--aof-use-rdb-preamble", "no")
+        raw = srv.raw()
+        assert observe_key(raw, "k") == before
+        assert raw.call("XCLAIM", "k", "g", "x", "0", b) == []
+        sleep_until(due + 5)
+        assert read(raw, "g", "c", "k") == [b]
+    finally:
+        assert_no_sanitizer_report(srv)
