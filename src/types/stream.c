@@ -925,15 +925,14 @@ static void cmd_xadd(struct request *req)
     if (stream_trim(s, &trim) > 0) notify_keyspace_event(req->db->id, key->ptr, key->len, NOTIFY_STREAM, "xtrim");
     bool created = opt.idmp_pid && stream_idmp_record(s, &pair, id, db_now_ms);
     /* Nothing reads the log without an AOF or replicas: skip formatting. */
-    if (oplog_enabled && opt.idmp_pid) {
-        oplog_multi_begin();
-        xadd_propagate(req, &opt, &trim, s, id, pairs, fields);
-        stream_idmp_propagate(req, s, created, &pair.pid, &pair.iid, id, db_now_ms);
-        oplog_multi_end();
-    } else if (oplog_enabled) {
-        xadd_propagate(req, &opt, &trim, s, id, pairs, fields);
-    }
+    /* A delayed entry behind a group's position is logged with the XNACK
+     * that holds it in that group, in one transaction. */
+    bool one_transaction = oplog_enabled && (opt.idmp_pid || (opt.due && s->groups && s->groups->count));
+    if (one_transaction) oplog_multi_begin();
+    if (oplog_enabled) xadd_propagate(req, &opt, &trim, s, id, pairs, fields);
+    if (oplog_enabled && opt.idmp_pid) stream_idmp_propagate(req, s, created, &pair.pid, &pair.iid, id, db_now_ms);
     if (opt.due) stream_delay_added(req, key, s, id, opt.due);
+    if (one_transaction) oplog_multi_end();
     /* the standing policy removes whole blocks: looking once per new block
      * is enough, and keeps the other XADDs at their plain cost */
     if (new_block && stream_retention_active(s)) stream_retention_enforce(req->db, key->ptr, key->len, s);

@@ -563,6 +563,26 @@ def test_group_already_past_the_new_entry(s):
     assert read(s, "g", "c", "k") == [a]
 
 
+def test_entry_behind_a_group_is_logged_with_its_hold_in_one_transaction():
+    """The XADD of a delayed entry behind a group's position and the XNACK
+    that holds it in the group reach the log as one MULTI/EXEC, so a crash
+    between the two writes cannot keep one without the other."""
+    srv = RunnelProcess("--appendonly", "yes", "--aof-use-rdb-preamble", "no")
+    try:
+        raw = srv.raw()
+        raw.call("XGROUP", "CREATE", "k", "g", "$", "MKSTREAM")
+        raw.call("XGROUP", "SETID", "k", "g", "%d-0" % (now_ms() + 3600000))
+        raw.call("XADD", "k", "DELAY", "60000", "*", "n", "a")
+        log = b"".join(open(p, "rb").read() for p in sorted(
+            os.path.join(srv.dir, "appendonlydir", f) for f in os.listdir(os.path.join(srv.dir, "appendonlydir"))
+            if f.endswith(".aof")))
+        tail = log[log.index(b"$4\r\nXADD\r\n") - 30:]
+        assert tail.startswith(b"*1\r\n$5\r\nMULTI\r\n") or b"MULTI" in tail[:30]
+        assert tail.index(b"XNACK") < tail.index(b"EXEC")
+    finally:
+        assert_no_sanitizer_report(srv)
+
+
 def test_due_entries_with_deleted_ones_between(s):
     s.call("XGROUP", "CREATE", "k", "g", "$", "MKSTREAM")
     due = now_ms() + 40
