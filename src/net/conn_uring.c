@@ -64,15 +64,23 @@ struct uring_conn {
 };
 
 static struct uring_conn *pending_head;
+/* Closed connections whose operations the kernel has not completed yet
+ * (kept listed so that they stay reachable until then, even at exit). */
+static struct uring_conn *zombie_head;
+
+static void list_add(struct uring_conn *uc, struct uring_conn **head)
+{
+    if (uc->list) return;
+    uc->list = head;
+    uc->prev = NULL;
+    uc->next = *head;
+    if (*head) (*head)->prev = uc;
+    *head = uc;
+}
 
 static void pending_add(struct uring_conn *uc)
 {
-    if (uc->list) return;
-    uc->list = &pending_head;
-    uc->prev = NULL;
-    uc->next = pending_head;
-    if (pending_head) pending_head->prev = uc;
-    pending_head = uc;
+    list_add(uc, &pending_head);
 }
 
 static void pending_remove(struct uring_conn *uc)
@@ -94,6 +102,7 @@ static bool has_input(const struct uring_conn *uc)
 static void uring_conn_release(struct uring_conn *uc)
 {
     if (!uc->dead || uc->recv_armed || uc->send_armed || uc->eof_armed || uc->busy > 0) return;
+    pending_remove(uc); /* off the zombie list */
     mem_free(uc->pend);
     mem_free(uc->sb[0].buf);
     mem_free(uc->sb[1].buf);
@@ -387,6 +396,7 @@ static void uring_free(struct net_conn *c)
     if (uc->recv_armed || uc->send_armed) net_uring_submit(uc->u);
     if (c->fd >= 0) close(c->fd);
     c->fd = -1;
+    list_add(uc, &zombie_head);
     uring_conn_release(uc);
 }
 
