@@ -71,16 +71,37 @@ static inline void sip_compress(struct sip_state *s, uint64_t m)
     s->v0 ^= m;
 }
 
-/* Reads up to 8 bytes (n <= 8) as a little-endian word, lowercasing ASCII
- * letters when asked, so the nocase hash needs no temporary copy of the key. */
-static inline uint64_t sip_word(const uint8_t *p, size_t n, bool lower)
+static inline uint32_t load_le32(const uint8_t *p)
 {
-    uint8_t buf[8] = {0};
-    if (n) memcpy(buf, p, n);
-    if (lower) {
-        for (int i = 0; i < 8; i++) buf[i] = ascii_lower(buf[i]);
-    }
-    return load_le64(buf);
+    uint32_t v;
+    memcpy(&v, p, sizeof(v));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap32(v);
+#endif
+    return v;
+}
+
+/* The last 0..7 bytes of a key as a little-endian word, with at most two
+ * loads: 4..7 bytes are two overlapping 4-byte words (the overlap ORs a
+ * byte with itself), 1..3 bytes are the first, middle and last byte. */
+static inline uint64_t sip_tail(const uint8_t *p, size_t n)
+{
+    if (n >= 4) return (uint64_t)load_le32(p) | (uint64_t)load_le32(p + n - 4) << (8 * (n - 4));
+    if (n == 0) return 0;
+    return (uint64_t)p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) | (uint64_t)p[n - 1] << (8 * (n - 1));
+}
+
+/* ASCII-lowercases the 8 bytes of w at once: a byte gets bit 5 set when
+ * it is 'A'..'Z' (bit 7 clear, and its low 7 bits at least 'A' and at most
+ * 'Z'; the additions cannot carry into the next byte). */
+static inline uint64_t sip_lower(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t low7 = w & ~high;
+    uint64_t at_least_a = low7 + (0x80 - 'A') * ones;
+    uint64_t past_z = low7 + (0x80 - 'Z' - 1) * ones;
+    uint64_t upper = at_least_a & ~past_z & ~w & high;
+    return w | (upper >> 2);
 }
 
 /* SipHash-1-2 of `len` bytes under the global seed; `lower` hashes the bytes
@@ -95,8 +116,12 @@ static uint64_t siphash(const uint8_t *in, size_t len, bool lower)
         .v3 = hash_k1 ^ 0x7465646279746573ULL,
     };
     size_t full = len & ~(size_t)7;
-    for (size_t off = 0; off < full; off += 8) sip_compress(&s, sip_word(in + off, 8, lower));
-    uint64_t last = sip_word(in + full, len - full, lower) | ((uint64_t)len << 56);
+    for (size_t off = 0; off < full; off += 8) {
+        uint64_t w = load_le64(in + off);
+        sip_compress(&s, lower ? sip_lower(w) : w);
+    }
+    uint64_t tail = sip_tail(in + full, len - full);
+    uint64_t last = (lower ? sip_lower(tail) : tail) | ((uint64_t)len << 56);
     sip_compress(&s, last);
     s.v2 ^= 0xff;
     for (int i = 0; i < SIP_D_ROUNDS; i++) sip_round(&s);
