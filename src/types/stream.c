@@ -640,11 +640,23 @@ struct add_options {
     int idmp_iid;  /* argv index of IDMP's idempotent ID, 0: IDMPAUTO (or neither) */
 };
 
+/* Whether a is the n-letter word `lower` (lowercase ASCII letters only) in
+ * any case: setting bit 5 folds exactly a letter's two cases together, so
+ * this is strncasecmp without its call, for the options every call of a
+ * producer carries. */
+static inline bool word_is(const struct arg *a, const char *lower, size_t n)
+{
+    if (a->len != n) return false;
+    for (size_t k = 0; k < n; k++)
+        if (((unsigned char)a->ptr[k] | 0x20) != (unsigned char)lower[k]) return false;
+    return true;
+}
+
 /* IDMP producer-id idempotent-id / IDMPAUTO producer-id at argv[*i];
  * advances *i past it. */
 static bool parse_idmp(struct request *req, int *i, struct add_options *o)
 {
-    bool automatic = ARG_IS(req, *i, "IDMPAUTO");
+    bool automatic = req->argv[*i].len == 8;
     if (o->idmp_pid) {
         reply_error(req->out, "ERR IDMP/IDMPAUTO specified multiple times");
         return false;
@@ -729,6 +741,12 @@ static int parse_add_or_trim(struct request *req, bool xadd, struct stream_trim 
     for (; i < req->argc; i++) {
         bool more = req->argc - 1 - i > 0;
         if (xadd && ARG_IS(req, i, "*")) break;
+        /* IDMP before the trim options: it comes on every call of a producer that uses it */
+        if (xadd && ((word_is(&req->argv[i], "idmp", 4) && req->argc - 1 - i >= 2) ||
+                     (word_is(&req->argv[i], "idmpauto", 8) && more))) {
+            if (!parse_idmp(req, &i, o)) return -1;
+            continue;
+        }
         if ((ARG_IS(req, i, "MAXLEN") || ARG_IS(req, i, "MINID")) && more) {
             if (!parse_threshold(req, &i, t)) return -1;
         } else if (ARG_IS(req, i, "LIMIT") && more) {
@@ -742,9 +760,6 @@ static int parse_add_or_trim(struct request *req, bool xadd, struct stream_trim 
             continue;
         } else if (xadd && ARG_IS(req, i, "NOMKSTREAM")) {
             o->nomkstream = true;
-        } else if (xadd && ((ARG_IS(req, i, "IDMP") && req->argc - 1 - i >= 2) ||
-                            (ARG_IS(req, i, "IDMPAUTO") && more))) {
-            if (!parse_idmp(req, &i, o)) return -1;
         } else if (xadd) {
             if (!stream_parse_id(&req->argv[i], 0, true, &o->id, &o->seq_given)) {
                 reply_error(req->out, ERR_INVALID_ID);
@@ -819,7 +834,7 @@ static void xadd_propagate(struct request *req, const struct add_options *opt, c
 /* An XADD ... IDMP whose pair is known: replies the original entry's ID
  * and adds nothing. Only the duplicates counter changed; it is logged as
  * XSETID ... IDMPDUPLICATES so that replicas and replays count the same. */
-static bool xadd_duplicate(struct request *req, struct stream *s, const struct stream_idmp_pair *pair)
+static bool xadd_duplicate(struct request *req, struct stream *s, struct stream_idmp_pair *pair)
 {
     struct stream_id id;
     if (!stream_idmp_lookup(s, pair, db_now_ms, &id)) return false;

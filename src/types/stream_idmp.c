@@ -41,6 +41,7 @@ struct idmp_record {
     long long time; /* ms when recorded */
     uint64_t hash;  /* of the idempotent ID */
     uint32_t len;
+    uint32_t room;  /* bytes iid[] can hold: an evicted record is reused as it is when the new ID fits */
     char iid[];
 };
 
@@ -239,12 +240,19 @@ static void producer_drop(struct stream_idmp *t, struct idmp_producer *p)
     producer_free(p);
 }
 
-/* Adds a record, in `spare`'s memory when given (an evicted record). */
+/* Adds a record, in `spare`'s memory when given (an evicted record): as
+ * it is when the ID fits (the steady state of a producer whose IDs have
+ * one length), reallocated otherwise. */
 static void record_add(struct idmp_producer *p, uint64_t hash, const char *iid, size_t len, struct stream_id id,
                        long long time, struct idmp_record *spare)
 {
-    struct idmp_record *r = mem_realloc(spare, sizeof(*r) + len);
-    *r = (struct idmp_record){.id = id, .time = time, .hash = hash, .len = (uint32_t)len};
+    struct idmp_record *r = spare;
+    uint32_t room = spare ? spare->room : 0;
+    if (!r || room < len) {
+        r = mem_realloc(spare, sizeof(*r) + len);
+        room = (uint32_t)len;
+    }
+    *r = (struct idmp_record){.id = id, .time = time, .hash = hash, .len = (uint32_t)len, .room = room};
     memcpy(r->iid, iid, len);
     if (p->count > 0 && ring_at(p, p->count - 1)->time > time) r->time = ring_at(p, p->count - 1)->time;
     table_reserve(p, p->count + 1);
@@ -314,7 +322,7 @@ size_t stream_idmp_memory(const struct stream_idmp *t)
     for (size_t i = 0; i < t->nprod; i++) {
         const struct idmp_producer *p = t->list[i];
         n += sizeof(*p) + str_len(p->pid) + sizeof(*p->ring) * p->cap + sizeof(*p->slots) * p->nslots;
-        for (uint32_t j = 0; j < p->count; j++) n += sizeof(struct idmp_record) + ring_at(p, j)->len;
+        for (uint32_t j = 0; j < p->count; j++) n += sizeof(struct idmp_record) + ring_at(p, j)->room;
     }
     return n;
 }
@@ -326,7 +334,7 @@ static uint64_t iid_hash(const char *iid, size_t len)
 
 void stream_idmp_pair_init(struct stream_idmp_pair *pair, const struct arg *pid, const struct arg *iid)
 {
-    *pair = (struct stream_idmp_pair){*pid, *iid, iid_hash(iid->ptr, iid->len)};
+    *pair = (struct stream_idmp_pair){.pid = *pid, .iid = *iid, .hash = iid_hash(iid->ptr, iid->len)};
 }
 
 /* The pair's record if its producer holds one (live or not). */
@@ -336,9 +344,14 @@ static struct idmp_record *pair_find(struct stream_idmp *t, const struct stream_
     return p ? table_find(p, pair->hash, pair->iid.ptr, pair->iid.len) : NULL;
 }
 
-bool stream_idmp_lookup(struct stream *s, const struct stream_idmp_pair *pair, long long now, struct stream_id *id)
+bool stream_idmp_lookup(struct stream *s, struct stream_idmp_pair *pair, long long now, struct stream_id *id)
 {
-    const struct idmp_record *r = pair_find(s->idmp, pair);
+    struct stream_idmp *t = s->idmp;
+    if (!t) return false;
+    pair->looked_in = t;
+    pair->producer = producer_find(t, pair->pid.ptr, pair->pid.len);
+    pair->record = pair->producer ? table_find(pair->producer, pair->hash, pair->iid.ptr, pair->iid.len) : NULL;
+    const struct idmp_record *r = pair->record;
     /* A producer never holds more than maxsize records (XCFGSET empties
      * it when maxsize changes), so only the time can make one unknown. */
     if (!r || !record_live(s->idmp, r, now)) return false;
@@ -351,15 +364,16 @@ bool stream_idmp_record(struct stream *s, const struct stream_idmp_pair *pair, s
 {
     bool created;
     struct stream_idmp *t = idmp_ensure(s, &created);
-    struct idmp_producer *p = producer_find(t, pair->pid.ptr, pair->pid.len);
+    bool known = pair->looked_in == t;
+    struct idmp_producer *p = known ? pair->producer : producer_find(t, pair->pid.ptr, pair->pid.len);
     if (!p) p = producer_add(t, pair->pid.ptr, pair->pid.len);
-    struct idmp_record *old = table_find(p, pair->hash, pair->iid.ptr, pair->iid.len);
+    struct idmp_record *old = known ? pair->record : table_find(p, pair->hash, pair->iid.ptr, pair->iid.len);
     if (old) producer_remove(p, old);
     /* Room for one more, by time and by count: the oldest record evicted
      * (one, in the steady state) lends its memory to the new one. */
     struct idmp_record *spare = NULL;
     while (p->count > 0 && (p->count >= t->maxsize || !record_live(t, ring_at(p, 0), time))) {
-        mem_free(spare);
+        if (spare) mem_free(spare);
         spare = producer_take_oldest(p);
     }
     record_add(p, pair->hash, pair->iid.ptr, pair->iid.len, id, time, spare);
