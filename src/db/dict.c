@@ -196,35 +196,48 @@ const char *dict_entry_value(const struct dict_entry *e, size_t *len)
     return (const char *)len_get(p + klen, len);
 }
 
-/* Allocates an embedded entry holding key and, when with_value, the value;
- * `next` is left for the caller. */
-static struct dict_entry *embed_new(const void *key, size_t klen, bool with_value, const void *val, size_t vlen)
+unsigned char *dict_entry_trailer(const struct dict_entry *e)
 {
-    size_t size = EMBED_OFFSET + varint_len(klen) + klen + (with_value ? varint_len(vlen) + vlen : 0);
+    size_t vlen;
+    const char *v = dict_entry_value(e, &vlen);
+    return (unsigned char *)v + vlen;
+}
+
+/* Allocates an embedded entry holding key and, when with_value, the value
+ * and `trailer` zero bytes; `next` is left for the caller. */
+static struct dict_entry *embed_new(const void *key, size_t klen, bool with_value, const void *val, size_t vlen,
+                                    size_t trailer)
+{
+    size_t size = EMBED_OFFSET + varint_len(klen) + klen + (with_value ? varint_len(vlen) + vlen + trailer : 0);
     struct dict_entry *e = mem_alloc(size);
     unsigned char *p = varint_put(embed_bytes(e), klen);
     if (klen) memcpy(p, key, klen);
     if (!with_value) return e;
     p = varint_put(p + klen, vlen);
     if (vlen) memcpy(p, val, vlen);
+    if (trailer) memset(p + vlen, 0, trailer);
     return e;
 }
 
-/* Gives an embedded key-value entry a new value; returns the entry, which
- * may have moved. val must not point into e. */
-static struct dict_entry *embed_set_value(struct dict_entry *e, const void *val, size_t vlen)
+/* Gives an embedded key-value entry a new value, keeping its `trailer`
+ * bytes; returns the entry, which may have moved. val must not point into
+ * e. */
+static struct dict_entry *embed_set_value(struct dict_entry *e, const void *val, size_t vlen, size_t trailer)
 {
     size_t klen, old_vlen;
     const unsigned char *kp = len_get(embed_bytes(e), &klen);
     size_t head = (size_t)(kp - (const unsigned char *)e) + klen;
-    len_get(kp + klen, &old_vlen);
+    const unsigned char *old_v = len_get(kp + klen, &old_vlen);
     if (old_vlen == vlen) {
         if (vlen) memcpy((unsigned char *)e + head + varint_len(vlen), val, vlen);
         return e;
     }
-    e = mem_realloc(e, head + varint_len(vlen) + vlen);
+    unsigned char keep[DICT_TRAILER_MAX];
+    if (trailer) memcpy(keep, old_v + old_vlen, trailer);
+    e = mem_realloc(e, head + varint_len(vlen) + vlen + trailer);
     unsigned char *p = varint_put((unsigned char *)e + head, vlen);
     if (vlen) memcpy(p, val, vlen);
+    if (trailer) memcpy(p + vlen, keep, trailer);
     return e;
 }
 
@@ -522,24 +535,49 @@ struct dict_entry *dict_add_or_find(struct dict *d, const void *key, size_t len,
     struct dict_entry **p = find_slot(d, h, key, len, &table);
     if (existed) *existed = p != NULL;
     if (p) return *p;
-    if (is_embedded(d)) return link_new(d, h, embed_new(key, len, d->type->layout == DICT_EMBED_KEY_VALUE, NULL, 0));
+    if (is_embedded(d))
+        return link_new(d, h, embed_new(key, len, d->type->layout == DICT_EMBED_KEY_VALUE, NULL, 0, d->type->trailer));
     str k = owned_key;
     if (!k && d->type->owns_keys) k = str_new(key, len);
     return link_new(d, h, str_entry_new(k, NULL));
 }
 
-bool dict_put_value(struct dict *d, const void *key, size_t klen, const void *val, size_t vlen)
+struct dict_entry *dict_put_value_entry(struct dict *d, const void *key, size_t klen, const void *val, size_t vlen,
+                                        bool *added)
 {
     rehash_step(d);
     uint64_t h = key_hash(d, key, klen);
     int table;
     struct dict_entry **p = find_slot(d, h, key, klen, &table);
-    if (p) {
-        *p = embed_set_value(*p, val, vlen);
-        return false;
+    *added = p == NULL;
+    if (p) return *p = embed_set_value(*p, val, vlen, d->type->trailer);
+    return link_new(d, h, embed_new(key, klen, true, val, vlen, d->type->trailer));
+}
+
+void dict_grow_trailers(struct dict *d, const struct dict_type *type)
+{
+    size_t old = d->type->trailer, add = type->trailer - old;
+    d->type = type;
+    if (add == 0) return;
+    for (int t = 0; t < 2; t++) {
+        for (uint64_t b = 0; b < d->t[t].size; b++) {
+            for (struct dict_entry **p = &d->t[t].buckets[b]; *p; p = &(*p)->next) {
+                size_t vlen;
+                const char *v = dict_entry_value(*p, &vlen);
+                size_t used = (size_t)((const unsigned char *)v - (const unsigned char *)*p) + vlen + old;
+                struct dict_entry *e = mem_realloc(*p, used + add);
+                memset((unsigned char *)e + used, 0, add);
+                *p = e;
+            }
+        }
     }
-    link_new(d, h, embed_new(key, klen, true, val, vlen));
-    return true;
+}
+
+bool dict_put_value(struct dict *d, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    bool added;
+    dict_put_value_entry(d, key, klen, val, vlen, &added);
+    return added;
 }
 
 struct dict_entry *dict_unlink(struct dict *d, const void *key, size_t len)
