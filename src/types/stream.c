@@ -640,16 +640,23 @@ struct add_options {
     int idmp_iid;  /* argv index of IDMP's idempotent ID, 0: IDMPAUTO (or neither) */
 };
 
-/* Whether a is the n-letter word `lower` (lowercase ASCII letters only) in
- * any case: setting bit 5 folds exactly a letter's two cases together, so
- * this is strncasecmp without its call, for the options every call of a
- * producer carries. */
+/* Whether a is the 4- or 8-letter word `lower` (lowercase ASCII letters
+ * only) in any case: setting bit 5 of every byte folds exactly a letter's
+ * two cases together, so one load and one compare do what strncasecmp's
+ * call does, for the options every call of a producer carries. */
 static inline bool word_is(const struct arg *a, const char *lower, size_t n)
 {
     if (a->len != n) return false;
-    for (size_t k = 0; k < n; k++)
-        if (((unsigned char)a->ptr[k] | 0x20) != (unsigned char)lower[k]) return false;
-    return true;
+    if (n == 4) {
+        uint32_t x, w;
+        memcpy(&x, a->ptr, 4);
+        memcpy(&w, lower, 4);
+        return (x | 0x20202020u) == w;
+    }
+    uint64_t x, w;
+    memcpy(&x, a->ptr, 8);
+    memcpy(&w, lower, 8);
+    return (x | 0x2020202020202020ull) == w;
 }
 
 /* IDMP producer-id idempotent-id / IDMPAUTO producer-id at argv[*i];
@@ -740,7 +747,7 @@ static int parse_add_or_trim(struct request *req, bool xadd, struct stream_trim 
     int i = 2;
     for (; i < req->argc; i++) {
         bool more = req->argc - 1 - i > 0;
-        if (xadd && ARG_IS(req, i, "*")) break;
+        if (xadd && req->argv[i].len == 1 && req->argv[i].ptr[0] == '*') break;
         /* IDMP before the trim options: it comes on every call of a producer that uses it */
         if (xadd && ((word_is(&req->argv[i], "idmp", 4) && req->argc - 1 - i >= 2) ||
                      (word_is(&req->argv[i], "idmpauto", 8) && more))) {

@@ -28,6 +28,7 @@
 
 #include "db/db.h"
 #include "db/dict.h"
+#include "db/keyed_hash.h"
 #include "types/keyspace_events.h"
 #include "types/stream_oplog.h"
 #include "util/mem.h"
@@ -97,7 +98,8 @@ static void ring_push(struct idmp_producer *p, struct idmp_record *r)
 
 /* ---- a producer's table ---- */
 
-static struct idmp_record *table_find(const struct idmp_producer *p, uint64_t hash, const char *iid, size_t len)
+static inline struct idmp_record *table_find(const struct idmp_producer *p, uint64_t hash, const char *iid,
+                                            size_t len)
 {
     if (p->nslots == 0) return NULL;
     uint32_t mask = p->nslots - 1;
@@ -154,12 +156,6 @@ static struct idmp_record *producer_take_oldest(struct idmp_producer *p)
     return r;
 }
 
-/* Drops the oldest record. */
-static void producer_pop(struct idmp_producer *p)
-{
-    mem_free(producer_take_oldest(p));
-}
-
 /* Drops one record wherever it is in the ring (rare: a pair recorded
  * again while its old record is still held). */
 static void producer_remove(struct idmp_producer *p, struct idmp_record *r)
@@ -175,12 +171,6 @@ static void producer_remove(struct idmp_producer *p, struct idmp_record *r)
 static bool record_live(const struct stream_idmp *t, const struct idmp_record *r, long long now)
 {
     return now < r->time + (long long)t->duration * 1000;
-}
-
-/* Drops records past maxsize or past their time, oldest first. */
-static void producer_prune(const struct stream_idmp *t, struct idmp_producer *p, long long now)
-{
-    while (p->count > 0 && (p->count > t->maxsize || !record_live(t, ring_at(p, 0), now))) producer_pop(p);
 }
 
 /* Records still answering at `now`: the newest ones. */
@@ -207,7 +197,7 @@ static void producer_free(struct idmp_producer *p)
     mem_free(p);
 }
 
-static struct idmp_producer *producer_find(struct stream_idmp *t, const char *pid, size_t len)
+static inline struct idmp_producer *producer_find(struct stream_idmp *t, const char *pid, size_t len)
 {
     struct idmp_producer *p = t->last;
     if (p && str_len(p->pid) == len && memcmp(p->pid, pid, len) == 0) return p;
@@ -226,18 +216,6 @@ static struct idmp_producer *producer_add(struct stream_idmp *t, const char *pid
     }
     t->list[t->nprod++] = p;
     return p;
-}
-
-/* Forgets a producer left without records. */
-static void producer_drop(struct stream_idmp *t, struct idmp_producer *p)
-{
-    dict_delete(t->producers, p->pid, str_len(p->pid));
-    size_t i = 0;
-    while (t->list[i] != p) i++;
-    memmove(t->list + i, t->list + i + 1, sizeof(*t->list) * (t->nprod - i - 1));
-    t->nprod--;
-    if (t->last == p) t->last = NULL;
-    producer_free(p);
 }
 
 /* Adds a record, in `spare`'s memory when given (an evicted record): as
@@ -329,7 +307,7 @@ size_t stream_idmp_memory(const struct stream_idmp *t)
 
 static uint64_t iid_hash(const char *iid, size_t len)
 {
-    return dict_hash(iid, len);
+    return keyed_hash(iid, len);
 }
 
 void stream_idmp_pair_init(struct stream_idmp_pair *pair, const struct arg *pid, const struct arg *iid)
@@ -360,8 +338,33 @@ bool stream_idmp_lookup(struct stream *s, struct stream_idmp_pair *pair, long lo
     return true;
 }
 
+/* The steady state of a producer: the lookup found it and not the pair,
+ * it holds maxsize records, the one after its oldest is still live (so
+ * only the oldest goes), the new ID fits in the oldest's memory, and the
+ * clock has not gone back. The oldest record leaves the table and the
+ * ring's head and comes back, rewritten, at the ring's tail. */
+static bool record_turn(struct stream_idmp *t, const struct stream_idmp_pair *pair, struct stream_id id,
+                        long long time)
+{
+    struct idmp_producer *p = pair->producer;
+    if (pair->looked_in != t || !p || pair->record || p->count != t->maxsize || p->count < 2) return false;
+    struct idmp_record *r = ring_at(p, 0);
+    if (r->room < pair->iid.len || !record_live(t, ring_at(p, 1), time) || ring_at(p, p->count - 1)->time > time)
+        return false;
+    table_remove(p, r);
+    p->head = (p->head + 1) & (p->cap - 1);
+    *r = (struct idmp_record){.id = id, .time = time, .hash = pair->hash, .len = (uint32_t)pair->iid.len,
+                              .room = r->room};
+    memcpy(r->iid, pair->iid.ptr, pair->iid.len);
+    table_put(p, r);
+    p->ring[(p->head + p->count - 1) & (p->cap - 1)] = r;
+    t->added++;
+    return true;
+}
+
 bool stream_idmp_record(struct stream *s, const struct stream_idmp_pair *pair, struct stream_id id, long long time)
 {
+    if (s->idmp && record_turn(s->idmp, pair, id, time)) return false;
     bool created;
     struct stream_idmp *t = idmp_ensure(s, &created);
     bool known = pair->looked_in == t;
@@ -376,9 +379,8 @@ bool stream_idmp_record(struct stream *s, const struct stream_idmp_pair *pair, s
         if (spare) mem_free(spare);
         spare = producer_take_oldest(p);
     }
+    /* the oldest record left is live and the new one too: nothing to prune */
     record_add(p, pair->hash, pair->iid.ptr, pair->iid.len, id, time, spare);
-    producer_prune(t, p, time);
-    if (p->count == 0) producer_drop(t, p);
     t->added++;
     return created;
 }

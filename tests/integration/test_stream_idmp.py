@@ -214,6 +214,22 @@ def test_duration_expires_ids(raw):
     assert raw.call("XADD", "s", "IDMP", "p", "a", "*", "f", "v") == b
 
 
+def test_a_full_producer_past_its_duration_drops_every_expired_record(raw):
+    """At maxsize with the records after the oldest expired too, a new pair
+    evicts all of them, not just the oldest (the one-in one-out path is only
+    for a producer whose second-oldest record is still live)."""
+    raw.call("XADD", "s", "*", "f", "v")
+    raw.call("XCFGSET", "s", "IDMP-DURATION", "1", "IDMP-MAXSIZE", "3")
+    old = [raw.call("XADD", "s", "IDMP", "p", iid, "*", "f", "v") for iid in ("a", "b", "c")]
+    assert raw.call("XADD", "s", "IDMP", "p", "d", "*", "f", "v") != old[0]  # one in, one out
+    assert raw.call("XADD", "s", "IDMP", "p", "b", "*", "f", "v") == old[1]
+    time.sleep(1.1)
+    new = raw.call("XADD", "s", "IDMP", "p", "e", "*", "f", "v")
+    assert idmp_info(raw, "s")["iids-tracked"] == 1
+    assert raw.call("XADD", "s", "IDMP", "p", "e", "*", "f", "again") == new
+    assert raw.call("XADD", "s", "IDMP", "p", "c", "*", "f", "v") != old[2]
+
+
 def test_xcfgset_clears_history_only_when_a_value_changes(raw):
     a = raw.call("XADD", "s", "IDMP", "p1", "a", "*", "f", "v")
     raw.call("XADD", "s", "IDMP", "p2", "a", "*", "f", "v")
