@@ -3,12 +3,14 @@
  * Per stream: a dict of producers by producer ID, kept also in a list in
  * creation order (for saving and rewriting), and the last producer used
  * (most streams have few, so most XADDs skip the dict). Per producer: the
- * recorded pairs in a ring, oldest first, and an open-addressing table
- * (linear probing, deletion by backward shift) of the same records by the
- * hash of their idempotent ID. A record is one allocation: the entry ID
- * XADD returned, the time it was recorded, the ID's hash and its bytes, so
- * an XADD ... IDMP that records a pair and evicts the oldest hashes once
- * and allocates and frees once. A producer's times never go down (a record
+ * recorded pairs in a ring, oldest first, and a chained hash table of the
+ * same records by the hash of their idempotent ID (at most one record per
+ * bucket on average: unlinking the evicted record is a step or two). A
+ * record is one allocation: its chain link, the entry ID XADD returned,
+ * the time it was recorded, the ID's hash and its bytes; an XADD ... IDMP
+ * that records a pair and evicts the oldest hashes once and, once the
+ * producer is full, allocates nothing (the oldest record's memory takes the
+ * new pair when it fits). A producer's times never go down (a record
  * takes the later of the clock and the previous record's time), so the
  * expired records are always the oldest ones.
  *
@@ -38,6 +40,7 @@ int stream_idmp_default_duration = 100;
 int stream_idmp_default_maxsize = 100;
 
 struct idmp_record {
+    struct idmp_record *next; /* in its table bucket */
     struct stream_id id;
     long long time; /* ms when recorded */
     uint64_t hash;  /* of the idempotent ID */
@@ -46,17 +49,10 @@ struct idmp_record {
     char iid[];
 };
 
-/* A table slot keeps the hash beside the record, so probing reads no record
- * until the hashes match. */
-struct idmp_slot {
-    uint64_t hash;
-    struct idmp_record *r;
-};
-
 struct idmp_producer {
     str pid;
-    struct idmp_slot *slots;    /* the table: record NULL when free; nslots a power of two */
-    uint32_t nslots;
+    struct idmp_record **buckets; /* the table: chains by hash; nbuckets a power of two */
+    uint32_t nbuckets;
     struct idmp_record **ring;  /* records, oldest at head; cap a power of two */
     uint32_t cap, head, count;
 };
@@ -73,6 +69,35 @@ struct stream_idmp {
 };
 
 static const struct dict_type idmp_dict_type = {0};
+
+/* Copying and comparing the few bytes of an ID or a producer's name inline,
+ * with at most two loads or stores for up to 16 bytes (overlapping when
+ * the length is not 8 or 16), instead of calling memcpy and memcmp. */
+static inline void small_copy(char *dst, const char *src, size_t len)
+{
+    if (len < 8 || len > 16) {
+        memcpy(dst, src, len);
+        return;
+    }
+    uint64_t a, b;
+    memcpy(&a, src, 8);
+    memcpy(&b, src + len - 8, 8);
+    memcpy(dst, &a, 8);
+    memcpy(dst + len - 8, &b, 8);
+}
+
+static inline bool small_equal(const char *x, const char *y, size_t len)
+{
+    if (len < 4 || len > 16) return memcmp(x, y, len) == 0;
+    if (len < 8) {
+        uint32_t a, b, c, d;
+        memcpy(&a, x, 4), memcpy(&b, y, 4), memcpy(&c, x + len - 4, 4), memcpy(&d, y + len - 4, 4);
+        return a == b && c == d;
+    }
+    uint64_t a, b, c, d;
+    memcpy(&a, x, 8), memcpy(&b, y, 8), memcpy(&c, x + len - 8, 8), memcpy(&d, y + len - 8, 8);
+    return a == b && c == d;
+}
 
 /* ---- records and producers ---- */
 
@@ -101,49 +126,37 @@ static void ring_push(struct idmp_producer *p, struct idmp_record *r)
 static inline struct idmp_record *table_find(const struct idmp_producer *p, uint64_t hash, const char *iid,
                                             size_t len)
 {
-    if (p->nslots == 0) return NULL;
-    uint32_t mask = p->nslots - 1;
-    for (uint32_t i = (uint32_t)hash & mask; p->slots[i].r; i = (i + 1) & mask) {
-        const struct idmp_record *r = p->slots[i].r;
-        if (p->slots[i].hash == hash && r->len == len && memcmp(r->iid, iid, len) == 0) return p->slots[i].r;
-    }
+    if (p->nbuckets == 0) return NULL;
+    for (struct idmp_record *r = p->buckets[hash & (p->nbuckets - 1)]; r; r = r->next)
+        if (r->hash == hash && r->len == len && small_equal(r->iid, iid, len)) return r;
     return NULL;
 }
 
 static void table_put(struct idmp_producer *p, struct idmp_record *r)
 {
-    uint32_t mask = p->nslots - 1, i = (uint32_t)r->hash & mask;
-    while (p->slots[i].r) i = (i + 1) & mask;
-    p->slots[i] = (struct idmp_slot){r->hash, r};
+    struct idmp_record **b = &p->buckets[r->hash & (p->nbuckets - 1)];
+    r->next = *b;
+    *b = r;
 }
 
-/* Keeps the table at most half full: rebuilt twice as large from the ring. */
+/* Keeps at least a bucket per record: rebuilt twice as large from the ring. */
 static void table_reserve(struct idmp_producer *p, uint32_t records)
 {
-    if (p->nslots >= 2 * records && p->nslots > 0) return;
-    uint32_t n = p->nslots ? p->nslots : 8;
-    while (n < 2 * records) n *= 2;
-    mem_free(p->slots);
-    p->slots = mem_calloc(sizeof(*p->slots) * n);
-    p->nslots = n;
+    if (p->nbuckets >= records && p->nbuckets > 0) return;
+    uint32_t n = p->nbuckets ? p->nbuckets : 8;
+    while (n < records) n *= 2;
+    mem_free(p->buckets);
+    p->buckets = mem_calloc(sizeof(*p->buckets) * n);
+    p->nbuckets = n;
     for (uint32_t i = 0; i < p->count; i++) table_put(p, p->ring[(p->head + i) & (p->cap - 1)]);
 }
 
-/* Takes r out of the table, moving later records of its probe run back so
- * that every record stays reachable from its home slot. */
+/* Unlinks r from its bucket's chain. */
 static void table_remove(struct idmp_producer *p, const struct idmp_record *r)
 {
-    uint32_t mask = p->nslots - 1, i = (uint32_t)r->hash & mask;
-    while (p->slots[i].r != r) i = (i + 1) & mask;
-    for (uint32_t j = (i + 1) & mask; p->slots[j].r; j = (j + 1) & mask) {
-        uint32_t home = (uint32_t)p->slots[j].hash & mask;
-        /* slots[j] may fill the hole at i unless its home lies in (i, j] */
-        bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-        if (stays) continue;
-        p->slots[i] = p->slots[j];
-        i = j;
-    }
-    p->slots[i] = (struct idmp_slot){0, NULL};
+    struct idmp_record **at = &p->buckets[r->hash & (p->nbuckets - 1)];
+    while (*at != r) at = &(*at)->next;
+    *at = r->next;
 }
 
 /* Takes the oldest record out of the producer; the caller frees it. */
@@ -191,7 +204,7 @@ static struct idmp_producer *producer_new(const char *pid, size_t len)
 static void producer_free(struct idmp_producer *p)
 {
     for (uint32_t i = 0; i < p->count; i++) mem_free(ring_at(p, i));
-    mem_free(p->slots);
+    mem_free(p->buckets);
     mem_free(p->ring);
     str_free(p->pid);
     mem_free(p);
@@ -200,7 +213,7 @@ static void producer_free(struct idmp_producer *p)
 static inline struct idmp_producer *producer_find(struct stream_idmp *t, const char *pid, size_t len)
 {
     struct idmp_producer *p = t->last;
-    if (p && str_len(p->pid) == len && memcmp(p->pid, pid, len) == 0) return p;
+    if (p && str_len(p->pid) == len && (len == 1 ? p->pid[0] == pid[0] : small_equal(p->pid, pid, len))) return p;
     struct dict_entry *e = dict_find(t->producers, pid, len);
     if (e) t->last = e->v.ptr;
     return e ? e->v.ptr : NULL;
@@ -299,7 +312,7 @@ size_t stream_idmp_memory(const struct stream_idmp *t)
     size_t n = sizeof(*t) + sizeof(*t->list) * t->capprod + dict_buckets(t->producers) * sizeof(void *);
     for (size_t i = 0; i < t->nprod; i++) {
         const struct idmp_producer *p = t->list[i];
-        n += sizeof(*p) + str_len(p->pid) + sizeof(*p->ring) * p->cap + sizeof(*p->slots) * p->nslots;
+        n += sizeof(*p) + str_len(p->pid) + sizeof(*p->ring) * p->cap + sizeof(*p->buckets) * p->nbuckets;
         for (uint32_t j = 0; j < p->count; j++) n += sizeof(struct idmp_record) + ring_at(p, j)->room;
     }
     return n;
@@ -308,11 +321,6 @@ size_t stream_idmp_memory(const struct stream_idmp *t)
 static uint64_t iid_hash(const char *iid, size_t len)
 {
     return keyed_hash(iid, len);
-}
-
-void stream_idmp_pair_init(struct stream_idmp_pair *pair, const struct arg *pid, const struct arg *iid)
-{
-    *pair = (struct stream_idmp_pair){.pid = *pid, .iid = *iid, .hash = iid_hash(iid->ptr, iid->len)};
 }
 
 /* The pair's record if its producer holds one (live or not). */
@@ -355,7 +363,7 @@ static bool record_turn(struct stream_idmp *t, const struct stream_idmp_pair *pa
     p->head = (p->head + 1) & (p->cap - 1);
     *r = (struct idmp_record){.id = id, .time = time, .hash = pair->hash, .len = (uint32_t)pair->iid.len,
                               .room = r->room};
-    memcpy(r->iid, pair->iid.ptr, pair->iid.len);
+    small_copy(r->iid, pair->iid.ptr, pair->iid.len);
     table_put(p, r);
     p->ring[(p->head + p->count - 1) & (p->cap - 1)] = r;
     t->added++;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "db/codec.h"
+#include "db/keyed_hash.h"
 #include "db/object.h"
 #include "protocol/command.h"
 #include "types/stream.h"
@@ -40,7 +41,7 @@ struct stream_idmp *stream_idmp_copy(const struct stream_idmp *t);
 size_t stream_idmp_memory(const struct stream_idmp *t);
 
 /* A producer-id/idempotent-id pair, with the idempotent ID's hash
- * (computed once for the lookup and the record), and what
+ * (keyed_hash: computed once for the lookup and the record), and what
  * stream_idmp_lookup found (its producer and record, NULL when none), so
  * that stream_idmp_record right after it searches nothing again. Nothing
  * may change the stream's IDMP state between the two calls. */
@@ -51,7 +52,10 @@ struct stream_idmp_pair {
     struct idmp_producer *producer;
     struct idmp_record *record;
 };
-void stream_idmp_pair_init(struct stream_idmp_pair *pair, const struct arg *pid, const struct arg *iid);
+static inline void stream_idmp_pair_init(struct stream_idmp_pair *pair, const struct arg *pid, const struct arg *iid)
+{
+    *pair = (struct stream_idmp_pair){.pid = *pid, .iid = *iid, .hash = keyed_hash(iid->ptr, iid->len)};
+}
 
 /* XADD's side, in order: look the pair up (true and *id: a duplicate,
  * counted), and after appending the entry, record it. `now` is the clock
