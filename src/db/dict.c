@@ -205,8 +205,8 @@ unsigned char *dict_entry_trailer(const struct dict_entry *e)
 
 /* Allocates an embedded entry holding key and, when with_value, the value
  * and `trailer` zero bytes; `next` is left for the caller. */
-static struct dict_entry *embed_new(const void *key, size_t klen, bool with_value, const void *val, size_t vlen,
-                                    size_t trailer)
+static inline __attribute__((always_inline)) struct dict_entry *embed_new(const void *key, size_t klen, bool with_value,
+                                                                         const void *val, size_t vlen, size_t trailer)
 {
     size_t size = EMBED_OFFSET + varint_len(klen) + klen + (with_value ? varint_len(vlen) + vlen + trailer : 0);
     struct dict_entry *e = mem_alloc(size);
@@ -219,10 +219,27 @@ static struct dict_entry *embed_new(const void *key, size_t klen, bool with_valu
     return e;
 }
 
+/* embed_set_value's new length with a trailer (at old_trailer inside e),
+ * which moves behind the value; out of line, so that the usual path keeps
+ * no buffer on its stack. */
+static __attribute__((noinline)) struct dict_entry *embed_resize_value(struct dict_entry *e, size_t head,
+                                                                     const unsigned char *old_trailer,
+                                                                     const void *val, size_t vlen, size_t trailer)
+{
+    unsigned char keep[DICT_TRAILER_MAX];
+    memcpy(keep, old_trailer, trailer);
+    e = mem_realloc(e, head + varint_len(vlen) + vlen + trailer);
+    unsigned char *p = varint_put((unsigned char *)e + head, vlen);
+    if (vlen) memcpy(p, val, vlen);
+    memcpy(p + vlen, keep, trailer);
+    return e;
+}
+
 /* Gives an embedded key-value entry a new value, keeping its `trailer`
  * bytes; returns the entry, which may have moved. val must not point into
  * e. */
-static struct dict_entry *embed_set_value(struct dict_entry *e, const void *val, size_t vlen, size_t trailer)
+static inline __attribute__((always_inline)) struct dict_entry *embed_set_value(struct dict_entry *e, const void *val,
+                                                                               size_t vlen, size_t trailer)
 {
     size_t klen, old_vlen;
     const unsigned char *kp = len_get(embed_bytes(e), &klen);
@@ -232,12 +249,10 @@ static struct dict_entry *embed_set_value(struct dict_entry *e, const void *val,
         if (vlen) memcpy((unsigned char *)e + head + varint_len(vlen), val, vlen);
         return e;
     }
-    unsigned char keep[DICT_TRAILER_MAX];
-    if (trailer) memcpy(keep, old_v + old_vlen, trailer);
-    e = mem_realloc(e, head + varint_len(vlen) + vlen + trailer);
+    if (trailer) return embed_resize_value(e, head, old_v + old_vlen, val, vlen, trailer);
+    e = mem_realloc(e, head + varint_len(vlen) + vlen);
     unsigned char *p = varint_put((unsigned char *)e + head, vlen);
     if (vlen) memcpy(p, val, vlen);
-    if (trailer) memcpy(p + vlen, keep, trailer);
     return e;
 }
 
@@ -542,16 +557,18 @@ struct dict_entry *dict_add_or_find(struct dict *d, const void *key, size_t len,
     return link_new(d, h, str_entry_new(k, NULL));
 }
 
-struct dict_entry *dict_put_value_entry(struct dict *d, const void *key, size_t klen, const void *val, size_t vlen,
-                                        bool *added)
+static inline __attribute__((always_inline)) struct dict_entry *put_value(struct dict *d, const void *key, size_t klen,
+                                                                        const void *val, size_t vlen, bool *added)
 {
     rehash_step(d);
     uint64_t h = key_hash(d, key, klen);
     int table;
     struct dict_entry **p = find_slot(d, h, key, klen, &table);
     *added = p == NULL;
-    if (p) return *p = embed_set_value(*p, val, vlen, d->type->trailer);
-    return link_new(d, h, embed_new(key, klen, true, val, vlen, d->type->trailer));
+    /* a constant 0 trailer in the usual case: no trailer code on its path */
+    size_t trailer = d->type->trailer;
+    if (p) return *p = trailer ? embed_set_value(*p, val, vlen, trailer) : embed_set_value(*p, val, vlen, 0);
+    return link_new(d, h, trailer ? embed_new(key, klen, true, val, vlen, trailer) : embed_new(key, klen, true, val, vlen, 0));
 }
 
 void dict_grow_trailers(struct dict *d, const struct dict_type *type)
@@ -573,10 +590,16 @@ void dict_grow_trailers(struct dict *d, const struct dict_type *type)
     }
 }
 
+struct dict_entry *dict_put_value_entry(struct dict *d, const void *key, size_t klen, const void *val, size_t vlen,
+                                        bool *added)
+{
+    return put_value(d, key, klen, val, vlen, added);
+}
+
 bool dict_put_value(struct dict *d, const void *key, size_t klen, const void *val, size_t vlen)
 {
     bool added;
-    dict_put_value_entry(d, key, klen, val, vlen, &added);
+    put_value(d, key, klen, val, vlen, &added);
     return added;
 }
 

@@ -530,7 +530,8 @@ static inline __attribute__((always_inline)) bool get_value(void *data, bool is_
     return true;
 }
 
-static bool get_value_ex(const struct object *o, const char *field, size_t flen, struct hash_value *out)
+static __attribute__((noinline)) bool get_value_ex(const struct object *o, const char *field, size_t flen,
+                                                   struct hash_value *out)
 {
     if (is_ex_table(o)) {
         /* one lookup: the deadline is in the entry */
