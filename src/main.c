@@ -30,6 +30,7 @@
 #include "server/cron.h"
 #include "server/dispatch.h"
 #include "server/info.h"
+#include "server/keyspace_stream.h"
 #include "server/server.h"
 #include "server/subscriptions.h"
 #include "server/tls_config.h"
@@ -230,6 +231,7 @@ static void server_init(void)
     types_init();
     blocked_init();
     subscriptions_init();
+    keyspace_stream_init();
     tracking_init();
     command_table_init();
     string_max_len = cfg.proto_max_bulk_len;

@@ -21,12 +21,14 @@
 #include "cluster/etcd.h"
 #include "messaging/blocking.h"
 #include "messaging/pubsub.h"
+#include "net/conn.h"
 #include "replication/replication.h"
 #include "server/info.h"
 #include "server/blocked.h"
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/server.h"
+#include "types/sort.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -136,7 +138,8 @@ static void release_blocked_in(const bool *lost)
         int owner = cl.view.owner[slot];
         char moved[128];
         if (owner >= 0)
-            snprintf(moved, sizeof(moved), "MOVED %d %s:%d", slot, cl.view.nodes[owner].ip, cl.view.nodes[owner].port);
+            snprintf(moved, sizeof(moved), "MOVED %d %s:%d", slot, cl.view.nodes[owner].ip,
+                     topology_node_port(&cl.view.nodes[owner], cluster_client_tls(c)));
         else
             snprintf(moved, sizeof(moved), "CLUSTERDOWN Hash slot not served");
         blocking_fail(w, moved);
@@ -188,7 +191,7 @@ static void on_range(void *ctx, int status, const char *body, size_t len)
         return;
     }
     char err[200];
-    struct topology_self self = {.id = cl.myid, .ip = cl.ip, .port = cl.port};
+    struct topology_self self = {.id = cl.myid, .ip = cl.ip, .port = cl.port, .tls_port = cl.tls_port};
     bool *was_mine = slots_served();
     if (!topology_load(&cl.view, cl.prefix, &self, body, err, sizeof(err))) {
         log_warning("etcd: the cluster's keys could not be read (%s); keeping the last view", err);
@@ -315,6 +318,12 @@ static void registered(void)
     cluster_refresh_now();
 }
 
+/* The alive/ record's value: "ip port tls-port". */
+static void alive_value(char *buf, size_t size)
+{
+    snprintf(buf, size, "%s %d %d", cl.ip, cl.port, cl.tls_port);
+}
+
 /* alive/<id> is created only if absent: a key already there with another
  * address is a second node with this id (a copied cluster-config-file);
  * with this node's own address it is this node's previous run, whose
@@ -331,7 +340,7 @@ static void on_registered(void *ctx, int status, const char *body, size_t len)
         return;
     }
     char value[96];
-    snprintf(value, sizeof(value), "%s %d", cl.ip, cl.port);
+    alive_value(value, sizeof(value));
     str mine = etcd_b64(value, strlen(value));
     bool same = strstr(body, mine) != NULL;
     str_free(mine);
@@ -350,7 +359,7 @@ static void register_alive(bool overwrite)
 {
     char name[64], value[96];
     snprintf(name, sizeof(name), "alive/%s", cl.myid);
-    snprintf(value, sizeof(value), "%s %d", cl.ip, cl.port);
+    alive_value(value, sizeof(value));
     str ops = cluster_txn_put(str_empty(256), name, value, true);
     str body;
     if (overwrite) {
@@ -474,7 +483,8 @@ str cluster_txn_wrap(str compare, str ops)
 
 str cluster_member_value(const struct cluster_node *n, bool primary, const char *shard)
 {
-    return str_append_printf(str_empty(128), "%s %d %s %s", n->ip, n->port, primary ? "master" : "slave", shard);
+    return str_append_printf(str_empty(128), "%s %d %s %s %d", n->ip, n->port, primary ? "master" : "slave", shard,
+                             n->tls_port);
 }
 
 struct change {
@@ -575,9 +585,10 @@ void cluster_follow_role(void)
     int p = topology_shard_primary(&cl.view, me->shard);
     if (p < 0 || p == cl.view.myself) return;
     const struct cluster_node *primary = &cl.view.nodes[p];
-    if (replication_following(primary->ip, primary->port)) return;
+    int port = topology_node_port(primary, cfg.tls_replication); /* Redis: tls-replication picks the port */
+    if (replication_following(primary->ip, port)) return;
     bool was_primary = !replication_is_replica();
-    replication_follow(primary->ip, primary->port);
+    replication_follow(primary->ip, port);
     /* writes held by a manual failover's pause may go on now: this node
      * knows it is a replica, so they are redirected, never applied */
     if (was_primary && server.pause_until_ms) server_unpause();
@@ -587,6 +598,16 @@ static bool forward_publish(bool shard, const char *channel, size_t clen, const 
 {
     links_forward_publish(shard, channel, clen, msg, mlen);
     return true;
+}
+
+int cluster_link_port(const struct cluster_node *n)
+{
+    return topology_node_port(n, cfg.tls_cluster);
+}
+
+bool cluster_client_tls(const struct client *c)
+{
+    return c->conn ? net_conn_is_tls(c->conn) : cfg.tls_cluster;
 }
 
 /* ---- start ---- */
@@ -605,7 +626,12 @@ static void choose_address(void)
         }
     }
     snprintf(cl.ip, sizeof(cl.ip), "%s", ip);
-    cl.port = cfg.cluster_announce_port ? cfg.cluster_announce_port : cfg.port;
+    /* Redis: with tls-cluster and no announced TLS port, the announced port is the TLS one */
+    bool port_is_tls = cfg.tls_cluster && !cfg.cluster_announce_tls_port && cfg.cluster_announce_port;
+    cl.port = cfg.cluster_announce_port && !port_is_tls ? cfg.cluster_announce_port : cfg.port;
+    cl.tls_port = cfg.cluster_announce_tls_port ? cfg.cluster_announce_tls_port
+                  : port_is_tls                 ? cfg.cluster_announce_port
+                                                : cfg.tls_port;
 }
 
 int cluster_init(void)
@@ -620,15 +646,16 @@ int cluster_init(void)
     snprintf(cl.prefix, sizeof(cl.prefix), "/runnel/%s/", cfg.cluster_name);
     choose_address();
     topology_init(&cl.view);
-    struct topology_self self = {.id = cl.myid, .ip = cl.ip, .port = cl.port};
+    struct topology_self self = {.id = cl.myid, .ip = cl.ip, .port = cl.port, .tls_port = cl.tls_port};
     topology_load(&cl.view, cl.prefix, &self, "{}", (char[8]){0}, 8);
     cluster_hooks_install();
     slot_index_install();
     election_start();
     pubsub_cluster_forward = forward_publish;
     info_cluster_enabled = true;
+    sort_patterns_cluster_refused = true;
     lease_grant();
-    log_notice("Cluster node %s (%s:%d) using etcd at %s, prefix %s", cl.myid, cl.ip, cl.port, etcd_endpoint(),
-               cl.prefix);
+    log_notice("Cluster node %s (%s:%d, TLS port %d) using etcd at %s, prefix %s", cl.myid, cl.ip, cl.port, cl.tls_port,
+               etcd_endpoint(), cl.prefix);
     return 0;
 }

@@ -42,7 +42,7 @@ static void cmd_nodes(struct request *req)
 {
     str text = str_empty(1024);
     for (int i = 0; i < cl.view.count; i++) {
-        text = topology_node_line(&cl.view, i, text);
+        text = topology_node_line(&cl.view, i, cluster_client_tls(caller(req)), text);
         if (i != cl.view.myself) continue;
         str_set_len(text, str_len(text) - 1); /* myself's line also shows its open slots */
         text = migration_nodes_suffix(text);
@@ -54,7 +54,7 @@ static void cmd_nodes(struct request *req)
 
 static void cmd_slots(struct request *req)
 {
-    topology_reply_slots(&cl.view, req->out);
+    topology_reply_slots(&cl.view, cluster_client_tls(caller(req)), req->out);
 }
 
 static void cmd_shards(struct request *req)
@@ -145,7 +145,7 @@ static void cmd_replicas(struct request *req)
     reply_array(req->out, n);
     for (int k = 0; k < cl.view.count; k++) {
         if (cl.view.nodes[k].primary || strcmp(cl.view.nodes[k].shard, cl.view.nodes[i].shard)) continue;
-        str line = topology_node_line(&cl.view, k, str_empty(256));
+        str line = topology_node_line(&cl.view, k, cluster_client_tls(caller(req)), str_empty(256));
         reply_bulk(req->out, line, str_len(line) - 1);
         str_free(line);
     }

@@ -19,7 +19,7 @@ struct cluster_state {
     char myid[CLUSTER_ID_LEN + 1];
     char prefix[300];   /* "/runnel/<cluster-name>/" */
     char ip[64];        /* the address this node announces */
-    int port;
+    int port, tls_port; /* announced client ports (0: none) */
     bool etcd_up;       /* the last request to etcd was answered */
     long long lease;    /* 0: none yet */
     long long lease_renewed_ms; /* when the last renewal that etcd confirmed was sent */
@@ -49,6 +49,11 @@ str cluster_txn_absent(const char *name);
 str cluster_member_value(const struct cluster_node *n, bool primary, const char *shard);
 /* The node this node replicates changed (or it became a primary). */
 void cluster_follow_role(void);
+/* The port other nodes reach a node at: its TLS port with tls-cluster. */
+int cluster_link_port(const struct cluster_node *n);
+/* Whether a client is given TLS ports (it came over TLS; a socketless
+ * client, as a script's, follows tls-cluster). */
+bool cluster_client_tls(const struct client *c);
 
 void cluster_refresh_now(void);
 /* 40 random hex digits (/dev/urandom): node ids, slot migration job names. */
@@ -128,11 +133,13 @@ void cluster_cmd_syncslots(struct request *req);
 bool slot_purge_step(const struct slot_job *j, int budget);
 
 /* ---- peer.c ---- */
-/* A blocking-with-timeout connection to another server (TCP_NODELAY). */
-int peer_connect(const char *host, long long port, long long timeout_ms);
-bool peer_send(int fd, const char *data, size_t len, long long timeout_ms);
+struct net_conn;
+/* A blocking-with-timeout connection to another server (TCP_NODELAY; TLS
+ * with tls-cluster), or NULL. Closed with net_conn_close. */
+struct net_conn *peer_connect(const char *host, long long port, long long timeout_ms);
+bool peer_send(struct net_conn *c, const char *data, size_t len, long long timeout_ms);
 /* Reads what is there within the timeout: bytes read, or -1. */
-ssize_t peer_receive(int fd, char *buf, size_t size, long long timeout_ms);
+ssize_t peer_receive(struct net_conn *c, char *buf, size_t size, long long timeout_ms);
 
 /* ---- links.c ---- */
 void links_sync(void);

@@ -26,6 +26,7 @@
 #include "protocol/encode.h"
 #include "replication/replication.h"
 #include "server/config.h"
+#include "net/conn.h"
 #include "net/event_loop.h"
 #include "server/server.h"
 #include "util/log.h"
@@ -180,12 +181,13 @@ static void manual_tick(const struct cluster_node *me);
  * updates its member record, keeping its role and shard. */
 static bool update_address(const struct cluster_node *me)
 {
-    if (me->port == cl.port && !strcmp(me->ip, cl.ip)) return false;
+    if (me->port == cl.port && me->tls_port == cl.tls_port && !strcmp(me->ip, cl.ip)) return false;
     char name[64];
     snprintf(name, sizeof(name), "member/%s", cl.myid);
     struct cluster_node moved = *me;
     snprintf(moved.ip, sizeof(moved.ip), "%s", cl.ip);
     moved.port = cl.port;
+    moved.tls_port = cl.tls_port;
     str v = cluster_member_value(&moved, me->primary, me->shard);
     post("recorded this node's new address", txn(str_empty(1), cluster_txn_put(str_empty(256), name, v, false)));
     str_free(v);
@@ -237,26 +239,26 @@ static void claim_from(const struct cluster_node *me, const char *holder)
 }
 
 static struct {
-    int fd;                 /* to the old primary, paused; -1 when none */
+    struct net_conn *conn;  /* to the old primary, paused; NULL when none */
     long long target;       /* the offset to reach */
     long long deadline_ms;
     char holder[CLUSTER_ID_LEN + 1];
-} manual = {.fd = -1};
+} manual;
 
 /* An aborted failover lets the primary's writes go on; a successful one
  * leaves them held until the old primary sees itself demoted (it lifts the
  * pause then, and the held writes are redirected). */
 static void manual_end(const char *why)
 {
-    if (manual.fd < 0) return;
+    if (!manual.conn) return;
     if (why) {
         str unpause = encode_command(str_empty(64), 2, (const char *[]){"CLIENT", "UNPAUSE"}, NULL);
-        peer_send(manual.fd, unpause, str_len(unpause), 500);
+        peer_send(manual.conn, unpause, str_len(unpause), 500);
         str_free(unpause);
         log_warning("Manual failover aborted: %s", why);
     }
-    close(manual.fd);
-    manual.fd = -1;
+    net_conn_close(manual.conn);
+    manual.conn = NULL;
 }
 
 /* From the tick: once this replica has everything the paused primary
@@ -264,7 +266,7 @@ static void manual_end(const char *why)
  * are redirected). */
 static void manual_tick(const struct cluster_node *me)
 {
-    if (manual.fd < 0) return;
+    if (!manual.conn) return;
     if (event_now_ms() > manual.deadline_ms) {
         manual_end("the replica did not catch up in time");
         return;
@@ -277,29 +279,29 @@ static void manual_tick(const struct cluster_node *me)
 /* Pauses the primary's writes and reads its offset from ROLE. */
 static bool manual_pause(const struct cluster_node *primary, long long timeout_ms)
 {
-    int fd = peer_connect(primary->ip, primary->port, 1000);
-    if (fd < 0) return false;
+    struct net_conn *conn = peer_connect(primary->ip, cluster_link_port(primary), 1000);
+    if (!conn) return false;
     char ms[24];
     snprintf(ms, sizeof(ms), "%lld", timeout_ms);
     str out = str_empty(128);
     if (cfg.masterauth) out = encode_command(out, 2, (const char *[]){"AUTH", cfg.masterauth}, NULL);
     out = encode_command(out, 4, (const char *[]){"CLIENT", "PAUSE", ms, "WRITE"}, NULL);
     out = encode_command(out, 1, (const char *[]){"ROLE"}, NULL);
-    bool ok = peer_send(fd, out, str_len(out), 1000);
+    bool ok = peer_send(conn, out, str_len(out), 1000);
     str_free(out);
     char buf[1024] = "";
     size_t have = 0;
     const char *at = NULL;
     while (ok && !(at = strstr(buf, "master\r\n:"))) { /* ROLE: *3 $6 master :<offset> ... */
-        ssize_t n = have + 1 < sizeof(buf) ? peer_receive(fd, buf + have, sizeof(buf) - 1 - have, 1000) : -1;
+        ssize_t n = have + 1 < sizeof(buf) ? peer_receive(conn, buf + have, sizeof(buf) - 1 - have, 1000) : -1;
         ok = n > 0;
         if (ok) buf[have += (size_t)n] = '\0';
     }
     if (!ok || sscanf(at + 9, "%lld", &manual.target) != 1) {
-        close(fd);
+        net_conn_close(conn);
         return false;
     }
-    manual.fd = fd;
+    manual.conn = conn;
     manual.deadline_ms = event_now_ms() + timeout_ms;
     snprintf(manual.holder, sizeof(manual.holder), "%s", primary->id);
     return true;
@@ -327,7 +329,7 @@ void cluster_cmd_failover(struct request *req)
         reply_ok(req->out);
         return;
     }
-    if (manual.fd >= 0) {
+    if (manual.conn) {
         reply_error(req->out, "ERR A manual failover is already in progress");
         return;
     }

@@ -1,26 +1,26 @@
 /* links: a connection from this node to each other running node of the
  * cluster, carrying published messages: PUBLISH to every node, SPUBLISH to
- * the other nodes of this shard. A link is a plain client connection to the
- * other node's port that sends `CLUSTER PUBLISH|SPUBLISH channel message`
- * (AUTH with masterauth first when set); the replies are read and dropped.
- * A link that fails is dropped and opened again on the next view change or
- * message, at most once a second. Messages for a node whose link is down,
- * or whose queue is over LINK_QUEUE_MAX, are dropped (counted), as Redis
- * drops cluster-bus messages. */
+ * the other nodes of this shard. A link is a client connection to the
+ * other node's port (its TLS port, over TLS, with tls-cluster) that sends
+ * `CLUSTER PUBLISH|SPUBLISH channel message` (AUTH with masterauth first
+ * when set); the replies are read and dropped. A link that fails is
+ * dropped and opened again on the next view change or message, at most
+ * once a second. Messages for a node whose link is down, or whose queue is
+ * over LINK_QUEUE_MAX, are dropped (counted), as Redis drops cluster-bus
+ * messages. */
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include "cluster/cluster_state.h"
 #include "protocol/encode.h"
 #include "db/db.h"
 #include "protocol/reply.h"
 #include "server/config.h"
+#include "net/conn.h"
 #include "net/event_loop.h"
 #include "server/server.h"
 #include "util/log.h"
@@ -34,9 +34,9 @@ struct link {
     char id[CLUSTER_ID_LEN + 1];
     char ip[64];
     int port;
-    int fd;           /* -1: down */
-    bool connected;
-    bool in_view;     /* still a running member (links_sync) */
+    struct net_conn *conn; /* NULL: down */
+    bool connected;        /* connected (and the TLS handshake done) */
+    bool in_view;          /* still a running member (links_sync) */
     str out;
     long long retry_at_ms;
     long long created_ms;
@@ -48,26 +48,23 @@ long long links_dropped;
 
 static void link_close(struct link *l)
 {
-    if (l->fd >= 0) {
-        event_loop_unwatch(server.loop, l->fd, EV_READ | EV_WRITE);
-        close(l->fd);
-    }
-    l->fd = -1;
+    if (l->conn) net_conn_close(l->conn);
+    l->conn = NULL;
     l->connected = false;
     str_set_len(l->out, 0);
     l->retry_at_ms = event_now_ms() + LINK_RETRY_MS;
 }
 
-static void on_link_event(struct event_loop *loop, int fd, void *data, int mask);
+static void on_link_writable(struct net_conn *c);
 
 static void link_flush(struct link *l)
 {
     while (str_len(l->out) > 0) {
-        ssize_t n = write(l->fd, l->out, str_len(l->out));
+        ssize_t n = net_conn_write(l->conn, l->out, str_len(l->out));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
         if (n <= 0) {
-            log_verbose("Cluster link to %s:%d: %s", l->ip, l->port, strerror(errno));
+            log_verbose("Cluster link to %s:%d: %s", l->ip, l->port, l->conn->error ? l->conn->error : strerror(errno));
             link_close(l);
             return;
         }
@@ -75,56 +72,48 @@ static void link_flush(struct link *l)
         str_set_len(l->out, str_len(l->out) - (size_t)n);
         cl.messages_sent++;
     }
-    event_loop_unwatch(server.loop, l->fd, EV_WRITE);
-    if (str_len(l->out) > 0) event_loop_watch(server.loop, l->fd, EV_WRITE, on_link_event, l);
+    net_conn_set_write_handler(l->conn, str_len(l->out) > 0 ? on_link_writable : NULL);
 }
 
-static void on_link_event(struct event_loop *loop, int fd, void *data, int mask)
+static void on_link_writable(struct net_conn *c)
 {
-    (void)loop;
-    struct link *l = data;
-    if (!l->connected && (mask & EV_WRITE)) {
-        int err = 0;
-        socklen_t len = sizeof(err);
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-        if (err) {
-            link_close(l);
-            return;
-        }
-        l->connected = true;
+    link_flush(c->data);
+}
+
+static void on_link_readable(struct net_conn *c)
+{
+    struct link *l = c->data;
+    char sink[4096];
+    ssize_t n = net_conn_read(c, sink, sizeof(sink));
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) link_close(l);
+}
+
+static void on_link_open(struct net_conn *c)
+{
+    struct link *l = c->data;
+    if (c->state != NET_CONN_OPEN) {
+        log_verbose("Cluster link to %s:%d: %s", l->ip, l->port, c->error ? c->error : "connection failed");
+        link_close(l);
+        return;
     }
-    if (mask & EV_READ) {
-        char sink[4096];
-        ssize_t n = read(fd, sink, sizeof(sink));
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-            link_close(l);
-            return;
-        }
-    }
-    if (l->connected) link_flush(l);
+    l->connected = true;
+    int one = 1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    net_conn_set_read_handler(c, on_link_readable);
+    link_flush(l);
 }
 
 static void link_open(struct link *l)
 {
-    if (l->fd >= 0 || event_now_ms() < l->retry_at_ms) return;
-    char port[16];
-    snprintf(port, sizeof(port), "%d", l->port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res;
-    if (getaddrinfo(l->ip, port, &hints, &res) != 0) {
+    if (l->conn || event_now_ms() < l->retry_at_ms) return;
+    struct net_conn *c = net_conn_create(server.loop, -1, cfg.tls_cluster);
+    c->data = l;
+    if (net_conn_connect(c, l->ip, l->port, on_link_open) < 0) {
+        net_conn_close(c);
         l->retry_at_ms = event_now_ms() + LINK_RETRY_MS;
         return;
     }
-    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    int rc = fd < 0 ? -1 : connect(fd, res->ai_addr, res->ai_addrlen);
-    freeaddrinfo(res);
-    if (fd < 0 || (rc < 0 && errno != EINPROGRESS)) {
-        if (fd >= 0) close(fd);
-        l->retry_at_ms = event_now_ms() + LINK_RETRY_MS;
-        return;
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    l->fd = fd;
+    l->conn = c;
     l->created_ms = event_now_ms();
     str_set_len(l->out, 0);
     if (cfg.masterauth) {
@@ -132,7 +121,6 @@ static void link_open(struct link *l)
         size_t lens[] = {4, strlen(cfg.masterauth)};
         l->out = encode_command(l->out, 2, argv, lens);
     }
-    event_loop_watch(server.loop, fd, EV_READ | EV_WRITE, on_link_event, l);
 }
 
 static struct link *link_for(const struct cluster_node *n)
@@ -142,7 +130,6 @@ static struct link *link_for(const struct cluster_node *n)
     if (nlinks == MAX_LINKS) return NULL;
     struct link *l = mem_calloc(sizeof(*l));
     snprintf(l->id, sizeof(l->id), "%s", n->id);
-    l->fd = -1;
     l->out = str_empty(1024);
     links[nlinks++] = l;
     return l;
@@ -158,11 +145,12 @@ void links_sync(void)
         if (i == cl.view.myself || !n->alive || !n->member) continue;
         struct link *l = link_for(n);
         if (!l) continue;
-        if (strcmp(l->ip, n->ip) || l->port != n->port) {
+        int port = cluster_link_port(n);
+        if (strcmp(l->ip, n->ip) || l->port != port) {
             link_close(l);
             l->retry_at_ms = 0;
             snprintf(l->ip, sizeof(l->ip), "%s", n->ip);
-            l->port = n->port;
+            l->port = port;
         }
         l->in_view = true;
         link_open(l);
@@ -183,7 +171,7 @@ void links_sync(void)
 static void link_send(struct link *l, const char *kind, const char *channel, size_t clen, const char *msg, size_t mlen)
 {
     link_open(l);
-    if (l->fd < 0 || str_len(l->out) > LINK_QUEUE_MAX) {
+    if (!l->conn || str_len(l->out) > LINK_QUEUE_MAX) {
         links_dropped++;
         return;
     }
@@ -210,12 +198,12 @@ void links_forward_publish(bool shard_only, const char *channel, size_t clen, co
 void links_reply(struct outbuf *o)
 {
     int n = 0;
-    for (int i = 0; i < nlinks; i++) n += links[i]->fd >= 0;
+    for (int i = 0; i < nlinks; i++) n += links[i]->conn != NULL;
     reply_array(o, n);
     long long now_ms = db_wall_ms(), mono = event_now_ms();
     for (int i = 0; i < nlinks; i++) {
         struct link *l = links[i];
-        if (l->fd < 0) continue;
+        if (!l->conn) continue;
         reply_map(o, 6);
         reply_bulk_cstr(o, "direction");
         reply_bulk_cstr(o, "to");

@@ -18,11 +18,13 @@
 #include <unistd.h>
 
 #include "cluster/cluster_state.h"
+#include "net/conn.h"
 #include "db/db.h"
 #include "db/dump_payload.h"
 #include "db/oplog.h"
 #include "protocol/encode.h"
 #include "net/event_loop.h"
+#include "server/config.h"
 #include "server/server.h"
 #include "util/mem.h"
 #include "util/numbers.h"
@@ -210,38 +212,39 @@ static bool parse_migrate(struct request *req, struct migrate_args *m)
 #define MIGRATE_CACHE_MS 10000
 
 static struct {
-    int fd;
+    struct net_conn *conn; /* TLS with tls-cluster, as Redis's MIGRATE */
     char host[256];
     long long port;
     long long used_ms;
-} cached = {.fd = -1};
+} cached;
 
 static void cache_drop(void)
 {
-    if (cached.fd >= 0) close(cached.fd);
-    cached.fd = -1;
+    if (cached.conn) net_conn_close(cached.conn);
+    cached.conn = NULL;
 }
 
-static int cache_connect(const char *host, long long port, long long timeout_ms, bool *fresh)
+static struct net_conn *cache_connect(const char *host, long long port, long long timeout_ms, bool *fresh)
 {
     long long now = event_now_ms();
-    if (cached.fd >= 0 && (cached.port != port || strcmp(cached.host, host) || now - cached.used_ms > MIGRATE_CACHE_MS))
+    if (cached.conn && (cached.port != port || strcmp(cached.host, host) || now - cached.used_ms > MIGRATE_CACHE_MS ||
+                        net_conn_is_tls(cached.conn) != (bool)cfg.tls_cluster))
         cache_drop();
-    *fresh = cached.fd < 0;
-    if (cached.fd < 0) {
-        cached.fd = peer_connect(host, port, timeout_ms);
+    *fresh = !cached.conn;
+    if (!cached.conn) {
+        cached.conn = peer_connect(host, port, timeout_ms);
         snprintf(cached.host, sizeof(cached.host), "%s", host);
         cached.port = port;
     }
     cached.used_ms = now;
-    return cached.fd;
+    return cached.conn;
 }
 
 /* Writes everything and reads `replies` reply lines, each within the
  * timeout; the first error line (or NULL) comes back in *error. */
-static bool exchange(int fd, str out, int replies, long long timeout_ms, char *error, size_t errlen, bool *ok)
+static bool exchange(struct net_conn *conn, str out, int replies, long long timeout_ms, char *error, size_t errlen, bool *ok)
 {
-    if (!peer_send(fd, out, str_len(out), timeout_ms)) return false;
+    if (!peer_send(conn, out, str_len(out), timeout_ms)) return false;
     char buf[4096];
     size_t have = 0;
     for (int i = 0; i < replies;) {
@@ -256,7 +259,7 @@ static bool exchange(int fd, str out, int replies, long long timeout_ms, char *e
             continue;
         }
         if (have == sizeof(buf)) return false;
-        ssize_t n = peer_receive(fd, buf + have, sizeof(buf) - have, timeout_ms);
+        ssize_t n = peer_receive(conn, buf + have, sizeof(buf) - have, timeout_ms);
         if (n < 0) return false;
         have += (size_t)n;
     }
@@ -311,8 +314,8 @@ void cluster_cmd_migrate(struct request *req)
     }
     int extra = (m.password ? 1 : 0) + (m.db != 0 ? 1 : 0);
     bool fresh;
-    int fd = cache_connect(m.host, m.port, m.timeout, &fresh);
-    if (fd < 0) {
+    struct net_conn *conn = cache_connect(m.host, m.port, m.timeout, &fresh);
+    if (!conn) {
         reply_error(req->out, "IOERR error or timeout connecting to the client");
         str_free(out);
         mem_free(sent);
@@ -320,12 +323,12 @@ void cluster_cmd_migrate(struct request *req)
     }
     bool *ok = mem_calloc(sizeof(bool) * (size_t)(count + extra));
     char error[256] = "";
-    bool io = exchange(fd, out, count + extra, m.timeout, error, sizeof(error), ok);
+    bool io = exchange(conn, out, count + extra, m.timeout, error, sizeof(error), ok);
     if (!io && !fresh) { /* the cached connection had gone stale: once more on a new one */
         cache_drop();
         memset(ok, 0, sizeof(bool) * (size_t)(count + extra));
-        fd = cache_connect(m.host, m.port, m.timeout, &fresh);
-        io = fd >= 0 && exchange(fd, out, count + extra, m.timeout, error, sizeof(error), ok);
+        conn = cache_connect(m.host, m.port, m.timeout, &fresh);
+        io = conn && exchange(conn, out, count + extra, m.timeout, error, sizeof(error), ok);
     }
     if (!io || m.db != 0) cache_drop(); /* a SELECTed or broken connection is not reused */
     str_free(out);

@@ -75,13 +75,14 @@ static bool cluster_down_for(uint32_t flags)
 
 /* A slot this node is giving away: keys still here are served, the others
  * are asked for at the target (-ASK); a mix must wait (-TRYAGAIN). */
-static const char *route_migrating(int slot, const char *target, int present, int total, char *buf, size_t size)
+static const char *route_migrating(int slot, const char *target, int present, int total, bool tls, char *buf,
+                                   size_t size)
 {
     if (present == total) return NULL;
     if (present > 0) return "TRYAGAIN Multiple keys request during rehashing of slot";
     int t = topology_find(&cl.view, target);
     if (t < 0) return NULL;
-    snprintf(buf, size, "ASK %d %s:%d", slot, cl.view.nodes[t].ip, cl.view.nodes[t].port);
+    snprintf(buf, size, "ASK %d %s:%d", slot, cl.view.nodes[t].ip, topology_node_port(&cl.view.nodes[t], tls));
     return buf;
 }
 
@@ -109,7 +110,7 @@ const char *cluster_route(struct client *c, struct command *cmd, int argc, struc
         const char *target = migration_target(slot);
         if (!target) return NULL;
         int total, present = keys_present(c, cmd, argc, argv, &total);
-        return route_migrating(slot, target, present, total, buf, size);
+        return route_migrating(slot, target, present, total, cluster_client_tls(c), buf, size);
     }
     if (asking && migration_importing(slot)) return NULL;
     if (owner < 0) return "CLUSTERDOWN Hash slot not served";
@@ -117,7 +118,8 @@ const char *cluster_route(struct client *c, struct command *cmd, int argc, struc
     const struct cluster_node *me = topology_myself(&cl.view);
     bool same_shard = me && !strcmp(me->shard, cl.view.nodes[owner].shard);
     if (same_shard && (c->flags & CLIENT_READONLY_ROUTE) && !(cmd->flags & CMD_WRITE)) return NULL;
-    snprintf(buf, size, "MOVED %d %s:%d", slot, cl.view.nodes[owner].ip, cl.view.nodes[owner].port);
+    snprintf(buf, size, "MOVED %d %s:%d", slot, cl.view.nodes[owner].ip,
+             topology_node_port(&cl.view.nodes[owner], cluster_client_tls(c)));
     return buf;
 }
 

@@ -31,6 +31,7 @@
 #include "protocol/encode.h"
 #include "protocol/reply.h"
 #include "server/command_table.h"
+#include "net/conn.h"
 #include "net/event_loop.h"
 #include "server/server.h"
 #include "util/log.h"
@@ -51,7 +52,7 @@ static const struct dict_type unsent_type = {.nocase = false, .owns_keys = true,
 
 struct export {
     struct slot_job *job;
-    int fd;
+    struct net_conn *conn; /* to the target; NULL once closed */
     str out;
     size_t out_sent;
     char in[512];
@@ -74,13 +75,12 @@ static struct db *db0(void)
 /* ---- the link ---- */
 
 static void export_fail(struct export *x, enum slot_job_state state, const char *why);
-static void on_link_io(struct event_loop *loop, int fd, void *data, int mask);
+static void on_link_writable(struct net_conn *c);
 
 static void link_watch_write(struct export *x, bool on)
 {
     if (on == x->watching_write) return;
-    if (on) event_loop_watch(server.loop, x->fd, EV_WRITE, on_link_io, x);
-    else event_loop_unwatch(server.loop, x->fd, EV_WRITE);
+    net_conn_set_write_handler(x->conn, on ? on_link_writable : NULL);
     x->watching_write = on;
 }
 
@@ -92,8 +92,8 @@ static size_t link_pending(const struct export *x)
 static void link_flush(struct export *x)
 {
     while (!x->dead && link_pending(x) > 0) {
-        ssize_t n = write(x->fd, x->out + x->out_sent, link_pending(x));
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        ssize_t n = net_conn_write(x->conn, x->out + x->out_sent, link_pending(x));
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) break;
         if (n <= 0) {
             export_fail(x, SLOT_JOB_FAILED, "the link to the target broke");
             return;
@@ -118,10 +118,9 @@ static void link_send(struct export *x, int argc, const char *const *argv, const
 
 static void link_close(struct export *x)
 {
-    if (x->fd < 0) return;
-    event_loop_unwatch(server.loop, x->fd, EV_READ | EV_WRITE);
-    close(x->fd);
-    x->fd = -1;
+    if (!x->conn) return;
+    net_conn_close(x->conn);
+    x->conn = NULL;
 }
 
 /* ---- shipping keys ---- */
@@ -275,9 +274,9 @@ static void export_fail(struct export *x, enum slot_job_state state, const char 
     log_warning("Slot migration %.8s to %.8s %s: %s", x->job->name, x->job->target,
                 state == SLOT_JOB_CANCELLED ? "cancelled" : "failed", why);
     x->paused = false;
-    if (x->fd >= 0 && x->job->state != SLOT_JOB_CONNECTING) {
+    if (x->conn && x->job->state != SLOT_JOB_CONNECTING) {
         str cancel = encode_command(str_empty(64), 3, (const char *[]){"CLUSTER", "SYNCSLOTS", "CANCEL"}, NULL);
-        ssize_t ignored = write(x->fd, cancel, str_len(cancel)); /* best effort: the link may be full or gone */
+        ssize_t ignored = net_conn_write(x->conn, cancel, str_len(cancel)); /* best effort: the link may be full or gone */
         (void)ignored;
         str_free(cancel);
     }
@@ -413,8 +412,8 @@ static void on_line(struct export *x, const char *line)
 static void link_read(struct export *x)
 {
     while (!x->dead) {
-        ssize_t n = read(x->fd, x->in + x->in_len, sizeof(x->in) - 1 - x->in_len);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        ssize_t n = net_conn_read(x->conn, x->in + x->in_len, sizeof(x->in) - 1 - x->in_len);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
         if (n <= 0) {
             if (x->job->state == SLOT_JOB_CLEANUP) link_close(x);
             else export_fail(x, SLOT_JOB_FAILED, "the link to the target broke");
@@ -435,13 +434,16 @@ static void link_read(struct export *x)
     }
 }
 
-static void on_link_io(struct event_loop *loop, int fd, void *data, int mask)
+static void on_link_readable(struct net_conn *c)
 {
-    (void)loop;
-    (void)fd;
-    struct export *x = data;
-    if ((mask & EV_READ) && !x->dead) link_read(x);
-    if ((mask & EV_WRITE) && !x->dead && x->fd >= 0) link_flush(x);
+    struct export *x = c->data;
+    if (!x->dead) link_read(x);
+}
+
+static void on_link_writable(struct net_conn *c)
+{
+    struct export *x = c->data;
+    if (!x->dead && x->conn) link_flush(x);
 }
 
 static void export_tick(struct event_loop *loop, void *data)
@@ -566,13 +568,14 @@ static void export_start(const uint8_t slots[CLUSTER_SLOTS / 8], int target)
     exports[export_count++] = x;
     observer_update(); /* from here on no write to the slots is missed */
     collect_keys(x);
-    x->fd = peer_connect(cl.view.nodes[target].ip, cl.view.nodes[target].port, EXPORT_CONNECT_TIMEOUT_MS);
+    x->conn = peer_connect(cl.view.nodes[target].ip, cluster_link_port(&cl.view.nodes[target]), EXPORT_CONNECT_TIMEOUT_MS);
     x->timer = event_timer_at(server.loop, event_now_ms() + EXPORT_TICK_MS, export_tick, x);
-    if (x->fd < 0) {
+    if (!x->conn) {
         export_fail(x, SLOT_JOB_FAILED, "cannot connect to the target");
         return;
     }
-    event_loop_watch(server.loop, x->fd, EV_READ, on_link_io, x);
+    x->conn->data = x;
+    net_conn_set_read_handler(x->conn, on_link_readable);
     str ranges = slot_job_ranges(j, str_empty(64));
     link_send(x, 6, (const char *[]){"CLUSTER", "SYNCSLOTS", "ESTABLISH", name, cl.myid, ranges}, NULL);
     str_free(ranges);

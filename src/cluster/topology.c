@@ -106,16 +106,22 @@ static struct cluster_node *node_slot(struct topology *t, const char *id, int *c
     return n;
 }
 
-/* "ip port role shard" */
+static bool valid_ports(int port, int tls_port)
+{
+    return port >= 0 && port <= 65535 && tls_port >= 0 && tls_port <= 65535 && port + tls_port > 0;
+}
+
+/* "ip port role shard [tls-port]" */
 static bool parse_member(struct cluster_node *n, const char *v)
 {
     char ip[64], role[16], shard[64];
-    int port;
-    if (sscanf(v, "%63s %d %15s %63s", ip, &port, role, shard) != 4 || port <= 0 || port > 65535 ||
+    int port, tls_port = 0;
+    if (sscanf(v, "%63s %d %15s %63s %d", ip, &port, role, shard, &tls_port) < 4 || !valid_ports(port, tls_port) ||
         !valid_id(shard, strlen(shard)))
         return false;
     snprintf(n->ip, sizeof(n->ip), "%s", ip);
     n->port = port;
+    n->tls_port = tls_port;
     n->primary = strcmp(role, "master") == 0;
     memcpy(n->shard, shard, CLUSTER_ID_LEN + 1); /* valid_id: exactly 40 characters */
     n->member = true;
@@ -206,7 +212,7 @@ static bool apply_kv(struct topology *t, const char *prefix, json_object *kv, in
     } else if (strncmp(name, "alive/", 6) == 0 && valid_id(name + 6, strlen(name + 6))) {
         struct cluster_node *n = node_slot(t, name + 6, cap);
         n->alive = true;
-        if (!n->member) sscanf(value, "%63s %d", n->ip, &n->port);
+        if (!n->member) sscanf(value, "%63s %d %d", n->ip, &n->port, &n->tls_port);
     } else if (strncmp(name, "primary/", 8) == 0 || strncmp(name, "candidate/", 10) == 0) {
         ok = parse_claim(t, name, value, mod);
     } else if (strcmp(name, "slots") == 0) {
@@ -222,7 +228,8 @@ static bool apply_kv(struct topology *t, const char *prefix, json_object *kv, in
 const struct cluster_node *topology_running_at(const struct topology *t, const char *ip, int port)
 {
     for (int i = 0; i < t->running_count; i++)
-        if (t->running[i].port == port && strcmp(t->running[i].ip, ip) == 0) return &t->running[i];
+        if ((t->running[i].port == port || t->running[i].tls_port == port) && port > 0 && strcmp(t->running[i].ip, ip) == 0)
+            return &t->running[i];
     return NULL;
 }
 
@@ -252,6 +259,7 @@ static void keep_view(struct topology *t, const struct topology_self *self)
     if (!n->member) {
         snprintf(n->ip, sizeof(n->ip), "%s", self->ip);
         n->port = self->port;
+        n->tls_port = self->tls_port;
         n->primary = true;
         snprintf(n->shard, sizeof(n->shard), "%s", self->id);
     }
@@ -361,11 +369,11 @@ static void append_range(void *ctx, int from, int to)
     *s = from == to ? str_append_printf(*s, " %d", from) : str_append_printf(*s, " %d-%d", from, to);
 }
 
-str topology_node_line(const struct topology *t, int i, str out)
+str topology_node_line(const struct topology *t, int i, bool tls, str out)
 {
     const struct cluster_node *n = &t->nodes[i];
-    int primary = n->primary ? -1 : topology_shard_primary(t, n->shard);
-    out = str_append_printf(out, "%s %s:%d@%d %s%s%s %s 0 %lld %lld %s", n->id, n->ip, n->port, n->port + 10000,
+    int primary = n->primary ? -1 : topology_shard_primary(t, n->shard), port = topology_node_port(n, tls);
+    out = str_append_printf(out, "%s %s:%d@%d %s%s%s %s 0 %lld %lld %s", n->id, n->ip, port, port + 10000,
                             i == t->myself ? "myself," : "", n->primary ? "master" : "slave", n->alive ? "" : ",fail",
                             primary >= 0 ? t->nodes[primary].id : "-", n->alive ? t->revision : 0LL, n->epoch,
                             n->alive ? "connected" : "disconnected");
@@ -373,11 +381,11 @@ str topology_node_line(const struct topology *t, int i, str out)
     return str_append(out, "\n", 1);
 }
 
-static void reply_node(struct outbuf *o, const struct cluster_node *n)
+static void reply_node(struct outbuf *o, const struct cluster_node *n, bool tls)
 {
     reply_array(o, 4);
     reply_bulk_cstr(o, n->ip);
-    reply_int(o, n->port);
+    reply_int(o, topology_node_port(n, tls));
     reply_bulk_cstr(o, n->id);
     reply_map(o, 0);
 }
@@ -385,6 +393,7 @@ static void reply_node(struct outbuf *o, const struct cluster_node *n)
 struct slots_ctx {
     const struct topology *t;
     struct outbuf *o;
+    bool tls;
     int primary;
     long long entries;
 };
@@ -403,10 +412,10 @@ static void emit_slot_range(void *ctx, int from, int to)
     reply_array(c->o, 3 + replica_count(c->t, p->shard));
     reply_int(c->o, from);
     reply_int(c->o, to);
-    reply_node(c->o, p);
+    reply_node(c->o, p, c->tls);
     for (int i = 0; i < c->t->count; i++) {
         const struct cluster_node *n = &c->t->nodes[i];
-        if (!n->primary && n->alive && !strcmp(n->shard, p->shard)) reply_node(c->o, n);
+        if (!n->primary && n->alive && !strcmp(n->shard, p->shard)) reply_node(c->o, n, c->tls);
     }
     c->entries++;
 }
@@ -417,9 +426,9 @@ static void count_range(void *ctx, int from, int to)
     ((struct slots_ctx *)ctx)->entries++;
 }
 
-void topology_reply_slots(const struct topology *t, struct outbuf *o)
+void topology_reply_slots(const struct topology *t, bool tls, struct outbuf *o)
 {
-    struct slots_ctx c = {.t = t, .o = o};
+    struct slots_ctx c = {.t = t, .o = o, .tls = tls};
     for (int i = 0; i < t->count; i++) slot_ranges(t, i, count_range, &c);
     reply_array(o, c.entries);
     for (int i = 0; i < t->count; i++) {
@@ -437,11 +446,17 @@ static void emit_shard_slots(void *ctx, int from, int to)
 
 static void reply_shard_node(struct outbuf *o, const struct cluster_node *n)
 {
-    reply_map(o, 7);
+    reply_map(o, 6 + (n->port > 0) + (n->tls_port > 0));
     reply_bulk_cstr(o, "id");
     reply_bulk_cstr(o, n->id);
-    reply_bulk_cstr(o, "port");
-    reply_int(o, n->port);
+    if (n->port > 0) {
+        reply_bulk_cstr(o, "port");
+        reply_int(o, n->port);
+    }
+    if (n->tls_port > 0) {
+        reply_bulk_cstr(o, "tls-port");
+        reply_int(o, n->tls_port);
+    }
     reply_bulk_cstr(o, "ip");
     reply_bulk_cstr(o, n->ip);
     reply_bulk_cstr(o, "endpoint");

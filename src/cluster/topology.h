@@ -4,9 +4,11 @@
  * SLOTS and SHARDS replies.
  *
  * The prefix holds (values are plain text):
- *   member/<id>  "ip port role shard"   a node that joined (CLUSTER MEET);
- *                                       role "master" or "slave"
- *   alive/<id>   "ip port"              bound to the node's lease: it runs
+ *   member/<id>  "ip port role shard tls-port"  a node that joined (CLUSTER
+ *                                       MEET); role "master" or "slave"; port
+ *                                       0 when it has only a TLS port, and
+ *                                       tls-port absent or 0 when none
+ *   alive/<id>   "ip port tls-port"     bound to the node's lease: it runs
  *   slots        "start end shard\n"... the slot map, written only by
  *                                       compare-and-set on its revision
  * A node that has not joined sees only itself (and the slots its shard
@@ -26,7 +28,8 @@
 struct cluster_node {
     char id[CLUSTER_ID_LEN + 1];
     char ip[64];
-    int port;
+    int port;               /* plain client port, 0: none */
+    int tls_port;           /* TLS client port, 0: none */
     bool primary;
     char shard[CLUSTER_ID_LEN + 1];
     bool alive;
@@ -62,8 +65,16 @@ struct topology {
 struct topology_self {
     const char *id;
     const char *ip;
-    int port;
+    int port, tls_port;
 };
+
+/* The port to reach a node at over TLS or not; the other one when the node
+ * has none of that kind. */
+static inline int topology_node_port(const struct cluster_node *n, bool tls)
+{
+    int port = tls ? n->tls_port : n->port;
+    return port ? port : tls ? n->port : n->tls_port;
+}
 
 void topology_init(struct topology *t);
 void topology_free(struct topology *t);
@@ -73,7 +84,7 @@ bool topology_load(struct topology *t, const char *prefix, const struct topology
                    char *err, size_t errlen);
 
 int topology_find(const struct topology *t, const char *id);
-/* A running node at this address, member or not, or NULL. */
+/* A running node at this address (either of its ports), member or not, or NULL. */
 const struct cluster_node *topology_running_at(const struct topology *t, const char *ip, int port);
 const struct cluster_node *topology_myself(const struct topology *t);
 /* The node holding the shard's primary key, or NULL. */
@@ -97,9 +108,11 @@ int topology_primaries_with_slots(const struct topology *t);
 typedef char topology_slot_map[CLUSTER_SLOTS][CLUSTER_ID_LEN + 1];
 str topology_encode_map(const topology_slot_map map);
 
-/* One node's CLUSTER NODES line, with its newline. */
-str topology_node_line(const struct topology *t, int i, str out);
-void topology_reply_slots(const struct topology *t, struct outbuf *o);
+/* One node's CLUSTER NODES line, with its newline. tls: the reader is
+ * connected over TLS and is given the nodes' TLS ports (each reply does). */
+str topology_node_line(const struct topology *t, int i, bool tls, str out);
+void topology_reply_slots(const struct topology *t, bool tls, struct outbuf *o);
+/* Each node with its plain "port" and its "tls-port", those it has. */
 void topology_reply_shards(const struct topology *t, struct outbuf *o);
 
 #endif

@@ -380,7 +380,6 @@ static void db_collect_hexpire(void *ctx, struct dict_entry *e)
 
 long long db_active_expire_items(struct db *db, long long deadline_us)
 {
-    if (!db_hooks.items_expire) return 0;
     long long expired = 0;
     uint64_t start = db->hexpire_cursor;
     bool wrapped = false;
@@ -394,8 +393,8 @@ long long db_active_expire_items(struct db *db, long long deadline_us)
             size_t len = str_len(s.names[i]);
             struct dict_entry *e = dict_find(db->keys, s.names[i], len);
             struct object *o = e ? e->v.ptr : NULL;
-            if (o && object_has_item_deadlines(o)) {
-                expired += (long long)db_hooks.items_expire(db, s.names[i], len, o, ITEMS_PER_VISIT);
+            if (o && object_has_item_deadlines(o) && db_hooks.items_expire[o->type]) {
+                expired += (long long)db_hooks.items_expire[o->type](db, s.names[i], len, o, ITEMS_PER_VISIT);
                 e = dict_find(db->keys, s.names[i], len); /* the key may have gone with its items */
                 o = e ? e->v.ptr : NULL;
             }

@@ -46,9 +46,10 @@ struct db_hooks {
     /* A read looked for a key that is not there ("keymiss" notifications). */
     void (*key_missed)(struct db *db, const char *key, size_t len);
     /* Removes up to `max` items past their deadline from the value o of
-     * key (a hash's fields), reporting and logging them; the key may be
-     * deleted. Returns how many went. Installed by the hash type. */
-    size_t (*items_expire)(struct db *db, const char *key, size_t len, struct object *o, size_t max);
+     * key (a hash's fields, a stream's entries past its retention),
+     * reporting and logging them; the key may be deleted. Returns how many
+     * went. Installed per type by the hash and stream types. */
+    size_t (*items_expire[OBJ_TYPE_COUNT])(struct db *db, const char *key, size_t len, struct object *o, size_t max);
     /* WATCH's path, shared: a key changed (after the change), or a whole
      * database was emptied (before). Client-side caching's invalidations. */
     void (*key_touched)(struct db *db, const char *key, size_t len);

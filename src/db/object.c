@@ -49,7 +49,8 @@ const char *object_encoding_name(const struct object *o)
     case ENC_INTSET: return "intset";
     case ENC_SKIPLIST: return "skiplist";
     case ENC_QUICKLIST: return "quicklist";
-    case ENC_STREAM: return "stream";
+    case ENC_STREAM:
+    case ENC_STREAM_RETAINED: return "stream";
     case ENC_LISTPACK: return "listpack";
     case ENC_LISTPACK_EX: return "listpackex";
     case ENC_HASHTABLE_EX: return "hashtable";

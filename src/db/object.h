@@ -39,6 +39,9 @@ enum object_encoding {
      * fields' deadlines (types/hash.c) */
     ENC_LISTPACK_EX = 12,
     ENC_HASHTABLE_EX = 13,
+    /* a stream with a standing retention policy (types/stream_retention.c):
+     * listed, like the two above, for the cron's field-expiry cycle */
+    ENC_STREAM_RETAINED = 14,
 };
 
 struct object {
@@ -75,11 +78,11 @@ struct object_ops {
 };
 
 void object_register_type(enum object_type type, const struct object_ops *ops);
-/* Whether o holds items with deadlines of their own (a hash with expiring
- * fields). */
+/* Whether o holds items that leave by themselves (a hash with expiring
+ * fields, a stream with a retention policy). */
 static inline bool object_has_item_deadlines(const struct object *o)
 {
-    return o->encoding == ENC_LISTPACK_EX || o->encoding == ENC_HASHTABLE_EX;
+    return o->encoding == ENC_LISTPACK_EX || o->encoding == ENC_HASHTABLE_EX || o->encoding == ENC_STREAM_RETAINED;
 }
 const struct object_ops *object_ops_of(const struct object *o);
 const char *object_type_name(const struct object *o);

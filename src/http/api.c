@@ -9,6 +9,7 @@
 #include "db/db.h"
 #include "http/keys_walk.h"
 #include "server/info.h"
+#include "types/list.h"
 #include "types/stream.h"
 #include "types/stream_group.h"
 #include "types/stream_index.h"
@@ -119,10 +120,12 @@ static void on_stream(void *ctx, int db, const char *key, size_t len, struct str
     json_object_array_add(ctx, o);
 }
 
-static void on_list(void *ctx, int db, const char *key, size_t len, size_t length)
+static void on_list(void *ctx, int db, const char *key, size_t len, size_t length, const struct list_counts *counts)
 {
     json_object *o = key_json(db, key, len);
     json_object_object_add(o, "length", json_object_new_int64((int64_t)length));
+    json_object_object_add(o, "pushed", counts ? json_object_new_int64(counts->pushed) : NULL);
+    json_object_object_add(o, "popped", counts ? json_object_new_int64(counts->popped) : NULL);
     json_object_array_add(ctx, o);
 }
 

@@ -78,6 +78,23 @@ static json_object *run(int db, int argc, const char *const *argv)
     return console_exec(db, false, argc, argv);
 }
 
+/* {"ack": bool, "claim", "delete", "trim"}: which actions the request's
+ * user may take on this stream (its ACL rules for the commands and the
+ * key), so that the console offers only those. */
+static json_object *stream_actions_allowed(const char *key)
+{
+    bool ack = console_exec_allows(4, (const char *[]){"XACK", key, "g", "0-0"});
+    bool claim = console_exec_allows(7, (const char *[]){"XCLAIM", key, "g", "c", "0", "0-0", "JUSTID"});
+    bool del = ack && console_exec_allows(3, (const char *[]){"XDEL", key, "0-0"});
+    bool trim = console_exec_allows(5, (const char *[]){"XTRIM", key, "MAXLEN", "=", "0"});
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "ack", json_object_new_boolean(ack));
+    json_object_object_add(o, "claim", json_object_new_boolean(claim));
+    json_object_object_add(o, "delete", json_object_new_boolean(del));
+    json_object_object_add(o, "trim", json_object_new_boolean(trim));
+    return o;
+}
+
 /* {"key", "db", "info": XINFO STREAM, "groups": XINFO GROUPS, each with
  * "consumers": XINFO CONSUMERS} for at most API_CONSOLE_MAX_GROUPS groups. */
 static json_object *stream_doc(const struct params *p)
@@ -105,6 +122,7 @@ static json_object *stream_doc(const struct params *p)
         json_object_object_add(g, "consumers", run(db, 4, argv));
     }
     json_object_object_add(doc, "groups", groups);
+    json_object_object_add(doc, "can", stream_actions_allowed(key));
     int64_t omitted = n > API_CONSOLE_MAX_GROUPS ? (int64_t)(n - API_CONSOLE_MAX_GROUPS) : 0;
     json_object_object_add(doc, "groups_omitted", json_object_new_int64(omitted));
     str_free(key);
@@ -412,6 +430,7 @@ str api_console_render(const char *path, size_t len, const char *query, size_t q
 /* The parameters an action needs, all present, or an error. */
 struct action_args {
     int db;
+    int status; /* 403 once a check refused */
     str key, group, id, consumer, strategy, threshold;
 };
 
@@ -426,10 +445,25 @@ static json_object *write_cmd(const struct action_args *a, int argc, const char 
     return console_exec(a->db, true, argc, argv);
 }
 
-/* XACK key group id. */
-static json_object *action_ack(const struct action_args *a)
+/* The user's permission for a command the action will run, checked before
+ * any of them runs (an action is all or nothing): the NOPERM error
+ * document, with a->status 403, or NULL. */
+static json_object *refused(struct action_args *a, int argc, const char *const *argv)
 {
-    json_object *r = write_cmd(a, 4, (const char *[]){"XACK", a->key, a->group, a->id});
+    char buf[256];
+    const char *why = console_exec_refusal(argc, argv, buf, sizeof(buf));
+    if (!why) return NULL;
+    a->status = 403;
+    return error_doc(why);
+}
+
+/* XACK key group id. */
+static json_object *action_ack(struct action_args *a)
+{
+    const char *argv[] = {"XACK", a->key, a->group, a->id};
+    json_object *r = refused(a, 4, argv);
+    if (r) return r;
+    r = write_cmd(a, 4, argv);
     if (console_exec_failed(r)) return r;
     json_object *doc = json_object_new_object();
     json_object_object_add(doc, "acknowledged", r);
@@ -438,10 +472,12 @@ static json_object *action_ack(const struct action_args *a)
 
 /* XCLAIM key group consumer 0 id JUSTID: the entry moves to the consumer
  * whatever its idle time. */
-static json_object *action_claim(const struct action_args *a)
+static json_object *action_claim(struct action_args *a)
 {
     const char *argv[] = {"XCLAIM", a->key, a->group, a->consumer, "0", a->id, "JUSTID"};
-    json_object *r = write_cmd(a, 7, argv);
+    json_object *r = refused(a, 7, argv);
+    if (r) return r;
+    r = write_cmd(a, 7, argv);
     if (console_exec_failed(r)) return r;
     json_object *doc = json_object_new_object();
     json_object_object_add(doc, "claimed", r);
@@ -449,11 +485,15 @@ static json_object *action_claim(const struct action_args *a)
 }
 
 /* XACK then XDEL: the entry leaves the group's pending list and the stream. */
-static json_object *action_delete(const struct action_args *a)
+static json_object *action_delete(struct action_args *a)
 {
-    json_object *acked = write_cmd(a, 4, (const char *[]){"XACK", a->key, a->group, a->id});
+    const char *ack[] = {"XACK", a->key, a->group, a->id}, *del[] = {"XDEL", a->key, a->id};
+    json_object *no = refused(a, 4, ack);
+    if (!no) no = refused(a, 3, del);
+    if (no) return no;
+    json_object *acked = write_cmd(a, 4, ack);
     if (console_exec_failed(acked)) return acked;
-    json_object *deleted = write_cmd(a, 3, (const char *[]){"XDEL", a->key, a->id});
+    json_object *deleted = write_cmd(a, 3, del);
     if (console_exec_failed(deleted)) {
         json_object_put(acked);
         return deleted;
@@ -465,12 +505,14 @@ static json_object *action_delete(const struct action_args *a)
 }
 
 /* XTRIM key MAXLEN|MINID = threshold. */
-static json_object *action_trim(const struct action_args *a)
+static json_object *action_trim(struct action_args *a)
 {
     bool minid = strcasecmp(a->strategy, "minid") == 0;
     if (!minid && strcasecmp(a->strategy, "maxlen") != 0) return error_doc("ERR strategy must be maxlen or minid");
     const char *argv[] = {"XTRIM", a->key, minid ? "MINID" : "MAXLEN", "=", a->threshold};
-    json_object *r = write_cmd(a, 5, argv);
+    json_object *r = refused(a, 5, argv);
+    if (r) return r;
+    r = write_cmd(a, 5, argv);
     if (console_exec_failed(r)) return r;
     json_object *doc = json_object_new_object();
     json_object_object_add(doc, "trimmed", r);
@@ -480,7 +522,7 @@ static json_object *action_trim(const struct action_args *a)
 static const struct {
     const char *path;
     const char *needs[4];
-    json_object *(*run)(const struct action_args *a);
+    json_object *(*run)(struct action_args *a);
 } actions[] = {
     {"/api/action/ack", {"key", "group", "id", NULL}, action_ack},
     {"/api/action/claim", {"key", "group", "id", "consumer"}, action_claim},
@@ -510,7 +552,7 @@ str api_console_action(const char *path, size_t len, const char *query, size_t q
             *arg_slot(&a, actions[i].needs[k]) = require(&p, actions[i].needs[k], &doc);
         if (!doc) doc = actions[i].run(&a);
         action_args_free(&a);
-        *status = console_exec_failed(doc) ? 400 : 200;
+        *status = a.status ? a.status : console_exec_failed(doc) ? 400 : 200;
         return api_json_text(doc);
     }
     *status = 404;

@@ -22,8 +22,10 @@
 str api_console_render(const char *path, size_t len, const char *query, size_t query_len);
 
 /* Runs the POST action at path[0..len) ("/api/action/ack", "claim",
- * "delete", "trim"); *status is 200, 400 (bad parameters or a refused
- * command: the document says why) or 404 (no such action). */
+ * "delete", "trim") as the console's user (console_exec_as); *status is
+ * 200, 400 (bad parameters or a refused command: the document says why),
+ * 403 (the user's ACL rules refuse one of the action's commands or its key:
+ * nothing ran, and the denial is in ACL LOG) or 404 (no such action). */
 str api_console_action(const char *path, size_t len, const char *query, size_t query_len, int *status);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "http/api.h"
 #include "http/console_assets.h"
+#include "http/console_exec.h"
 #include "server/acl.h"
 #include "server/config.h"
 
@@ -51,35 +52,38 @@ bool console_asset_find(const char *path, size_t len, const char **type, const u
     return false;
 }
 
-/* What the logged-in user may do. Every request reaching here passed
- * http_auth_check; with requirepass the one user is "default", who may
- * write. ACL users with read-only rights would be told apart here. */
-static bool user_may_write(const struct http_request *r)
+/* Whether the request's user may run at least one of the actions'
+ * commands (the keys are checked per stream: /api/stream's "can"). */
+static bool user_may_write(void)
 {
-    (void)r;
-    return true;
+    static const char *const commands[] = {"XACK", "XCLAIM", "XDEL", "XTRIM"};
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (console_exec_allows(1, &commands[i])) return true;
+    return false;
 }
 
-str console_session_render(void)
+str console_session_render(const char *user, const char *token, const char *login)
 {
     json_object *doc = json_object_new_object();
-    json_object_object_add(doc, "csrf_token", json_object_new_string(csrf_token));
-    json_object_object_add(doc, "can_write", json_object_new_boolean(user_may_write(NULL)));
+    json_object_object_add(doc, "csrf_token", json_object_new_string(token ? token : csrf_token));
+    json_object_object_add(doc, "user", json_object_new_string(user));
+    json_object_object_add(doc, "login", json_object_new_string(login));
+    json_object_object_add(doc, "can_write", json_object_new_boolean(user_may_write()));
     json_object_object_add(doc, "password_required", json_object_new_boolean(!acl_default_user_open()));
     return api_json_text(doc);
 }
 
 /* Compares without an early exit, so timing tells nothing of the token. */
-static bool same_token(const char *given, size_t len)
+static bool same_token(const char *given, size_t len, const char *token)
 {
-    size_t want = strlen(csrf_token);
+    size_t want = strlen(token);
     unsigned diff = len != want;
-    for (size_t i = 0; i < len && i < want; i++) diff |= (unsigned char)given[i] ^ (unsigned char)csrf_token[i];
+    for (size_t i = 0; i < len && i < want; i++) diff |= (unsigned char)given[i] ^ (unsigned char)token[i];
     return diff == 0;
 }
 
 /* Origin "scheme://host[:port]" must name the Host the request was sent to. */
-static bool same_origin(const struct http_request *r)
+bool console_same_origin(const struct http_request *r)
 {
     if (!r->origin || !r->host) return false;
     const char *sep = r->origin_len > 3 ? memchr(r->origin, ':', r->origin_len) : NULL;
@@ -121,11 +125,11 @@ bool console_host_allowed(const struct http_request *r)
     return true;
 }
 
-const char *console_action_refusal(const struct http_request *r)
+const char *console_action_refusal(const struct http_request *r, const char *token)
 {
     if (!console_host_allowed(r)) return CONSOLE_HOST_REFUSAL;
-    if (!same_origin(r)) return "cross-origin request refused: Origin must match Host";
-    if (!r->csrf_token || !same_token(r->csrf_token, r->csrf_token_len)) return "missing or wrong X-CSRF-Token";
-    if (!user_may_write(r)) return "this user may not write";
+    if (!console_same_origin(r)) return "cross-origin request refused: Origin must match Host";
+    if (!r->csrf_token || !same_token(r->csrf_token, r->csrf_token_len, token ? token : csrf_token))
+        return "missing or wrong X-CSRF-Token";
     return NULL;
 }

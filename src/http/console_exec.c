@@ -1,10 +1,13 @@
 /* console_exec: see console_exec.h. */
 #include "http/console_exec.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "http/resp_json.h"
+#include "server/acl.h"
 #include "server/client.h"
+#include "server/command_table.h"
 #include "server/connection.h"
 #include "server/dispatch.h"
 #include "net/event_loop.h"
@@ -89,6 +92,66 @@ json_object *console_exec(int db, bool writes, int argc, const char *const *argv
     c->argc = 0;
     for (int i = 0; i < argc; i++) str_free(copies[i]);
     return console_exec_take_reply(&c->out);
+}
+
+void console_exec_as(struct acl_user *user, const char *addr)
+{
+    struct client *c = exec_client();
+    if (user) acl_client_bind(c, user);
+    else acl_client_bind(c, acl_default_user_get());
+    snprintf(c->addr, sizeof(c->addr), "%s", addr ? addr : "console");
+}
+
+struct acl_user *console_exec_login(const char *user, size_t ulen, const char *pass, size_t plen)
+{
+    if (acl_authenticate(exec_client(), user, ulen, pass, plen) != ACL_AUTH_OK) return NULL;
+    return acl_enabled_user(user, ulen);
+}
+
+/* The command argv names (its subcommand when it has them), or NULL. */
+static struct command *exec_lookup(int argc, struct arg *args)
+{
+    struct command *cmd = command_lookup(args[0].ptr, args[0].len);
+    if (cmd && cmd->subcommands && argc > 1) cmd = command_lookup_sub(cmd, args[1].ptr, args[1].len);
+    return cmd;
+}
+
+/* argv as the checks take it (they read, never write, the arguments). */
+static int exec_args(int argc, const char *const *argv, struct arg *args)
+{
+    if (argc > CONSOLE_EXEC_MAX_ARGS) argc = CONSOLE_EXEC_MAX_ARGS;
+    for (int i = 0; i < argc; i++) args[i] = (struct arg){(char *)argv[i], strlen(argv[i])};
+    return argc;
+}
+
+const char *console_exec_refusal(int argc, const char *const *argv, char *buf, size_t size)
+{
+    struct arg args[CONSOLE_EXEC_MAX_ARGS];
+    argc = exec_args(argc, argv, args);
+    struct command *cmd = exec_lookup(argc, args);
+    if (!cmd) return "ERR unknown command";
+    return acl_refusal(exec_client(), cmd, argc, args, buf, size);
+}
+
+bool console_exec_allows(int argc, const char *const *argv)
+{
+    struct client *c = exec_client();
+    struct arg args[CONSOLE_EXEC_MAX_ARGS];
+    argc = exec_args(argc, argv, args);
+    struct command *cmd = exec_lookup(argc, args);
+    return cmd && acl_may_run(c, cmd, argc, args);
+}
+
+bool console_exec_allows_key(int nwords, const char *const *words, const char *key, size_t len)
+{
+    struct client *c = exec_client();
+    if (acl_client_unrestricted(c)) return true;
+    struct arg args[CONSOLE_EXEC_MAX_ARGS];
+    int argc = exec_args(nwords, words, args);
+    if (argc == CONSOLE_EXEC_MAX_ARGS) return false;
+    args[argc++] = (struct arg){(char *)key, len};
+    struct command *cmd = exec_lookup(argc, args);
+    return cmd && acl_may_run(c, cmd, argc, args);
 }
 
 bool console_exec_failed(json_object *reply)

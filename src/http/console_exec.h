@@ -24,6 +24,30 @@ json_object *console_exec_take_reply(struct outbuf *o);
 /* The bytes queued in `o` (a new str), and `o` emptied. */
 str console_exec_take_bytes(struct outbuf *o);
 
+struct acl_user;
+/* Makes the console's client act as `user` (NULL: the default user), as
+ * the HTTP request being answered authenticated, with the peer's address
+ * `addr` (NULL: "console") in CLIENT LIST and ACL LOG entries: every
+ * command it runs from now on is checked with that user's ACL rules. The
+ * server calls it with NULL once the request is answered, since a user may
+ * be deleted between requests. */
+void console_exec_as(struct acl_user *user, const char *addr);
+/* The user a login form's name and password name, or NULL after the
+ * failure was recorded in ACL LOG as a failed AUTH is (with the console's
+ * client, which must have the peer's address from console_exec_as). */
+struct acl_user *console_exec_login(const char *user, size_t ulen, const char *pass, size_t plen);
+/* Whether the console's user may run argv[0..argc) (its command, keys and
+ * channels): NULL, or the -NOPERM text (in buf when formatted) after the
+ * denial was recorded in ACL LOG as a command's is. */
+const char *console_exec_refusal(int argc, const char *const *argv, char *buf, size_t size);
+/* The same check, recording nothing (to leave out keys the user may not read). */
+bool console_exec_allows(int argc, const char *const *argv);
+
+/* Whether the user may run words[0..nwords) followed by key[0..len) (a
+ * key may hold any byte), recording nothing: one test for a user allowed
+ * everything. */
+bool console_exec_allows_key(int nwords, const char *const *words, const char *key, size_t len);
+
 /* True when the document is an {"error": ...} reply. */
 bool console_exec_failed(json_object *reply);
 

@@ -19,13 +19,13 @@ static bool split_scheme(const char *h, size_t len, const char *scheme, const ch
     return true;
 }
 
-static bool basic_matches(const char *cred, size_t len, http_auth_verify_fn *verify)
+static void *basic_user(const char *cred, size_t len, http_auth_verify_fn *verify)
 {
     str decoded = NULL;
-    if (!base64_decode(cred, len, &decoded)) return false;
+    if (!base64_decode(cred, len, &decoded)) return NULL;
     size_t dlen = str_len(decoded);
     const char *colon = memchr(decoded, ':', dlen);
-    bool ok = false;
+    void *ok = NULL;
     if (colon) {
         size_t ulen = (size_t)(colon - decoded);
         const char *user = ulen ? decoded : "default";
@@ -35,13 +35,12 @@ static bool basic_matches(const char *cred, size_t len, http_auth_verify_fn *ver
     return ok;
 }
 
-bool http_auth_check(const char *header, size_t len, bool open, http_auth_verify_fn *verify)
+void *http_auth_user(const char *header, size_t len, http_auth_verify_fn *verify)
 {
-    if (open) return true;
-    if (!header) return false;
+    if (!header) return NULL;
     const char *rest;
     size_t rest_len;
     if (split_scheme(header, len, "Bearer", &rest, &rest_len)) return verify("default", 7, rest, rest_len);
-    if (split_scheme(header, len, "Basic", &rest, &rest_len)) return basic_matches(rest, rest_len, verify);
-    return false;
+    if (split_scheme(header, len, "Basic", &rest, &rest_len)) return basic_user(rest, rest_len, verify);
+    return NULL;
 }

@@ -7,13 +7,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Whether a user name and password pair is valid; the server passes
- * acl_credentials_ok (server/acl.h). */
-typedef bool http_auth_verify_fn(const char *user, size_t ulen, const char *pass, size_t plen);
+/* The user a name and password pair names, or NULL when the pair is
+ * wrong; the server passes a wrapper of acl_credentials_user
+ * (server/acl.h). The result is opaque here. */
+typedef void *http_auth_verify_fn(const char *user, size_t ulen, const char *pass, size_t plen);
 
-/* True when `open` (the default user needs no password), or when
- * header[0..len) carries a pair `verify` accepts. header may be NULL (no
- * Authorization header). */
-bool http_auth_check(const char *header, size_t len, bool open, http_auth_verify_fn *verify);
+/* The user header[0..len) authenticates (what `verify` returned for its
+ * pair), or NULL when header is NULL (no Authorization header), of another
+ * scheme, malformed, or names a wrong pair. */
+void *http_auth_user(const char *header, size_t len, http_auth_verify_fn *verify);
 
 #endif

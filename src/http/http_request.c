@@ -71,7 +71,7 @@ static enum http_parse_result keep_once(const char **slot, size_t *slot_len, con
 
 /* Acts on one header the endpoint cares about; others are only checked. */
 static enum http_parse_result use_header(const char *name, size_t nlen, const char *value, size_t vlen,
-                                         struct http_request *req)
+                                         size_t max_body, struct http_request *req)
 {
     if (equals_nocase(name, nlen, "authorization"))
         return keep_once(&req->authorization, &req->authorization_len, value, vlen);
@@ -79,23 +79,33 @@ static enum http_parse_result use_header(const char *name, size_t nlen, const ch
     if (equals_nocase(name, nlen, "origin")) return keep_once(&req->origin, &req->origin_len, value, vlen);
     if (equals_nocase(name, nlen, "x-csrf-token"))
         return keep_once(&req->csrf_token, &req->csrf_token_len, value, vlen);
+    if (equals_nocase(name, nlen, "cookie")) return keep_once(&req->cookie, &req->cookie_len, value, vlen);
+    if (equals_nocase(name, nlen, "content-type"))
+        return keep_once(&req->content_type, &req->content_type_len, value, vlen);
+    if (equals_nocase(name, nlen, "x-requested-with")) req->from_script = true;
     if (equals_nocase(name, nlen, "connection")) {
         if (equals_nocase(value, vlen, "close")) req->keep_alive = false;
         else if (equals_nocase(value, vlen, "keep-alive")) req->keep_alive = true;
     } else if (equals_nocase(name, nlen, "transfer-encoding")) {
         return HTTP_PARSE_HAS_BODY;
     } else if (equals_nocase(name, nlen, "content-length")) {
+        if (req->has_length || vlen == 0) return HTTP_PARSE_BAD;
+        req->has_length = true;
         for (size_t i = 0; i < vlen; i++)
             if (value[i] < '0' || value[i] > '9') return HTTP_PARSE_BAD;
-        for (size_t i = 0; i < vlen; i++)
-            if (value[i] != '0') return HTTP_PARSE_HAS_BODY;
+        size_t n = 0;
+        for (size_t i = 0; i < vlen; i++) {
+            n = n * 10 + (size_t)(value[i] - '0');
+            if (n > max_body) return HTTP_PARSE_HAS_BODY;
+        }
+        req->body_len = n;
     }
     return HTTP_PARSE_DONE;
 }
 
 /* "Name: value" in line[0..len): no space before the colon, optional
  * spaces around the value, no control characters. */
-static enum http_parse_result parse_header(const char *line, size_t len, struct http_request *req)
+static enum http_parse_result parse_header(const char *line, size_t len, size_t max_body, struct http_request *req)
 {
     size_t i = 0;
     while (i < len && is_token_char((unsigned char)line[i])) i++;
@@ -106,7 +116,7 @@ static enum http_parse_result parse_header(const char *line, size_t len, struct 
     while (end > i && (line[end - 1] == ' ' || line[end - 1] == '\t')) end--;
     for (size_t k = i; k < end; k++)
         if (!is_value_char((unsigned char)line[k])) return HTTP_PARSE_BAD;
-    return use_header(line, nlen, line + i, end - i, req);
+    return use_header(line, nlen, line + i, end - i, max_body, req);
 }
 
 enum http_parse_result http_request_parse(const char *buf, size_t len, const struct http_limits *limits,
@@ -126,9 +136,12 @@ enum http_parse_result http_request_parse(const char *buf, size_t len, const str
         eol = memchr(line, '\r', (size_t)(buf + end - line));
         if (!eol || eol[1] != '\n') return HTTP_PARSE_BAD;
         if (++req->header_count > limits->max_headers) return HTTP_PARSE_TOO_MANY;
-        r = parse_header(line, (size_t)(eol - line), req);
+        r = parse_header(line, (size_t)(eol - line), limits->max_body, req);
         if (r != HTTP_PARSE_DONE) return r;
     }
+    if (len - end < req->body_len) return HTTP_PARSE_MORE;
+    req->body = req->body_len ? buf + end : NULL;
+    req->length = end + req->body_len;
     return HTTP_PARSE_DONE;
 }
 

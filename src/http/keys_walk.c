@@ -1,21 +1,28 @@
 /* keys_walk: see keys_walk.h. */
 #include "http/keys_walk.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "db/db.h"
+#include "http/console_exec.h"
+#include "http/list_rates.h"
 #include "server/config.h"
 #include "types/list.h"
 #include "util/glob.h"
 
-/* Whether the key matches one of the space-separated patterns. */
-static bool matches_list_patterns(const char *key, size_t len)
+bool keys_walk_list_matches(const char *key, size_t len)
 {
     const char *p = cfg.metrics_list_patterns;
     while (p && *p) {
         while (*p == ' ') p++;
-        size_t n = strcspn(p, " ");
-        if (n && glob_match(p, n, key, len, false)) return true;
+        /* the pattern's end and its literal prefix in one pass (each list
+         * created asks, so this stays a few instructions per byte) */
+        size_t n = 0, lit = SIZE_MAX;
+        for (; p[n] && p[n] != ' '; n++)
+            if (lit == SIZE_MAX && (p[n] == '*' || p[n] == '?' || p[n] == '[' || p[n] == '\\')) lit = n;
+        if (lit == SIZE_MAX) lit = n;
+        if (n && len >= lit && memcmp(p, key, lit) == 0 && glob_match(p, n, key, len, false)) return true;
         p += n;
     }
     return false;
@@ -29,14 +36,21 @@ struct walk {
 static void visit_key(struct walk *w, int db, const char *key, size_t len, struct object *o)
 {
     bool stream = o->type == OBJ_STREAM;
-    if (stream ? !w->v->stream : !(w->v->list && o->type == OBJ_LIST && matches_list_patterns(key, len))) return;
+    if (stream ? !w->v->stream : !(w->v->list && o->type == OBJ_LIST && keys_walk_list_matches(key, len))) return;
+    /* the keys the request's user may not read are not there for it */
+    static const char *const xinfo[] = {"XINFO", "STREAM"}, *const llen[] = {"LLEN"};
+    if (!console_exec_allows_key(stream ? 2 : 1, stream ? xinfo : llen, key, len)) return;
     if (w->reported >= cfg.metrics_max_series) {
         w->omitted++;
         return;
     }
     w->reported++;
-    if (stream) w->v->stream(w->v->ctx, db, key, len, o->v.ptr);
-    else w->v->list(w->v->ctx, db, key, len, list_object_length(o));
+    if (stream) {
+        w->v->stream(w->v->ctx, db, key, len, o->v.ptr);
+        return;
+    }
+    list_rates_adopt(db, key, len, o);
+    w->v->list(w->v->ctx, db, key, len, list_object_length(o), list_object_counts(o));
 }
 
 long long keys_walk(const struct keys_visitor *v)

@@ -11,6 +11,7 @@
 #include "protocol/command.h"
 #include "server/command_table.h"
 #include "server/info.h"
+#include "server/latency.h"
 
 /* An INFO field exported as one unlabelled metric. A field whose value is
  * "ok"/"err" (a status) is exported as 1/0, as redis_exporter does. */
@@ -118,7 +119,7 @@ static str render_info(str s)
 }
 
 struct command_walk {
-    struct metrics_family calls, seconds;
+    struct metrics_family calls, seconds, duration;
 };
 
 static void command_sample(struct metrics_family *f, const char *cmd, double value)
@@ -131,6 +132,35 @@ static void command_sample(struct metrics_family *f, const char *cmd, double val
     f->samples = str_append(s, "\n", 1);
 }
 
+/* runnel_command_duration_seconds of one command: its LATENCY HISTOGRAM
+ * points as cumulative Prometheus buckets. Point k holds calls of at most
+ * latency_points_usec[k] microseconds; the last one also holds the slower
+ * calls, so it is "+Inf". _sum is INFO commandstats' usec (which counts
+ * calls made while latency-tracking was off too), _count the histogram's
+ * total. */
+static void command_histogram(struct metrics_family *f, const struct command *cmd)
+{
+    long long total = 0;
+    for (int b = 0; b < COMMAND_LATENCY_BUCKETS; b++) total += cmd->latency_hist[b];
+    if (total == 0) return;
+    str s = f->samples ? f->samples : str_empty(4096);
+    long long cumulative = 0;
+    for (int k = 0; k < LATENCY_POINTS; k++) {
+        cumulative += latency_point_count(cmd, k);
+        s = str_append_printf(s, "%s_bucket{cmd=\"", f->name);
+        s = metrics_text_escape(s, cmd->full_name, strlen(cmd->full_name));
+        if (k == LATENCY_POINTS - 1) s = str_append_printf(s, "\",le=\"+Inf\"} %lld\n", cumulative);
+        else s = str_append_printf(s, "\",le=\"%.6f\"} %lld\n", (double)latency_points_usec[k] / 1e6, cumulative);
+    }
+    s = str_append_printf(s, "%s_sum{cmd=\"", f->name);
+    s = metrics_text_escape(s, cmd->full_name, strlen(cmd->full_name));
+    s = str_append(s, "\"} ", 3);
+    s = metrics_text_value(s, (double)cmd->usec / 1e6);
+    s = str_append_printf(s, "\n%s_count{cmd=\"", f->name);
+    s = metrics_text_escape(s, cmd->full_name, strlen(cmd->full_name));
+    f->samples = str_append_printf(s, "\"} %lld\n", total);
+}
+
 /* Commands (and subcommands) that ran, as INFO commandstats lists them. */
 static void command_visit(struct command *cmd, void *ctx)
 {
@@ -138,6 +168,7 @@ static void command_visit(struct command *cmd, void *ctx)
     if (cmd->calls) {
         command_sample(&w->calls, cmd->full_name, (double)cmd->calls);
         command_sample(&w->seconds, cmd->full_name, (double)cmd->usec / 1e6);
+        command_histogram(&w->duration, cmd);
     }
     if (!cmd->subcommands) return;
     for (struct command *sub = cmd->subcommands; sub->name; sub++) command_visit(sub, ctx);
@@ -148,10 +179,13 @@ static str render_commands(str s)
     struct command_walk w = {
         {"redis_commands_total", "counter", "Calls of each command.", NULL},
         {"redis_commands_duration_seconds_total", "counter", "Seconds spent in each command.", NULL},
+        {"runnel_command_duration_seconds", "histogram",
+         "Time each call took (LATENCY HISTOGRAM's power-of-two buckets).", NULL},
     };
     command_table_each(command_visit, &w);
     s = metrics_family_flush(s, &w.calls);
-    return metrics_family_flush(s, &w.seconds);
+    s = metrics_family_flush(s, &w.seconds);
+    return metrics_family_flush(s, &w.duration);
 }
 
 /* redis_db_keys and redis_db_keys_expiring for every database, empty ones too. */

@@ -4,9 +4,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "http/console_exec.h"
 #include "http/keys_walk.h"
+#include "http/list_rates.h"
 #include "http/metrics_text.h"
+#include "types/list.h"
 #include "types/stream.h"
+#include "types/stream_dlq.h"
 #include "types/stream_group.h"
 #include "types/stream_index.h"
 
@@ -18,8 +22,11 @@ enum {
     FAM_GROUP_PENDING,
     FAM_GROUP_LAG,
     FAM_GROUP_ENTRIES_READ,
+    FAM_GROUP_DEAD_LETTERED,
     FAM_CONSUMER_PENDING,
     FAM_LIST_LENGTH,
+    FAM_LIST_PUSHED,
+    FAM_LIST_POPPED,
     FAM_COUNT
 };
 
@@ -32,8 +39,12 @@ static const struct metrics_family family_defs[FAM_COUNT] = {
     {"redis_stream_group_lag", "gauge", "Entries not yet delivered to the group (XINFO GROUPS lag).", NULL},
     {"redis_stream_group_entries_read", "gauge", "The group's logical read counter (XINFO GROUPS entries-read).",
      NULL},
+    {"runnel_stream_group_dead_lettered_total", "counter",
+     "Entries moved to the group's dead-letter stream (XINFO GROUPS dead-lettered).", NULL},
     {"redis_stream_group_consumer_messages_pending", "gauge", "Entries pending for this consumer.", NULL},
     {"runnel_list_length", "gauge", "Elements in a list matching metrics-list-patterns.", NULL},
+    {"runnel_list_pushed_total", "counter", "Elements pushed to a list matching metrics-list-patterns.", NULL},
+    {"runnel_list_popped_total", "counter", "Elements popped from a list matching metrics-list-patterns.", NULL},
 };
 
 struct walk {
@@ -85,6 +96,7 @@ static void report_group(struct walk *w, struct stream *s, const struct stream_c
     long long lag;
     if (stream_group_lag(s, g, &lag)) group_sample(w, FAM_GROUP_LAG, g, (double)lag);
     if (g->entries_read >= 0) group_sample(w, FAM_GROUP_ENTRIES_READ, g, (double)g->entries_read);
+    if (g->dlq) group_sample(w, FAM_GROUP_DEAD_LETTERED, g, (double)g->dlq->dead_lettered);
     for (size_t i = 0; i < g->consumer_count; i++) {
         const struct stream_consumer *c = g->consumers[i];
         sample_begin(w, FAM_CONSUMER_PENDING, "stream");
@@ -112,8 +124,9 @@ static void on_stream(void *ctx, int db, const char *key, size_t len, struct str
     report_stream(w, s);
 }
 
-static void on_list(void *ctx, int db, const char *key, size_t len, size_t length)
+static void on_list(void *ctx, int db, const char *key, size_t len, size_t length, const struct list_counts *counts)
 {
+    (void)counts; /* reported from the kept counts, emptied lists too (on_counts) */
     struct walk *w = ctx;
     snprintf(w->db_label, sizeof(w->db_label), "db%d", db);
     w->key = key;
@@ -122,12 +135,29 @@ static void on_list(void *ctx, int db, const char *key, size_t len, size_t lengt
     sample_end(w, FAM_LIST_LENGTH, (double)length);
 }
 
+/* The push and pop counts of a queue list, whether or not it holds
+ * anything now, when the user may read it. */
+static void on_counts(void *ctx, int db, const char *key, size_t len, const struct list_counts *c)
+{
+    static const char *const llen[] = {"LLEN"};
+    if (!console_exec_allows_key(1, llen, key, len)) return;
+    struct walk *w = ctx;
+    snprintf(w->db_label, sizeof(w->db_label), "db%d", db);
+    w->key = key;
+    w->key_len = len;
+    sample_begin(w, FAM_LIST_PUSHED, "key");
+    sample_end(w, FAM_LIST_PUSHED, (double)c->pushed);
+    sample_begin(w, FAM_LIST_POPPED, "key");
+    sample_end(w, FAM_LIST_POPPED, (double)c->popped);
+}
+
 str metrics_keys_render(str s)
 {
     struct walk w = {0};
     memcpy(w.fam, family_defs, sizeof(family_defs));
     struct keys_visitor v = {on_stream, on_list, &w};
     long long omitted = keys_walk(&v);
+    list_rates_each(on_counts, &w);
     for (int f = 0; f < FAM_COUNT; f++) s = metrics_family_flush(s, &w.fam[f]);
     return metrics_text_single(s, "runnel_metrics_series_omitted", "gauge",
                                "Keys (streams, queue lists) this scrape left out: over metrics-max-series.",

@@ -13,7 +13,7 @@
  * its header without another family in between. */
 struct metrics_family {
     const char *name;
-    const char *type; /* "gauge" or "counter" */
+    const char *type; /* "gauge", "counter" or "histogram" */
     const char *help;
     str samples; /* lines "name{labels} value\n"; NULL until the first */
 };

@@ -7,6 +7,7 @@
 #include "util/mem.h"
 
 int notify_flags = 0;
+void (*notify_record_hook)(int db, const char *key, size_t len, const char *event);
 
 /* Publishes `payload` on "<prefix><db>__:<suffix>"; the channel name is built
  * on the stack unless the suffix is long. */
@@ -30,6 +31,7 @@ static void notify_publish(const char *prefix, int db, const char *suffix, size_
 void notify_keyspace_event(int db, const char *key, size_t len, int class, const char *event)
 {
     if (!(notify_flags & class)) return;
+    if (notify_record_hook) notify_record_hook(db, key, len, event);
     if (pubsub_registry_size(PUBSUB_CHANNEL) == 0 && pubsub_registry_size(PUBSUB_PATTERN) == 0) return;
     size_t elen = strlen(event);
     if (notify_flags & NOTIFY_KEYSPACE) notify_publish("__keyspace@", db, key, len, event, elen);

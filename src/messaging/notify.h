@@ -31,8 +31,13 @@ enum notify_class {
 /* The enabled classes; 0 disables notifications (the default). */
 extern int notify_flags;
 
+/* Also told of every event whose class is enabled, whether or not K or E
+ * is (the server's keyspace-events stream, server/keyspace_stream.c);
+ * NULL when unused. */
+extern void (*notify_record_hook)(int db, const char *key, size_t len, const char *event);
+
 /* Reports an event on a key of database `db`: when `class` is enabled the
- * keyspace and keyevent messages are published. */
+ * keyspace and keyevent messages are published (and the event recorded). */
 void notify_keyspace_event(int db, const char *key, size_t len, int class, const char *event);
 
 /* Parses a class string such as "KEA" or "Kgx"; returns -1 on an unknown letter. */

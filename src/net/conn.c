@@ -5,6 +5,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -76,6 +77,72 @@ void net_conn_close(struct net_conn *c)
         return;
     }
     c->type->free(c);
+}
+
+bool net_conn_is_tls(const struct net_conn *c)
+{
+    return strcmp(c->type->name, "tls") == 0;
+}
+
+/* Waits until the socket shows one of `events` (POLLIN/POLLOUT): false on
+ * timeout. */
+static bool wait_socket(const struct net_conn *c, short events, long long timeout_ms)
+{
+    struct pollfd pfd = {.fd = c->fd, .events = events};
+    for (;;) {
+        int n = poll(&pfd, 1, (int)timeout_ms);
+        if (n < 0 && errno == EINTR) continue;
+        return n == 1;
+    }
+}
+
+int net_conn_connect_wait(struct net_conn *c, const char *host, int port, long long timeout_ms)
+{
+    if (net_conn_connect(c, host, port, NULL) < 0) return -1;
+    long long deadline = event_now_ms() + timeout_ms;
+    while (c->state == NET_CONN_CONNECTING || c->state == NET_CONN_HANDSHAKE) {
+        int mask = event_loop_mask(c->loop, c->fd);
+        long long left = deadline - event_now_ms();
+        struct pollfd pfd = {.fd = c->fd, .events = (short)((mask & EV_READ ? POLLIN : 0) | (mask & EV_WRITE ? POLLOUT : 0))};
+        int n = left > 0 ? poll(&pfd, 1, (int)left) : 0;
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            c->error = "connection timed out";
+            return -1;
+        }
+        int fired = 0;
+        if (pfd.revents & (POLLIN | POLLERR | POLLHUP)) fired |= EV_READ;
+        if (pfd.revents & (POLLOUT | POLLERR | POLLHUP)) fired |= EV_WRITE;
+        event_loop_run_handler(c->loop, c->fd, fired);
+    }
+    return c->state == NET_CONN_OPEN ? 0 : -1;
+}
+
+bool net_conn_send_wait(struct net_conn *c, const void *buf, size_t len, long long timeout_ms)
+{
+    size_t done = 0;
+    for (;;) {
+        ssize_t n;
+        if (done < len) n = net_conn_write(c, (const char *)buf + done, len - done);
+        else if ((n = c->type->writev(c, NULL, 0)) == 0) return true;
+        if (n > 0) {
+            done += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n == 0 || errno != EAGAIN) return false;
+        if (!wait_socket(c, POLLOUT, timeout_ms)) return false;
+    }
+}
+
+ssize_t net_conn_receive_wait(struct net_conn *c, void *buf, size_t len, long long timeout_ms)
+{
+    for (;;) {
+        ssize_t n = net_conn_read(c, buf, len);
+        if (n > 0) return n;
+        if (n == 0 || (errno != EAGAIN && errno != EINTR)) return -1;
+        if (errno == EAGAIN && !wait_socket(c, POLLIN, timeout_ms)) return -1;
+    }
 }
 
 void net_conn_process_pending(void)

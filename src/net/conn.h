@@ -68,7 +68,9 @@ int net_conn_set_read_handler(struct net_conn *c, net_conn_fn *fn);
 int net_conn_set_write_handler(struct net_conn *c, net_conn_fn *fn);
 
 /* As read(2) and writev(2): bytes, 0 at end of stream (read), or -1 with
- * errno (EAGAIN: try again when the handler is called). */
+ * errno (EAGAIN: try again when the handler is called). A writev of no
+ * buffers sends what the type still holds (TLS ciphertext the socket did
+ * not take): 0 once nothing is held, -1 with EAGAIN while some is. */
 static inline ssize_t net_conn_read(struct net_conn *c, void *buf, size_t len)
 {
     return c->type->read(c, buf, len);
@@ -80,6 +82,21 @@ static inline ssize_t net_conn_writev(struct net_conn *c, const struct iovec *io
 }
 
 ssize_t net_conn_write(struct net_conn *c, const void *buf, size_t len);
+
+/* Whether TLS carries the connection. */
+bool net_conn_is_tls(const struct net_conn *c);
+
+/* Blocking use, for short synchronous exchanges with another server (a
+ * command that waits for its answer, as MIGRATE does): each call waits on
+ * the socket itself, at most timeout_ms per step, and runs no other
+ * connection meanwhile. The connection has no handlers while used so; it
+ * may get them afterwards and go on inside the event loop. */
+/* Connects (and completes the TLS handshake): 0, or -1 with c->error. */
+int net_conn_connect_wait(struct net_conn *c, const char *host, int port, long long timeout_ms);
+/* Writes all of buf, and any ciphertext still queued: true once sent. */
+bool net_conn_send_wait(struct net_conn *c, const void *buf, size_t len, long long timeout_ms);
+/* Reads what arrives: bytes read, or -1 (timeout, end of stream, error). */
+ssize_t net_conn_receive_wait(struct net_conn *c, void *buf, size_t len, long long timeout_ms);
 
 /* Closes the socket and frees the connection (after the running handler
  * returns, if called from one). */

@@ -105,6 +105,14 @@ int event_loop_mask(struct event_loop *loop, int fd)
     return (fd >= 0 && fd < loop->max_fds) ? loop->slots[fd].mask : 0;
 }
 
+void event_loop_run_handler(struct event_loop *loop, int fd, int mask)
+{
+    if (fd < 0 || fd >= loop->max_fds) return;
+    struct io_slot *s = &loop->slots[fd];
+    if ((mask & EV_READ) && (s->mask & EV_READ)) s->fn(loop, fd, s->data, EV_READ);
+    if ((mask & EV_WRITE) && (s->mask & EV_WRITE)) s->fn(loop, fd, s->data, EV_WRITE);
+}
+
 /* Min-heap by (when_ms, seq); each timer knows its index so it can be
  * cancelled in O(log n). */
 static bool timer_before(const struct event_timer *a, const struct event_timer *b)
@@ -204,7 +212,7 @@ void event_loop_set_before_sleep(struct event_loop *loop, event_hook_fn *fn)
 
 /* Dispatches one epoll wake-up: reads before writes for each fd, and a
  * handler may close other fds, so masks are re-checked per event. */
-static void event_loop_dispatch(struct event_loop *loop, int n)
+static void event_loop_dispatch_fired(struct event_loop *loop, int n)
 {
     for (int i = 0; i < n; i++) {
         int fd = loop->fired[i].data.fd;
@@ -226,7 +234,7 @@ void event_loop_run(struct event_loop *loop)
         if (loop->stop) break;
         int n = epoll_wait(loop->epfd, loop->fired, 1024, event_loop_timeout(loop));
         if (n < 0 && errno != EINTR) break;
-        if (n > 0) event_loop_dispatch(loop, n);
+        if (n > 0) event_loop_dispatch_fired(loop, n);
         event_loop_fire_timers(loop);
     }
 }
@@ -234,7 +242,7 @@ void event_loop_run(struct event_loop *loop)
 void event_loop_poll_events(struct event_loop *loop)
 {
     int n = epoll_wait(loop->epfd, loop->fired, 1024, 0);
-    if (n > 0) event_loop_dispatch(loop, n);
+    if (n > 0) event_loop_dispatch_fired(loop, n);
 }
 
 void event_loop_poll(struct event_loop *loop)

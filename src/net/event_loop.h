@@ -24,6 +24,9 @@ int event_loop_watch(struct event_loop *loop, int fd, int mask, event_io_fn *fn,
 /* Stops watching the events in mask; with nothing left the fd is dropped. */
 void event_loop_unwatch(struct event_loop *loop, int fd, int mask);
 int event_loop_mask(struct event_loop *loop, int fd);
+/* Calls fd's handler for the events of mask it watches, as a wake-up
+ * would: for a caller that waited on the descriptor itself (poll). */
+void event_loop_run_handler(struct event_loop *loop, int fd, int mask);
 
 /* Runs fn once at monotonic time `when_ms`. */
 struct event_timer *event_timer_at(struct event_loop *loop, long long when_ms, event_timer_fn *fn, void *data);

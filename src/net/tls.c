@@ -37,6 +37,7 @@ struct tls_conn {
     size_t wlen, woff, wcap;
     int write_errno; /* the socket refused a write: the connection is broken */
     struct event_timer *timer; /* handshake deadline */
+    bool no_client_cert;       /* accepted without asking for a client certificate */
     /* in a list of connections with decrypted bytes waiting */
     struct tls_conn **list, *prev, *next;
 };
@@ -253,6 +254,7 @@ static void tls_accept(struct net_conn *c)
         c->error = "TLS is not configured";
         if (c->on_open) c->on_open(c);
     } else {
+        if (t->no_client_cert) SSL_set_verify(t->ssl, SSL_VERIFY_NONE, NULL);
         SSL_set_accept_state(t->ssl);
         c->state = NET_CONN_HANDSHAKE;
         tls_handshake_step(t);
@@ -418,6 +420,19 @@ struct net_conn *net_tls_conn_create(struct event_loop *loop, int fd)
     t->conn.loop = loop;
     t->conn.fd = fd;
     return &t->conn;
+}
+
+bool net_tls_conn_flushed(struct net_conn *c)
+{
+    if (c->type != &tls_type) return true;
+    struct tls_conn *t = (struct tls_conn *)c;
+    if (queue_waiting(t)) queue_flush(t);
+    return !queue_waiting(t) || t->write_errno;
+}
+
+void net_tls_conn_skip_client_cert(struct net_conn *c)
+{
+    if (c->type == &tls_type) ((struct tls_conn *)c)->no_client_cert = true;
 }
 
 /* ---- contexts ---- */

@@ -43,6 +43,15 @@ void net_tls_cleanup(void);
 /* A TLS connection over fd (an accepted socket), or over a socket
  * net_conn_connect will open when fd is -1. */
 struct net_conn *net_tls_conn_create(struct event_loop *loop, int fd);
+/* Before net_conn_accept: the handshake asks no client certificate,
+ * whatever tls-auth-clients says (the HTTP endpoint: browsers have none;
+ * its users log in with a password). Nothing for a plain connection. */
+void net_tls_conn_skip_client_cert(struct net_conn *c);
+/* Whether every byte written has reached the socket (a TLS connection
+ * may hold ciphertext the socket did not take yet; it sends it when the
+ * socket is writable): to close only after an answer is all out. True for
+ * a plain connection, and for a broken one. */
+bool net_tls_conn_flushed(struct net_conn *c);
 /* Runs the read handler of TLS connections holding decrypted bytes. */
 void net_tls_process_pending(void);
 

@@ -503,6 +503,8 @@ static void put_group(struct codec_out *out, const struct stream_cgroup *g)
         log_warning("Group '%s': %zu pending entries released by XNACK are left out of the RDB (Redis has no "
                     "unowned pending entries)",
                     g->name, stream_index_size(g->pel) - owned);
+    if (g->dlq)
+        log_warning("Group '%s': its dead-letter settings are left out of the RDB (Redis has none)", g->name);
     put_len(out, owned);
     struct stream_index_iter it;
     for (bool ok = stream_index_first(g->pel, &it); ok; ok = stream_index_next(&it)) {

@@ -205,10 +205,9 @@ size_t reply_format_double(char *buf, size_t size, double d)
     return n < 0 ? 0 : (size_t)n;
 }
 
-void reply_double(struct outbuf *o, double d)
+/* A double already formatted: a bulk string in RESP2, a double in RESP3. */
+static void reply_double_text(struct outbuf *o, const char *buf, size_t n)
 {
-    char buf[64];
-    size_t n = reply_format_double(buf, sizeof(buf), d);
     if (o->resp < 3) {
         reply_bulk(o, buf, n);
         return;
@@ -216,6 +215,19 @@ void reply_double(struct outbuf *o, double d)
     outbuf_append(o, ",", 1);
     outbuf_append(o, buf, n);
     outbuf_append(o, "\r\n", 2);
+}
+
+void reply_double(struct outbuf *o, double d)
+{
+    char buf[64];
+    reply_double_text(o, buf, reply_format_double(buf, sizeof(buf), d));
+}
+
+void reply_double_17g(struct outbuf *o, double d)
+{
+    char buf[64];
+    int n = snprintf(buf, sizeof(buf), "%.17g", d);
+    reply_double_text(o, buf, (size_t)n);
 }
 
 void reply_bool(struct outbuf *o, bool b)

@@ -27,6 +27,9 @@ void reply_set(struct outbuf *o, long long n);       /* RESP2: array */
 void reply_push(struct outbuf *o, long long n);      /* RESP2: array */
 void reply_attribute(struct outbuf *o, long long n); /* RESP3 only */
 void reply_double(struct outbuf *o, double d);       /* RESP2: bulk string */
+/* The same with every digit ("%.17g": 0.1 is 0.10000000000000001), as Redis
+ * 7.0 wrote every double; for replies that still match it (ACL LOG). */
+void reply_double_17g(struct outbuf *o, double d);
 void reply_bool(struct outbuf *o, bool b);           /* RESP2: :1 / :0 */
 void reply_verbatim(struct outbuf *o, const char *data, size_t len, const char *ext); /* RESP2: bulk */
 void reply_empty_array(struct outbuf *o);

@@ -55,12 +55,23 @@ static bool redis_unknown_command(const char *name, size_t len)
     return false;
 }
 
+static bool word_in(const char *arg, size_t alen, const char *const *words, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (alen == strlen(words[i]) && !strncasecmp(arg, words[i], alen)) return true;
+    return false;
+}
+
+/* XGROUP's dead-letter settings (SETDLQ, CREATE ... MAXDELIVERIES) are
+ * Runnel's own, so any XGROUP carrying one of these words is held back
+ * (a consumer or group named so only costs a full sync). */
 static bool redis_unknown_option(const char *cmd, size_t clen, const char *arg, size_t alen)
 {
     bool stream_cmd = (clen == 4 && !strncasecmp(cmd, "xadd", 4)) || (clen == 5 && !strncasecmp(cmd, "xtrim", 5));
     static const char *const options[] = {"keepref", "delref", "acked", "idmp", "idmpauto"};
-    for (size_t i = 0; stream_cmd && i < sizeof(options) / sizeof(*options); i++)
-        if (alen == strlen(options[i]) && !strncasecmp(arg, options[i], alen)) return true;
+    static const char *const xgroup[] = {"setdlq", "maxdeliveries", "deadletter"};
+    if (stream_cmd) return word_in(arg, alen, options, sizeof(options) / sizeof(*options));
+    if (clen == 6 && !strncasecmp(cmd, "xgroup", 6)) return word_in(arg, alen, xgroup, sizeof(xgroup) / sizeof(*xgroup));
     return false;
 }
 

@@ -414,7 +414,12 @@ static void call_run(struct script_run *r, struct command *cmd, int argc)
     long long dirty = server.dirty;
     bool logging = oplog_enabled;
     if (!(r->repl & SCRIPT_REPL_AOF)) oplog_enabled = false;
+    /* the call runs as the caller's user, as Redis's script client does:
+     * what a command checks itself (SORT's patterns) sees the caller */
+    struct client *caller = r->req ? r->req->client : NULL;
+    script_client->user = caller ? caller->user : NULL;
     dispatch_call(script_client, cmd, argc, call_argv, REQ_IN_MULTI);
+    script_client->user = NULL;
     oplog_enabled = logging;
     if (server.dirty != dirty) r->wrote = true;
     take_client_reply();

@@ -11,9 +11,11 @@
 #include "server/acl_log.h"
 #include "server/acl_store.h"
 #include "server/client.h"
+#include "server/command_table.h"
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/server.h"
+#include "types/sort.h"
 #include "util/mem.h"
 
 static struct acl_user **users; /* sorted by name */
@@ -170,10 +172,43 @@ bool acl_default_user_nopass(void)
     return default_user->flags & ACL_USER_NOPASS;
 }
 
+bool acl_client_unrestricted(const struct client *c)
+{
+    return !c->user || c->user->unrestricted;
+}
+
 bool acl_may_run(struct client *c, struct command *cmd, int argc, struct arg *argv)
 {
     int pos;
     return !c->user || c->user->unrestricted || acl_user_check(c->user, cmd, argc, argv, &pos) == ACL_OK;
+}
+
+/* A selector's keys cover every key for reading: allkeys, or a "*" pattern
+ * with read permission (%R~* counts; %W~* does not). */
+static bool selector_reads_all_keys(const struct acl_selector *s)
+{
+    if (s->flags & ACL_SEL_ALLKEYS) return true;
+    for (int i = 0; i < s->nkeys; i++)
+        if ((s->keys[i].perm & ACL_PERM_READ) && str_len(s->keys[i].pattern) == 1 && s->keys[i].pattern[0] == '*')
+            return true;
+    return false;
+}
+
+/* SORT's BY and GET patterns: allowed when one selector allows the call
+ * and reads every key, as Redis 7 decides (another selector's narrower
+ * keys do not count). */
+static bool sort_patterns_hook(struct request *req)
+{
+    struct client *c = req->client;
+    if (!c || !c->user || c->user->unrestricted) return true;
+    struct command *cmd = command_lookup(req->argv[0].ptr, req->argv[0].len);
+    if (!cmd) return false;
+    for (int i = 0; i < c->user->nselectors; i++) {
+        const struct acl_selector *s = c->user->selectors[i];
+        int pos;
+        if (selector_reads_all_keys(s) && acl_selector_check(s, cmd, req->argv, req->argc, &pos) == ACL_OK) return true;
+    }
+    return false;
 }
 
 bool acl_default_user_open(void)
@@ -293,6 +328,7 @@ int acl_init(char **err)
     *err = NULL;
     acl_commands_index();
     pubsub_default_hook(NULL);
+    sort_patterns_allowed = sort_patterns_hook;
     nobody = acl_user_new("default", 7);
     default_user = acl_user_new_default();
     users_insert(default_user);
@@ -319,21 +355,53 @@ bool acl_user_password_ok(const struct acl_user *u, const char *pass, size_t ple
     return match;
 }
 
-static struct acl_user *credentials_user(const char *user, size_t ulen, const char *pass, size_t plen)
+struct acl_user *acl_enabled_user(const char *name, size_t len)
 {
-    struct acl_user *u = acl_user_find(user, ulen);
-    if (!u || !(u->flags & ACL_USER_ON)) return NULL;
-    return acl_user_password_ok(u, pass, plen) ? u : NULL;
+    struct acl_user *u = acl_user_find(name, len);
+    return u && (u->flags & ACL_USER_ON) ? u : NULL;
+}
+
+struct acl_user *acl_credentials_user(const char *user, size_t ulen, const char *pass, size_t plen)
+{
+    struct acl_user *u = acl_enabled_user(user, ulen);
+    return u && acl_user_password_ok(u, pass, plen) ? u : NULL;
 }
 
 bool acl_credentials_ok(const char *user, size_t ulen, const char *pass, size_t plen)
 {
-    return credentials_user(user, ulen, pass, plen) != NULL;
+    return acl_credentials_user(user, ulen, pass, plen) != NULL;
+}
+
+struct acl_user *acl_default_user_get(void)
+{
+    return default_user;
+}
+
+const char *acl_user_name(const struct acl_user *u)
+{
+    return u->name;
+}
+
+void acl_client_bind(struct client *c, struct acl_user *u)
+{
+    c->user = u;
+    c->flags |= CLIENT_AUTHENTICATED;
+}
+
+void acl_user_fingerprint(const struct acl_user *u, unsigned char out[32])
+{
+    struct sha256_ctx ctx;
+    sha256_init(&ctx);
+    sha256_update(&ctx, &u->serial, sizeof(u->serial));
+    uint32_t nopass = u->flags & ACL_USER_NOPASS;
+    sha256_update(&ctx, &nopass, sizeof(nopass));
+    for (int i = 0; i < u->npasswords; i++) sha256_update(&ctx, u->passwords[i], SHA256_DIGEST_SIZE);
+    sha256_final(&ctx, out);
 }
 
 enum acl_auth acl_authenticate(struct client *c, const char *user, size_t ulen, const char *pass, size_t plen)
 {
-    struct acl_user *u = credentials_user(user, ulen, pass, plen);
+    struct acl_user *u = acl_credentials_user(user, ulen, pass, plen);
     if (!u) {
         acl_log_add(ACL_DENIED_AUTH, ACL_LOG_TOPLEVEL, "auth", 4, user, ulen, c);
         return ACL_AUTH_FAILED;
@@ -386,13 +454,18 @@ static enum acl_denial check_and_log(struct client *c, struct client *logged, st
     return d;
 }
 
-const char *acl_refusal(struct client *c, struct command *cmd, int argc, struct arg *argv, char *buf, size_t size)
+/* Everything but the fast test: out of line, so that the registers and the
+ * stack it needs are not paid by calls the fast test allows. */
+__attribute__((noinline)) static const char *refusal_checked(struct client *c, struct command *cmd, int argc,
+                                                             struct arg *argv, char *buf, size_t size)
 {
-    if (!c->user || c->user->unrestricted) return NULL;
     int pos;
     /* the usual user has no selectors: an allowed call asks its own rules once */
-    if (c->user->nselectors == 1 && acl_selector_check(c->user->selectors[0], cmd, argv, argc, &pos) == ACL_OK)
-        return NULL;
+    if (c->user->nselectors == 1) {
+        const struct acl_selector *s = c->user->selectors[0];
+        if ((cmd->acl_traits & ACL_TRAIT_ONE_KEY) && acl_selector_allows_one_key(s, cmd, argv, argc, true)) return NULL;
+        if (acl_selector_check(s, cmd, argv, argc, &pos) == ACL_OK) return NULL;
+    }
     enum acl_log_context context = (c->flags & CLIENT_MULTI) ? ACL_LOG_MULTI : ACL_LOG_TOPLEVEL;
     switch (check_and_log(c, c, cmd, argc, argv, context)) {
     case ACL_OK: return NULL;
@@ -404,6 +477,18 @@ const char *acl_refusal(struct client *c, struct command *cmd, int argc, struct 
         return "NOPERM this user has no permissions to access one of the channels used as arguments";
     default: return "NOPERM no permission";
     }
+}
+
+const char *acl_refusal(struct client *c, struct command *cmd, int argc, struct arg *argv, char *buf, size_t size)
+{
+    const struct acl_user *u = c->user;
+    if (!u || u->unrestricted) return NULL;
+    /* most calls of a restricted user: one selector, one key at argv[1]
+     * under the prefix that granted the previous key */
+    if (u->nselectors == 1 && (cmd->acl_traits & ACL_TRAIT_ONE_KEY) &&
+        acl_selector_allows_one_key(u->selectors[0], cmd, argv, argc, false))
+        return NULL;
+    return refusal_checked(c, cmd, argc, argv, buf, size);
 }
 
 const char *acl_exec_refusal(struct client *c, struct command *cmd, int argc, struct arg *argv, char *buf,

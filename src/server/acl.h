@@ -33,6 +33,8 @@ bool acl_default_user_open(void);
 bool acl_user_exists(const char *name, size_t len);
 /* True when the default user is nopass (AUTH <password> is then an error). */
 bool acl_default_user_nopass(void);
+/* True when c's user is allowed every command, key and channel (or none is checked). */
+bool acl_client_unrestricted(const struct client *c);
 /* Whether c's user may run the call; records nothing (redis.acl_check_cmd). */
 bool acl_may_run(struct client *c, struct command *cmd, int argc, struct arg *argv);
 
@@ -54,6 +56,24 @@ enum acl_auth acl_authenticate(struct client *c, const char *user, size_t ulen, 
 /* Whether a user name and password are valid (an enabled user, nopass or
  * a matching password), without binding or logging: for the HTTP endpoint. */
 bool acl_credentials_ok(const char *user, size_t ulen, const char *pass, size_t plen);
+
+/* The enabled user a name and password pair names (as acl_credentials_ok
+ * accepts it), or NULL; nothing is logged. The pointer stays valid until
+ * the users change (ACL SETUSER keeps it, DELUSER and LOAD may free it):
+ * the HTTP endpoint holds it for one request only. */
+struct acl_user *acl_credentials_user(const char *user, size_t ulen, const char *pass, size_t plen);
+/* The enabled user of that name, or NULL. */
+struct acl_user *acl_enabled_user(const char *name, size_t len);
+/* The default user (never freed). */
+struct acl_user *acl_default_user_get(void);
+const char *acl_user_name(const struct acl_user *u);
+/* Binds `c` to `u` as AUTH does (the HTTP endpoint's own client acts as
+ * the user each request authenticated as). */
+void acl_client_bind(struct client *c, struct acl_user *u);
+/* 32 bytes that change when u's passwords change (or nopass is set or
+ * cleared), or when the user is deleted and made again or reloaded by ACL
+ * LOAD: what a login session checks to still be valid. */
+void acl_user_fingerprint(const struct acl_user *u, unsigned char out[32]);
 
 /* The ACL command's table (server/acl_commands.c). */
 extern struct command acl_commands[];

@@ -3,15 +3,21 @@
  * prefix length, the key's first bytes are looked up in a small hash table.
  * With `~k1:* ... ~k19:* ~key:*`, a key costs two lookups instead of twenty
  * glob matches. Patterns without a literal prefix ("*x", "?a") are tried one
- * by one, as are all of them when the prefixes come in too many lengths. */
+ * by one, as are all of them when the prefixes come in too many lengths.
+ *
+ * Prefixes of up to 8 bytes (most: "queue:", "user:") are held as one
+ * 64-bit word: the key's first 8 bytes are loaded once, and each length's
+ * probe is a mask, a multiply and one word compare, with no byte loop. */
 #include "server/acl_keys.h"
 
+#include <endian.h>
 #include <string.h>
 
 #include "util/glob.h"
 #include "util/mem.h"
 
 #define MAX_LENGTHS 8
+#define WORD_BYTES 8
 
 enum pattern_kind {
     KIND_GLOB,   /* anything after the prefix: a full glob match decides */
@@ -20,6 +26,8 @@ enum pattern_kind {
 };
 
 struct slot {
+    uint64_t word;      /* a prefix of up to WORD_BYTES bytes, zero-padded; 0 for longer ones */
+    uint64_t wmask;     /* the bytes of a word the prefix covers (0 for longer ones) */
     uint32_t hash;
     uint32_t len;
     const char *prefix; /* NULL: empty slot */
@@ -31,8 +39,10 @@ struct slot {
 };
 
 struct acl_key_index {
+    struct acl_key_hot hot; /* first: the fast test of acl_user.h reads it */
     int nlengths; /* 0: everything is tried one by one */
     size_t lengths[MAX_LENGTHS];
+    uint64_t masks[MAX_LENGTHS]; /* per length up to WORD_BYTES: the bytes of a word it keeps */
     uint32_t mask;
     struct slot *slots;
     int *next;     /* per pattern: the next one with the same prefix, -1 */
@@ -41,35 +51,61 @@ struct acl_key_index {
     int nunprefixed;
 };
 
-/* FNV-1a: a key's prefixes of every indexed length are hashed in one pass,
- * since the hash of n bytes continues from that of the first n - 1. */
-#define HASH_START 2166136261u
-
-static uint32_t hash_more(uint32_t h, const char *p, size_t from, size_t to)
+/* The first min(len, WORD_BYTES) bytes of p, as one word (zero beyond). */
+static inline uint64_t load_word(const char *p, size_t len)
 {
-    for (size_t i = from; i < to; i++) h = (h ^ (unsigned char)p[i]) * 16777619u;
+    uint64_t w = 0;
+    if (len >= WORD_BYTES) {
+        memcpy(&w, p, WORD_BYTES); /* one load */
+        return le64toh(w);         /* byte i at bits 8i, as below */
+    }
+    for (size_t i = 0; i < len; i++) w |= (uint64_t)(unsigned char)p[i] << (8 * i); /* no call to memcpy */
+    return w;
+}
+
+static inline uint64_t word_mask(size_t len)
+{
+    return len >= WORD_BYTES ? ~0ULL : (1ULL << (8 * len)) - 1;
+}
+
+/* Short prefixes hash their word (multiply-shift); longer ones their
+ * bytes (FNV-1a). Build and lookup agree on which. */
+static inline uint32_t word_hash(uint64_t w, size_t len)
+{
+    return (uint32_t)((w * 0x9E3779B97F4A7C15ULL) >> 32) ^ (uint32_t)len;
+}
+
+static uint32_t bytes_hash(const char *p, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)p[i]) * 16777619u;
     return h;
 }
 
 static uint32_t prefix_hash(const char *p, size_t len)
 {
-    return hash_more(HASH_START, p, 0, len);
+    return len <= WORD_BYTES ? word_hash(load_word(p, len), len) : bytes_hash(p, len);
 }
 
-/* Prefixes are short: compared in place rather than through a memcmp call. */
-static inline bool same_bytes(const char *a, const char *b, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (a[i] != b[i]) return false;
-    return true;
-}
-
-static inline struct slot *slot_find(const struct acl_key_index *ix, const char *p, size_t len, uint32_t h)
+static inline struct slot *slot_find_word(const struct acl_key_index *ix, uint64_t w, size_t len, uint32_t h)
 {
     for (uint32_t i = h & ix->mask;; i = (i + 1) & ix->mask) {
         struct slot *s = &ix->slots[i];
-        if (!s->prefix || (s->hash == h && s->len == len && same_bytes(s->prefix, p, len))) return s;
+        if (!s->prefix || (s->word == w && s->len == len)) return s;
     }
+}
+
+static struct slot *slot_find_bytes(const struct acl_key_index *ix, const char *p, size_t len, uint32_t h)
+{
+    for (uint32_t i = h & ix->mask;; i = (i + 1) & ix->mask) {
+        struct slot *s = &ix->slots[i];
+        if (!s->prefix || (s->hash == h && s->len == len && memcmp(s->prefix, p, len) == 0)) return s;
+    }
+}
+
+static struct slot *slot_find(const struct acl_key_index *ix, const char *p, size_t len, uint32_t h)
+{
+    return len <= WORD_BYTES ? slot_find_word(ix, load_word(p, len), len, h) : slot_find_bytes(ix, p, len, h);
 }
 
 /* Keeps the distinct prefix lengths in ascending order. */
@@ -102,6 +138,7 @@ struct acl_key_index *acl_key_index_build(const struct acl_keypat *pats, int n)
         if (lit > 0) indexed = note_length(ix, lit);
     }
     if (!indexed) ix->nlengths = 0;
+    for (int l = 0; l < ix->nlengths; l++) ix->masks[l] = word_mask(ix->lengths[l]);
     for (int i = 0; i < n; i++) {
         size_t plen = str_len(pats[i].pattern);
         const char *p = pats[i].pattern;
@@ -114,7 +151,9 @@ struct acl_key_index *acl_key_index_build(const struct acl_keypat *pats, int n)
         }
         uint32_t h = prefix_hash(p, lit);
         struct slot *s = slot_find(ix, p, lit, h);
-        if (!s->prefix) *s = (struct slot){h, (uint32_t)lit, p, -1, 0};
+        if (!s->prefix)
+            *s = lit <= WORD_BYTES ? (struct slot){load_word(p, lit), word_mask(lit), h, (uint32_t)lit, p, -1, 0}
+                                   : (struct slot){0, 0, h, (uint32_t)lit, p, -1, 0};
         if (ix->kind[i] == KIND_PREFIX) {
             for (uint8_t need = 0; need <= ACL_PERM_ALL; need++)
                 if ((pats[i].perm & need) == need) s->prefix_grants |= (uint8_t)(1 << need);
@@ -148,23 +187,40 @@ static bool pattern_matches(const struct acl_key_index *ix, const struct acl_key
     }
 }
 
-bool acl_key_index_match(const struct acl_key_index *ix, const struct acl_keypat *pats, const char *key, size_t len,
+/* Whether the patterns under one slot grant `perm` to the key. */
+static bool slot_grants(const struct acl_key_index *ix, const struct acl_keypat *pats, const struct slot *s,
+                        const char *key, size_t len, uint8_t perm)
+{
+    if ((s->prefix_grants >> perm) & 1) return true;
+    for (int i = s->first; i >= 0; i = ix->next[i]) {
+        if ((pats[i].perm & perm) != perm) continue;
+        if (pattern_matches(ix, pats, i, key, len, s->len)) return true;
+    }
+    return false;
+}
+
+/* Every length's lookup, then the patterns without a prefix; a prefix that
+ * grants by itself becomes the one the fast test tries first. */
+bool acl_key_index_match(struct acl_key_index *ix, const struct acl_keypat *pats, const char *key, size_t len,
                          uint8_t perm)
 {
-    uint32_t h = HASH_START;
-    size_t hashed = 0;
+    uint64_t word = load_word(key, len);
     for (int l = 0; l < ix->nlengths; l++) {
         size_t plen = ix->lengths[l];
         if (plen > len) break;
-        h = hash_more(h, key, hashed, plen);
-        hashed = plen;
-        const struct slot *s = slot_find(ix, key, plen, h);
-        if (!s->prefix) continue;
-        if ((s->prefix_grants >> perm) & 1) return true;
-        for (int i = s->first; i >= 0; i = ix->next[i]) {
-            if ((pats[i].perm & perm) != perm) continue;
-            if (pattern_matches(ix, pats, i, key, len, plen)) return true;
+        const struct slot *s;
+        if (plen <= WORD_BYTES) {
+            uint64_t w = word & ix->masks[l];
+            s = slot_find_word(ix, w, plen, word_hash(w, plen));
+        } else {
+            s = slot_find_bytes(ix, key, plen, bytes_hash(key, plen));
         }
+        if (!s->prefix) continue;
+        if (plen <= WORD_BYTES && ((s->prefix_grants >> perm) & 1)) {
+            ix->hot = (struct acl_key_hot){s->word, s->wmask, s->prefix_grants};
+            return true;
+        }
+        if (slot_grants(ix, pats, s, key, len, perm)) return true;
     }
     for (int u = 0; u < ix->nunprefixed; u++) {
         int i = ix->unprefixed[u];

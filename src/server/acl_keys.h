@@ -15,9 +15,7 @@ struct acl_key_index;
  * must outlive it unchanged. */
 struct acl_key_index *acl_key_index_build(const struct acl_keypat *pats, int n);
 void acl_key_index_free(struct acl_key_index *ix);
-/* Whether a pattern granting at least `perm` (enum acl_perm bits) matches
- * the key, as trying each with glob_match would say. */
-bool acl_key_index_match(const struct acl_key_index *ix, const struct acl_keypat *pats, const char *key, size_t len,
-                         uint8_t perm);
+/* acl_key_index_match and the fast test acl_key_hot_grants are declared in
+ * acl_user.h, whose per-call check uses them. */
 
 #endif

@@ -136,7 +136,7 @@ void acl_log_reply(struct outbuf *o, long long count)
         reply_bulk_cstr(o, "username");
         reply_bulk(o, e->username, str_len(e->username));
         reply_bulk_cstr(o, "age-seconds");
-        reply_double(o, (double)(now - e->ctime_ms) / 1000.0);
+        reply_double_17g(o, (double)(now - e->ctime_ms) / 1000.0); /* redis-server 7.0.15's digits */
         reply_bulk_cstr(o, "client-info");
         reply_bulk(o, e->client_info, str_len(e->client_info));
     }

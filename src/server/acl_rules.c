@@ -98,6 +98,9 @@ static void index_one(struct command *cmd)
     cmd->acl_traits = channel_traits(cmd->full_name);
     if (key_flags_channels_only(cmd)) cmd->acl_traits |= ACL_TRAIT_NO_KEYS;
     if (!strcmp(cmd->full_name, "set")) cmd->acl_traits |= ACL_TRAIT_KEYS_BY_ARGS;
+    if (cmd->first_key == 1 && cmd->last_key == 1 && !cmd->keys &&
+        !(cmd->acl_traits & (ACL_TRAIT_NO_KEYS | ACL_TRAIT_CHANNEL_FIRST | ACL_TRAIT_CHANNEL_ALL)))
+        cmd->acl_traits |= ACL_TRAIT_ONE_KEY;
 }
 
 static void index_family(struct command *cmd, void *ctx)
@@ -489,8 +492,10 @@ static bool selector_apply(struct acl_selector *s, const char *op, size_t len, c
 
 struct acl_user *acl_user_new(const char *name, size_t len)
 {
+    static uint64_t serials;
     struct acl_user *u = mem_calloc(sizeof(*u));
     u->name = str_new(name, len);
+    u->serial = ++serials;
     u->flags = ACL_USER_OFF;
     u->selectors = mem_alloc(sizeof(*u->selectors));
     u->selectors[0] = selector_new(ACL_SEL_ROOT);
@@ -512,6 +517,7 @@ struct acl_user *acl_user_copy(const struct acl_user *from)
 {
     struct acl_user *u = mem_calloc(sizeof(*u));
     u->name = str_dup(from->name);
+    u->serial = from->serial;
     u->flags = from->flags;
     if (from->npasswords) {
         u->passwords = mem_alloc(SHA256_DIGEST_SIZE * (size_t)from->npasswords);
@@ -796,8 +802,9 @@ static uint8_t key_perm(const struct command *cmd, const struct arg *argv, int a
 
 #define ACL_KEYS_ON_STACK 64
 
-/* Keys at fixed positions (most commands): walked in place. */
-static enum acl_denial selector_fixed_keys_check(const struct acl_selector *s, const struct command *cmd,
+/* Keys at fixed positions (most commands): walked in place. Inlined into
+ * acl_selector_check, the per-call path of every restricted user. */
+static inline enum acl_denial selector_fixed_keys_check(const struct acl_selector *s, const struct command *cmd,
                                                  const struct arg *argv, int argc, int *pos)
 {
     if (cmd->first_key <= 0) return ACL_OK;
@@ -812,10 +819,10 @@ static enum acl_denial selector_fixed_keys_check(const struct acl_selector *s, c
     return ACL_OK;
 }
 
-static enum acl_denial selector_keys_check(const struct acl_selector *s, struct command *cmd, struct arg *argv,
-                                           int argc, int *pos)
+/* Keys a function finds (CMD_MOVABLE_KEYS). */
+static enum acl_denial selector_movable_keys_check(const struct acl_selector *s, struct command *cmd,
+                                                   struct arg *argv, int argc, int *pos)
 {
-    if (!cmd->keys) return selector_fixed_keys_check(s, cmd, argv, argc, pos);
     int stack[ACL_KEYS_ON_STACK];
     int *positions = stack;
     int n = command_key_positions(cmd, argv, argc, positions, ACL_KEYS_ON_STACK);
@@ -841,7 +848,8 @@ enum acl_denial acl_selector_check(const struct acl_selector *s, struct command 
 {
     if (!selector_command_ok(s, cmd, argv, argc)) return ACL_DENIED_CMD;
     if (!(s->flags & ACL_SEL_ALLKEYS) && !(cmd->acl_traits & ACL_TRAIT_NO_KEYS)) {
-        enum acl_denial d = selector_keys_check(s, cmd, argv, argc, pos);
+        enum acl_denial d = cmd->keys ? selector_movable_keys_check(s, cmd, argv, argc, pos)
+                                      : selector_fixed_keys_check(s, cmd, argv, argc, pos);
         if (d != ACL_OK) return d;
     }
     if (!(s->flags & ACL_SEL_ALLCHANNELS) && (cmd->acl_traits & (ACL_TRAIT_CHANNEL_FIRST | ACL_TRAIT_CHANNEL_ALL))) {

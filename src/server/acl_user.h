@@ -14,7 +14,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <endian.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "protocol/command.h"
 #include "util/sha256.h"
@@ -36,6 +38,7 @@ enum acl_traits {
     ACL_TRAIT_CHANNEL_PATTERN = 1 << 2, /* ...as patterns (PSUBSCRIBE) */
     ACL_TRAIT_NO_KEYS = 1 << 3,       /* its "keys" are shard channels, not keys */
     ACL_TRAIT_KEYS_BY_ARGS = 1 << 4,  /* key permissions depend on arguments (SET ... GET) */
+    ACL_TRAIT_ONE_KEY = 1 << 5,       /* exactly one key, argv[1], and no channel: acl_selector_allows_one_key */
 };
 
 enum acl_selector_flags {
@@ -84,6 +87,7 @@ struct acl_selector {
 
 struct acl_user {
     str name;
+    uint64_t serial; /* drawn when made (a copy keeps it): tells a user from one made again under its name */
     uint32_t flags; /* enum acl_user_flags */
     uint8_t (*passwords)[SHA256_DIGEST_SIZE];
     int npasswords;
@@ -138,6 +142,49 @@ str acl_user_describe(str out, const struct acl_user *u);
 str acl_selector_describe_commands(str out, const struct acl_selector *s);
 str acl_selector_describe_keys(str out, const struct acl_selector *s);
 str acl_selector_describe_channels(str out, const struct acl_selector *s);
+
+/* Whether a selector's key patterns grant `perm` on the key (acl_keys.c). */
+bool acl_key_index_match(struct acl_key_index *ix, const struct acl_keypat *pats, const char *key, size_t len,
+                         uint8_t perm);
+
+/* The first member of every key index (acl_keys.c): the last prefix of up
+ * to 8 bytes that granted a key by itself (a `prefix*` pattern), which the
+ * fast test tries before any lookup — consecutive keys of one user mostly
+ * share a prefix (a worker's queue:*). */
+struct acl_key_hot {
+    uint64_t word; /* the prefix's bytes, byte i at bits 8i */
+    uint64_t mask; /* the bytes of a key's first 8 that the prefix covers */
+    uint8_t grants; /* bit `need` set when it grants at least `need` (enum acl_perm bits); 0: none yet */
+};
+
+/* True when the remembered prefix grants `perm` on a key of at least 8
+ * bytes; false says nothing (ask acl_key_index_match). */
+static inline bool acl_key_hot_grants(const struct acl_key_index *ix, const char *key, size_t len, uint8_t perm)
+{
+    const struct acl_key_hot *h = (const struct acl_key_hot *)ix;
+    if (len < 8 || !((h->grants >> perm) & 1)) return false;
+    uint64_t w;
+    memcpy(&w, key, 8);
+    return (le64toh(w) & h->mask) == h->word;
+}
+
+/* The usual call of a restricted user, decided without the general walk: a
+ * command with ACL_TRAIT_ONE_KEY that the selector allows by its bit, on a
+ * key its patterns grant. False means "not decided here" (refused, or a case
+ * the fast test does not cover): ask acl_selector_check. With `lookup`
+ * false only the remembered prefix is tried, and nothing is called: the
+ * caller's hot path saves no registers for a call. */
+static inline bool acl_selector_allows_one_key(const struct acl_selector *s, const struct command *cmd,
+                                               const struct arg *argv, int argc, bool lookup)
+{
+    if (argc < 2 || !((s->allowed[cmd->acl_id / 64] >> (cmd->acl_id % 64)) & 1)) return false;
+    if (s->flags & ACL_SEL_ALLKEYS) return true;
+    if ((cmd->acl_traits & ACL_TRAIT_KEYS_BY_ARGS) && argc > (cmd->arity < 0 ? -cmd->arity : cmd->arity)) return false;
+    if (!s->key_index) return false;
+    uint8_t perm = cmd->acl_key_perms[0];
+    if (acl_key_hot_grants(s->key_index, argv[1].ptr, argv[1].len, perm)) return true;
+    return lookup && acl_key_index_match(s->key_index, s->keys, argv[1].ptr, argv[1].len, perm);
+}
 
 /* Checks one call against one selector; *pos gets the argument index of the
  * refused key or channel. */

@@ -73,6 +73,9 @@ struct server_config {
     int http_port;  /* 0: off */
     char *http_bind;
     int http_timeout;             /* seconds a connection may sit on an unfinished request or idle */
+    int http_tls;                 /* the endpoint speaks TLS (the tls-* certificates) */
+    int http_session_timeout;     /* seconds a console login lasts unused */
+    int http_session_max;         /* console logins kept at once */
     char *metrics_list_patterns;  /* space-separated globs; "": no list metrics */
     int metrics_max_series;       /* per-key series /metrics reports at most */
     struct {
@@ -103,6 +106,8 @@ struct server_config {
     int stream_node_max_entries;
     int stream_idmp_duration;
     int stream_idmp_maxsize;
+    char *notify_keyspace_events_stream; /* NULL: keyspace events go to no stream */
+    long long notify_keyspace_events_stream_maxlen; /* 0: no trimming */
     int hash_max_listpack_entries;
     int hash_max_listpack_value;
     int set_max_intset_entries;
@@ -158,6 +163,7 @@ struct server_config {
     long long cluster_node_timeout; /* ms: the etcd lease's TTL */
     char *cluster_announce_ip;      /* NULL: the first IPv4 bind address, else 127.0.0.1 */
     int cluster_announce_port;      /* 0: port */
+    int cluster_announce_tls_port;  /* 0: tls-port */
     int cluster_require_full_coverage;
     int cluster_allow_reads_when_down;
     int cluster_replica_no_failover;

@@ -6,11 +6,14 @@
 #include "net/conn.h"
 #include "net/event_loop.h"
 
+#include "messaging/blocking.h"
+
 #include "server/blocked.h"
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/server.h"
 #include "server/dispatch.h"
+#include "server/keyspace_stream.h"
 #include "server/latency.h"
 #include "server/stats.h"
 
@@ -93,6 +96,9 @@ void server_before_sleep(struct event_loop *loop)
         dispatch_resume_paused();
     }
     blocked_resume_unblocked();
+    /* events of the cron and of served blocked clients, which may serve
+     * clients blocked on the events stream (which records nothing more) */
+    while (keyspace_stream_flush()) blocking_serve_ready();
     /* input a TLS connection decrypted but its client has not read yet */
     net_conn_process_pending();
     /* the AOF drains the log, which hands it to replication on its way */

@@ -14,6 +14,7 @@
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/connection.h"
+#include "server/keyspace_stream.h"
 #include "server/monitor.h"
 #include "server/multi.h"
 #include "server/server.h"
@@ -343,7 +344,9 @@ void dispatch_call(struct client *c, struct command *cmd, int argc, struct arg *
     }
     server.dirty += req.dirty;
     if (req.dirty > 0 && !(req.flags & REQ_PROPAGATED)) oplog_append(req.db->id, argc, argv);
-    if (req.dirty > 0 || (req.flags & REQ_PROPAGATED)) {
+    /* the events it caused go to the events stream after it in the log */
+    bool recorded = keyspace_stream_flush();
+    if (req.dirty > 0 || (req.flags & REQ_PROPAGATED) || recorded) {
         c->wrote_upto = oplog_logged_total();
         c->stream_upto = oplog_stream_total();
     }

@@ -347,12 +347,6 @@ int latency_counter_large(unsigned long long usec)
     return b + 1;
 }
 
-/* The calls counted at point k (counters 0 and 1 both report at point 0). */
-static long long point_count(const struct command *cmd, int k)
-{
-    return k == 0 ? cmd->latency_hist[0] + cmd->latency_hist[1] : cmd->latency_hist[k + 1];
-}
-
 static long long histogram_calls(const struct command *cmd)
 {
     long long n = 0;
@@ -371,11 +365,11 @@ static void histogram_reply_one(struct outbuf *out, const struct command *cmd, l
     reply_int(out, calls);
     reply_bulk(out, "histogram_usec", 14);
     int used = 0;
-    for (int k = 0; k < LATENCY_POINTS; k++) used += point_count(cmd, k) != 0;
+    for (int k = 0; k < LATENCY_POINTS; k++) used += latency_point_count(cmd, k) != 0;
     reply_map(out, used);
     long long cumulative = 0;
     for (int k = 0; k < LATENCY_POINTS; k++) {
-        long long n = point_count(cmd, k);
+        long long n = latency_point_count(cmd, k);
         if (!n) continue;
         cumulative += n;
         reply_int(out, latency_points_usec[k]);

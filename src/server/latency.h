@@ -39,6 +39,13 @@ extern const long long latency_points_usec[LATENCY_POINTS];
 extern const unsigned char latency_counter_small[64];
 int latency_counter_large(unsigned long long usec);
 
+/* The calls counted at point k (0 <= k < LATENCY_POINTS): those of more
+ * than point k - 1 µs and at most point k (0 and 1 µs both at point 0). */
+static inline long long latency_point_count(const struct command *cmd, int k)
+{
+    return k == 0 ? cmd->latency_hist[0] + cmd->latency_hist[1] : cmd->latency_hist[k + 1];
+}
+
 /* Counts one call of cmd that took usec (when latency-tracking is on).
  * Inline, one table load for calls under 64 µs: dispatch calls it for
  * every command. */

@@ -529,7 +529,7 @@ static size_t expire_items(struct db *db, const char *key, size_t len, struct ob
 
 void hash_expiry_init(void)
 {
-    db_hooks.items_expire = expire_items;
+    db_hooks.items_expire[OBJ_HASH] = expire_items;
 }
 
 #define W (CMD_WRITE | CMD_DENYOOM | CMD_FAST)

@@ -45,7 +45,10 @@ struct list {
     struct list_node *head, *tail;
     size_t count; /* elements */
     size_t nodes;
+    struct list_counts *counts; /* pushes and pops, when asked for (list_object_count_into) */
 };
+
+struct list_counts *(*list_counts_for)(int db, const char *key, size_t len);
 
 /* A position: the entry at byte offset `off` of `node`; node NULL is past the end. */
 struct list_pos {
@@ -458,6 +461,16 @@ struct object *list_object_create(void)
     return object_new(OBJ_LIST, ENC_LISTPACK, l);
 }
 
+void list_object_count_into(struct object *o, struct list_counts *c)
+{
+    list_of(o)->counts = c;
+}
+
+struct list_counts *list_object_counts(const struct object *o)
+{
+    return list_of(o)->counts;
+}
+
 size_t list_object_length(const struct object *o)
 {
     return list_of(o)->count;
@@ -474,7 +487,9 @@ void list_object_push(struct object *o, const char *p, size_t len, enum list_end
 {
     long long v;
     tag_grow(o, len <= 20 && parse_ll(p, len, &v) ? 0 : len, 1);
-    push(list_of(o), p, len, end);
+    struct list *l = list_of(o);
+    if (l->counts) l->counts->pushed++;
+    push(l, p, len, end);
 }
 
 void list_object_push_many(struct object *o, const struct arg *args, int n, enum list_end end)
@@ -482,7 +497,9 @@ void list_object_push_many(struct object *o, const struct arg *args, int n, enum
     size_t bytes = 0;
     for (int i = 0; i < n; i++) bytes += args[i].len;
     tag_grow(o, bytes, (size_t)n);
-    for (int i = 0; i < n; i++) push(list_of(o), args[i].ptr, args[i].len, end);
+    struct list *l = list_of(o);
+    if (l->counts) l->counts->pushed += n;
+    for (int i = 0; i < n; i++) push(l, args[i].ptr, args[i].len, end);
 }
 
 bool list_object_pop(struct object *o, enum list_end end, list_elem_fn *fn, void *ctx)
@@ -493,6 +510,7 @@ bool list_object_pop(struct object *o, enum list_end end, list_elem_fn *fn, void
     if (fn) visit(&pos, fn, ctx);
     struct list_node *n = pos.node;
     l->count--;
+    if (l->counts) l->counts->popped++;
     if (n->count == 1) {
         unlink_free(l, n);
     } else {

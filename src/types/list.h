@@ -47,6 +47,20 @@ void list_object_each(const struct object *o, list_visit_fn *fn, void *ctx);
 /* Registers the list's object ops (name "list", free, copy, memory). */
 void list_type_register(void);
 
+/* Push and pop counts a list keeps when a higher layer asks for them
+ * (http/'s list rates, for lists matching metrics-list-patterns); other
+ * lists pay one test of a NULL pointer per push or pop. */
+struct list_counts {
+    long long pushed, popped;
+};
+/* The counts a list just created under `key` in database `db` should add
+ * to, or NULL for none; NULL hook: none. Installed by http/. */
+extern struct list_counts *(*list_counts_for)(int db, const char *key, size_t len);
+/* Makes the list add its pushes and pops to *c from now on (NULL: stop). */
+void list_object_count_into(struct object *o, struct list_counts *c);
+/* The counts the list adds to, or NULL. */
+struct list_counts *list_object_counts(const struct object *o);
+
 /* ---- deeper operations, for the commands ---- */
 
 /* Pushes args[0..n) one after another at `end` (LPUSH reverses them). */

@@ -108,6 +108,16 @@ static void elem_release(struct elem_copy *c)
     if (c->p != c->small) mem_free(c->p);
 }
 
+/* A new, empty list stored under key, counting its pushes and pops when
+ * the layer above asks (list_counts_for). */
+static struct object *list_new_key(struct request *req, const struct arg *key)
+{
+    struct object *o = list_object_create();
+    db_add(req->db, key->ptr, key->len, o);
+    if (list_counts_for) list_object_count_into(o, list_counts_for(req->db->id, key->ptr, key->len));
+    return o;
+}
+
 bool list_move_reply(struct request *req, const struct arg *src, struct object *so, const struct arg *dst,
                      enum list_end from, enum list_end to)
 {
@@ -119,8 +129,7 @@ bool list_move_reply(struct request *req, const struct arg *src, struct object *
     struct arg move[5] = {{"LMOVE", 5}, *src, *dst, ends[from], ends[to]};
     oplog_propagate(req, 5, move);
     if (!dobj) {
-        dobj = list_object_create();
-        db_add(req->db, dst->ptr, dst->len, dobj);
+        dobj = list_new_key(req, dst);
     }
     list_object_push(dobj, elem.p, elem.len, to);
     list_changed(req, dst, push_events[to], 1);
@@ -190,8 +199,7 @@ bool list_movem_reply(struct request *req, const struct arg *src, struct object 
     str *moved = mem_alloc(sizeof(str) * n);
     for (size_t i = 0; i < n; i++) list_object_pop(so, m->from, elem_str, &moved[i]);
     if (!dobj) {
-        dobj = list_object_create();
-        db_add(req->db, dst->ptr, dst->len, dobj);
+        dobj = list_new_key(req, dst);
     }
     bool reversed = movem_reversed(m);
     reply_array(req->out, (long long)n);
@@ -300,8 +308,7 @@ static void push_generic(struct request *req, enum list_end end, bool existing)
             reply_int(req->out, 0);
             return;
         }
-        o = list_object_create();
-        db_add(req->db, key->ptr, key->len, o);
+        o = list_new_key(req, key);
     }
     list_object_push_many(o, req->argv + 2, req->argc - 2, end);
     list_changed(req, key, push_events[end], req->argc - 2);

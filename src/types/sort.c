@@ -35,6 +35,7 @@ struct sort_options {
     const struct arg *store;
     long long limit_start, limit_count;
     int *gets, ngets;       /* argv positions of GET patterns (room for argc) */
+    int access;             /* patterns allowed by the ACL: 0 not asked yet, 1 yes, -1 no */
 };
 
 struct sort_item {
@@ -48,6 +49,17 @@ struct sort_vector {
     struct sort_item *items;
     size_t n, cap;
 };
+
+bool (*sort_patterns_allowed)(struct request *req);
+bool sort_patterns_cluster_refused;
+
+/* Asks the ACL once per call, when a pattern first needs it: *cached is
+ * 0 (not asked yet), 1 allowed, -1 refused. */
+static bool sort_access(struct request *req, int *cached)
+{
+    if (*cached == 0) *cached = !sort_patterns_allowed || sort_patterns_allowed(req) ? 1 : -1;
+    return *cached > 0;
+}
 
 /* Parses SORT's options from argv[2..]; false after an error reply. */
 static bool sort_parse(struct request *req, bool read_only, struct sort_options *o)
@@ -66,7 +78,23 @@ static bool sort_parse(struct request *req, bool read_only, struct sort_options 
         } else if (ARG_IS(req, j, "BY") && left >= 1) {
             o->by = &req->argv[++j];
             o->dont_sort = memchr(o->by->ptr, '*', o->by->len) == NULL;
+            if (!o->dont_sort && sort_patterns_cluster_refused) {
+                reply_error(req->out, "ERR BY option of SORT denied in Cluster mode.");
+                return false;
+            }
+            if (!o->dont_sort && !sort_access(req, &o->access)) {
+                reply_error(req->out, "ERR BY option of SORT denied due to insufficient ACL permissions.");
+                return false;
+            }
         } else if (ARG_IS(req, j, "GET") && left >= 1) {
+            if (sort_patterns_cluster_refused) {
+                reply_error(req->out, "ERR GET option of SORT denied in Cluster mode.");
+                return false;
+            }
+            if (!sort_access(req, &o->access)) {
+                reply_error(req->out, "ERR GET option of SORT denied due to insufficient ACL permissions.");
+                return false;
+            }
             o->gets[o->ngets++] = ++j;
         } else {
             reply_syntax_error(req->out);

@@ -31,6 +31,7 @@
 #include "types/stream_group.h"
 #include "types/stream_idmp.h"
 #include "types/stream_oplog.h"
+#include "types/stream_retention.h"
 #include "types/stream_save.h"
 #include "util/mem.h"
 #include "util/numbers.h"
@@ -39,6 +40,8 @@ long long stream_node_max_bytes = 4096;
 int stream_node_max_entries = 100;
 
 #define ERR_INVALID_ID "ERR Invalid stream ID specified as stream command argument"
+#define ERR_TRIM_MIX "ERR syntax error, MAXLEN and MINID options at the same time are not compatible"
+#define ERR_TRIM_MIX_AGE "ERR syntax error, MAXLEN, MINID and MAXAGE options at the same time are not compatible"
 #define ID_MAX ((struct stream_id){UINT64_MAX, UINT64_MAX})
 #define ID_ZERO ((struct stream_id){0, 0})
 /* A blocked XREAD without COUNT gets at most this many entries per key. */
@@ -85,6 +88,7 @@ struct stream *stream_copy(const struct stream *s)
     c->max_deleted_id = s->max_deleted_id;
     c->groups = stream_groups_copy(s->groups);
     c->idmp = stream_idmp_copy(s->idmp);
+    stream_retention_copy(c, s);
     return c;
 }
 
@@ -104,7 +108,8 @@ static void stream_object_free(struct object *o)
 
 static struct object *stream_object_copy(const struct object *o)
 {
-    return object_new(OBJ_STREAM, ENC_STREAM, stream_copy(o->v.ptr));
+    struct stream *c = stream_copy(o->v.ptr);
+    return object_new(OBJ_STREAM, stream_retention_encoding(c), c);
 }
 
 static size_t stream_object_memory(const struct object *o)
@@ -124,6 +129,7 @@ static const struct object_ops stream_ops = {.name = "stream",
 void stream_type_register(void)
 {
     object_register_type(OBJ_STREAM, &stream_ops);
+    stream_retention_init();
 }
 
 /* ---- appending ---- */
@@ -446,7 +452,7 @@ long long stream_trim(struct stream *s, const struct stream_trim *t)
     bool groups = stream_group_count(s) > 0;
     bool acked = groups && t->policy == STREAM_REF_ACKED, delref = groups && t->policy == STREAM_REF_DEL;
     long long removed = acked && !t->approx ? trim_acked(s, t) : trim_blocks(s, t, acked, delref);
-    refresh_first_id(s);
+    if (removed > 0) refresh_first_id(s); /* appends keep it otherwise */
     return removed;
 }
 
@@ -683,15 +689,16 @@ static bool parse_idmp(struct request *req, int *i, struct add_options *o)
     return true;
 }
 
-/* Reads "[=|~] threshold" at argv[*i + 1]; advances *i past it. */
+/* Reads "[=|~] threshold" at argv[*i + 1]; advances *i past it. MAXAGE ms
+ * becomes the MINID now - ms (entries whose ID time is older go). */
 static bool parse_threshold(struct request *req, int *i, struct stream_trim *t)
 {
     int more = req->argc - 1 - *i;
+    bool minid = ARG_IS(req, *i, "MINID"), maxage = ARG_IS(req, *i, "MAXAGE");
     if (t->strategy != STREAM_TRIM_NONE) {
-        reply_error(req->out, "ERR syntax error, MAXLEN and MINID options at the same time are not compatible");
+        reply_error(req->out, maxage || t->by_age ? ERR_TRIM_MIX_AGE : ERR_TRIM_MIX);
         return false;
     }
-    bool minid = ARG_IS(req, *i, "MINID");
     t->approx = false;
     if (more >= 2 && ARG_IS(req, *i + 1, "~")) {
         t->approx = true;
@@ -703,6 +710,16 @@ static bool parse_threshold(struct request *req, int *i, struct stream_trim *t)
     if (minid) {
         if (!stream_parse_id_or_reply(req, *i, 0, true, &t->minid)) return false;
         t->strategy = STREAM_TRIM_MINID;
+    } else if (maxage) {
+        long long age;
+        if (!request_ll(req, *i, &age)) return false;
+        if (age < 0) {
+            reply_error(req->out, "ERR The MAXAGE argument must be >= 0.");
+            return false;
+        }
+        t->strategy = STREAM_TRIM_MINID;
+        t->by_age = true;
+        t->minid = (struct stream_id){db_now_ms > age ? (uint64_t)(db_now_ms - age) : 0, 0};
     } else {
         if (!request_ll(req, *i, &t->maxlen)) return false;
         if (t->maxlen < 0) {
@@ -711,7 +728,6 @@ static bool parse_threshold(struct request *req, int *i, struct stream_trim *t)
         }
         t->strategy = STREAM_TRIM_MAXLEN;
     }
-    t->arg_index = *i;
     return true;
 }
 
@@ -754,7 +770,7 @@ static int parse_add_or_trim(struct request *req, bool xadd, struct stream_trim 
             if (!parse_idmp(req, &i, o)) return -1;
             continue;
         }
-        if ((ARG_IS(req, i, "MAXLEN") || ARG_IS(req, i, "MINID")) && more) {
+        if ((ARG_IS(req, i, "MAXLEN") || ARG_IS(req, i, "MINID") || ARG_IS(req, i, "MAXAGE")) && more) {
             if (!parse_threshold(req, &i, t)) return -1;
         } else if (ARG_IS(req, i, "LIMIT") && more) {
             if (!request_ll(req, ++i, &t->limit)) return -1;
@@ -794,18 +810,20 @@ static int parse_add_or_trim(struct request *req, bool xadd, struct stream_trim 
  * that leaves the same entries (MAXLEN = <length>, MINID = <first ID>).
  * That holds under every reference policy: a `~` trim removes whole blocks
  * from the head, and under ACKED only blocks no group refers to, so the
- * exact trim finds the same entries first. The policy follows, unless it
- * is the default. Writes up to 4 args, formatting into buf (>= 48 bytes);
- * returns how many. */
-static int exact_trim_args(struct request *req, const struct stream *s, const struct stream_trim *t, struct arg *out,
-                           char *buf)
+ * exact trim finds the same entries first. MAXAGE depends on the clock, so
+ * it is logged as the MINID it stood for. The policy follows, unless it is
+ * the default. */
+int stream_trim_effect_args(const struct stream *s, const struct stream_trim *t, struct arg *out, char *buf)
 {
     if (t->strategy == STREAM_TRIM_NONE) return 0;
     bool minid = t->strategy == STREAM_TRIM_MINID;
     out[1] = (struct arg){"=", 1};
-    if (!t->approx) {
-        out[0] = minid ? (struct arg){"MINID", 5} : (struct arg){"MAXLEN", 6};
-        out[2] = req->argv[t->arg_index];
+    if (!t->approx && minid) {
+        out[0] = (struct arg){"MINID", 5};
+        out[2] = (struct arg){buf, stream_id_format(buf, &t->minid)};
+    } else if (!t->approx) {
+        out[0] = (struct arg){"MAXLEN", 6};
+        out[2] = (struct arg){buf, format_ull(buf, (unsigned long long)t->maxlen)};
     } else if (minid && s->length > 0) {
         out[0] = (struct arg){"MINID", 5};
         out[2] = (struct arg){buf, stream_id_format(buf, &s->first_id)};
@@ -831,7 +849,7 @@ static void xadd_propagate(struct request *req, const struct add_options *opt, c
     argv[n++] = (struct arg){"XADD", 4};
     argv[n++] = req->argv[1];
     if (opt->nomkstream) argv[n++] = (struct arg){"NOMKSTREAM", 10};
-    n += exact_trim_args(req, s, trim, argv + n, trimbuf);
+    n += stream_trim_effect_args(s, trim, argv + n, trimbuf);
     argv[n++] = (struct arg){idbuf, stream_id_format(idbuf, &id)};
     for (int i = 0; i < fields; i++) argv[n++] = pairs[i];
     oplog_propagate(req, n, argv);
@@ -901,11 +919,13 @@ static void cmd_xadd(struct request *req)
         return;
     }
     struct stream_id id;
+    size_t blocks = stream_index_size(s->blocks);
     if (stream_append(s, pairs, (size_t)fields / 2, opt.id_given ? &opt.id : NULL, opt.seq_given, &id) !=
         STREAM_ADD_OK) {
         reply_error(req->out, "ERR The ID specified in XADD is equal or smaller than the target stream top item");
         return;
     }
+    bool new_block = stream_index_size(s->blocks) > blocks;
     stream_reply_id(req->out, &id);
     key_changed(req, key->ptr, key->len, NOTIFY_STREAM, "xadd");
     if (stream_trim(s, &trim) > 0) notify_keyspace_event(req->db->id, key->ptr, key->len, NOTIFY_STREAM, "xtrim");
@@ -919,6 +939,9 @@ static void cmd_xadd(struct request *req)
     } else if (oplog_enabled) {
         xadd_propagate(req, &opt, &trim, s, id, pairs, fields);
     }
+    /* the standing policy removes whole blocks: looking once per new block
+     * is enough, and keeps the other XADDs at their plain cost */
+    if (new_block && stream_retention_active(s)) stream_retention_enforce(req->db, key->ptr, key->len, s);
     blocking_key_ready(req->db, key->ptr, key->len);
 }
 
@@ -1009,10 +1032,10 @@ static void cmd_xtrim(struct request *req)
         struct arg *key = &req->argv[1];
         key_changed(req, key->ptr, key->len, NOTIFY_STREAM, "xtrim");
         req->dirty += removed - 1;
-        if (trim.approx) {
+        if (trim.approx || trim.by_age) {
             struct arg argv[6] = {{"XTRIM", 5}, *key};
             char buf[48];
-            oplog_propagate(req, 2 + exact_trim_args(req, s, &trim, argv + 2, buf), argv);
+            oplog_propagate(req, 2 + stream_trim_effect_args(s, &trim, argv + 2, buf), argv);
         }
     }
     reply_int(req->out, removed);

@@ -36,6 +36,9 @@ struct stream {
     struct stream_id max_deleted_id; /* greatest ID removed by XDEL */
     struct stream_groups *groups;    /* consumer groups (stream_group.c); NULL when none */
     struct stream_idmp *idmp;        /* idempotent production (stream_idmp.c); NULL when unused */
+    uint64_t retention_maxage;       /* standing policy (stream_retention.c): ms, 0: none */
+    uint64_t retention_maxlen;       /* entries, 0: none */
+    uint8_t retention_refs;          /* enum stream_ref_policy its trims use */
 };
 
 /* Registers the "stream" value type with the keyspace (types_init). */
@@ -100,7 +103,7 @@ struct stream_trim {
     struct stream_id minid;
     bool approx;      /* `~`: whole blocks only */
     long long limit;  /* most entries to remove, 0: no limit (approx only) */
-    int arg_index;    /* the threshold's argument (for error messages) */
+    bool by_age;      /* MAXAGE: minid is now - age, logged as that concrete MINID */
     enum stream_ref_policy policy; /* what becomes of the groups' references */
 };
 
@@ -109,6 +112,11 @@ struct stream_trim {
  * group refers to go (an exact trim steps over the others, a `~` trim
  * stops at the first block holding one). */
 long long stream_trim(struct stream *s, const struct stream_trim *t);
+/* The trim arguments ("MINID = <id>" / "MAXLEN = <n>", then the reference
+ * policy unless KEEPREF) that remove, on replay, exactly what the `~` trim
+ * `t` just removed from s. Writes up to 4 args into out, formatting into
+ * buf (>= 48 bytes); returns how many. */
+int stream_trim_effect_args(const struct stream *s, const struct stream_trim *t, struct arg *out, char *buf);
 
 /* ---- replies and argument parsing, shared with groups and XINFO ---- */
 

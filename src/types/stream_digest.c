@@ -10,15 +10,19 @@
  *       id, whether it is owned, its consumer's name (when owned), its
  *       delivery count
  *     then the IDs of the entries released by XNACK, in release order
+ *     then, with dead-letter settings, the key, limit and counter
  *   the IDMP state (stream_idmp_digest): configuration, counters, live pairs
+ *   the retention policy, when there is one (stream_retention_digest)
  * Left out: deleted entries still held in blocks, how entries are split
  * into blocks, delivery times, and consumers' seen and active times. */
 #include "types/stream_digest.h"
 
 #include "types/stream.h"
+#include "types/stream_dlq.h"
 #include "types/stream_group.h"
 #include "types/stream_idmp.h"
 #include "types/stream_pel.h"
+#include "types/stream_retention.h"
 #include "util/digest.h"
 
 static void feed_id(struct digest_seq *seq, struct stream_id id)
@@ -65,6 +69,7 @@ static void feed_group(struct digest_seq *seq, const struct stream_cgroup *g)
     }
     for (const struct stream_nack *n = stream_pel_idlest(g, NULL); n && !n->consumer; n = stream_pel_idlest(g, n))
         feed_id(seq, n->id);
+    stream_dlq_digest(seq, g);
 }
 
 void stream_digest(const struct object *o, struct digest_seq *seq)
@@ -80,4 +85,5 @@ void stream_digest(const struct object *o, struct digest_seq *seq)
     digest_seq_u64(seq, groups);
     for (size_t i = 0; i < groups; i++) feed_group(seq, s->groups->items[i]);
     stream_idmp_digest(s, seq);
+    stream_retention_digest(s, seq);
 }

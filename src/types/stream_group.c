@@ -38,6 +38,7 @@
 #include "db/db.h"
 #include "db/oplog.h"
 #include "types/keyspace_events.h"
+#include "types/stream_dlq.h"
 #include "types/stream_oplog.h"
 #include "types/stream_pel.h"
 #include "util/mem.h"
@@ -186,6 +187,7 @@ static void group_free(struct stream_cgroup *g)
     for (size_t i = 0; i < g->consumer_count; i++) consumer_free(g->consumers[i]);
     mem_free(g->consumers);
     stream_pel_free(g);
+    stream_dlq_free(g->dlq);
     str_free(g->name);
     mem_free(g);
 }
@@ -234,6 +236,7 @@ static struct stream_cgroup *group_copy(const struct stream_cgroup *g)
     c->name = str_dup(g->name);
     c->last_id = g->last_id;
     c->entries_read = g->entries_read;
+    c->dlq = stream_dlq_copy(g->dlq);
     c->pel = stream_index_new();
     c->by_idle = stream_index_new();
     c->consumers = mem_alloc(sizeof(void *) * (g->consumer_count ? g->consumer_count : 1));
@@ -268,7 +271,7 @@ size_t stream_groups_memory(const struct stream_groups *gs)
     size_t n = sizeof(*gs) + gs->cap * sizeof(void *);
     for (size_t i = 0; i < gs->count; i++) {
         const struct stream_cgroup *g = gs->items[i];
-        n += sizeof(*g) + str_alloc_size(g->name) + stream_index_memory(g->pel);
+        n += sizeof(*g) + str_alloc_size(g->name) + stream_index_memory(g->pel) + stream_dlq_memory(g->dlq);
         n += stream_index_memory(g->by_idle) + stream_index_size(g->pel) * sizeof(struct stream_nack);
         n += g->consumer_cap * sizeof(void *);
         for (size_t j = 0; j < g->consumer_count; j++) {
@@ -388,16 +391,18 @@ struct claim_pick {
 
 /* Picks up to `most` entries CLAIM may take, in idle order, into out.
  * Those gone from the stream leave the PEL on the way (logged as XACK), as
- * XAUTOCLAIM does with them. Returns how many it picked. */
+ * XAUTOCLAIM does with them, and those past the group's delivery limit go
+ * to its dead-letter stream. Returns how many it picked. */
 static size_t pick_claimable(struct request *req, const struct group_read *r, struct claim_pick *out, size_t most,
-                             struct stream_pel_log *log)
+                             struct stream_pel_log *log, struct stream_dlq_run *dead)
 {
     size_t n = 0;
     struct stream_nack *x = stream_pel_idlest(r->g, NULL);
     while (x && n < most && claimable(x, r->claim)) {
         struct stream_nack *next = stream_pel_idlest(r->g, x);
         if (stream_lookup(r->s, x->id, &out[n].e)) {
-            out[n++].nack = x;
+            if (!stream_dlq_due(r->g, x) || !stream_dlq_move(dead, x, &out[n].e, STREAM_DLQ_MAXDELIVERIES))
+                out[n++].nack = x;
         } else {
             stream_pel_log_dropped(log, x->id);
             stream_pel_remove(r->g, x);
@@ -421,7 +426,9 @@ static long long read_claimed(struct request *req, const struct group_read *r)
     size_t most = r->count && (size_t)r->count < pending ? (size_t)r->count : pending;
     struct claim_pick small[16];
     struct claim_pick *picked = most <= 16 ? small : mem_alloc(sizeof(*picked) * most);
-    size_t picks = pick_claimable(req, r, picked, most, &log), n = 0;
+    struct stream_dlq_run dead;
+    stream_dlq_run_init(&dead, req, r->key, r->s, r->g, &log);
+    size_t picks = pick_claimable(req, r, picked, most, &log, &dead), n = 0;
     for (; n < picks; n++) {
         struct stream_nack *x = picked[n].nack;
         long long idle = stream_nack_idle(x, db_now_ms), deliveries = (long long)x->delivery_count;
@@ -435,6 +442,7 @@ static long long read_claimed(struct request *req, const struct group_read *r)
         r->c->active_time = db_now_ms;
         req->dirty += (long long)n;
     }
+    stream_dlq_run_finish(&dead);
     stream_pel_log_flush(&log);
     if (picked != small) mem_free(picked);
     return (long long)n;
@@ -460,17 +468,27 @@ static void deliver_history(struct request *req, const struct arg *key, struct s
     struct outbuf *out = req->out;
     struct stream_pel_log log;
     stream_pel_log_init(&log, req, key, g, false);
+    struct stream_dlq_run dead;
+    stream_dlq_run_init(&dead, req, key, s, g, &log);
     outbuf_mark mark = reply_defer(out);
     long long n = 0;
     struct stream_index_iter it;
     bool ok = stream_id_incr(&after) && stream_index_seek_ge(c->pel, after, &it);
     for (; ok && (count == 0 || n < count); ok = stream_index_next(&it), n++) {
         struct stream_id id = stream_index_key(&it);
+        struct stream_nack *nack = stream_index_value(&it);
         struct stream_entry e;
         bool live = stream_lookup(s, id, &e);
-        if (!stream_budget_take(b, live ? &e : NULL, &id, false)) break;
+        /* Past the delivery limit: dead-lettered, and the walk goes on
+         * from the next pending entry (the PEL changed). */
+        while (live && stream_dlq_due(g, nack) && stream_dlq_move(&dead, nack, &e, STREAM_DLQ_MAXDELIVERIES)) {
+            if (!(ok = stream_index_seek_ge(c->pel, id, &it))) break;
+            id = stream_index_key(&it);
+            nack = stream_index_value(&it);
+            live = stream_lookup(s, id, &e);
+        }
+        if (!ok || !stream_budget_take(b, live ? &e : NULL, &id, false)) break;
         if (live) {
-            struct stream_nack *nack = stream_index_value(&it);
             stream_pel_assign(g, nack, c, db_now_ms);
             stream_nack_count_delivery(nack);
             stream_pel_log_claimed(&log, id, nack);
@@ -483,6 +501,28 @@ static void deliver_history(struct request *req, const struct arg *key, struct s
         }
     }
     reply_deferred_array(out, mark, n);
+    stream_dlq_run_finish(&dead);
+    stream_pel_log_flush(&log);
+}
+
+/* Dead-letters the entries at the head of the claim order that are past the
+ * group's delivery limit, so that a read with CLAIM then sees whether it has
+ * anything to deliver. Stops at the first entry it cannot move. */
+static void sweep_due(struct request *req, const struct arg *key, struct stream *s, struct stream_cgroup *g,
+                      long long claim)
+{
+    if (!g->dlq || claim < 0) return;
+    struct stream_pel_log log;
+    stream_pel_log_init(&log, req, key, g, false);
+    struct stream_dlq_run dead;
+    stream_dlq_run_init(&dead, req, key, s, g, &log);
+    struct stream_entry e;
+    for (struct stream_nack *x = stream_pel_idlest(g, NULL); x && claimable(x, claim) && stream_dlq_due(g, x);) {
+        struct stream_nack *next = stream_pel_idlest(g, x);
+        if (!stream_lookup(s, x->id, &e) || !stream_dlq_move(&dead, x, &e, STREAM_DLQ_MAXDELIVERIES)) break;
+        x = next;
+    }
+    stream_dlq_run_finish(&dead);
     stream_pel_log_flush(&log);
 }
 
@@ -536,8 +576,11 @@ static enum serve_result xreadgroup_serve(struct waiter *w, struct request *req,
         reply_nogroup_read(req->out, key, len, st->group, str_len(st->group));
         return SERVE_DONE;
     }
-    if (!has_new_entries(s, g, st->claim)) return SERVE_NOT_READY;
     struct arg k = {(char *)key, len}, name = {st->consumer, str_len(st->consumer)};
+    oplog_multi_begin();
+    sweep_due(req, &k, s, g, st->claim);
+    oplog_multi_end();
+    if (!has_new_entries(s, g, st->claim)) return SERVE_NOT_READY;
     oplog_multi_begin();
     struct stream_consumer *c = consumer_get(req, g, &k, &name);
     c->seen_time = db_now_ms;
@@ -623,6 +666,7 @@ static long long xreadgroup_now(struct request *req, const struct stream_read_ar
         struct arg *key = &req->argv[a->streams_arg + i];
         struct stream_consumer *c = consumer_get(req, t[i].g, key, name);
         c->seen_time = db_now_ms;
+        if (!t[i].history) sweep_due(req, key, t[i].s, t[i].g, a->claim);
         if (!t[i].history && !has_new_entries(t[i].s, t[i].g, a->claim)) continue;
         if (!first_fits(&t[i], c, t[i].history ? -1 : a->claim, &b)) continue;
         if (served++ == 0) mark = reply_defer(req->out);
@@ -678,13 +722,14 @@ static void cmd_xreadgroup(struct request *req)
 
 /* ---- XGROUP ---- */
 
-enum xgroup_sub { XG_CREATE, XG_SETID, XG_DESTROY, XG_CREATECONSUMER, XG_DELCONSUMER };
+enum xgroup_sub { XG_CREATE, XG_SETID, XG_DESTROY, XG_CREATECONSUMER, XG_DELCONSUMER, XG_SETDLQ };
 
 struct xgroup_ctx {
     struct stream *s;
     struct stream_cgroup *g;
     bool mkstream;
     long long entries_read;
+    struct stream_dlq_options dlq; /* CREATE's MAXDELIVERIES / DEADLETTER */
 };
 
 static void reply_subcommand_syntax(struct request *req)
@@ -698,7 +743,8 @@ static void reply_subcommand_syntax(struct request *req)
 static bool xgroup_prelude(struct request *req, enum xgroup_sub sub, struct xgroup_ctx *x)
 {
     *x = (struct xgroup_ctx){.entries_read = -1};
-    for (int i = 5; i < req->argc;) {
+    enum stream_dlq_parse took;
+    for (int i = 5; sub != XG_SETDLQ && i < req->argc;) {
         if (sub == XG_CREATE && ARG_IS(req, i, "MKSTREAM")) {
             x->mkstream = true;
             i++;
@@ -709,11 +755,14 @@ static bool xgroup_prelude(struct request *req, enum xgroup_sub sub, struct xgro
                 return false;
             }
             i += 2;
+        } else if (sub == XG_CREATE && (took = stream_dlq_parse_option(req, &i, &x->dlq)) != STREAM_DLQ_NOT_MINE) {
+            if (took == STREAM_DLQ_FAILED) return false;
         } else {
             reply_subcommand_syntax(req);
             return false;
         }
     }
+    if (sub == XG_CREATE && !stream_dlq_options_check(req, &x->dlq)) return false;
     struct arg *key = &req->argv[2], *group = &req->argv[3];
     if (!stream_find(req, key, true, &x->s)) return false;
     if (!x->s && !(sub == XG_CREATE && x->mkstream)) {
@@ -722,7 +771,7 @@ static bool xgroup_prelude(struct request *req, enum xgroup_sub sub, struct xgro
         return false;
     }
     x->g = stream_group_find(x->s, group->ptr, group->len);
-    if (!x->g && (sub == XG_SETID || sub == XG_CREATECONSUMER || sub == XG_DELCONSUMER)) {
+    if (!x->g && (sub == XG_SETID || sub == XG_CREATECONSUMER || sub == XG_DELCONSUMER || sub == XG_SETDLQ)) {
         reply_errorf(req->out, "NOGROUP No such consumer group '%.*s' for key name '%.*s'", (int)group->len,
                      group->ptr, (int)key->len, key->ptr);
         return false;
@@ -734,7 +783,7 @@ static void cmd_xgroup_create(struct request *req)
 {
     struct xgroup_ctx x;
     if (!xgroup_prelude(req, XG_CREATE, &x)) return;
-    if (req->argc > 8) {
+    if (req->argc > 8 + (x.dlq.key_arg ? 4 : 0)) {
         reply_subcommand_syntax(req);
         return;
     }
@@ -746,10 +795,12 @@ static void cmd_xgroup_create(struct request *req)
         x.s = stream_new();
         db_add(req->db, key->ptr, key->len, object_new(OBJ_STREAM, ENC_STREAM, x.s));
     }
-    if (!stream_group_add(x.s, group->ptr, group->len, id, x.entries_read)) {
+    struct stream_cgroup *g = stream_group_add(x.s, group->ptr, group->len, id, x.entries_read);
+    if (!g) {
         reply_error(req->out, "BUSYGROUP Consumer Group name already exists");
         return;
     }
+    stream_dlq_options_apply(req, g, &x.dlq);
     reply_ok(req->out);
     key_changed(req, key->ptr, key->len, NOTIFY_STREAM, "xgroup-create");
 }
@@ -821,6 +872,12 @@ static void cmd_xgroup_delconsumer(struct request *req)
     key_changed(req, req->argv[2].ptr, req->argv[2].len, NOTIFY_STREAM, "xgroup-delconsumer");
 }
 
+static void cmd_xgroup_setdlq(struct request *req)
+{
+    struct xgroup_ctx x;
+    if (xgroup_prelude(req, XG_SETDLQ, &x)) stream_dlq_cmd_setdlq(req, x.g);
+}
+
 static void cmd_xgroup_help(struct request *req)
 {
     static const char *lines[] = {
@@ -831,6 +888,8 @@ static void cmd_xgroup_help(struct request *req)
         "      Create the empty stream if it does not exist.",
         "    * ENTRIESREAD entries_read",
         "      Set the group's entries_read counter (internal use).",
+        "    * MAXDELIVERIES <n> DEADLETTER <dlq-key>",
+        "      Move entries delivered n times to the dead-letter stream instead of delivering them again.",
         "CREATECONSUMER <key> <groupname> <consumer>",
         "    Create a new consumer in the specified group.",
         "DELCONSUMER <key> <groupname> <consumer>",
@@ -839,6 +898,8 @@ static void cmd_xgroup_help(struct request *req)
         "    Remove the specified group.",
         "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
         "    Set the current group ID and entries_read counter.",
+        "SETDLQ <key> <groupname> <dlq-key MAXDELIVERIES <n> | NONE>",
+        "    Set or remove the group's delivery limit and dead-letter stream.",
         "HELP",
         "    Prints this help.",
     };
@@ -1054,7 +1115,8 @@ static bool parse_claim(struct request *req, struct claim_options *o)
 /* Claims one ID for consumer c; returns whether it was claimed (and
  * replied). What changed in the PEL goes to `log`. */
 static bool claim_one(struct request *req, struct stream *s, struct stream_cgroup *g, struct stream_consumer *c,
-                      struct stream_id id, const struct claim_options *o, struct stream_pel_log *log)
+                      struct stream_id id, const struct claim_options *o, struct stream_pel_log *log,
+                      struct stream_dlq_run *dead)
 {
     struct stream_nack *n = stream_index_find(g->pel, id);
     struct stream_entry e;
@@ -1068,9 +1130,14 @@ static bool claim_one(struct request *req, struct stream *s, struct stream_cgrou
         return false;
     }
     if (!n && !o->force) return false;
+    bool was_pending = n != NULL;
     if (!n) n = stream_pel_add(g, NULL, id, db_now_ms, 1);
     /* An entry released by XNACK is claimable whatever the idle time. */
     if (n->consumer && o->min_idle && db_now_ms - n->delivery_time < o->min_idle) return false;
+    /* A delivery that counts, past the limit: dead-lettered instead. */
+    if (was_pending && o->retry_count < 0 && !o->justid && stream_dlq_due(g, n) &&
+        stream_dlq_move(dead, n, &e, STREAM_DLQ_MAXDELIVERIES))
+        return false;
     stream_pel_assign(g, n, c, o->delivery_time);
     if (o->retry_count >= 0) n->delivery_count = (uint64_t)o->retry_count;
     else if (!o->justid) stream_nack_count_delivery(n);
@@ -1106,14 +1173,17 @@ static void cmd_xclaim(struct request *req)
     c->seen_time = db_now_ms;
     struct stream_pel_log log;
     stream_pel_log_init(&log, req, key, g, false);
+    struct stream_dlq_run dead;
+    stream_dlq_run_init(&dead, req, key, s, g, &log);
     outbuf_mark mark = reply_defer(req->out);
     long long n = 0;
     for (int i = 5; i <= o.last_id_arg; i++) {
         struct stream_id id;
         stream_parse_id(&req->argv[i], 0, true, &id, NULL);
-        if (claim_one(req, s, g, c, id, &o, &log)) n++;
+        if (claim_one(req, s, g, c, id, &o, &log, &dead)) n++;
     }
     reply_deferred_array(req->out, mark, n);
+    stream_dlq_run_finish(&dead);
     stream_pel_log_flush(&log);
     oplog_multi_end();
     stream_oplog_done(req);
@@ -1169,7 +1239,7 @@ struct autoclaim_result {
  * looked at, 0-0 at the end. */
 static void autoclaim_walk(struct request *req, struct stream *s, struct stream_cgroup *g,
                            struct stream_consumer *c, const struct autoclaim_options *o, struct autoclaim_result *r,
-                           struct stream_pel_log *log)
+                           struct stream_pel_log *log, struct stream_dlq_run *dead)
 {
     long long count = o->count, attempts = o->count * 10;
     struct stream_index_iter it;
@@ -1190,6 +1260,11 @@ static void autoclaim_walk(struct request *req, struct stream *s, struct stream_
         }
         ok = stream_index_next(&it);
         if (n->consumer && o->min_idle && db_now_ms - n->delivery_time < o->min_idle) continue;
+        if (!o->justid && stream_dlq_due(g, n) && stream_dlq_move(dead, n, &e, STREAM_DLQ_MAXDELIVERIES)) {
+            count--;
+            ok = stream_index_seek_ge(g->pel, id, &it); /* the PEL changed: find the next one again */
+            continue;
+        }
         stream_pel_assign(g, n, c, db_now_ms);
         if (!o->justid) stream_nack_count_delivery(n);
         c->active_time = db_now_ms;
@@ -1221,7 +1296,10 @@ static void cmd_xautoclaim(struct request *req)
     size_t pending = stream_index_size(g->pel), most = pending < (size_t)o.count ? pending : (size_t)o.count;
     struct autoclaim_result r = {.claimed = mem_alloc(sizeof(struct stream_id) * (most + 1)),
                                  .deleted = mem_alloc(sizeof(struct stream_id) * (most + 1))};
-    autoclaim_walk(req, s, g, c, &o, &r, &log);
+    struct stream_dlq_run dead;
+    stream_dlq_run_init(&dead, req, &req->argv[1], s, g, &log);
+    autoclaim_walk(req, s, g, c, &o, &r, &log, &dead);
+    stream_dlq_run_finish(&dead);
     stream_pel_log_flush(&log);
     oplog_multi_end();
     stream_oplog_done(req);
@@ -1241,8 +1319,11 @@ static void cmd_xautoclaim(struct request *req)
 
 #define W (CMD_WRITE | CMD_FAST)
 static struct command xgroup_subcommands[] = {
-    {"create", cmd_xgroup_create, -5, CMD_WRITE | CMD_DENYOOM, 2, 2, 1, "@write @stream @slow", "stream",
-     "Creates a consumer group.", "5.0.0", "O(1)"},
+    {"create", cmd_xgroup_create, -5, CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, 2, 2, 1, "@write @stream @slow",
+     "stream", "Creates a consumer group.", "5.0.0", "O(1)", NULL, stream_dlq_create_keys},
+    {"setdlq", cmd_xgroup_setdlq, -5, CMD_WRITE | CMD_MOVABLE_KEYS, 2, 2, 1, "@write @stream @slow", "stream",
+     "Sets or removes the delivery limit and dead-letter stream of a consumer group.", "8.10.0", "O(1)", NULL,
+     stream_dlq_setdlq_keys},
     {"setid", cmd_xgroup_setid, -5, CMD_WRITE, 2, 2, 1, "@write @stream @slow", "stream",
      "Sets the last-delivered ID of a consumer group.", "5.0.0", "O(1)"},
     {"destroy", cmd_xgroup_destroy, 4, CMD_WRITE, 2, 2, 1, "@write @stream @slow", "stream",

@@ -31,6 +31,8 @@ struct stream_consumer {
     struct stream_index *pel; /* ID -> struct stream_nack *, shared with the group */
 };
 
+struct stream_dlq;
+
 struct stream_cgroup {
     str name;
     struct stream_id last_id; /* last delivered ID */
@@ -41,6 +43,7 @@ struct stream_cgroup {
     struct stream_consumer **consumers; /* sorted by name */
     size_t consumer_count;
     size_t consumer_cap;
+    struct stream_dlq *dlq; /* dead-letter settings (stream_dlq.h), NULL: none */
 };
 
 /* The groups of one stream, sorted by name (the order XINFO lists them). */

@@ -31,8 +31,10 @@
 #include "db/db.h"
 #include "db/dict.h"
 #include "db/keyed_hash.h"
+#include "db/oplog.h"
 #include "types/keyspace_events.h"
 #include "types/stream_oplog.h"
+#include "types/stream_retention.h"
 #include "util/mem.h"
 #include "util/sha1.h"
 
@@ -689,11 +691,14 @@ static bool parse_cfg_value(struct request *req, int i, long long max, const cha
     return true;
 }
 
-/* XCFGSET key [IDMP-DURATION s] [IDMP-MAXSIZE n]: a change of either
- * value forgets every recorded pair (setting the same values keeps them). */
+/* XCFGSET key [IDMP-DURATION s] [IDMP-MAXSIZE n] [RETENTION-MAXAGE ms]
+ * [RETENTION-MAXLEN n] [RETENTION-REFS policy]: a change of either IDMP value forgets every
+ * recorded pair (setting the same values keeps them); the retention
+ * settings are stream_retention.c's, and leave the IDMP state alone. */
 static void cmd_xcfgset(struct request *req)
 {
     long long duration = -1, maxsize = -1;
+    struct stream_retention_args retention = {-1, -1, -1};
     if (req->argc == 2) {
         reply_error(req->out, "ERR At least one parameter must be specified");
         return;
@@ -703,6 +708,9 @@ static void cmd_xcfgset(struct request *req)
             reply_syntax_error(req->out);
             return;
         }
+        int r = stream_retention_parse(req, i, &retention);
+        if (r < 0) return;
+        if (r > 0) continue;
         if (ARG_IS(req, i, "IDMP-DURATION")) {
             if (!parse_cfg_value(req, i + 1, STREAM_IDMP_DURATION_MAX,
                                  "ERR IDMP-DURATION must be between 1 and 86400 seconds", &duration))
@@ -722,18 +730,25 @@ static void cmd_xcfgset(struct request *req)
         reply_error(req->out, ERR_NO_KEY);
         return;
     }
-    bool created;
-    struct stream_idmp *t = idmp_ensure(s, &created);
-    if ((duration != -1 && (uint32_t)duration != t->duration) || (maxsize != -1 && (uint32_t)maxsize != t->maxsize)) {
-        idmp_clear(t);
-        if (duration != -1) t->duration = (uint32_t)duration;
-        if (maxsize != -1) t->maxsize = (uint32_t)maxsize;
-    }
     reply_ok(req->out);
     key_changed(req, req->argv[1].ptr, req->argv[1].len, NOTIFY_STREAM, "xcfgset");
-    /* Both values, always: a value not given is this server's (perhaps a
-     * default a replica does not share). */
-    emit_config(t, &req->argv[1], stream_oplog_sink, req);
+    oplog_multi_begin();
+    if (duration != -1 || maxsize != -1) {
+        bool created;
+        struct stream_idmp *t = idmp_ensure(s, &created);
+        if ((duration != -1 && (uint32_t)duration != t->duration) ||
+            (maxsize != -1 && (uint32_t)maxsize != t->maxsize)) {
+            idmp_clear(t);
+            if (duration != -1) t->duration = (uint32_t)duration;
+            if (maxsize != -1) t->maxsize = (uint32_t)maxsize;
+        }
+        /* Both values, always: a value not given is this server's (perhaps a
+         * default a replica does not share). */
+        emit_config(t, &req->argv[1], stream_oplog_sink, req);
+    }
+    if (retention.maxage != -1 || retention.maxlen != -1 || retention.refs != -1)
+        stream_retention_set(req, s, &retention);
+    oplog_multi_end();
 }
 
 /* ---- XIDMPRECORD ---- */

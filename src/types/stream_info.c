@@ -5,9 +5,11 @@
 
 #include "db/db.h"
 #include "types/stream.h"
+#include "types/stream_dlq.h"
 #include "types/stream_group.h"
 #include "types/stream_idmp.h"
 #include "types/stream_pel.h"
+#include "types/stream_retention.h"
 
 #define ID_MAX ((struct stream_id){UINT64_MAX, UINT64_MAX})
 #define ID_ZERO ((struct stream_id){0, 0})
@@ -57,6 +59,7 @@ static void reply_stream_counters(struct outbuf *out, struct stream *s)
     reply_key(out, "recorded-first-entry-id");
     stream_reply_id(out, &s->first_id);
     stream_idmp_reply_info(out, s);
+    stream_retention_reply_info(out, s);
 }
 
 /* The first or last live entry, or nil. */
@@ -72,7 +75,7 @@ static void reply_edge_entry(struct outbuf *out, struct stream *s, bool last)
 static void xinfo_stream_brief(struct request *req, struct stream *s)
 {
     struct outbuf *out = req->out;
-    reply_map(out, 10 + STREAM_IDMP_INFO_FIELDS);
+    reply_map(out, 10 + STREAM_IDMP_INFO_FIELDS + stream_retention_info_fields(s));
     reply_stream_counters(out, s);
     reply_key(out, "groups");
     reply_int(out, (long long)stream_group_count(s));
@@ -117,7 +120,7 @@ static void reply_full_consumer(struct outbuf *out, const struct stream_consumer
 
 static void reply_full_group(struct outbuf *out, struct stream *s, const struct stream_cgroup *g, long long count)
 {
-    reply_map(out, 7);
+    reply_map(out, 7 + stream_dlq_info_fields(g));
     reply_key(out, "name");
     reply_bulk(out, g->name, str_len(g->name));
     reply_key(out, "last-delivered-id");
@@ -126,6 +129,7 @@ static void reply_full_group(struct outbuf *out, struct stream *s, const struct 
     reply_entries_read(out, g);
     reply_key(out, "lag");
     reply_lag(out, s, g);
+    stream_dlq_reply_info(out, g);
     reply_key(out, "pel-count");
     reply_int(out, (long long)stream_index_size(g->pel));
     reply_key(out, "pending");
@@ -138,7 +142,7 @@ static void reply_full_group(struct outbuf *out, struct stream *s, const struct 
 static void xinfo_stream_full(struct request *req, struct stream *s, long long count)
 {
     struct outbuf *out = req->out;
-    reply_map(out, 9 + STREAM_IDMP_INFO_FIELDS);
+    reply_map(out, 9 + STREAM_IDMP_INFO_FIELDS + stream_retention_info_fields(s));
     reply_stream_counters(out, s);
     reply_key(out, "entries");
     stream_reply_range(out, s, ID_ZERO, ID_MAX, count, false);
@@ -184,7 +188,7 @@ static void cmd_xinfo_groups(struct request *req)
     reply_array(out, (long long)n);
     for (size_t i = 0; i < n; i++) {
         const struct stream_cgroup *g = s->groups->items[i];
-        reply_map(out, 6);
+        reply_map(out, 6 + stream_dlq_info_fields(g));
         reply_key(out, "name");
         reply_bulk(out, g->name, str_len(g->name));
         reply_key(out, "consumers");
@@ -197,6 +201,7 @@ static void cmd_xinfo_groups(struct request *req)
         reply_entries_read(out, g);
         reply_key(out, "lag");
         reply_lag(out, s, g);
+        stream_dlq_reply_info(out, g);
     }
 }
 

@@ -9,16 +9,27 @@
  * the stream holds it, with count 0 (or RETRYCOUNT, or the FATAL count) —
  * the AOF rewrite uses that. The command is deterministic given the
  * dataset, so it is logged as it came; it marks the key ready, since a
- * blocked XREADGROUP ... CLAIM can now take what it released. */
+ * blocked XREADGROUP ... CLAIM can now take what it released.
+ *
+ * In a group with a dead-letter stream (stream_dlq.h), FATAL moves the
+ * entries there instead of releasing them, and so do FAIL and SILENT for an
+ * entry whose count, once released, would already be at the group's limit
+ * (it could only come back past it) — never with FORCE or RETRYCOUNT, the
+ * forms that restore a PEL exactly. Such a call logs what it did: the
+ * XNACK of the entries it released, and the moves (stream_dlq.h). */
 #include "types/stream_nack.h"
 
 #include <limits.h>
 
 #include "db/db.h"
+#include "db/oplog.h"
 #include "types/keyspace_events.h"
 #include "types/stream.h"
+#include "types/stream_dlq.h"
 #include "types/stream_group.h"
+#include "types/stream_oplog.h"
 #include "types/stream_pel.h"
+#include "util/mem.h"
 
 enum nack_mode { NACK_SILENT, NACK_FAIL, NACK_FATAL };
 
@@ -76,19 +87,79 @@ static uint64_t released_count(const struct nack_args *a, uint64_t count)
     return count;
 }
 
-/* Releases one ID; false when it is not pending (and FORCE cannot make it). */
-static bool release_one(struct stream *s, struct stream_cgroup *g, struct stream_id id, const struct nack_args *a)
+/* Whether pending entry n goes to the dead-letter stream instead. */
+static bool dead_letters(const struct stream_cgroup *g, const struct stream_nack *n, const struct nack_args *a)
+{
+    if (!g->dlq || a->force || a->retry_count >= 0) return false;
+    return a->mode == NACK_FATAL || released_count(a, n->delivery_count) >= g->dlq->max_deliveries;
+}
+
+/* Releases one ID, or moves it to the dead-letter stream (*moved); false
+ * when it is not pending (and FORCE cannot make it). */
+static bool release_one(struct stream *s, struct stream_cgroup *g, struct stream_id id, const struct nack_args *a,
+                        struct stream_dlq_run *dead, bool *moved)
 {
     struct stream_nack *n = stream_index_find(g->pel, id);
     struct stream_entry e;
+    *moved = false;
     if (!n && (!a->force || !stream_lookup(s, id, &e))) return false;
     if (!n) {
         stream_pel_add(g, NULL, id, 0, released_count(a, 0));
         return true;
     }
+    if (dead_letters(g, n, a) && stream_lookup(s, id, &e) &&
+        stream_dlq_move(dead, n, &e, a->mode == NACK_FATAL ? STREAM_DLQ_FATAL : STREAM_DLQ_MAXDELIVERIES)) {
+        *moved = true;
+        return true;
+    }
     n->delivery_count = released_count(a, n->delivery_count);
     stream_pel_assign(g, n, NULL, 0);
     return true;
+}
+
+/* XNACK key group <mode> IDS n id...: the entries this call released. */
+static void log_released(struct request *req, const struct stream_id *ids, int n)
+{
+    struct arg *argv = mem_alloc(sizeof(struct arg) * (size_t)(6 + n));
+    char(*bufs)[ID_BUF] = mem_alloc(ID_BUF * (size_t)(n ? n : 1));
+    char num[24];
+    int argc = 0;
+    for (int i = 0; i < 4; i++) argv[argc++] = req->argv[i];
+    argv[argc++] = arg_cstr("IDS");
+    argv[argc++] = arg_ll(num, n);
+    for (int i = 0; i < n; i++) argv[argc++] = arg_id(bufs[i], &ids[i]);
+    oplog_propagate(req, argc, argv);
+    mem_free(bufs);
+    mem_free(argv);
+}
+
+/* The release in a group with a dead-letter stream; returns how many
+ * entries were released or moved. A call that moved any logs its effect. */
+static long long nack_with_dlq(struct request *req, struct stream *s, struct stream_cgroup *g,
+                               const struct nack_args *a)
+{
+    struct arg *key = &req->argv[1];
+    struct stream_id *kept = mem_alloc(sizeof(*kept) * (size_t)a->ids.count);
+    int nkept = 0;
+    long long done = 0;
+    struct stream_pel_log log;
+    stream_pel_log_init(&log, req, key, g, false);
+    struct stream_dlq_run dead;
+    stream_dlq_run_init(&dead, req, key, s, g, &log);
+    oplog_multi_begin();
+    for (int i = 0; i < a->ids.count; i++) {
+        struct stream_id id = stream_ids_at(req, &a->ids, i);
+        bool moved;
+        if (!release_one(s, g, id, a, &dead, &moved)) continue;
+        done++;
+        if (!moved) kept[nkept++] = id;
+    }
+    if (dead.moved > 0 && nkept > 0 && oplog_enabled) log_released(req, kept, nkept);
+    stream_dlq_run_finish(&dead);
+    stream_pel_log_flush(&log);
+    oplog_multi_end();
+    mem_free(kept);
+    return done;
 }
 
 static void cmd_xnack(struct request *req)
@@ -105,7 +176,13 @@ static void cmd_xnack(struct request *req)
         return;
     }
     long long released = 0;
-    for (int i = 0; i < a.ids.count; i++) released += release_one(s, g, stream_ids_at(req, &a.ids, i), &a);
+    if (g->dlq) {
+        released = nack_with_dlq(req, s, g, &a);
+    } else {
+        bool moved;
+        for (int i = 0; i < a.ids.count; i++)
+            released += release_one(s, g, stream_ids_at(req, &a.ids, i), &a, NULL, &moved);
+    }
     if (released > 0) {
         key_changed(req, key->ptr, key->len, NOTIFY_STREAM, NULL);
         req->dirty += released - 1;

@@ -9,8 +9,10 @@
 
 #include "db/oplog.h"
 #include "types/stream.h"
+#include "types/stream_dlq.h"
 #include "types/stream_idmp.h"
 #include "types/stream_pel.h"
+#include "types/stream_retention.h"
 #include "util/mem.h"
 #include "util/numbers.h"
 
@@ -281,6 +283,7 @@ static void rewrite_group(struct rewrite *rw, const struct stream_cgroup *g)
     }
     stream_pel_log_flush(&l);
     rewrite_released(rw, g);
+    stream_dlq_rewrite(g, &rw->key, rw->emit, rw->ctx);
 }
 
 /* Step 3. */
@@ -363,6 +366,7 @@ void stream_rewrite(const struct object *o, const char *key, size_t len, object_
     for (size_t i = 0; s->groups && i < s->groups->count; i++) rewrite_group(&rw, s->groups->items[i]);
     rewrite_drop_ghosts(&rw, s, ghosts);
     stream_idmp_rewrite(s, &rw.key, emit, ctx);
+    stream_retention_rewrite(s, &rw.key, emit, ctx);
     rewrite_counters(&rw, s);
     stream_index_free(ghosts, NULL);
     mem_free(rw.argv);

@@ -17,6 +17,15 @@
  *       varint owner (its consumer's position above + 1; 0: released by XNACK)
  *     varint released, then the released entries' IDs in release order
  *   the IDMP state (stream_idmp_save)
+ *   (encoding 3) varint sections, then per section: u8 kind, its content
+ *     kind 1: the groups' dead-letter settings (stream_dlq_save)
+ *   with the tag's 0x80 bit: varint retention-maxage, varint retention-maxlen,
+ *   varint retention-refs
+ *
+ * Encoding 3 is written only when a section has something to hold, so a
+ * stream that uses none of them is saved as encoding 2. Each later
+ * addition to a stream's state takes a new section kind (or, like the
+ * retention policy, a flag bit of the tag).
  *
  * Encoding 1 (files written before idempotent production) is the same
  * without the IDMP state; encoding 0 (before XNACK) also without the
@@ -32,14 +41,22 @@
 #include <string.h>
 
 #include "types/stream.h"
+#include "types/stream_dlq.h"
 #include "types/stream_group.h"
 #include "types/stream_idmp.h"
 #include "types/stream_pel.h"
+#include "types/stream_retention.h"
 #include "util/mem.h"
 
 #define STREAM_SAVE_BLOCKS_V0 0
 #define STREAM_SAVE_BLOCKS_V1 1
 #define STREAM_SAVE_BLOCKS 2
+#define STREAM_SAVE_SECTIONS 3
+#define SECTION_DLQ 1
+/* Or'ed into the tag: the retention policy (stream_retention_save) follows
+ * everything else. A flag rather than a version, so that it combines with
+ * any later version of the rest. */
+#define STREAM_SAVE_RETENTION 0x80
 /* Least bytes each item of a counted list takes in the file. */
 #define MIN_BLOCK_BYTES 7
 #define MIN_GROUP_BYTES 6
@@ -96,7 +113,9 @@ static void save_group(struct codec_out *out, const struct stream_cgroup *g)
 void stream_save(const struct object *o, struct codec_out *out)
 {
     const struct stream *s = o->v.ptr;
-    codec_put_u8(out, STREAM_SAVE_BLOCKS);
+    bool dlq = stream_dlq_any(s);
+    codec_put_u8(out, (dlq ? STREAM_SAVE_SECTIONS : STREAM_SAVE_BLOCKS) |
+                          (stream_retention_configured(s) ? STREAM_SAVE_RETENTION : 0));
     codec_put_varint(out, s->length);
     codec_put_varint(out, s->entries_added);
     put_id(out, s->last_id);
@@ -110,6 +129,12 @@ void stream_save(const struct object *o, struct codec_out *out)
     codec_put_varint(out, groups);
     for (size_t i = 0; i < groups; i++) save_group(out, s->groups->items[i]);
     stream_idmp_save(s, out);
+    if (dlq) {
+        codec_put_varint(out, 1);
+        codec_put_u8(out, SECTION_DLQ);
+        stream_dlq_save(s, out);
+    }
+    if (stream_retention_configured(s)) stream_retention_save(s, out);
 }
 
 /* ---- loading ---- */
@@ -251,12 +276,32 @@ static bool load_groups(struct codec_in *in, struct stream *s, bool v0)
     return true;
 }
 
+/* The sections of encoding 3, each kind at most once. */
+static bool load_sections(struct codec_in *in, struct stream *s)
+{
+    uint64_t n;
+    unsigned kind, seen = 0;
+    if (!codec_get_count(in, 2, &n)) return false;
+    for (uint64_t i = 0; i < n; i++) {
+        if (!codec_get_u8(in, &kind)) return false;
+        if (kind == SECTION_DLQ && !(seen & (1u << kind))) {
+            if (!stream_dlq_load(in, s)) return false;
+        } else {
+            return codec_fail(in, "corrupt stream: section kind %u unknown or repeated", kind);
+        }
+        seen |= 1u << kind;
+    }
+    return true;
+}
+
 static bool load_stream(struct codec_in *in, struct stream *s)
 {
     unsigned tag;
     uint64_t blocks;
     if (!codec_get_u8(in, &tag)) return false;
-    if (tag > STREAM_SAVE_BLOCKS) return codec_fail(in, "unknown stream encoding %u", tag);
+    bool retention = tag & STREAM_SAVE_RETENTION;
+    tag &= ~(unsigned)STREAM_SAVE_RETENTION;
+    if (tag > STREAM_SAVE_SECTIONS) return codec_fail(in, "unknown stream encoding %u", tag);
     if (!codec_get_varint(in, &s->length) || !codec_get_varint(in, &s->entries_added) || !get_id(in, &s->last_id) ||
         !get_id(in, &s->first_id) || !get_id(in, &s->max_deleted_id) ||
         !codec_get_count(in, MIN_BLOCK_BYTES, &blocks))
@@ -268,7 +313,9 @@ static bool load_stream(struct codec_in *in, struct stream *s)
     if (seen.any && stream_id_cmp(&seen.last_live, &s->last_id) > 0)
         return codec_fail(in, "corrupt stream: an entry lies past its last ID");
     if (!load_groups(in, s, tag == STREAM_SAVE_BLOCKS_V0)) return false;
-    return tag < STREAM_SAVE_BLOCKS || stream_idmp_load(in, s);
+    if (tag >= STREAM_SAVE_BLOCKS && !stream_idmp_load(in, s)) return false;
+    if (tag >= STREAM_SAVE_SECTIONS && !load_sections(in, s)) return false;
+    return !retention || stream_retention_load(in, s);
 }
 
 struct object *stream_load(struct codec_in *in)
@@ -278,5 +325,5 @@ struct object *stream_load(struct codec_in *in)
         stream_free(s);
         return NULL;
     }
-    return object_new(OBJ_STREAM, ENC_STREAM, s);
+    return object_new(OBJ_STREAM, stream_retention_encoding(s), s);
 }

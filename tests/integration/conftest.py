@@ -313,3 +313,13 @@ def fresh_server():
     yield start
     for srv in started:
         assert_no_sanitizer_report(srv)
+
+
+@pytest.fixture
+def started_servers():
+    """A list the test appends every server it starts (restarts included);
+    all are stopped afterwards and their logs checked for sanitizer reports."""
+    started = []
+    yield started
+    for srv in started:
+        assert_no_sanitizer_report(srv)

@@ -494,6 +494,90 @@ def test_acl_log_resp3_and_max_len(server, admin):
     assert isinstance(log[0]["age-seconds"], float) and log[0]["count"] == 1
 
 
+def test_one_key_fast_path_agrees_with_the_full_check(server, admin):
+    """Single-key commands of a one-selector user are decided by a short
+    test that remembers the last prefix that granted; alternating prefixes,
+    permissions and changed rules must give the full check's answers."""
+    admin.execute_command("ACL", "SETUSER", "w", "on", ">pw", "+@all", "~queue:*", "%R~ro:*", "%W~wo:*",
+                          *[f"~k{i}:*" for i in range(10)])
+    c = as_user(server, "w")
+    for _ in range(3):
+        assert c.set("queue:1", "v") and c.get("queue:1") == b"v"
+        assert c.get("ro:1") is None
+        assert error_of(c, "SET", "ro:1", "v") == NOPERM_KEY
+        assert c.set("wo:1", "v")
+        assert error_of(c, "GET", "wo:1") == NOPERM_KEY
+        assert error_of(c, "SET", "wo:1", "v", "GET") == NOPERM_KEY  # SET ... GET also reads
+        assert error_of(c, "GET", "queue") == NOPERM_KEY  # shorter than the remembered prefix
+        assert error_of(c, "GET", "other") == NOPERM_KEY
+        assert c.get("k7:x") is None and c.get("queue:2") is None
+    assert c.execute_command("LPUSH", "queue:l", "a") == 1 and c.execute_command("RPOP", "queue:l") == b"a"
+    admin.execute_command("ACL", "SETUSER", "w", "resetkeys", "~other*")
+    assert error_of(c, "GET", "queue:1") == NOPERM_KEY  # the remembered prefix went with the old rules
+    assert c.get("other") is None
+    log = admin.execute_command("ACL", "LOG")
+    assert dict(zip(log[0][::2], log[0][1::2]))[b"object"] == b"queue:1"
+
+
+def test_acl_log_age_seconds_has_every_digit_as_redis_7_0(server, admin):
+    """redis-server 7.0.15 writes age-seconds with "%.17g" (0.904 comes out
+    as 0.90400000000000003), in RESP2 and RESP3 alike."""
+    admin.execute_command("ACL", "SETUSER", "u", "on", ">pw", "~*", "+get")
+    error_of(as_user(server, "u"), "SET", "a", "1")
+    for proto in ("2", "3"):
+        raw = RawConnection(server.port)
+        raw.call("HELLO", proto)
+        texts = []
+        for _ in range(40):
+            raw.send(b"*3\r\n$3\r\nACL\r\n$3\r\nLOG\r\n$1\r\n1\r\n")
+            data = b""
+            while b"client-info" not in data:
+                data += raw.sock.recv(65536)
+            after = data.split(b"age-seconds\r\n", 1)[1]
+            text = (after.split(b"\r\n")[1] if after.startswith(b"$") else after[1:].split(b"\r\n")[0]).decode()
+            assert text == "%.17g" % float(text), text
+            texts.append(text)
+            time.sleep(0.007)
+        assert any(len(t.split(".")[-1]) > 6 for t in texts), texts
+
+
+def test_sort_by_and_get_patterns_need_access_to_every_key(server, admin):
+    """As Redis 7: BY with a '*' and GET read keys no ACL check saw, so they
+    need a selector that allows the call and reads every key (allkeys,
+    ~* or %R~*); BY without '*' reads nothing and is always allowed."""
+    admin.rpush("l", 3, 1, 2)
+    admin.set("w_1", 10)
+    rules = {"narrow": ["+@all", "~l*", "~w*"], "reader": ["+@all", "%R~*"], "writer": ["+@all", "%W~*", "%R~l*"],
+             "selector": ["+@all", "~l*", "(+sort ~*)"]}
+    for name, r in rules.items():
+        admin.execute_command("ACL", "SETUSER", name, "on", ">pw", *r)
+    by_denied = "BY option of SORT denied due to insufficient ACL permissions."
+    get_denied = "GET option of SORT denied due to insufficient ACL permissions."
+    narrow = as_user(server, "narrow")
+    assert error_of(narrow, "SORT", "l", "BY", "w_*") == by_denied
+    assert error_of(narrow, "SORT", "l", "BY", "w_*->f") == by_denied
+    assert error_of(narrow, "SORT", "l", "GET", "#") == get_denied
+    assert error_of(narrow, "SORT_RO", "l", "GET", "w_*") == get_denied
+    assert error_of(narrow, "SORT", "l", "GET", "#", "BOGUS") == get_denied  # refused where it is parsed
+    assert error_of(narrow, "SORT", "l", "BOGUS", "GET", "#") == "syntax error"
+    assert narrow.execute_command("SORT", "l", "BY", "nosort") == [b"3", b"1", b"2"]
+    assert narrow.execute_command("SORT", "l") == [b"1", b"2", b"3"]
+    assert error_of(narrow, "EVAL", "return redis.call('sort','l','get','#')", "0").startswith(get_denied)
+    assert narrow.execute_command("MULTI") == b"OK" and narrow.execute_command("SORT", "l", "BY", "w_*") == b"QUEUED"
+    assert [str(e) for e in narrow.execute_command("EXEC")] == [by_denied]
+    assert admin.execute_command("ACL", "LOG") == []  # a plain error, not a denial
+    reader = as_user(server, "reader")
+    assert reader.execute_command("SORT", "l", "BY", "w_*", "GET", "#") == [b"2", b"3", b"1"]
+    assert reader.execute_command("SORT_RO", "l", "GET", "w_*") == [b"10", None, None]
+    assert error_of(reader, "SORT", "l", "STORE", "out") == NOPERM_KEY  # the destination is written
+    assert error_of(as_user(server, "writer"), "SORT", "l", "GET", "#") == get_denied
+    selector = as_user(server, "selector")
+    assert selector.execute_command("SORT", "l", "BY", "w_*") == [b"2", b"3", b"1"]
+    assert error_of(selector, "SORT_RO", "l", "GET", "#") == get_denied  # the root allows SORT_RO on l* only
+    assert RawConnection(server.port).call("COMMAND", "GETKEYSANDFLAGS", "SORT", "l", "STORE", "out") == [
+        [b"l", ["RO", "access"]], [b"out", ["OW", "update"]]]
+
+
 def test_dryrun(server, admin):
     admin.execute_command("ACL", "SETUSER", "d", "on", "~k*", "&ch", "+get", "+publish")
     assert admin.execute_command("ACL", "DRYRUN", "d", "GET", "k1") == b"OK"

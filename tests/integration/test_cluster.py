@@ -95,6 +95,24 @@ def test_wrong_node_answers_moved_and_keys_must_share_a_slot(six):
     assert raw.call("EXEC")[1].startswith("EXECABORT")
 
 
+def test_sort_patterns_are_refused_in_cluster_mode_as_redis_7_0(six):
+    # the keys a BY or GET pattern names may live on other nodes
+    owner = owner_of(six, six[0].client().execute_command("CLUSTER", "KEYSLOT", "{s}"))
+    r = owner.client()
+    r.delete("{s}")
+    r.rpush("{s}", 3, 1, 2)
+    assert r.sort("{s}") == [b"1", b"2", b"3"]
+    assert r.sort("{s}", by="nosort") == [b"3", b"1", b"2"]
+    with pytest.raises(redis.ResponseError, match=r"^BY option of SORT denied in Cluster mode\.$"):
+        r.sort("{s}", by="w_*")
+    with pytest.raises(redis.ResponseError, match=r"^GET option of SORT denied in Cluster mode\.$"):
+        r.sort("{s}", get="#")
+    with pytest.raises(redis.ResponseError, match="GET option of SORT denied in Cluster mode"):
+        r.execute_command("SORT_RO", "{s}", "GET", "h_*->f")
+    with pytest.raises(redis.ResponseError, match="GET option of SORT denied in Cluster mode"):
+        r.execute_command("SORT", "{s}", "GET", "#", "BY", "w_*")  # the first one met is named
+
+
 def test_the_seed_spublish_goes_to_the_owner_shard_only(six):
     """The seed's rows: SPUBLISH apple a is redirected to slot 7092's owner;
     there it reaches shard subscribers of that shard only."""

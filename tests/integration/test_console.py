@@ -15,9 +15,11 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
+import urllib.parse
 
 import pytest
 
@@ -180,9 +182,11 @@ def test_console_pages_match_the_server(console_server):
             "slow_omem": next(int(c["omem"]) for c in r.client_list() if int(c["id"]) == slow_id),
         }
         out = shots_dir()
+        r.execute_command("ACL", "SETUSER", "watcher", "on", ">watch-pw", "+@read", "+info", "~*")
         result = run_browser({"base": f"http://127.0.0.1:{console_server.http_port}", "out": out,
                               "password": PASSWORD, "stream": ORDERS,
-                              "ack": {"group": "billing", "id": ack_id}})
+                              "ack": {"group": "billing", "id": ack_id},
+                              "readonly": {"user": "watcher", "password": "watch-pw"}})
         assert result["errors"] == [], result["errors"]
         pages = result["pages"]
 
@@ -194,6 +198,9 @@ def test_console_pages_match_the_server(console_server):
         # queues: the lists matching queue:*, with LLEN
         queues = {row["attrs"]["key"]: number(row["cells"]["queue-length"]) for row in rows(pages["queues"], "queue-row")}
         assert queues == want["llen"]
+        counted = {row["attrs"]["key"]: (number(row["cells"]["queue-pushed"]), number(row["cells"]["queue-popped"]))
+                   for row in rows(pages["queues"], "queue-row")}
+        assert counted == {"queue:emails": (30, 0), "queue:reports": (7, 0)}
 
         # streams: XLEN, the groups and their pending entries
         streams = {row["attrs"]["key"]: row["cells"] for row in rows(pages["streams"], "stream-row")}
@@ -257,8 +264,21 @@ def test_console_pages_match_the_server(console_server):
         assert ack_id not in [p["message_id"] for p in r.xpending_range(ORDERS, "billing", "-", "+", 100)]
         assert ack_id not in [row["attrs"]["id"] for row in rows(result["after_ack"], "pending-row")]
 
-        # a browser without the password
-        assert "ERR_INVALID_AUTH_CREDENTIALS" in result["without_password"]["navigation"]
+        # the login form: a wrong password's message, then an HttpOnly SameSite=Strict session cookie
+        assert result["login_error"] == "wrong user name or password"
+        assert result["cookies"] == [{"name": "runnel_session", "httpOnly": True, "sameSite": "Strict"}]
+        assert result["who"] == "default"
+        assert result["after_logout"] == {"status": 401, "view_hidden": True}
+
+        # a read-only user: every action button disabled, saying why
+        ro = result["readonly"]
+        assert ro["who"] == "watcher"
+        assert ro["buttons"] and {b["act"] for b in ro["buttons"]} == {"ack", "claim", "delete"}
+        assert all(b["disabled"] and "watcher may not" in b["title"] for b in ro["buttons"])
+        assert ro["trim"]["disabled"] and "may not trim" in ro["trim"]["title"]
+
+        # a browser without the password: the login form, no data, no browser dialog for the API's scripts
+        assert result["without_password"]["view_hidden"] is True
         assert result["without_password"]["status"] == 401
         assert result["without_password"]["challenge"].startswith("Basic")
 
@@ -273,16 +293,195 @@ def test_console_pages_match_the_server(console_server):
 
 def test_password_is_required_for_the_console_and_its_api(console_server):
     port = console_server.http_port
-    for path in ("/", "/ui/app.js", "/api/session", "/api/stream?key=x", "/api/history"):
+    for path in ("/api/session", "/api/stream?key=x", "/api/history", "/api/overview"):
         resp, _ = request(port, path)
         assert resp.status == 401, path
         assert resp.getheader("WWW-Authenticate").startswith("Basic")
         resp, _ = request(port, path, headers=auth_header(password="wrong"))
         assert resp.status == 401, path
-    resp, body = request(port, "/", headers=auth_header())
-    assert resp.status == 200 and b"<title>Runnel console</title>" in body
+        # the console's own scripts get no challenge (no browser dialog): they show the login form
+        resp, body = request(port, path, headers={"X-Requested-With": "runnel-console"})
+        assert resp.status == 401 and resp.getheader("WWW-Authenticate") is None
+        assert json.loads(body) == {"error": "login required"}
+    # the console's files hold no data: they need no login (the form is in them)
+    for path in ("/", "/ui/app.js"):
+        assert request(port, path)[0].status == 200, path
+    resp, body = request(port, "/")
+    assert b"<title>Runnel console</title>" in body and b'id="login"' in body
     resp, _ = request(port, "/api/action/ack?key=s&group=g&id=1-0", method="POST")
     assert resp.status == 401
+
+
+def login(port, user, password, origin=True, content_type="application/x-www-form-urlencoded"):
+    host = f"127.0.0.1:{port}"
+    headers = {"Host": host, "X-Requested-With": "runnel-console"}
+    if origin:
+        headers["Origin"] = f"http://{host}" if origin is True else origin
+    if content_type:
+        headers["Content-Type"] = content_type
+    body = "&".join(f"{k}={urllib.parse.quote(v)}" for k, v in (("user", user), ("password", password)))
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    conn.request("POST", "/api/login", body=body, headers=headers)
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    return resp, data
+
+
+def cookie_of(resp):
+    return resp.getheader("Set-Cookie").split(";")[0]
+
+
+def test_login_form_sessions(console_server):
+    port = console_server.http_port
+    r = console_server.client(password=PASSWORD)
+    r.execute_command("ACL", "SETUSER", "ann", "on", ">ann-pw", "+@all", "~*")
+    r.execute_command("ACL", "SETUSER", "bob", "on", ">bob-pw", "+@all", "~*")
+    resp, body = login(port, "ann", "ann-pw")
+    assert resp.status == 200, body
+    set_cookie = resp.getheader("Set-Cookie")
+    name, value = set_cookie.split(";")[0].split("=")
+    assert name == "runnel_session" and len(value) == 64 and int(value, 16) >= 0
+    assert "HttpOnly" in set_cookie and "SameSite=Strict" in set_cookie and "Path=/" in set_cookie
+    assert "Secure" not in set_cookie  # plain HTTP
+    doc = json.loads(body)
+    ann = {"Cookie": cookie_of(resp)}
+    session = get_json(port, "/api/session", headers=ann)
+    assert session["user"] == "ann" and session["login"] == "session"
+    assert session["csrf_token"] == doc["csrf_token"] != get_json(port, "/api/session", headers=auth_header())["csrf_token"]
+    assert request(port, "/metrics", headers=ann)[0].status == 200
+    # the session's own token guards its actions; another login's token does not
+    r.xadd("s", {"f": "v"}, id="1-0")
+    r.xgroup_create("s", "g", id="0")
+    r.xreadgroup("g", "c", {"s": ">"})
+    host = f"127.0.0.1:{port}"
+    act = {"Origin": f"http://{host}", "Host": host}
+    basic_token = get_json(port, "/api/session", headers=auth_header())["csrf_token"]
+    path = "/api/action/ack?key=s&group=g&id=1-0"
+    assert action(port, path, dict(act, **ann, **{"X-CSRF-Token": basic_token}))[0] == 403
+    assert action(port, path, dict(act, **ann, **{"X-CSRF-Token": doc["csrf_token"]})) == (200, {"acknowledged": 1})
+    # refusals: a wrong pair (401, in ACL LOG as a failed AUTH), another origin, no Origin, not a form
+    r.execute_command("ACL", "LOG", "RESET")
+    resp, body = login(port, "ann", "nope")
+    assert resp.status == 401 and resp.getheader("Set-Cookie") is None
+    assert json.loads(body) == {"error": "wrong user name or password"}
+    entry = r.execute_command("ACL", "LOG", "1")[0]
+    entry = dict(zip(entry[::2], entry[1::2]))
+    assert entry[b"reason"] == b"auth" and entry[b"username"] == b"ann"
+    assert b"name=runnel-console" in entry[b"client-info"] and b"addr=127.0.0.1:" in entry[b"client-info"]
+    assert login(port, "ann", "ann-pw", origin="http://evil.example")[0].status == 403
+    assert login(port, "ann", "ann-pw", origin=False)[0].status == 403
+    assert login(port, "ann", "ann-pw", content_type="text/plain")[0].status == 415
+    assert login(port, "ann", "ann-pw", content_type=None)[0].status == 415
+    # a body anywhere else is refused
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    conn.request("POST", "/api/logout", body="ab", headers=act)
+    assert conn.getresponse().status == 413
+    conn.close()
+    # logout ends the session and clears the cookie
+    second = {"Cookie": cookie_of(login(port, "ann", "ann-pw")[0])}
+    resp, _ = request(port, "/api/logout", method="POST", headers=dict(act, **second))
+    assert resp.status == 200 and "Max-Age=0" in resp.getheader("Set-Cookie")
+    assert request(port, "/api/session", headers=second)[0].status == 401
+    assert request(port, "/api/session", headers=ann)[0].status == 200
+    # a session ends when its user's password changes, the user is disabled or deleted
+    assert request(port, "/api/session", headers=ann)[0].status == 200
+    r.execute_command("ACL", "SETUSER", "ann", ">another")  # a password added: the set changed
+    assert request(port, "/api/session", headers=ann)[0].status == 401
+    bob = {"Cookie": cookie_of(login(port, "bob", "bob-pw")[0])}
+    r.execute_command("ACL", "SETUSER", "bob", "+get")  # other rules: the session stays
+    assert request(port, "/api/session", headers=bob)[0].status == 200
+    r.execute_command("ACL", "SETUSER", "bob", "off")
+    assert request(port, "/api/session", headers=bob)[0].status == 401
+    r.execute_command("ACL", "SETUSER", "bob", "on")
+    bob = {"Cookie": cookie_of(login(port, "bob", "bob-pw")[0])}
+    r.execute_command("ACL", "DELUSER", "bob")
+    r.execute_command("ACL", "SETUSER", "bob", "on", ">bob-pw", "+@all", "~*")  # made again: not the same user
+    assert request(port, "/api/session", headers=bob)[0].status == 401
+    # default's password through requirepass
+    dflt = {"Cookie": cookie_of(login(port, "", PASSWORD)[0])}
+    assert get_json(port, "/api/session", headers=dflt)["user"] == "default"
+    # a forged or unknown id is no session
+    assert request(port, "/api/session", headers={"Cookie": "runnel_session=" + "0" * 64})[0].status == 401
+    # the limit: the least recently used session ends
+    r.config_set("http-session-max", 2)
+    c1 = {"Cookie": cookie_of(login(port, "default", PASSWORD)[0])}
+    c2 = {"Cookie": cookie_of(login(port, "default", PASSWORD)[0])}
+    assert request(port, "/api/session", headers=c1)[0].status == 200  # c1 now used after c2
+    c3 = {"Cookie": cookie_of(login(port, "default", PASSWORD)[0])}
+    assert [request(port, "/api/session", headers=c)[0].status for c in (c1, c2, c3)] == [200, 401, 200]
+    # expiry after http-session-timeout seconds unused
+    r.config_set("http-session-timeout", 1)
+    time.sleep(1.3)
+    assert request(port, "/api/session", headers=c3)[0].status == 401
+    # basic auth still works beside sessions
+    assert request(port, "/metrics", headers=auth_header())[0].status == 200
+
+
+def test_requests_act_as_their_acl_user(console_server):
+    port = console_server.http_port
+    r = console_server.client(password=PASSWORD)
+    r.execute_command("ACL", "SETUSER", "viewer", "on", ">v", "+@read", "+info", "+client|list", "+slowlog",
+                      "+pubsub", "~*")
+    r.execute_command("ACL", "SETUSER", "orders", "on", ">o", "+@all", "~orders*", "~queue:*")
+    r.execute_command("ACL", "SETUSER", "blind", "on", ">b", "+ping")
+    r.xadd("orders", {"a": 1}, id="1-0")
+    r.xadd("secret", {"b": 2}, id="1-0")
+    r.rpush("queue:a", 1)
+    r.rpush("queue:private", 1)
+    r.execute_command("ACL", "SETUSER", "orders", "resetkeys", "~orders*", "~queue:a")
+    r.xgroup_create("orders", "g", id="0")
+    r.xreadgroup("g", "c", {"orders": ">"})
+    viewer, orders, blind = (auth_header(password=p, user=u) for u, p in (("viewer", "v"), ("orders", "o"), ("blind", "b")))
+    host = f"127.0.0.1:{port}"
+    origin = {"Origin": f"http://{host}", "Host": host}
+
+    # a read-only user: reads every page, each action is refused with 403 and the reason, nothing changes
+    session = get_json(port, "/api/session", headers=viewer)
+    assert session["user"] == "viewer" and session["login"] == "basic" and session["can_write"] is False
+    doc = get_json(port, "/api/stream?key=orders", headers=viewer)
+    assert doc["can"] == {"ack": False, "claim": False, "delete": False, "trim": False}
+    for p in ("/api/overview", "/api/streams", "/api/queues", "/api/clients", "/api/slowlog", "/api/pubsub",
+              "/api/stream/entries?key=orders", "/api/stream/pending?key=orders&group=g", "/metrics"):
+        assert request(port, p, headers=viewer)[0].status == 200, p
+    r.execute_command("ACL", "LOG", "RESET")
+    token = session["csrf_token"]
+    for path, command in (("ack?key=orders&group=g&id=1-0", "xack"), ("claim?key=orders&group=g&id=1-0&consumer=z", "xclaim"),
+                          ("delete?key=orders&group=g&id=1-0", "xack"), ("trim?key=orders&strategy=maxlen&threshold=0", "xtrim")):
+        status, body = action(port, "/api/action/" + path, dict(origin, **viewer, **{"X-CSRF-Token": token}))
+        assert status == 403 and body == {"error": f"NOPERM this user has no permissions to run the '{command}' command"}
+    assert r.xpending("orders", "g")["pending"] == 1 and r.xlen("orders") == 1
+    log = [dict(zip(e[::2], e[1::2])) for e in r.execute_command("ACL", "LOG")]
+    assert {(e[b"object"], e[b"username"], e[b"reason"]) for e in log} == {
+        (b"xack", b"viewer", b"command"), (b"xclaim", b"viewer", b"command"), (b"xtrim", b"viewer", b"command")}
+    assert all(b"name=runnel-console" in e[b"client-info"] and b"user=viewer" in e[b"client-info"] for e in log)
+
+    # a user of some keys: sees only those, may act on them, is refused the others
+    streams = get_json(port, "/api/streams", headers=orders)["streams"]
+    assert [s["key"] for s in streams] == ["orders"]
+    assert [q["key"] for q in get_json(port, "/api/queues", headers=orders)["queues"]] == ["queue:a"]
+    body = request(port, "/metrics", headers=orders)[1].decode()
+    assert 'stream="orders"' in body and "secret" not in body
+    assert 'key="queue:a"' in body and "queue:private" not in body
+    resp, body = request(port, "/api/stream?key=secret", headers=orders)
+    assert resp.status == 403 and b"no permissions to access one of the keys" in body
+    assert get_json(port, "/api/stream?key=orders", headers=orders)["can"] == {
+        "ack": True, "claim": True, "delete": True, "trim": True}
+    token = get_json(port, "/api/session", headers=orders)["csrf_token"]
+    status, body = action(port, "/api/action/trim?key=secret&strategy=maxlen&threshold=0",
+                          dict(origin, **orders, **{"X-CSRF-Token": token}))
+    assert status == 403 and "keys" in body["error"] and r.xlen("secret") == 1
+    assert action(port, "/api/action/ack?key=orders&group=g&id=1-0", dict(origin, **orders, **{"X-CSRF-Token": token})) == (
+        200, {"acknowledged": 1})
+
+    # a user without INFO: 403 for the pages that stand for it, in ACL LOG as the command's denial
+    r.execute_command("ACL", "LOG", "RESET")
+    for p, command in (("/metrics", "info"), ("/api/overview", "info"), ("/api/clients", "client|list")):
+        resp, body = request(port, p, headers=blind)
+        assert resp.status == 403 and json.loads(body)["error"].startswith("NOPERM"), p
+    log = [dict(zip(e[::2], e[1::2])) for e in r.execute_command("ACL", "LOG")]
+    assert {e[b"object"] for e in log} == {b"info", b"client|list"}
+    assert get_json(port, "/api/session", headers=blind)["can_write"] is False
 
 
 def test_assets_are_served_from_the_binary(open_server):
@@ -562,3 +761,86 @@ def test_an_action_is_answered_once_its_write_is_durable():
         if subprocess.run(["umount", mnt], capture_output=True).returncode != 0:
             subprocess.run(["umount", "-l", mnt], capture_output=True)
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def test_the_endpoint_over_tls(tmp_path):
+    """http-tls yes: the console, /api and /metrics over TLS with the tls-*
+    certificates; no client certificate asked for although tls-auth-clients
+    is yes; the session cookie is Secure; plain HTTP gets nothing."""
+    crt, key = str(tmp_path / "server.crt"), str(tmp_path / "server.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt,
+                    "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True)
+    # without certificates it refuses to start
+    with pytest.raises(RuntimeError, match="http-tls yes needs the TLS certificates"):
+        start("--http-tls", "yes")
+    proc = start("--http-tls", "yes", "--tls-port", str(free_port()), "--tls-cert-file", crt, "--tls-key-file", key,
+                 "--tls-ca-cert-file", crt, "--requirepass", PASSWORD)
+    try:
+        assert f"console at https://127.0.0.1:{proc.http_port}/" in proc.output()
+        assert proc.client(password=PASSWORD).config_get("tls-auth-clients")["tls-auth-clients"] == "yes"
+        ctx = ssl.create_default_context(cafile=crt)
+
+        def tls_request(path, method="GET", headers=None, body=None):
+            conn = http.client.HTTPSConnection("127.0.0.1", proc.http_port, timeout=5, context=ctx)
+            conn.request(method, path, body=body, headers=headers or {})
+            resp = conn.getresponse()
+            data = resp.read()
+            conn.close()
+            return resp, data
+
+        resp, body = tls_request("/metrics", headers=auth_header())
+        assert resp.status == 200 and b"redis_up 1" in body
+        resp, body = tls_request("/")
+        assert resp.status == 200 and b"<title>Runnel console</title>" in body
+        host = f"127.0.0.1:{proc.http_port}"
+        resp, body = tls_request("/api/login", "POST", {"Origin": f"https://{host}", "Host": host,
+                                                        "Content-Type": "application/x-www-form-urlencoded"},
+                                 f"user=default&password={PASSWORD}")
+        assert resp.status == 200, body
+        assert "; Secure" in resp.getheader("Set-Cookie") and "HttpOnly" in resp.getheader("Set-Cookie")
+        resp, body = tls_request("/api/session", headers={"Cookie": resp.getheader("Set-Cookie").split(";")[0]})
+        assert resp.status == 200 and json.loads(body)["login"] == "session"
+        # keep-alive and a response bigger than one TLS record
+        conn = http.client.HTTPSConnection("127.0.0.1", proc.http_port, timeout=5, context=ctx)
+        for _ in range(3):
+            conn.request("GET", "/ui/app.js")
+            resp = conn.getresponse()
+            assert resp.status == 200 and len(resp.read()) > 5000
+        conn.close()
+        # a big answer with Connection: close to a slow reader arrives whole (its last
+        # TLS records wait for the socket before the connection is closed)
+        r = proc.client(password=PASSWORD)
+        p = r.pipeline(transaction=False)
+        for i in range(3000):
+            p.xadd(f"stream:{i:05d}", {"f": "v"})
+            p.xgroup_create(f"stream:{i:05d}", "workers", id="0")
+        p.execute()
+        raw = socket.socket()
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        raw.settimeout(10)
+        raw.connect(("127.0.0.1", proc.http_port))
+        tls = ctx.wrap_socket(raw, server_hostname="localhost")
+        creds = auth_header()["Authorization"]
+        tls.sendall(f"GET /metrics HTTP/1.1\r\nHost: {host}\r\nAuthorization: {creds}\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while True:  # slowly, so that the server keeps finding its socket full
+            chunk = tls.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+            time.sleep(0.001)
+        tls.close()
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+        assert length > 300000 and len(body) == length and body.rstrip().endswith(b"0")
+        # plain HTTP on the TLS port: no answer a browser could read as HTTP
+        with socket.create_connection(("127.0.0.1", proc.http_port), timeout=5) as s:
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            try:
+                reply = s.recv(100)
+            except (ConnectionResetError, socket.timeout):
+                reply = b""
+            assert not reply.startswith(b"HTTP/1.1 200")
+    finally:
+        proc.stop()

@@ -315,3 +315,83 @@ def test_api_gives_the_same_facts_as_json(metrics_server):
     assert sorted((q["key"], q["length"]) for q in queues["queues"]) == [("jobs", 1), ("queue:email", 3)]
     assert queues["omitted"] == 0
     assert get(port, "/api/nothing")[0].status == 404
+
+
+def test_command_latency_histograms_follow_latency_histogram(metrics_server):
+    r = metrics_server.client()
+    for i in range(20):
+        r.set(f"k{i}", i)
+    r.xadd("s", {"a": 1})
+    samples, types = scrape(metrics_server.http_port)
+    assert types["runnel_command_duration_seconds"] == "histogram"
+    hist = r.execute_command("LATENCY", "HISTOGRAM", "set")
+    assert hist[0] == b"set"  # RESP2: [name, [b"calls", n, b"histogram_usec", [bound, count, ...]]]
+    entry = dict(zip(hist[1][::2], hist[1][1::2]))
+    assert entry[b"calls"] == 20
+    buckets = series(samples, "runnel_command_duration_seconds_bucket")
+    mine = {float(dict(k)["le"]): v for k, v in buckets.items() if dict(k)["cmd"] == "set"}
+    assert mine[float("inf")] == value(samples, "runnel_command_duration_seconds_count", cmd="set") == 20
+    # cumulative, and at every bound LATENCY HISTOGRAM names the same count
+    bounds = sorted(mine)
+    assert all(mine[a] <= mine[b] for a, b in zip(bounds, bounds[1:]))
+    flat = entry[b"histogram_usec"]
+    usec = dict(zip(flat[::2], flat[1::2]))
+    assert usec
+    for bound_us, count in usec.items():
+        if bound_us / 1e6 in mine:
+            assert mine[bound_us / 1e6] == count
+    assert value(samples, "runnel_command_duration_seconds_sum", cmd="set") == value(
+        samples, "redis_commands_duration_seconds_total", cmd="set")
+    assert any(dict(k)["cmd"] == "xadd" for k in buckets)
+    r.config_set("latency-tracking", "no")
+    r.set("late", 1)
+    samples, _ = scrape(metrics_server.http_port)
+    assert value(samples, "runnel_command_duration_seconds_count", cmd="set") == 20
+
+
+def test_queue_lists_count_their_pushes_and_pops(metrics_server):
+    r = metrics_server.client()
+    port = metrics_server.http_port
+    r.rpush("queue:a", *range(10))
+    r.lpop("queue:a", 4)
+    r.rpush("other", 1, 2, 3)  # no pattern: not counted, not reported
+    r.lpop("other")
+    samples, types = scrape(port)
+    assert types["runnel_list_pushed"] == "counter" and types["runnel_list_popped"] == "counter"
+    assert value(samples, "runnel_list_pushed_total", db="db0", key="queue:a") == 10
+    assert value(samples, "runnel_list_popped_total", db="db0", key="queue:a") == 4
+    assert not any(dict(k).get("key") == "other" for k in series(samples, "runnel_list_pushed_total"))
+    # emptied (the key is gone) and filled again: the counts go on; every kind of push and pop counts
+    r.lpop("queue:a", 6)
+    assert not r.exists("queue:a")
+    samples, _ = scrape(port)
+    assert value(samples, "runnel_list_popped_total", db="db0", key="queue:a") == 10
+    assert ("runnel_list_length", frozenset({"db": "db0", "key": "queue:a"}.items())) not in samples
+    r.lpush("queue:a", "x")
+    r.rpushx("queue:a", "y")
+    r.blpop("queue:a", timeout=1)
+    r.lmove("queue:a", "queue:b", "LEFT", "RIGHT")
+    r.rpush("queue:b", "z")
+    r.lmove("queue:b", "queue:b", "LEFT", "RIGHT")
+    samples, _ = scrape(port)
+    assert value(samples, "runnel_list_pushed_total", db="db0", key="queue:a") == 12
+    assert value(samples, "runnel_list_popped_total", db="db0", key="queue:a") == 12
+    assert value(samples, "runnel_list_pushed_total", db="db0", key="queue:b") == 3
+    assert value(samples, "runnel_list_popped_total", db="db0", key="queue:b") == 1
+    # a list renamed into a matching name counts from the first scrape that finds it
+    r.rpush("plain", 1, 2)
+    r.rename("plain", "jobs")
+    samples, _ = scrape(port)
+    assert value(samples, "runnel_list_pushed_total", db="db0", key="jobs") == 0
+    r.rpop("jobs")
+    doc = json.loads(get(port, "/api/queues")[1])
+    jobs = next(q for q in doc["queues"] if q["key"] == "jobs")
+    assert jobs == {"db": 0, "key": "jobs", "length": 1, "pushed": 0, "popped": 1}
+    b = next(q for q in doc["queues"] if q["key"] == "queue:b")
+    assert (b["pushed"], b["popped"]) == (3, 1)
+    # another database is another list
+    r3 = metrics_server.client(db=3)
+    r3.rpush("queue:a", 1)
+    samples, _ = scrape(port)
+    assert value(samples, "runnel_list_pushed_total", db="db3", key="queue:a") == 1
+    assert value(samples, "runnel_list_pushed_total", db="db0", key="queue:a") == 12

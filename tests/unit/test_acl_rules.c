@@ -232,6 +232,23 @@ Test(acl_rules, copy_is_deep)
     acl_user_free(u);
 }
 
+/* The index's answer for one key and every permission equals trying each
+ * pattern with glob_match, and the fast test (the prefix that granted last)
+ * never grants what they refuse. */
+static void assert_index_agrees(const struct acl_selector *s, const char *key, size_t len)
+{
+    for (uint8_t perm = 0; perm <= ACL_PERM_ALL; perm++) {
+        bool linear = false;
+        for (int i = 0; i < s->nkeys && !linear; i++)
+            linear = (s->keys[i].perm & perm) == perm &&
+                     glob_match(s->keys[i].pattern, str_len(s->keys[i].pattern), key, len, false);
+        if (acl_key_hot_grants(s->key_index, key, len, perm))
+            cr_assert(linear, "fast test: key %.*s perm %d", (int)len, key, perm);
+        cr_assert_eq(acl_key_index_match(s->key_index, s->keys, key, len, perm), linear, "key %.*s perm %d", (int)len,
+                     key, perm);
+    }
+}
+
 /* The key patterns' prefix index answers as trying every pattern would,
  * including patterns without a literal prefix and prefixes of many lengths. */
 Test(acl_rules, key_index_agrees_with_every_pattern)
@@ -241,15 +258,30 @@ Test(acl_rules, key_index_agrees_with_every_pattern)
     const char *const keys[] = {"key:1", "k1:", "k19:x", "k2:x", "exact", "exactly", "xmidy", "abc", "yz", "esc*",
                                 "esc1", "p999999999z", "p8888888", "", "key:ro:1", "ke"};
     const struct acl_selector *s = u->selectors[0];
-    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-        for (uint8_t perm = 0; perm <= ACL_PERM_ALL; perm++) {
-            bool linear = false;
-            for (int i = 0; i < s->nkeys && !linear; i++)
-                linear = (s->keys[i].perm & perm) == perm &&
-                         glob_match(s->keys[i].pattern, str_len(s->keys[i].pattern), keys[k], strlen(keys[k]), false);
-            cr_assert_eq(acl_key_index_match(s->key_index, s->keys, keys[k], strlen(keys[k]), perm), linear,
-                         "key %s perm %d", keys[k], perm);
-        }
+    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) assert_index_agrees(s, keys[k], strlen(keys[k]));
+    acl_user_free(u);
+}
+
+/* The same with few prefix lengths, so that the index is used: prefixes of
+ * up to 8 bytes held as words, longer ones hashed byte by byte, and keys
+ * shorter than 8 bytes, all against the linear answer for many keys. */
+Test(acl_rules, indexed_prefixes_agree_with_every_pattern)
+{
+    struct acl_user *u = user_with("+@all ~k1:* ~k19:* ~key:* %R~key:ro:* %W~key:w* ~exact ~a?c ~queue:long:prefix:* "
+                                   "~q* ~12345678* ~123456789* ~12345678 ~*tail");
+    const struct acl_selector *s = u->selectors[0];
+    const char alphabet[] = "kqey:1234567892ro";
+    unsigned seed = 7;
+    char key[24];
+    for (int n = 0; n < 20000; n++) {
+        size_t len = (seed = seed * 1103515245 + 12345) >> 16 & 15;
+        for (size_t i = 0; i < len; i++) key[i] = alphabet[((seed = seed * 1103515245 + 12345) >> 16) % 17];
+        if (n % 4 == 0 && len >= 4) memcpy(key, n % 8 ? "key:" : "1234", 4); /* often a real prefix */
+        key[len] = '\0';
+        assert_index_agrees(s, key, len);
     }
+    const char *const fixed[] = {"queue:long:prefix:", "queue:long:prefix", "queue:long:prefix:x", "12345678",
+                                 "123456789", "1234567", "key:ro:", "key:w", "key:", "ke", "abc", "atail", ""};
+    for (size_t k = 0; k < sizeof(fixed) / sizeof(fixed[0]); k++) assert_index_agrees(s, fixed[k], strlen(fixed[k]));
     acl_user_free(u);
 }

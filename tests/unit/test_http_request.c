@@ -106,37 +106,40 @@ Test(http_request, enforces_the_limits)
 }
 
 /* Users for the checks: default with password "pw", and worker with "wpw". */
-static bool verify(const char *user, size_t ulen, const char *pass, size_t plen)
+static const char default_user[] = "default", worker_user[] = "worker";
+
+static void *verify(const char *user, size_t ulen, const char *pass, size_t plen)
 {
-    if (ulen == 7 && !memcmp(user, "default", 7)) return plen == 2 && !memcmp(pass, "pw", 2);
-    if (ulen == 6 && !memcmp(user, "worker", 6)) return plen == 3 && !memcmp(pass, "wpw", 3);
-    return false;
+    if (ulen == 7 && !memcmp(user, "default", 7))
+        return plen == 2 && !memcmp(pass, "pw", 2) ? (void *)default_user : NULL;
+    if (ulen == 6 && !memcmp(user, "worker", 6))
+        return plen == 3 && !memcmp(pass, "wpw", 3) ? (void *)worker_user : NULL;
+    return NULL;
 }
 
-static bool auth(const char *header, bool open)
+static const char *auth(const char *header)
 {
-    return http_auth_check(header, header ? strlen(header) : 0, open, verify);
+    return http_auth_user(header, header ? strlen(header) : 0, verify);
 }
 
-Test(http_auth, checks_bearer_and_basic_pairs_against_the_users)
+Test(http_auth, names_the_user_of_bearer_and_basic_pairs)
 {
-    cr_assert(auth(NULL, true), "default user without a password: everything passes");
-    cr_assert_not(auth(NULL, false));
-    cr_assert(auth("Bearer pw", false));
-    cr_assert(auth("bearer pw", false));
-    cr_assert_not(auth("Bearer pw2", false));
-    cr_assert_not(auth("Bearer p", false));
-    cr_assert_not(auth("Bearer ", false));
-    cr_assert_not(auth("Bearerpw", false));
-    cr_assert(auth("Basic ZGVmYXVsdDpwdw==", false), "default:pw");
-    cr_assert(auth("Basic d29ya2VyOndwdw==", false), "worker:wpw");
-    cr_assert_not(auth("Basic d29ya2VyOnB3", false), "worker:pw");
-    cr_assert_not(auth("Basic YW55b25lOnB3", false), "anyone:pw");
-    cr_assert(auth("Basic OnB3", false), ":pw is the default user");
-    cr_assert_not(auth("Basic ZGVmYXVsdDpwdzI=", false), "default:pw2");
-    cr_assert_not(auth("Basic cHc=", false), "no colon");
-    cr_assert_not(auth("Basic !!!!", false));
-    cr_assert_not(auth("Digest pw", false));
+    cr_assert_null(auth(NULL));
+    cr_assert_eq(auth("Bearer pw"), default_user);
+    cr_assert_eq(auth("bearer pw"), default_user);
+    cr_assert_null(auth("Bearer pw2"));
+    cr_assert_null(auth("Bearer p"));
+    cr_assert_null(auth("Bearer "));
+    cr_assert_null(auth("Bearerpw"));
+    cr_assert_eq(auth("Basic ZGVmYXVsdDpwdw=="), default_user, "default:pw");
+    cr_assert_eq(auth("Basic d29ya2VyOndwdw=="), worker_user, "worker:wpw");
+    cr_assert_null(auth("Basic d29ya2VyOnB3"), "worker:pw");
+    cr_assert_null(auth("Basic YW55b25lOnB3"), "anyone:pw");
+    cr_assert_eq(auth("Basic OnB3"), default_user, ":pw is the default user");
+    cr_assert_null(auth("Basic ZGVmYXVsdDpwdzI="), "default:pw2");
+    cr_assert_null(auth("Basic cHc="), "no colon");
+    cr_assert_null(auth("Basic !!!!"));
+    cr_assert_null(auth("Digest pw"));
 }
 
 /* The console's fields: the query string, Host, Origin and X-CSRF-Token,
@@ -187,4 +190,33 @@ Test(http_request, query_params_are_decoded)
     assert_param("k=%zz", "k", NULL);
     assert_param("k=%", "k", NULL);
     assert_param("", "k", NULL);
+}
+
+/* A body up to the limit, whole before the request is done; one
+ * Content-Length only; the Cookie, Content-Type and X-Requested-With. */
+Test(http_request, takes_a_small_body_and_the_login_headers)
+{
+    static const struct http_limits with_body = {512, 8, 16};
+    struct http_request r;
+    const char *text = "POST /api/login HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                       "Cookie: a=1; runnel_session=x\r\nX-Requested-With: runnel-console\r\nContent-Length: 11\r\n\r\n"
+                       "user=a&pw=bNEXT";
+    size_t head = strlen(text) - strlen("user=a&pw=bNEXT");
+    cr_assert_eq(http_request_parse(text, head + 5, &with_body, &r), HTTP_PARSE_MORE);
+    cr_assert_eq(http_request_parse(text, strlen(text), &with_body, &r), HTTP_PARSE_DONE);
+    cr_assert_eq(r.body_len, 11);
+    cr_assert(strncmp(r.body, "user=a&pw=b", 11) == 0);
+    cr_assert_eq(r.head_len, head);
+    cr_assert_eq(r.length, head + 11);
+    cr_assert(r.cookie_len == 21 && strncmp(r.cookie, "a=1; runnel_session=x", 21) == 0);
+    cr_assert(r.content_type_len == 33);
+    cr_assert(r.from_script);
+    const char *big = "POST / HTTP/1.1\r\nContent-Length: 17\r\n\r\n";
+    cr_assert_eq(http_request_parse(big, strlen(big), &with_body, &r), HTTP_PARSE_HAS_BODY);
+    const char *twice = "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx";
+    cr_assert_eq(http_request_parse(twice, strlen(twice), &with_body, &r), HTTP_PARSE_BAD);
+    const char *none = "GET / HTTP/1.1\r\n\r\n";
+    cr_assert_eq(http_request_parse(none, strlen(none), &with_body, &r), HTTP_PARSE_DONE);
+    cr_assert_null(r.body);
+    cr_assert_eq(r.length, r.head_len);
 }

@@ -104,3 +104,55 @@ Test(net_conn, connect_to_a_closed_port_fails_through_on_open)
     net_conn_close(c);
     event_loop_free(loop);
 }
+
+/* A loopback listener on a free port; its port in *port. */
+static int listener(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in in = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(bind(fd, (struct sockaddr *)&in, sizeof(in)), 0);
+    cr_assert_eq(listen(fd, 4), 0);
+    socklen_t len = sizeof(in);
+    getsockname(fd, (struct sockaddr *)&in, &len);
+    *port = ntohs(in.sin_port);
+    return fd;
+}
+
+Test(net_conn, blocking_helpers_connect_send_and_receive_without_the_loop_running)
+{
+    struct event_loop *loop = event_loop_create(1024);
+    int port, lfd = listener(&port);
+    struct net_conn *c = net_conn_create(loop, -1, false);
+    cr_assert_eq(net_conn_connect_wait(c, "127.0.0.1", port, 1000), 0);
+    cr_assert_eq(c->state, NET_CONN_OPEN);
+    cr_assert_not(net_conn_is_tls(c));
+    int peer = accept(lfd, NULL, NULL);
+    cr_assert(peer >= 0);
+    cr_assert(net_conn_send_wait(c, "question", 8, 1000));
+    char buf[16] = {0};
+    cr_assert_eq(read(peer, buf, sizeof(buf)), 8);
+    cr_assert_str_eq(buf, "question");
+    /* nothing arrives: the wait ends at its timeout */
+    cr_assert_eq(net_conn_receive_wait(c, buf, sizeof(buf), 50), -1);
+    cr_assert_eq(write(peer, "answer", 6), 6);
+    memset(buf, 0, sizeof(buf));
+    cr_assert_eq(net_conn_receive_wait(c, buf, sizeof(buf), 1000), 6);
+    cr_assert_str_eq(buf, "answer");
+    close(peer);
+    cr_assert_eq(net_conn_receive_wait(c, buf, sizeof(buf), 1000), -1, "the end of the stream");
+    net_conn_close(c);
+    close(lfd);
+    event_loop_free(loop);
+}
+
+Test(net_conn, connect_wait_to_a_port_nobody_listens_on_fails)
+{
+    struct event_loop *loop = event_loop_create(1024);
+    int port, lfd = listener(&port);
+    close(lfd);
+    struct net_conn *c = net_conn_create(loop, -1, false);
+    cr_assert_eq(net_conn_connect_wait(c, "127.0.0.1", port, 1000), -1);
+    cr_assert(c->error != NULL);
+    net_conn_close(c);
+    event_loop_free(loop);
+}

@@ -114,6 +114,19 @@ Test(reply, doubles_shortest_round_trip)
     cr_assert_str_eq(buf, "-inf");
 }
 
+/* Every digit, as Redis 7.0 wrote doubles (ACL LOG's age-seconds). */
+Test(reply, doubles_with_every_digit)
+{
+    struct outbuf o = make(2);
+    reply_double_17g(&o, 0.904);
+    expect(&o, "$19\r\n0.90400000000000003\r\n");
+    outbuf_free(&o);
+    struct outbuf o3 = make(3);
+    reply_double_17g(&o3, 0.5);
+    expect(&o3, ",0.5\r\n");
+    outbuf_free(&o3);
+}
+
 Test(reply, error_records_code_and_flattens_newlines)
 {
     struct outbuf o = make(2);

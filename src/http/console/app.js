@@ -57,24 +57,71 @@ var App = (function () {
     }).map(function (k) { return encodeURIComponent(k) + '=' + encodeURIComponent(params[k]); }).join('&');
   }
 
+  /* Every request says it comes from this script (X-Requested-With): the
+   * server then answers a missing login with 401 alone, not with the
+   * browser's password dialog, and the page shows its login form. */
+  var SCRIPT = { 'X-Requested-With': 'runnel-console' };
+
   function get(path, params) {
     var url = path + (params ? '?' + query(params) : '');
-    return fetch(url, { credentials: 'same-origin', cache: 'no-store' }).then(function (r) {
-      if (r.status === 401) throw new Error('not authorised: reload the page to log in');
+    return fetch(url, { credentials: 'same-origin', cache: 'no-store', headers: SCRIPT }).then(function (r) {
+      if (r.status === 401) { showLogin(''); throw new Error('log in first'); }
+      if (r.status === 403) {
+        return r.json().then(function (d) { throw new Error(d.error || (url + ': HTTP 403')); });
+      }
       if (!r.ok) throw new Error(url + ': HTTP ' + r.status);
       return r.json();
     });
   }
 
   function loadSession() {
-    return get('/api/session').then(function (s) { session = s; return s; });
+    return get('/api/session').then(function (s) {
+      session = s;
+      document.getElementById('who').textContent = s.password_required ? s.user : '';
+      document.getElementById('logout').hidden = s.login !== 'session';
+      return s;
+    });
+  }
+
+  /* The login form stands in for the pages until a login succeeds. */
+  function showLogin(error) {
+    clearInterval(timer);
+    session = null;
+    document.getElementById('view').hidden = true;
+    document.getElementById('login').hidden = false;
+    document.getElementById('login-error').textContent = error;
+    document.getElementById('logout').hidden = true;
+    document.getElementById('who').textContent = '';
+  }
+
+  function login(ev) {
+    ev.preventDefault();
+    var body = new URLSearchParams();
+    body.set('user', document.getElementById('login-user').value);
+    body.set('password', document.getElementById('login-password').value);
+    fetch('/api/login', { method: 'POST', credentials: 'same-origin', headers: SCRIPT, body: body })
+      .then(function (r) {
+        return r.json().then(function (d) {
+          if (!r.ok) throw new Error(d.error || ('HTTP ' + r.status));
+          document.getElementById('login-password').value = '';
+          document.getElementById('login').hidden = true;
+          document.getElementById('view').hidden = false;
+          return loadSession().then(route);
+        });
+      }).catch(function (e) { document.getElementById('login-error').textContent = e.message; });
+  }
+
+  function logout() {
+    fetch('/api/logout', { method: 'POST', credentials: 'same-origin', headers: SCRIPT })
+      .then(function () { showLogin(''); });
   }
 
   /* POST /api/action/<name>: the server checks Origin and the token. */
   function action(name, params) {
     return (session ? Promise.resolve(session) : loadSession()).then(function (s) {
       return fetch('/api/action/' + name + '?' + query(params), {
-        method: 'POST', credentials: 'same-origin', headers: { 'X-CSRF-Token': s.csrf_token }
+        method: 'POST', credentials: 'same-origin',
+        headers: { 'X-CSRF-Token': s.csrf_token, 'X-Requested-With': 'runnel-console' }
       });
     }).then(function (r) {
       return r.json().then(function (doc) {
@@ -85,6 +132,7 @@ var App = (function () {
   }
 
   function canWrite() { return !!(session && session.can_write); }
+  function currentSession() { return session; }
 
   function toast(text, bad) {
     var t = document.getElementById('toast');
@@ -175,14 +223,17 @@ var App = (function () {
       var nav = document.getElementById('nav');
       nav.className = nav.className === 'open' ? '' : 'open';
     });
-    window.addEventListener('hashchange', route);
-    loadSession().catch(function () { /* actions will say why */ }).then(route);
+    var loggedOut = function () { return !document.getElementById('login').hidden; };
+    window.addEventListener('hashchange', function () { if (!loggedOut()) route(); });
+    document.getElementById('login').addEventListener('submit', login);
+    document.getElementById('logout').addEventListener('click', logout);
+    loadSession().then(route, function () { if (!loggedOut()) route(); });
   }
 
   document.addEventListener('DOMContentLoaded', init);
 
   return {
-    pages: pages, get: get, action: action, canWrite: canWrite, esc: esc, num: num, bytes: bytes,
+    pages: pages, get: get, action: action, canWrite: canWrite, session: currentSession, esc: esc, num: num, bytes: bytes,
     compact: compact, duration: duration, link: link, th: th, toast: toast, refresh: function () { refresh(false); }
   };
 })();

@@ -98,20 +98,28 @@
   }
 
   /* --- queues: lists matching metrics-list-patterns --- */
-  var lastLengths = {};
+  var lastLengths = {}, lastPushed = {}, lastPopped = {};
+  /* A rate from a list's own count (null when the list is not counted). */
+  function countRate(store, id, value) {
+    return value === null || value === undefined ? '-' : rate(store, id, value);
+  }
   P.queues = {
     load: function () { return loadWithHistory('/api/queues'); },
     render: function (d) {
       var rows = d.doc.queues.map(function (q) {
+        var id = q.db + '/' + q.key;
         return '<tr data-test="queue-row" data-key="' + esc(q.key) + '"><td class="key mono">' + esc(q.key) +
           '</td><td class="n">' + q.db + '</td><td class="n" data-test="queue-length">' + num(q.length) +
-          '</td><td class="n">' + rate(lastLengths, q.db + '/' + q.key, q.length) + '</td></tr>';
+          '</td><td class="n" data-test="queue-pushed">' + num(q.pushed) + '</td><td class="n" data-test="queue-popped">' +
+          num(q.popped) + '</td><td class="n">' + countRate(lastPushed, id, q.pushed) + '</td><td class="n">' +
+          countRate(lastPopped, id, q.popped) + '</td><td class="n hide-sm">' + rate(lastLengths, id, q.length) +
+          '</td></tr>';
       });
       return '<h1>Queues</h1>' +
         '<div class="grid2">' +
         chart('Pushes and pops per second (all lists)', d.hist, ['pushes', 'pops'], ['pushes', 'pops']) +
         chart('Blocked clients', d.hist, ['blocked'], ['blocked']) + '</div><div style="height:14px"></div>' +
-        panel('Lists matching metrics-list-patterns', table(['Key', '#DB', '#Length', '#Change/s'], rows,
+        panel('Lists matching metrics-list-patterns', table(['Key', '#DB', '#Length', '#Pushed', '#Popped', '#Push/s', '#Pop/s', '~#Change/s'], rows,
           'No list matches metrics-list-patterns.') +
           (d.doc.omitted ? '<p class="empty">' + num(d.doc.omitted) + ' more left out (metrics-max-series).</p>' : ''));
     }

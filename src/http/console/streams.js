@@ -72,19 +72,34 @@
       num(doc.groups_omitted) + ' more groups not shown.</p>' : ''));
   }
 
+  /* Whether the logged-in user's ACL rules allow an action on this stream
+   * (the server's "can" of /api/stream; it refuses with 403 anyway). */
+  function may(kind) { return !!(state.can && state.can[kind]); }
+
+  function refusedTitle(kind) {
+    var user = App.session() ? App.session().user : '';
+    return 'User ' + user + ' may not ' + kind + ' on this stream (ACL)';
+  }
+
+  /* An action's button, disabled with the reason when the user may not. */
+  function actButton(kind, label, id, cls) {
+    var ok = may(kind);
+    return '<button data-act="' + kind + '" data-test="' + kind + '" data-id="' + esc(id) + '"' +
+      (cls ? ' class="' + cls + '"' : '') + (ok ? '' : ' disabled title="' + esc(refusedTitle(kind)) + '"') + '>' +
+      label + '</button>';
+  }
+
   /* The pending list of the chosen group, one page. */
   function loadPending() {
     var box = document.getElementById('pending');
     if (!box || !state.group) return Promise.resolve();
     return App.get('/api/stream/pending', { key: state.key, db: state.db, group: state.group,
       start: state.pend.start, count: PAGE }).then(function (d) {
-      var write = App.canWrite();
       var rows = (Array.isArray(d.entries) ? d.entries : []).map(function (e) {
         return '<tr data-test="pending-row" data-id="' + esc(e[0]) + '"><td class="mono">' + esc(e[0]) +
           '</td><td class="mono">' + esc(e[1]) + '</td><td class="n">' + App.duration(e[2]) + '</td><td class="n">' +
-          num(e[3]) + '</td><td>' + (write ? '<button data-act="ack" data-test="ack" data-id="' + esc(e[0]) +
-          '">Ack</button> <button data-act="claim" data-id="' + esc(e[0]) + '">Claim</button> ' +
-          '<button class="danger" data-act="delete" data-id="' + esc(e[0]) + '">Delete</button>' : '') + '</td></tr>';
+          num(e[3]) + '</td><td>' + actButton('ack', 'Ack', e[0], '') + ' ' + actButton('claim', 'Claim', e[0], '') +
+          ' ' + actButton('delete', 'Delete', e[0], 'danger') + '</td></tr>';
       });
       var total = Array.isArray(d.summary) ? d.summary[0] : 0;
       box.innerHTML = '<p class="empty" data-test="pending-total">' + num(total) + ' pending in ' + esc(state.group) +
@@ -161,15 +176,14 @@
   App.pages.stream = {
     frame: function (params) {
       state = fresh(params);
-      var write = App.canWrite();
       return '<h1>Stream <code>' + esc(params.key) + '</code></h1><div id="body"></div>' +
         panel('Pending entries', '<div class="row"><label>Group <select id="pgroup"></select></label>' +
-          (write ? '<label>Claim for <input id="claim-to" placeholder="consumer" size="12"></label>' : '') +
+          '<label>Claim for <input id="claim-to" placeholder="consumer" size="12"></label>' +
           '</div><div id="pending"></div>', 'pending-panel') +
         panel('Entries', '<div id="entries"></div>') +
-        (write ? panel('Trim', '<div class="row"><select id="trim-strategy"><option value="maxlen">MAXLEN</option>' +
+        panel('Trim', '<div class="row"><select id="trim-strategy"><option value="maxlen">MAXLEN</option>' +
           '<option value="minid">MINID</option></select><input id="trim-threshold" size="22" placeholder="1000">' +
-          '<button id="trim" class="danger">Trim</button></div>') : '');
+          '<button id="trim" data-test="trim" class="danger" disabled>Trim</button></div>');
     },
     load: function (params) { return App.get('/api/stream', { key: params.key, db: params.db || 0 }); },
     render: function (doc) {
@@ -177,6 +191,11 @@
       return summary(doc) + groups(doc);
     },
     bind: function (view, params, doc) {
+      state.can = doc.can || {};
+      var trimButton = view.querySelector('#trim');
+      trimButton.disabled = !may('trim');
+      trimButton.title = may('trim') ? '' : refusedTitle('trim');
+      view.querySelector('#claim-to').disabled = !may('claim');
       var sel = view.querySelector('#pgroup');
       var names = (doc.groups || []).map(function (g) { return g.name; });
       if (!sel.bound) {

@@ -3,13 +3,17 @@
 //
 // usage: node console_browser.js '<config JSON>'
 //   {"base": "http://127.0.0.1:PORT", "out": "<screenshot dir>", "user": "default",
-//    "password": "..." | null, "stream": "<key>", "ack": {"group": "g", "id": "1-0"}}
+//    "password": "..." | null, "stream": "<key>", "ack": {"group": "g", "id": "1-0"},
+//    "readonly": {"user": "...", "password": "..."} | null}
 //
-// For every page: wait until it has loaded, read every element marked
-// data-test (rows with their cells), save a light and a dark screenshot;
-// then on a phone-sized viewport check that no page scrolls sideways; then
-// acknowledge one pending entry with the stream page's Ack button; with a
-// password, check that a browser without it gets 401.
+// With a password, log in through the console's form first (a wrong
+// password first, to see the form's error). For every page: wait until it
+// has loaded, read every element marked data-test (rows with their cells),
+// save a light and a dark screenshot; then on a phone-sized viewport check
+// that no page scrolls sideways; then acknowledge one pending entry with
+// the stream page's Ack button, and log out. With a read-only user, log
+// in as it and read the stream page's action buttons (disabled). Without
+// credentials, see what a browser gets.
 'use strict';
 const path = require('path');
 const { chromium } = require('playwright-core');
@@ -53,6 +57,26 @@ async function open(page, name, hash) {
   }
 }
 
+// Logs in through the form; the error the form showed for a wrong
+// password first when `wrong` is given.
+async function formLogin(page, user, password, wrong) {
+  await page.goto(config.base + '/');
+  await page.waitForSelector('#login:not([hidden])', { timeout: 10000 });
+  let error = null;
+  if (wrong) {
+    await page.fill('#login-user', user);
+    await page.fill('#login-password', wrong);
+    await page.click('#login-submit');
+    await page.waitForFunction(() => document.getElementById('login-error').textContent !== '', null, { timeout: 10000 });
+    error = await page.textContent('#login-error');
+  }
+  await page.fill('#login-user', user);
+  await page.fill('#login-password', password);
+  await page.click('#login-submit');
+  await page.waitForSelector('#view[data-loaded="overview"]', { timeout: 10000 });
+  return error;
+}
+
 async function setTheme(page, theme) {
   const now = await page.evaluate(() => document.documentElement.getAttribute('data-theme'));
   if (now !== theme) await page.click('#theme');
@@ -63,13 +87,18 @@ async function main() {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
   const result = { pages: {}, phone: {}, errors: [] };
   try {
-    const context = await browser.newContext({
-      viewport: { width: 1280, height: 860 },
-      httpCredentials: config.password ? { username: config.user || 'default', password: config.password } : undefined,
-    });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     const page = await context.newPage();
     page.on('pageerror', (e) => result.errors.push(String(e)));
-    page.on('console', (m) => { if (m.type() === 'error') result.errors.push(m.text()); });
+    page.on('console', (m) => {
+      // the wrong password's 401 and a logged-out poll are expected
+      if (m.type() === 'error' && !/401/.test(m.text())) result.errors.push(m.text());
+    });
+    if (config.password) {
+      result.login_error = await formLogin(page, config.user || 'default', config.password, 'not-the-password');
+      result.cookies = (await context.cookies()).map((c) => ({ name: c.name, httpOnly: c.httpOnly, sameSite: c.sameSite }));
+      result.who = await page.textContent('#who');
+    }
     for (const [name, hash] of pagesOf(config)) {
       await open(page, name, hash);
       result.pages[name] = await page.evaluate(readPage);
@@ -103,21 +132,43 @@ async function main() {
     result.ack = { status: resp.status(), body: await resp.json() };
     await page.waitForSelector(row, { state: 'detached', timeout: 10000 });
     result.after_ack = await page.evaluate(readPage);
+    if (config.password) {
+      await page.click('#logout');
+      await page.waitForSelector('#login:not([hidden])', { timeout: 10000 });
+      const resp = await context.request.get(config.base + '/api/session', { headers: { 'X-Requested-With': 'test' } });
+      result.after_logout = { status: resp.status(), view_hidden: await page.evaluate(() => document.getElementById('view').hidden) };
+    }
     await context.close();
 
-    // a browser without the password is refused before anything is shown
+    // a read-only user sees the stream's actions disabled
+    if (config.readonly) {
+      const ro = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+      const p = await ro.newPage();
+      p.on('pageerror', (e) => result.errors.push(String(e)));
+      await formLogin(p, config.readonly.user, config.readonly.password, null);
+      await open(p, 'stream', pagesOf(config)[3][1]);
+      await p.selectOption('#pgroup', config.ack.group);
+      await p.waitForSelector('#pending tr[data-test="pending-row"]', { timeout: 10000 });
+      result.readonly = await p.evaluate(() => ({
+        who: document.getElementById('who').textContent,
+        buttons: [...document.querySelectorAll('#pending button[data-act]')].map((b) => ({
+          act: b.dataset.act, disabled: b.disabled, title: b.title })),
+        trim: { disabled: document.getElementById('trim').disabled, title: document.getElementById('trim').title },
+      }));
+      await p.screenshot({ path: path.join(config.out, 'stream-readonly.png'), fullPage: true });
+      await ro.close();
+    }
+
+    // a browser without credentials sees the login form, and nothing else
     if (config.password) {
-      // (headless Chromium answers the Basic challenge by failing the navigation)
       const anon = await browser.newContext();
-      let navigation = 'loaded';
-      try {
-        await (await anon.newPage()).goto(config.base + '/');
-      } catch (e) {
-        navigation = String(e.message).split('\n')[0];
-      }
-      const resp = await anon.request.get(config.base + '/');
-      result.without_password = { navigation, status: resp.status(),
-        challenge: resp.headers()['www-authenticate'] || null };
+      const p = await anon.newPage();
+      await p.goto(config.base + '/');
+      await p.waitForSelector('#login:not([hidden])', { timeout: 10000 });
+      await p.screenshot({ path: path.join(config.out, 'login.png'), fullPage: false });
+      const resp = await anon.request.get(config.base + '/api/overview');
+      result.without_password = { form: true, view_hidden: await p.evaluate(() => document.getElementById('view').hidden),
+        status: resp.status(), challenge: resp.headers()['www-authenticate'] || null };
       await anon.close();
     }
   } finally {
