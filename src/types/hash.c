@@ -61,11 +61,17 @@ static const struct dict_type field_dict_type = {.layout = DICT_EMBED_KEY_VALUE}
 
 /* ---- encodings ---- */
 
-/* What v.ptr points to in a hash with expiring fields. */
+/* What v.ptr points to in a hash with expiring fields: ENC_LISTPACK_EX's
+ * (16 bytes, as many small hashes may have one) and ENC_HASHTABLE_EX's,
+ * both starting with what a plain hash keeps in v.ptr. */
 struct hash_ex {
-    void *data;               /* the list_node or dict a plain hash keeps in v.ptr */
-    struct object *deadlines; /* ENC_LISTPACK_EX: sorted set, field -> deadline (ms); else NULL */
-    struct hash_ttl ttl;      /* ENC_HASHTABLE_EX: the heap of entries with a deadline */
+    void *data;               /* the list_node */
+    struct object *deadlines; /* sorted set: field -> deadline (ms) */
+};
+
+struct hash_ex_table {
+    void *data;          /* the dict */
+    struct hash_ttl ttl; /* the heap of entries with a deadline */
 };
 
 static bool is_ex(const struct object *o)
@@ -111,7 +117,7 @@ static bool is_ex_table(const struct object *o)
 
 static struct hash_ttl *ttl_of(const struct object *o)
 {
-    return &ex_of(o)->ttl;
+    return &((struct hash_ex_table *)o->v.ptr)->ttl;
 }
 
 /* ---- deadlines ---- */
@@ -174,7 +180,7 @@ static bool live_visit(void *ctx, const char *f, size_t flen, const char *v, siz
 /* Turns a plain packed hash into one with deadlines (taking `deadlines`). */
 static void make_ex(struct object *o, struct object *deadlines)
 {
-    struct hash_ex *ex = mem_calloc(sizeof(*ex));
+    struct hash_ex *ex = mem_alloc(sizeof(*ex));
     ex->data = o->v.ptr;
     ex->deadlines = deadlines;
     o->v.ptr = ex;
@@ -188,7 +194,7 @@ static void make_ex_table(struct object *o)
 {
     struct dict *d = o->v.ptr;
     if (d->type != &hash_ttl_dict_type) dict_grow_trailers(d, &hash_ttl_dict_type);
-    struct hash_ex *ex = mem_calloc(sizeof(*ex));
+    struct hash_ex_table *ex = mem_calloc(sizeof(*ex));
     ex->data = d;
     o->v.ptr = ex;
     o->encoding = ENC_HASHTABLE_EX;
@@ -197,10 +203,10 @@ static void make_ex_table(struct object *o)
 /* The last deadline is gone: back to the plain encoding. */
 static void make_plain(struct object *o)
 {
-    struct hash_ex *ex = ex_of(o);
-    o->v.ptr = ex->data;
-    if (o->encoding == ENC_LISTPACK_EX) object_free(ex->deadlines);
-    else hash_ttl_free(&ex->ttl);
+    void *ex = o->v.ptr;
+    o->v.ptr = data_of(o);
+    if (o->encoding == ENC_LISTPACK_EX) object_free(((struct hash_ex *)ex)->deadlines);
+    else hash_ttl_free(&((struct hash_ex_table *)ex)->ttl);
     o->encoding = o->encoding == ENC_LISTPACK_EX ? ENC_LISTPACK : ENC_HASHTABLE;
     mem_free(ex);
 }
@@ -439,9 +445,13 @@ static void convert_to_table(struct object *o)
         o->encoding = ENC_HASHTABLE;
         return;
     }
-    struct object *deadlines = ex_of(o)->deadlines;
-    ex_of(o)->deadlines = NULL;
+    struct hash_ex *packed_ex = ex_of(o);
+    struct object *deadlines = packed_ex->deadlines;
+    struct hash_ex_table *ex = mem_calloc(sizeof(*ex));
+    ex->data = d;
+    o->v.ptr = ex;
     o->encoding = ENC_HASHTABLE_EX;
+    mem_free(packed_ex);
     ttl_fill_from(o, deadlines); /* every deadline names a field of the hash */
     object_free(deadlines);
 }
