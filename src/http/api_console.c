@@ -11,6 +11,7 @@
 
 #include "db/db.h"
 #include "http/api.h"
+#include "http/console_dlq.h"
 #include "http/console_exec.h"
 #include "http/console_history.h"
 #include "http/http_request.h"
@@ -78,7 +79,7 @@ static json_object *run(int db, int argc, const char *const *argv)
     return console_exec(db, false, argc, argv);
 }
 
-/* {"ack": bool, "claim", "delete", "trim"}: which actions the request's
+/* {"ack": bool, "claim", "delete", "trim", "moveback"}: which actions the request's
  * user may take on this stream (its ACL rules for the commands and the
  * key), so that the console offers only those. */
 static json_object *stream_actions_allowed(const char *key)
@@ -87,11 +88,15 @@ static json_object *stream_actions_allowed(const char *key)
     bool claim = console_exec_allows(7, (const char *[]){"XCLAIM", key, "g", "c", "0", "0-0", "JUSTID"});
     bool del = ack && console_exec_allows(3, (const char *[]){"XDEL", key, "0-0"});
     bool trim = console_exec_allows(5, (const char *[]){"XTRIM", key, "MAXLEN", "=", "0"});
+    bool move_back = console_exec_allows(4, (const char *[]){"XRANGE", key, "-", "+"}) &&
+                     console_exec_allows(3, (const char *[]){"XDEL", key, "0-0"});
     json_object *o = json_object_new_object();
     json_object_object_add(o, "ack", json_object_new_boolean(ack));
     json_object_object_add(o, "claim", json_object_new_boolean(claim));
     json_object_object_add(o, "delete", json_object_new_boolean(del));
     json_object_object_add(o, "trim", json_object_new_boolean(trim));
+    /* moving a dead-lettered entry back also needs XADD on its source */
+    json_object_object_add(o, "moveback", json_object_new_boolean(move_back));
     return o;
 }
 
@@ -430,7 +435,7 @@ str api_console_render(const char *path, size_t len, const char *query, size_t q
 /* The parameters an action needs, all present, or an error. */
 struct action_args {
     int db;
-    int status; /* 403 once a check refused */
+    int status; /* 403 once a check refused (or another status an action chose) */
     str key, group, id, consumer, strategy, threshold;
 };
 
@@ -519,6 +524,16 @@ static json_object *action_trim(struct action_args *a)
     return doc;
 }
 
+/* Moves dead-lettered entries (id: one or more, comma-separated) back to
+ * their source streams; see console_dlq.h. */
+static json_object *action_move_back(struct action_args *a)
+{
+    int status;
+    json_object *doc = console_dlq_move_back(a->db, a->key, a->id, &status);
+    if (status != 200) a->status = status;
+    return doc;
+}
+
 static const struct {
     const char *path;
     const char *needs[4];
@@ -528,6 +543,7 @@ static const struct {
     {"/api/action/claim", {"key", "group", "id", "consumer"}, action_claim},
     {"/api/action/delete", {"key", "group", "id", NULL}, action_delete},
     {"/api/action/trim", {"key", "strategy", "threshold", NULL}, action_trim},
+    {"/api/action/moveback", {"key", "id", NULL, NULL}, action_move_back},
 };
 
 /* The slot in `a` for a parameter name. */

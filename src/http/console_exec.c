@@ -73,14 +73,22 @@ json_object *console_exec_take_reply(struct outbuf *o)
 json_object *console_exec(int db, bool writes, int argc, const char *const *argv)
 {
     if (argc < 1 || argc > CONSOLE_EXEC_MAX_ARGS) return error_reply("ERR bad console command");
+    size_t lens[CONSOLE_EXEC_MAX_ARGS];
+    for (int i = 0; i < argc; i++) lens[i] = strlen(argv[i]);
+    return console_exec_lens(db, writes, argc, argv, lens);
+}
+
+json_object *console_exec_lens(int db, bool writes, int argc, const char *const *argv, const size_t *lens)
+{
+    if (argc < 1 || argc > CONSOLE_EXEC_MAX_LONG_ARGS) return error_reply("ERR bad console command");
     if (exec_paused(writes)) return error_reply("ERR the server is paused (CLIENT PAUSE)");
     if (db < 0 || db >= server.db_count) return error_reply("ERR DB index is out of range");
     struct client *c = exec_client();
     /* commands may edit their arguments in place: they get copies */
-    struct arg args[CONSOLE_EXEC_MAX_ARGS];
-    str copies[CONSOLE_EXEC_MAX_ARGS];
+    struct arg *args = mem_alloc(sizeof(*args) * (size_t)argc);
+    str *copies = mem_alloc(sizeof(*copies) * (size_t)argc);
     for (int i = 0; i < argc; i++) {
-        copies[i] = str_from_cstr(argv[i]);
+        copies[i] = str_new(argv[i], lens[i]);
         args[i] = (struct arg){copies[i], str_len(copies[i])};
     }
     client_select_db(c, db);
@@ -91,6 +99,8 @@ json_object *console_exec(int db, bool writes, int argc, const char *const *argv
     c->argv = saved;
     c->argc = 0;
     for (int i = 0; i < argc; i++) str_free(copies[i]);
+    mem_free(copies);
+    mem_free(args);
     return console_exec_take_reply(&c->out);
 }
 

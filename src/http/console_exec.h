@@ -16,6 +16,10 @@
  * by resp_json_parse; an error reply, or a refusal (CLIENT PAUSE holding
  * this command), is {"error": "<text>"}. The caller owns the result. */
 json_object *console_exec(int db, bool writes, int argc, const char *const *argv);
+/* The same with each argument's length (any bytes), for up to
+ * CONSOLE_EXEC_MAX_LONG_ARGS arguments (an XADD of a whole entry). */
+#define CONSOLE_EXEC_MAX_LONG_ARGS 4096
+json_object *console_exec_lens(int db, bool writes, int argc, const char *const *argv, const size_t *lens);
 
 struct outbuf;
 /* The one reply queued in `o` as JSON (as console_exec gives it), and `o`

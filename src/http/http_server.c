@@ -169,7 +169,8 @@ static void conn_route_action(struct http_conn *c, const struct http_request *r,
         conn_respond_text(c, 404, "Not Found", "");
         return;
     }
-    conn_respond_json(c, status, status == 200 ? "OK" : status == 403 ? "Forbidden" : "Bad Request", body, false);
+    const char *reason = status == 200 ? "OK" : status == 403 ? "Forbidden" : status == 404 ? "Not Found" : "Bad Request";
+    conn_respond_json(c, status, reason, body, false);
 }
 
 static void *verify_user(const char *user, size_t ulen, const char *pass, size_t plen)

@@ -163,6 +163,13 @@ def test_console_pages_match_the_server(console_server):
     keep, slow_id = fill(r)
     try:
         ack_id = r.xpending_range(ORDERS, "billing", "-", "+", 1)[0]["message_id"]
+        # a group with a dead-letter stream holding one message
+        r.execute_command("XGROUP", "CREATE", "jobs", "workers", "$", "MKSTREAM", "MAXDELIVERIES", 1,
+                          "DEADLETTER", "jobs:dead")
+        r.xadd("jobs", {"job": "resize-42"})
+        r.xreadgroup("workers", "w1", {"jobs": ">"})
+        r.execute_command("XREADGROUP", "GROUP", "workers", "w2", "CLAIM", 0, "STREAMS", "jobs", ">")
+        dead_id = r.xrange("jobs:dead")[0][0]
         # a few slow-log entries, then a threshold nothing the console runs reaches
         r.config_set("slowlog-log-slower-than", 0)
         r.set("marker", "slow-log-marker")
@@ -171,8 +178,8 @@ def test_console_pages_match_the_server(console_server):
         want = {
             "info": r.info(), "dbsize": r.dbsize(), "clients": {int(c["id"]) for c in r.client_list()},
             "llen": {k: r.llen(k) for k in ("queue:emails", "queue:reports")},
-            "xlen": {k: r.xlen(k) for k in (ORDERS, "events")},
-            "groups": {k: r.xinfo_groups(k) for k in (ORDERS, "events")},
+            "xlen": {k: r.xlen(k) for k in (ORDERS, "events", "jobs", "jobs:dead")},
+            "groups": {k: r.xinfo_groups(k) for k in (ORDERS, "events", "jobs", "jobs:dead")},
             "consumers": {g: r.xinfo_consumers(ORDERS, g) for g in ("billing", "shipping")},
             "xinfo": r.xinfo_stream(ORDERS),
             "pending": [p["message_id"] for p in r.xpending_range(ORDERS, "billing", "-", "+", 20)],
@@ -186,6 +193,7 @@ def test_console_pages_match_the_server(console_server):
         result = run_browser({"base": f"http://127.0.0.1:{console_server.http_port}", "out": out,
                               "password": PASSWORD, "stream": ORDERS,
                               "ack": {"group": "billing", "id": ack_id},
+                              "moveback": {"source": "jobs", "id": dead_id},
                               "readonly": {"user": "watcher", "password": "watch-pw"}})
         assert result["errors"] == [], result["errors"]
         pages = result["pages"]
@@ -204,7 +212,7 @@ def test_console_pages_match_the_server(console_server):
 
         # streams: XLEN, the groups and their pending entries
         streams = {row["attrs"]["key"]: row["cells"] for row in rows(pages["streams"], "stream-row")}
-        assert set(streams) == {ORDERS, "events"}
+        assert set(streams) == {ORDERS, "events", "jobs", "jobs:dead"}
         for key, cells in streams.items():
             groups = want["groups"][key]
             assert number(cells["stream-length"]) == want["xlen"][key]
@@ -263,6 +271,15 @@ def test_console_pages_match_the_server(console_server):
         assert result["ack"] == {"status": 200, "body": {"acknowledged": 1}}
         assert ack_id not in [p["message_id"] for p in r.xpending_range(ORDERS, "billing", "-", "+", 100)]
         assert ack_id not in [row["attrs"]["id"] for row in rows(result["after_ack"], "pending-row")]
+
+        # dead letters: the source's group shows its settings; Move back put the message back
+        [dlq] = rows(result["dlq_source"], "dlq-row")
+        assert dlq["attrs"]["group"] == "workers" and dlq["cells"] == {
+            "group-dead-letter-key": "jobs:dead", "group-max-deliveries": "1", "group-dead-lettered": "1"}
+        assert result["moveback"]["status"] == 200
+        [moved] = result["moveback"]["body"]["moved"]
+        assert moved["id"] == dead_id and moved["stream"] == "jobs"
+        assert r.xlen("jobs:dead") == 0 and r.xrange("jobs")[-1] == (moved["new_id"], {"job": "resize-42"})
 
         # the login form: a wrong password's message, then an HttpOnly SameSite=Strict session cookie
         assert result["login_error"] == "wrong user name or password"
@@ -440,7 +457,7 @@ def test_requests_act_as_their_acl_user(console_server):
     session = get_json(port, "/api/session", headers=viewer)
     assert session["user"] == "viewer" and session["login"] == "basic" and session["can_write"] is False
     doc = get_json(port, "/api/stream?key=orders", headers=viewer)
-    assert doc["can"] == {"ack": False, "claim": False, "delete": False, "trim": False}
+    assert doc["can"] == {"ack": False, "claim": False, "delete": False, "trim": False, "moveback": False}
     for p in ("/api/overview", "/api/streams", "/api/queues", "/api/clients", "/api/slowlog", "/api/pubsub",
               "/api/stream/entries?key=orders", "/api/stream/pending?key=orders&group=g", "/metrics"):
         assert request(port, p, headers=viewer)[0].status == 200, p
@@ -466,7 +483,7 @@ def test_requests_act_as_their_acl_user(console_server):
     resp, body = request(port, "/api/stream?key=secret", headers=orders)
     assert resp.status == 403 and b"no permissions to access one of the keys" in body
     assert get_json(port, "/api/stream?key=orders", headers=orders)["can"] == {
-        "ack": True, "claim": True, "delete": True, "trim": True}
+        "ack": True, "claim": True, "delete": True, "trim": True, "moveback": True}
     token = get_json(port, "/api/session", headers=orders)["csrf_token"]
     status, body = action(port, "/api/action/trim?key=secret&strategy=maxlen&threshold=0",
                           dict(origin, **orders, **{"X-CSRF-Token": token}))

@@ -1,6 +1,7 @@
-/* Runnel console: one stream — its summary, groups and consumers (live),
- * a group's pending list with ack / claim / delete, its entries page by
- * page, and trimming. Pages move with exclusive "(id" bounds, so each
+/* Runnel console: one stream — its summary, groups and consumers (live)
+ * with their dead-letter settings, a group's pending list with ack / claim
+ * / delete, its entries page by page (dead-lettered ones with "Move back"
+ * to their source stream), and trimming. Pages move with exclusive "(id" bounds, so each
  * request reads at most one page. */
 'use strict';
 (function () {
@@ -49,6 +50,25 @@
       '</div>';
   }
 
+  /* A group's dead-letter settings (XINFO GROUPS' max-deliveries,
+   * dead-letter-key, dead-lettered), linking to the dead-letter stream. */
+  function deadLetterRow(g) {
+    return '<tr class="sub" data-test="dlq-row" data-group="' + esc(g.name) + '"><td class="key" colspan="7">' +
+      '&nbsp;&nbsp;dead letters &rarr; <a class="mono" data-test="group-dead-letter-key" href="' +
+      App.link('stream', { key: g['dead-letter-key'], db: state.db }) + '">' + esc(g['dead-letter-key']) +
+      '</a> &middot; max deliveries <span data-test="group-max-deliveries">' + num(g['max-deliveries']) +
+      '</span> &middot; dead-lettered <span data-test="group-dead-lettered">' + num(g['dead-lettered']) +
+      '</span></td></tr>';
+  }
+
+  /* Whether an entry was dead-lettered: its fields start with the
+   * provenance fields (dlq-stream, dlq-id, ...); the server checks again. */
+  function deadLettered(fields) {
+    var seen = {};
+    for (var i = 0; fields && i + 1 < fields.length && /^dlq-/.test(fields[i]); i += 2) seen[fields[i]] = true;
+    return !!(seen['dlq-stream'] && seen['dlq-id']);
+  }
+
   function groups(doc) {
     var rows = [];
     (doc.groups || []).forEach(function (g) {
@@ -59,6 +79,7 @@
         (g.lag === null ? '?' : num(g.lag)) + '</td><td class="mono">' + esc(g['last-delivered-id']) +
         '</td><td class="n hide-sm">' + num(g['entries-read']) + '</td><td class="n">' +
         readRate(state.db + '/' + state.key + '/' + g.name, g['entries-read']) + '</td></tr>');
+      if (g['dead-letter-key'] !== undefined) rows.push(deadLetterRow(g));
       consumers.forEach(function (c) {
         rows.push('<tr class="sub" data-test="consumer-row" data-group="' + esc(g.name) + '" data-consumer="' +
           esc(c.name) + '"><td class="mono key">&nbsp;&nbsp;&#8627; ' + esc(c.name) + '</td><td></td><td class="n" ' +
@@ -78,7 +99,7 @@
 
   function refusedTitle(kind) {
     var user = App.session() ? App.session().user : '';
-    return 'User ' + user + ' may not ' + kind + ' on this stream (ACL)';
+    return 'User ' + user + ' may not ' + (kind === 'moveback' ? 'move entries back' : kind) + ' on this stream (ACL)';
   }
 
   /* An action's button, disabled with the reason when the user may not. */
@@ -117,14 +138,20 @@
     return App.get('/api/stream/entries', { key: state.key, db: state.db, rev: 1, start: state.ent.start,
       count: PAGE }).then(function (d) {
       var list = Array.isArray(d.entries) ? d.entries : [];
+      var dead = list.filter(function (e) { return deadLettered(e[1]); }).map(function (e) { return e[0]; });
       var rows = list.map(function (e) {
         return '<tr data-test="entry-row" data-id="' + esc(e[0]) + '"><td class="mono">' + esc(e[0]) +
-          '</td><td class="key">' + entryFields(e[1]) + '</td></tr>';
+          '</td><td class="key">' + entryFields(e[1]) + '</td>' + (dead.length ? '<td>' + (deadLettered(e[1]) ?
+          actButton('moveback', 'Move back', e[0], '') : '') + '</td>' : '') + '</tr>';
       });
-      box.innerHTML = table(['ID', 'Fields'], rows, 'No entries.') + '<div class="row" style="margin-top:8px">' +
+      box.innerHTML = table(dead.length ? ['ID', 'Fields', ''] : ['ID', 'Fields'], rows, 'No entries.') +
+        '<div class="row" style="margin-top:8px">' +
         '<button id="ent-newer"' + (state.ent.back.length ? '' : ' disabled') + '>Newer</button><button id="ent-older"' +
-        (list.length < PAGE ? ' disabled' : '') + '>Older</button></div>';
+        (list.length < PAGE ? ' disabled' : '') + '>Older</button>' + (dead.length ? '<button id="ent-moveback-all" ' +
+        'data-test="moveback-all"' + (may('moveback') ? '' : ' disabled title="' + esc(refusedTitle('moveback')) + '"') +
+        '>Move back all ' + dead.length + ' shown</button>' : '') + '</div>';
       box.lastEntries = list;
+      box.deadIds = dead;
     });
   }
 
@@ -169,6 +196,12 @@
       state.ent.start = '(' + box.lastEntries[box.lastEntries.length - 1][0];
     } else if (b.id === 'ent-newer') {
       state.ent.start = state.ent.back.pop() || '+';
+    } else if (b.id === 'ent-moveback-all' || b.getAttribute('data-act') === 'moveback') {
+      var ids = b.id === 'ent-moveback-all' ? box.deadIds : [b.getAttribute('data-id')];
+      if (!window.confirm('Move ' + ids.length + ' dead-lettered ' + (ids.length === 1 ? 'entry' : 'entries') +
+        ' back to ' + (ids.length === 1 ? 'its source stream' : 'their source streams') + '?')) return;
+      act('moveback', { key: state.key, db: state.db, id: ids.join(',') }, function () { loadEntries(); App.refresh(); });
+      return;
     }
     loadEntries();
   }

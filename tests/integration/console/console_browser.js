@@ -4,14 +4,16 @@
 // usage: node console_browser.js '<config JSON>'
 //   {"base": "http://127.0.0.1:PORT", "out": "<screenshot dir>", "user": "default",
 //    "password": "..." | null, "stream": "<key>", "ack": {"group": "g", "id": "1-0"},
-//    "readonly": {"user": "...", "password": "..."} | null}
+//    "readonly": {"user": "...", "password": "..."} | null,
+//    "moveback": {"source": "<stream>", "id": "<its dead-letter stream's entry>"} | null}
 //
 // With a password, log in through the console's form first (a wrong
 // password first, to see the form's error). For every page: wait until it
 // has loaded, read every element marked data-test (rows with their cells),
 // save a light and a dark screenshot; then on a phone-sized viewport check
 // that no page scrolls sideways; then acknowledge one pending entry with
-// the stream page's Ack button, and log out. With a read-only user, log
+// the stream page's Ack button, move a dead-lettered entry back from the
+// dead-letter stream its source's group links to, and log out. With a read-only user, log
 // in as it and read the stream page's action buttons (disabled). Without
 // credentials, see what a browser gets.
 'use strict';
@@ -132,6 +134,24 @@ async function main() {
     result.ack = { status: resp.status(), body: await resp.json() };
     await page.waitForSelector(row, { state: 'detached', timeout: 10000 });
     result.after_ack = await page.evaluate(readPage);
+
+    // a dead-lettered entry: the source's group links to its dead-letter
+    // stream, where one entry is moved back with its Move back button
+    if (config.moveback) {
+      await open(page, 'stream', '#/stream?key=' + encodeURIComponent(config.moveback.source) + '&db=0');
+      result.dlq_source = await page.evaluate(readPage);
+      await page.screenshot({ path: path.join(config.out, 'stream-dlq-source.png'), fullPage: true });
+      await page.click('a[data-test="group-dead-letter-key"]');
+      const entry = `#entries tr[data-test="entry-row"][data-id="${config.moveback.id}"]`;
+      await page.waitForSelector(`${entry} button[data-test="moveback"]`, { timeout: 10000 });
+      await page.screenshot({ path: path.join(config.out, 'stream-deadletter.png'), fullPage: true });
+      page.once('dialog', (d) => d.accept());
+      const moved = page.waitForResponse((r) => r.url().includes('/api/action/moveback'));
+      await page.click(`${entry} button[data-test="moveback"]`);
+      const resp = await moved;
+      result.moveback = { status: resp.status(), body: await resp.json() };
+      await page.waitForSelector(entry, { state: 'detached', timeout: 10000 });
+    }
     if (config.password) {
       await page.click('#logout');
       await page.waitForSelector('#login:not([hidden])', { timeout: 10000 });
