@@ -127,7 +127,6 @@ def test_slow_reader_over_the_output_limit_is_closed(srv):
     before = r.info("stats")["client_output_buffer_limit_disconnections"]
     r.set("io:limit", b"w" * 100000)
     s = connect(srv.port)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.sendall(resp("GET", "io:limit") * 600)  # 60 MB never read
     deadline = time.time() + 10
     while time.time() < deadline:
