@@ -40,6 +40,7 @@
 #include "types/list.h"
 #include "types/set.h"
 #include "types/stream.h"
+#include "types/stream_delay.h"
 #include "types/stream_idmp.h"
 #include "types/string.h"
 #include "types/types.h"
@@ -229,6 +230,7 @@ static void server_init(void)
     db_all = server.dbs;
     db_count = server.db_count;
     types_init();
+    stream_delay_set_loop(server.loop);
     blocked_init();
     subscriptions_init();
     keyspace_stream_init();

@@ -68,8 +68,8 @@ static bool word_in(const char *arg, size_t alen, const char *const *words, size
 static bool redis_unknown_option(const char *cmd, size_t clen, const char *arg, size_t alen)
 {
     bool stream_cmd = (clen == 4 && !strncasecmp(cmd, "xadd", 4)) || (clen == 5 && !strncasecmp(cmd, "xtrim", 5));
-    static const char *const options[] = {"keepref", "delref", "acked", "idmp", "idmpauto"};
-    static const char *const xgroup[] = {"setdlq", "maxdeliveries", "deadletter"};
+    static const char *const options[] = {"keepref", "delref", "acked", "idmp", "idmpauto", "delayat"};
+    static const char *const xgroup[] = {"setdlq", "maxdeliveries", "deadletter", "setbackoff"};
     if (stream_cmd) return word_in(arg, alen, options, sizeof(options) / sizeof(*options));
     if (clen == 6 && !strncasecmp(cmd, "xgroup", 6)) return word_in(arg, alen, xgroup, sizeof(xgroup) / sizeof(*xgroup));
     return false;

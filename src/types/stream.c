@@ -27,6 +27,7 @@
 #include "db/db.h"
 #include "db/oplog.h"
 #include "types/keyspace_events.h"
+#include "types/stream_delay.h"
 #include "types/stream_digest.h"
 #include "types/stream_group.h"
 #include "types/stream_idmp.h"
@@ -67,6 +68,7 @@ void stream_free(struct stream *s)
     stream_index_free(s->blocks, free_block);
     stream_groups_free(s->groups);
     stream_idmp_free(s->idmp);
+    stream_delay_free(s);
     mem_free(s);
 }
 
@@ -88,6 +90,7 @@ struct stream *stream_copy(const struct stream *s)
     c->max_deleted_id = s->max_deleted_id;
     c->groups = stream_groups_copy(s->groups);
     c->idmp = stream_idmp_copy(s->idmp);
+    stream_delay_copy(c, s);
     stream_retention_copy(c, s);
     return c;
 }
@@ -98,7 +101,7 @@ size_t stream_memory(const struct stream *s)
     struct stream_index_iter it;
     for (bool ok = stream_index_first(s->blocks, &it); ok; ok = stream_index_next(&it))
         n += stream_block_memory(stream_index_value(&it));
-    return n + stream_groups_memory(s->groups) + stream_idmp_memory(s->idmp);
+    return n + stream_groups_memory(s->groups) + stream_idmp_memory(s->idmp) + stream_delay_memory(s);
 }
 
 static void stream_object_free(struct object *o)
@@ -644,6 +647,8 @@ struct add_options {
     struct stream_id id;
     int idmp_pid;  /* argv index of IDMP's or IDMPAUTO's producer ID, 0: neither */
     int idmp_iid;  /* argv index of IDMP's idempotent ID, 0: IDMPAUTO (or neither) */
+    bool delay_given; /* DELAY or DELAYAT (stream_delay.h) */
+    long long due;    /* not delivered to groups before (unix ms), 0: at once */
 };
 
 /* IDMP producer-id idempotent-id / IDMPAUTO producer-id at argv[*i];
@@ -761,6 +766,8 @@ static int parse_add_or_trim(struct request *req, bool xadd, struct stream_trim 
         } else if (xadd && ((ARG_IS(req, i, "IDMP") && req->argc - 1 - i >= 2) ||
                             (ARG_IS(req, i, "IDMPAUTO") && more))) {
             if (!parse_idmp(req, &i, o)) return -1;
+        } else if (xadd && (ARG_IS(req, i, "DELAY") || ARG_IS(req, i, "DELAYAT")) && more) {
+            if (!stream_delay_parse(req, &i, "xadd", &o->delay_given, &o->due)) return -1;
         } else if (xadd) {
             if (!stream_parse_id(&req->argv[i], 0, true, &o->id, &o->seq_given)) {
                 reply_error(req->out, ERR_INVALID_ID);
@@ -820,13 +827,18 @@ static void xadd_propagate(struct request *req, const struct add_options *opt, c
                            const struct stream *s, struct stream_id id, const struct arg *pairs, int fields)
 {
     struct arg small[32];
-    int most = 8 + fields;
+    int most = 10 + fields;
     struct arg *argv = most <= 32 ? small : mem_alloc(sizeof(struct arg) * (size_t)most);
     char idbuf[48], trimbuf[48];
     int n = 0;
     argv[n++] = (struct arg){"XADD", 4};
     argv[n++] = req->argv[1];
     if (opt->nomkstream) argv[n++] = (struct arg){"NOMKSTREAM", 10};
+    char duebuf[24];
+    if (opt->due) {
+        argv[n++] = (struct arg){"DELAYAT", 7};
+        argv[n++] = (struct arg){duebuf, format_ll(duebuf, opt->due)};
+    }
     n += stream_trim_effect_args(s, trim, argv + n, trimbuf);
     argv[n++] = (struct arg){idbuf, stream_id_format(idbuf, &id)};
     for (int i = 0; i < fields; i++) argv[n++] = pairs[i];
@@ -905,18 +917,22 @@ static void cmd_xadd(struct request *req)
     }
     bool new_block = stream_index_size(s->blocks) > blocks;
     stream_reply_id(req->out, &id);
+    /* A due time already past delivers at once, except on replay, where the
+     * schedule is rebuilt as it was. */
+    if (opt.due > db_now_ms || (opt.due > 0 && !stream_delay_enforced())) stream_delay_schedule(s, id, opt.due);
+    else opt.due = 0;
     key_changed(req, key->ptr, key->len, NOTIFY_STREAM, "xadd");
     if (stream_trim(s, &trim) > 0) notify_keyspace_event(req->db->id, key->ptr, key->len, NOTIFY_STREAM, "xtrim");
     bool created = opt.idmp_pid && stream_idmp_record(s, &pair, id, db_now_ms);
     /* Nothing reads the log without an AOF or replicas: skip formatting. */
-    if (oplog_enabled && opt.idmp_pid) {
-        oplog_multi_begin();
-        xadd_propagate(req, &opt, &trim, s, id, pairs, fields);
-        stream_idmp_propagate(req, s, created, &pair.pid, &pair.iid, id, db_now_ms);
-        oplog_multi_end();
-    } else if (oplog_enabled) {
-        xadd_propagate(req, &opt, &trim, s, id, pairs, fields);
-    }
+    /* A delayed entry behind a group's position is logged with the XNACK
+     * that holds it in that group, in one transaction. */
+    bool one_transaction = oplog_enabled && (opt.idmp_pid || (opt.due && s->groups && s->groups->count));
+    if (one_transaction) oplog_multi_begin();
+    if (oplog_enabled) xadd_propagate(req, &opt, &trim, s, id, pairs, fields);
+    if (oplog_enabled && opt.idmp_pid) stream_idmp_propagate(req, s, created, &pair.pid, &pair.iid, id, db_now_ms);
+    if (opt.due) stream_delay_added(req, key, s, id, opt.due);
+    if (one_transaction) oplog_multi_end();
     /* the standing policy removes whole blocks: looking once per new block
      * is enough, and keeps the other XADDs at their plain cost */
     if (new_block && stream_retention_active(s)) stream_retention_enforce(req->db, key->ptr, key->len, s);

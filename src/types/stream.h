@@ -26,6 +26,7 @@ extern struct command stream_info_commands[];
 
 struct stream_groups;
 struct stream_idmp;
+struct stream_delay;
 
 struct stream {
     struct stream_index *blocks;     /* each block's first ID -> struct stream_block * */
@@ -36,6 +37,7 @@ struct stream {
     struct stream_id max_deleted_id; /* greatest ID removed by XDEL */
     struct stream_groups *groups;    /* consumer groups (stream_group.c); NULL when none */
     struct stream_idmp *idmp;        /* idempotent production (stream_idmp.c); NULL when unused */
+    struct stream_delay *delay;      /* delayed delivery (stream_delay.c); NULL when unused */
     uint64_t retention_maxage;       /* standing policy (stream_retention.c): ms, 0: none */
     uint64_t retention_maxlen;       /* entries, 0: none */
     uint8_t retention_refs;          /* enum stream_ref_policy its trims use */

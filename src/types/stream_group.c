@@ -38,6 +38,7 @@
 #include "db/db.h"
 #include "db/oplog.h"
 #include "types/keyspace_events.h"
+#include "types/stream_delay.h"
 #include "types/stream_dlq.h"
 #include "types/stream_oplog.h"
 #include "types/stream_pel.h"
@@ -187,6 +188,7 @@ static void group_free(struct stream_cgroup *g)
     for (size_t i = 0; i < g->consumer_count; i++) consumer_free(g->consumers[i]);
     mem_free(g->consumers);
     stream_pel_free(g);
+    stream_delay_group_free(g);
     stream_dlq_free(g->dlq);
     str_free(g->name);
     mem_free(g);
@@ -252,6 +254,7 @@ static struct stream_cgroup *group_copy(const struct stream_cgroup *g)
                                                     : NULL;
         stream_pel_add(c, owner, n->id, n->delivery_time, n->delivery_count);
     }
+    stream_delay_group_copy(c, g); /* scheduled entries (out of the idle order) and back-off */
     return c;
 }
 
@@ -278,6 +281,7 @@ size_t stream_groups_memory(const struct stream_groups *gs)
             const struct stream_consumer *c = g->consumers[j];
             n += sizeof(*c) + str_alloc_size(c->name) + stream_index_memory(c->pel);
         }
+        n += stream_delay_group_memory(g);
     }
     return n;
 }
@@ -362,7 +366,13 @@ static long long read_new(struct request *req, const struct group_read *r, long 
     struct stream_entry e;
     if (stream_id_incr(&start)) stream_iter_init(&it, r->s, start, ID_MAX, false);
     else it.done = true;
+    bool skipped = false;
     while ((limit == 0 || n < limit) && stream_iter_next(&it, &e)) {
+        if (r->s->delay && stream_delay_defer(req, r->key, r->s, r->g, e.id)) {
+            group_advance(r->s, r->g, e.id); /* not due: it waits in the PEL */
+            skipped = true;
+            continue;
+        }
         if (!stream_budget_take(r->budget, &e, NULL, r->claim >= 0)) break;
         group_advance(r->s, r->g, e.id);
         if (r->claim >= 0) stream_reply_entry_meta(req->out, &e, 0, 0);
@@ -374,7 +384,7 @@ static long long read_new(struct request *req, const struct group_read *r, long 
         n++;
     }
     stream_pel_log_flush(&log);
-    if (n > 0) stream_oplog_group_position(req, r->key, r->g);
+    if (n > 0 || skipped) stream_oplog_group_position(req, r->key, r->g);
     return n;
 }
 
@@ -403,6 +413,10 @@ static size_t pick_claimable(struct request *req, const struct group_read *r, st
     struct stream_nack *x = stream_pel_idlest(r->g, NULL);
     while (x && n < most && claimable(x, r->claim)) {
         struct stream_nack *next = stream_pel_idlest(r->g, x);
+        if (stream_delay_held(r->g, x, r->claim)) {
+            x = next; /* its back-off has not passed */
+            continue;
+        }
         if (stream_lookup(r->s, x->id, &out[n].e)) {
             if (!stream_dlq_due(r->g, x) || !stream_dlq_move(dead, x, &out[n].e, STREAM_DLQ_MAXDELIVERIES))
                 out[n++].nack = x;
@@ -456,7 +470,12 @@ static long long read_claimed(struct request *req, const struct group_read *r)
 static void deliver_new(struct request *req, const struct group_read *r)
 {
     outbuf_mark mark = reply_defer(req->out);
-    long long n = r->claim >= 0 ? read_claimed(req, r) : 0;
+    /* Scheduled entries that are due come first (stream_delay.h). */
+    long long n = stream_delay_deliver_due(req, r->key, r->s, r->g, r->c, r->count, r->budget, r->claim >= 0,
+                                           r->noack);
+    struct group_read rest = *r;
+    rest.count = r->count ? r->count - n : 0;
+    if (r->claim >= 0 && (r->count == 0 || rest.count > 0)) n += read_claimed(req, &rest);
     if (r->count == 0 || n < r->count) n += read_new(req, r, r->count ? r->count - n : 0);
     reply_deferred_array(req->out, mark, n);
 }
@@ -534,9 +553,33 @@ static void sweep_due(struct request *req, const struct arg *key, struct stream 
 static bool has_new_entries(struct stream *s, const struct stream_cgroup *g, long long claim)
 {
     struct stream_id last;
+    if (stream_delay_has_due(g)) return true;
     if (stream_last_live(s, &last) && stream_id_cmp(&last, &g->last_id) > 0) return true;
-    const struct stream_nack *n = claim >= 0 ? stream_pel_idlest(g, NULL) : NULL;
-    return n && claimable(n, claim);
+    for (const struct stream_nack *n = claim >= 0 ? stream_pel_idlest(g, NULL) : NULL; n && claimable(n, claim);
+         n = stream_pel_idlest(g, n))
+        if (!stream_delay_held(g, n, claim)) return true;
+    return false;
+}
+
+/* Moves the group past the scheduled entries at its head that are not due
+ * (stream_delay.h), so that what is left ahead of it is deliverable, and
+ * registers the stream with the due-time timer. */
+static void skip_scheduled(struct request *req, const struct arg *key, struct stream *s, struct stream_cgroup *g)
+{
+    if (!s->delay && !g->delay) return;
+    struct stream_id start = g->last_id;
+    struct stream_iter it;
+    struct stream_entry e;
+    bool moved = false;
+    if (s->delay && stream_id_incr(&start)) {
+        stream_iter_init(&it, s, start, ID_MAX, false);
+        while (stream_iter_next(&it, &e) && stream_delay_defer(req, key, s, g, e.id)) {
+            group_advance(s, g, e.id);
+            moved = true;
+        }
+    }
+    if (moved) stream_oplog_group_position(req, key, g);
+    stream_delay_arm(req->db, key->ptr, key->len, s);
 }
 
 static void reply_nogroup_read(struct outbuf *out, const char *key, size_t klen, const char *group, size_t glen)
@@ -580,6 +623,8 @@ static enum serve_result xreadgroup_serve(struct waiter *w, struct request *req,
         return SERVE_DONE;
     }
     struct arg k = {(char *)key, len}, name = {st->consumer, str_len(st->consumer)};
+    skip_scheduled(req, &k, s, g);
+    if (!has_new_entries(s, g, st->claim)) return SERVE_NOT_READY;
     oplog_multi_begin();
     sweep_due(req, &k, s, g, st->claim);
     oplog_multi_end();
@@ -647,9 +692,12 @@ static bool first_fits(const struct read_target *t, struct stream_consumer *c, l
         struct stream_id id = stream_index_key(&it);
         return stream_budget_fits(b, stream_lookup(t->s, id, &e) ? &e : NULL, &id, false);
     }
+    const struct stream_nack *due = stream_delay_first_due(t->g);
+    if (due && stream_lookup(t->s, due->id, &e)) return stream_budget_fits(b, &e, NULL, claim >= 0);
     for (const struct stream_nack *x = claim >= 0 ? stream_pel_idlest(t->g, NULL) : NULL; x && claimable(x, claim);
          x = stream_pel_idlest(t->g, x))
-        if (stream_lookup(t->s, x->id, &e)) return stream_budget_fits(b, &e, NULL, true);
+        if (!stream_delay_held(t->g, x, claim) && stream_lookup(t->s, x->id, &e))
+            return stream_budget_fits(b, &e, NULL, true);
     struct stream_id start = t->g->last_id;
     struct stream_iter it;
     if (!stream_id_incr(&start)) return true;
@@ -669,6 +717,7 @@ static long long xreadgroup_now(struct request *req, const struct stream_read_ar
         struct arg *key = &req->argv[a->streams_arg + i];
         struct stream_consumer *c = consumer_get(req, t[i].g, key, name);
         c->seen_time = db_now_ms;
+        if (!t[i].history) skip_scheduled(req, key, t[i].s, t[i].g);
         if (!t[i].history) sweep_due(req, key, t[i].s, t[i].g, a->claim);
         if (!t[i].history && !has_new_entries(t[i].s, t[i].g, a->claim)) continue;
         if (!first_fits(&t[i], c, t[i].history ? -1 : a->claim, &b)) continue;
@@ -806,6 +855,7 @@ static void cmd_xgroup_create(struct request *req)
     stream_dlq_options_apply(req, g, &x.dlq);
     reply_ok(req->out);
     key_changed(req, key->ptr, key->len, NOTIFY_STREAM, "xgroup-create");
+    stream_delay_group_moved(req, key, x.s, g, ID_ZERO);
 }
 
 static void cmd_xgroup_setid(struct request *req)
@@ -819,10 +869,12 @@ static void cmd_xgroup_setid(struct request *req)
     struct stream_id id;
     if (ARG_IS(req, 4, "$")) id = x.s->last_id;
     else if (!stream_parse_id_or_reply(req, 4, 0, false, &id)) return;
+    struct stream_id from = x.g->last_id;
     x.g->last_id = id;
     x.g->entries_read = x.entries_read;
     reply_ok(req->out);
     key_changed(req, req->argv[2].ptr, req->argv[2].len, NOTIFY_STREAM, "xgroup-setid");
+    stream_delay_group_moved(req, &req->argv[2], x.s, x.g, from);
 }
 
 static void cmd_xgroup_destroy(struct request *req)
@@ -901,6 +953,8 @@ static void cmd_xgroup_help(struct request *req)
         "    Remove the specified group.",
         "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
         "    Set the current group ID and entries_read counter.",
+        "SETBACKOFF <key> <groupname> <ms> [<ms> ...] | NONE",
+        "    Set (or clear) the delays before idle entries are claimed again.",
         "SETDLQ <key> <groupname> <dlq-key MAXDELIVERIES <n> | NONE>",
         "    Set or remove the group's delivery limit and dead-letter stream.",
         "HELP",
@@ -1134,9 +1188,11 @@ static bool claim_one(struct request *req, struct stream *s, struct stream_cgrou
     }
     if (!n && !o->force) return false;
     bool was_pending = n != NULL;
-    if (!n) n = stream_pel_add(g, NULL, id, db_now_ms, 1);
-    /* An entry released by XNACK is claimable whatever the idle time. */
+    if (!n) n = stream_pel_add(g, NULL, id, 0, 1);
+    /* An entry released by XNACK is claimable whatever the idle time; one
+     * scheduled (stream_delay.h) only once due. */
     if (n->consumer && o->min_idle && db_now_ms - n->delivery_time < o->min_idle) return false;
+    if (stream_delay_held(g, n, o->min_idle)) return false;
     /* A delivery that counts, past the limit: dead-lettered instead. */
     if (was_pending && o->retry_count < 0 && !o->justid && stream_dlq_due(g, n) &&
         stream_dlq_move(dead, n, &e, STREAM_DLQ_MAXDELIVERIES))
@@ -1263,6 +1319,7 @@ static void autoclaim_walk(struct request *req, struct stream *s, struct stream_
         }
         ok = stream_index_next(&it);
         if (n->consumer && o->min_idle && db_now_ms - n->delivery_time < o->min_idle) continue;
+        if (stream_delay_held(g, n, o->min_idle)) continue;
         if (!o->justid && stream_dlq_due(g, n) && stream_dlq_move(dead, n, &e, STREAM_DLQ_MAXDELIVERIES)) {
             count--;
             ok = stream_index_seek_ge(g->pel, id, &it); /* the PEL changed: find the next one again */
@@ -1336,6 +1393,9 @@ static struct command xgroup_subcommands[] = {
      "stream", "Creates a consumer in a consumer group.", "6.2.0", "O(1)"},
     {"delconsumer", cmd_xgroup_delconsumer, 5, CMD_WRITE, 2, 2, 1, "@write @stream @slow", "stream",
      "Deletes a consumer from a consumer group.", "5.0.0", "O(1)"},
+    {"setbackoff", stream_delay_cmd_setbackoff, -5, CMD_WRITE, 2, 2, 1, "@write @stream @slow", "stream",
+     "Sets or clears the back-off schedule of a consumer group (Runnel).", "8.8.0",
+     "O(N) where N is the number of delays."},
     {"help", cmd_xgroup_help, 2, CMD_LOADING | CMD_STALE, 0, 0, 0, "@stream @slow", "stream",
      "Returns helpful text about the different subcommands.", "5.0.0", "O(1)"},
     {0},

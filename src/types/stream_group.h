@@ -14,6 +14,8 @@
 #include "types/stream_index.h"
 #include "util/str.h"
 
+struct stream_group_delay;
+
 /* One pending entry; the group PEL, its owner's PEL and the group's idle
  * order (stream_pel.h) share it. */
 struct stream_nack {
@@ -43,6 +45,7 @@ struct stream_cgroup {
     struct stream_consumer **consumers; /* sorted by name */
     size_t consumer_count;
     size_t consumer_cap;
+    struct stream_group_delay *delay; /* scheduled entries, back-off (stream_delay.c); NULL when unused */
     struct stream_dlq *dlq; /* dead-letter settings (stream_dlq.h), NULL: none */
 };
 

@@ -5,6 +5,7 @@
 
 #include "db/db.h"
 #include "types/stream.h"
+#include "types/stream_delay.h"
 #include "types/stream_dlq.h"
 #include "types/stream_group.h"
 #include "types/stream_idmp.h"
@@ -75,7 +76,7 @@ static void reply_edge_entry(struct outbuf *out, struct stream *s, bool last)
 static void xinfo_stream_brief(struct request *req, struct stream *s)
 {
     struct outbuf *out = req->out;
-    reply_map(out, 10 + STREAM_IDMP_INFO_FIELDS + stream_retention_info_fields(s));
+    reply_map(out, 10 + STREAM_IDMP_INFO_FIELDS + stream_retention_info_fields(s) + stream_delay_info_fields(s));
     reply_stream_counters(out, s);
     reply_key(out, "groups");
     reply_int(out, (long long)stream_group_count(s));
@@ -83,6 +84,7 @@ static void xinfo_stream_brief(struct request *req, struct stream *s)
     reply_edge_entry(out, s, false);
     reply_key(out, "last-entry");
     reply_edge_entry(out, s, true);
+    stream_delay_info_reply(out, s);
 }
 
 /* Up to `count` (0: all) entries of a PEL; with_owner adds the consumer. */
@@ -142,7 +144,7 @@ static void reply_full_group(struct outbuf *out, struct stream *s, const struct 
 static void xinfo_stream_full(struct request *req, struct stream *s, long long count)
 {
     struct outbuf *out = req->out;
-    reply_map(out, 9 + STREAM_IDMP_INFO_FIELDS + stream_retention_info_fields(s));
+    reply_map(out, 9 + STREAM_IDMP_INFO_FIELDS + stream_retention_info_fields(s) + stream_delay_info_fields(s));
     reply_stream_counters(out, s);
     reply_key(out, "entries");
     stream_reply_range(out, s, ID_ZERO, ID_MAX, count, false);
@@ -150,6 +152,7 @@ static void xinfo_stream_full(struct request *req, struct stream *s, long long c
     size_t n = stream_group_count(s);
     reply_array(out, (long long)n);
     for (size_t i = 0; i < n; i++) reply_full_group(out, s, s->groups->items[i], count);
+    stream_delay_info_reply(out, s);
 }
 
 /* XINFO STREAM key [FULL [COUNT count]]: the key's type is checked before
@@ -173,6 +176,7 @@ static void cmd_xinfo_stream(struct request *req)
             if (count < 0) count = 0;
         }
     }
+    if (s) stream_delay_arm(req->db, req->argv[2].ptr, req->argv[2].len, s); /* drops past-due records */
     if (!s) reply_error(req->out, ERR_NO_KEY);
     else if (full) xinfo_stream_full(req, s, count);
     else xinfo_stream_brief(req, s);
@@ -188,7 +192,7 @@ static void cmd_xinfo_groups(struct request *req)
     reply_array(out, (long long)n);
     for (size_t i = 0; i < n; i++) {
         const struct stream_cgroup *g = s->groups->items[i];
-        reply_map(out, 6 + stream_dlq_info_fields(g));
+        reply_map(out, 6 + stream_dlq_info_fields(g) + stream_delay_group_info_fields(g));
         reply_key(out, "name");
         reply_bulk(out, g->name, str_len(g->name));
         reply_key(out, "consumers");
@@ -202,6 +206,7 @@ static void cmd_xinfo_groups(struct request *req)
         reply_key(out, "lag");
         reply_lag(out, s, g);
         stream_dlq_reply_info(out, g);
+        stream_delay_group_info_reply(out, g);
     }
 }
 

@@ -1,6 +1,7 @@
 /* stream_nack: XNACK (see stream_nack.h).
  *
  * XNACK key group <SILENT | FAIL | FATAL> IDS numids id ... [RETRYCOUNT n] [FORCE]
+ *       [DELAY ms | DELAYAT unix-ms]
  *
  * The mode says what becomes of the delivery counter: SILENT takes back
  * the delivery (one less, not below 0), FAIL keeps it, FATAL sets it to the
@@ -10,6 +11,10 @@
  * the AOF rewrite uses that. The command is deterministic given the
  * dataset, so it is logged as it came; it marks the key ready, since a
  * blocked XREADGROUP ... CLAIM can now take what it released.
+ *
+ * DELAY / DELAYAT (a Runnel extension, stream_delay.h): the released
+ * entries become scheduled pending entries, claimable only from that time;
+ * DELAY is logged as DELAYAT with the absolute time.
  *
  * In a group with a dead-letter stream (stream_dlq.h), FATAL moves the
  * entries there instead of releasing them, and so do FAIL and SILENT for an
@@ -25,6 +30,7 @@
 #include "db/oplog.h"
 #include "types/keyspace_events.h"
 #include "types/stream.h"
+#include "types/stream_delay.h"
 #include "types/stream_dlq.h"
 #include "types/stream_group.h"
 #include "types/stream_oplog.h"
@@ -38,6 +44,9 @@ struct nack_args {
     struct stream_ids ids;
     long long retry_count; /* -1: not given */
     bool force;
+    bool delay_given;
+    int delay_arg;  /* argv index of DELAY or DELAYAT */
+    long long due;  /* not claimable before (unix ms), 0: at once */
 };
 
 static bool parse_mode(struct request *req, enum nack_mode *mode)
@@ -69,6 +78,10 @@ static bool parse_nack(struct request *req, struct nack_args *a)
             i += 2;
         } else if (ARG_IS(req, i, "FORCE")) {
             a->force = true;
+            i++;
+        } else if ((ARG_IS(req, i, "DELAY") || ARG_IS(req, i, "DELAYAT")) && more) {
+            a->delay_arg = i;
+            if (!stream_delay_parse(req, &i, "xnack", &a->delay_given, &a->due)) return false;
             i++;
         } else {
             reply_syntax_error(req->out);
@@ -104,7 +117,7 @@ static bool release_one(struct stream *s, struct stream_cgroup *g, struct stream
     *moved = false;
     if (!n && (!a->force || !stream_lookup(s, id, &e))) return false;
     if (!n) {
-        stream_pel_add(g, NULL, id, 0, released_count(a, 0));
+        stream_pel_add(g, NULL, id, a->due, released_count(a, 0));
         return true;
     }
     if (dead_letters(g, n, a) && stream_lookup(s, id, &e) &&
@@ -113,21 +126,26 @@ static bool release_one(struct stream *s, struct stream_cgroup *g, struct stream
         return true;
     }
     n->delivery_count = released_count(a, n->delivery_count);
-    stream_pel_assign(g, n, NULL, 0);
+    stream_pel_assign(g, n, NULL, a->due);
     return true;
 }
 
-/* XNACK key group <mode> IDS n id...: the entries this call released. */
-static void log_released(struct request *req, const struct stream_id *ids, int n)
+/* XNACK key group <mode> IDS n id... [DELAYAT due]: the entries this call
+ * released. */
+static void log_released(struct request *req, const struct stream_id *ids, int n, long long due)
 {
-    struct arg *argv = mem_alloc(sizeof(struct arg) * (size_t)(6 + n));
+    struct arg *argv = mem_alloc(sizeof(struct arg) * (size_t)(8 + n));
     char(*bufs)[ID_BUF] = mem_alloc(ID_BUF * (size_t)(n ? n : 1));
-    char num[24];
+    char num[24], at[24];
     int argc = 0;
     for (int i = 0; i < 4; i++) argv[argc++] = req->argv[i];
     argv[argc++] = arg_cstr("IDS");
     argv[argc++] = arg_ll(num, n);
     for (int i = 0; i < n; i++) argv[argc++] = arg_id(bufs[i], &ids[i]);
+    if (due) {
+        argv[argc++] = arg_cstr("DELAYAT");
+        argv[argc++] = arg_ll(at, due);
+    }
     oplog_propagate(req, argc, argv);
     mem_free(bufs);
     mem_free(argv);
@@ -154,7 +172,7 @@ static long long nack_with_dlq(struct request *req, struct stream *s, struct str
         done++;
         if (!moved) kept[nkept++] = id;
     }
-    if (dead.moved > 0 && nkept > 0 && oplog_enabled) log_released(req, kept, nkept);
+    if (dead.moved > 0 && nkept > 0 && oplog_enabled) log_released(req, kept, nkept, a->due);
     stream_dlq_run_finish(&dead);
     stream_pel_log_flush(&log);
     oplog_multi_end();
@@ -186,6 +204,10 @@ static void cmd_xnack(struct request *req)
     if (released > 0) {
         key_changed(req, key->ptr, key->len, NOTIFY_STREAM, NULL);
         req->dirty += released - 1;
+        if (a.due) stream_delay_arm(req->db, key->ptr, key->len, s);
+        /* unless a move to the dead-letter stream logged the call's effect */
+        bool logged = req->flags & REQ_PROPAGATED;
+        if (a.due && !logged && ARG_IS(req, a.delay_arg, "DELAY")) stream_delay_log_nack(req, a.delay_arg, a.due);
     }
     reply_int(req->out, released);
 }

@@ -9,6 +9,7 @@
 
 #include "db/oplog.h"
 #include "types/stream.h"
+#include "types/stream_delay.h"
 #include "types/stream_dlq.h"
 #include "types/stream_idmp.h"
 #include "types/stream_pel.h"
@@ -154,6 +155,7 @@ void stream_oplog_group_position(struct request *req, const struct arg *key, con
  *    which step 1 and 3 disturbed, and the IDMP counters step 4 disturbed. A stream with no entries at all is
  *    created by XADD MAXLEN 0 (Redis's trick) before it. */
 struct rewrite {
+    const struct stream *s;
     struct arg key;
     object_emit_fn *emit;
     void *ctx;
@@ -163,15 +165,16 @@ struct rewrite {
 
 static void rewrite_xadd_entry(struct rewrite *rw, const struct stream_entry *e)
 {
-    size_t need = 3 + 2 * (size_t)e->field_count;
+    size_t need = 5 + 2 * (size_t)e->field_count;
     if (need > rw->cap) {
         rw->cap = need;
         rw->argv = mem_realloc(rw->argv, sizeof(struct arg) * need);
     }
-    char id[ID_BUF];
+    char id[ID_BUF], due[24];
     size_t n = 0;
     rw->argv[n++] = arg_cstr("XADD");
     rw->argv[n++] = rw->key;
+    n += (size_t)stream_delay_rewrite_args(rw->s, e->id, rw->argv + n, due);
     rw->argv[n++] = arg_id(id, &e->id);
     struct stream_field_cursor c;
     const char *f, *v;
@@ -225,17 +228,14 @@ static void rewrite_entries(struct rewrite *rw, struct stream *s, struct stream_
     for (; ghost; ghost = stream_index_next(&gi)) rewrite_xadd_ghost(rw, stream_index_key(&gi));
 }
 
-/* XNACK key group FAIL IDS n id... RETRYCOUNT count FORCE: makes the
- * entries pending, released, with this count, at the tail of the NACK
- * zone. */
-static void emit_released(struct rewrite *rw, const struct stream_cgroup *g, const struct stream_id *ids, int n,
-                          uint64_t count)
+void stream_oplog_emit_released(object_emit_fn *emit, void *ctx, struct arg key, const struct stream_cgroup *g,
+                                const struct stream_id *ids, int n, uint64_t count, long long due)
 {
-    struct arg argv[9 + STREAM_OPLOG_BATCH];
-    char bufs[STREAM_OPLOG_BATCH][ID_BUF], num[24], retry[24];
+    struct arg argv[11 + STREAM_OPLOG_BATCH];
+    char bufs[STREAM_OPLOG_BATCH][ID_BUF], num[24], retry[24], at[24];
     int argc = 0;
     argv[argc++] = arg_cstr("XNACK");
-    argv[argc++] = rw->key;
+    argv[argc++] = key;
     argv[argc++] = arg_str(g->name);
     argv[argc++] = arg_cstr("FAIL");
     argv[argc++] = arg_cstr("IDS");
@@ -244,7 +244,11 @@ static void emit_released(struct rewrite *rw, const struct stream_cgroup *g, con
     argv[argc++] = arg_cstr("RETRYCOUNT");
     argv[argc++] = arg_ull(retry, count);
     argv[argc++] = arg_cstr("FORCE");
-    rw->emit(rw->ctx, argc, argv);
+    if (due) {
+        argv[argc++] = arg_cstr("DELAYAT");
+        argv[argc++] = arg_ll(at, due);
+    }
+    emit(ctx, argc, argv);
 }
 
 /* The released entries, in release order; consecutive ones with the same
@@ -256,13 +260,13 @@ static void rewrite_released(struct rewrite *rw, const struct stream_cgroup *g)
     uint64_t count = 0;
     for (const struct stream_nack *x = stream_pel_idlest(g, NULL); x && !x->consumer; x = stream_pel_idlest(g, x)) {
         if (n > 0 && (n == STREAM_OPLOG_BATCH || x->delivery_count != count)) {
-            emit_released(rw, g, ids, n, count);
+            stream_oplog_emit_released(rw->emit, rw->ctx, rw->key, g, ids, n, count, 0);
             n = 0;
         }
         count = x->delivery_count;
         ids[n++] = x->id;
     }
-    if (n > 0) emit_released(rw, g, ids, n, count);
+    if (n > 0) stream_oplog_emit_released(rw->emit, rw->ctx, rw->key, g, ids, n, count, 0);
 }
 
 /* Step 2 for one group. */
@@ -355,7 +359,7 @@ static void rewrite_counters(struct rewrite *rw, const struct stream *s)
 void stream_rewrite(const struct object *o, const char *key, size_t len, object_emit_fn *emit, void *ctx)
 {
     struct stream *s = o->v.ptr;
-    struct rewrite rw = {.key = {(char *)key, len}, .emit = emit, .ctx = ctx};
+    struct rewrite rw = {.s = s, .key = {(char *)key, len}, .emit = emit, .ctx = ctx};
     struct stream_index *ghosts = collect_ghosts(s);
     if (s->length == 0 && stream_index_size(ghosts) == 0) {
         struct arg create[7] = {arg_cstr("XADD"), rw.key,        arg_cstr("MAXLEN"), arg_cstr("0"),
@@ -364,6 +368,7 @@ void stream_rewrite(const struct object *o, const char *key, size_t len, object_
     }
     rewrite_entries(&rw, s, ghosts);
     for (size_t i = 0; s->groups && i < s->groups->count; i++) rewrite_group(&rw, s->groups->items[i]);
+    stream_delay_rewrite(s, rw.key, emit, ctx);
     rewrite_drop_ghosts(&rw, s, ghosts);
     stream_idmp_rewrite(s, &rw.key, emit, ctx);
     stream_retention_rewrite(s, &rw.key, emit, ctx);

@@ -100,6 +100,13 @@ void stream_oplog_sink(void *ctx, int argc, const struct arg *argv);
  * log its arguments as well. */
 void stream_oplog_done(struct request *req);
 
+/* XNACK key group FAIL IDS n id... RETRYCOUNT count FORCE [DELAYAT due]:
+ * on replay the entries become pending, owned by nobody, with this count —
+ * released at the tail of the NACK zone, or (due > 0) scheduled with that
+ * not-before time (stream_delay.h). */
+void stream_oplog_emit_released(object_emit_fn *emit, void *ctx, struct arg key, const struct stream_cgroup *g,
+                                const struct stream_id *ids, int n, uint64_t count, long long due);
+
 /* Emits the commands that rebuild stream object o under key (AOF rewrite). */
 void stream_rewrite(const struct object *o, const char *key, size_t len, object_emit_fn *emit, void *ctx);
 

@@ -10,6 +10,7 @@
 #include <limits.h>
 
 #include "protocol/reply.h"
+#include "types/stream_delay.h"
 #include "util/mem.h"
 
 static struct stream_id idle_key(const struct stream_nack *n)
@@ -18,17 +19,26 @@ static struct stream_id idle_key(const struct stream_nack *n)
     return (struct stream_id){n->consumer ? time + 1 : 0, n->order};
 }
 
+/* Owned by nobody with a not-before time (stream_delay.h): such an entry
+ * waits in the group's due order instead of the idle order. */
+static bool scheduled(const struct stream_nack *n)
+{
+    return !n->consumer && n->delivery_time > 0;
+}
+
 static void idle_unlink(struct stream_cgroup *g, struct stream_nack *n)
 {
     if (n->order == 0) return;
-    stream_index_remove(g->by_idle, idle_key(n), NULL);
+    if (scheduled(n)) stream_delay_unlink(g, n);
+    else stream_index_remove(g->by_idle, idle_key(n), NULL);
     n->order = 0;
 }
 
 static void idle_link(struct stream_cgroup *g, struct stream_nack *n)
 {
     n->order = ++g->next_order;
-    stream_index_insert(g->by_idle, idle_key(n), n);
+    if (scheduled(n)) stream_delay_link(g, n);
+    else stream_index_insert(g->by_idle, idle_key(n), n);
 }
 
 void stream_pel_assign(struct stream_cgroup *g, struct stream_nack *n, struct stream_consumer *c, long long time)

@@ -19,12 +19,16 @@
  *   the IDMP state (stream_idmp_save)
  *   (encoding 3) varint sections, then per section: u8 kind, its content
  *     kind 1: the groups' dead-letter settings (stream_dlq_save)
+ *     kind 2: the delay schedule and back-off schedules (stream_delay_save)
  *   with the tag's 0x80 bit: varint retention-maxage, varint retention-maxlen,
  *   varint retention-refs
  *
  * Encoding 3 is written only when a section has something to hold, so a
  * stream that uses none of them is saved as encoding 2. Each later
  * addition to a stream's state takes a new section kind (or, like the
+ * retention policy, a flag bit of the tag). A pending entry owned by nobody
+ * with a delivery time above 0 is scheduled (its time is its not-before
+ * time, stream_delay.h) and is not in the release order.
  * retention policy, a flag bit of the tag).
  *
  * Encoding 1 (files written before idempotent production) is the same
@@ -41,6 +45,7 @@
 #include <string.h>
 
 #include "types/stream.h"
+#include "types/stream_delay.h"
 #include "types/stream_dlq.h"
 #include "types/stream_group.h"
 #include "types/stream_idmp.h"
@@ -53,6 +58,7 @@
 #define STREAM_SAVE_BLOCKS 2
 #define STREAM_SAVE_SECTIONS 3
 #define SECTION_DLQ 1
+#define SECTION_DELAY 2
 /* Or'ed into the tag: the retention policy (stream_retention_save) follows
  * everything else. A flag rather than a version, so that it combines with
  * any later version of the rest. */
@@ -113,8 +119,8 @@ static void save_group(struct codec_out *out, const struct stream_cgroup *g)
 void stream_save(const struct object *o, struct codec_out *out)
 {
     const struct stream *s = o->v.ptr;
-    bool dlq = stream_dlq_any(s);
-    codec_put_u8(out, (dlq ? STREAM_SAVE_SECTIONS : STREAM_SAVE_BLOCKS) |
+    bool dlq = stream_dlq_any(s), delay = stream_delay_needs_section(s);
+    codec_put_u8(out, (dlq || delay ? STREAM_SAVE_SECTIONS : STREAM_SAVE_BLOCKS) |
                           (stream_retention_configured(s) ? STREAM_SAVE_RETENTION : 0));
     codec_put_varint(out, s->length);
     codec_put_varint(out, s->entries_added);
@@ -129,10 +135,14 @@ void stream_save(const struct object *o, struct codec_out *out)
     codec_put_varint(out, groups);
     for (size_t i = 0; i < groups; i++) save_group(out, s->groups->items[i]);
     stream_idmp_save(s, out);
+    if (dlq || delay) codec_put_varint(out, (uint64_t)dlq + delay);
     if (dlq) {
-        codec_put_varint(out, 1);
         codec_put_u8(out, SECTION_DLQ);
         stream_dlq_save(s, out);
+    }
+    if (delay) {
+        codec_put_u8(out, SECTION_DELAY);
+        stream_delay_save(s, out);
     }
     if (stream_retention_configured(s)) stream_retention_save(s, out);
 }
@@ -226,8 +236,8 @@ static bool load_pending(struct codec_in *in, struct stream_cgroup *g, bool v0, 
             uint64_t pos = v0 ? owner : owner - 1;
             if (pos >= g->consumer_count) return codec_fail(in, "corrupt stream: a pending entry has no consumer");
             c = g->consumers[pos];
-        } else {
-            (*released)++;
+        } else if (time == 0) {
+            (*released)++; /* a later time: scheduled (stream_delay.h), not released */
         }
         if (!stream_pel_add(g, c, id, time, count))
             return codec_fail(in, "corrupt stream: an ID is pending twice in a group");
@@ -286,6 +296,8 @@ static bool load_sections(struct codec_in *in, struct stream *s)
         if (!codec_get_u8(in, &kind)) return false;
         if (kind == SECTION_DLQ && !(seen & (1u << kind))) {
             if (!stream_dlq_load(in, s)) return false;
+        } else if (kind == SECTION_DELAY && !(seen & (1u << kind))) {
+            if (!stream_delay_load(in, s)) return false;
         } else {
             return codec_fail(in, "corrupt stream: section kind %u unknown or repeated", kind);
         }
