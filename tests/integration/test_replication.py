@@ -711,3 +711,23 @@ def test_debug_reload_of_an_expired_key_leaves_the_replica_the_same(servers):
     wait_caught_up(servers.primary, replica)
     assert replica.client().lrange("k", 0, -1) == [b"new"]
     assert digest(replica) == digest(servers.primary)
+
+
+def test_a_late_replica_keeps_a_key_its_primary_persisted(servers):
+    """The replica applies PEXPIREAT after its deadline (it was busy): the
+    key stays for the PERSIST that follows, as on the primary."""
+    import threading
+    replica = servers.replica()
+    wait_link_up(replica)
+    r = servers.primary.client()
+    r.set("k", "v")
+    wait_caught_up(servers.primary, replica)
+    busy = threading.Thread(target=lambda: replica.client().execute_command("DEBUG", "SLEEP", "0.3"))
+    busy.start()
+    time.sleep(0.05)
+    r.pexpire("k", 50)
+    r.persist("k")
+    busy.join()
+    wait_caught_up(servers.primary, replica)
+    assert replica.client().get("k") == b"v"
+    assert digest(replica) == digest(servers.primary)
