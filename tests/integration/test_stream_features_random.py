@@ -38,6 +38,11 @@ def num(rnd):
                        "9" * 30, "-0", "0x10"])
 
 
+def maybe(rnd, good):
+    """Mostly the valid value, sometimes a malformed or extreme number."""
+    return good if rnd.random() < 0.85 else num(rnd)
+
+
 def small(rnd):
     return rnd.choice([0, 1, 2, 3, 5, 10, 100])
 
@@ -47,15 +52,21 @@ def stream_id(rnd):
                        "%d-0" % (time.time() * 1000 - 1000), "%d-*" % (time.time() * 1000 + 10)])
 
 
+def add_id(rnd):
+    """An explicit XADD ID: mostly usable, rarely the last possible one."""
+    now = int(time.time() * 1000)
+    return rnd.choice(["0-1", "1-1", "%d-0" % (now - 1000), "%d-*" % (now + 10), "%d-5" % now, "abc"] * 4 +
+                      ["18446744073709551615-18446744073709551615"])
+
+
 def trim_args(rnd):
     out = []
-    for _ in range(rnd.choice([0, 1, 1, 1, 2])):
+    for _ in range(rnd.choice([0, 0, 0, 1, 1, 1, 1, 2])):
         out.append(rnd.choice(["MAXLEN", "MINID", "MAXAGE", "MAXAGE", "maxage"]))
         out += rnd.choice([[], ["~"], ["="], ["~"]])
-        out.append(rnd.choice([small(rnd), small(rnd), num(rnd), stream_id(rnd)]) if out[-1] != "MINID" and
-                   out[-2:-1] != ["MINID"] else stream_id(rnd))
+        out.append(maybe(rnd, small(rnd)) if out[-1] != "MINID" and out[-2:-1] != ["MINID"] else stream_id(rnd))
     if rnd.random() < 0.3:
-        out += ["LIMIT", rnd.choice([small(rnd), num(rnd)])]
+        out += ["LIMIT", maybe(rnd, small(rnd))]
     if rnd.random() < 0.3:
         out.append(rnd.choice(["KEEPREF", "DELREF", "ACKED"]))
     return out
@@ -67,9 +78,9 @@ def delay_args(rnd):
     if roll < 0.8:
         return []
     if roll < 0.9:
-        return ["DELAY", rnd.choice([0, 1, 20, 200, 100000, num(rnd)])]
+        return ["DELAY", maybe(rnd, rnd.choice([0, 1, 20, 200, 100000]))]
     now = int(time.time() * 1000)
-    return [rnd.choice(["DELAYAT", "delayat"]), rnd.choice([now - 1000, now + 30, now + 10 ** 7, num(rnd)])]
+    return [rnd.choice(["DELAYAT", "delayat"]), maybe(rnd, rnd.choice([now - 1000, now + 30, now + 10 ** 7]))]
 
 
 def pending_ids(c, key, group):
@@ -90,43 +101,43 @@ def command(rnd, c):
     who = rnd.choice(["a", "b", ""])
     op = rnd.randrange(40)
     if op < 7:
-        fields = rnd.choice([["f", rnd.randrange(1000)], ["f", 1, "g", "x" * rnd.choice([1, 300])], [], ["f"]])
+        fields = rnd.choice([["f", rnd.randrange(1000)]] * 6 + [["f", 1, "g", "x" * rnd.choice([1, 300])], [], ["f"]])
         return ["XADD", k, *delay_args(rnd), *trim_args(rnd), *delay_args(rnd),
-                rnd.choice(["*", "*", "*", stream_id(rnd)]), *fields]
+                rnd.choice(["*"] * 6 + [add_id(rnd)]), *fields]
     if op < 9:
         return ["XTRIM", k, *trim_args(rnd)]
     if op < 12:
-        create = ["XGROUP", "CREATE", k, g, rnd.choice(["0", "$", "abc"])]
-        create += rnd.choice([[], ["MKSTREAM"], ["ENTRIESREAD", num(rnd)]])
-        create += rnd.choice([[], ["MAXDELIVERIES", rnd.choice([1, 2, 3, num(rnd)]), "DEADLETTER", d],
-                              ["DEADLETTER", d, "MAXDELIVERIES", 2], ["MAXDELIVERIES", 2], ["DEADLETTER", d],
+        create = ["XGROUP", "CREATE", k, g, rnd.choice(["0", "0", "$", "abc"])]
+        create += rnd.choice([[], ["MKSTREAM"], ["MKSTREAM"], ["ENTRIESREAD", maybe(rnd, 1)]])
+        create += rnd.choice([[], ["MAXDELIVERIES", maybe(rnd, rnd.choice([1, 2, 3])), "DEADLETTER", d]] * 4 +
+                             [["DEADLETTER", d, "MAXDELIVERIES", 2], ["MAXDELIVERIES", 2], ["DEADLETTER", d],
                               ["MAXDELIVERIES"], ["DEADLETTER", k, "MAXDELIVERIES", 1]])
         return create
     if op < 14:
         form = rnd.randrange(5)
         if form == 0:
             return ["XGROUP", "SETDLQ", k, g, "NONE"]
-        rest = [d, "MAXDELIVERIES", rnd.choice([1, 2, 3, num(rnd)])]
+        rest = [d, "MAXDELIVERIES", maybe(rnd, rnd.choice([1, 2, 3]))]
         if form == 2:
-            rest += ["DEADLETTERED", num(rnd)]
+            rest += ["DEADLETTERED", maybe(rnd, rnd.randrange(5))]
         if form == 3:
             rest = rnd.sample(rest + ["MAXDELIVERIES", "NONE", k], rnd.randint(0, 4))
         return ["XGROUP", "SETDLQ", k, g, *rest]
     if op < 17:
-        claim = rnd.choice([[], ["CLAIM", rnd.choice([0, 0, 10, num(rnd)])]])
+        claim = rnd.choice([[], ["CLAIM", maybe(rnd, rnd.choice([0, 0, 10]))]])
         return ["XREADGROUP", "GROUP", g, who or "a", "COUNT", rnd.randint(1, 4), *claim, "STREAMS", k,
                 rnd.choice([">", ">", "0"])]
     if op < 19:
-        extra = rnd.choice([[], [], ["JUSTID"], ["RETRYCOUNT", num(rnd)], ["FORCE"], ["IDLE", num(rnd)]])
-        return ["XCLAIM", k, g, who or "b", rnd.choice([0, 0, num(rnd)]), *some_ids(rnd, c, k, g), *extra]
+        extra = rnd.choice([[], [], ["JUSTID"], ["RETRYCOUNT", maybe(rnd, 2)], ["FORCE"], ["IDLE", maybe(rnd, 5)]])
+        return ["XCLAIM", k, g, who or "b", maybe(rnd, rnd.choice([0, 0, 10])), *some_ids(rnd, c, k, g), *extra]
     if op < 21:
-        return ["XAUTOCLAIM", k, g, who or "c", rnd.choice([0, num(rnd)]), rnd.choice(["0", "0-0", "abc"]),
-                "COUNT", rnd.choice([1, 3, num(rnd)]), *rnd.choice([[], ["JUSTID"]])]
+        return ["XAUTOCLAIM", k, g, who or "c", maybe(rnd, rnd.choice([0, 10])), rnd.choice(["0", "0-0", "abc"]),
+                "COUNT", maybe(rnd, rnd.choice([1, 3])), *rnd.choice([[], ["JUSTID"]])]
     if op < 23:
         ids = some_ids(rnd, c, k, g)
-        n = rnd.choice([len(ids), len(ids), len(ids) + 1, 0, num(rnd)])
-        mode = rnd.choice(["SILENT", "FAIL", "FATAL", "fatal", "BOGUS"])
-        return ["XNACK", k, g, mode, "IDS", n, *ids, *rnd.choice([[], [], ["FORCE"], ["RETRYCOUNT", num(rnd)]]),
+        n = rnd.choice([len(ids)] * 6 + [len(ids) + 1, 0, num(rnd)])
+        mode = rnd.choice(["SILENT", "FAIL", "FATAL", "fatal", "FAIL", "BOGUS"])
+        return ["XNACK", k, g, mode, "IDS", n, *ids, *rnd.choice([[], [], ["FORCE"], ["RETRYCOUNT", maybe(rnd, 2)]]),
                 *delay_args(rnd)]
     if op < 25:
         opts = []
@@ -135,12 +146,12 @@ def command(rnd, c):
             if name == "RETENTION-REFS":
                 opts += [name, rnd.choice(["KEEPREF", "DELREF", "ACKED", "bogus"])]
             elif name == "RETENTION-MAXAGE":
-                opts += [name, rnd.choice([0, 1, 50, 3600000, num(rnd)])]
+                opts += [name, maybe(rnd, rnd.choice([0, 1, 50, 3600000]))]
             else:
-                opts += [name, rnd.choice([0, 2, 5, num(rnd)])]
+                opts += [name, maybe(rnd, rnd.choice([0, 2, 5]))]
         if rnd.random() < 0.1:
             opts = opts[:-1]
-        return ["XCFGSET", rnd.choice(KEYS), *opts]
+        return ["XCFGSET", rnd.choice(STREAMS + KEYS), *opts]
     if op < 26:
         return ["XACK", k, g, *some_ids(rnd, c, k, g)]
     if op < 27:
@@ -153,6 +164,8 @@ def command(rnd, c):
         return rnd.choice([["EXPIRE", rnd.choice(KEYS), rnd.choice([1, 100])], ["PEXPIRE", rnd.choice(KEYS), 30],
                            ["PERSIST", rnd.choice(KEYS)]])
     if op < 31:
+        if rnd.random() < 0.5:
+            return ["DEL", *rnd.sample(["lst", "h", "str", "d1", "d2", "ev"], 2)]
         return rnd.choice([["SET", rnd.choice(DLQS), "x"], ["RPUSH", "lst", "a"], ["HSET", "h", "f", "v"],
                            ["HSET", rnd.choice(DLQS), "f", "v"]])
     if op < 32:
@@ -177,7 +190,9 @@ def command(rnd, c):
     if op < 38:
         return ["XSETID", k, rnd.choice(["0-1", "$", "99999999999999-0", stream_id(rnd)])]
     if op < 39:
-        return ["RESTORE", rnd.choice(KEYS), 0, "garbage", *rnd.choice([[], ["REPLACE"]])]
+        payload = c.call("DUMP", k) if rnd.random() < 0.8 else b"garbage"
+        return ["RESTORE", rnd.choice(KEYS), 0, payload if isinstance(payload, bytes) else b"none",
+                *rnd.choice([[], ["REPLACE"], ["REPLACE"]])]
     return ["XREAD", "COUNT", 2, "STREAMS", d, k, "0", "0"]
 
 
