@@ -71,16 +71,37 @@ static inline void sip_compress(struct sip_state *s, uint64_t m)
     s->v0 ^= m;
 }
 
-/* Reads up to 8 bytes (n <= 8) as a little-endian word, lowercasing ASCII
- * letters when asked, so the nocase hash needs no temporary copy of the key. */
-static inline uint64_t sip_word(const uint8_t *p, size_t n, bool lower)
+static inline uint32_t load_le32(const uint8_t *p)
 {
-    uint8_t buf[8] = {0};
-    if (n) memcpy(buf, p, n);
-    if (lower) {
-        for (int i = 0; i < 8; i++) buf[i] = ascii_lower(buf[i]);
-    }
-    return load_le64(buf);
+    uint32_t v;
+    memcpy(&v, p, sizeof(v));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap32(v);
+#endif
+    return v;
+}
+
+/* The last 0..7 bytes of a key as a little-endian word, with at most two
+ * loads: 4..7 bytes are two overlapping 4-byte words (the overlap ORs a
+ * byte with itself), 1..3 bytes are the first, middle and last byte. */
+static inline uint64_t sip_tail(const uint8_t *p, size_t n)
+{
+    if (n >= 4) return (uint64_t)load_le32(p) | (uint64_t)load_le32(p + n - 4) << (8 * (n - 4));
+    if (n == 0) return 0;
+    return (uint64_t)p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) | (uint64_t)p[n - 1] << (8 * (n - 1));
+}
+
+/* ASCII-lowercases the 8 bytes of w at once: a byte gets bit 5 set when
+ * it is 'A'..'Z' (bit 7 clear, and its low 7 bits at least 'A' and at most
+ * 'Z'; the additions cannot carry into the next byte). */
+static inline uint64_t sip_lower(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t low7 = w & ~high;
+    uint64_t at_least_a = low7 + (0x80 - 'A') * ones;
+    uint64_t past_z = low7 + (0x80 - 'Z' - 1) * ones;
+    uint64_t upper = at_least_a & ~past_z & ~w & high;
+    return w | (upper >> 2);
 }
 
 /* SipHash-1-2 of `len` bytes under the global seed; `lower` hashes the bytes
@@ -95,8 +116,12 @@ static uint64_t siphash(const uint8_t *in, size_t len, bool lower)
         .v3 = hash_k1 ^ 0x7465646279746573ULL,
     };
     size_t full = len & ~(size_t)7;
-    for (size_t off = 0; off < full; off += 8) sip_compress(&s, sip_word(in + off, 8, lower));
-    uint64_t last = sip_word(in + full, len - full, lower) | ((uint64_t)len << 56);
+    for (size_t off = 0; off < full; off += 8) {
+        uint64_t w = load_le64(in + off);
+        sip_compress(&s, lower ? sip_lower(w) : w);
+    }
+    uint64_t tail = sip_tail(in + full, len - full);
+    uint64_t last = (lower ? sip_lower(tail) : tail) | ((uint64_t)len << 56);
     sip_compress(&s, last);
     s.v2 ^= 0xff;
     for (int i = 0; i < SIP_D_ROUNDS; i++) sip_round(&s);
@@ -171,32 +196,60 @@ const char *dict_entry_value(const struct dict_entry *e, size_t *len)
     return (const char *)len_get(p + klen, len);
 }
 
-/* Allocates an embedded entry holding key and, when with_value, the value;
- * `next` is left for the caller. */
-static struct dict_entry *embed_new(const void *key, size_t klen, bool with_value, const void *val, size_t vlen)
+unsigned char *dict_entry_trailer(const struct dict_entry *e)
 {
-    size_t size = EMBED_OFFSET + varint_len(klen) + klen + (with_value ? varint_len(vlen) + vlen : 0);
+    size_t vlen;
+    const char *v = dict_entry_value(e, &vlen);
+    return (unsigned char *)v + vlen;
+}
+
+/* Allocates an embedded entry holding key and, when with_value, the value
+ * and `trailer` zero bytes; `next` is left for the caller. */
+static inline __attribute__((always_inline)) struct dict_entry *embed_new(const void *key, size_t klen, bool with_value,
+                                                                         const void *val, size_t vlen, size_t trailer)
+{
+    size_t size = EMBED_OFFSET + varint_len(klen) + klen + (with_value ? varint_len(vlen) + vlen + trailer : 0);
     struct dict_entry *e = mem_alloc(size);
     unsigned char *p = varint_put(embed_bytes(e), klen);
     if (klen) memcpy(p, key, klen);
     if (!with_value) return e;
     p = varint_put(p + klen, vlen);
     if (vlen) memcpy(p, val, vlen);
+    if (trailer) memset(p + vlen, 0, trailer);
     return e;
 }
 
-/* Gives an embedded key-value entry a new value; returns the entry, which
- * may have moved. val must not point into e. */
-static struct dict_entry *embed_set_value(struct dict_entry *e, const void *val, size_t vlen)
+/* embed_set_value's new length with a trailer (at old_trailer inside e),
+ * which moves behind the value; out of line, so that the usual path keeps
+ * no buffer on its stack. */
+static __attribute__((noinline)) struct dict_entry *embed_resize_value(struct dict_entry *e, size_t head,
+                                                                     const unsigned char *old_trailer,
+                                                                     const void *val, size_t vlen, size_t trailer)
+{
+    unsigned char keep[DICT_TRAILER_MAX];
+    memcpy(keep, old_trailer, trailer);
+    e = mem_realloc(e, head + varint_len(vlen) + vlen + trailer);
+    unsigned char *p = varint_put((unsigned char *)e + head, vlen);
+    if (vlen) memcpy(p, val, vlen);
+    memcpy(p + vlen, keep, trailer);
+    return e;
+}
+
+/* Gives an embedded key-value entry a new value, keeping its `trailer`
+ * bytes; returns the entry, which may have moved. val must not point into
+ * e. */
+static inline __attribute__((always_inline)) struct dict_entry *embed_set_value(struct dict_entry *e, const void *val,
+                                                                               size_t vlen, size_t trailer)
 {
     size_t klen, old_vlen;
     const unsigned char *kp = len_get(embed_bytes(e), &klen);
     size_t head = (size_t)(kp - (const unsigned char *)e) + klen;
-    len_get(kp + klen, &old_vlen);
+    const unsigned char *old_v = len_get(kp + klen, &old_vlen);
     if (old_vlen == vlen) {
         if (vlen) memcpy((unsigned char *)e + head + varint_len(vlen), val, vlen);
         return e;
     }
+    if (trailer) return embed_resize_value(e, head, old_v + old_vlen, val, vlen, trailer);
     e = mem_realloc(e, head + varint_len(vlen) + vlen);
     unsigned char *p = varint_put((unsigned char *)e + head, vlen);
     if (vlen) memcpy(p, val, vlen);
@@ -497,24 +550,57 @@ struct dict_entry *dict_add_or_find(struct dict *d, const void *key, size_t len,
     struct dict_entry **p = find_slot(d, h, key, len, &table);
     if (existed) *existed = p != NULL;
     if (p) return *p;
-    if (is_embedded(d)) return link_new(d, h, embed_new(key, len, d->type->layout == DICT_EMBED_KEY_VALUE, NULL, 0));
+    if (is_embedded(d))
+        return link_new(d, h, embed_new(key, len, d->type->layout == DICT_EMBED_KEY_VALUE, NULL, 0, d->type->trailer));
     str k = owned_key;
     if (!k && d->type->owns_keys) k = str_new(key, len);
     return link_new(d, h, str_entry_new(k, NULL));
 }
 
-bool dict_put_value(struct dict *d, const void *key, size_t klen, const void *val, size_t vlen)
+static inline __attribute__((always_inline)) struct dict_entry *put_value(struct dict *d, const void *key, size_t klen,
+                                                                        const void *val, size_t vlen, bool *added)
 {
     rehash_step(d);
     uint64_t h = key_hash(d, key, klen);
     int table;
     struct dict_entry **p = find_slot(d, h, key, klen, &table);
-    if (p) {
-        *p = embed_set_value(*p, val, vlen);
-        return false;
+    *added = p == NULL;
+    /* a constant 0 trailer in the usual case: no trailer code on its path */
+    size_t trailer = d->type->trailer;
+    if (p) return *p = trailer ? embed_set_value(*p, val, vlen, trailer) : embed_set_value(*p, val, vlen, 0);
+    return link_new(d, h, trailer ? embed_new(key, klen, true, val, vlen, trailer) : embed_new(key, klen, true, val, vlen, 0));
+}
+
+void dict_grow_trailers(struct dict *d, const struct dict_type *type)
+{
+    size_t old = d->type->trailer, add = type->trailer - old;
+    d->type = type;
+    if (add == 0) return;
+    for (int t = 0; t < 2; t++) {
+        for (uint64_t b = 0; b < d->t[t].size; b++) {
+            for (struct dict_entry **p = &d->t[t].buckets[b]; *p; p = &(*p)->next) {
+                size_t vlen;
+                const char *v = dict_entry_value(*p, &vlen);
+                size_t used = (size_t)((const unsigned char *)v - (const unsigned char *)*p) + vlen + old;
+                struct dict_entry *e = mem_realloc(*p, used + add);
+                memset((unsigned char *)e + used, 0, add);
+                *p = e;
+            }
+        }
     }
-    link_new(d, h, embed_new(key, klen, true, val, vlen));
-    return true;
+}
+
+struct dict_entry *dict_put_value_entry(struct dict *d, const void *key, size_t klen, const void *val, size_t vlen,
+                                        bool *added)
+{
+    return put_value(d, key, klen, val, vlen, added);
+}
+
+bool dict_put_value(struct dict *d, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    bool added;
+    put_value(d, key, klen, val, vlen, &added);
+    return added;
 }
 
 struct dict_entry *dict_unlink(struct dict *d, const void *key, size_t len)

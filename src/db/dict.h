@@ -53,7 +53,13 @@ struct dict_type {
     bool owns_keys;           /* DICT_STR_KEY: str_free keys when entries go */
     void (*val_free)(void *); /* DICT_STR_KEY: frees v.ptr when entries go; NULL for none */
     enum dict_layout layout;  /* DICT_STR_KEY unless set */
+    /* DICT_EMBED_KEY_VALUE: bytes kept after each entry's value for the
+     * dict's user (dict_entry_trailer): zeroed in a new entry, kept when its
+     * value changes. At most DICT_TRAILER_MAX. */
+    uint8_t trailer;
 };
+
+#define DICT_TRAILER_MAX 16
 
 struct dict_table {
     struct dict_entry **buckets;
@@ -105,11 +111,25 @@ struct dict_entry *dict_add_or_find(struct dict *d, const void *key, size_t len,
  * the entry, so no entry pointer of this dict may be held across the call
  * (an iterator's included), and val must not point into the dict. */
 bool dict_put_value(struct dict *d, const void *key, size_t klen, const void *val, size_t vlen);
+/* The same, returning the entry (where it is now) and whether it was added
+ * in *added: for a user that keeps pointers to entries (and must repoint
+ * them when a value change moved one). */
+struct dict_entry *dict_put_value_entry(struct dict *d, const void *key, size_t klen, const void *val, size_t vlen,
+                                        bool *added);
+
+/* DICT_EMBED_KEY_VALUE: switches d to `type` (the same layout, a trailer
+ * at least as long), growing every entry's trailer in place with zero
+ * bytes: no key is hashed again. Entries move: no pointer to one may be
+ * held across the call. */
+void dict_grow_trailers(struct dict *d, const struct dict_type *type);
 
 /* An entry's key bytes and length, in any layout. */
 const char *dict_entry_key(const struct dict *d, const struct dict_entry *e, size_t *len);
 /* DICT_EMBED_KEY_VALUE: an entry's value bytes and length. */
 const char *dict_entry_value(const struct dict_entry *e, size_t *len);
+/* DICT_EMBED_KEY_VALUE with a trailer: its bytes, right after the value
+ * (unaligned). */
+unsigned char *dict_entry_trailer(const struct dict_entry *e);
 /* Removes a key; frees key and value per the type. Returns true if found. */
 bool dict_delete(struct dict *d, const void *key, size_t len);
 /* Unlinks a key without freeing anything and returns its entry for the

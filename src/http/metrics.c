@@ -11,6 +11,7 @@
 #include "protocol/command.h"
 #include "server/command_table.h"
 #include "server/info.h"
+#include "server/latency.h"
 
 /* An INFO field exported as one unlabelled metric. A field whose value is
  * "ok"/"err" (a status) is exported as 1/0, as redis_exporter does. */
@@ -132,10 +133,11 @@ static void command_sample(struct metrics_family *f, const char *cmd, double val
 }
 
 /* runnel_command_duration_seconds of one command: its LATENCY HISTOGRAM
- * buckets as cumulative Prometheus buckets. Bucket b holds calls of at
- * most 2^b microseconds; the last one also holds the slower calls, so it
- * is "+Inf". _sum is INFO commandstats' usec (which counts calls made
- * while latency-tracking was off too), _count the histogram's total. */
+ * points as cumulative Prometheus buckets. Point k holds calls of at most
+ * latency_points_usec[k] microseconds; the last one also holds the slower
+ * calls, so it is "+Inf". _sum is INFO commandstats' usec (which counts
+ * calls made while latency-tracking was off too), _count the histogram's
+ * total. */
 static void command_histogram(struct metrics_family *f, const struct command *cmd)
 {
     long long total = 0;
@@ -143,12 +145,12 @@ static void command_histogram(struct metrics_family *f, const struct command *cm
     if (total == 0) return;
     str s = f->samples ? f->samples : str_empty(4096);
     long long cumulative = 0;
-    for (int b = 0; b < COMMAND_LATENCY_BUCKETS; b++) {
-        cumulative += cmd->latency_hist[b];
+    for (int k = 0; k < LATENCY_POINTS; k++) {
+        cumulative += latency_point_count(cmd, k);
         s = str_append_printf(s, "%s_bucket{cmd=\"", f->name);
         s = metrics_text_escape(s, cmd->full_name, strlen(cmd->full_name));
-        if (b == COMMAND_LATENCY_BUCKETS - 1) s = str_append_printf(s, "\",le=\"+Inf\"} %lld\n", cumulative);
-        else s = str_append_printf(s, "\",le=\"%.6f\"} %lld\n", (double)(1LL << b) / 1e6, cumulative);
+        if (k == LATENCY_POINTS - 1) s = str_append_printf(s, "\",le=\"+Inf\"} %lld\n", cumulative);
+        else s = str_append_printf(s, "\",le=\"%.6f\"} %lld\n", (double)latency_points_usec[k] / 1e6, cumulative);
     }
     s = str_append_printf(s, "%s_sum{cmd=\"", f->name);
     s = metrics_text_escape(s, cmd->full_name, strlen(cmd->full_name));

@@ -31,10 +31,11 @@ enum command_flags {
     CMD_MOVABLE_KEYS = 1 << 18,
 };
 
-/* Per-command latency histogram (LATENCY HISTOGRAM): bucket b counts calls
- * that took at most 2^b microseconds and more than 2^(b-1); the last bucket
- * also takes everything slower (about a second and above). */
-#define COMMAND_LATENCY_BUCKETS 21
+/* Per-command latency histogram (LATENCY HISTOGRAM), in Redis's points
+ * (server/latency.h): counter 0 holds calls of 0 µs, counter 1 calls of
+ * 1 µs, counter k + 1 (k >= 1) calls of more than point k - 1 and at most
+ * point k; the last also takes everything slower. */
+#define COMMAND_LATENCY_BUCKETS 22
 
 struct command;
 /* Finds the key argument positions of a request whose keys move with its

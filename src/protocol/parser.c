@@ -102,14 +102,18 @@ static bool parse_ll(const char *s, size_t n, long long *out)
     return true;
 }
 
-/* Appends an argument slice, growing the array geometrically. */
-static void push_arg(struct resp_parser *p, size_t off, size_t len)
+/* Doubles the args array (out of line: a client's array soon has room). */
+static __attribute__((noinline, cold)) void grow_args(struct resp_parser *p)
 {
-    if (p->argc == p->arg_capacity) {
-        size_t cap = p->arg_capacity ? p->arg_capacity * 2 : RESP_ARGS_MIN;
-        p->args = mem_realloc(p->args, cap * sizeof(*p->args));
-        p->arg_capacity = cap;
-    }
+    size_t cap = p->arg_capacity ? p->arg_capacity * 2 : RESP_ARGS_MIN;
+    p->args = mem_realloc(p->args, cap * sizeof(*p->args));
+    p->arg_capacity = cap;
+}
+
+/* Appends an argument slice, growing the array geometrically. */
+static inline void push_arg(struct resp_parser *p, size_t off, size_t len)
+{
+    if (p->argc == p->arg_capacity) grow_args(p);
     p->args[p->argc].off = off;
     p->args[p->argc].len = len;
     p->argc++;
@@ -162,15 +166,43 @@ static enum step parse_multibulk_count(struct resp_parser *p, const char *buf, s
     return STEP_PROGRESS;
 }
 
+/* The usual `$<len>` line, of one or two digits ("$0" to "$99", no
+ * leading zero) whose '\r' and one byte after it have arrived: its length
+ * and the '\r''s offset, without the general search and number parse.
+ * False for anything else (which the general path then reads, with the
+ * same result for these). */
+static inline bool small_bulk_header(const char *buf, size_t pos, size_t len, long long *n, size_t *cr)
+{
+    unsigned a = (unsigned char)buf[pos + 1] - '0';
+    if (pos + 3 < len && buf[pos + 2] == '\r' && a <= 9) {
+        *n = a;
+        *cr = pos + 2;
+        return true;
+    }
+    unsigned b = pos + 2 < len ? (unsigned char)buf[pos + 2] - '0' : 10;
+    if (pos + 4 < len && buf[pos + 3] == '\r' && a - 1 <= 8 && b <= 9) {
+        *n = 10 * a + b;
+        *cr = pos + 3;
+        return true;
+    }
+    return false;
+}
+
 /* Reads the `$<len>` line at p->pos and records the bulk length. */
 static enum step parse_bulk_header(struct resp_parser *p, const char *buf, size_t len)
 {
     size_t cr;
+    long long n;
+    if (buf[p->pos] == '$' && p->pos + 1 < len && small_bulk_header(buf, p->pos, len, &n, &cr) &&
+        n <= p->max_bulk_len) {
+        p->pos = cr + 2;
+        p->bulk_len = n;
+        return STEP_PROGRESS;
+    }
     enum step s = find_header(p, buf, len, "Protocol error: too big bulk count string", &cr);
     if (s != STEP_PROGRESS) return s;
     if (buf[p->pos] != '$') return fail_expected_dollar(p, buf[p->pos]);
 
-    long long n;
     if (!parse_ll(buf + p->pos + 1, cr - p->pos - 1, &n) || n < 0 || n > p->max_bulk_len)
         return fail(p, "Protocol error: invalid bulk length");
 

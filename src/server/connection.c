@@ -601,10 +601,16 @@ static void client_bind_args(struct client *c)
         c->argv_cap = argc < 16 ? 16 : argc;
         c->argv = mem_realloc(c->argv, sizeof(*c->argv) * (size_t)c->argv_cap);
     }
+    /* locals: the NUL stores could alias the client's fields and force reloads */
+    struct arg *argv = c->argv;
+    const struct resp_arg *args = c->parser.args;
+    char *qbuf = c->qbuf;
     for (int i = 0; i < argc; i++) {
-        c->argv[i].ptr = c->qbuf + c->parser.args[i].off;
-        c->argv[i].len = c->parser.args[i].len;
-        c->argv[i].ptr[c->argv[i].len] = '\0'; /* its CRLF or separator, already parsed */
+        char *ptr = qbuf + args[i].off;
+        size_t len = args[i].len;
+        argv[i].ptr = ptr;
+        argv[i].len = len;
+        ptr[len] = '\0'; /* its CRLF or separator, already parsed */
     }
     c->argc = argc;
 }

@@ -236,7 +236,8 @@ static void dispatch_observe(struct client *c, struct command *cmd, int argc, st
 {
     if (c->flags & CLIENT_LOADER) return;
     bool to_monitor = server.monitor_count && !(cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN));
-    bool to_slowlog = !(cmd->flags & CMD_SKIP_SLOWLOG);
+    /* most commands are neither watched nor slow: nothing to prepare */
+    bool to_slowlog = !(cmd->flags & CMD_SKIP_SLOWLOG) && slowlog_wants(usec);
     if (!to_monitor && !to_slowlog) return;
     static char redacted[] = "(redacted)";
     bool small_hide[16] = {0};

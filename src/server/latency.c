@@ -325,6 +325,28 @@ static void cmd_latency_doctor(struct request *req)
 
 /* ---- per-command histograms ---- */
 
+const long long latency_points_usec[LATENCY_POINTS] = {
+    1,    2,     4,     8,     16,     33,     66,     132,    264,    528,    1056,
+    2113, 4227, 8454, 16908, 33816, 67633, 135266, 270532, 541065, 1073741,
+};
+
+/* latency_counter_small[d]: counter 0 for 0 µs, 1 for 1 µs, then k + 1
+ * for the first point k >= d. */
+const unsigned char latency_counter_small[64] = {
+    0, 1, 2, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+    6, 6, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+};
+
+/* Point 2^b >= usec > 2^(b-1) lies at or just above point b (each point k
+ * is 2^k µs plus at most 3.3%), so the answer is b or b - 1. */
+int latency_counter_large(unsigned long long usec)
+{
+    if (usec > (unsigned long long)latency_points_usec[LATENCY_POINTS - 2]) return COMMAND_LATENCY_BUCKETS - 1;
+    int b = 64 - __builtin_clzll(usec - 1); /* 2^(b-1) < usec <= 2^b */
+    if (usec <= (unsigned long long)latency_points_usec[b - 1]) b--;
+    return b + 1;
+}
+
 static long long histogram_calls(const struct command *cmd)
 {
     long long n = 0;
@@ -333,7 +355,7 @@ static long long histogram_calls(const struct command *cmd)
 }
 
 /* One command's entry: its full name, then {calls, histogram_usec} with the
- * cumulative count at every bucket that added calls, as Redis 7 replies. */
+ * cumulative count at every point that added calls, as Redis 7 replies. */
 static void histogram_reply_one(struct outbuf *out, const struct command *cmd, long long calls)
 {
     const char *name = cmd->full_name ? cmd->full_name : cmd->name;
@@ -343,15 +365,37 @@ static void histogram_reply_one(struct outbuf *out, const struct command *cmd, l
     reply_int(out, calls);
     reply_bulk(out, "histogram_usec", 14);
     int used = 0;
-    for (int b = 0; b < COMMAND_LATENCY_BUCKETS; b++) used += cmd->latency_hist[b] != 0;
+    for (int k = 0; k < LATENCY_POINTS; k++) used += latency_point_count(cmd, k) != 0;
     reply_map(out, used);
     long long cumulative = 0;
-    for (int b = 0; b < COMMAND_LATENCY_BUCKETS; b++) {
-        if (!cmd->latency_hist[b]) continue;
-        cumulative += cmd->latency_hist[b];
-        reply_int(out, 1LL << b);
+    for (int k = 0; k < LATENCY_POINTS; k++) {
+        long long n = latency_point_count(cmd, k);
+        if (!n) continue;
+        cumulative += n;
+        reply_int(out, latency_points_usec[k]);
         reply_int(out, cumulative);
     }
+}
+
+/* The highest value of the HDR sub-bucket (two significant digits: 256
+ * sub-buckets, 128 per power of two above them) holding ns, which Redis's
+ * INFO latencystats reports for a percentile (in µs, three decimals). */
+static long long hdr_highest_equivalent(long long ns)
+{
+    if (ns < 256) return ns;
+    int shift = 63 - __builtin_clzll((unsigned long long)ns) - 7;
+    return ((ns >> shift) << shift) + (1LL << shift) - 1;
+}
+
+/* What INFO latencystats says for a percentile that falls in counter b: the
+ * HDR value Redis would give for the slowest call the counter can hold (0
+ * µs: Redis records 1 ns; above the last point: its cap, 1 s). Exact for
+ * calls of 0 and 1 µs and for calls at the top of their counter's range. */
+static double counter_report_usec(int b)
+{
+    if (b == 0) return 0.001;
+    if (b == COMMAND_LATENCY_BUCKETS - 1) return (double)hdr_highest_equivalent(1000000000LL) / 1000.0;
+    return (double)hdr_highest_equivalent(latency_points_usec[b - 1] * 1000) / 1000.0;
 }
 
 /* The commands a LATENCY HISTOGRAM reply holds: a command with calls, and
@@ -426,7 +470,7 @@ static void info_stats_line(struct command *cmd, void *ctx)
         char *end;
         double pct = strtod(p, &end);
         p = end;
-        /* the smallest bucket whose cumulative count reaches pct of the calls */
+        /* the smallest counter whose cumulative count reaches pct of the calls */
         double want = pct / 100.0 * (double)calls;
         long long cumulative = 0;
         int b = 0;
@@ -434,7 +478,7 @@ static void info_stats_line(struct command *cmd, void *ctx)
             cumulative += cmd->latency_hist[b];
             if (cumulative > 0 && (double)cumulative >= want) break;
         }
-        *s = str_append_printf(*s, "%sp%g=%.3f", first ? "" : ",", pct, (double)(1LL << b));
+        *s = str_append_printf(*s, "%sp%g=%.3f", first ? "" : ",", pct, counter_report_usec(b));
         first = false;
     }
     *s = str_append(*s, "\r\n", 2);

@@ -25,15 +25,35 @@ pid_t latency_fork(void);
 long long latency_last_fork_usec(void);
 long long latency_total_forks(void);
 
-/* Counts one call of cmd that took usec in its latency histogram (when
- * latency-tracking is on): bucket b holds 2^(b-1) < usec <= 2^b, 0 and
- * 1 µs share bucket 0. Inline: dispatch calls it for every command. */
+/* Redis keeps a command's latencies in an HDR histogram (nanoseconds, two
+ * significant digits) and LATENCY HISTOGRAM reports it at the levels 2^10,
+ * 2^11 ... 2^30 ns, each as the highest value of the HDR sub-bucket that
+ * level falls in, in µs: floor((2^(10+k) + 2^(3+k) - 1) / 1000) for k < 20
+ * (1, 2, 4, 8, 16, 33, 66, 132, ... 541065), and 1073741 for everything
+ * slower (the histogram's last sub-bucket: Redis caps values at 1 s). A
+ * call of d µs counts at the first point >= d. */
+#define LATENCY_POINTS 21
+extern const long long latency_points_usec[LATENCY_POINTS];
+/* The counter (see COMMAND_LATENCY_BUCKETS) of a call of usec >= 0 µs:
+ * a table for the usual few µs, latency_counter_large above. */
+extern const unsigned char latency_counter_small[64];
+int latency_counter_large(unsigned long long usec);
+
+/* The calls counted at point k (0 <= k < LATENCY_POINTS): those of more
+ * than point k - 1 µs and at most point k (0 and 1 µs both at point 0). */
+static inline long long latency_point_count(const struct command *cmd, int k)
+{
+    return k == 0 ? cmd->latency_hist[0] + cmd->latency_hist[1] : cmd->latency_hist[k + 1];
+}
+
+/* Counts one call of cmd that took usec (when latency-tracking is on).
+ * Inline, one table load for calls under 64 µs: dispatch calls it for
+ * every command. */
 static inline void latency_histogram_record(struct command *cmd, long long usec)
 {
     if (!cfg.latency_tracking) return;
-    int b = usec <= 1 ? 0 : 64 - __builtin_clzll((unsigned long long)(usec - 1));
-    if (b >= COMMAND_LATENCY_BUCKETS) b = COMMAND_LATENCY_BUCKETS - 1;
-    cmd->latency_hist[b]++;
+    unsigned long long d = (unsigned long long)usec;
+    cmd->latency_hist[d < 64 ? latency_counter_small[d] : latency_counter_large(d)]++;
 }
 
 /* INFO latencystats: for each command with calls, the configured

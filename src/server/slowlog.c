@@ -70,7 +70,7 @@ static void slowlog_fill_args(struct slowlog_entry *e, int argc, struct arg *arg
 
 void slowlog_maybe_add(struct client *c, int argc, struct arg *argv, long long usec)
 {
-    if (cfg.slowlog_log_slower_than < 0 || usec < cfg.slowlog_log_slower_than || cfg.slowlog_max_len <= 0) return;
+    if (!slowlog_wants(usec)) return;
     if (entry_cap < (size_t)cfg.slowlog_max_len) {
         struct slowlog_entry *grown = mem_calloc(sizeof(*grown) * (size_t)cfg.slowlog_max_len);
         for (size_t i = 0; i < entry_count; i++)

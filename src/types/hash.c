@@ -18,10 +18,14 @@
  *
  * Field expiry: a hash one of whose fields has a deadline takes encoding
  * ENC_LISTPACK_EX or ENC_HASHTABLE_EX; v.ptr then points to a struct hash_ex
- * holding the usual listpack or dict and a sorted set of the deadlines
- * (member: the field, score: its deadline in ms, exact in a double up to
- * 2^53), so the earliest deadlines are its first members. Hashes without
- * deadlines keep the plain encodings untouched; the last deadline removed
+ * holding the usual listpack or dict and the deadlines. A packed hash keeps
+ * them in a sorted set (member: the field, score: its deadline in ms, exact
+ * in a double up to 2^53), so the earliest deadlines are its first members.
+ * A hash table keeps each deadline in its field's own entry, indexed by a
+ * min-heap (hash_ttl.h): its dict is of type hash_ttl_dict_type, whose
+ * entries carry 12 more bytes; the first deadline converts the dict to it
+ * (once: a hash table keeps that type when its deadlines are gone). Hashes
+ * without deadlines keep the plain encodings; the last deadline removed
  * turns the hash plain again. A field past its deadline reads as missing
  * (hash_object_get, _each, _scan skip it) until the commands, the cron or
  * the primary's HDEL remove it. */
@@ -38,6 +42,7 @@
 #include "db/db.h"
 #include "db/dict.h"
 #include "db/object.h"
+#include "types/hash_ttl.h"
 #include "types/list_node.h"
 #include "types/zset.h"
 #include "db/rewrite_batch.h"
@@ -56,10 +61,17 @@ static const struct dict_type field_dict_type = {.layout = DICT_EMBED_KEY_VALUE}
 
 /* ---- encodings ---- */
 
-/* What v.ptr points to in a hash with expiring fields. */
+/* What v.ptr points to in a hash with expiring fields: ENC_LISTPACK_EX's
+ * (16 bytes, as many small hashes may have one) and ENC_HASHTABLE_EX's,
+ * both starting with what a plain hash keeps in v.ptr. */
 struct hash_ex {
-    void *data;               /* the list_node or dict a plain hash keeps in v.ptr */
+    void *data;               /* the list_node */
     struct object *deadlines; /* sorted set: field -> deadline (ms) */
+};
+
+struct hash_ex_table {
+    void *data;          /* the dict */
+    struct hash_ttl ttl; /* the heap of entries with a deadline */
 };
 
 static bool is_ex(const struct object *o)
@@ -98,6 +110,16 @@ static struct dict *table(const struct object *o)
     return data_of(o);
 }
 
+static bool is_ex_table(const struct object *o)
+{
+    return o->encoding == ENC_HASHTABLE_EX;
+}
+
+static struct hash_ttl *ttl_of(const struct object *o)
+{
+    return &((struct hash_ex_table *)o->v.ptr)->ttl;
+}
+
 /* ---- deadlines ---- */
 
 /* Whether deadlines count now: not while a file loads (its HDELs follow)
@@ -118,6 +140,7 @@ static bool score_at_most(const void *ctx, double score, const char *member, siz
 static size_t expired_count(const struct object *o)
 {
     if (!is_ex(o) || !expiry_applies()) return 0;
+    if (is_ex_table(o)) return hash_ttl_count_due(ttl_of(o), db_now_ms);
     double now = (double)db_now_ms;
     return zset_object_count_prefix(ex_of(o)->deadlines, score_at_most, &now);
 }
@@ -131,6 +154,11 @@ static bool any_expired(const struct object *o)
 static bool field_expired(const struct object *o, const char *field, size_t flen)
 {
     if (!any_expired(o)) return false;
+    if (is_ex_table(o)) {
+        struct dict_entry *e = dict_find(table(o), field, flen);
+        long long when = e ? hash_ttl_of(e) : -1;
+        return when >= 0 && when <= db_now_ms;
+    }
     double when;
     return zset_object_score(ex_of(o)->deadlines, field, flen, &when) && when <= (double)db_now_ms;
 }
@@ -149,24 +177,64 @@ static bool live_visit(void *ctx, const char *f, size_t flen, const char *v, siz
     return lf->fn(lf->ctx, f, flen, v, vlen);
 }
 
-/* Turns a plain hash into one with deadlines (taking `deadlines`). */
+/* Turns a plain packed hash into one with deadlines (taking `deadlines`). */
 static void make_ex(struct object *o, struct object *deadlines)
 {
     struct hash_ex *ex = mem_alloc(sizeof(*ex));
     ex->data = o->v.ptr;
     ex->deadlines = deadlines;
     o->v.ptr = ex;
-    o->encoding = o->encoding == ENC_LISTPACK ? ENC_LISTPACK_EX : ENC_HASHTABLE_EX;
+    o->encoding = ENC_LISTPACK_EX;
+}
+
+/* Turns a plain hash table into one that can hold deadlines (no deadline
+ * yet: the caller gives one): its entries take the trailer, the first time
+ * only (each entry reallocated once, O(fields)). */
+static void make_ex_table(struct object *o)
+{
+    struct dict *d = o->v.ptr;
+    if (d->type != &hash_ttl_dict_type) dict_grow_trailers(d, &hash_ttl_dict_type);
+    struct hash_ex_table *ex = mem_calloc(sizeof(*ex));
+    ex->data = d;
+    o->v.ptr = ex;
+    o->encoding = ENC_HASHTABLE_EX;
 }
 
 /* The last deadline is gone: back to the plain encoding. */
 static void make_plain(struct object *o)
 {
-    struct hash_ex *ex = ex_of(o);
-    o->v.ptr = ex->data;
+    void *ex = o->v.ptr;
+    o->v.ptr = data_of(o);
+    if (o->encoding == ENC_LISTPACK_EX) object_free(((struct hash_ex *)ex)->deadlines);
+    else hash_ttl_free(&((struct hash_ex_table *)ex)->ttl);
     o->encoding = o->encoding == ENC_LISTPACK_EX ? ENC_LISTPACK : ENC_HASHTABLE;
-    object_free(ex->deadlines);
     mem_free(ex);
+}
+
+/* Moves a packed hash's sorted set of deadlines into the heap of the hash
+ * table it became (or was loaded as); false when a deadline is negative or
+ * names no field. */
+struct ttl_fill {
+    struct object *o;
+    bool ok;
+};
+
+static void ttl_fill_visit(void *ctx, const char *member, size_t len, double score)
+{
+    struct ttl_fill *tf = ctx;
+    struct dict_entry *e = dict_find(table(tf->o), member, len);
+    if (!e || score < 0) {
+        tf->ok = false;
+        return;
+    }
+    hash_ttl_set(ttl_of(tf->o), e, (long long)score);
+}
+
+static bool ttl_fill_from(struct object *o, const struct object *deadlines)
+{
+    struct ttl_fill tf = {o, true};
+    zset_object_each(deadlines, ttl_fill_visit, &tf);
+    return tf.ok;
 }
 
 bool hash_object_has_deadlines(const struct object *o)
@@ -184,6 +252,7 @@ static void first_visit(void *ctx, const char *member, size_t len, double score)
 long long hash_object_first_deadline(const struct object *o)
 {
     if (!is_ex(o)) return -1;
+    if (is_ex_table(o)) return hash_ttl_first(ttl_of(o));
     long long when = -1;
     zset_object_range(ex_of(o)->deadlines, 0, 0, false, first_visit, &when);
     return when;
@@ -193,21 +262,39 @@ long long hash_object_deadline(const struct object *o, const char *field, size_t
 {
     struct hash_value v;
     if (!hash_object_get(o, field, flen, &v)) return HASH_FIELD_MISSING;
+    if (!is_ex(o)) return HASH_FIELD_PERSISTENT;
+    if (is_ex_table(o)) {
+        long long when = hash_ttl_of(dict_find(table(o), field, flen));
+        return when < 0 ? HASH_FIELD_PERSISTENT : when;
+    }
     double when;
-    if (!is_ex(o) || !zset_object_score(ex_of(o)->deadlines, field, flen, &when)) return HASH_FIELD_PERSISTENT;
+    if (!zset_object_score(ex_of(o)->deadlines, field, flen, &when)) return HASH_FIELD_PERSISTENT;
     return (long long)when;
 }
 
 void hash_object_set_deadline(struct object *o, const char *field, size_t flen, long long when_ms)
 {
-    if (!is_ex(o)) make_ex(o, zset_object_create(1, flen));
-    double ignored;
-    zset_object_add(ex_of(o)->deadlines, (double)when_ms, field, flen, 0, &ignored);
+    if (is_packed(o)) {
+        if (!is_ex(o)) make_ex(o, zset_object_create(1, flen));
+        double ignored;
+        zset_object_add(ex_of(o)->deadlines, (double)when_ms, field, flen, 0, &ignored);
+        return;
+    }
+    if (!dict_find(table(o), field, flen)) return;
+    if (!is_ex(o)) make_ex_table(o);
+    hash_ttl_set(ttl_of(o), dict_find(table(o), field, flen), when_ms);
 }
 
 bool hash_object_persist(struct object *o, const char *field, size_t flen)
 {
-    if (!is_ex(o) || !zset_object_remove(ex_of(o)->deadlines, field, flen)) return false;
+    if (!is_ex(o)) return false;
+    if (is_ex_table(o)) {
+        struct dict_entry *e = dict_find(table(o), field, flen);
+        if (!e || !hash_ttl_clear(ttl_of(o), e)) return false;
+        if (hash_ttl_count(ttl_of(o)) == 0) make_plain(o);
+        return true;
+    }
+    if (!zset_object_remove(ex_of(o)->deadlines, field, flen)) return false;
     if (zset_object_length(ex_of(o)->deadlines) == 0) make_plain(o);
     return true;
 }
@@ -232,9 +319,32 @@ static void collect_name(void *ctx, const char *member, size_t len, double score
     en->lens[en->count++] = len;
 }
 
+/* A hash table's: the root of the heap while it is due, each field's name
+ * copied first (fn is called before the field goes). */
+static size_t remove_expired_table(struct object *o, long long now, size_t max, hash_field_fn *fn, void *ctx)
+{
+    size_t n = 0;
+    char small[128];
+    while (n < max && is_ex(o)) {
+        struct dict_entry *e = hash_ttl_first_entry(ttl_of(o));
+        if (!e || hash_ttl_of(e) > now) break;
+        size_t flen;
+        const char *f = dict_entry_key(table(o), e, &flen);
+        char *name = flen <= sizeof(small) ? small : mem_alloc(flen);
+        memcpy(name, f, flen);
+        fn(ctx, name, flen);
+        /* the last removal can make the hash plain: the loop ends there */
+        hash_object_delete(o, name, flen);
+        if (name != small) mem_free(name);
+        n++;
+    }
+    return n;
+}
+
 size_t hash_object_remove_expired(struct object *o, long long now, size_t max, hash_field_fn *fn, void *ctx)
 {
     if (!is_ex(o)) return 0;
+    if (is_ex_table(o)) return remove_expired_table(o, now, max, fn, ctx);
     double limit = (double)now;
     size_t n = zset_object_count_prefix(ex_of(o)->deadlines, score_at_most, &limit);
     if (n > max) n = max;
@@ -268,6 +378,9 @@ static void check_deadline(void *ctx, const char *member, size_t len, double sco
 
 static bool deadlines_valid(const struct object *o)
 {
+    if (is_ex_table(o))
+        return table(o)->type == &hash_ttl_dict_type && hash_ttl_count(ttl_of(o)) > 0 &&
+               hash_ttl_validate(ttl_of(o), table(o));
     struct object *z = ex_of(o)->deadlines;
     if (z->type != OBJ_ZSET || zset_object_length(z) == 0 || !zset_object_validate(z)) return false;
     struct deadline_check dc = {o, true};
@@ -315,10 +428,12 @@ static size_t packed_pair(const struct list_node *n, size_t off, struct pair_vie
     return list_node_next(n, voff);
 }
 
+/* A packed hash grown past the limits becomes a hash table; its deadlines
+ * move from the sorted set into the entries and their heap. */
 static void convert_to_table(struct object *o)
 {
     struct list_node *n = packed(o);
-    struct dict *d = dict_create(&field_dict_type);
+    struct dict *d = dict_create(is_ex(o) ? &hash_ttl_dict_type : &field_dict_type);
     struct pair_view pv;
     for (size_t off = 0; off < n->bytes;) {
         off = packed_pair(n, off, &pv);
@@ -326,7 +441,19 @@ static void convert_to_table(struct object *o)
     }
     list_node_free(n);
     set_data(o, d);
-    o->encoding = is_ex(o) ? ENC_HASHTABLE_EX : ENC_HASHTABLE;
+    if (!is_ex(o)) {
+        o->encoding = ENC_HASHTABLE;
+        return;
+    }
+    struct hash_ex *packed_ex = ex_of(o);
+    struct object *deadlines = packed_ex->deadlines;
+    struct hash_ex_table *ex = mem_calloc(sizeof(*ex));
+    ex->data = d;
+    o->v.ptr = ex;
+    o->encoding = ENC_HASHTABLE_EX;
+    mem_free(packed_ex);
+    ttl_fill_from(o, deadlines); /* every deadline names a field of the hash */
+    object_free(deadlines);
 }
 
 static bool too_long(size_t len)
@@ -372,12 +499,12 @@ static inline __attribute__((always_inline)) bool set_value(struct object *o, co
 }
 
 /* The hot path of a plain hash is set_value alone; a hash with deadlines
- * also drops the field's (out of line). */
+ * also drops the field's (out of line), first: the entry of a hash table
+ * may move when its value changes, and the heap must not point to it then. */
 static bool set_value_ex(struct object *o, const char *field, size_t flen, const char *value, size_t vlen)
 {
-    bool added = set_value(o, field, flen, value, vlen);
-    if (!added) hash_object_persist(o, field, flen);
-    return added;
+    hash_object_persist(o, field, flen);
+    return set_value(o, field, flen, value, vlen);
 }
 
 bool hash_object_set(struct object *o, const char *field, size_t flen, const char *value, size_t vlen)
@@ -388,7 +515,12 @@ bool hash_object_set(struct object *o, const char *field, size_t flen, const cha
 
 bool hash_object_update(struct object *o, const char *field, size_t flen, const char *value, size_t vlen)
 {
-    return set_value(o, field, flen, value, vlen);
+    if (!is_ex_table(o)) return set_value(o, field, flen, value, vlen);
+    /* the field keeps its deadline, in its entry wherever the entry went */
+    bool added;
+    struct dict_entry *e = dict_put_value_entry(table(o), field, flen, value, vlen, &added);
+    hash_ttl_moved(ttl_of(o), e);
+    return added;
 }
 
 /* A lookup in the packed node or dict `data` (a plain hash's v.ptr). */
@@ -408,8 +540,18 @@ static inline __attribute__((always_inline)) bool get_value(void *data, bool is_
     return true;
 }
 
-static bool get_value_ex(const struct object *o, const char *field, size_t flen, struct hash_value *out)
+static __attribute__((noinline)) bool get_value_ex(const struct object *o, const char *field, size_t flen,
+                                                   struct hash_value *out)
 {
+    if (is_ex_table(o)) {
+        /* one lookup: the deadline is in the entry */
+        struct dict_entry *e = dict_find(table(o), field, flen);
+        if (!e) return false;
+        long long when = hash_ttl_of(e);
+        if (when >= 0 && when <= db_now_ms && expiry_applies()) return false;
+        out->p = dict_entry_value(e, &out->len);
+        return true;
+    }
     if (field_expired(o, field, flen)) return false;
     return get_value(ex_of(o)->data, o->encoding == ENC_LISTPACK_EX, field, flen, out);
 }
@@ -427,11 +569,22 @@ bool hash_object_delete(struct object *o, const char *field, size_t flen)
         size_t off = packed_find(n, field, flen);
         if (off == SIZE_MAX) return false;
         set_data(o, list_node_delete(n, off, 2));
-    } else {
-        if (!dict_delete(table(o), field, flen)) return false;
-        dict_shrink_if_sparse(table(o));
+        if (is_ex(o)) hash_object_persist(o, field, flen);
+        return true;
     }
-    if (is_ex(o)) hash_object_persist(o, field, flen);
+    struct dict *d = table(o);
+    if (is_ex(o)) {
+        /* the heap lets go of the entry before the entry goes */
+        struct dict_entry *e = dict_find(d, field, flen);
+        if (!e) return false;
+        bool had = hash_ttl_clear(ttl_of(o), e);
+        dict_delete(d, field, flen);
+        dict_shrink_if_sparse(d);
+        if (had && hash_ttl_count(ttl_of(o)) == 0) make_plain(o);
+        return true;
+    }
+    if (!dict_delete(d, field, flen)) return false;
+    dict_shrink_if_sparse(d);
     return true;
 }
 
@@ -623,7 +776,8 @@ static void hash_free(struct object *o)
     if (is_packed(o)) list_node_free(packed(o));
     else dict_release(table(o));
     if (is_ex(o)) {
-        object_free(ex_of(o)->deadlines);
+        if (is_ex_table(o)) hash_ttl_free(ttl_of(o));
+        else object_free(ex_of(o)->deadlines);
         mem_free(ex_of(o));
     }
 }
@@ -639,12 +793,20 @@ static struct object *hash_copy(const struct object *o)
     struct object *c;
     if (is_packed(o)) {
         c = object_new(OBJ_HASH, ENC_LISTPACK, list_node_dup(packed(o)));
-    } else {
-        struct dict *d = dict_create(&field_dict_type);
-        each_all(o, copy_field, d);
-        c = object_new(OBJ_HASH, ENC_HASHTABLE, d);
+        if (is_ex(o)) make_ex(c, object_copy(ex_of(o)->deadlines));
+        return c;
     }
-    if (is_ex(o)) make_ex(c, object_copy(ex_of(o)->deadlines));
+    struct dict *d = dict_create(is_ex(o) ? &hash_ttl_dict_type : &field_dict_type);
+    each_all(o, copy_field, d);
+    c = object_new(OBJ_HASH, ENC_HASHTABLE, d);
+    if (!is_ex(o)) return c;
+    make_ex_table(c);
+    const struct hash_ttl *t = ttl_of(o);
+    for (size_t i = 0; i < hash_ttl_count(t); i++) {
+        size_t flen;
+        const char *f = dict_entry_key(table(o), hash_ttl_at(t, i), &flen);
+        hash_ttl_set(ttl_of(c), dict_find(d, f, flen), hash_ttl_of(hash_ttl_at(t, i)));
+    }
     return c;
 }
 
@@ -654,7 +816,9 @@ static struct object *hash_copy(const struct object *o)
 
 static size_t hash_memory(const struct object *o)
 {
-    size_t extra = is_ex(o) ? mem_usable_size(ex_of(o)) + object_memory(ex_of(o)->deadlines) : 0;
+    size_t extra = !is_ex(o)        ? 0
+                   : is_ex_table(o) ? mem_usable_size(ex_of(o)) + hash_ttl_memory(ttl_of(o))
+                                    : mem_usable_size(ex_of(o)) + object_memory(ex_of(o)->deadlines);
     if (is_packed(o)) return list_node_alloc_size(packed(o)) + extra;
     struct dict *d = table(o);
     size_t total = mem_usable_size(d) + dict_buckets(d) * sizeof(struct dict_entry *);
@@ -704,20 +868,33 @@ static void hash_rewrite(const struct object *o, const char *key, size_t len, ob
     rewrite_batch_finish(b);
     if (!is_ex(o)) return;
     struct rewrite_deadline rd = {key, len, emit, ctx};
-    zset_object_each(ex_of(o)->deadlines, rewrite_deadline, &rd);
+    if (!is_ex_table(o)) {
+        zset_object_each(ex_of(o)->deadlines, rewrite_deadline, &rd);
+        return;
+    }
+    const struct hash_ttl *t = ttl_of(o);
+    for (size_t i = 0; i < hash_ttl_count(t); i++) {
+        size_t flen;
+        const char *f = dict_entry_key(table(o), hash_ttl_at(t, i), &flen);
+        rewrite_deadline(&rd, f, flen, (double)hash_ttl_of(hash_ttl_at(t, i)));
+    }
 }
 
 /* Snapshots: the encoding tag, then a packed hash's node as it is in memory
  * (list_node_save), or a hash table's field count and fields with their
  * values. A packed hash beyond today's hash-max-listpack-* limits converts
  * when loaded, as Redis does. */
-/* A hash with deadlines writes tag 2 or 3, the same layout, then its
- * deadlines as a sorted set (the sorted set's own save). */
+/* A packed hash with deadlines writes tag 2, the same layout, then its
+ * deadlines as a sorted set (the sorted set's own save). A hash table with
+ * deadlines writes tag 4: the field count, then each field, its value and
+ * varint deadline + 1 (0: none). Tag 3 (a hash table's fields, then a
+ * sorted set of its deadlines) is what earlier versions wrote: still read. */
 enum hash_save_tag {
     HASH_SAVE_LISTPACK = 0,
     HASH_SAVE_HASHTABLE = 1,
     HASH_SAVE_LISTPACK_EX = 2,
     HASH_SAVE_HASHTABLE_EX = 3,
+    HASH_SAVE_HASHTABLE_TTL = 4,
 };
 
 static bool save_field(void *ctx, const char *f, size_t flen, const char *v, size_t vlen)
@@ -727,22 +904,45 @@ static bool save_field(void *ctx, const char *f, size_t flen, const char *v, siz
     return true;
 }
 
+static void save_table_ttl(const struct object *o, struct codec_out *out)
+{
+    struct dict *d = table(o);
+    codec_put_u8(out, HASH_SAVE_HASHTABLE_TTL);
+    codec_put_varint(out, dict_size(d));
+    struct dict_iter it;
+    dict_iter_init(&it, d, false);
+    struct dict_entry *e;
+    while ((e = dict_iter_next(&it))) {
+        size_t flen, vlen;
+        const char *f = dict_entry_key(d, e, &flen);
+        const char *v = dict_entry_value(e, &vlen);
+        codec_put_bytes(out, f, flen);
+        codec_put_bytes(out, v, vlen);
+        codec_put_varint(out, (uint64_t)(hash_ttl_of(e) + 1));
+    }
+    dict_iter_done(&it);
+}
+
 static void hash_save(const struct object *o, struct codec_out *out)
 {
-    if (is_packed(o)) {
+    if (is_ex_table(o)) {
+        save_table_ttl(o, out);
+    } else if (is_packed(o)) {
         const struct list_node *n = packed(o);
         codec_put_u8(out, is_ex(o) ? HASH_SAVE_LISTPACK_EX : HASH_SAVE_LISTPACK);
         list_node_save(n, out);
+        if (is_ex(o)) object_save(ex_of(o)->deadlines, out);
     } else {
-        codec_put_u8(out, is_ex(o) ? HASH_SAVE_HASHTABLE_EX : HASH_SAVE_HASHTABLE);
+        codec_put_u8(out, HASH_SAVE_HASHTABLE);
         codec_put_varint(out, hash_object_length(o));
         each_all(o, save_field, out);
     }
-    if (is_ex(o)) object_save(ex_of(o)->deadlines, out);
 }
 
-/* Reads the deadlines after a hash with them and checks every one belongs
- * to a field; frees o and returns NULL when not. */
+/* Reads the sorted set of deadlines after a hash with them (tags 2 and 3)
+ * and checks every one belongs to a field; a hash table (tag 3, or a
+ * packed hash converted as it loaded) takes them into its entries. Frees o
+ * and returns NULL when they do not fit. */
 static struct object *load_deadlines(struct codec_in *in, struct object *o)
 {
     size_t at = codec_in_offset(in);
@@ -751,12 +951,55 @@ static struct object *load_deadlines(struct codec_in *in, struct object *o)
         object_free(o);
         return NULL;
     }
-    make_ex(o, z);
-    if (!deadlines_valid(o)) {
+    bool ok;
+    if (is_packed(o)) {
+        make_ex(o, z);
+        ok = deadlines_valid(o);
+    } else {
+        make_ex_table(o);
+        ok = zset_object_length(z) > 0 && ttl_fill_from(o, z) && deadlines_valid(o);
+        object_free(z);
+    }
+    if (!ok) {
         object_free(o);
         codec_fail_at(in, at, "corrupt hash: a deadline without its field, or negative");
         return NULL;
     }
+    return o;
+}
+
+/* Tag 4: a hash table with its deadlines in its fields' entries. */
+static struct object *load_table_ttl(struct codec_in *in)
+{
+    uint64_t count;
+    if (!codec_get_count(in, 3, &count)) return NULL;
+    if (count == 0) {
+        codec_fail(in, "corrupt hash: no fields");
+        return NULL;
+    }
+    struct dict *d = dict_create(&hash_ttl_dict_type);
+    dict_reserve(d, count);
+    struct object *o = object_new(OBJ_HASH, ENC_HASHTABLE, d);
+    make_ex_table(o);
+    for (uint64_t i = 0; i < count; i++) {
+        const char *f, *v;
+        size_t flen, vlen;
+        uint64_t when;
+        if (!codec_get_bytes(in, &f, &flen) || !codec_get_bytes(in, &v, &vlen) || !codec_get_varint(in, &when))
+            break;
+        bool added;
+        struct dict_entry *e = dict_put_value_entry(d, f, flen, v, vlen, &added);
+        if (!added || when > (uint64_t)LLONG_MAX) {
+            codec_fail(in, "corrupt hash: a field repeats, or a deadline out of range");
+            break;
+        }
+        if (when) hash_ttl_set(ttl_of(o), e, (long long)(when - 1));
+    }
+    if (in->failed) {
+        object_free(o);
+        return NULL;
+    }
+    if (hash_ttl_count(ttl_of(o)) == 0) make_plain(o);
     return o;
 }
 
@@ -808,6 +1051,7 @@ static struct object *hash_load(struct codec_in *in)
     if (!codec_get_u8(in, &tag)) return NULL;
     if (tag == HASH_SAVE_LISTPACK) return load_packed(in);
     if (tag == HASH_SAVE_HASHTABLE) return load_table(in);
+    if (tag == HASH_SAVE_HASHTABLE_TTL) return load_table_ttl(in);
     if (tag == HASH_SAVE_LISTPACK_EX || tag == HASH_SAVE_HASHTABLE_EX) {
         struct object *o = tag == HASH_SAVE_LISTPACK_EX ? load_packed(in) : load_table(in);
         return o ? load_deadlines(in, o) : NULL;

@@ -651,11 +651,30 @@ struct add_options {
     long long due;    /* not delivered to groups before (unix ms), 0: at once */
 };
 
+/* Whether a is the 4- or 8-letter word `lower` (lowercase ASCII letters
+ * only) in any case: setting bit 5 of every byte folds exactly a letter's
+ * two cases together, so one load and one compare do what strncasecmp's
+ * call does, for the options every call of a producer carries. */
+static inline bool word_is(const struct arg *a, const char *lower, size_t n)
+{
+    if (a->len != n) return false;
+    if (n == 4) {
+        uint32_t x, w;
+        memcpy(&x, a->ptr, 4);
+        memcpy(&w, lower, 4);
+        return (x | 0x20202020u) == w;
+    }
+    uint64_t x, w;
+    memcpy(&x, a->ptr, 8);
+    memcpy(&w, lower, 8);
+    return (x | 0x2020202020202020ull) == w;
+}
+
 /* IDMP producer-id idempotent-id / IDMPAUTO producer-id at argv[*i];
  * advances *i past it. */
 static bool parse_idmp(struct request *req, int *i, struct add_options *o)
 {
-    bool automatic = ARG_IS(req, *i, "IDMPAUTO");
+    bool automatic = req->argv[*i].len == 8;
     if (o->idmp_pid) {
         reply_error(req->out, "ERR IDMP/IDMPAUTO specified multiple times");
         return false;
@@ -749,7 +768,13 @@ static int parse_add_or_trim(struct request *req, bool xadd, struct stream_trim 
     int i = 2;
     for (; i < req->argc; i++) {
         bool more = req->argc - 1 - i > 0;
-        if (xadd && ARG_IS(req, i, "*")) break;
+        if (xadd && req->argv[i].len == 1 && req->argv[i].ptr[0] == '*') break;
+        /* IDMP before the trim options: it comes on every call of a producer that uses it */
+        if (xadd && ((word_is(&req->argv[i], "idmp", 4) && req->argc - 1 - i >= 2) ||
+                     (word_is(&req->argv[i], "idmpauto", 8) && more))) {
+            if (!parse_idmp(req, &i, o)) return -1;
+            continue;
+        }
         if ((ARG_IS(req, i, "MAXLEN") || ARG_IS(req, i, "MINID") || ARG_IS(req, i, "MAXAGE")) && more) {
             if (!parse_threshold(req, &i, t)) return -1;
         } else if (ARG_IS(req, i, "LIMIT") && more) {
@@ -763,9 +788,6 @@ static int parse_add_or_trim(struct request *req, bool xadd, struct stream_trim 
             continue;
         } else if (xadd && ARG_IS(req, i, "NOMKSTREAM")) {
             o->nomkstream = true;
-        } else if (xadd && ((ARG_IS(req, i, "IDMP") && req->argc - 1 - i >= 2) ||
-                            (ARG_IS(req, i, "IDMPAUTO") && more))) {
-            if (!parse_idmp(req, &i, o)) return -1;
         } else if (xadd && (ARG_IS(req, i, "DELAY") || ARG_IS(req, i, "DELAYAT")) && more) {
             if (!stream_delay_parse(req, &i, "xadd", &o->delay_given, &o->due)) return -1;
         } else if (xadd) {
@@ -849,7 +871,7 @@ static void xadd_propagate(struct request *req, const struct add_options *opt, c
 /* An XADD ... IDMP whose pair is known: replies the original entry's ID
  * and adds nothing. Only the duplicates counter changed; it is logged as
  * XSETID ... IDMPDUPLICATES so that replicas and replays count the same. */
-static bool xadd_duplicate(struct request *req, struct stream *s, const struct stream_idmp_pair *pair)
+static bool xadd_duplicate(struct request *req, struct stream *s, struct stream_idmp_pair *pair)
 {
     struct stream_id id;
     if (!stream_idmp_lookup(s, pair, db_now_ms, &id)) return false;

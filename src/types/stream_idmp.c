@@ -3,12 +3,14 @@
  * Per stream: a dict of producers by producer ID, kept also in a list in
  * creation order (for saving and rewriting), and the last producer used
  * (most streams have few, so most XADDs skip the dict). Per producer: the
- * recorded pairs in a ring, oldest first, and an open-addressing table
- * (linear probing, deletion by backward shift) of the same records by the
- * hash of their idempotent ID. A record is one allocation: the entry ID
- * XADD returned, the time it was recorded, the ID's hash and its bytes, so
- * an XADD ... IDMP that records a pair and evicts the oldest hashes once
- * and allocates and frees once. A producer's times never go down (a record
+ * recorded pairs in a ring, oldest first, and a chained hash table of the
+ * same records by the hash of their idempotent ID (at most one record per
+ * bucket on average: unlinking the evicted record is a step or two). A
+ * record is one allocation: its chain link, the entry ID XADD returned,
+ * the time it was recorded, the ID's hash and its bytes; an XADD ... IDMP
+ * that records a pair and evicts the oldest hashes once and, once the
+ * producer is full, allocates nothing (the oldest record's memory takes the
+ * new pair when it fits). A producer's times never go down (a record
  * takes the later of the clock and the previous record's time), so the
  * expired records are always the oldest ones.
  *
@@ -28,6 +30,7 @@
 
 #include "db/db.h"
 #include "db/dict.h"
+#include "db/keyed_hash.h"
 #include "db/oplog.h"
 #include "types/keyspace_events.h"
 #include "types/stream_oplog.h"
@@ -39,24 +42,19 @@ int stream_idmp_default_duration = 100;
 int stream_idmp_default_maxsize = 100;
 
 struct idmp_record {
+    struct idmp_record *next; /* in its table bucket */
     struct stream_id id;
     long long time; /* ms when recorded */
     uint64_t hash;  /* of the idempotent ID */
     uint32_t len;
+    uint32_t room;  /* bytes iid[] can hold: an evicted record is reused as it is when the new ID fits */
     char iid[];
-};
-
-/* A table slot keeps the hash beside the record, so probing reads no record
- * until the hashes match. */
-struct idmp_slot {
-    uint64_t hash;
-    struct idmp_record *r;
 };
 
 struct idmp_producer {
     str pid;
-    struct idmp_slot *slots;    /* the table: record NULL when free; nslots a power of two */
-    uint32_t nslots;
+    struct idmp_record **buckets; /* the table: chains by hash; nbuckets a power of two */
+    uint32_t nbuckets;
     struct idmp_record **ring;  /* records, oldest at head; cap a power of two */
     uint32_t cap, head, count;
 };
@@ -73,6 +71,35 @@ struct stream_idmp {
 };
 
 static const struct dict_type idmp_dict_type = {0};
+
+/* Copying and comparing the few bytes of an ID or a producer's name inline,
+ * with at most two loads or stores for up to 16 bytes (overlapping when
+ * the length is not 8 or 16), instead of calling memcpy and memcmp. */
+static inline void small_copy(char *dst, const char *src, size_t len)
+{
+    if (len < 8 || len > 16) {
+        memcpy(dst, src, len);
+        return;
+    }
+    uint64_t a, b;
+    memcpy(&a, src, 8);
+    memcpy(&b, src + len - 8, 8);
+    memcpy(dst, &a, 8);
+    memcpy(dst + len - 8, &b, 8);
+}
+
+static inline bool small_equal(const char *x, const char *y, size_t len)
+{
+    if (len < 4 || len > 16) return memcmp(x, y, len) == 0;
+    if (len < 8) {
+        uint32_t a, b, c, d;
+        memcpy(&a, x, 4), memcpy(&b, y, 4), memcpy(&c, x + len - 4, 4), memcpy(&d, y + len - 4, 4);
+        return a == b && c == d;
+    }
+    uint64_t a, b, c, d;
+    memcpy(&a, x, 8), memcpy(&b, y, 8), memcpy(&c, x + len - 8, 8), memcpy(&d, y + len - 8, 8);
+    return a == b && c == d;
+}
 
 /* ---- records and producers ---- */
 
@@ -98,51 +125,40 @@ static void ring_push(struct idmp_producer *p, struct idmp_record *r)
 
 /* ---- a producer's table ---- */
 
-static struct idmp_record *table_find(const struct idmp_producer *p, uint64_t hash, const char *iid, size_t len)
+static inline struct idmp_record *table_find(const struct idmp_producer *p, uint64_t hash, const char *iid,
+                                            size_t len)
 {
-    if (p->nslots == 0) return NULL;
-    uint32_t mask = p->nslots - 1;
-    for (uint32_t i = (uint32_t)hash & mask; p->slots[i].r; i = (i + 1) & mask) {
-        const struct idmp_record *r = p->slots[i].r;
-        if (p->slots[i].hash == hash && r->len == len && memcmp(r->iid, iid, len) == 0) return p->slots[i].r;
-    }
+    if (p->nbuckets == 0) return NULL;
+    for (struct idmp_record *r = p->buckets[hash & (p->nbuckets - 1)]; r; r = r->next)
+        if (r->hash == hash && r->len == len && small_equal(r->iid, iid, len)) return r;
     return NULL;
 }
 
 static void table_put(struct idmp_producer *p, struct idmp_record *r)
 {
-    uint32_t mask = p->nslots - 1, i = (uint32_t)r->hash & mask;
-    while (p->slots[i].r) i = (i + 1) & mask;
-    p->slots[i] = (struct idmp_slot){r->hash, r};
+    struct idmp_record **b = &p->buckets[r->hash & (p->nbuckets - 1)];
+    r->next = *b;
+    *b = r;
 }
 
-/* Keeps the table at most half full: rebuilt twice as large from the ring. */
+/* Keeps at least a bucket per record: rebuilt twice as large from the ring. */
 static void table_reserve(struct idmp_producer *p, uint32_t records)
 {
-    if (p->nslots >= 2 * records && p->nslots > 0) return;
-    uint32_t n = p->nslots ? p->nslots : 8;
-    while (n < 2 * records) n *= 2;
-    mem_free(p->slots);
-    p->slots = mem_calloc(sizeof(*p->slots) * n);
-    p->nslots = n;
+    if (p->nbuckets >= records && p->nbuckets > 0) return;
+    uint32_t n = p->nbuckets ? p->nbuckets : 8;
+    while (n < records) n *= 2;
+    mem_free(p->buckets);
+    p->buckets = mem_calloc(sizeof(*p->buckets) * n);
+    p->nbuckets = n;
     for (uint32_t i = 0; i < p->count; i++) table_put(p, p->ring[(p->head + i) & (p->cap - 1)]);
 }
 
-/* Takes r out of the table, moving later records of its probe run back so
- * that every record stays reachable from its home slot. */
+/* Unlinks r from its bucket's chain. */
 static void table_remove(struct idmp_producer *p, const struct idmp_record *r)
 {
-    uint32_t mask = p->nslots - 1, i = (uint32_t)r->hash & mask;
-    while (p->slots[i].r != r) i = (i + 1) & mask;
-    for (uint32_t j = (i + 1) & mask; p->slots[j].r; j = (j + 1) & mask) {
-        uint32_t home = (uint32_t)p->slots[j].hash & mask;
-        /* slots[j] may fill the hole at i unless its home lies in (i, j] */
-        bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-        if (stays) continue;
-        p->slots[i] = p->slots[j];
-        i = j;
-    }
-    p->slots[i] = (struct idmp_slot){0, NULL};
+    struct idmp_record **at = &p->buckets[r->hash & (p->nbuckets - 1)];
+    while (*at != r) at = &(*at)->next;
+    *at = r->next;
 }
 
 /* Takes the oldest record out of the producer; the caller frees it. */
@@ -153,12 +169,6 @@ static struct idmp_record *producer_take_oldest(struct idmp_producer *p)
     p->head = (p->head + 1) & (p->cap - 1);
     p->count--;
     return r;
-}
-
-/* Drops the oldest record. */
-static void producer_pop(struct idmp_producer *p)
-{
-    mem_free(producer_take_oldest(p));
 }
 
 /* Drops one record wherever it is in the ring (rare: a pair recorded
@@ -176,12 +186,6 @@ static void producer_remove(struct idmp_producer *p, struct idmp_record *r)
 static bool record_live(const struct stream_idmp *t, const struct idmp_record *r, long long now)
 {
     return now < r->time + (long long)t->duration * 1000;
-}
-
-/* Drops records past maxsize or past their time, oldest first. */
-static void producer_prune(const struct stream_idmp *t, struct idmp_producer *p, long long now)
-{
-    while (p->count > 0 && (p->count > t->maxsize || !record_live(t, ring_at(p, 0), now))) producer_pop(p);
 }
 
 /* Records still answering at `now`: the newest ones. */
@@ -202,16 +206,16 @@ static struct idmp_producer *producer_new(const char *pid, size_t len)
 static void producer_free(struct idmp_producer *p)
 {
     for (uint32_t i = 0; i < p->count; i++) mem_free(ring_at(p, i));
-    mem_free(p->slots);
+    mem_free(p->buckets);
     mem_free(p->ring);
     str_free(p->pid);
     mem_free(p);
 }
 
-static struct idmp_producer *producer_find(struct stream_idmp *t, const char *pid, size_t len)
+static inline struct idmp_producer *producer_find(struct stream_idmp *t, const char *pid, size_t len)
 {
     struct idmp_producer *p = t->last;
-    if (p && str_len(p->pid) == len && memcmp(p->pid, pid, len) == 0) return p;
+    if (p && str_len(p->pid) == len && (len == 1 ? p->pid[0] == pid[0] : small_equal(p->pid, pid, len))) return p;
     struct dict_entry *e = dict_find(t->producers, pid, len);
     if (e) t->last = e->v.ptr;
     return e ? e->v.ptr : NULL;
@@ -229,24 +233,19 @@ static struct idmp_producer *producer_add(struct stream_idmp *t, const char *pid
     return p;
 }
 
-/* Forgets a producer left without records. */
-static void producer_drop(struct stream_idmp *t, struct idmp_producer *p)
-{
-    dict_delete(t->producers, p->pid, str_len(p->pid));
-    size_t i = 0;
-    while (t->list[i] != p) i++;
-    memmove(t->list + i, t->list + i + 1, sizeof(*t->list) * (t->nprod - i - 1));
-    t->nprod--;
-    if (t->last == p) t->last = NULL;
-    producer_free(p);
-}
-
-/* Adds a record, in `spare`'s memory when given (an evicted record). */
+/* Adds a record, in `spare`'s memory when given (an evicted record): as
+ * it is when the ID fits (the steady state of a producer whose IDs have
+ * one length), reallocated otherwise. */
 static void record_add(struct idmp_producer *p, uint64_t hash, const char *iid, size_t len, struct stream_id id,
                        long long time, struct idmp_record *spare)
 {
-    struct idmp_record *r = mem_realloc(spare, sizeof(*r) + len);
-    *r = (struct idmp_record){.id = id, .time = time, .hash = hash, .len = (uint32_t)len};
+    struct idmp_record *r = spare;
+    uint32_t room = spare ? spare->room : 0;
+    if (!r || room < len) {
+        r = mem_realloc(spare, sizeof(*r) + len);
+        room = (uint32_t)len;
+    }
+    *r = (struct idmp_record){.id = id, .time = time, .hash = hash, .len = (uint32_t)len, .room = room};
     memcpy(r->iid, iid, len);
     if (p->count > 0 && ring_at(p, p->count - 1)->time > time) r->time = ring_at(p, p->count - 1)->time;
     table_reserve(p, p->count + 1);
@@ -315,20 +314,15 @@ size_t stream_idmp_memory(const struct stream_idmp *t)
     size_t n = sizeof(*t) + sizeof(*t->list) * t->capprod + dict_buckets(t->producers) * sizeof(void *);
     for (size_t i = 0; i < t->nprod; i++) {
         const struct idmp_producer *p = t->list[i];
-        n += sizeof(*p) + str_len(p->pid) + sizeof(*p->ring) * p->cap + sizeof(*p->slots) * p->nslots;
-        for (uint32_t j = 0; j < p->count; j++) n += sizeof(struct idmp_record) + ring_at(p, j)->len;
+        n += sizeof(*p) + str_len(p->pid) + sizeof(*p->ring) * p->cap + sizeof(*p->buckets) * p->nbuckets;
+        for (uint32_t j = 0; j < p->count; j++) n += sizeof(struct idmp_record) + ring_at(p, j)->room;
     }
     return n;
 }
 
 static uint64_t iid_hash(const char *iid, size_t len)
 {
-    return dict_hash(iid, len);
-}
-
-void stream_idmp_pair_init(struct stream_idmp_pair *pair, const struct arg *pid, const struct arg *iid)
-{
-    *pair = (struct stream_idmp_pair){*pid, *iid, iid_hash(iid->ptr, iid->len)};
+    return keyed_hash(iid, len);
 }
 
 /* The pair's record if its producer holds one (live or not). */
@@ -338,9 +332,14 @@ static struct idmp_record *pair_find(struct stream_idmp *t, const struct stream_
     return p ? table_find(p, pair->hash, pair->iid.ptr, pair->iid.len) : NULL;
 }
 
-bool stream_idmp_lookup(struct stream *s, const struct stream_idmp_pair *pair, long long now, struct stream_id *id)
+bool stream_idmp_lookup(struct stream *s, struct stream_idmp_pair *pair, long long now, struct stream_id *id)
 {
-    const struct idmp_record *r = pair_find(s->idmp, pair);
+    struct stream_idmp *t = s->idmp;
+    if (!t) return false;
+    pair->looked_in = t;
+    pair->producer = producer_find(t, pair->pid.ptr, pair->pid.len);
+    pair->record = pair->producer ? table_find(pair->producer, pair->hash, pair->iid.ptr, pair->iid.len) : NULL;
+    const struct idmp_record *r = pair->record;
     /* A producer never holds more than maxsize records (XCFGSET empties
      * it when maxsize changes), so only the time can make one unknown. */
     if (!r || !record_live(s->idmp, r, now)) return false;
@@ -349,24 +348,49 @@ bool stream_idmp_lookup(struct stream *s, const struct stream_idmp_pair *pair, l
     return true;
 }
 
+/* The steady state of a producer: the lookup found it and not the pair,
+ * it holds maxsize records, the one after its oldest is still live (so
+ * only the oldest goes), the new ID fits in the oldest's memory, and the
+ * clock has not gone back. The oldest record leaves the table and the
+ * ring's head and comes back, rewritten, at the ring's tail. */
+static bool record_turn(struct stream_idmp *t, const struct stream_idmp_pair *pair, struct stream_id id,
+                        long long time)
+{
+    struct idmp_producer *p = pair->producer;
+    if (pair->looked_in != t || !p || pair->record || p->count != t->maxsize || p->count < 2) return false;
+    struct idmp_record *r = ring_at(p, 0);
+    if (r->room < pair->iid.len || !record_live(t, ring_at(p, 1), time) || ring_at(p, p->count - 1)->time > time)
+        return false;
+    table_remove(p, r);
+    p->head = (p->head + 1) & (p->cap - 1);
+    *r = (struct idmp_record){.id = id, .time = time, .hash = pair->hash, .len = (uint32_t)pair->iid.len,
+                              .room = r->room};
+    small_copy(r->iid, pair->iid.ptr, pair->iid.len);
+    table_put(p, r);
+    p->ring[(p->head + p->count - 1) & (p->cap - 1)] = r;
+    t->added++;
+    return true;
+}
+
 bool stream_idmp_record(struct stream *s, const struct stream_idmp_pair *pair, struct stream_id id, long long time)
 {
+    if (s->idmp && record_turn(s->idmp, pair, id, time)) return false;
     bool created;
     struct stream_idmp *t = idmp_ensure(s, &created);
-    struct idmp_producer *p = producer_find(t, pair->pid.ptr, pair->pid.len);
+    bool known = pair->looked_in == t;
+    struct idmp_producer *p = known ? pair->producer : producer_find(t, pair->pid.ptr, pair->pid.len);
     if (!p) p = producer_add(t, pair->pid.ptr, pair->pid.len);
-    struct idmp_record *old = table_find(p, pair->hash, pair->iid.ptr, pair->iid.len);
+    struct idmp_record *old = known ? pair->record : table_find(p, pair->hash, pair->iid.ptr, pair->iid.len);
     if (old) producer_remove(p, old);
     /* Room for one more, by time and by count: the oldest record evicted
      * (one, in the steady state) lends its memory to the new one. */
     struct idmp_record *spare = NULL;
     while (p->count > 0 && (p->count >= t->maxsize || !record_live(t, ring_at(p, 0), time))) {
-        mem_free(spare);
+        if (spare) mem_free(spare);
         spare = producer_take_oldest(p);
     }
+    /* the oldest record left is live and the new one too: nothing to prune */
     record_add(p, pair->hash, pair->iid.ptr, pair->iid.len, id, time, spare);
-    producer_prune(t, p, time);
-    if (p->count == 0) producer_drop(t, p);
     t->added++;
     return created;
 }

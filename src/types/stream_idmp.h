@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "db/codec.h"
+#include "db/keyed_hash.h"
 #include "db/object.h"
 #include "protocol/command.h"
 #include "types/stream.h"
@@ -31,6 +32,8 @@ extern int stream_idmp_default_maxsize;
 extern struct command stream_idmp_commands[];
 
 struct stream_idmp;
+struct idmp_producer;
+struct idmp_record;
 
 /* Frees, copies and sizes a stream's state (NULL is fine everywhere). */
 void stream_idmp_free(struct stream_idmp *t);
@@ -38,18 +41,27 @@ struct stream_idmp *stream_idmp_copy(const struct stream_idmp *t);
 size_t stream_idmp_memory(const struct stream_idmp *t);
 
 /* A producer-id/idempotent-id pair, with the idempotent ID's hash
- * (computed once for the lookup and the record). */
+ * (keyed_hash: computed once for the lookup and the record), and what
+ * stream_idmp_lookup found (its producer and record, NULL when none), so
+ * that stream_idmp_record right after it searches nothing again. Nothing
+ * may change the stream's IDMP state between the two calls. */
 struct stream_idmp_pair {
     struct arg pid, iid;
     uint64_t hash;
+    const struct stream_idmp *looked_in; /* the state lookup searched, or NULL */
+    struct idmp_producer *producer;
+    struct idmp_record *record;
 };
-void stream_idmp_pair_init(struct stream_idmp_pair *pair, const struct arg *pid, const struct arg *iid);
+static inline void stream_idmp_pair_init(struct stream_idmp_pair *pair, const struct arg *pid, const struct arg *iid)
+{
+    *pair = (struct stream_idmp_pair){.pid = *pid, .iid = *iid, .hash = keyed_hash(iid->ptr, iid->len)};
+}
 
 /* XADD's side, in order: look the pair up (true and *id: a duplicate,
  * counted), and after appending the entry, record it. `now` is the clock
  * in ms. stream_idmp_record returns true when it created the stream's
  * state (the caller then logs the configuration first). */
-bool stream_idmp_lookup(struct stream *s, const struct stream_idmp_pair *pair, long long now, struct stream_id *id);
+bool stream_idmp_lookup(struct stream *s, struct stream_idmp_pair *pair, long long now, struct stream_id *id);
 bool stream_idmp_record(struct stream *s, const struct stream_idmp_pair *pair, struct stream_id id, long long time);
 /* Logs what stream_idmp_record did for the running XADD (after the XADD
  * itself): XCFGSET when the state was created, then XIDMPRECORD ... TIME. */

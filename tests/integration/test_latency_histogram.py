@@ -1,6 +1,15 @@
-"""LATENCY HISTOGRAM: per-command latency histograms in power-of-two
-microsecond buckets, cumulative, in Redis 7's RESP2 and RESP3 shapes."""
+"""LATENCY HISTOGRAM: per-command latency histograms at Redis's points,
+cumulative, in Redis 7's RESP2 and RESP3 shapes."""
 import pytest
+
+# The points redis-server 7.0.15 reports (its HDR histogram read at 2^10 ...
+# 2^30 ns, each as its sub-bucket's highest value, in µs). Recorded from
+# `LATENCY HISTOGRAM debug` after DEBUG SLEEPs of 0 to 0.6 s on
+# redis-server 7.0.15, which printed 8, 132, 264, 2113, 4227, 16908, 33816,
+# 135266, 541065 and 1073741 among them; the rest follow the same formula,
+# floor((2^(10+k) + 2^(3+k) - 1) / 1000).
+REDIS_POINTS = [1, 2, 4, 8, 16, 33, 66, 132, 264, 528, 1056, 2113, 4227, 8454, 16908, 33816,
+                67633, 135266, 270532, 541065, 1073741]
 
 
 def pairs(flat):
@@ -23,8 +32,8 @@ def test_resp2_shape(raw):
     assert body["calls"] == 5
     hist = body["histogram_usec"]
     buckets, counts = hist[0::2], hist[1::2]
-    # bucket bounds are powers of two, ascending; counts cumulative, last = calls
-    assert all(b > 0 and b & (b - 1) == 0 for b in buckets)
+    # Redis's points, ascending; counts cumulative, last = calls
+    assert all(b in REDIS_POINTS for b in buckets)
     assert buckets == sorted(buckets) and counts == sorted(counts)
     assert counts[-1] == 5
     # empty buckets are left out: every listed bucket added calls
@@ -82,8 +91,21 @@ def test_slow_command_lands_in_a_high_bucket(raw):
     reset(raw)
     raw.call("DEBUG", "SLEEP", "0.05")
     hist = pairs(raw.call("LATENCY", "HISTOGRAM", "debug")[1])["histogram_usec"]
-    # 50 ms is above 2^15 µs and at most 2^17 (scheduling may add a little)
-    assert hist[0] in (1 << 16, 1 << 17) and hist[1] == 1
+    # 50 ms is above Redis's point 33816 and at most 67633 (scheduling may add a little)
+    assert hist == [67633, 1]
+
+
+def test_points_are_redis_points(raw, raw3):
+    """Calls of about 20 ms, 100 ms and 0.6 s land at Redis's points 33816
+    (16909..33816 µs), 135266 (67634..135266) and 1073741 (above 541065),
+    where power-of-two buckets would say 32768, 131072 and 1048576."""
+    reset(raw)
+    for seconds in ("0.02", "0.1", "0.6"):
+        raw.call("DEBUG", "SLEEP", seconds)
+    assert raw.call("LATENCY", "HISTOGRAM", "debug") == [
+        b"debug", [b"calls", 3, b"histogram_usec", [33816, 1, 135266, 2, 1073741, 3]]]
+    assert raw3.call("LATENCY", "HISTOGRAM", "debug") == {
+        "debug": {"calls": 3, "histogram_usec": {33816: 1, 135266: 2, 1073741: 3}}}
 
 
 def test_resetstat_empties_and_tracking_off_stops(raw3):
@@ -132,10 +154,12 @@ def test_info_latencystats(raw):
     text = raw.call("INFO", "latencystats").decode()
     assert text.startswith("# Latencystats\r\n")
     line = [l for l in text.split("\r\n") if l.startswith("latency_percentiles_usec_get:")][0]
-    # the bound of the power-of-two bucket each percentile falls in
+    # Redis's HDR value for the slowest call of the counter each percentile
+    # falls in: 0.001 for 0 µs, 1.003 for 1 µs, 2.007, 4.015, 8.031 ...
     parts = dict(p.split("=") for p in line.split(":", 1)[1].split(","))
     assert list(parts) == ["p50", "p99", "p99.9"]
-    assert all(float(v) >= 1 and (int(float(v)) & (int(float(v)) - 1)) == 0 for v in parts.values())
+    assert all(v in ("0.001", "1.003", "2.007", "4.015", "8.031", "16.063", "33.023", "66.047", "132.095")
+               for v in parts.values()), parts
     assert "latency_percentiles_usec_rpush" not in text
     # not part of the default INFO, as in Redis
     assert "Latencystats" not in raw.call("INFO").decode()

@@ -179,7 +179,9 @@ def test_maxsize_keeps_the_newest_ids_per_producer(raw):
 
 def test_many_pairs_against_a_model(raw):
     """Random pairs (many repeats) under maxsize 50: the table must answer
-    as a list of each producer's last 50 pairs does."""
+    as a list of each producer's last 50 pairs does. The IDs' lengths vary
+    (an evicted record's memory is reused only when the new ID fits) and so
+    does the option's case."""
     import random
     rnd = random.Random(7)
     raw.call("XADD", "s", "*", "f", "v")
@@ -187,8 +189,9 @@ def test_many_pairs_against_a_model(raw):
     known = {"p": [], "q": []}  # per producer: [(iid, id)] oldest first
     for _ in range(3000):
         pid = rnd.choice("pq")
-        iid = "i%d" % rnd.randrange(120)
-        got = raw.call("XADD", "s", "IDMP", pid, iid, "*", "f", "v")
+        n = rnd.randrange(120)
+        iid = "i%d" % n + "x" * (n % 37)
+        got = raw.call("XADD", "s", rnd.choice(("IDMP", "idmp", "IdMp")), pid, iid, "*", "f", "v")
         hit = [e for e in known[pid] if e[0] == iid]
         if hit:
             assert got == hit[0][1]
@@ -209,6 +212,22 @@ def test_duration_expires_ids(raw):
     b = raw.call("XADD", "s", "IDMP", "p", "a", "*", "f", "v")
     assert b != a
     assert raw.call("XADD", "s", "IDMP", "p", "a", "*", "f", "v") == b
+
+
+def test_a_full_producer_past_its_duration_drops_every_expired_record(raw):
+    """At maxsize with the records after the oldest expired too, a new pair
+    evicts all of them, not just the oldest (the one-in one-out path is only
+    for a producer whose second-oldest record is still live)."""
+    raw.call("XADD", "s", "*", "f", "v")
+    raw.call("XCFGSET", "s", "IDMP-DURATION", "1", "IDMP-MAXSIZE", "3")
+    old = [raw.call("XADD", "s", "IDMP", "p", iid, "*", "f", "v") for iid in ("a", "b", "c")]
+    assert raw.call("XADD", "s", "IDMP", "p", "d", "*", "f", "v") != old[0]  # one in, one out
+    assert raw.call("XADD", "s", "IDMP", "p", "b", "*", "f", "v") == old[1]
+    time.sleep(1.1)
+    new = raw.call("XADD", "s", "IDMP", "p", "e", "*", "f", "v")
+    assert idmp_info(raw, "s")["iids-tracked"] == 1
+    assert raw.call("XADD", "s", "IDMP", "p", "e", "*", "f", "again") == new
+    assert raw.call("XADD", "s", "IDMP", "p", "c", "*", "f", "v") != old[2]
 
 
 def test_xcfgset_clears_history_only_when_a_value_changes(raw):

@@ -701,3 +701,60 @@ Test(dict, default_seed_is_zero)
     dict_set_hash_seed(zeros);
     cr_assert_eq(dict_hash(msg, 3), before);
 }
+
+/* SipHash-1-2 written byte by byte from its definition, to check the
+ * word-at-a-time hash (tail loads, SWAR lowercasing) against. */
+static uint64_t ref_rotl(uint64_t x, int b)
+{
+    return (x << b) | (x >> (64 - b));
+}
+
+static void ref_round(uint64_t v[4])
+{
+    v[0] += v[1], v[1] = ref_rotl(v[1], 13), v[1] ^= v[0], v[0] = ref_rotl(v[0], 32);
+    v[2] += v[3], v[3] = ref_rotl(v[3], 16), v[3] ^= v[2];
+    v[0] += v[3], v[3] = ref_rotl(v[3], 21), v[3] ^= v[0];
+    v[2] += v[1], v[1] = ref_rotl(v[1], 17), v[1] ^= v[2], v[2] = ref_rotl(v[2], 32);
+}
+
+static uint64_t ref_siphash12(const uint8_t seed[16], const uint8_t *in, size_t len, bool lower)
+{
+    uint64_t k0 = 0, k1 = 0;
+    for (int i = 7; i >= 0; i--) k0 = k0 << 8 | seed[i], k1 = k1 << 8 | seed[8 + i];
+    uint64_t v[4] = {k0 ^ 0x736f6d6570736575ULL, k1 ^ 0x646f72616e646f6dULL, k0 ^ 0x6c7967656e657261ULL,
+                     k1 ^ 0x7465646279746573ULL};
+    uint64_t m = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len) {
+            uint8_t c = in[i];
+            if (lower && c >= 'A' && c <= 'Z') c += 'a' - 'A';
+            m |= (uint64_t)c << (8 * (i % 8));
+        }
+        if (i == len) m |= (uint64_t)len << 56;
+        if (i % 8 == 7 || i == len) {
+            v[3] ^= m, ref_round(v), v[0] ^= m;
+            m = 0;
+            if (i == len) break;
+        }
+    }
+    v[2] ^= 0xff;
+    ref_round(v), ref_round(v);
+    return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+Test(dict, hash_matches_reference)
+{
+    uint8_t seed[16], buf[64];
+    uint32_t x = 12345;
+    for (int i = 0; i < 16; i++) seed[i] = (uint8_t)(x = x * 1103515245 + 12345) >> 3;
+    dict_set_hash_seed(seed);
+    for (int round = 0; round < 200; round++) {
+        size_t len = (size_t)round % 41;
+        /* every byte value, letters' neighbours included, across rounds */
+        for (size_t i = 0; i < len; i++) buf[i] = (uint8_t)((x = x * 1103515245 + 12345) >> 16);
+        if (round % 3 == 0)
+            for (size_t i = 0; i < len; i++) buf[i] = (uint8_t)("@AZ[`az{Mm\x80\xc1\xda\xff"[i % 14]);
+        cr_assert_eq(dict_hash(buf, len), ref_siphash12(seed, buf, len, false), "len %zu", len);
+        cr_assert_eq(dict_hash_nocase(buf, len), ref_siphash12(seed, buf, len, true), "nocase len %zu", len);
+    }
+}

@@ -253,6 +253,18 @@ Test(multibulk, header_lines_end_at_cr)
     check("*1\rX$4\rYPING\r\n", "[PING]\n...");
 }
 
+Test(multibulk, one_and_two_digit_bulk_lengths)
+{
+    /* read by a shortcut: the same commands and errors as the general path */
+    check("*3\r\n$0\r\n\r\n$9\r\n123456789\r\n$10\r\n0123456789\r\n", "[][123456789][0123456789]\n...");
+    check("*1\r\n$99\r\n", "...");
+    check("*1\r\n$01\r\nx\r\n", "ERR Protocol error: invalid bulk length");
+    check("*1\r\n$00\r\n\r\n", "ERR Protocol error: invalid bulk length");
+    check("*1\r\n$1x\r\nx\r\n", "ERR Protocol error: invalid bulk length");
+    check("*1\r\n$-1\r\n", "ERR Protocol error: invalid bulk length");
+    check("*1\r\n$:\r\nx\r\n", "ERR Protocol error: invalid bulk length");
+}
+
 Test(multibulk, nul_is_an_ordinary_byte_in_headers)
 {
     check("*1\0\r\n", "ERR Protocol error: invalid multibulk length");
