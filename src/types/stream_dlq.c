@@ -139,7 +139,9 @@ void stream_dlq_cmd_setdlq(struct request *req, struct stream_cgroup *g)
         return;
     }
     struct arg *dlq = &req->argv[4];
-    if (same_arg(dlq, key)) {
+    /* an AOF rewrite states a group renamed onto its own dead-letter key as
+     * it is: the file loads it back */
+    if (same_arg(dlq, key) && !db_loading) {
         reply_error(req->out, "ERR the dead-letter stream must be another key");
         return;
     }

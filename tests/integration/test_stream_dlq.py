@@ -432,6 +432,26 @@ def test_aof_replay_and_rewrite_keep_everything():
         srv.stop()
 
 
+def test_rewrite_without_preamble_keeps_a_group_renamed_onto_its_dead_letter_key():
+    """The rewritten file says XGROUP SETDLQ dlq g dlq ...: loading it keeps
+    the settings, though a client may not give that command."""
+    srv = RunnelProcess("--appendonly", "yes", "--aof-use-rdb-preamble", "no")
+    try:
+        c = srv.client()
+        make_group(c, n=1, max_deliveries=1)
+        c.rename("s", "dlq")
+        with pytest.raises(redis.ResponseError, match="must be another key"):
+            c.execute_command("XGROUP", "SETDLQ", "dlq", "g", "dlq", "MAXDELIVERIES", 1)
+        before = state(c)
+        c.bgrewriteaof()
+        wait_rewrite(c)
+        srv = restart(srv, "--aof-use-rdb-preamble", "no")
+        assert state(srv.client()) == before
+        assert group_info(srv.client(), "dlq")["dead-letter-key"] == b"dlq"
+    finally:
+        srv.stop()
+
+
 def test_snapshot_and_debug_reload_keep_settings(tmp_path):
     srv = RunnelProcess()
     try:
