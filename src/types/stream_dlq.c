@@ -78,6 +78,12 @@ enum stream_dlq_parse stream_dlq_parse_option(struct request *req, int *i, struc
     if (ARG_IS(req, *i, "MAXDELIVERIES")) {
         if (!parse_max(req, *i + 1, &o->max_deliveries)) return STREAM_DLQ_FAILED;
     } else if (ARG_IS(req, *i, "DEADLETTER")) {
+        /* once: the key positions ACL and cluster checks see are the first
+         * DEADLETTER's, so a second one would name an unchecked key */
+        if (o->key_arg) {
+            reply_error(req->out, "ERR DEADLETTER may be given only once");
+            return STREAM_DLQ_FAILED;
+        }
         o->key_arg = *i + 1;
     } else {
         return STREAM_DLQ_NOT_MINE;

@@ -199,6 +199,11 @@ def test_acl_needs_write_access_to_the_dead_letter_key(srv, r):
         c = srv.client(username="dlquser", password="x")
         with pytest.raises(redis.exceptions.NoPermissionError):
             c.execute_command("XGROUP", "CREATE", "s", "g", "$", "MAXDELIVERIES", 2, "DEADLETTER", "other")
+        # a second DEADLETTER would name a key the ACL check did not see
+        with pytest.raises(redis.ResponseError, match="^DEADLETTER may be given only once$"):
+            c.execute_command("XGROUP", "CREATE", "s", "g", "$", "DEADLETTER", "s:dead", "DEADLETTER", "other",
+                              "MAXDELIVERIES", 2)
+        assert not c.xinfo_groups("s")
         assert c.execute_command("XGROUP", "CREATE", "s", "g", "$", "MAXDELIVERIES", 2, "DEADLETTER", "s:dead")
         with pytest.raises(redis.exceptions.NoPermissionError):
             c.execute_command("XGROUP", "SETDLQ", "s", "g", "other", "MAXDELIVERIES", 2)
