@@ -1,9 +1,10 @@
 """A seeded random workload over the broker's stream features (dead-letter
 streams, MAXAGE trims and retention policies, keyspace events into a
-stream, delayed delivery and back-off), valid and malformed commands mixed, with the keys they name
-renamed, copied, moved, deleted, expired, overwritten with other types, and
+stream, delayed delivery and back-off), valid and malformed commands
+mixed, with the keys they name renamed, copied, moved, deleted, expired, overwritten with other types, and
 commands wrapped in MULTI/EXEC and EVAL, with DEBUG RELOAD and BGREWRITEAOF
-in the middle, against a primary with appendonly yes and a replica.
+in the middle and a second client in blocking reads, against a primary with
+appendonly yes and a replica.
 
 Afterwards: both servers alive without a sanitizer report, every error
 reply in Redis's form (an upper-case code word first), DEBUG DIGEST the
@@ -11,13 +12,17 @@ same on the replica and after the primary's AOF is replayed (as written,
 then rewritten as commands without the snapshot preamble).
 
 Reproduce or lengthen: RUNNEL_RANDOM_SEED=<n> RUNNEL_RANDOM_SECONDS=<s>
-(the default run is seed 1 for about 8 seconds of commands)."""
+(the default run is seed 1 for about 8 seconds of commands). The commands
+follow from the seed; what they meet depends on the clock (IDs, TTLs, due
+times) and on the blocked reader's timing, so a failure reports its seed,
+the last commands and the keys that differ."""
 import os
 import random
 import re
+import threading
 import time
 
-from conftest import assert_no_sanitizer_report
+from conftest import RawConnection, assert_no_sanitizer_report
 from replication_helpers import digest, start_primary, start_replica, wait_caught_up, wait_for, wait_link_up
 from test_aof import restart
 from test_stream_aof import wait_rewrite
@@ -49,7 +54,8 @@ def small(rnd):
 
 
 def stream_id(rnd):
-    return rnd.choice(["0", "0-0", "0-1", "1-1", "$", "+", "-", "abc", "1-", "18446744073709551615-18446744073709551615",
+    return rnd.choice(["0", "0-0", "0-1", "1-1", "$", "+", "-", "abc", "1-",
+                       "18446744073709551615-18446744073709551615",
                        "%d-0" % (time.time() * 1000 - 1000), "%d-*" % (time.time() * 1000 + 10)])
 
 
@@ -245,6 +251,24 @@ def run(c, rnd, seconds, bad, history):
     return steps
 
 
+def blocked_reader(port, rnd, stop, bad):
+    """Another client (RESP3) in blocking reads, with and without CLAIM, on
+    the streams and the dead-letter keys, woken by the workload's writes,
+    moves and due entries."""
+    c = RawConnection(port)
+    c.call("HELLO", 3)
+    while not stop.is_set():
+        k, g = rnd.choice(STREAMS + ["d1", "d2", "ev"]), rnd.choice(GROUPS)
+        claim = rnd.choice([[], ["CLAIM", rnd.choice([0, 5])]])
+        cmd = rnd.choice([["XREADGROUP", "GROUP", g, "w", "COUNT", 2, "BLOCK", 20, *claim, "STREAMS", k, ">"],
+                          ["XREAD", "COUNT", 2, "BLOCK", 20, "STREAMS", k, "$"]])
+        reply = c.call(*cmd)
+        check_reply(reply, cmd, bad)
+        if isinstance(reply, tuple):
+            time.sleep(0.002)  # no group there yet: not a busy loop
+    c.close()
+
+
 def settle(c):
     """Retention by age keeps trimming as the clock moves, a restarted
     server's blocks need not fall where the primary's did, and a key with a
@@ -282,11 +306,17 @@ def test_random_stream_features_keep_replica_and_aof_equal():
         wait_link_up(replica)
         c = primary.raw()
         history = []
+        stop = threading.Event()
+        reader = threading.Thread(target=blocked_reader, args=(primary.port, random.Random(-SEED), stop, bad))
+        reader.start()
         try:
             steps = run(c, random.Random(SEED), SECONDS, bad, history)
         except ConnectionError:
             raise AssertionError("the primary went away (seed %d) after:\n%s\n%s" % (
                 SEED, "\n".join(map(repr, history[-15:])), primary.output()[-6000:]))
+        finally:
+            stop.set()
+            reader.join()
         assert steps > 100
         settle(c)
         c.call("CONFIG", "SET", "notify-keyspace-events-stream", "")
