@@ -223,7 +223,14 @@ static void server_init(void)
     server.start_monotonic_ms = event_now_ms();
     server.last_save = (long long)time(NULL);
     raise_fd_limit();
-    server.loop = event_loop_create(cfg.maxclients + 1024);
+    const char *why = NULL;
+    server.loop = event_loop_create_engine(cfg.maxclients + 1024, cfg.io_engine, &why);
+    if (!server.loop) {
+        log_warning("io-engine uring: io_uring can't be used here: %s", why ? why : "the event loop failed");
+        exit(1);
+    }
+    if (why) log_notice("io-engine auto: using epoll, since %s", why);
+    else log_notice("I/O engine: %s", event_loop_engine_name(server.loop));
     server.db_count = cfg.databases;
     server.dbs = mem_calloc(sizeof(struct db) * (size_t)cfg.databases);
     for (int i = 0; i < cfg.databases; i++) db_init(&server.dbs[i], i);

@@ -364,8 +364,8 @@ static bool conn_write(struct http_conn *c)
         }
         c->out_sent += (size_t)n;
     }
-    if (c->close_after && !net_tls_conn_flushed(c->conn)) {
-        /* the answer's last TLS records still wait for the socket */
+    if (c->close_after && !net_conn_flushed(c->conn)) {
+        /* the answer's last TLS records, or sends, still wait for the socket */
         net_conn_set_read_handler(c->conn, NULL);
         net_conn_set_write_handler(c->conn, conn_on_writable);
         return true;

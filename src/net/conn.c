@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "net/conn_uring.h"
 #include "net/event_loop.h"
 #include "net/tls.h"
 #include "util/mem.h"
@@ -54,6 +55,11 @@ ssize_t net_conn_write(struct net_conn *c, const void *buf, size_t len)
 {
     struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
     return c->type->writev(c, &iov, 1);
+}
+
+bool net_conn_flushed(struct net_conn *c)
+{
+    return net_tls_conn_flushed(c) && net_conn_unsent(c) == 0;
 }
 
 void net_conn_accept(struct net_conn *c, net_conn_fn *on_open)
@@ -148,6 +154,7 @@ ssize_t net_conn_receive_wait(struct net_conn *c, void *buf, size_t len, long lo
 void net_conn_process_pending(void)
 {
     net_tls_process_pending();
+    net_uring_conn_process_pending();
 }
 
 int net_tcp_start_connect(struct net_conn *c, const char *host, int port)
@@ -258,6 +265,8 @@ static const struct net_conn_type tcp_type = {
 struct net_conn *net_conn_create(struct event_loop *loop, int fd, bool tls)
 {
     if (tls) return net_tls_conn_create(loop, fd);
+    /* accepted sockets go through the ring; outgoing ones connect by readiness */
+    if (fd >= 0 && loop && event_loop_uses_uring(loop)) return net_uring_conn_create(loop, fd);
     struct net_conn *c = mem_calloc(sizeof(*c));
     c->type = &tcp_type;
     c->loop = loop;

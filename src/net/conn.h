@@ -32,6 +32,7 @@ struct net_conn_type {
     ssize_t (*read)(struct net_conn *c, void *buf, size_t len);
     ssize_t (*writev)(struct net_conn *c, const struct iovec *iov, int iovcnt);
     int (*update_events)(struct net_conn *c); /* 0, or -1 if the loop refused the descriptor */
+    size_t (*unsent)(struct net_conn *c);     /* NULL: writev hands everything to the socket */
     void (*free)(struct net_conn *c);
 };
 
@@ -49,7 +50,9 @@ struct net_conn {
 
 /* A connection over an accepted, non-blocking socket (or, with fd -1, one
  * to connect with net_conn_connect). tls: TLS from the context net/tls.c
- * holds, which must be configured. */
+ * holds, which must be configured. On a loop running io_uring, an accepted
+ * plain TCP socket is served through the ring (net/conn_uring.c); TLS and
+ * outgoing connections keep the readiness path. */
 struct net_conn *net_conn_create(struct event_loop *loop, int fd, bool tls);
 
 /* Starts serving an accepted connection: on_open is called once it is open
@@ -82,6 +85,19 @@ static inline ssize_t net_conn_writev(struct net_conn *c, const struct iovec *io
 }
 
 ssize_t net_conn_write(struct net_conn *c, const void *buf, size_t len);
+
+/* Bytes writev took that the socket has not taken yet (io_uring sends in
+ * flight): still the server's to hold, so output limits count them. */
+static inline size_t net_conn_unsent(struct net_conn *c)
+{
+    return c->type->unsent ? c->type->unsent(c) : 0;
+}
+
+/* Whether everything writev took has reached the socket (TLS records
+ * queued, io_uring sends in flight): to close, or shut the write side,
+ * only after an answer is all out. True for a broken connection; the
+ * write handler runs when it may have become true. */
+bool net_conn_flushed(struct net_conn *c);
 
 /* Whether TLS carries the connection. */
 bool net_conn_is_tls(const struct net_conn *c);

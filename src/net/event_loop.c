@@ -1,11 +1,31 @@
 #include "net/event_loop.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <stddef.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "net/uring.h"
 #include "util/mem.h"
+
+#define MAX_ACCEPTS_PER_CALL 1000
+
+/* One listening socket: accepted by accept4 on readiness (epoll), or by a
+ * multishot accept whose op outlives the listener until its last
+ * completion (io_uring). */
+struct event_listener {
+    struct uring_op op;
+    struct event_loop *loop;
+    int fd;
+    bool armed;   /* an accept is in flight on the ring */
+    bool stopped; /* unlistened: freed once the ring lets go of it */
+    event_accept_fn *fn;
+    void *data;
+    struct event_listener *next;
+};
 
 struct io_slot {
     int mask;
@@ -32,7 +52,14 @@ struct event_loop {
     uint64_t timer_seq;
     event_hook_fn *before_sleep;
     bool stop;
+    struct net_uring *uring;   /* NULL for the epoll engine */
+    struct uring_op epoll_op;  /* under io_uring: the epoll set's readiness */
+    bool epoll_armed;
+    struct event_listener *listeners;
+    struct event_listener *retired; /* unlistened, waiting for their accept's last completion */
 };
+
+static void event_loop_dispatch_fired(struct event_loop *loop, int n);
 
 long long event_now_ms(void)
 {
@@ -55,8 +82,46 @@ struct event_loop *event_loop_create(int max_fds)
     return loop;
 }
 
+static void epoll_op_complete(struct uring_op *op, int res, unsigned flags);
+
+struct event_loop *event_loop_create_engine(int max_fds, int engine, const char **why)
+{
+    *why = NULL;
+    struct event_loop *loop = event_loop_create(max_fds);
+    if (!loop || engine == EVENT_ENGINE_EPOLL) return loop;
+    loop->uring = net_uring_create(why);
+    if (!loop->uring && engine == EVENT_ENGINE_URING) {
+        event_loop_free(loop);
+        return NULL;
+    }
+    loop->epoll_op.complete = epoll_op_complete;
+    return loop;
+}
+
+const char *event_loop_engine_name(const struct event_loop *loop)
+{
+    return loop->uring ? "io_uring" : "epoll";
+}
+
+bool event_loop_uses_uring(const struct event_loop *loop)
+{
+    return loop->uring != NULL;
+}
+
+struct net_uring *event_loop_uring(struct event_loop *loop)
+{
+    return loop->uring;
+}
+
 void event_loop_free(struct event_loop *loop)
 {
+    while (loop->listeners) event_loop_unlisten(loop, loop->listeners->fd);
+    net_uring_free(loop->uring);
+    while (loop->retired) {
+        struct event_listener *l = loop->retired;
+        loop->retired = l->next;
+        mem_free(l);
+    }
     for (size_t i = 0; i < loop->heap_len; i++) mem_free(loop->heap[i]);
     mem_free(loop->heap);
     close(loop->epfd);
@@ -103,6 +168,93 @@ void event_loop_unwatch(struct event_loop *loop, int fd, int mask)
 int event_loop_mask(struct event_loop *loop, int fd)
 {
     return (fd >= 0 && fd < loop->max_fds) ? loop->slots[fd].mask : 0;
+}
+
+/* ---- listeners ---- */
+
+static void listener_on_readable(struct event_loop *loop, int fd, void *data, int mask)
+{
+    (void)mask;
+    struct event_listener *l = data;
+    for (int i = 0; i < MAX_ACCEPTS_PER_CALL && !l->stopped; i++) {
+        int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (cfd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) l->fn(loop, -errno, l->data);
+            return;
+        }
+        l->fn(loop, cfd, l->data);
+    }
+}
+
+static void listener_arm(struct event_listener *l)
+{
+    struct io_uring_sqe *sqe = net_uring_sqe(l->loop->uring, &l->op);
+    io_uring_prep_multishot_accept(sqe, l->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    l->armed = true;
+}
+
+/* A multishot accept's completion: a socket, or an error; without
+ * IORING_CQE_F_MORE the accept has ended and is armed again. */
+static void listener_op_complete(struct uring_op *op, int res, unsigned flags)
+{
+    struct event_listener *l = (struct event_listener *)op;
+    if (!(flags & IORING_CQE_F_MORE)) l->armed = false;
+    if (l->stopped) {
+        if (res >= 0) close(res);
+        if (l->armed) return;
+        struct event_listener **pp = &l->loop->retired;
+        while (*pp && *pp != l) pp = &(*pp)->next;
+        if (*pp) *pp = l->next;
+        mem_free(l);
+        return;
+    }
+    if (res >= 0 || (res != -EAGAIN && res != -EINTR && res != -ECANCELED)) l->fn(l->loop, res, l->data);
+    if (!l->armed && !l->stopped) listener_arm(l);
+}
+
+int event_loop_listen(struct event_loop *loop, int lfd, event_accept_fn *fn, void *data)
+{
+    struct event_listener *l = mem_calloc(sizeof(*l));
+    l->op.complete = listener_op_complete;
+    l->loop = loop;
+    l->fd = lfd;
+    l->fn = fn;
+    l->data = data;
+    if (loop->uring) {
+        listener_arm(l);
+    } else if (event_loop_watch(loop, lfd, EV_READ, listener_on_readable, l) < 0) {
+        mem_free(l);
+        return -1;
+    }
+    l->next = loop->listeners;
+    loop->listeners = l;
+    return 0;
+}
+
+void event_loop_unlisten(struct event_loop *loop, int lfd)
+{
+    struct event_listener **pp = &loop->listeners;
+    while (*pp && (*pp)->fd != lfd) pp = &(*pp)->next;
+    struct event_listener *l = *pp;
+    if (!l) return;
+    *pp = l->next;
+    l->stopped = true;
+    if (!loop->uring) {
+        event_loop_unwatch(loop, lfd, EV_READ | EV_WRITE);
+        mem_free(l);
+        return;
+    }
+    if (!l->armed) {
+        mem_free(l);
+        return;
+    }
+    l->next = loop->retired;
+    loop->retired = l;
+    /* the accept holds the socket: cancel it now, so that the port is free
+     * for a rebind as soon as the caller closes the descriptor */
+    io_uring_prep_cancel64(net_uring_sqe(loop->uring, NULL), (uint64_t)(uintptr_t)&l->op, 0);
+    net_uring_submit(loop->uring);
+    shutdown(lfd, SHUT_RDWR);
 }
 
 void event_loop_run_handler(struct event_loop *loop, int fd, int mask)
@@ -226,23 +378,57 @@ static void event_loop_dispatch_fired(struct event_loop *loop, int n)
     }
 }
 
+/* Under io_uring the epoll set is one more descriptor the ring polls
+ * (one-shot, armed again after each drain: a poll armed on a set that
+ * still holds ready descriptors completes at once). */
+static void epoll_arm(struct event_loop *loop)
+{
+    if (loop->epoll_armed) return;
+    io_uring_prep_poll_add(net_uring_sqe(loop->uring, &loop->epoll_op), loop->epfd, POLLIN);
+    loop->epoll_armed = true;
+}
+
+static void epoll_drain(struct event_loop *loop)
+{
+    int n = epoll_wait(loop->epfd, loop->fired, 1024, 0);
+    if (n > 0) event_loop_dispatch_fired(loop, n);
+}
+
+static void epoll_op_complete(struct uring_op *op, int res, unsigned flags)
+{
+    (void)res, (void)flags;
+    struct event_loop *loop = (struct event_loop *)((char *)op - offsetof(struct event_loop, epoll_op));
+    loop->epoll_armed = false;
+    epoll_drain(loop);
+    epoll_arm(loop);
+}
+
 void event_loop_run(struct event_loop *loop)
 {
     loop->stop = false;
     while (!loop->stop) {
         if (loop->before_sleep) loop->before_sleep(loop);
         if (loop->stop) break;
-        int n = epoll_wait(loop->epfd, loop->fired, 1024, event_loop_timeout(loop));
-        if (n < 0 && errno != EINTR) break;
-        if (n > 0) event_loop_dispatch_fired(loop, n);
+        if (loop->uring) {
+            epoll_arm(loop);
+            net_uring_wait(loop->uring, event_loop_timeout(loop));
+        } else {
+            int n = epoll_wait(loop->epfd, loop->fired, 1024, event_loop_timeout(loop));
+            if (n < 0 && errno != EINTR) break;
+            if (n > 0) event_loop_dispatch_fired(loop, n);
+        }
         event_loop_fire_timers(loop);
     }
 }
 
 void event_loop_poll_events(struct event_loop *loop)
 {
-    int n = epoll_wait(loop->epfd, loop->fired, 1024, 0);
-    if (n > 0) event_loop_dispatch_fired(loop, n);
+    if (loop->uring) {
+        net_uring_poll(loop->uring);
+        epoll_drain(loop);
+        return;
+    }
+    epoll_drain(loop);
 }
 
 void event_loop_poll(struct event_loop *loop)

@@ -1,6 +1,12 @@
-/* event_loop: epoll readiness for file descriptors plus a timer heap, with a
+/* event_loop: readiness for file descriptors plus a timer heap, with a
  * hook that runs before every sleep (where replies are flushed and the AOF
- * is written). Single-threaded: every callback runs on the loop's thread. */
+ * is written). Single-threaded: every callback runs on the loop's thread.
+ *
+ * Two engines: epoll, and io_uring (net/uring.c), chosen at creation. Under
+ * io_uring, listeners accept with multishot accepts and plain TCP
+ * connections receive and send through the ring (net/conn_uring.c); watched
+ * descriptors (TLS, outgoing links, the HTTP port) stay on an epoll set that
+ * the ring polls, so event_loop_watch means the same under both. */
 #ifndef RUNNEL_NET_EVENT_LOOP_H
 #define RUNNEL_NET_EVENT_LOOP_H
 
@@ -16,7 +22,17 @@ typedef void event_hook_fn(struct event_loop *loop);
 
 struct event_timer; /* opaque handle; valid until it fires or is cancelled */
 
+enum event_engine { EVENT_ENGINE_AUTO, EVENT_ENGINE_URING, EVENT_ENGINE_EPOLL };
+
+/* An epoll loop. */
 struct event_loop *event_loop_create(int max_fds);
+/* A loop on the engine asked for: AUTO takes io_uring where the kernel
+ * offers what the engine needs, else epoll with *why saying why; URING
+ * gives NULL (and *why) where it can't. */
+struct event_loop *event_loop_create_engine(int max_fds, int engine, const char **why);
+/* "epoll" or "io_uring". */
+const char *event_loop_engine_name(const struct event_loop *loop);
+bool event_loop_uses_uring(const struct event_loop *loop);
 void event_loop_free(struct event_loop *loop);
 
 /* Watches fd for the events in mask (added to what it watched before). */
@@ -27,6 +43,14 @@ int event_loop_mask(struct event_loop *loop, int fd);
 /* Calls fd's handler for the events of mask it watches, as a wake-up
  * would: for a caller that waited on the descriptor itself (poll). */
 void event_loop_run_handler(struct event_loop *loop, int fd, int mask);
+
+/* Accepts connections on the listening socket lfd: fn gets each new
+ * socket (non-blocking, close-on-exec), or -errno when accepting failed.
+ * epoll: accept4 when readable; io_uring: a multishot accept. */
+typedef void event_accept_fn(struct event_loop *loop, int fd, void *data);
+int event_loop_listen(struct event_loop *loop, int lfd, event_accept_fn *fn, void *data);
+/* Stops accepting on lfd (the caller closes it). */
+void event_loop_unlisten(struct event_loop *loop, int lfd);
 
 /* Runs fn once at monotonic time `when_ms`. */
 struct event_timer *event_timer_at(struct event_loop *loop, long long when_ms, event_timer_fn *fn, void *data);

@@ -75,6 +75,9 @@ static const struct enum_name policy_names[] = {
 static const struct enum_name fsync_names[] = {
     {"everysec", APPENDFSYNC_EVERYSEC}, {"always", APPENDFSYNC_ALWAYS}, {"no", APPENDFSYNC_NO}, {NULL, 0}};
 
+static const struct enum_name io_engine_names[] = {
+    {"auto", IO_ENGINE_AUTO}, {"uring", IO_ENGINE_URING}, {"epoll", IO_ENGINE_EPOLL}, {NULL, 0}};
+
 static const struct enum_name dump_format_names[] = {
     {"runnel", DUMP_FORMAT_RUNNEL}, {"redis", DUMP_FORMAT_REDIS}, {NULL, 0}};
 
@@ -161,6 +164,7 @@ static struct directive directives[] = {
     INT("timeout", NULL, timeout, "0", 0, INT_MAX, 0),
     INT("tcp-keepalive", NULL, tcp_keepalive, "300", 0, INT_MAX, 0),
     INT("tcp-backlog", NULL, tcp_backlog, "511", 0, INT_MAX, F_IMMUTABLE),
+    ENUM("io-engine", io_engine, "auto", io_engine_names, F_IMMUTABLE),
     INT("io-threads", NULL, io_threads, "1", 1, 128, F_IMMUTABLE),
     LL("proto-max-bulk-len", proto_max_bulk_len, "512mb", MB, LLONG_MAX, F_MEMORY),
     LL("client-query-buffer-limit", client_query_buffer_limit, "1gb", MB, LLONG_MAX, F_MEMORY),

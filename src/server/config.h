@@ -25,6 +25,8 @@ enum maxmemory_policy {
     MAXMEMORY_VOLATILE_TTL,
 };
 
+/* The values match net/event_loop.h's enum event_engine. */
+enum io_engine_mode { IO_ENGINE_AUTO, IO_ENGINE_URING, IO_ENGINE_EPOLL };
 enum appendfsync_mode { APPENDFSYNC_ALWAYS, APPENDFSYNC_EVERYSEC, APPENDFSYNC_NO };
 
 /* enable-debug-command and enable-protected-configs. */
@@ -40,6 +42,7 @@ enum output_class { OUTPUT_CLASS_NORMAL, OUTPUT_CLASS_REPLICA, OUTPUT_CLASS_PUBS
  * unless its comment says so. */
 struct server_config {
     int port;
+    int io_engine; /* enum io_engine_mode */
     char **bind; /* addresses; a leading '-' marks one that may fail to bind */
     int bind_count;
     int protected_mode;

@@ -25,7 +25,6 @@
 
 #define READ_CHUNK (16 * 1024)
 #define BIG_ARG_READ (32 * 1024)
-#define MAX_ACCEPTS_PER_CALL 1000
 
 static void client_on_read(struct net_conn *conn);
 static void client_on_write(struct net_conn *conn);
@@ -149,19 +148,15 @@ static void accept_one(int fd, bool tls)
     net_conn_accept(net_conn_create(server.loop, fd, tls), connection_on_open);
 }
 
-/* data: non-NULL for a TLS listener. */
-static void listener_on_readable(struct event_loop *loop, int fd, void *data, int mask)
+/* data: non-NULL for a TLS listener; fd < 0 is -errno of a failed accept. */
+static void listener_on_accept(struct event_loop *loop, int fd, void *data)
 {
-    (void)loop, (void)mask;
-    for (int i = 0; i < MAX_ACCEPTS_PER_CALL; i++) {
-        int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (cfd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                log_warning("Accepting client connection: %s", strerror(errno));
-            return;
-        }
-        accept_one(cfd, data != NULL);
+    (void)loop;
+    if (fd < 0) {
+        log_warning("Accepting client connection: %s", strerror(-fd));
+        return;
     }
+    accept_one(fd, data != NULL);
 }
 
 /* What the open listeners were bound with ("port addr addr..."), so that a
@@ -191,7 +186,7 @@ static int listeners_open_port(int port, bool tls)
                         strerror(errno));
             return -1;
         }
-        event_loop_watch(server.loop, fd, EV_READ, listener_on_readable, tls ? (void *)&server : NULL);
+        event_loop_listen(server.loop, fd, listener_on_accept, tls ? (void *)&server : NULL);
         server.listen_fds[server.listen_count++] = fd;
     }
     if (server.listen_count == before) {
@@ -217,7 +212,7 @@ int listeners_open(void)
 void listeners_close(void)
 {
     for (int i = 0; i < server.listen_count; i++) {
-        event_loop_unwatch(server.loop, server.listen_fds[i], EV_READ | EV_WRITE);
+        event_loop_unlisten(server.loop, server.listen_fds[i]);
         close(server.listen_fds[i]);
     }
     server.listen_count = 0;
@@ -717,6 +712,7 @@ bool client_check_output_limits(struct client *c)
                                            : OUTPUT_CLASS_NORMAL;
     long long hard = cfg.output_limit[cls].hard, soft = cfg.output_limit[cls].soft;
     long long used = (long long)client_output_pending(c);
+    if (c->conn) used += (long long)net_conn_unsent(c->conn);
     bool over_hard = hard > 0 && used >= hard;
     bool over_soft = soft > 0 && used >= soft;
     if (!over_soft) c->soft_limit_since_ms = 0;

@@ -6,6 +6,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "net/event_loop.h"
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/info.h"
@@ -39,7 +40,8 @@ static str info_server(str s)
                              "redis_mode:standalone\r\n"
                              "os:%s %s %s\r\n"
                              "arch_bits:%d\r\n"
-                             "multiplexing_api:epoll\r\n"
+                             "multiplexing_api:%s\r\n"
+                             "io_engine:%s\r\n"
                              "gcc_version:%d.%d.%d\r\n"
                              "process_id:%ld\r\n"
                              "run_id:%s\r\n"
@@ -53,7 +55,8 @@ static str info_server(str s)
                              "executable:%s\r\n"
                              "config_file:%s\r\n",
                              REDIS_COMPAT_VERSION, RUNNEL_VERSION, uts.sysname, uts.release, uts.machine,
-                             (int)(sizeof(long) * 8),
+                             (int)(sizeof(long) * 8), event_loop_engine_name(server.loop),
+                             event_loop_uses_uring(server.loop) ? "uring" : "epoll",
 #ifdef __GNUC__
                              __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__,
 #else

@@ -43,6 +43,9 @@ class LoggedProcess:
         self.log.close()
 
 
+IO_ENGINE = os.environ.get("RUNNEL_IO_ENGINE", "")
+
+
 class RunnelProcess(LoggedProcess):
     """One server process on a free port, with its own working directory.
     `host` is the address it is reached at; `prefix` comes before the
@@ -61,6 +64,9 @@ class RunnelProcess(LoggedProcess):
                 f.write(config_text)
             cmd.append(self.config_path)
         cmd += ["--port", str(self.port), "--dir", self.dir, "--save", "", *args]
+        # RUNNEL_IO_ENGINE runs the whole suite on one engine (uring, epoll)
+        if IO_ENGINE and "--io-engine" not in args:
+            cmd += ["--io-engine", IO_ENGINE]
         super().__init__(cmd, os.path.join(self.dir, "stdout.log"))
         self._wait_ready()
 
