@@ -283,6 +283,21 @@ def settle(c):
     c.call("SELECT", 0)
 
 
+def key_digests(server):
+    """Every key's DEBUG DIGEST-VALUE and type, by database and name."""
+    out = {}
+    for db in (0, 1):
+        c = server.client(db=db)
+        for key in c.keys("*"):
+            out[(db, key)] = (c.execute_command("DEBUG", "DIGEST-VALUE", key), c.type(key))
+    return out
+
+
+def changed(before, after):
+    return sorted((k, before.get(k, (None, None))[1], after.get(k, (None, None))[1])
+                  for k in set(before) | set(after) if before.get(k) != after.get(k))
+
+
 def differing_keys(a, b):
     """The keys whose values differ between two servers (for the report)."""
     out = []
@@ -323,7 +338,7 @@ def test_random_stream_features_keep_replica_and_aof_equal():
         assert c.call("PING") == "PONG"
         wait_for(lambda: primary.client().info("persistence")["aof_rewrite_in_progress"] == 0, 20, "the rewrite")
         wait_caught_up(primary, replica)
-        want = digest(primary)
+        want, keys = digest(primary), key_digests(primary)
         try:
             wait_for(lambda: digest(replica) == want, 5, "the replica's digest")
         except AssertionError:
@@ -332,14 +347,16 @@ def test_random_stream_features_keep_replica_and_aof_equal():
         assert_no_sanitizer_report(replica)
         assert_no_sanitizer_report(primary)
         primary = restart(primary, "--hz", "50")
-        assert digest(primary) == want, "the AOF replay differs (seed %d)" % SEED
+        assert digest(primary) == want, "the AOF replay differs (seed %d): %r" % (
+            SEED, changed(keys, key_digests(primary)))
         # rewritten as commands (no snapshot preamble): every state as the commands that restore it
         primary.client().config_set("aof-use-rdb-preamble", "no")
         primary.client().bgrewriteaof()
         wait_rewrite(primary.client())
         assert_no_sanitizer_report(primary)
         primary = restart(primary, "--hz", "50", "--aof-use-rdb-preamble", "no")
-        assert digest(primary) == want, "the AOF rewritten as commands differs (seed %d)" % SEED
+        assert digest(primary) == want, "the AOF rewritten as commands differs (seed %d): %r" % (
+            SEED, changed(keys, key_digests(primary)))
         assert not bad, "errors not in Redis's form (seed %d): %r" % (SEED, bad[:10])
     finally:
         replica.stop()
