@@ -482,7 +482,9 @@ static void debug_reload(struct request *req)
     } else {
         for (int i = 0; i < server.db_count; i++) watch_touch_db(&server.dbs[i], NULL);
     }
-    if (load_snapshot(o.merge ? SNAPSHOT_MERGE : 0) < 0) {
+    /* keys past their deadline come back and expire as usual: their DELs
+     * reach the AOF and the replicas, which still hold them */
+    if (load_snapshot(SNAPSHOT_KEEP_EXPIRED | (o.merge ? SNAPSHOT_MERGE : 0)) < 0) {
         reply_error(req->out, "ERR Error trying to load the RDB dump, check server logs.");
         return;
     }

@@ -343,7 +343,10 @@ static void expire_generic(struct request *req, const char *cmd_name, long long 
         reply_int(req->out, 0);
         return;
     }
-    if (when <= db_now_ms) {
+    /* a deadline already past deletes the key, except in a replay (the
+     * AOF, a replica applying its primary): later commands in the log, a
+     * PERSIST, still find the key there, as Redis's do */
+    if (when <= db_now_ms && !db_loading && !db_expiry_ignored) {
         db_delete(req->db, k->ptr, k->len);
         key_changed(req, k->ptr, k->len, NOTIFY_GENERIC, "del");
         struct arg del[2] = {{"DEL", 3}, *k};

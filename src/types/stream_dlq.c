@@ -78,6 +78,12 @@ enum stream_dlq_parse stream_dlq_parse_option(struct request *req, int *i, struc
     if (ARG_IS(req, *i, "MAXDELIVERIES")) {
         if (!parse_max(req, *i + 1, &o->max_deliveries)) return STREAM_DLQ_FAILED;
     } else if (ARG_IS(req, *i, "DEADLETTER")) {
+        /* once: the key positions ACL and cluster checks see are the first
+         * DEADLETTER's, so a second one would name an unchecked key */
+        if (o->key_arg) {
+            reply_error(req->out, "ERR DEADLETTER may be given only once");
+            return STREAM_DLQ_FAILED;
+        }
         o->key_arg = *i + 1;
     } else {
         return STREAM_DLQ_NOT_MINE;
@@ -139,7 +145,9 @@ void stream_dlq_cmd_setdlq(struct request *req, struct stream_cgroup *g)
         return;
     }
     struct arg *dlq = &req->argv[4];
-    if (same_arg(dlq, key)) {
+    /* an AOF rewrite states a group renamed onto its own dead-letter key as
+     * it is: the file loads it back */
+    if (same_arg(dlq, key) && !db_loading) {
         reply_error(req->out, "ERR the dead-letter stream must be another key");
         return;
     }

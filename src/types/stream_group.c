@@ -321,7 +321,8 @@ bool stream_group_lag(struct stream *s, const struct stream_cgroup *g, long long
     long long read = g->entries_read;
     if (read == -1 || tombstones_from(s, &g->last_id)) read = estimate_entries_read(s, &g->last_id);
     if (read == -1) return false;
-    *lag = (long long)s->entries_added - read;
+    /* ENTRIESREAD takes any counter up to LLONG_MAX: a negative lag then */
+    *lag = (long long)(s->entries_added - (uint64_t)read);
     return true;
 }
 
@@ -329,7 +330,9 @@ bool stream_group_lag(struct stream *s, const struct stream_cgroup *g, long long
 static void group_advance(struct stream *s, struct stream_cgroup *g, struct stream_id id)
 {
     if (stream_id_cmp(&id, &g->last_id) <= 0) return;
-    if (g->entries_read != -1 && !tombstones_from(s, &id)) g->entries_read++;
+    /* ENTRIESREAD may have set it to LLONG_MAX: it stays there (Redis's
+     * overflows into a negative count its replicas refuse) */
+    if (g->entries_read != -1 && !tombstones_from(s, &id)) g->entries_read += g->entries_read < LLONG_MAX;
     else if (s->entries_added) g->entries_read = estimate_entries_read(s, &id);
     g->last_id = id;
 }

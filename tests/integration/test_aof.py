@@ -100,6 +100,28 @@ def test_relative_expiry_is_logged_as_absolute_deadline(aof_server):
     assert b"\r\nEX\r\n" not in data and b"pexpire\r\n" not in data.lower().replace(b"pexpireat", b"")
 
 
+def test_a_deadline_past_at_replay_time_leaves_the_key_to_the_log(aof_server):
+    """PEXPIREAT replayed after its time keeps the key, so that a later
+    PERSIST (or any command on it) finds it, as when it was written."""
+    make, servers = aof_server
+    srv = make()
+    r = srv.client()
+    r.set("k", "v")
+    r.pexpire("k", 100)
+    r.persist("k")
+    r.xadd("s", {"f": "v"})
+    r.pexpire("s", 100)
+    r.execute_command("COPY", "s", "s2")
+    r.persist("s2")
+    time.sleep(0.2)
+    srv = restart(srv)
+    servers.append(srv)
+    c = srv.client()
+    assert c.get("k") == b"v" and c.pttl("k") == -1
+    assert c.xlen("s2") == 1 and c.pttl("s2") == -1
+    assert c.exists("s") == 0
+
+
 def test_multi_exec_is_logged_atomically(aof_server):
     make, servers = aof_server
     srv = make()

@@ -693,3 +693,41 @@ def test_backlog_is_freed_after_its_ttl_without_replicas(servers):
     wait_for(lambda: p.info("replication")["repl_backlog_active"] == 0, timeout=10, what="the backlog to go")
     p.set("x", 1)  # writes go on with nothing logged for replicas
     assert p.get("x") == b"1"
+
+
+def test_debug_reload_of_an_expired_key_leaves_the_replica_the_same(servers):
+    """DEBUG RELOAD on a primary loads a key whose deadline passed (the
+    replica still holds it) and lets expiry delete it, so that the DEL
+    reaches the replica and a new key of that name is the same on both."""
+    replica = servers.replica()
+    wait_link_up(replica)
+    r = servers.primary.client()
+    r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    r.set("k", "old", px=20)
+    time.sleep(0.05)
+    assert r.execute_command("DEBUG", "RELOAD")
+    r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+    r.rpush("k", "new")
+    wait_caught_up(servers.primary, replica)
+    assert replica.client().lrange("k", 0, -1) == [b"new"]
+    assert digest(replica) == digest(servers.primary)
+
+
+def test_a_late_replica_keeps_a_key_its_primary_persisted(servers):
+    """The replica applies PEXPIREAT after its deadline (it was busy): the
+    key stays for the PERSIST that follows, as on the primary."""
+    import threading
+    replica = servers.replica()
+    wait_link_up(replica)
+    r = servers.primary.client()
+    r.set("k", "v")
+    wait_caught_up(servers.primary, replica)
+    busy = threading.Thread(target=lambda: replica.client().execute_command("DEBUG", "SLEEP", "0.3"))
+    busy.start()
+    time.sleep(0.05)
+    r.pexpire("k", 50)
+    r.persist("k")
+    busy.join()
+    wait_caught_up(servers.primary, replica)
+    assert replica.client().get("k") == b"v"
+    assert digest(replica) == digest(servers.primary)

@@ -199,6 +199,11 @@ def test_acl_needs_write_access_to_the_dead_letter_key(srv, r):
         c = srv.client(username="dlquser", password="x")
         with pytest.raises(redis.exceptions.NoPermissionError):
             c.execute_command("XGROUP", "CREATE", "s", "g", "$", "MAXDELIVERIES", 2, "DEADLETTER", "other")
+        # a second DEADLETTER would name a key the ACL check did not see
+        with pytest.raises(redis.ResponseError, match="^DEADLETTER may be given only once$"):
+            c.execute_command("XGROUP", "CREATE", "s", "g", "$", "DEADLETTER", "s:dead", "DEADLETTER", "other",
+                              "MAXDELIVERIES", 2)
+        assert not c.xinfo_groups("s")
         assert c.execute_command("XGROUP", "CREATE", "s", "g", "$", "MAXDELIVERIES", 2, "DEADLETTER", "s:dead")
         with pytest.raises(redis.exceptions.NoPermissionError):
             c.execute_command("XGROUP", "SETDLQ", "s", "g", "other", "MAXDELIVERIES", 2)
@@ -428,6 +433,26 @@ def test_aof_replay_and_rewrite_keep_everything():
         c = srv.client()
         c.xclaim("s", "g", "c9", 0, [p["message_id"] for p in c.xpending_range("s", "g", "-", "+", 10)])
         assert c.xlen("dlq") == 6  # ids[5] had its two deliveries
+    finally:
+        srv.stop()
+
+
+def test_rewrite_without_preamble_keeps_a_group_renamed_onto_its_dead_letter_key():
+    """The rewritten file says XGROUP SETDLQ dlq g dlq ...: loading it keeps
+    the settings, though a client may not give that command."""
+    srv = RunnelProcess("--appendonly", "yes", "--aof-use-rdb-preamble", "no")
+    try:
+        c = srv.client()
+        make_group(c, n=1, max_deliveries=1)
+        c.rename("s", "dlq")
+        with pytest.raises(redis.ResponseError, match="must be another key"):
+            c.execute_command("XGROUP", "SETDLQ", "dlq", "g", "dlq", "MAXDELIVERIES", 1)
+        before = state(c)
+        c.bgrewriteaof()
+        wait_rewrite(c)
+        srv = restart(srv, "--aof-use-rdb-preamble", "no")
+        assert state(srv.client()) == before
+        assert group_info(srv.client(), "dlq")["dead-letter-key"] == b"dlq"
     finally:
         srv.stop()
 

@@ -655,3 +655,15 @@ def test_redis_py_group_api(r):
     assert r.xack("jobs", "workers", entries[0][0]) == 1
     assert r.xpending("jobs", "workers")["pending"] == 0
     assert r.xinfo_groups("jobs")[0]["lag"] == 0
+
+
+def test_entries_read_at_its_largest_stays_there(r, raw):
+    """ENTRIESREAD takes up to 9223372036854775807; a read past it keeps
+    that count (no overflow into a negative one a replica would refuse)."""
+    r.xadd("s", {"f": "v"}, id="1-1")
+    top = 2 ** 63 - 1
+    assert raw.call("XGROUP", "CREATE", "s", "g", "0", "ENTRIESREAD", top) == "OK"
+    r.xreadgroup("g", "c", {"s": ">"})
+    g = group(raw, "s", "g")
+    assert g["entries-read"] == top
+    assert g["lag"] == 1 - top
