@@ -41,6 +41,7 @@
 #include "types/set.h"
 #include "types/stream.h"
 #include "types/stream_delay.h"
+#include "types/stream_freeze.h"
 #include "types/stream_idmp.h"
 #include "types/string.h"
 #include "types/types.h"
@@ -153,6 +154,7 @@ static int apply_type_tunables(const char **err)
     list_compress_depth = cfg.list_compress_depth;
     stream_node_max_bytes = cfg.stream_node_max_bytes;
     stream_node_max_entries = cfg.stream_node_max_entries;
+    stream_compress_depth = cfg.stream_compress_depth;
     stream_idmp_default_duration = cfg.stream_idmp_duration;
     stream_idmp_default_maxsize = cfg.stream_idmp_maxsize;
     hash_max_listpack_entries = cfg.hash_max_listpack_entries;
@@ -251,6 +253,7 @@ static void server_init(void)
     config_set_apply_hook("maxmemory-policy", apply_type_tunables);
     config_set_apply_hook("stream-node-max-bytes", apply_type_tunables);
     config_set_apply_hook("stream-node-max-entries", apply_type_tunables);
+    config_set_apply_hook("stream-compress-depth", apply_type_tunables);
     config_set_apply_hook("stream-idmp-duration", apply_type_tunables);
     config_set_apply_hook("stream-idmp-maxsize", apply_type_tunables);
     config_set_apply_hook("zset-max-listpack-entries", apply_type_tunables);

@@ -290,6 +290,7 @@ static struct directive directives[] = {
     INT("list-compress-depth", NULL, list_compress_depth, "0", 0, INT_MAX, 0),
     LL("stream-node-max-bytes", stream_node_max_bytes, "4096", 0, LLONG_MAX, F_MEMORY),
     INT("stream-node-max-entries", NULL, stream_node_max_entries, "100", 0, INT_MAX, 0),
+    INT("stream-compress-depth", NULL, stream_compress_depth, "0", 0, 1000, 0),
     INT("stream-idmp-duration", NULL, stream_idmp_duration, "100", 1, 86400, 0),
     INT("stream-idmp-maxsize", NULL, stream_idmp_maxsize, "100", 1, 10000, 0),
     STRING("notify-keyspace-events-stream", notify_keyspace_events_stream, "", F_EMPTY_NULL, NULL),

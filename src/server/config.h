@@ -107,6 +107,7 @@ struct server_config {
     int list_compress_depth;
     long long stream_node_max_bytes;
     int stream_node_max_entries;
+    int stream_compress_depth;
     int stream_idmp_duration;
     int stream_idmp_maxsize;
     char *notify_keyspace_events_stream; /* NULL: keyspace events go to no stream */

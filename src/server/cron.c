@@ -17,6 +17,13 @@
 #include "server/latency.h"
 #include "server/stats.h"
 
+#include "types/stream_freeze.h"
+
+/* Stream blocks re-frozen between commands: a few before each sleep (a
+ * 4 KB block takes some microseconds), more in each cron tick. */
+#define FREEZE_SLEEP_BUDGET 32
+#define FREEZE_CRON_BUDGET 2048
+
 bool server_active_expire_enabled = true;
 struct server_persistence_hooks server_persistence_hooks;
 struct server_replication_hooks server_replication_hooks;
@@ -62,6 +69,7 @@ static void cron_tick(struct event_loop *loop, void *data)
     if (server.cron_loops % ((cfg.hz + 9) / 10) == 0) stats_sample();
     cron_active_expire();
     cron_rehash();
+    stream_freeze_run(FREEZE_CRON_BUDGET, false);
     connections_cron();
     if (server_persistence_hooks.cron) server_persistence_hooks.cron();
     if (server_replication_hooks.cron) server_replication_hooks.cron();
@@ -101,6 +109,8 @@ void server_before_sleep(struct event_loop *loop)
     while (keyspace_stream_flush()) blocking_serve_ready();
     /* input a TLS connection decrypted but its client has not read yet */
     net_conn_process_pending();
+    /* no command runs between here and the sleep that holds stream entries */
+    stream_freeze_run(FREEZE_SLEEP_BUDGET, false);
     /* the AOF drains the log, which hands it to replication on its way */
     tracking_before_sleep();
     if (server_persistence_hooks.before_flush) server_persistence_hooks.before_flush();

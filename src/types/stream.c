@@ -29,6 +29,7 @@
 #include "types/keyspace_events.h"
 #include "types/stream_delay.h"
 #include "types/stream_digest.h"
+#include "types/stream_freeze.h"
 #include "types/stream_group.h"
 #include "types/stream_idmp.h"
 #include "types/stream_oplog.h"
@@ -65,6 +66,7 @@ static void free_block(void *b)
 void stream_free(struct stream *s)
 {
     if (!s) return;
+    stream_freeze_forget(s);
     stream_index_free(s->blocks, free_block);
     stream_groups_free(s->groups);
     stream_idmp_free(s->idmp);
@@ -78,11 +80,13 @@ struct stream *stream_copy(const struct stream *s)
     struct stream_index_iter it;
     for (bool ok = stream_index_first(s->blocks, &it); ok; ok = stream_index_next(&it)) {
         const struct stream_block *b = stream_index_value(&it);
-        struct stream_block *nb = mem_alloc(sizeof(*b) + b->used);
-        memcpy(nb, b, sizeof(*b) + b->used);
-        nb->cap = b->used;
+        size_t bytes = stream_block_is_frozen(b) ? b->cap : b->used; /* frozen: cap is what it holds */
+        struct stream_block *nb = mem_alloc(sizeof(*b) + bytes);
+        memcpy(nb, b, sizeof(*b) + bytes);
+        nb->cap = (uint32_t)bytes;
         stream_index_insert(c->blocks, stream_index_key(&it), nb);
     }
+    stream_freeze_all(c); /* blocks the source had thawed for its readers */
     c->length = s->length;
     c->entries_added = s->entries_added;
     c->last_id = s->last_id;
@@ -167,7 +171,7 @@ static bool block_has_room(const struct stream_block *b, struct stream_id id, si
 static void append_entry(struct stream *s, struct stream_id id, const struct arg *pairs, size_t npairs)
 {
     struct stream_index_iter it;
-    struct stream_block *b = stream_index_last(s->blocks, &it) ? stream_index_value(&it) : NULL;
+    struct stream_block *b = stream_index_last(s->blocks, &it) ? stream_freeze_open(s, &it) : NULL;
     if (b && block_has_room(b, id, stream_block_entry_size(b, id, pairs, npairs))) {
         struct stream_block *moved = stream_block_append(b, id, pairs, npairs);
         if (moved != b) stream_index_set_value(&it, moved);
@@ -179,6 +183,7 @@ static void append_entry(struct stream *s, struct stream_id id, const struct arg
         if (moved != b) stream_index_set_value(&it, moved);
     }
     stream_index_insert(s->blocks, id, stream_block_new(id, pairs, npairs));
+    stream_freeze_sealed(s);
 }
 
 static bool entry_too_large(const struct arg *pairs, size_t npairs)
@@ -243,7 +248,7 @@ static bool iter_next_block(struct stream_iter *it)
     it->block_key = stream_index_key(&ii);
     it->have_key = true;
     if (!it->reverse && stream_id_cmp(&it->block_key, &it->end) > 0) return false;
-    it->block = stream_index_value(&ii);
+    it->block = stream_freeze_open(it->s, &ii);
     it->offset = it->reverse ? stream_block_end(it->block) : stream_block_begin(it->block);
     return true;
 }
@@ -431,7 +436,9 @@ static long long trim_blocks(struct stream *s, const struct stream_trim *t, bool
     struct stream_index_iter it;
     while (stream_index_first(s->blocks, &it)) {
         if (t->strategy == STREAM_TRIM_MAXLEN && s->length <= (uint64_t)t->maxlen) break;
-        struct stream_block *b = stream_index_value(&it);
+        /* the counts are in the header; the entries only when they are read */
+        bool read = t->strategy == STREAM_TRIM_MINID || acked || delref;
+        struct stream_block *b = read ? stream_freeze_open(s, &it) : stream_index_value(&it);
         struct stream_id key = stream_index_key(&it);
         long long live = stream_block_live(b);
         if (t->limit && removed + live > t->limit) break;

@@ -41,6 +41,7 @@ struct stream {
     uint64_t retention_maxage;       /* standing policy (stream_retention.c): ms, 0: none */
     uint64_t retention_maxlen;       /* entries, 0: none */
     uint8_t retention_refs;          /* enum stream_ref_policy its trims use */
+    uint32_t freeze_queued;          /* entries naming it in stream_freeze's queues */
 };
 
 /* Registers the "stream" value type with the keyspace (types_init). */

@@ -19,8 +19,11 @@
  * its encoded length, so it is rewritten in place. */
 #include "types/stream_block.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "types/list_compress.h"
+#include "util/log.h"
 #include "util/mem.h"
 #include "util/varint.h"
 
@@ -190,6 +193,55 @@ struct stream_block *stream_block_shrink(struct stream_block *b)
     b = mem_realloc(b, sizeof(*b) + b->used);
     b->cap = (uint32_t)(mem_usable_size(b) - sizeof(*b));
     return b;
+}
+
+/* ---- freezing ---- */
+
+/* Blocks smaller than this are not worth a compressor's setup. */
+#define FREEZE_MIN_BYTES 64
+
+struct stream_block *stream_block_freeze(struct stream_block *b)
+{
+    if (b->flags & (STREAM_BLOCK_FROZEN | STREAM_BLOCK_RAW_ONLY)) return b;
+    if (b->used < FREEZE_MIN_BYTES) {
+        b->flags |= STREAM_BLOCK_RAW_ONLY;
+        return b;
+    }
+    /* compression must save an eighth, or the thaw it costs later is not paid for */
+    size_t cap = b->used - b->used / 8;
+    uint8_t *tmp = mem_alloc(cap);
+    size_t zlen = list_compress(b->data, b->used, tmp, cap);
+    if (zlen == 0) {
+        b->flags |= STREAM_BLOCK_RAW_ONLY;
+    } else {
+        memcpy(b->data, tmp, zlen);
+        b = mem_realloc(b, sizeof(*b) + zlen);
+        b->cap = (uint32_t)zlen;
+        b->flags |= STREAM_BLOCK_FROZEN;
+    }
+    mem_free(tmp);
+    return b;
+}
+
+struct stream_block *stream_block_thaw_copy(const struct stream_block *b)
+{
+    struct stream_block *raw = mem_alloc(sizeof(*raw) + b->used);
+    *raw = *b;
+    if (!list_decompress(b->data, b->cap, raw->data, b->used)) {
+        log_warning("corrupt frozen stream block");
+        abort();
+    }
+    raw->cap = b->used;
+    raw->flags &= ~STREAM_BLOCK_FROZEN;
+    return raw;
+}
+
+struct stream_block *stream_block_thaw(struct stream_block *b)
+{
+    if (!stream_block_is_frozen(b)) return b;
+    struct stream_block *raw = stream_block_thaw_copy(b);
+    mem_free(b);
+    return raw;
 }
 
 /* ---- reading ---- */

@@ -30,8 +30,18 @@ struct stream_block {
     uint32_t deleted;       /* entries flagged deleted */
     uint32_t master_bytes;  /* size of the master field list at data[0] */
     uint32_t master_count;  /* fields in the master list */
+    uint32_t flags;         /* STREAM_BLOCK_FROZEN, STREAM_BLOCK_RAW_ONLY */
     uint8_t data[];
 };
+
+/* A frozen block's data[] holds `cap` bytes compressed with list_compress
+ * that stand for `used` bytes of entries. Its header (first, used, entries,
+ * deleted, master_*) stays true, so counts are read without thawing; only
+ * stream_block_thaw, stream_block_thaw_copy, stream_block_free and
+ * stream_block_memory accept a frozen block, everything else needs it
+ * thawed first (stream_freeze.h does that for a stream's blocks). */
+#define STREAM_BLOCK_FROZEN (1u << 0)
+#define STREAM_BLOCK_RAW_ONLY (1u << 1) /* freezing was tried and did not pay */
 
 /* A decoded entry: where it lies and how to read its fields. */
 struct stream_entry {
@@ -75,6 +85,22 @@ struct stream_block *stream_block_append(struct stream_block *b, struct stream_i
                                          size_t npairs);
 /* Gives back spare capacity once the block is full; may move it. */
 struct stream_block *stream_block_shrink(struct stream_block *b);
+
+/* Compresses the block when that saves at least an eighth of its bytes;
+ * otherwise marks it RAW_ONLY so it is not tried again. Returns the block,
+ * which may have moved; a no-op on a frozen or RAW_ONLY block. */
+struct stream_block *stream_block_freeze(struct stream_block *b);
+/* Restores a frozen block's entries; the frozen one is freed and the raw
+ * one returned. A no-op on a raw block. Aborts on corrupt input (blocks
+ * are only frozen by this process, from checked bytes). */
+struct stream_block *stream_block_thaw(struct stream_block *b);
+/* A raw copy of a frozen block, leaving it as it is (for read-only walks:
+ * a snapshot or rewrite child must not grow the parent's pages). */
+struct stream_block *stream_block_thaw_copy(const struct stream_block *b);
+static inline bool stream_block_is_frozen(const struct stream_block *b)
+{
+    return b->flags & STREAM_BLOCK_FROZEN;
+}
 
 /* Offset of the first entry, and the end offset (== offset past the last). */
 static inline uint32_t stream_block_begin(const struct stream_block *b)

@@ -19,6 +19,7 @@
 
 #include "types/stream.h"
 #include "types/stream_dlq.h"
+#include "types/stream_freeze.h"
 #include "types/stream_group.h"
 #include "types/stream_idmp.h"
 #include "types/stream_pel.h"
@@ -80,7 +81,9 @@ void stream_digest(const struct object *o, struct digest_seq *seq)
     feed_id(seq, s->last_id);
     feed_id(seq, s->first_id);
     feed_id(seq, s->max_deleted_id);
+    stream_freeze_peek_begin();
     feed_entries(seq, s);
+    stream_freeze_peek_end();
     size_t groups = stream_group_count(s);
     digest_seq_u64(seq, groups);
     for (size_t i = 0; i < groups; i++) feed_group(seq, s->groups->items[i]);

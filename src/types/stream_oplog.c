@@ -11,6 +11,7 @@
 #include "types/stream.h"
 #include "types/stream_delay.h"
 #include "types/stream_dlq.h"
+#include "types/stream_freeze.h"
 #include "types/stream_idmp.h"
 #include "types/stream_pel.h"
 #include "types/stream_retention.h"
@@ -360,6 +361,7 @@ void stream_rewrite(const struct object *o, const char *key, size_t len, object_
 {
     struct stream *s = o->v.ptr;
     struct rewrite rw = {.s = s, .key = {(char *)key, len}, .emit = emit, .ctx = ctx};
+    stream_freeze_peek_begin(); /* perhaps a forked child: read, do not thaw */
     struct stream_index *ghosts = collect_ghosts(s);
     if (s->length == 0 && stream_index_size(ghosts) == 0) {
         struct arg create[7] = {arg_cstr("XADD"), rw.key,        arg_cstr("MAXLEN"), arg_cstr("0"),
@@ -375,4 +377,5 @@ void stream_rewrite(const struct object *o, const char *key, size_t len, object_
     rewrite_counters(&rw, s);
     stream_index_free(ghosts, NULL);
     mem_free(rw.argv);
+    stream_freeze_peek_end();
 }

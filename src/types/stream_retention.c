@@ -7,6 +7,7 @@
 #include "messaging/notify.h"
 #include "protocol/reply.h"
 #include "types/stream.h"
+#include "types/stream_freeze.h"
 #include "types/stream_oplog.h"
 #include "util/digest.h"
 
@@ -154,13 +155,14 @@ static uint64_t age_cutoff(const struct stream *s)
 
 /* Whether the policy lets the first block go: the cheap test every XADD
  * makes, before any trimming is set up. */
-static bool first_block_due(const struct stream *s, const struct stream_block *b, struct stream_id key)
+static bool first_block_due(struct stream *s, struct stream_index_iter *it)
 {
+    const struct stream_block *b = stream_index_value(it);
     if (s->retention_maxlen && s->length - stream_block_live(b) >= s->retention_maxlen) return true;
     if (!s->retention_maxage) return false;
     uint64_t cutoff = age_cutoff(s);
-    if (key.ms >= cutoff) return false;
-    return stream_block_last_id(b).ms < cutoff;
+    if (stream_index_key(it).ms >= cutoff) return false;
+    return stream_block_last_id(stream_freeze_open(s, it)).ms < cutoff;
 }
 
 /* Removes whole blocks the policy no longer wants, at most about `max`
@@ -169,9 +171,8 @@ static long long retention_trim(struct stream *s, size_t max)
 {
     struct stream_index_iter it;
     if (!stream_index_first(s->blocks, &it)) return 0;
-    const struct stream_block *b = stream_index_value(&it);
-    if (!first_block_due(s, b, stream_index_key(&it))) return 0;
-    long long first = stream_block_live(b);
+    if (!first_block_due(s, &it)) return 0;
+    long long first = stream_block_live(stream_index_value(&it));
     struct stream_trim t = {.approx = true, .policy = s->retention_refs};
     t.limit = first > (long long)max ? first : (long long)max;
     long long removed = 0;

@@ -47,6 +47,7 @@
 #include "types/stream.h"
 #include "types/stream_delay.h"
 #include "types/stream_dlq.h"
+#include "types/stream_freeze.h"
 #include "types/stream_group.h"
 #include "types/stream_idmp.h"
 #include "types/stream_pel.h"
@@ -77,8 +78,11 @@ static void put_id(struct codec_out *out, struct stream_id id)
     codec_put_varint(out, id.seq);
 }
 
-static void save_block(struct codec_out *out, const struct stream_block *b)
+/* A frozen block goes out thawed (docs/architecture.md, Decisions): the
+ * format stays the one every version reads. Inside a peek. */
+static void save_block(struct codec_out *out, const struct stream_block *frozen_or_raw)
 {
+    const struct stream_block *b = stream_freeze_view(frozen_or_raw);
     put_id(out, b->first);
     codec_put_varint(out, b->entries);
     codec_put_varint(out, b->deleted);
@@ -129,8 +133,10 @@ void stream_save(const struct object *o, struct codec_out *out)
     put_id(out, s->max_deleted_id);
     codec_put_varint(out, stream_index_size(s->blocks));
     struct stream_index_iter it;
+    stream_freeze_peek_begin();
     for (bool ok = stream_index_first(s->blocks, &it); ok; ok = stream_index_next(&it))
         save_block(out, stream_index_value(&it));
+    stream_freeze_peek_end();
     size_t groups = stream_group_count(s);
     codec_put_varint(out, groups);
     for (size_t i = 0; i < groups; i++) save_group(out, s->groups->items[i]);
@@ -337,5 +343,6 @@ struct object *stream_load(struct codec_in *in)
         stream_free(s);
         return NULL;
     }
+    stream_freeze_all(s); /* the same policy as blocks sealed here */
     return object_new(OBJ_STREAM, stream_retention_encoding(s), s);
 }

@@ -44,6 +44,7 @@ class LoggedProcess:
 
 
 IO_ENGINE = os.environ.get("RUNNEL_IO_ENGINE", "")
+SERVER_ARGS = os.environ.get("RUNNEL_SERVER_ARGS", "").split()
 
 
 class RunnelProcess(LoggedProcess):
@@ -63,7 +64,9 @@ class RunnelProcess(LoggedProcess):
             with open(self.config_path, "w") as f:
                 f.write(config_text)
             cmd.append(self.config_path)
-        cmd += ["--port", str(self.port), "--dir", self.dir, "--save", "", *args]
+        # RUNNEL_SERVER_ARGS runs the whole suite with extra settings (for
+        # example "--stream-compress-depth 1"); a test's own arguments win
+        cmd += ["--port", str(self.port), "--dir", self.dir, "--save", "", *SERVER_ARGS, *args]
         # RUNNEL_IO_ENGINE runs the whole suite on one engine (uring, epoll)
         if IO_ENGINE and "--io-engine" not in args:
             cmd += ["--io-engine", IO_ENGINE]
