@@ -197,7 +197,15 @@ def test_reload_dump_restore_and_aof_keep_the_data(pair):
     assert digest(packed) == want
 
 
-def test_aof_reload_and_replica_match(tmp_path):
+def rewrite_and_reload(p):
+    p.bgrewriteaof()
+    deadline = time.time() + 10
+    while time.time() < deadline and p.info("persistence")["aof_rewrite_in_progress"]:
+        time.sleep(0.05)
+    p.execute_command("DEBUG", "LOADAOF")
+
+
+def test_aof_reload_and_replica_match():
     primary = RunnelProcess("--stream-compress-depth", "1", "--appendonly", "yes", *SMALL_BLOCKS)
     replica = RunnelProcess("--stream-compress-depth", "1", *SMALL_BLOCKS)
     try:
@@ -213,18 +221,10 @@ def test_aof_reload_and_replica_match(tmp_path):
         assert digest(rep) == want, "the replica applies the same stream"
         p.execute_command("DEBUG", "LOADAOF")
         assert digest(p) == want, "the AOF replays to the same stream"
-        p.bgrewriteaof()
-        deadline = time.time() + 10
-        while time.time() < deadline and p.info("persistence")["aof_rewrite_in_progress"]:
-            time.sleep(0.05)
-        p.execute_command("DEBUG", "LOADAOF")
+        rewrite_and_reload(p)
         assert digest(p) == want, "the rewritten AOF (read from compressed blocks) replays the same"
         p.config_set("aof-use-rdb-preamble", "no")
-        p.bgrewriteaof()
-        deadline = time.time() + 10
-        while time.time() < deadline and p.info("persistence")["aof_rewrite_in_progress"]:
-            time.sleep(0.05)
-        p.execute_command("DEBUG", "LOADAOF")
+        rewrite_and_reload(p)
         assert digest(p) == want, "the AOF rewritten as commands replays the same"
     finally:
         assert_no_sanitizer_report(replica)
