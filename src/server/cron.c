@@ -21,8 +21,8 @@
 
 /* Stream blocks re-frozen between commands: a few before each sleep (a
  * 4 KB block takes some microseconds), more in each cron tick. */
-#define FREEZE_SLEEP_BUDGET 32
-#define FREEZE_CRON_BUDGET 2048
+#define FREEZE_SLEEP_BUDGET 64
+#define FREEZE_CRON_BUDGET 512
 
 bool server_active_expire_enabled = true;
 struct server_persistence_hooks server_persistence_hooks;

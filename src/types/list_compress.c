@@ -1,12 +1,13 @@
 /* list_compress: the LZ77 codec described in list_compress.h. Greedy
- * matching through a hash of the next 4 bytes; 64 KB window. */
+ * matching through a hash of the next 4 bytes; 64 KB window. After a long
+ * run without a match the scan strides further (1 + run/64 bytes), so
+ * incompressible input is given up on cheaply. */
 #include "types/list_compress.h"
 
 #include <stdint.h>
 #include <string.h>
 
 #define MIN_MATCH 4
-#define MAX_DISTANCE 65536
 #define MAX_LITERAL_RUN 128
 #define HASH_BITS 12
 
@@ -74,24 +75,30 @@ static size_t match_length(const unsigned char *a, const unsigned char *b, const
     return (size_t)(b - start);
 }
 
+/* The table keeps the low 16 bits of each position: the candidate is the
+ * last position below i with those bits (within the 64 KB window). A slot
+ * never written (zero) or left by an older position names some earlier
+ * position whose bytes are compared anyway, so no slot needs clearing for
+ * correctness; zeroing 8 KB keeps the output a function of the input. */
 size_t list_compress(const unsigned char *src, size_t len, unsigned char *dst, size_t cap)
 {
-    int32_t table[1 << HASH_BITS];
-    memset(table, 0xFF, sizeof(table)); /* -1: no candidate */
+    uint16_t table[1 << HASH_BITS];
+    memset(table, 0, sizeof(table));
     struct out o = {dst, dst + cap, false};
     const unsigned char *end = src + len;
     size_t i = 0, literal_start = 0;
     while (i + MIN_MATCH <= len && !o.full) {
         uint32_t h = hash4(src + i);
-        int32_t cand = table[h];
-        table[h] = (int32_t)i;
-        if (cand < 0 || i - (size_t)cand > MAX_DISTANCE || load32(src + cand) != load32(src + i)) {
-            i++;
+        size_t distance = (i - table[h]) & 0xFFFF;
+        table[h] = (uint16_t)i;
+        if (distance == 0 || distance > i || load32(src + i - distance) != load32(src + i)) {
+            i += 1 + ((i - literal_start) >> 6);
             continue;
         }
+        size_t cand = i - distance;
         size_t length = MIN_MATCH + match_length(src + cand + MIN_MATCH, src + i + MIN_MATCH, end);
         put_literals(&o, src + literal_start, i - literal_start);
-        put_match(&o, length, i - (size_t)cand);
+        put_match(&o, length, distance);
         i += length;
         literal_start = i;
     }
