@@ -68,9 +68,24 @@ static void put_match(struct out *o, size_t length, size_t distance)
     put(o, (unsigned char)((distance - 1) >> 8));
 }
 
+static uint64_t load64(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+/* Bytes a and b have in common before b reaches end (a < b), eight at a
+ * time: the first differing byte is the lowest set bit of the XOR (x86 and
+ * the other little-endian targets this builds for). */
 static size_t match_length(const unsigned char *a, const unsigned char *b, const unsigned char *end)
 {
     const unsigned char *start = b;
+    while ((size_t)(end - b) >= 8) {
+        uint64_t diff = load64(a) ^ load64(b);
+        if (diff) return (size_t)(b - start) + (size_t)__builtin_ctzll(diff) / 8;
+        a += 8, b += 8;
+    }
     while (b < end && *a == *b) a++, b++;
     return (size_t)(b - start);
 }
@@ -122,6 +137,22 @@ static bool read_match_length(const unsigned char **sp, const unsigned char *sen
     return true;
 }
 
+/* Copies `length` bytes from `distance` back to out (the two may overlap:
+ * a short distance repeats a pattern). Chunks of eight are safe once the
+ * distance is eight or more, as each reads only bytes already written. */
+static void copy_match(unsigned char *out, size_t distance, size_t length)
+{
+    const unsigned char *from = out - distance;
+    if (distance >= length) {
+        memcpy(out, from, length);
+        return;
+    }
+    size_t k = 0;
+    if (distance >= 8)
+        for (; k + 8 <= length; k += 8) memcpy(out + k, from + k, 8);
+    for (; k < length; k++) out[k] = from[k];
+}
+
 bool list_decompress(const unsigned char *src, size_t len, unsigned char *dst, size_t out_len)
 {
     const unsigned char *s = src, *send = src + len;
@@ -141,7 +172,8 @@ bool list_decompress(const unsigned char *src, size_t len, unsigned char *dst, s
         size_t distance = ((size_t)s[0] | (size_t)s[1] << 8) + 1;
         s += 2;
         if (distance > d || out_len - d < length) return false;
-        for (size_t k = 0; k < length; k++, d++) dst[d] = dst[d - distance]; /* may overlap */
+        copy_match(dst + d, distance, length);
+        d += length;
     }
     return d == out_len;
 }
