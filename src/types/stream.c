@@ -84,6 +84,7 @@ struct stream *stream_copy(const struct stream *s)
         struct stream_block *nb = mem_alloc(sizeof(*b) + bytes);
         memcpy(nb, b, sizeof(*b) + bytes);
         nb->cap = (uint32_t)bytes;
+        nb->flags &= ~STREAM_BLOCK_KEEPS_FROZEN; /* the kept copy stays with the original */
         stream_index_insert(c->blocks, stream_index_key(&it), nb);
     }
     stream_freeze_all(c); /* blocks the source had thawed for its readers */

@@ -125,6 +125,23 @@ bool stream_block_can_hold(const struct stream_block *b, struct stream_id id)
     return id.ms >= b->first.ms && id.ms - b->first.ms <= MAX_MS_DELTA;
 }
 
+/* ---- a thawed block's kept frozen copy ---- */
+
+static struct stream_block *kept_frozen(const struct stream_block *b)
+{
+    struct stream_block *f;
+    memcpy(&f, b->data + b->used, sizeof(f));
+    return f;
+}
+
+/* Frees the frozen copy a thawed block keeps, before the block changes. */
+static void drop_kept(struct stream_block *b)
+{
+    if (!(b->flags & STREAM_BLOCK_KEEPS_FROZEN)) return;
+    mem_free(kept_frozen(b));
+    b->flags &= ~STREAM_BLOCK_KEEPS_FROZEN;
+}
+
 /* ---- building ---- */
 
 /* Makes room for `extra` more bytes; the block may move. */
@@ -159,17 +176,22 @@ struct stream_block *stream_block_new(struct stream_id id, const struct arg *pai
 
 void stream_block_free(struct stream_block *b)
 {
+    if (!b) return;
+    drop_kept(b);
     mem_free(b);
 }
 
 size_t stream_block_memory(const struct stream_block *b)
 {
-    return sizeof(*b) + b->cap;
+    size_t n = sizeof(*b) + b->cap;
+    if (b->flags & STREAM_BLOCK_KEEPS_FROZEN) n += sizeof(void *) + stream_block_memory(kept_frozen(b));
+    return n;
 }
 
 struct stream_block *stream_block_append(struct stream_block *b, struct stream_id id, const struct arg *pairs,
                                          size_t npairs)
 {
+    drop_kept(b);
     bool same = same_as_master(b, pairs, npairs);
     size_t body = body_size(b, id, pairs, npairs, same);
     b = reserve(b, body + varint_len(body));
@@ -189,6 +211,7 @@ struct stream_block *stream_block_append(struct stream_block *b, struct stream_i
 
 struct stream_block *stream_block_shrink(struct stream_block *b)
 {
+    drop_kept(b);
     if (b->cap == b->used) return b;
     b = mem_realloc(b, sizeof(*b) + b->used);
     b->cap = (uint32_t)(mem_usable_size(b) - sizeof(*b));
@@ -202,6 +225,11 @@ struct stream_block *stream_block_shrink(struct stream_block *b)
 
 struct stream_block *stream_block_freeze(struct stream_block *b)
 {
+    if (b->flags & STREAM_BLOCK_KEEPS_FROZEN) { /* unchanged since thawed: no need to compress */
+        struct stream_block *f = kept_frozen(b);
+        mem_free(b);
+        return f;
+    }
     if (b->flags & (STREAM_BLOCK_FROZEN | STREAM_BLOCK_RAW_ONLY)) return b;
     if (b->used < FREEZE_MIN_BYTES) {
         b->flags |= STREAM_BLOCK_RAW_ONLY;
@@ -223,9 +251,10 @@ struct stream_block *stream_block_freeze(struct stream_block *b)
     return b;
 }
 
-struct stream_block *stream_block_thaw_copy(const struct stream_block *b)
+/* A raw block decompressed from b, with `extra` bytes allocated past data[used]. */
+static struct stream_block *thaw_alloc(const struct stream_block *b, size_t extra)
 {
-    struct stream_block *raw = mem_alloc(sizeof(*raw) + b->used);
+    struct stream_block *raw = mem_alloc(sizeof(*raw) + b->used + extra);
     *raw = *b;
     if (!list_decompress(b->data, b->cap, raw->data, b->used)) {
         log_warning("corrupt frozen stream block");
@@ -236,11 +265,17 @@ struct stream_block *stream_block_thaw_copy(const struct stream_block *b)
     return raw;
 }
 
+struct stream_block *stream_block_thaw_copy(const struct stream_block *b)
+{
+    return thaw_alloc(b, 0);
+}
+
 struct stream_block *stream_block_thaw(struct stream_block *b)
 {
     if (!stream_block_is_frozen(b)) return b;
-    struct stream_block *raw = stream_block_thaw_copy(b);
-    mem_free(b);
+    struct stream_block *raw = thaw_alloc(b, sizeof(b));
+    memcpy(raw->data + raw->used, &b, sizeof(b));
+    raw->flags |= STREAM_BLOCK_KEEPS_FROZEN;
     return raw;
 }
 
@@ -307,6 +342,7 @@ bool stream_block_delete(struct stream_block *b, uint32_t offset)
     uint64_t head;
     varint_get(p, &head);
     if (head & FLAG_DELETED) return false;
+    drop_kept(b);
     /* Setting bit 0 never changes the varint's length. */
     varint_put(p, head | FLAG_DELETED);
     b->deleted++;

@@ -42,6 +42,11 @@ struct stream_block {
  * thawed first (stream_freeze.h does that for a stream's blocks). */
 #define STREAM_BLOCK_FROZEN (1u << 0)
 #define STREAM_BLOCK_RAW_ONLY (1u << 1) /* freezing was tried and did not pay */
+/* A thawed block not changed since keeps the frozen block it came from
+ * (its pointer stored just past data[used]): freezing it again gives that
+ * back without compressing. Any change (append, delete, shrink) or
+ * stream_block_free drops the kept copy. */
+#define STREAM_BLOCK_KEEPS_FROZEN (1u << 2)
 
 /* A decoded entry: where it lies and how to read its fields. */
 struct stream_entry {
@@ -70,7 +75,7 @@ struct stream_field_cursor {
  * 2*npairs args) and which holds that one entry with ID `id`. */
 struct stream_block *stream_block_new(struct stream_id id, const struct arg *pairs, size_t npairs);
 void stream_block_free(struct stream_block *b);
-/* Bytes the block takes from the allocator. */
+/* Bytes the block takes from the allocator (with a kept frozen copy). */
 size_t stream_block_memory(const struct stream_block *b);
 
 /* Bytes an entry would take in this block (exact). */
@@ -90,12 +95,14 @@ struct stream_block *stream_block_shrink(struct stream_block *b);
  * otherwise marks it RAW_ONLY so it is not tried again. Returns the block,
  * which may have moved; a no-op on a frozen or RAW_ONLY block. */
 struct stream_block *stream_block_freeze(struct stream_block *b);
-/* Restores a frozen block's entries; the frozen one is freed and the raw
- * one returned. A no-op on a raw block. Aborts on corrupt input (blocks
- * are only frozen by this process, from checked bytes). */
+/* Restores a frozen block's entries and returns the raw block, which keeps
+ * the frozen one (STREAM_BLOCK_KEEPS_FROZEN). A no-op on a raw block.
+ * Aborts on corrupt input (blocks are only frozen by this process, from
+ * checked bytes). */
 struct stream_block *stream_block_thaw(struct stream_block *b);
 /* A raw copy of a frozen block, leaving it as it is (for read-only walks:
- * a snapshot or rewrite child must not grow the parent's pages). */
+ * a snapshot or rewrite child must not grow the parent's pages). It keeps
+ * nothing: its flags are the frozen block's but FROZEN. */
 struct stream_block *stream_block_thaw_copy(const struct stream_block *b);
 static inline bool stream_block_is_frozen(const struct stream_block *b)
 {

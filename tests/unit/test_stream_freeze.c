@@ -93,6 +93,36 @@ Test(stream_freeze, block_freezes_and_thaws_to_the_same_bytes)
     free(copy);
 }
 
+Test(stream_freeze, an_unchanged_thawed_block_gives_its_frozen_copy_back)
+{
+    struct stream_block *b = stream_block_freeze(block_of(50, false));
+    struct stream_block *frozen = b;
+    size_t frozen_memory = stream_block_memory(b);
+    b = stream_block_thaw(b);
+    cr_assert(b->flags & STREAM_BLOCK_KEEPS_FROZEN);
+    cr_assert_gt(stream_block_memory(b), frozen_memory, "the kept copy is counted");
+    cr_assert_eq(stream_block_freeze(b), frozen, "no compression: the same frozen block");
+
+    b = stream_block_thaw(frozen);
+    cr_assert(stream_block_delete(b, stream_block_begin(b)));
+    cr_assert_not(b->flags & STREAM_BLOCK_KEEPS_FROZEN, "a change drops the copy");
+    b = stream_block_freeze(b);
+    cr_assert(stream_block_is_frozen(b));
+    b = stream_block_thaw(b);
+    struct stream_entry e;
+    stream_block_decode(b, stream_block_begin(b), &e);
+    cr_assert(e.deleted, "the change was compressed anew");
+    stream_block_free(b); /* frees the kept copy too (the sanitizer build checks for leaks) */
+
+    b = stream_block_thaw(stream_block_freeze(block_of(50, false)));
+    struct arg pairs[2] = {{"payload", 7}, {"more", 4}};
+    b = stream_block_append(b, (struct stream_id){5000, 0}, pairs, 1);
+    cr_assert_not(b->flags & STREAM_BLOCK_KEEPS_FROZEN);
+    cr_assert_eq(b->entries, 51);
+    b = stream_block_shrink(b);
+    stream_block_free(b);
+}
+
 Test(stream_freeze, incompressible_and_tiny_blocks_stay_raw)
 {
     srand(7);
