@@ -19,6 +19,7 @@
  * its encoded length, so it is rewritten in place. */
 #include "types/stream_block.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,10 +128,18 @@ bool stream_block_can_hold(const struct stream_block *b, struct stream_id id)
 
 /* ---- a thawed block's kept frozen copy ---- */
 
+/* Where a thawed block keeps the pointer: the first 8-byte boundary past
+ * its entries (aligned, so that leak checkers scanning memory see it). */
+static size_t kept_offset(uint32_t used)
+{
+    size_t at = offsetof(struct stream_block, data) + used; /* from the block's start */
+    return (((at + 7) & ~(size_t)7)) - offsetof(struct stream_block, data);
+}
+
 static struct stream_block *kept_frozen(const struct stream_block *b)
 {
     struct stream_block *f;
-    memcpy(&f, b->data + b->used, sizeof(f));
+    memcpy(&f, b->data + kept_offset(b->used), sizeof(f));
     return f;
 }
 
@@ -184,7 +193,8 @@ void stream_block_free(struct stream_block *b)
 size_t stream_block_memory(const struct stream_block *b)
 {
     size_t n = sizeof(*b) + b->cap;
-    if (b->flags & STREAM_BLOCK_KEEPS_FROZEN) n += sizeof(void *) + stream_block_memory(kept_frozen(b));
+    if (b->flags & STREAM_BLOCK_KEEPS_FROZEN)
+        n += kept_offset(b->used) - b->used + sizeof(void *) + stream_block_memory(kept_frozen(b));
     return n;
 }
 
@@ -273,8 +283,8 @@ struct stream_block *stream_block_thaw_copy(const struct stream_block *b)
 struct stream_block *stream_block_thaw(struct stream_block *b)
 {
     if (!stream_block_is_frozen(b)) return b;
-    struct stream_block *raw = thaw_alloc(b, sizeof(b));
-    memcpy(raw->data + raw->used, &b, sizeof(b));
+    struct stream_block *raw = thaw_alloc(b, kept_offset(b->used) - b->used + sizeof(b));
+    memcpy(raw->data + kept_offset(raw->used), &b, sizeof(b));
     raw->flags |= STREAM_BLOCK_KEEPS_FROZEN;
     return raw;
 }

@@ -43,7 +43,7 @@ struct stream_block {
 #define STREAM_BLOCK_FROZEN (1u << 0)
 #define STREAM_BLOCK_RAW_ONLY (1u << 1) /* freezing was tried and did not pay */
 /* A thawed block not changed since keeps the frozen block it came from
- * (its pointer stored just past data[used]): freezing it again gives that
+ * (its pointer stored just past data[used], 8-byte aligned): freezing it again gives that
  * back without compressing. Any change (append, delete, shrink) or
  * stream_block_free drops the kept copy. */
 #define STREAM_BLOCK_KEEPS_FROZEN (1u << 2)
