@@ -254,6 +254,23 @@ def test_a_small_backlog_falls_back_to_a_full_resync(servers):
     assert p.info()["sync_full"] == 2
 
 
+def temp_snapshots(srv):
+    return [f for f in os.listdir(srv.dir) if f.startswith("temp-repl-")]
+
+
+def held_deleted(srv):
+    fd_dir = "/proc/%d/fd" % srv.proc.pid
+    held = []
+    for fd in os.listdir(fd_dir):
+        try:
+            target = os.readlink(os.path.join(fd_dir, fd))
+        except FileNotFoundError:
+            continue
+        if target.endswith(" (deleted)"):
+            held.append(target)
+    return held
+
+
 @pytest.mark.parametrize("mode", [("--repl-diskless-sync", "no"), ("--repl-diskless-load", "swapdb")])
 def test_sync_through_a_file_or_into_memory(mode):
     primary = start_primary(*(mode if mode[0] == "--repl-diskless-sync" else ()))
@@ -264,6 +281,12 @@ def test_sync_through_a_file_or_into_memory(mode):
         replica = start_replica(primary, *(mode if mode[0] == "--repl-diskless-load" else ()))
         wait_caught_up(primary, replica)
         assert dump_dataset(replica) == dump_dataset(primary)
+        # the primary's temporary snapshot is deleted, and its blocks freed (the descriptor that
+        # held them while the loop went on is closed in the background)
+        deadline = time.time() + 5
+        while time.time() < deadline and (temp_snapshots(primary) or held_deleted(primary)):
+            time.sleep(0.05)
+        assert temp_snapshots(primary) == [] and held_deleted(primary) == []
     finally:
         primary.stop()
         if replica:
