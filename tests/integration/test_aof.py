@@ -12,7 +12,7 @@ import time
 import pytest
 import redis
 
-from conftest import RunnelProcess
+from conftest import RunnelProcess, open_file_targets
 
 
 def aof_dir(srv):
@@ -427,16 +427,7 @@ def test_everysec_replies_held_behind_a_busy_fsync_all_reach_their_clients(fresh
 
 
 def open_aof_files(srv):
-    fd_dir = "/proc/%d/fd" % srv.proc.pid
-    names = []
-    for fd in os.listdir(fd_dir):
-        try:
-            target = os.readlink(os.path.join(fd_dir, fd))
-        except FileNotFoundError:
-            continue
-        if "appendonlydir" in target:
-            names.append(os.path.basename(target))
-    return sorted(names)
+    return sorted(os.path.basename(t) for t in open_file_targets(srv.proc.pid) if "appendonlydir" in t)
 
 
 def test_everysec_rewrites_close_the_files_they_leave_behind(aof_server):

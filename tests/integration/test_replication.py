@@ -9,7 +9,7 @@ import time
 import pytest
 import redis
 
-from conftest import RunnelProcess
+from conftest import RunnelProcess, open_file_targets
 from replication_helpers import (digest, dump_dataset, start_primary, start_replica, wait_caught_up, wait_for,
                                  wait_link_up)
 
@@ -259,16 +259,7 @@ def temp_snapshots(srv):
 
 
 def held_deleted(srv):
-    fd_dir = "/proc/%d/fd" % srv.proc.pid
-    held = []
-    for fd in os.listdir(fd_dir):
-        try:
-            target = os.readlink(os.path.join(fd_dir, fd))
-        except FileNotFoundError:
-            continue
-        if target.endswith(" (deleted)"):
-            held.append(target)
-    return held
+    return [t for t in open_file_targets(srv.proc.pid) if t.endswith(" (deleted)")]
 
 
 @pytest.mark.parametrize("mode", [("--repl-diskless-sync", "no"), ("--repl-diskless-load", "swapdb")])
