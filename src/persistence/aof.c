@@ -4,12 +4,15 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "db/db.h"
 #include "db/oplog.h"
+#include "net/event_loop.h"
 #include "persistence/aof_state.h"
 #include "persistence/loading.h"
 #include "persistence/snapshot.h"
@@ -19,7 +22,7 @@
 #include "util/log.h"
 #include "util/mem.h"
 
-struct aof_state aof = {.fd = -1, .last_write_ok = true, .last_rewrite_ok = true};
+struct aof_state aof = {.fd = -1, .retired_fd = -1, .wake_fd = -1, .last_write_ok = true, .last_rewrite_ok = true};
 
 long long aof_now_ms(void)
 {
@@ -28,24 +31,81 @@ long long aof_now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* ---- the everysec fsync thread ---- */
+/* ---- the background thread: everysec fsyncs, early writeback, retired files ----
+ *
+ * The main thread only sets work flags under the lock and signals; the
+ * thread takes them and does the slow calls with the lock released, so
+ * asking never waits for a disk. */
+
+/* Bytes written since the last writeback request after which the thread is
+ * asked to start writing the new pages out (sync_file_range, which does not
+ * wait for the disk). The once-a-second fdatasync then finds little left to
+ * write, so it is short, and so are the waits it causes. */
+#define AOF_WRITEBACK_BYTES (1024 * 1024)
+
+/* Tells the loop that an fsync ended: writes held back behind it (and
+ * WAITAOF callers) go on at once instead of at the next event. */
+static void wake_loop(void)
+{
+    if (aof.wake_fd < 0) return;
+    uint64_t one = 1;
+    ssize_t n = write(aof.wake_fd, &one, sizeof(one));
+    (void)n; /* a full counter already means "wake up" */
+}
+
+static void on_wake(struct event_loop *loop, int fd, void *data, int mask)
+{
+    (void)loop, (void)data, (void)mask;
+    uint64_t count;
+    ssize_t n = read(fd, &count, sizeof(count));
+    (void)n; /* the before-sleep hook that follows does the work */
+}
+
+static void advance_synced(unsigned long long target)
+{
+    if (target > __atomic_load_n(&aof.synced_total, __ATOMIC_ACQUIRE))
+        __atomic_store_n(&aof.synced_total, target, __ATOMIC_RELEASE);
+}
+
+/* fdatasync with the start shown to the main thread (which holds writes
+ * back meanwhile); on success every byte up to `target` is on disk. */
+static void fsync_upto(int fd, unsigned long long target)
+{
+    __atomic_store_n(&aof.fsync_started_ms, aof_now_ms(), __ATOMIC_RELEASE);
+    int rc = fdatasync(fd);
+    __atomic_store_n(&aof.fsync_started_ms, 0, __ATOMIC_RELEASE);
+    if (rc == 0) advance_synced(target);
+}
 
 static void *fsync_thread_main(void *arg)
 {
     (void)arg;
     pthread_mutex_lock(&aof.lock);
-    while (!aof.stop_thread) {
-        while (!aof.fsync_requested && !aof.stop_thread) pthread_cond_wait(&aof.wake, &aof.lock);
-        if (aof.stop_thread) break;
-        aof.fsync_requested = false;
+    for (;;) {
+        while (!aof.fsync_requested && !aof.writeback_requested && aof.retired_fd < 0 && !aof.stop_thread)
+            pthread_cond_wait(&aof.wake, &aof.lock);
+        int retired = aof.retired_fd;
+        unsigned long long retired_target = aof.retired_target;
+        bool fsync = aof.fsync_requested, writeback = aof.writeback_requested;
+        int fd = aof.fd;
         /* the main thread reads these without the lock: atomics keep it honest */
         unsigned long long target = __atomic_load_n(&aof.written_total, __ATOMIC_ACQUIRE);
-        int fd = aof.fd;
-        __atomic_store_n(&aof.fsync_started_ms, aof_now_ms(), __ATOMIC_RELEASE);
-        int rc = fd >= 0 ? fdatasync(fd) : 0;
-        __atomic_store_n(&aof.fsync_started_ms, 0, __ATOMIC_RELEASE);
-        if (rc == 0 && target > __atomic_load_n(&aof.synced_total, __ATOMIC_ACQUIRE))
-            __atomic_store_n(&aof.synced_total, target, __ATOMIC_RELEASE);
+        if (retired < 0 && !fsync && !writeback) break; /* stopping, nothing left */
+        aof.fsync_requested = aof.writeback_requested = false;
+        aof.busy = true;
+        pthread_mutex_unlock(&aof.lock);
+        if (retired >= 0) {
+            /* the file a switch left behind: after it, all written before the switch is on disk */
+            fsync_upto(retired, retired_target);
+            close(retired);
+        }
+        if (writeback && !fsync && fd >= 0) sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+        if (fsync && fd >= 0) fsync_upto(fd, target);
+        pthread_mutex_lock(&aof.lock);
+        if (retired >= 0) aof.retired_fd = -1;
+        aof.busy = false;
+        pthread_cond_broadcast(&aof.idle);
+        if (retired >= 0 || fsync) wake_loop();
     }
     pthread_mutex_unlock(&aof.lock);
     return NULL;
@@ -56,10 +116,20 @@ static void fsync_thread_start(void)
     if (aof.fsync_thread_running) return;
     pthread_mutex_init(&aof.lock, NULL);
     pthread_cond_init(&aof.wake, NULL);
+    pthread_cond_init(&aof.idle, NULL);
     aof.stop_thread = false;
+    aof.retired_fd = -1;
+    if (aof.wake_fd < 0) {
+        aof.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (aof.wake_fd >= 0 && event_loop_watch(server.loop, aof.wake_fd, EV_READ, on_wake, NULL) != 0) {
+            close(aof.wake_fd);
+            aof.wake_fd = -1;
+        }
+    }
     if (pthread_create(&aof.fsync_thread, NULL, fsync_thread_main, NULL) == 0) aof.fsync_thread_running = true;
 }
 
+/* Lets the thread finish what it was given (a retired file included). */
 static void fsync_thread_stop(void)
 {
     if (!aof.fsync_thread_running) return;
@@ -71,16 +141,35 @@ static void fsync_thread_stop(void)
     aof.fsync_thread_running = false;
 }
 
-/* Asks the thread for an fsync at most once a second. */
+/* Waits until the thread holds no file and does no work (before the main
+ * thread fsyncs or closes the current file itself). */
+static void fsync_thread_wait_idle(void)
+{
+    if (!aof.fsync_thread_running) return;
+    pthread_mutex_lock(&aof.lock);
+    while (aof.busy || aof.retired_fd >= 0 || aof.fsync_requested || aof.writeback_requested)
+        pthread_cond_wait(&aof.idle, &aof.lock);
+    pthread_mutex_unlock(&aof.lock);
+}
+
+/* Asks the thread for an fsync at most once a second, and to start the
+ * writeback of every further AOF_WRITEBACK_BYTES in between. */
 static void fsync_request_everysec(void)
 {
     long long now = aof_now_ms();
-    if (now - aof.last_fsync_request_ms < 1000 ||
-        __atomic_load_n(&aof.synced_total, __ATOMIC_ACQUIRE) >= aof.written_total)
-        return;
-    if (pthread_mutex_trylock(&aof.lock) != 0) return; /* an fsync is running: try again next time */
-    aof.fsync_requested = true;
-    aof.last_fsync_request_ms = now;
+    unsigned long long written = aof.written_total;
+    bool fsync_due = now - aof.last_fsync_request_ms >= 1000 &&
+                     __atomic_load_n(&aof.synced_total, __ATOMIC_ACQUIRE) < written;
+    bool writeback_due = written - aof.writeback_requested_at >= AOF_WRITEBACK_BYTES;
+    if (!fsync_due && !writeback_due) return;
+    pthread_mutex_lock(&aof.lock); /* held only briefly by the thread */
+    if (fsync_due) {
+        aof.fsync_requested = true;
+        aof.last_fsync_request_ms = now;
+    } else {
+        aof.writeback_requested = true;
+    }
+    aof.writeback_requested_at = written;
     pthread_cond_signal(&aof.wake);
     pthread_mutex_unlock(&aof.lock);
 }
@@ -149,6 +238,7 @@ static void take_oplog(void)
 static void sync_always(void)
 {
     if (aof.synced_total >= aof.written_total) return;
+    fsync_thread_wait_idle(); /* a file retired before the switch to always */
     if (fdatasync(aof.fd) != 0) {
         record_write_error(errno);
         return;
@@ -213,6 +303,28 @@ static long long file_size(const char *name)
     return stat(path, &st) == 0 ? (long long)st.st_size : 0;
 }
 
+/* Makes `fd` the current file. The previous one is fsync'd and closed by
+ * the thread when there is one and its data is not all on disk yet (the
+ * loop does not wait for a disk at a rewrite's start); with `always`, or
+ * without the thread, here. */
+static void retire_current(int fd)
+{
+    if (!aof.fsync_thread_running || cfg.appendfsync == APPENDFSYNC_ALWAYS) {
+        fsync_thread_wait_idle();
+        if (fdatasync(aof.fd) == 0) advance_synced(aof.written_total);
+        close(aof.fd);
+        aof.fd = fd;
+        return;
+    }
+    pthread_mutex_lock(&aof.lock);
+    while (aof.retired_fd >= 0) pthread_cond_wait(&aof.idle, &aof.lock); /* one at a time; rare */
+    aof.retired_fd = aof.fd;
+    aof.retired_target = aof.written_total;
+    aof.fd = fd;
+    pthread_cond_signal(&aof.wake);
+    pthread_mutex_unlock(&aof.lock);
+}
+
 int aof_open_next_incr(void)
 {
     char name[256];
@@ -224,16 +336,8 @@ int aof_open_next_incr(void)
         aof.incr_seq--;
         return -1;
     }
-    if (aof.fd >= 0) {
-        if (aof.fsync_thread_running) pthread_mutex_lock(&aof.lock);
-        fdatasync(aof.fd);
-        close(aof.fd);
-        aof.synced_total = aof.written_total;
-        aof.fd = fd;
-        if (aof.fsync_thread_running) pthread_mutex_unlock(&aof.lock);
-    } else {
-        aof.fd = fd;
-    }
+    if (aof.fd >= 0) retire_current(fd);
+    else aof.fd = fd;
     struct aof_manifest *m = &aof.manifest;
     if (m->incr_count < AOF_MAX_INCR) {
         snprintf(m->incr[m->incr_count], sizeof(m->incr[0]), "%s", name);

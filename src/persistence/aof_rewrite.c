@@ -23,6 +23,7 @@
 #include "server/connection.h"
 #include "server/latency.h"
 #include "server/server.h"
+#include "util/file_drop.h"
 #include "util/log.h"
 #include "util/numbers.h"
 
@@ -136,11 +137,13 @@ int aof_rewrite_start(const char **err)
     return 0;
 }
 
+/* Deletes a file the new base replaced; its blocks are freed in the
+ * background, not while clients wait. */
 static void unlink_in_dir(const char *name)
 {
     char path[1400];
     snprintf(path, sizeof(path), "%s/%s", aof.dir, name);
-    unlink(path);
+    file_drop(path);
 }
 
 /* The child's base is complete: it becomes the base, and the incremental

@@ -29,13 +29,21 @@ struct aof_state {
     bool last_write_ok;
     char write_error[128];
 
-    /* everysec */
+    /* the background thread (aof.c): everysec fsyncs, early writeback, and
+     * the fsync and close of the file a switch left behind */
     pthread_t fsync_thread;
     bool fsync_thread_running;
     pthread_mutex_t lock;
-    pthread_cond_t wake;
+    pthread_cond_t wake;  /* work for the thread */
+    pthread_cond_t idle;  /* the thread finished a piece of work */
     bool fsync_requested;
+    bool writeback_requested;
+    bool busy;            /* the thread is doing I/O, the lock released */
     bool stop_thread;
+    int retired_fd;       /* previous file to fsync and close, or -1 */
+    unsigned long long retired_target; /* written_total when it was retired */
+    unsigned long long writeback_requested_at; /* written_total at the last request */
+    int wake_fd;          /* eventfd the thread wakes the loop with after an fsync */
     long long fsync_started_ms; /* 0 when idle */
     long long last_fsync_request_ms;
     long long postponed_since_ms; /* writes held back behind a slow fsync */

@@ -28,6 +28,7 @@
 #include "server/latency.h"
 #include "server/server.h"
 #include "net/event_loop.h"
+#include "util/file_drop.h"
 #include "util/log.h"
 
 #define SYNC_READ_CHUNK (64 * 1024)
@@ -109,7 +110,7 @@ static void close_source(void)
 static void finish(bool ok)
 {
     close_source();
-    if (job.disk && job.path[0]) unlink(job.path);
+    if (job.disk && job.path[0]) file_drop(job.path); /* freeing a big file's blocks: not on the loop */
     job.path[0] = '\0';
     if (ok && !job.disk) send_to_receivers(job.mark, REPL_ID_LEN);
     for (struct replica *r = primary_replica_next(NULL); r; r = primary_replica_next(r)) {

@@ -36,6 +36,7 @@
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/server.h"
+#include "util/file_drop.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/numbers.h"
@@ -102,8 +103,8 @@ static void transfer_discard(void)
     str_free(uplink.payload);
     uplink.payload = NULL;
     if (uplink.file_fd >= 0) {
-        close(uplink.file_fd);
         unlink(uplink.file_path);
+        file_drop_fd(uplink.file_fd); /* the last close frees the blocks, in the background */
     }
     uplink.file_fd = -1;
 }

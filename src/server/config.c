@@ -227,6 +227,7 @@ static struct directive directives[] = {
     BOOL("rdbcompression", NULL, rdbcompression, "yes", 0),
     BOOL("rdbchecksum", NULL, rdbchecksum, "yes", 0),
     BOOL("stop-writes-on-bgsave-error", NULL, stop_writes_on_bgsave_error, "yes", 0),
+    INT("fork-child-nice", NULL, fork_child_nice, "10", 0, 19, 0),
     /* Replication */
     SPECIAL("replicaof", config_special_replicaof, "", F_IMMUTABLE | F_MULTI_ARG),
     STRING("masterauth", masterauth, "", F_EMPTY_NULL, NULL),

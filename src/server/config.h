@@ -101,6 +101,7 @@ struct server_config {
     int save_rule_count;
     char *dbfilename;
     int rdbcompression;
+    int fork_child_nice; /* added to the niceness of snapshot, rewrite and sync children */
     int rdbchecksum;
     int stop_writes_on_bgsave_error;
     int list_max_listpack_size;

@@ -2,7 +2,9 @@
  * GRAPH, DOCTOR). See latency.h for what is recorded. */
 #include "server/latency.h"
 
+#include <errno.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,11 +77,25 @@ void latency_add_sample_if_needed(const char *event, long long ms)
     s->next = (s->next + 1) % LATENCY_SAMPLES;
 }
 
+/* The child's work can wait; the server's clients should not. Set by the
+ * parent before it answers, so the child never runs a moment at the
+ * server's priority; a child it cannot lower still does its work. */
+static void lower_child_priority(pid_t pid)
+{
+    if (cfg.fork_child_nice <= 0) return;
+    errno = 0;
+    int current = getpriority(PRIO_PROCESS, 0);
+    if (errno != 0) return;
+    int target = current + cfg.fork_child_nice;
+    setpriority(PRIO_PROCESS, (id_t)pid, target > 19 ? 19 : target);
+}
+
 pid_t latency_fork(void)
 {
     long long start = db_monotonic_us();
     pid_t pid = fork();
     if (pid <= 0) return pid;
+    lower_child_priority(pid);
     last_fork_usec = db_monotonic_us() - start;
     total_forks++;
     latency_add_sample_if_needed("fork", last_fork_usec / 1000);

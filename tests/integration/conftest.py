@@ -204,6 +204,19 @@ class RawConnection:
         self.sock.close()
 
 
+def open_file_targets(pid):
+    """What each of a process's open descriptors points at (paths, with
+    " (deleted)" after a removed file's), from /proc."""
+    fd_dir = "/proc/%d/fd" % pid
+    targets = []
+    for fd in os.listdir(fd_dir):
+        try:
+            targets.append(os.readlink(os.path.join(fd_dir, fd)))
+        except FileNotFoundError:
+            pass  # closed while we looked
+    return targets
+
+
 def blocked_count(r):
     """Clients blocked in BLPOP, XREAD BLOCK and the like, from INFO."""
     return r.info("clients")["blocked_clients"]

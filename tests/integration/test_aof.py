@@ -12,7 +12,7 @@ import time
 import pytest
 import redis
 
-from conftest import RunnelProcess
+from conftest import RunnelProcess, open_file_targets
 
 
 def aof_dir(srv):
@@ -424,3 +424,50 @@ def test_everysec_replies_held_behind_a_busy_fsync_all_reach_their_clients(fresh
                           "-c", "20", "-P", "8", "-r", "1000"], capture_output=True, text=True, timeout=30)
     assert run.returncode == 0, run.stderr
     assert "SET:" in run.stdout and "LPUSH:" in run.stdout, run.stdout
+
+
+def open_aof_files(srv):
+    return sorted(os.path.basename(t) for t in open_file_targets(srv.proc.pid) if "appendonlydir" in t)
+
+
+def test_everysec_rewrites_close_the_files_they_leave_behind(aof_server):
+    """At a rewrite's start the previous incremental file is fsync'd and
+    closed by the background thread, not by the loop; each one must be
+    closed once that is done, and nothing acknowledged before it is lost."""
+    make, servers = aof_server
+    srv = make("--appendfsync", "everysec")
+    r = srv.client()
+    for round_ in range(4):
+        r.rpush("q", *range(round_ * 1000, round_ * 1000 + 1000))
+        r.bgrewriteaof()
+        deadline = time.time() + 10
+        while r.info("persistence")["aof_rewrite_in_progress"] and time.time() < deadline:
+            time.sleep(0.02)
+    deadline = time.time() + 5
+    while len(open_aof_files(srv)) > 1 and time.time() < deadline:
+        time.sleep(0.02)
+    files = open_aof_files(srv)
+    assert len(files) == 1 and files[0].endswith(".incr.aof"), files
+    r.rpush("q", "last")
+    new = restart(srv, "--appendfsync", "everysec")
+    servers.append(new)
+    assert new.client().llen("q") == 4001
+
+
+def test_waitaof_answers_as_soon_as_the_fsync_is_done(aof_server):
+    """WAITAOF waits for the once-a-second fsync; when the background thread
+    finishes one it wakes the loop, so the answer does not wait for the next
+    event or cron tick (hz 1 here: up to a second without the wake-up)."""
+    make, servers = aof_server
+    srv = make("--appendfsync", "everysec", "--hz", "1")
+    r = srv.client()
+    waits = []
+    for i in range(3):
+        time.sleep(1.05)  # the next write asks for an fsync at once
+        with r.pipeline(transaction=False) as p:
+            p.set("k", i)
+            p.execute_command("WAITAOF", 1, 0, 5000)
+            start = time.monotonic()
+            assert p.execute() == [True, [1, 0]]
+            waits.append(time.monotonic() - start)
+    assert sorted(waits)[1] < 0.1, waits

@@ -9,7 +9,7 @@ import time
 import pytest
 import redis
 
-from conftest import RunnelProcess
+from conftest import RunnelProcess, open_file_targets
 from replication_helpers import (digest, dump_dataset, start_primary, start_replica, wait_caught_up, wait_for,
                                  wait_link_up)
 
@@ -254,6 +254,14 @@ def test_a_small_backlog_falls_back_to_a_full_resync(servers):
     assert p.info()["sync_full"] == 2
 
 
+def temp_snapshots(srv):
+    return [f for f in os.listdir(srv.dir) if f.startswith("temp-repl-")]
+
+
+def held_deleted(srv):
+    return [t for t in open_file_targets(srv.proc.pid) if t.endswith(" (deleted)")]
+
+
 @pytest.mark.parametrize("mode", [("--repl-diskless-sync", "no"), ("--repl-diskless-load", "swapdb")])
 def test_sync_through_a_file_or_into_memory(mode):
     primary = start_primary(*(mode if mode[0] == "--repl-diskless-sync" else ()))
@@ -264,6 +272,12 @@ def test_sync_through_a_file_or_into_memory(mode):
         replica = start_replica(primary, *(mode if mode[0] == "--repl-diskless-load" else ()))
         wait_caught_up(primary, replica)
         assert dump_dataset(replica) == dump_dataset(primary)
+        # the primary's temporary snapshot is deleted, and its blocks freed (the descriptor that
+        # held them while the loop went on is closed in the background)
+        deadline = time.time() + 5
+        while time.time() < deadline and (temp_snapshots(primary) or held_deleted(primary)):
+            time.sleep(0.05)
+        assert temp_snapshots(primary) == [] and held_deleted(primary) == []
     finally:
         primary.stop()
         if replica:

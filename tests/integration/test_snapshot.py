@@ -583,3 +583,36 @@ def test_loading_a_snapshot_counts_no_commands(workdir):
     assert c.info("commandstats") == {}
     assert c.info("stats")["total_commands_processed"] == 1  # the INFO before
     assert c.dbsize() == 3
+
+
+def child_nice(pid):
+    """Niceness of the server's one child (running, or exited and not yet
+    reaped), or None when it has none."""
+    with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+        children = f.read().split()
+    if not children:
+        return None
+    with open("/proc/%s/stat" % children[0]) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[16])  # field 19 of stat; the two before ")" are gone
+
+
+def test_background_children_run_niced(workdir):
+    """fork-child-nice: the snapshot and rewrite children yield the CPU to
+    the server (hz 1: the cron reaps an exited child a second later at most,
+    so it is still there to look at)."""
+    d, start = workdir
+    srv = start("--hz", "1", "--fork-child-nice", "7")
+    r = srv.client()
+    r.set("k", "v")
+    server_nice = int(open("/proc/%d/stat" % srv.proc.pid).read().rsplit(")", 1)[1].split()[16])
+    r.bgsave()
+    assert child_nice(srv.proc.pid) == server_nice + 7
+    assert wait_bgsave_done(r)
+    assert r.config_get("fork-child-nice") == {"fork-child-nice": "7"}
+    r.config_set("fork-child-nice", "0")
+    r.bgsave()
+    assert child_nice(srv.proc.pid) == server_nice
+    assert wait_bgsave_done(r)
+    with pytest.raises(redis.ResponseError):
+        r.config_set("fork-child-nice", "20")
