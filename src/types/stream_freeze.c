@@ -55,11 +55,22 @@ static size_t queue_size(const struct queue *q)
     return q->len - q->head;
 }
 
+/* Entries a queue keeps room for once emptied; a bulk load may have grown
+ * it far past that, and its memory would otherwise stay allocated. */
+#define QUEUE_KEEP 1024
+
 /* Takes the oldest entry; its stream (if still there) no longer counts it. */
 static struct queued queue_pop(struct queue *q)
 {
     struct queued e = q->items[q->head++];
-    if (q->head == q->len) q->head = q->len = 0;
+    if (q->head == q->len) {
+        q->head = q->len = 0;
+        if (q->cap > QUEUE_KEEP) {
+            mem_free(q->items);
+            q->items = NULL;
+            q->cap = 0;
+        }
+    }
     if (e.s) e.s->freeze_queued--;
     return e;
 }
