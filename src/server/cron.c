@@ -19,10 +19,13 @@
 
 #include "types/stream_freeze.h"
 
-/* Stream blocks re-frozen between commands: a few before each sleep (a
- * 4 KB block takes some microseconds), more in each cron tick. */
-#define FREEZE_SLEEP_BUDGET 64
-#define FREEZE_CRON_BUDGET 512
+/* Stream blocks frozen between commands, at most so many before each sleep
+ * and in each cron tick (a 4 KB block takes about 10 us). The sleep's
+ * share keeps up with pipelined bulk appends, so the queue stays short; a
+ * full share is only reached after an iteration that itself appended
+ * thousands of entries. */
+#define FREEZE_SLEEP_BUDGET 1024
+#define FREEZE_CRON_BUDGET 1024
 
 bool server_active_expire_enabled = true;
 struct server_persistence_hooks server_persistence_hooks;
