@@ -143,8 +143,7 @@ static struct stream_block *kept_frozen(const struct stream_block *b)
     return f;
 }
 
-/* Frees the frozen copy a thawed block keeps, before the block changes. */
-static void drop_kept(struct stream_block *b)
+void stream_block_drop_kept(struct stream_block *b)
 {
     if (!(b->flags & STREAM_BLOCK_KEEPS_FROZEN)) return;
     mem_free(kept_frozen(b));
@@ -186,7 +185,7 @@ struct stream_block *stream_block_new(struct stream_id id, const struct arg *pai
 void stream_block_free(struct stream_block *b)
 {
     if (!b) return;
-    drop_kept(b);
+    stream_block_drop_kept(b);
     mem_free(b);
 }
 
@@ -201,7 +200,7 @@ size_t stream_block_memory(const struct stream_block *b)
 struct stream_block *stream_block_append(struct stream_block *b, struct stream_id id, const struct arg *pairs,
                                          size_t npairs)
 {
-    drop_kept(b);
+    stream_block_drop_kept(b);
     bool same = same_as_master(b, pairs, npairs);
     size_t body = body_size(b, id, pairs, npairs, same);
     b = reserve(b, body + varint_len(body));
@@ -221,7 +220,7 @@ struct stream_block *stream_block_append(struct stream_block *b, struct stream_i
 
 struct stream_block *stream_block_shrink(struct stream_block *b)
 {
-    drop_kept(b);
+    stream_block_drop_kept(b);
     if (b->cap == b->used) return b;
     b = mem_realloc(b, sizeof(*b) + b->used);
     b->cap = (uint32_t)(mem_usable_size(b) - sizeof(*b));
@@ -352,7 +351,7 @@ bool stream_block_delete(struct stream_block *b, uint32_t offset)
     uint64_t head;
     varint_get(p, &head);
     if (head & FLAG_DELETED) return false;
-    drop_kept(b);
+    stream_block_drop_kept(b);
     /* Setting bit 0 never changes the varint's length. */
     varint_put(p, head | FLAG_DELETED);
     b->deleted++;

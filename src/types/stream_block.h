@@ -104,6 +104,8 @@ struct stream_block *stream_block_thaw(struct stream_block *b);
  * a snapshot or rewrite child must not grow the parent's pages). It keeps
  * nothing: its flags are the frozen block's but FROZEN. */
 struct stream_block *stream_block_thaw_copy(const struct stream_block *b);
+/* Frees the frozen copy a thawed block keeps (the block is to stay raw). */
+void stream_block_drop_kept(struct stream_block *b);
 static inline bool stream_block_is_frozen(const struct stream_block *b)
 {
     return b->flags & STREAM_BLOCK_FROZEN;

@@ -98,13 +98,19 @@ static void freeze_at(struct stream_index_iter *it)
     if (nb != b) stream_index_set_value(it, nb);
 }
 
-/* Freezes s's block keyed `key` if it still exists and the policy wants it. */
+/* Freezes s's block keyed `key` if it still exists and the policy wants
+ * it; a block the policy keeps raw (the setting went down, or it became one
+ * of the newest) lets go of its kept frozen copy. */
 static void freeze_key(struct stream *s, struct stream_id key)
 {
     struct stream_index_iter it;
-    if (stream_compress_depth <= 0 || !stream_index_seek_ge(s->blocks, key, &it)) return;
+    if (!stream_index_seek_ge(s->blocks, key, &it)) return;
     struct stream_id found = stream_index_key(&it);
-    if (stream_id_cmp(&found, &key) != 0 || among_newest(&it)) return;
+    if (stream_id_cmp(&found, &key) != 0) return;
+    if (stream_compress_depth <= 0 || among_newest(&it)) {
+        stream_block_drop_kept(stream_index_value(&it));
+        return;
+    }
     freeze_at(&it);
 }
 

@@ -222,6 +222,22 @@ Test(stream_freeze, sealed_blocks_freeze_between_commands_but_the_newest_depth)
     stream_free(s);
 }
 
+Test(stream_freeze, turned_off_blocks_thaw_for_good)
+{
+    struct stream *s = stream_of(100);
+    stream_freeze_run(SIZE_MAX, true);
+    stream_compress_depth = 0;
+    check_entries(s, 100);
+    stream_freeze_run(SIZE_MAX, true);
+    cr_assert_eq(frozen_blocks(s, 1), 0);
+    struct stream_index_iter it;
+    for (bool ok = stream_index_first(s->blocks, &it); ok; ok = stream_index_next(&it)) {
+        const struct stream_block *b = stream_index_value(&it);
+        cr_assert_not(b->flags & STREAM_BLOCK_KEEPS_FROZEN, "no compressed copy lingers");
+    }
+    stream_free(s);
+}
+
 Test(stream_freeze, the_newest_depth_blocks_stay_raw)
 {
     stream_compress_depth = 3;
