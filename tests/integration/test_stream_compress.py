@@ -286,18 +286,20 @@ def test_memory_drops_for_compressible_payloads_not_for_random(pair):
         c.flushall()
         c.config_set("stream-node-max-entries", "100")
     try:
-        for random_bytes, limit in ((False, 0.6), (True, 1.02)):
+        # used_memory also moves with the allocator's caches: a little slack for the random rows,
+        # whose MEMORY USAGE (the blocks' own sizes) must not grow at all
+        for random_bytes, limit, usage_limit in ((False, 0.6, 0.6), (True, 1.05, 1.0)):
             grown = []
             for c in (plain, packed):
                 c.flushall()
                 before = c.info("memory")["used_memory"]
                 fill(c, "m", 30000, random_bytes)
-                time.sleep(0.1)
+                time.sleep(0.3)
                 grown.append(c.info("memory")["used_memory"] - before)
             if grown[0] <= 0:
                 pytest.skip("no allocator statistics (sanitizer build)")
             assert grown[1] <= grown[0] * limit, "random=%s: %r" % (random_bytes, grown)
-            assert packed.memory_usage("m") <= plain.memory_usage("m") * limit
+            assert packed.memory_usage("m") <= plain.memory_usage("m") * usage_limit
     finally:
         for c in (plain, packed):
             c.config_set("stream-node-max-entries", "8")
