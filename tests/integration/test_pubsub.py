@@ -724,11 +724,17 @@ class HealthySubscriber(threading.Thread):
             self.error = e
 
 
-def publish_flood(client, channel, count, size=1024, batch=128):
+def publish_flood(client, channel, count, size=1024, batch=128, paced_by=None, window=256):
     """Pipelines `count` numbered messages of `size` bytes; returns every
-    PUBLISH reply."""
+    PUBLISH reply. With `paced_by` (a HealthySubscriber), each batch waits
+    until that subscriber is at most `window` messages behind, so a reader
+    slowed by a busy machine is never the one pushed past an output limit."""
     replies = []
     for start in range(0, count, batch):
+        if paced_by is not None:
+            deadline = time.time() + 30
+            while len(paced_by.payloads) < start - window and paced_by.error is None and time.time() < deadline:
+                time.sleep(0.001)
         pipe = client.pipeline(transaction=False)
         for i in range(start, min(start + batch, count)):
             pipe.publish(channel, b"%08d" % i + b"x" * (size - 8))
@@ -769,7 +775,7 @@ def check_stuck_subscriber_disconnected_at_hard_limit(srv, hard=1024 * 1024):
     healthy.start()
     bystander = srv.client()
     bystander.set("k", "v")
-    replies = publish_flood(r, "flood", count, batch=batch)
+    replies = publish_flood(r, "flood", count, batch=batch, paced_by=healthy)
     healthy.join(60)
     assert healthy.error is None, healthy.error
     assert len(healthy.payloads) == count
