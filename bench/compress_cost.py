@@ -196,7 +196,8 @@ def measure(path, args, row, backlog, ops, depth, cg_dir=None):
             done = 0
             while done < ops:
                 k = min(depth, ops - done)
-                run_batches(conn, make, k, depth)
+                run_batches(conn, lambda j, first=done: make(first + j), k, depth)  # IDs go on from `done`
+                assert len(pending) == k, "every XREADGROUP reads one entry"
                 conn.send(b"".join(resp("XACK", "s", "g", p) for p in pending))
                 for _ in pending:
                     conn.read_reply()
