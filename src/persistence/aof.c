@@ -304,8 +304,8 @@ static long long file_size(const char *name)
 }
 
 /* Makes `fd` the current file. The previous one is fsync'd and closed by
- * the thread when there is one and its data is not all on disk yet (the
- * loop does not wait for a disk at a rewrite's start); with `always`, or
+ * the thread when it runs (the loop does not wait for a disk at a
+ * rewrite's start); with `always` (whose writes are fsync'd already) or
  * without the thread, here. */
 static void retire_current(int fd)
 {

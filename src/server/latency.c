@@ -78,8 +78,8 @@ void latency_add_sample_if_needed(const char *event, long long ms)
 }
 
 /* The child's work can wait; the server's clients should not. Set by the
- * parent before it answers, so the child never runs a moment at the
- * server's priority; a child it cannot lower still does its work. */
+ * parent right after fork() returns, before it answers the command that
+ * forked; a child it cannot lower still does its work. */
 static void lower_child_priority(pid_t pid)
 {
     if (cfg.fork_child_nice <= 0) return;
