@@ -17,6 +17,7 @@ Usage: bench/backlog.py [--runnel PATH] [--redis PATH] [--large N] [--seconds S]
 """
 
 import argparse
+import hashlib
 import subprocess
 
 from servers import ORDER, ScratchServer, cpu_seconds, add_server_paths
@@ -62,13 +63,25 @@ def middle_id(client, key):
 
 def setup(srv, large):
     """Fills both backlogs; returns the rows: name -> redis-benchmark arguments per backlog."""
+    srv.client.script_load(LIST_SCRIPT)
+    srv.client.script_load(STREAM_SCRIPT)
+    return fill_backlogs(srv.client, srv.port, large)
+
+
+def script_sha(script):
+    return hashlib.sha1(script.encode()).hexdigest()
+
+
+def fill_backlogs(c, port, large):
+    """Fills a list and a stream of SMALL and of `large` messages; returns the
+    rows, (name, size) -> arguments, the scripts named by their SHA (the
+    caller loads them)."""
     rows = {}
-    c = srv.client
-    list_sha, stream_sha = c.script_load(LIST_SCRIPT), c.script_load(STREAM_SCRIPT)
+    list_sha, stream_sha = script_sha(LIST_SCRIPT), script_sha(STREAM_SCRIPT)
     for size in (SMALL, large):
         lkey, skey = f"bl:list:{size}", f"bl:stream:{size}"
-        prefill(srv.port, size, "RPUSH", lkey, PAYLOAD)
-        prefill(srv.port, size, "XADD", skey, "*", "f", PAYLOAD)
+        prefill(port, size, "RPUSH", lkey, PAYLOAD)
+        prefill(port, size, "XADD", skey, "*", "f", PAYLOAD)
         c.xgroup_create(skey, "g", id="0")
         mid = middle_id(c, skey)
         rows[("LPUSH+RPOP", size)] = ["EVALSHA", list_sha, "1", lkey, PAYLOAD]

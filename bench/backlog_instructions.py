@@ -16,7 +16,6 @@ Usage: bench/backlog_instructions.py [--runnel PATH] [--redis PATH] [--large N] 
 
 import argparse
 import glob
-import hashlib
 import os
 import shutil
 import subprocess
@@ -25,7 +24,7 @@ import time
 
 import redis
 
-from backlog import SMALL, middle_id, prefill, LIST_SCRIPT, STREAM_SCRIPT, PAYLOAD
+from backlog import SMALL, LIST_SCRIPT, STREAM_SCRIPT, fill_backlogs
 from servers import add_server_paths, free_port, ping
 
 
@@ -47,28 +46,6 @@ def start(path, workdir, port, under_callgrind):
                 pass
         time.sleep(0.5)
     raise RuntimeError("server did not start")
-
-
-def fill(client, port, large):
-    """Fills both backlogs; returns the rows: (name, size) -> arguments, with
-    the scripts named by their SHA (loaded again after the restart)."""
-    rows = {}
-    list_sha, stream_sha = sha(LIST_SCRIPT), sha(STREAM_SCRIPT)
-    for size in (SMALL, large):
-        lkey, skey = f"bl:list:{size}", f"bl:stream:{size}"
-        prefill(port, size, "RPUSH", lkey, PAYLOAD)
-        prefill(port, size, "XADD", skey, "*", "f", PAYLOAD)
-        client.xgroup_create(skey, "g", id="0")
-        mid = middle_id(client, skey)
-        rows[("LPUSH+RPOP", size)] = ["EVALSHA", list_sha, "1", lkey, PAYLOAD]
-        rows[("XADD+XREADGROUP+XACK", size)] = ["EVALSHA", stream_sha, "1", skey, PAYLOAD]
-        rows[("XRANGE mid 10", size)] = ["XRANGE", skey, mid, "+", "COUNT", "10"]
-        rows[("XREVRANGE mid 10", size)] = ["XREVRANGE", skey, mid, "-", "COUNT", "10"]
-    return rows
-
-
-def sha(script):
-    return hashlib.sha1(script.encode()).hexdigest()
 
 
 def counted(pid, workdir, port, n, args):
@@ -97,7 +74,7 @@ def measure_side(name, path, large, requests):
     port = free_port()
     try:
         proc, client = start(path, workdir, port, False)
-        rows = fill(client, port, large)
+        rows = fill_backlogs(client, port, large)
         client.save()
         client.shutdown(nosave=True)
         proc.wait()

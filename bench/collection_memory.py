@@ -23,17 +23,9 @@ Python 3 standard library and redis-py only.
 import argparse
 import socket
 
-from servers import ScratchServer as Server, add_server_paths
+from servers import ScratchServer as Server, add_server_paths, resp
 
 BATCH = 10000
-
-
-def resp(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
 
 
 def load(server, commands):

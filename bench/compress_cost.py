@@ -37,7 +37,8 @@ import subprocess
 import tempfile
 import time
 
-from servers import ScratchServer, add_server_paths, cpu_seconds
+from message_memory import settled_memory
+from servers import ScratchServer, add_server_paths, cpu_seconds, resp
 
 WORDS = ["alice", "bob", "carol", "dave", "signup", "click", "purchase", "refund", "login", "logout", "cart",
          "checkout", "eu-west", "us-east", "mobile", "desktop", "premium", "trial", "invoice", "shipment"]
@@ -50,14 +51,6 @@ def job(rnd, i, size=64):
     while len(body) < size:
         body += " " + rnd.choice(WORDS)
     return body[:size].encode()
-
-
-def resp(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
 
 
 class Conn:
@@ -126,17 +119,6 @@ def fill(conn, row, backlog, rnd):
         conn.read_reply()
 
 
-def settle(srv):
-    """Waits until used_memory stops falling (blocks are frozen between commands)."""
-    last, stable = srv.used_memory(), 0
-    while stable < 3:
-        time.sleep(0.3)
-        now = srv.used_memory()
-        stable = stable + 1 if now >= last else 0
-        last = min(last, now)
-    return last
-
-
 def callgrind_wrapper(path, outdir):
     """A script that starts the server under callgrind, collection off."""
     wrapper = os.path.join(outdir, "runnel-callgrind")
@@ -165,7 +147,7 @@ def measure(path, args, row, backlog, ops, depth, cg_dir=None):
         conn = Conn(srv.port)
         before = srv.used_memory()
         fill(conn, row, backlog, rnd)
-        mem = settle(srv) - before
+        mem = settled_memory(srv) - before  # blocks are frozen between commands
         base = backlog + 1
         if row == "list":
             make = lambda i: (resp("LPUSH", "q", job(rnd, i)) + resp("RPOP", "q"), 2, None)

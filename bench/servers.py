@@ -28,6 +28,15 @@ MODES = {
     "always": ["--appendonly", "yes", "--appendfsync", "always"],
 }
 
+def resp(*args):
+    """One command in RESP, arguments as bytes or anything str() encodes."""
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
 def add_server_paths(parser):
     """The --runnel and --redis options every comparison script takes."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
